@@ -1,0 +1,71 @@
+"""What an ingest produced: plain frozen dataclasses, JSON-friendly via ``to_dict``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Kind = Literal["image", "video"]
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """One stored file (content-addressed)."""
+
+    sha256: str
+    size: int
+    mime: str
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True)
+class DerivedMedia:
+    """The file a display with canvas ``canvas`` plays."""
+
+    canvas: str  # "768x432", as requested
+    sha256: str
+    size: int
+    mime: str
+    width: int
+    height: int
+    duration_s: float | None
+    action: str  # image: "rendered"; video: "copy" | "remux" | "transcode"
+    note: str  # what was done, for staff
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    kind: Kind
+    name: str  # safe display name of the upload
+    original: MediaFile
+    derived: tuple[DerivedMedia, ...]
+    poster: MediaFile
+    thumbnail: MediaFile
+    notes: tuple[str, ...]  # what was done, in plain words
+    warnings: tuple[str, ...]  # things staff should look at
+
+    def for_canvas(self, canvas: str) -> DerivedMedia:
+        for item in self.derived:
+            if item.canvas == canvas:
+                return item
+        raise KeyError(canvas)
+
+    @property
+    def shas(self) -> frozenset[str]:
+        """Every blob this result references (for the GC's referenced set)."""
+        files = [self.original, self.poster, self.thumbnail, *self.derived]
+        return frozenset(f.sha256 for f in files)
+
+    def summary(self) -> str:
+        """One line for the CLI / admin UI."""
+        sizes = ", ".join(d.canvas for d in self.derived)
+        what = f"{self.kind} for {sizes}"
+        if self.kind == "video" and self.derived and self.derived[0].duration_s:
+            what += f", {self.derived[0].duration_s:.1f} s"
+        extra = f"; {len(self.warnings)} warning(s)" if self.warnings else ""
+        return f"{self.name}: {what}{extra}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

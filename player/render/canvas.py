@@ -1,0 +1,54 @@
+"""The canvas: the one widget. It paints each zone's visual, nothing else."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+from player.render.presenter import ZonePresenter
+from signage.manifest import Zone
+
+WINDOW_TITLE = "Mempawah Signage"
+MAIN_ZONE = Zone("main", 0.0, 0.0, 1.0, 1.0, 0)
+
+
+class Canvas(QWidget):
+    def __init__(self, rotation: int = 0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rotation = rotation
+        self.setWindowTitle(WINDOW_TITLE)
+        self.setCursor(Qt.CursorShape.BlankCursor)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAutoFillBackground(False)
+        self._zones: list[tuple[Zone, ZonePresenter]] = []
+
+    def set_zones(self, zones: list[tuple[Zone, ZonePresenter]]) -> None:
+        self._zones = sorted(zones, key=lambda pair: pair[0].z)
+        self.update()
+
+    def logical_size(self) -> tuple[int, int]:
+        if self.rotation in (90, 270):
+            return self.height(), self.width()
+        return self.width(), self.height()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.fillRect(self.rect(), QColor("#000000"))
+            width, height = self.logical_size()
+            if self.rotation:
+                painter.translate(self.width() / 2, self.height() / 2)
+                painter.rotate(self.rotation)
+                painter.translate(-width / 2, -height / 2)
+            for zone, presenter in self._zones:
+                rect = QRectF(zone.x * width, zone.y * height, zone.w * width, zone.h * height)
+                painter.save()
+                painter.setClipRect(rect)
+                presenter.visual.paint(painter, rect)
+                painter.restore()
+        finally:
+            painter.end()

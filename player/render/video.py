@@ -1,0 +1,144 @@
+"""Video decoding into QImages: QMediaPlayer -> QVideoSink -> last good frame.
+
+The FFmpeg backend sends an empty frame at end of media (and on stop); those
+are ignored, so the zone keeps showing the last good frame instead of black.
+The clip loops when its item lasts longer than the clip. No audio output is
+attached: LED videotrons run silent.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRectF, QUrl, Signal, Slot
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
+
+from player.render.visuals import TEXT_BG, ImageFitter, Visual
+
+log = logging.getLogger("player.video")
+
+#: Loop only when the item outlasts the clip by more than this.
+LOOP_MARGIN_S = 0.5
+
+
+class VideoSource(QObject):
+    frameChanged = Signal()
+    failed = Signal(str)
+    firstFrame = Signal()
+
+    def __init__(
+        self,
+        path: Path,
+        item_duration_s: float,
+        start_offset_s: float = 0.0,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.path = Path(path)
+        self.item_duration_s = item_duration_s
+        self.start_offset_s = start_offset_s
+        self.last_frame: QImage | None = None
+        self.frames_seen = 0
+        self.frozen = False
+        self.ended = False
+        self._player = QMediaPlayer(self)
+        self._sink = QVideoSink(self)
+        self._player.setVideoSink(self._sink)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
+        self._sink.videoFrameChanged.connect(self._on_frame)
+        self._player.durationChanged.connect(self._on_duration)
+        self._player.errorOccurred.connect(self._on_error)
+        self._player.mediaStatusChanged.connect(self._on_status)
+
+    def start(self) -> None:
+        self._player.setSource(QUrl.fromLocalFile(str(self.path)))
+        self._player.play()
+
+    def freeze(self) -> None:
+        """Stop decoding but keep the last good frame for painting."""
+        self.frozen = True
+        self._player.stop()
+
+    def release(self) -> None:
+        self.freeze()
+        self._player.setSource(QUrl())
+        self.deleteLater()
+
+    @property
+    def is_playing(self) -> bool:
+        return self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+
+    @Slot(QVideoFrame)
+    def _on_frame(self, frame: QVideoFrame) -> None:
+        if self.frozen or not frame.isValid():
+            return  # end of media / stop: keep the last good frame
+        image = frame.toImage()
+        if image.isNull():
+            return
+        self.last_frame = image
+        self.frames_seen += 1
+        if self.frames_seen == 1:
+            self.firstFrame.emit()
+        self.frameChanged.emit()
+
+    @Slot("qlonglong")
+    def _on_duration(self, duration_ms: int) -> None:
+        if duration_ms <= 0:
+            return
+        clip_s = duration_ms / 1000
+        looping = self.item_duration_s > clip_s + LOOP_MARGIN_S
+        if looping:
+            self._player.setLoops(QMediaPlayer.Loops.Infinite)
+        offset_s = self.start_offset_s % clip_s if looping else self.start_offset_s
+        if offset_s > LOOP_MARGIN_S and offset_s < clip_s:
+            self._player.setPosition(int(offset_s * 1000))
+        log.debug("video %s: clip %.1f s, item %.1f s, loop=%s, offset %.1f s",
+                  self.path.name[:12], clip_s, self.item_duration_s, looping, offset_s)
+
+    @Slot(QMediaPlayer.Error, str)
+    def _on_error(self, error: QMediaPlayer.Error, message: str) -> None:
+        if error == QMediaPlayer.Error.NoError:
+            return
+        log.warning("video %s failed: %s", self.path.name[:12], message or error.name)
+        self.failed.emit(message or error.name)
+
+    @Slot(QMediaPlayer.MediaStatus)
+    def _on_status(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status == QMediaPlayer.MediaStatus.EndOfMedia:
+            self.ended = True
+            log.debug("video %s reached its end; holding the last frame", self.path.name[:12])
+        elif status == QMediaPlayer.MediaStatus.InvalidMedia:
+            log.warning("video %s is not playable", self.path.name[:12])
+            self.failed.emit("invalid media")
+
+
+
+class VideoVisual(Visual):
+    """Paints the source's last good frame; until the first frame, the previous visual.
+
+    Keeping the previous visual (often the previous video's last frame) as an
+    underlay avoids a flash of black or blue between two clips.
+    """
+
+    def __init__(self, source: VideoSource, underlay: Visual | None = None,
+                 placeholder: Visual | None = None) -> None:
+        self.source = source
+        self.underlay = underlay
+        self.placeholder = placeholder
+        self._fitter = ImageFitter()
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        frame = self.source.last_frame
+        if frame is not None:
+            self.underlay = None  # release the previous clip
+            self._fitter.paint(painter, rect, frame)
+        elif self.underlay is not None:
+            self.underlay.paint(painter, rect)
+        elif self.placeholder is not None:
+            self.placeholder.paint(painter, rect)
+        else:
+            painter.fillRect(rect, TEXT_BG)

@@ -1,0 +1,206 @@
+"""Visuals: what one zone paints. Plain classes; no timers, no I/O in paint().
+
+Each visual has ``paint(painter, rect)`` and ``animated`` (repaint every
+second, e.g. a clock). Colours: text on dark blue, slate on government green,
+enrolment on slate blue; black only for ``off`` and letterboxing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QLinearGradient, QPainter
+
+from player.texts import text
+from signage.timefmt import format_date_long, format_time
+
+FONT_FAMILY = "DejaVu Sans"
+MONO_FAMILY = "DejaVu Sans Mono"
+TEXT_BG = QColor("#0b2f6b")
+SLATE_TOP = QColor("#0f6b45")
+SLATE_BOTTOM = QColor("#08402a")
+ENROL_BG = QColor("#17324d")
+ACCENT = QColor("#f2c230")
+WHITE = QColor("#ffffff")
+#: Aspect ratios closer than this fill the zone (stretch); otherwise letterbox.
+FILL_ASPECT_TOLERANCE = 0.03
+
+WRAP = int(Qt.TextFlag.TextWordWrap)
+CENTER = int(Qt.AlignmentFlag.AlignCenter)
+
+
+def fitted_font(
+    content: str,
+    rect: QRectF,
+    *,
+    family: str = FONT_FAMILY,
+    bold: bool = False,
+    max_px: int = 400,
+    min_px: int = 8,
+    flags: int = CENTER | WRAP,
+) -> QFont:
+    """The largest font (binary search on pixel size) that fits ``content`` in ``rect``."""
+    font = QFont(family)
+    font.setBold(bold)
+    low, high = min_px, max(min_px, min(max_px, int(rect.height())))
+    best = low
+    while low <= high:
+        mid = (low + high) // 2
+        font.setPixelSize(mid)
+        bounds = QFontMetricsF(font).boundingRect(rect, flags, content)
+        if bounds.width() <= rect.width() and bounds.height() <= rect.height():
+            best = mid
+            low = mid + 1
+        else:
+            high = mid - 1
+    font.setPixelSize(best)
+    return font
+
+
+def draw_fitted(
+    painter: QPainter,
+    rect: QRectF,
+    content: str,
+    *,
+    color: QColor = WHITE,
+    max_px: int = 400,
+    bold: bool = False,
+    family: str = FONT_FAMILY,
+    flags: int = CENTER | WRAP,
+) -> None:
+    if not content or rect.width() < 4 or rect.height() < 4:
+        return
+    painter.setFont(fitted_font(content, rect, family=family, bold=bold, max_px=max_px, flags=flags))
+    painter.setPen(color)
+    painter.drawText(rect, flags, content)
+
+
+def inset(rect: QRectF, fraction: float) -> QRectF:
+    dx, dy = rect.width() * fraction, rect.height() * fraction
+    return rect.adjusted(dx, dy, -dx, -dy)
+
+
+def band(rect: QRectF, top: float, bottom: float) -> QRectF:
+    """The horizontal band between fractions ``top`` and ``bottom`` of ``rect``."""
+    return QRectF(rect.x(), rect.y() + rect.height() * top, rect.width(),
+                  rect.height() * (bottom - top))
+
+
+class Visual:
+    animated = False
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        raise NotImplementedError
+
+
+class BlackVisual(Visual):
+    """Outside operating hours: the only black screen allowed."""
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, Qt.GlobalColor.black)
+
+
+class ImageFitter:
+    """Scales an image to a zone once per size: fill if the aspect matches, else letterbox."""
+
+    def __init__(self) -> None:
+        self._key: tuple[int, QSize] | None = None
+        self._scaled: QImage | None = None
+
+    def paint(self, painter: QPainter, rect: QRectF, image: QImage) -> None:
+        if image.isNull() or rect.isEmpty():
+            return
+        size = rect.size().toSize()
+        key = (image.cacheKey(), size)
+        if key != self._key or self._scaled is None:
+            image_aspect = image.width() / image.height()
+            zone_aspect = rect.width() / rect.height()
+            if abs(image_aspect / zone_aspect - 1) <= FILL_ASPECT_TOLERANCE:
+                mode = Qt.AspectRatioMode.IgnoreAspectRatio
+            else:
+                mode = Qt.AspectRatioMode.KeepAspectRatio
+            self._scaled = image.scaled(size, mode, Qt.TransformationMode.SmoothTransformation)
+            self._key = key
+        scaled = self._scaled
+        if scaled.size() != size:
+            painter.fillRect(rect, Qt.GlobalColor.black)
+        x = rect.x() + (rect.width() - scaled.width()) / 2
+        y = rect.y() + (rect.height() - scaled.height()) / 2
+        painter.drawImage(int(round(x)), int(round(y)), scaled)
+
+
+class ImageVisual(Visual):
+    def __init__(self, image: QImage) -> None:
+        self.image = image
+        self._fitter = ImageFitter()
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        self._fitter.paint(painter, rect, self.image)
+
+
+class TextVisual(Visual):
+    """Large, high-contrast, auto-fitted: white on dark blue."""
+
+    def __init__(self, title: str, body: str = "") -> None:
+        self.title = title.strip()
+        self.body = body.strip()
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, TEXT_BG)
+        inner = inset(rect, 0.05)
+        if self.title and self.body:
+            title_rect = band(inner, 0.0, 0.3)
+            draw_fitted(painter, title_rect, self.title, color=ACCENT, bold=True)
+            painter.fillRect(band(inner, 0.32, 0.33), ACCENT)
+            draw_fitted(painter, band(inner, 0.36, 1.0), self.body)
+        else:
+            draw_fitted(painter, inner, self.title or self.body, bold=bool(self.title))
+
+
+class SlateVisual(Visual):
+    """Built-in slate: government name, Indonesian date and time, on green."""
+
+    animated = True
+
+    def __init__(self, clock: Callable[[], datetime], timezone: str, language: str = "id") -> None:
+        self.clock = clock
+        self.timezone = timezone
+        self.language = language
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        gradient = QLinearGradient(rect.topLeft(), rect.bottomLeft())
+        gradient.setColorAt(0.0, SLATE_TOP)
+        gradient.setColorAt(1.0, SLATE_BOTTOM)
+        painter.fillRect(rect, gradient)
+        inner = inset(rect, 0.05)
+        now = self.clock()
+        draw_fitted(painter, band(inner, 0.0, 0.25), text(self.language, "government"),
+                    bold=True)
+        painter.fillRect(band(inner, 0.28, 0.29), ACCENT)
+        draw_fitted(painter, band(inner, 0.34, 0.55),
+                    format_date_long(now, self.timezone, self.language))
+        draw_fitted(painter, band(inner, 0.58, 1.0),
+                    format_time(now, self.timezone, self.language), color=ACCENT, bold=True)
+
+
+class EnrolVisual(Visual):
+    """The enrolment screen: the code huge, the scheduler address and the status."""
+
+    def __init__(self, code: str, server: str, status: str, language: str = "id") -> None:
+        self.code = code  # already formatted, e.g. "ABC-DEF"
+        self.server = server
+        self.status = status
+        self.language = language
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, ENROL_BG)
+        inner = inset(rect, 0.05)
+        lang = self.language
+        draw_fitted(painter, band(inner, 0.0, 0.14), text(lang, "enrol_heading"), bold=True)
+        draw_fitted(painter, band(inner, 0.16, 0.62), self.code, color=ACCENT, bold=True,
+                    family=MONO_FAMILY)
+        draw_fitted(painter, band(inner, 0.64, 0.74), text(lang, "enrol_hint"))
+        draw_fitted(painter, band(inner, 0.76, 0.86), text(lang, "enrol_server", server=self.server))
+        draw_fitted(painter, band(inner, 0.88, 1.0), self.status, color=ACCENT)

@@ -1,0 +1,149 @@
+"""Timeline runner: which item the main zone shows now, and until when.
+
+The decision is plain arithmetic on the manifest (``Manifest.play_at``, the
+reference implementation shared with the scheduler's preview) at the time
+given by an injectable clock; a single-shot QTimer fires at the next item
+boundary. The runner never decides from the wall clock directly.
+
+Decision order for a zone at instant *t*:
+
+1. ``play_at(t)`` returns an item -> play it (state ``playing``).
+2. Some segment covers *t* but ``play_at`` returned None -> it is an ``off``
+   segment (outside operating hours): black (state ``off``).
+3. Nothing covers *t* and the manifest has ``fallback`` items -> loop them,
+   anchored at the end of the last segment before *t* (state ``playing``).
+4. No manifest, or nothing at all -> the built-in slate (state ``slate``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from player.cache import LoadedManifest
+from signage.clock import Clock
+from signage.manifest import Item, Manifest
+
+log = logging.getLogger("player.runner")
+
+#: Re-decide at least this often (clock corrections, long items).
+MAX_WAIT_S = 30.0
+#: Fire this much after a boundary so the new item is certainly current.
+BOUNDARY_SLACK_MS = 5
+
+
+@dataclass(frozen=True)
+class Cue:
+    """What one zone shows: an item from ``start`` to ``until``, or a state."""
+
+    zone: str
+    state: str  # "playing" | "off" | "slate"
+    item: Item | None = None
+    start: datetime | None = None
+    until: datetime | None = None
+    source: str = "slate"  # "manifest" | "last_good" | "slate"
+    why: str = ""
+
+    def same_play(self, other: Cue | None) -> bool:
+        """True when ``other`` is the same play (no need to restart the visual)."""
+        return (
+            other is not None
+            and other.state == self.state
+            and other.start == self.start
+            and other.item == self.item
+        )
+
+
+def decide(manifest: Manifest | None, moment: datetime, zone: str = "main",
+           source: str = "manifest") -> Cue:
+    """The cue for ``zone`` at ``moment`` (pure; see the module docstring)."""
+    if manifest is None:
+        return Cue(zone, "slate")
+    segments = [s for s in manifest.timeline if s.zone == zone]
+    next_change = min(
+        (t for s in segments for t in (s.start, s.end) if t > moment), default=None
+    )
+    hit = manifest.play_at(moment, zone)
+    if hit is not None:
+        segment, item, item_start = hit
+        item_end = item_start + timedelta(seconds=item.duration_s)
+        until = min(item_end, segment.end, next_change or item_end)
+        why = segment.why or segment.layer
+        return Cue(zone, "playing", item, item_start, until, source, why)
+    if any(s.start <= moment < s.end for s in segments):
+        return Cue(zone, "off", until=next_change, source=source, why="off")
+    if zone == "main" and manifest.fallback:
+        anchor = max((s.end for s in segments if s.end <= moment), default=manifest.generated_at)
+        if anchor > moment:
+            anchor = moment
+        period_s = manifest.loop_duration_s(manifest.fallback)
+        offset_s = (moment - anchor).total_seconds() % period_s
+        item_start = moment - timedelta(seconds=offset_s)
+        for item_id in manifest.fallback:
+            item = manifest.items[item_id]
+            if offset_s < item.duration_s:
+                break
+            offset_s -= item.duration_s
+            item_start += timedelta(seconds=item.duration_s)
+        item_end = item_start + timedelta(seconds=item.duration_s)
+        until = min(item_end, next_change or item_end)
+        return Cue(zone, "playing", item, item_start, until, source, "fallback")
+    return Cue(zone, "slate", until=next_change)
+
+
+class TimelineRunner(QObject):
+    """Emits ``cueChanged`` whenever what ``zone`` shows changes."""
+
+    cueChanged = Signal(object)  # Cue
+    itemChanged = Signal(object, object)  # Item, item start (datetime); items only
+
+    def __init__(self, clock: Clock, zone: str = "main", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.clock = clock
+        self.zone = zone
+        self.loaded: LoadedManifest | None = None
+        self.cue: Cue | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
+        self._timer.timeout.connect(self.reevaluate)
+
+    def set_manifest(self, loaded: LoadedManifest | None) -> None:
+        self.loaded = loaded
+        self.reevaluate()
+
+    @Slot()
+    def reevaluate(self) -> None:
+        """Decide now, emit on change, and arm the timer for the next boundary."""
+        now = self.clock()
+        manifest = self.loaded.manifest if self.loaded else None
+        source = self.loaded.source if self.loaded else "slate"
+        cue = decide(manifest, now, self.zone, source)
+        if not cue.same_play(self.cue):
+            self.cue = cue
+            self._announce(cue)
+        else:
+            self.cue = cue
+        wait_s = MAX_WAIT_S
+        if cue.until is not None:
+            wait_s = min(wait_s, max(0.0, (cue.until - now).total_seconds()))
+        self._timer.start(int(wait_s * 1000) + BOUNDARY_SLACK_MS)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _announce(self, cue: Cue) -> None:
+        if cue.item is not None:
+            log.info("playing item %s (%s)", cue.item.id, cue.item.type)
+        elif cue.state == "off":
+            log.info("outside operating hours: screen off until %s", cue.until)
+        else:
+            log.info("showing slate")
+        self.cueChanged.emit(cue)
+        if cue.item is not None:
+            self.itemChanged.emit(cue.item, cue.start)

@@ -1,0 +1,61 @@
+"""Periodic PNG screenshots of the canvas (``QWidget.grab()``), written atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QWidget
+
+log = logging.getLogger("player.screenshot")
+
+#: Delay after an item change before the screenshot (let the first frame arrive).
+AFTER_CHANGE_MS = 700
+
+
+class Screenshotter(QObject):
+    def __init__(self, widget: QWidget, path: Path, interval_s: float,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.widget = widget
+        self.path = Path(path)
+        self.count = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(max(1, int(interval_s * 1000)))
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(AFTER_CHANGE_MS)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
+        self._timer.timeout.connect(self.capture)
+        self._soon.timeout.connect(self.capture)
+
+    def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._soon.stop()
+
+    @Slot()
+    def capture_soon(self) -> None:
+        self._soon.start()
+
+    @Slot()
+    def capture(self) -> bool:
+        image = self.widget.grab().toImage()
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        if not image.save(str(tmp), "PNG"):
+            log.warning("cannot write screenshot %s", tmp)
+            return False
+        try:
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("cannot write screenshot %s: %s", self.path, exc)
+            return False
+        self.count += 1
+        return True

@@ -1,0 +1,70 @@
+"""The status file ``data_dir/status.json``: what this player is doing now.
+
+Written atomically on every item change and every few seconds, so a human,
+a watchdog or the e2e test can read it at any moment. Shape::
+
+    {"state": "enrolling"|"playing"|"slate"|"off", "display_id", "enrol_code",
+     "manifest_version", "source": "manifest"|"last_good"|"slate",
+     "current": {"zone", "item_id", "item_type", "title", "since"} | null,
+     "last_sync_ok", "last_error", "clock_offset_s", "updated_at"}
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from player.fsutil import atomic_write_json
+from signage.clock import format_utc
+
+log = logging.getLogger("player.status")
+
+STATUS_FILE = "status.json"
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else format_utc(moment)
+
+
+class StatusFile:
+    def __init__(self, data_dir: Path, wall_clock: Callable[[], datetime] | None = None) -> None:
+        self.path = Path(data_dir) / STATUS_FILE
+        self._now = wall_clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+        self._data: dict[str, Any] = {
+            "state": "slate",
+            "display_id": None,
+            "enrol_code": None,
+            "manifest_version": None,
+            "source": "slate",
+            "current": None,
+            "last_sync_ok": None,
+            "last_error": None,
+            "clock_offset_s": 0.0,
+            "updated_at": None,
+        }
+
+    def update(self, **values: Any) -> None:
+        with self._lock:
+            unknown = set(values) - set(self._data)
+            if unknown:
+                raise KeyError(f"unknown status field(s): {sorted(unknown)}")
+            self._data.update(values)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(self._data)
+
+    def write(self) -> None:
+        with self._lock:
+            self._data["updated_at"] = iso(self._now())
+            data = copy.deepcopy(self._data)
+        try:
+            atomic_write_json(self.path, data, sync=False)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", self.path, exc)

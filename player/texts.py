@@ -1,0 +1,31 @@
+"""On-screen text in Bahasa Indonesia (default) and English."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "id": {
+        "government": "Pemerintah Kabupaten Mempawah",
+        "enrol_heading": "Kode pendaftaran layar",
+        "enrol_hint": "Masukkan kode ini di halaman admin untuk menyetujui layar ini.",
+        "enrol_server": "Server penjadwal: {server}",
+        "enrol_pending": "Menunggu persetujuan admin…",
+        "enrol_contacting": "Menghubungi server…",
+        "enrol_offline": "Server tidak dapat dihubungi, mencoba lagi…",
+        "enrol_approved": "Disetujui. Mengunduh konten…",
+    },
+    "en": {
+        "government": "Pemerintah Kabupaten Mempawah",
+        "enrol_heading": "Display enrolment code",
+        "enrol_hint": "Enter this code on the admin page to approve this display.",
+        "enrol_server": "Scheduler: {server}",
+        "enrol_pending": "Waiting for an administrator to approve…",
+        "enrol_contacting": "Contacting the server…",
+        "enrol_offline": "Cannot reach the server, retrying…",
+        "enrol_approved": "Approved. Downloading content…",
+    },
+}
+
+
+def text(language: str, key: str, **values: str) -> str:
+    table = TEXTS.get(language, TEXTS["id"])
+    return table.get(key, TEXTS["id"][key]).format(**values)

@@ -1,0 +1,99 @@
+"""Which displays a rule addresses, and refusing targets that name nothing.
+
+:class:`TargetIndex` maps display ids, groups and tags to display ids once,
+so resolving a rule costs a few set unions instead of a scan of all displays.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+from signage.errors import UserError
+
+from playlists.model import Display, Rule, Targets
+
+
+def targets_display(targets: Targets, display: Display) -> bool:
+    if targets.all or display.id in targets.displays:
+        return True
+    return _any_common(targets.groups, display.groups) or _any_common(targets.tags, display.tags)
+
+
+def _any_common(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    if not a or not b:
+        return False
+    return not set(a).isdisjoint(b)
+
+
+class TargetIndex:
+    def __init__(self, displays: Iterable[Display]) -> None:
+        self.displays: dict[str, Display] = {d.id: d for d in displays}
+        self.by_group: dict[str, set[str]] = defaultdict(set)
+        self.by_tag: dict[str, set[str]] = defaultdict(set)
+        for display in self.displays.values():
+            for group in display.groups:
+                self.by_group[group].add(display.id)
+            for tag in display.tags:
+                self.by_tag[tag].add(display.id)
+
+    def resolve(self, targets: Targets) -> set[str]:
+        """Ids of the known displays ``targets`` addresses."""
+        if targets.all:
+            return set(self.displays)
+        out = {d for d in targets.displays if d in self.displays}
+        for group in targets.groups:
+            out |= self.by_group.get(group, set())
+        for tag in targets.tags:
+            out |= self.by_tag.get(tag, set())
+        return out
+
+    def rules_by_display(self, rules: Sequence[Rule]) -> dict[str, list[Rule]]:
+        """Every display id -> the rules addressing it, in the given rule order."""
+        out: dict[str, list[Rule]] = {display_id: [] for display_id in self.displays}
+        for rule in rules:
+            for display_id in self.resolve(rule.targets):
+                out[display_id].append(rule)
+        return out
+
+    def check(self, rule: Rule) -> None:
+        """Refuse a rule naming a display, group or tag that no known display has."""
+        for key, names, known in (
+            ("displays", rule.targets.displays, self.displays),
+            ("groups", rule.targets.groups, self.by_group),
+            ("tags", rule.targets.tags, self.by_tag),
+        ):
+            for i, name in enumerate(names):
+                if name not in known:
+                    field = f"targets.{key}[{i}]"
+                    raise UserError(
+                        f"{field}: unknown {key[:-1]} {name!r} (no display has it)", field=field
+                    )
+
+
+def validate_rules(
+    rules: Sequence[Rule],
+    displays: Iterable[Display],
+    item_ids: Iterable[str],
+    playlists: Mapping[str, object] | None = None,
+) -> None:
+    """Refuse unknown targets, items and playlists; ``field`` is ``rules[i].<path>``."""
+    index = TargetIndex(displays)
+    known_items = set(item_ids)
+    known_playlists = set(playlists or {})
+    seen: set[str] = set()
+    for i, rule in enumerate(rules):
+        prefix = f"rules[{i}]"
+        if rule.id in seen:
+            raise UserError(f"{prefix}.id: duplicate rule id {rule.id!r}", field=f"{prefix}.id")
+        seen.add(rule.id)
+        try:
+            index.check(rule)
+        except UserError as exc:
+            raise UserError(f"{prefix}.{exc.message}", field=f"{prefix}.{exc.field}") from None
+        if rule.item is not None and rule.item not in known_items:
+            raise UserError(f"{prefix}.item: unknown item {rule.item!r}", field=f"{prefix}.item")
+        if rule.playlist is not None and rule.playlist not in known_playlists:
+            raise UserError(
+                f"{prefix}.playlist: unknown playlist {rule.playlist!r}", field=f"{prefix}.playlist"
+            )

@@ -1,0 +1,1 @@
+"""The central scheduler: store, player API, web admin, publishing. Never imports ``player``."""

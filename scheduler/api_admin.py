@@ -1,0 +1,131 @@
+"""Admin JSON API (staff): media upload, announcements, approvals, displays, enrolments."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, UploadFile
+from pydantic import BaseModel, Field
+
+from scheduler import enrolment
+from scheduler.announcements import (
+    approve_announcement,
+    create_announcement,
+    displays_reached,
+    get_announcement,
+)
+from scheduler.deps import current_user, get_service
+from scheduler.errors import Forbidden
+from scheduler.media import register_media
+from scheduler.service import Service
+from scheduler.store import loads
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+MAX_UPLOAD_BYTES = 500 * 1024 * 1024
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+UserDep = Annotated[dict[str, Any], Depends(current_user)]
+
+
+class Targets(BaseModel):
+    displays: list[str] = Field(default_factory=list, max_length=1000)
+    groups: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class AnnouncementIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(default="", max_length=2000)
+    kind: Literal["text", "image", "video"] = "text"
+    media_sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+    duration_s: float = Field(default=10, ge=1, le=3600)
+    layer: Literal["normal", "emergency", "interrupt", "fallback"] = "normal"
+    targets: Targets
+    starts_at: str | None = Field(default=None, max_length=40)
+    ends_at: str | None = Field(default=None, max_length=40)
+
+
+class EnrolmentApproval(BaseModel):
+    display_id: str = Field(min_length=1, max_length=64)
+
+
+@router.get("/announcements")
+def list_announcements(service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    with service.lock:
+        rows = list(service.db["announcements"].rows_where(order_by="id"))
+    for row in rows:
+        row["targets"] = loads(row["targets"], {})
+    return {"ok": True, "announcements": rows}
+
+
+@router.post("/announcements", status_code=201)
+def new_announcement(body: AnnouncementIn, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    with service.lock:
+        announcement_id = create_announcement(service.db, body.model_dump(), user["id"], service.clock())
+        row = get_announcement(service.db, announcement_id)
+    return {"ok": True, "announcement": row}
+
+
+@router.get("/announcements/{announcement_id}")
+def show_announcement(announcement_id: int, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    with service.lock:
+        return {"ok": True, "announcement": get_announcement(service.db, announcement_id)}
+
+
+@router.post("/announcements/{announcement_id}/approve")
+def approve(announcement_id: int, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    if user["role"] not in ("approver", "admin"):
+        raise Forbidden("only an approver or admin can approve", field="user")
+    with service.lock:
+        row = approve_announcement(service.db, announcement_id, user, service.clock())
+        published = service.publisher.publish(displays_reached(service.db, row["targets"]))
+    return {
+        "ok": True,
+        "announcement": row,
+        "published": [{"display_id": p.display_id, "version": p.version} for p in published],
+    }
+
+
+@router.post("/media", status_code=201)
+def upload_media(file: UploadFile, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+        path = Path(tmp) / "upload"
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out, length=1 << 20)
+        if path.stat().st_size > MAX_UPLOAD_BYTES:
+            raise Forbidden(f"file: larger than {MAX_UPLOAD_BYTES // 2**20} MB", field="file")
+        with service.lock:
+            row = register_media(service.db, service.media, path, file.filename or "upload", service.clock())
+    return {"ok": True, "media": row}
+
+
+@router.get("/displays")
+def list_displays(service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    with service.lock:
+        rows = list(service.db["displays"].rows_where(order_by="id"))
+    for row in rows:
+        row["groups"] = loads(row["groups"], [])
+        row["tags"] = loads(row["tags"], [])
+        row["operating_hours"] = loads(row["operating_hours"], [])
+        latest = service.publisher.latest(row["id"])
+        row["manifest_version"] = latest.version if latest else None
+    return {"ok": True, "displays": rows}
+
+
+@router.get("/enrolments")
+def list_enrolments(service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    with service.lock:
+        rows = enrolment.pending(service.db, service.clock())
+    return {"ok": True, "enrolments": [{k: r[k] for k in ("code", "name", "requested_at")} for r in rows]}
+
+
+@router.post("/enrolments/{code}/approve")
+def approve_enrolment(code: str, body: EnrolmentApproval, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    if user["role"] != "admin":
+        raise Forbidden("only an admin can enrol displays", field="user")
+    with service.lock:
+        enrolment.approve(service.db, code, body.display_id, service.clock())
+    return {"ok": True}

@@ -1,0 +1,91 @@
+"""Users, passwords and display tokens.
+
+Passwords are stored as scrypt hashes; display tokens are random and stored
+only as their SHA-256, so a copy of the store cannot impersonate a screen.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from sqlite_utils import Database
+
+from signage.errors import UserError
+
+ROLES = ("editor", "approver", "admin")
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+    return "scrypt${}${}${}${}${}".format(
+        SCRYPT_N, SCRYPT_R, SCRYPT_P, base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
+    )
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    digest = hashlib.scrypt(
+        password.encode(), salt=base64.b64decode(salt_b64), n=int(n), r=int(r), p=int(p)
+    )
+    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    db: Database, username: str, role: str, password: str | None, now_iso: str, language: str = "id"
+) -> str:
+    """Create a user; returns the password (generated when ``password`` is None)."""
+    username = username.strip()
+    if not username or len(username) > 64 or not username.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise UserError("username: use 1-64 letters, digits, '-', '_' or '.'", field="username")
+    if role not in ROLES:
+        raise UserError(f"role: must be one of {', '.join(ROLES)}", field="role")
+    if db["users"].count_where("username = ?", [username]):
+        raise UserError(f"username: {username!r} already exists", field="username")
+    password = password or generate_password()
+    if len(password) < 8:
+        raise UserError("password: use at least 8 characters", field="password")
+    db["users"].insert(
+        {
+            "username": username,
+            "password_hash": hash_password(password),
+            "role": role,
+            "language": language,
+            "created_at": now_iso,
+            "disabled": 0,
+        }
+    )
+    return password
+
+
+def authenticate(db: Database, username: str, password: str) -> dict[str, Any] | None:
+    rows = list(db["users"].rows_where("username = ? and disabled = 0", [username]))
+    if not rows or not verify_password(password, rows[0]["password_hash"]):
+        return None
+    return rows[0]
+
+
+def can_approve(user: dict[str, Any]) -> bool:
+    return user["role"] in ("approver", "admin")

@@ -1,0 +1,177 @@
+"""``signage scheduler|users|displays|keys`` commands: thin wrappers over the service."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from typing import Any
+
+import click
+
+from signage.config import SchedulerConfig, load_config
+from signage.errors import UserError
+
+log = logging.getLogger("scheduler.cli")
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+    help="Scheduler YAML config file (defaults apply to missing keys).",
+)
+data_dir_option = click.option("--data-dir", default=None, help="Override data_dir from the config.")
+
+
+def load_scheduler_config(config_path: str | None, **overrides: Any) -> SchedulerConfig:
+    config = load_config(SchedulerConfig, config_path)
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if changes:
+        config = dataclasses.replace(config, **changes)
+        config.validate(config_path or "<command line>")
+    return config
+
+
+def _service(config_path: str | None, data_dir: str | None):  # type: ignore[no-untyped-def]
+    from scheduler.service import Service
+
+    return Service(load_scheduler_config(config_path, data_dir=data_dir))
+
+
+@click.group()
+def scheduler() -> None:
+    """Run and manage the central scheduler."""
+
+
+@scheduler.command()
+@config_option
+@data_dir_option
+@click.option("--host", default=None, help="Listen address (default from config: 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Listen port (default from config: 8470).")
+def serve(config_path: str | None, data_dir: str | None, host: str | None, port: int | None) -> None:
+    """Serve the player API and the web admin."""
+    import uvicorn
+
+    from scheduler.app import create_app
+    from scheduler.service import Service
+
+    config = load_scheduler_config(config_path, data_dir=data_dir, host=host, port=port)
+    service = Service(config)
+    with service.lock:
+        published = service.publisher.publish_all()
+    log.info("start-up publish: %d manifest(s) changed", len(published))
+    click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
+    uvicorn.run(create_app(service), host=config.host, port=config.port, log_level="warning")
+
+
+@scheduler.command()
+@config_option
+@data_dir_option
+def publish(config_path: str | None, data_dir: str | None) -> None:
+    """Recompile and sign every display's manifest now."""
+    service = _service(config_path, data_dir)
+    with service.lock:
+        published = service.publisher.publish_all()
+    for p in published:
+        click.echo(f"{p.display_id}: version {p.version}")
+    if not published:
+        click.echo("no manifest changed")
+
+
+@click.group()
+def users() -> None:
+    """Manage admin users."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["editor", "approver", "admin"]), default="editor", show_default=True)
+@click.option("--password", default=None, help="Password (generated and printed when omitted).")
+@config_option
+@data_dir_option
+def users_create(username: str, role: str, password: str | None, config_path: str | None, data_dir: str | None) -> None:
+    """Create a user."""
+    from scheduler.auth import create_user
+
+    service = _service(config_path, data_dir)
+    with service.lock:
+        secret = create_user(service.db, username, role, password, service.now_iso())
+    click.echo(f"created {role} {username}" + ("" if password else f" with password {secret}"))
+
+
+@users.command("list")
+@config_option
+@data_dir_option
+def users_list(config_path: str | None, data_dir: str | None) -> None:
+    """List users."""
+    service = _service(config_path, data_dir)
+    for row in service.db["users"].rows_where(order_by="username"):
+        click.echo(f"{row['username']:<20} {row['role']:<9} {'disabled' if row['disabled'] else 'active'}")
+
+
+@click.group()
+def displays() -> None:
+    """List displays and approve enrolments."""
+
+
+@displays.command("list")
+@config_option
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def displays_list(config_path: str | None, data_dir: str | None, as_json: bool) -> None:
+    """List displays with their canvas and latest manifest version."""
+    service = _service(config_path, data_dir)
+    rows = []
+    for row in service.db["displays"].rows_where(order_by="id"):
+        latest = service.publisher.latest(row["id"])
+        rows.append({"id": row["id"], "name": row["name"], "canvas": f"{row['width']}x{row['height']}",
+                     "timezone": row["timezone"], "manifest_version": latest.version if latest else None})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['id']:<24} {r['canvas']:<10} v{r['manifest_version'] or '-':<5} {r['name']}")
+
+
+@displays.command("pending")
+@config_option
+@data_dir_option
+def displays_pending(config_path: str | None, data_dir: str | None) -> None:
+    """List players waiting for enrolment (their on-screen codes)."""
+    from scheduler import enrolment
+
+    service = _service(config_path, data_dir)
+    for row in enrolment.pending(service.db, service.clock()):
+        click.echo(f"{row['code'][:3]}-{row['code'][3:]}  {row['requested_at']}  {row['name']}")
+
+
+@displays.command("approve")
+@click.argument("code")
+@click.option("--as", "display_id", required=True, help="Display id this player becomes.")
+@config_option
+@data_dir_option
+def displays_approve(code: str, display_id: str, config_path: str | None, data_dir: str | None) -> None:
+    """Approve the enrolment CODE shown on a player's screen as display ID."""
+    from scheduler import enrolment
+
+    service = _service(config_path, data_dir)
+    with service.lock:
+        enrolment.approve(service.db, code, display_id, service.clock())
+    click.echo(f"enrolled {code.upper()} as {display_id}")
+
+
+@click.group()
+def keys() -> None:
+    """Show the scheduler's signing keys."""
+
+
+@keys.command("show")
+@config_option
+@data_dir_option
+def keys_show(config_path: str | None, data_dir: str | None) -> None:
+    """Print the public signing keys (key id and base64)."""
+    service = _service(config_path, data_dir)
+    active = service.keyring.active.key_id
+    for key_id, public in service.keyring.public_keys().items():
+        click.echo(f"{key_id} {public}{' (active)' if key_id == active else ''}")
+
+
+__all__ = ["UserError", "displays", "keys", "scheduler", "users"]

@@ -1,0 +1,52 @@
+"""FastAPI dependencies: the service, the calling display, the calling user."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from fastapi import Request
+
+from scheduler.auth import authenticate
+from scheduler.errors import Unauthorized
+from scheduler.service import Service
+
+SESSION_COOKIE = "signage_session"
+
+
+def get_service(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def current_display(request: Request) -> str:
+    service = get_service(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("display token required (Authorization: Bearer ...)")
+    display_id = service.display_for_token(token.strip())
+    if display_id is None:
+        raise Unauthorized("unknown or revoked display token")
+    return display_id
+
+
+def current_user(request: Request) -> dict[str, Any]:
+    service = get_service(request)
+    session = request.cookies.get(SESSION_COOKIE)
+    if session and session in service.sessions:
+        user = service.user(service.sessions[session])
+        if user is not None:
+            return user
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic" and value:
+        try:
+            username, _, password = base64.b64decode(value).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized("malformed Basic credentials") from None
+        with service.lock:
+            user = authenticate(service.db, username, password)
+        if user is not None:
+            return user
+    raise Unauthorized()

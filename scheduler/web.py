@@ -1,0 +1,159 @@
+"""Server-rendered web admin (Jinja2, no JS build). Text in Bahasa Indonesia by default."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from scheduler import enrolment
+from scheduler.announcements import approve_announcement, create_announcement, displays_reached
+from scheduler.auth import authenticate
+from scheduler.deps import SESSION_COOKIE, get_service
+from scheduler.errors import Unauthorized
+from scheduler.i18n import translator
+from scheduler.media import register_media
+from scheduler.service import Service
+from scheduler.store import loads
+from signage.errors import UserError
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def _user_or_none(request: Request, service: Service) -> dict[str, Any] | None:
+    session = request.cookies.get(SESSION_COOKIE)
+    if session and session in service.sessions:
+        return service.user(service.sessions[session])
+    return None
+
+
+def _page(request: Request, service: Service, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    user = context.get("user")
+    language = (user or {}).get("language") or service.config.language
+    context.setdefault("error", None)
+    context.setdefault("message", None)
+    return templates.TemplateResponse(
+        request, name, {"t": translator(language), "lang": language, **context}, status_code=status
+    )
+
+
+def _dashboard(request: Request, service: Service, user: dict[str, Any], status: int = 200, **extra: Any) -> HTMLResponse:
+    with service.lock:
+        announcements = list(service.db["announcements"].rows_where(order_by="id desc"))
+        displays = list(service.db["displays"].rows_where(order_by="id"))
+        groups = list(service.db["groups"].rows_where(order_by="id"))
+        pending = enrolment.pending(service.db, service.clock())
+    for a in announcements:
+        a["targets"] = loads(a["targets"], {"displays": [], "groups": []})
+    for d in displays:
+        d["groups"] = loads(d["groups"], [])
+        latest = service.publisher.latest(d["id"])
+        d["manifest_version"] = latest.version if latest else None
+    return _page(
+        request, service, "dashboard.html", status, user=user, announcements=announcements,
+        displays=displays, groups=groups, enrolments=pending, **extra,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, service: ServiceDep) -> Response:
+    user = _user_or_none(request, service)
+    if user is None:
+        return RedirectResponse("/admin/login", status_code=303)
+    return _dashboard(request, service, user)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, service: ServiceDep) -> HTMLResponse:
+    return _page(request, service, "login.html", user=None)
+
+
+@router.post("/login")
+def login(request: Request, service: ServiceDep, username: Annotated[str, Form()], password: Annotated[str, Form()]) -> Response:
+    with service.lock:
+        user = authenticate(service.db, username, password)
+    if user is None:
+        t = translator(service.config.language)
+        return _page(request, service, "login.html", 401, user=None, error=t("login_failed"))
+    response = RedirectResponse("/admin/", status_code=303)
+    response.set_cookie(SESSION_COOKIE, service.new_session(user["id"]), httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/logout")
+def logout(request: Request, service: ServiceDep) -> Response:
+    service.sessions.pop(request.cookies.get(SESSION_COOKIE, ""), None)
+    response = RedirectResponse("/admin/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _require(request: Request, service: Service) -> dict[str, Any]:
+    user = _user_or_none(request, service)
+    if user is None:
+        raise Unauthorized("log in first")
+    return user
+
+
+@router.post("/announcements")
+async def create(request: Request, service: ServiceDep) -> Response:
+    user = _require(request, service)
+    form = await request.form()
+    data: dict[str, Any] = {
+        "title": str(form.get("title", "")),
+        "body": str(form.get("body", "")),
+        "targets": {"displays": [str(v) for v in form.getlist("display")], "groups": [str(v) for v in form.getlist("group")]},
+    }
+    try:
+        data["duration_s"] = float(str(form.get("duration_s") or 10))
+    except ValueError:
+        return _dashboard(request, service, user, 400, error="duration_s: tulis angka detik, mis. 10")
+    upload = form.get("file")
+    try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+                path = Path(tmp) / "upload"
+                with path.open("wb") as out:
+                    shutil.copyfileobj(upload.file, out, length=1 << 20)
+                with service.lock:
+                    media = register_media(service.db, service.media, path, upload.filename, service.clock())
+            data["kind"] = media["kind"]
+            data["media_sha256"] = media["sha256"]
+        with service.lock:
+            create_announcement(service.db, data, user["id"], service.clock())
+    except UserError as exc:
+        return _dashboard(request, service, user, 400, error=exc.message)
+    return RedirectResponse("/admin/", status_code=303)
+
+
+@router.post("/announcements/{announcement_id}/approve")
+def approve(announcement_id: int, request: Request, service: ServiceDep) -> Response:
+    user = _require(request, service)
+    try:
+        with service.lock:
+            row = approve_announcement(service.db, announcement_id, user, service.clock())
+            service.publisher.publish(displays_reached(service.db, row["targets"]))
+    except UserError as exc:
+        return _dashboard(request, service, user, 400, error=exc.message)
+    return RedirectResponse("/admin/", status_code=303)
+
+
+@router.post("/enrolments/{code}/approve")
+def approve_enrolment(code: str, request: Request, service: ServiceDep, display_id: Annotated[str, Form()]) -> Response:
+    user = _require(request, service)
+    try:
+        if user["role"] != "admin":
+            raise UserError("hanya admin yang dapat mendaftarkan layar", field="user")
+        with service.lock:
+            enrolment.approve(service.db, code, display_id, service.clock())
+    except UserError as exc:
+        return _dashboard(request, service, user, 400, error=exc.message)
+    return RedirectResponse("/admin/", status_code=303)

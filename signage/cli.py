@@ -1,0 +1,72 @@
+"""The ``signage`` command.
+
+Subcommands live with the component that owns them and are imported only when
+run (``name -> "module:attribute"``), so ``signage --help`` never loads Qt or
+FastAPI and the core package stays free of both.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from signage import __version__
+from signage.errors import UserError
+
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("scheduler.demo:demo", "Run the Mempawah demo: scheduler + one player on this machine."),
+    "scheduler": ("scheduler.cli:scheduler", "Run and manage the central scheduler."),
+    "player": ("player.cli:player_group", "Run the display player."),
+    "users": ("scheduler.cli:users", "Manage admin users."),
+    "displays": ("scheduler.cli:displays", "List displays and approve enrolments."),
+    "keys": ("scheduler.cli:keys", "Show the scheduler's signing keys."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in SUBCOMMANDS:
+            module_name, _, attribute = SUBCOMMANDS[cmd_name][0].partition(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SUBCOMMANDS[name][1]) for name in sorted(SUBCOMMANDS)]
+        rows += [(name, cmd.get_short_help_str()) for name, cmd in sorted(self.commands.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="signage")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def cli(verbose: bool) -> None:
+    """Digital signage for the LED videotron screens of Kabupaten Mempawah."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UserError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

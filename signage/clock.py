@@ -1,0 +1,45 @@
+"""Time helpers. Everything is stored and exchanged in UTC with a named zone.
+
+Wire format for instants: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC, whole seconds).
+Schedule logic never reads the wall clock itself: a ``Clock`` is passed in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_TIMEZONE = "Asia/Pontianak"
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def format_utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: attach a timezone before formatting")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_utc(text: str) -> datetime:
+    """Parse an ISO-8601 instant; a value without offset is rejected."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset (write e.g. 2026-11-28T03:00:00Z)")
+    return moment.astimezone(UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Pontianak)") from exc
+
+
+def monotonic_s() -> float:
+    return time.monotonic()

@@ -1,0 +1,192 @@
+"""YAML configuration with defaults, validated on load.
+
+Each component declares its settings as a frozen dataclass whose field
+metadata carries a ``help`` text (the settings reference in
+``docs/configuration.md`` is checked against it by a test). ``load_config``
+reads a YAML mapping, refuses unknown keys and wrong types, and names the file,
+the line and the key in every error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from signage.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def setting(default: Any, help: str) -> Any:
+    if isinstance(default, list):
+        value = list(default)
+        return dataclasses.field(default_factory=lambda: list(value), metadata={"help": help})
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+@dataclasses.dataclass(frozen=True)
+class SchedulerConfig:
+    host: str = setting("127.0.0.1", "Address the scheduler listens on.")
+    port: int = setting(8470, "TCP port of the scheduler (admin and player API).")
+    data_dir: str = setting(
+        "var/scheduler", "Folder for the SQLite store, signing keys, media and manifests."
+    )
+    public_url: str = setting(
+        "", "Base URL players use to reach the scheduler; empty means http://host:port."
+    )
+    timezone: str = setting("Asia/Pontianak", "Default IANA time zone of new displays.")
+    language: str = setting("id", "Language of the admin: 'id' (Bahasa Indonesia) or 'en'.")
+    horizon_days: int = setting(14, "How many days ahead each manifest's timeline covers.")
+    static_dir: str = setting(
+        "", "If set, every publish also writes manifests and media as a static tree here."
+    )
+    default_duration_s: int = setting(10, "Duration of an image or text slide by default.")
+
+    def validate(self, path: str) -> None:
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(path, "port", f"{self.port} is not a TCP port (1-65535)")
+        if not 1 <= self.horizon_days <= 60:
+            raise ConfigError(path, "horizon_days", "must be between 1 and 60")
+        if self.language not in ("id", "en"):
+            raise ConfigError(path, "language", "must be 'id' or 'en'")
+        _check_zone(path, "timezone", self.timezone)
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+
+@dataclasses.dataclass(frozen=True)
+class PlayerConfig:
+    server_url: str = setting("http://127.0.0.1:8470", "Scheduler base URL.")
+    manifest_url: str = setting(
+        "", "Optional manifest URL on a cache/CDN (static tree); empty means the scheduler API."
+    )
+    data_dir: str = setting("var/player", "Folder for the cache, keys, queue and status file.")
+    poll_interval_s: int = setting(60, "Seconds between conditional manifest requests.")
+    fullscreen: bool = setting(True, "Cover the whole screen (kiosk mode).")
+    geometry: list[int] = setting(
+        [], "Explicit window region [x, y, width, height] (LED capture region)."
+    )
+    rotation: int = setting(0, "Rotate the output 0, 90, 180 or 270 degrees.")
+    screenshot_path: str = setting("", "If set, write a PNG of what is shown here periodically.")
+    screenshot_interval_s: int = setting(5, "Seconds between screenshots written to screenshot_path.")
+    local_folder: str = setting("", "Folder (e.g. a USB stick) whose media loop when nothing else can play.")
+    timezone: str = setting("Asia/Pontianak", "Zone used on the slate before a manifest arrives.")
+    language: str = setting("id", "Language of on-screen text: 'id' or 'en'.")
+    player_name: str = setting("", "Name shown to the admin when this player asks to enrol.")
+
+    def validate(self, path: str) -> None:
+        if not self.server_url.startswith(("http://", "https://")):
+            raise ConfigError(path, "server_url", "must start with http:// or https://")
+        if self.poll_interval_s < 1:
+            raise ConfigError(path, "poll_interval_s", "must be at least 1")
+        if self.rotation not in (0, 90, 180, 270):
+            raise ConfigError(path, "rotation", "must be 0, 90, 180 or 270")
+        if self.geometry and (len(self.geometry) != 4 or min(self.geometry[2:]) <= 0):
+            raise ConfigError(path, "geometry", "must be [x, y, width, height] with positive size")
+        if self.language not in ("id", "en"):
+            raise ConfigError(path, "language", "must be 'id' or 'en'")
+        _check_zone(path, "timezone", self.timezone)
+
+
+def _check_zone(path: str, key: str, name: str) -> None:
+    from signage.clock import zone
+
+    try:
+        zone(name)
+    except ValueError as exc:
+        raise ConfigError(path, key, str(exc)) from exc
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _check_type(value: Any, tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return any(_check_type(value, arg) for arg in typing.get_args(tp))
+    if tp is type(None):
+        return value is None
+    if origin is list:
+        (inner,) = typing.get_args(tp)
+        return isinstance(value, list) and all(_check_type(v, inner) for v in value)
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, tp)
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def config_from_mapping(cls: type[T], data: dict[str, Any], path: str, lines: dict[str, int] | None = None) -> T:
+    lines = lines or {}
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for key in data:
+        if key not in known:
+            raise ConfigError(
+                path, str(key), f"unknown key (known keys: {', '.join(sorted(known))})", lines.get(key)
+            )
+    for key, value in data.items():
+        if not _check_type(value, hints[key]):
+            raise ConfigError(
+                path,
+                key,
+                f"expected {_type_name(hints[key])}, got {type(value).__name__} {value!r}",
+                lines.get(key),
+            )
+    config = cls(**data)
+    config.validate(path)  # type: ignore[attr-defined]
+    return config
+
+
+def load_config(cls: type[T], path: str | Path | None) -> T:
+    """Defaults when ``path`` is None; otherwise the validated YAML file."""
+    if path is None:
+        config = cls()
+        config.validate("<defaults>")  # type: ignore[attr-defined]
+        return config
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), None, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), None, f"cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(str(path), None, f"malformed YAML: {problem}", line) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), None, "the top level must be a mapping of key: value")
+    return config_from_mapping(cls, data, str(path), _key_lines(text))
+
+
+def describe(cls: type) -> list[tuple[str, Any, str]]:
+    """(key, default, help) for every setting, for docs and `--help`."""
+    out = []
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        out.append((f.name, default, f.metadata.get("help", "")))
+    return out

@@ -1,0 +1,308 @@
+"""The manifest: everything a player needs for its whole horizon.
+
+A manifest is plain JSON (see ``docs/architecture.md`` for the field list).
+:func:`parse_manifest` validates a verified manifest dict into typed objects
+and names the offending field on error; :func:`build_manifest` is the one
+constructor the publisher uses, so both ends agree on the shape.
+
+Timeline semantics: a :class:`Segment` plays the items of ``loop`` one after
+another from ``start``, each for its ``duration_s``, cycling, cut at ``end``.
+A single concrete play is a segment whose loop has one item and whose length is
+that item's duration; a long round-robin run is one segment, which keeps a
+14-day manifest small without losing exactness.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from signage.clock import format_utc, parse_utc
+
+SCHEMA = "mempawah-signage/manifest/1"
+LAYERS = ("emergency", "interrupt", "normal", "fallback", "overlay", "off")
+ITEM_TYPES = ("image", "video", "text", "stat", "clock", "prayer", "ticker")
+MEDIA_TYPES = ("image", "video")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ManifestFormatError(ValueError):
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"manifest field {field_name}: {message}")
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class Canvas:
+    width: int
+    height: int
+    rotation: int = 0
+
+
+@dataclass(frozen=True)
+class Zone:
+    id: str
+    x: float
+    y: float
+    w: float
+    h: float
+    z: int = 0
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    sha256: str
+    size: int
+    mime: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    type: str
+    duration_s: float
+    title: str = ""
+    media: MediaRef | None = None
+    text: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: datetime
+    end: datetime
+    zone: str
+    layer: str
+    loop: tuple[str, ...]
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    schema: str
+    display_id: str
+    version: int
+    generated_at: datetime
+    valid_until: datetime
+    timezone: str
+    canvas: Canvas
+    layout: str
+    layouts: dict[str, tuple[Zone, ...]]
+    items: dict[str, Item]
+    timeline: tuple[Segment, ...]
+    fallback: tuple[str, ...]
+    operating_hours: list[dict[str, Any]] = field(default_factory=list)
+    key_id: str | None = None
+
+    @property
+    def zones(self) -> tuple[Zone, ...]:
+        return self.layouts[self.layout]
+
+    def media(self) -> list[MediaRef]:
+        """Every media file this manifest references, each once, in item order."""
+        seen: dict[str, MediaRef] = {}
+        for item in self.items.values():
+            if item.media is not None:
+                seen.setdefault(item.media.sha256, item.media)
+        return list(seen.values())
+
+    def loop_duration_s(self, loop: tuple[str, ...]) -> float:
+        return sum(self.items[item_id].duration_s for item_id in loop)
+
+    def play_at(self, moment: datetime, zone: str = "main") -> tuple[Segment, Item, datetime] | None:
+        """What ``zone`` shows at ``moment``: (segment, item, item start) or None.
+
+        Emergency beats interrupt beats normal beats fallback; an ``off``
+        segment (outside operating hours) returns None for its zone.
+        """
+        best: Segment | None = None
+        for segment in self.timeline:
+            if segment.zone != zone or not (segment.start <= moment < segment.end):
+                continue
+            if best is None or _rank(segment.layer) < _rank(best.layer):
+                best = segment
+        if best is None or best.layer == "off" or not best.loop:
+            return None
+        period_s = self.loop_duration_s(best.loop)
+        offset_s = (moment - best.start).total_seconds() % period_s
+        item_start = moment - timedelta(seconds=offset_s)
+        for item_id in best.loop:
+            item = self.items[item_id]
+            if offset_s < item.duration_s:
+                return best, item, item_start
+            offset_s -= item.duration_s
+            item_start += timedelta(seconds=item.duration_s)
+        item = self.items[best.loop[-1]]
+        return best, item, item_start
+
+
+def _rank(layer: str) -> int:
+    return {"emergency": 0, "off": 1, "interrupt": 2, "normal": 3, "fallback": 4, "overlay": 5}[layer]
+
+
+def build_manifest(
+    *,
+    display_id: str,
+    version: int,
+    generated_at: datetime,
+    valid_until: datetime,
+    timezone: str,
+    canvas: dict[str, int],
+    layouts: dict[str, list[dict[str, Any]]],
+    layout: str,
+    items: dict[str, dict[str, Any]],
+    timeline: list[dict[str, Any]],
+    fallback: list[str],
+    operating_hours: list[dict[str, Any]],
+    key_id: str,
+) -> dict[str, Any]:
+    manifest = {
+        "schema": SCHEMA,
+        "display_id": display_id,
+        "version": version,
+        "generated_at": format_utc(generated_at),
+        "valid_until": format_utc(valid_until),
+        "timezone": timezone,
+        "canvas": canvas,
+        "layout": layout,
+        "layouts": layouts,
+        "items": items,
+        "timeline": timeline,
+        "fallback": fallback,
+        "operating_hours": operating_hours,
+        "key_id": key_id,
+    }
+    parse_manifest(manifest)  # the publisher never emits what a player would refuse
+    return manifest
+
+
+def _get(obj: Any, key: str, kind: type | tuple[type, ...], path: str) -> Any:
+    if not isinstance(obj, dict) or key not in obj:
+        raise ManifestFormatError(f"{path}{key}", "missing")
+    value = obj[key]
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        raise ManifestFormatError(f"{path}{key}", f"expected {kind}, got {type(value).__name__}")
+    return value
+
+
+def _instant(obj: Any, key: str, path: str) -> datetime:
+    text = _get(obj, key, str, path)
+    try:
+        return parse_utc(text)
+    except ValueError as exc:
+        raise ManifestFormatError(f"{path}{key}", str(exc)) from exc
+
+
+def parse_manifest(data: dict[str, Any]) -> Manifest:
+    """Validate a manifest dict; raise :class:`ManifestFormatError` naming the field."""
+    if _get(data, "schema", str, "") != SCHEMA:
+        raise ManifestFormatError("schema", f"unsupported schema {data['schema']!r}")
+    canvas_d = _get(data, "canvas", dict, "")
+    canvas = Canvas(
+        width=_get(canvas_d, "width", int, "canvas."),
+        height=_get(canvas_d, "height", int, "canvas."),
+        rotation=canvas_d.get("rotation", 0),
+    )
+    if canvas.width <= 0 or canvas.height <= 0 or canvas.rotation not in (0, 90, 180, 270):
+        raise ManifestFormatError("canvas", "width/height must be positive, rotation 0/90/180/270")
+    layouts: dict[str, tuple[Zone, ...]] = {}
+    for name, zones_d in _get(data, "layouts", dict, "").items():
+        zones = []
+        for i, z in enumerate(zones_d):
+            p = f"layouts.{name}[{i}]."
+            zone = Zone(
+                id=_get(z, "id", str, p),
+                x=float(_get(z, "x", (int, float), p)),
+                y=float(_get(z, "y", (int, float), p)),
+                w=float(_get(z, "w", (int, float), p)),
+                h=float(_get(z, "h", (int, float), p)),
+                z=int(z.get("z", 0)),
+            )
+            if not (0 <= zone.x < 1 and 0 <= zone.y < 1 and 0 < zone.w <= 1 and 0 < zone.h <= 1):
+                raise ManifestFormatError(p.rstrip("."), "zone must lie inside the canvas (fractions 0..1)")
+            zones.append(zone)
+        layouts[name] = tuple(zones)
+    layout = _get(data, "layout", str, "")
+    if layout not in layouts:
+        raise ManifestFormatError("layout", f"{layout!r} is not in layouts")
+    zone_ids = {z.id for z in layouts[layout]}
+    items: dict[str, Item] = {}
+    for item_id, it in _get(data, "items", dict, "").items():
+        p = f"items.{item_id}."
+        kind = _get(it, "type", str, p)
+        if kind not in ITEM_TYPES:
+            raise ManifestFormatError(f"{p}type", f"unknown item type {kind!r}")
+        duration_s = float(_get(it, "duration_s", (int, float), p))
+        if duration_s <= 0:
+            raise ManifestFormatError(f"{p}duration_s", "must be positive")
+        media = None
+        if it.get("media") is not None:
+            m = it["media"]
+            media = MediaRef(
+                sha256=_get(m, "sha256", str, f"{p}media."),
+                size=_get(m, "size", int, f"{p}media."),
+                mime=_get(m, "mime", str, f"{p}media."),
+                url=_get(m, "url", str, f"{p}media."),
+            )
+            if not SHA256_RE.match(media.sha256):
+                raise ManifestFormatError(f"{p}media.sha256", "not a lowercase hex sha256")
+        elif kind in MEDIA_TYPES:
+            raise ManifestFormatError(f"{p}media", f"a {kind} item needs media")
+        items[item_id] = Item(
+            id=item_id,
+            type=kind,
+            duration_s=duration_s,
+            title=str(it.get("title", "")),
+            media=media,
+            text=it.get("text"),
+            data=it.get("data"),
+        )
+    timeline = []
+    for i, s in enumerate(_get(data, "timeline", list, "")):
+        p = f"timeline[{i}]."
+        seg = Segment(
+            start=_instant(s, "start", p),
+            end=_instant(s, "end", p),
+            zone=_get(s, "zone", str, p),
+            layer=_get(s, "layer", str, p),
+            loop=tuple(_get(s, "loop", list, p)),
+            why=str(s.get("why", "")),
+        )
+        if seg.end <= seg.start:
+            raise ManifestFormatError(f"{p}end", "must be after start")
+        if seg.layer not in LAYERS:
+            raise ManifestFormatError(f"{p}layer", f"unknown layer {seg.layer!r}")
+        if seg.zone not in zone_ids:
+            raise ManifestFormatError(f"{p}zone", f"zone {seg.zone!r} is not in layout {layout!r}")
+        for item_id in seg.loop:
+            if item_id not in items:
+                raise ManifestFormatError(f"{p}loop", f"unknown item {item_id!r}")
+        if seg.layer != "off" and not seg.loop:
+            raise ManifestFormatError(f"{p}loop", "empty loop outside an 'off' segment")
+        timeline.append(seg)
+    fallback = tuple(_get(data, "fallback", list, ""))
+    for item_id in fallback:
+        if item_id not in items:
+            raise ManifestFormatError("fallback", f"unknown item {item_id!r}")
+    version = _get(data, "version", int, "")
+    if version < 1:
+        raise ManifestFormatError("version", "must be >= 1")
+    return Manifest(
+        schema=SCHEMA,
+        display_id=_get(data, "display_id", str, ""),
+        version=version,
+        generated_at=_instant(data, "generated_at", ""),
+        valid_until=_instant(data, "valid_until", ""),
+        timezone=_get(data, "timezone", str, ""),
+        canvas=canvas,
+        layout=layout,
+        layouts=layouts,
+        items=items,
+        timeline=tuple(timeline),
+        fallback=fallback,
+        operating_hours=list(data.get("operating_hours", [])),
+        key_id=data.get("key_id"),
+    )

@@ -1,0 +1,153 @@
+"""Ed25519 keys and detached manifest signatures.
+
+The signed document a player downloads is an *envelope*::
+
+    {"manifest": {...}, "signature": {"alg": "Ed25519", "key_id": "...", "value": "<base64>"}}
+
+The signature covers ``canonical_json(manifest)``. The key id is the first 16
+hex digits of the SHA-256 of the raw 32-byte public key, so a player can pick
+the right trusted key without trying them all.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from signage.canonical import canonical_json
+from signage.errors import ManifestRejected
+
+ALGORITHM = "Ed25519"
+
+
+def key_id_of(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def public_key_to_text(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode("ascii")
+
+
+def public_key_from_text(text: str) -> Ed25519PublicKey:
+    try:
+        raw = base64.b64decode(text, validate=True)
+        return Ed25519PublicKey.from_public_bytes(raw)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a base64 Ed25519 public key: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.private_key.public_key()
+
+    @property
+    def key_id(self) -> str:
+        return key_id_of(self.public_key)
+
+    @property
+    def public_text(self) -> str:
+        return public_key_to_text(self.public_key)
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(Ed25519PrivateKey.generate())
+
+    def to_pem(self) -> bytes:
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    @classmethod
+    def from_pem(cls, data: bytes) -> SigningKey:
+        key = serialization.load_pem_private_key(data, password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError("not an Ed25519 private key")
+        return cls(key)
+
+    def sign(self, data: bytes) -> str:
+        return base64.b64encode(self.private_key.sign(data)).decode("ascii")
+
+
+def load_or_create_key(path: Path) -> SigningKey:
+    """Load the PEM key at ``path``; create it (mode 0600) on first start."""
+    if path.exists():
+        return SigningKey.from_pem(path.read_bytes())
+    key = SigningKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key.to_pem())
+    os.replace(tmp, path)
+    return key
+
+
+def sign_envelope(manifest: dict[str, Any], key: SigningKey) -> dict[str, Any]:
+    return {
+        "manifest": manifest,
+        "signature": {
+            "alg": ALGORITHM,
+            "key_id": key.key_id,
+            "value": key.sign(canonical_json(manifest)),
+        },
+    }
+
+
+def envelope_bytes(manifest: dict[str, Any], key: SigningKey) -> bytes:
+    """The exact bytes served for a manifest (also canonical, so ETags are stable)."""
+    return canonical_json(sign_envelope(manifest, key))
+
+
+def verify_envelope(
+    data: bytes, trusted_keys: dict[str, Ed25519PublicKey]
+) -> dict[str, Any]:
+    """Return the manifest inside ``data`` if a trusted key signed it.
+
+    Raises :class:`ManifestRejected` with a reason otherwise; never returns an
+    unverified manifest.
+    """
+    try:
+        envelope = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ManifestRejected(f"manifest is not valid JSON: {exc}") from exc
+    if not isinstance(envelope, dict):
+        raise ManifestRejected("manifest envelope is not a JSON object")
+    manifest = envelope.get("manifest")
+    signature = envelope.get("signature")
+    if not isinstance(manifest, dict) or not isinstance(signature, dict):
+        raise ManifestRejected("manifest is unsigned (no 'manifest'/'signature' objects)")
+    if signature.get("alg") != ALGORITHM:
+        raise ManifestRejected(f"unsupported signature algorithm {signature.get('alg')!r}")
+    key_id = signature.get("key_id")
+    public_key = trusted_keys.get(key_id) if isinstance(key_id, str) else None
+    if public_key is None:
+        raise ManifestRejected(f"manifest signed by unknown key {key_id!r}")
+    value = signature.get("value")
+    try:
+        raw_signature = base64.b64decode(str(value), validate=True)
+        public_key.verify(raw_signature, canonical_json(manifest))
+    except (InvalidSignature, ValueError) as exc:
+        raise ManifestRejected("manifest signature does not verify") from exc
+    if manifest.get("key_id") not in (None, key_id):
+        raise ManifestRejected("manifest key_id does not match its signature")
+    return manifest

@@ -1,0 +1,67 @@
+"""Shared fixtures: a real scheduler on loopback (in-thread uvicorn), seeded stores."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningScheduler:
+    url: str
+    service: object
+    server: object
+
+
+@pytest.fixture
+def free_tcp_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def demo_service(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from scheduler.demo_data import seed
+    from scheduler.service import Service
+    from signage.config import SchedulerConfig
+
+    service = Service(SchedulerConfig(data_dir=str(tmp_path / "scheduler")))
+    accounts = seed(service)
+    service.demo_accounts = accounts  # type: ignore[attr-defined]
+    return service
+
+
+@pytest.fixture
+def live_scheduler(demo_service) -> Iterator[RunningScheduler]:  # type: ignore[no-untyped-def]
+    """The real FastAPI app served by uvicorn on a free loopback port, in a thread."""
+    import uvicorn
+
+    from scheduler.app import create_app
+
+    port = free_port()
+    config = uvicorn.Config(create_app(demo_service), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    yield RunningScheduler(f"http://127.0.0.1:{port}", demo_service, server)
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -1,0 +1,151 @@
+"""The scheduler's HTTP API over real HTTP on loopback (uvicorn in a thread)."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+
+from signage.manifest import parse_manifest
+from signage.signing import public_key_from_text, verify_envelope
+
+TIMEOUT_S = 10
+
+
+def _admin(live) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    return ("admin", live.service.demo_accounts.admin_password)
+
+
+def _editor(live) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    return ("editor", live.service.demo_accounts.editor_password)
+
+
+def _assert_error_shape(response: requests.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["ok"] is False and body["status"] == status and isinstance(body["error"], str)
+    assert "field" in body
+    return body
+
+
+def enrol(live, display_id: str = "kantor-bupati", code: str = "ABC234") -> dict:  # type: ignore[no-untyped-def]
+    r = requests.post(f"{live.url}/api/v1/enrolments", json={"code": code, "name": "test"}, timeout=TIMEOUT_S)
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    assert requests.get(f"{live.url}/api/v1/enrolments/{code}", timeout=TIMEOUT_S).json()["status"] == "pending"
+    r = requests.post(
+        f"{live.url}/api/v1/admin/enrolments/{code}/approve", json={"display_id": display_id}, auth=_admin(live), timeout=TIMEOUT_S
+    )
+    assert r.status_code == 200, r.text
+    r = requests.get(f"{live.url}/api/v1/enrolments/{code}", timeout=TIMEOUT_S)
+    assert r.status_code == 200
+    return r.json()
+
+
+def test_enrolment_hands_out_token_once_and_replay_is_refused(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    identity = enrol(live_scheduler)
+    assert identity["display_id"] == "kantor-bupati" and len(identity["token"]) > 20
+    assert identity["public_keys"]
+    replay = requests.get(f"{live_scheduler.url}/api/v1/enrolments/ABC234", timeout=TIMEOUT_S)
+    assert "already" in _assert_error_shape(replay, 410)["error"]
+    again = requests.post(f"{live_scheduler.url}/api/v1/enrolments", json={"code": "ABC234"}, timeout=TIMEOUT_S)
+    _assert_error_shape(again, 410)
+    # the token is stored hashed only
+    rows = list(live_scheduler.service.db["display_tokens"].rows)
+    assert identity["token"] not in json.dumps(rows)
+    assert not list(live_scheduler.service.db["enrolments"].rows_where("token_plain is not null"))
+
+
+def test_bad_enrolment_codes_are_refused_with_the_field(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    r = requests.post(f"{live_scheduler.url}/api/v1/enrolments", json={"code": "I0O1!!"}, timeout=TIMEOUT_S)
+    assert _assert_error_shape(r, 400)["field"] == "code"
+    r = requests.post(f"{live_scheduler.url}/api/v1/enrolments", json={"code": 5}, timeout=TIMEOUT_S)
+    assert _assert_error_shape(r, 422)["field"] == "code"
+
+
+def test_manifest_needs_a_valid_token_and_supports_304(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    url = f"{live_scheduler.url}/api/v1/player/manifest"
+    _assert_error_shape(requests.get(url, timeout=TIMEOUT_S), 401)
+    _assert_error_shape(requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=TIMEOUT_S), 401)
+    identity = enrol(live_scheduler)
+    auth = {"Authorization": f"Bearer {identity['token']}"}
+    r = requests.get(url, headers=auth, timeout=TIMEOUT_S)
+    assert r.status_code == 200 and r.headers["ETag"]
+    keys = {k: public_key_from_text(v) for k, v in identity["public_keys"].items()}
+    manifest = parse_manifest(verify_envelope(r.content, keys))
+    assert manifest.display_id == "kantor-bupati" and manifest.canvas.width == 1920
+    titles = {item.title for item in manifest.items.values()}
+    assert "Pelayanan KTP Elektronik Keliling" in titles
+    assert "Jadwal Pemeliharaan Jaringan Listrik" not in titles  # a draft never reaches a screen
+    r304 = requests.get(url, headers={**auth, "If-None-Match": r.headers["ETag"]}, timeout=TIMEOUT_S)
+    assert r304.status_code == 304 and r304.content == b""
+
+
+def test_media_is_content_addressed_with_ranges(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    sha = next(live_scheduler.service.db["media"].rows)["sha256"]
+    url = f"{live_scheduler.url}/api/v1/media/{sha}"
+    whole = requests.get(url, timeout=TIMEOUT_S)
+    assert whole.status_code == 200 and "immutable" in whole.headers["Cache-Control"]
+    part = requests.get(url, headers={"Range": "bytes=100-199"}, timeout=TIMEOUT_S)
+    assert part.status_code == 206 and part.content == whole.content[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(whole.content)}"
+    tail = requests.get(url, headers={"Range": "bytes=100-"}, timeout=TIMEOUT_S)
+    assert tail.content == whole.content[100:]
+    bad = requests.get(url, headers={"Range": f"bytes={len(whole.content) + 10}-"}, timeout=TIMEOUT_S)
+    assert bad.status_code == 416
+    _assert_error_shape(requests.get(f"{live_scheduler.url}/api/v1/media/{'0' * 64}", timeout=TIMEOUT_S), 404)
+    not_hex = _assert_error_shape(requests.get(f"{live_scheduler.url}/api/v1/media/../etc/passwd", timeout=TIMEOUT_S), 404)
+    assert not_hex["ok"] is False
+    assert _assert_error_shape(requests.get(f"{live_scheduler.url}/api/v1/media/{'Z' * 64}", timeout=TIMEOUT_S), 422)["field"] == "sha256"
+
+
+def test_announcement_validation_names_the_field(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    url = f"{live_scheduler.url}/api/v1/admin/announcements"
+    before = live_scheduler.service.db["announcements"].count
+    cases = [
+        ({"targets": {"groups": ["kabupaten"]}}, 422, "title"),
+        ({"title": "x", "targets": {"displays": ["nowhere"]}}, 400, "targets.displays[0]"),
+        ({"title": "x", "targets": {}}, 400, "targets"),
+        ({"title": "x", "duration_s": "long", "targets": {"groups": ["kabupaten"]}}, 422, "duration_s"),
+        ({"title": "x", "kind": "image", "targets": {"groups": ["kabupaten"]}}, 400, "media_sha256"),
+        ({"title": "x", "targets": {"groups": ["kabupaten"]}, "starts_at": "2026-12-02T00:00:00Z", "ends_at": "2026-12-01T00:00:00Z"}, 400, "ends_at"),
+        ({"title": "x", "targets": {"groups": ["kabupaten"]}, "starts_at": "besok"}, 400, "starts_at"),
+    ]
+    for body, status, field in cases:
+        r = requests.post(url, json=body, auth=_editor(live_scheduler), timeout=TIMEOUT_S)
+        assert _assert_error_shape(r, status)["field"] == field, (body, r.text)
+    r = requests.post(url, data=b"{not json", headers={"Content-Type": "application/json"}, auth=_editor(live_scheduler), timeout=TIMEOUT_S)
+    _assert_error_shape(r, 422)
+    assert live_scheduler.service.db["announcements"].count == before
+    _assert_error_shape(requests.post(url, json={"title": "x"}, timeout=TIMEOUT_S), 401)
+
+
+def test_approval_needs_a_second_person_and_publishes(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    identity = enrol(live_scheduler, "desa-antibar", "XYZ789")
+    auth = {"Authorization": f"Bearer {identity['token']}"}
+    manifest_url = f"{live_scheduler.url}/api/v1/player/manifest"
+    v1 = requests.get(manifest_url, headers=auth, timeout=TIMEOUT_S).headers["X-Manifest-Version"]
+    r = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/announcements",
+        json={"title": "Siaga Banjir Rob", "body": "Warga pesisir harap waspada.", "targets": {"displays": ["desa-antibar"]}},
+        auth=_editor(live_scheduler), timeout=TIMEOUT_S,
+    )
+    assert r.status_code == 201
+    ann_id = r.json()["announcement"]["id"]
+    approve_url = f"{live_scheduler.url}/api/v1/admin/announcements/{ann_id}/approve"
+    _assert_error_shape(requests.post(approve_url, auth=_editor(live_scheduler), timeout=TIMEOUT_S), 403)
+    assert requests.get(manifest_url, headers=auth, timeout=TIMEOUT_S).headers["X-Manifest-Version"] == v1
+    r = requests.post(approve_url, auth=_admin(live_scheduler), timeout=TIMEOUT_S)
+    assert r.status_code == 200 and r.json()["published"] == [{"display_id": "desa-antibar", "version": int(v1) + 1}]
+    body = requests.get(manifest_url, headers=auth, timeout=TIMEOUT_S)
+    assert body.headers["X-Manifest-Version"] == str(int(v1) + 1)
+    assert "Siaga Banjir Rob" in body.content.decode()
+
+
+def test_author_cannot_approve_own_announcement(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    r = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/announcements",
+        json={"title": "Rapat", "targets": {"groups": ["kabupaten"]}}, auth=_admin(live_scheduler), timeout=TIMEOUT_S,
+    )
+    ann_id = r.json()["announcement"]["id"]
+    r = requests.post(f"{live_scheduler.url}/api/v1/admin/announcements/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S)
+    assert "two-person" in _assert_error_shape(r, 400)["error"]
