@@ -118,7 +118,13 @@ def approve_announcement(db: Database, announcement_id: int, user: dict[str, Any
     with db.atomic():
         db["announcements"].update(announcement_id, {"status": "approved", "updated_at": now_iso})
         db["approvals"].insert(
-            {"announcement_id": announcement_id, "user_id": user["id"], "decision": "approved", "note": "", "at": now_iso}
+            {
+                "announcement_id": announcement_id,
+                "user_id": user["id"],
+                "decision": "approved",
+                "note": "",
+                "at": now_iso,
+            }
         )
         audit(db, now, user["id"], "announcement.approve", f"announcement:{announcement_id}")
     return get_announcement(db, announcement_id)
@@ -135,4 +141,6 @@ def displays_reached(db: Database, targets: dict[str, list[str]]) -> set[str]:
 
 
 def audit(db: Database, now: datetime, user_id: int | None, action: str, subject: str, detail: str = "") -> None:
-    db["audit_log"].insert({"at": format_utc(now), "user_id": user_id, "action": action, "subject": subject, "detail": detail})
+    db["audit_log"].insert(
+        {"at": format_utc(now), "user_id": user_id, "action": action, "subject": subject, "detail": detail}
+    )

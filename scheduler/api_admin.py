@@ -11,14 +11,11 @@ from fastapi import APIRouter, Depends, UploadFile
 from pydantic import BaseModel, Field
 
 from scheduler import enrolment
-from scheduler.announcements import (
-    approve_announcement,
-    create_announcement,
-    displays_reached,
-    get_announcement,
-)
+from scheduler.actions import approve_and_publish
+from scheduler.announcements import create_announcement, get_announcement
 from scheduler.deps import current_user, get_service
-from scheduler.errors import Forbidden
+from scheduler.errors import Forbidden, NotFound
+from scheduler.fleet import fleet_health
 from scheduler.media import register_media
 from scheduler.service import Service
 from scheduler.store import loads
@@ -79,9 +76,7 @@ def show_announcement(announcement_id: int, service: ServiceDep, user: UserDep) 
 def approve(announcement_id: int, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     if user["role"] not in ("approver", "admin"):
         raise Forbidden("only an approver or admin can approve", field="user")
-    with service.lock:
-        row = approve_announcement(service.db, announcement_id, user, service.clock())
-        published = service.publisher.publish(displays_reached(service.db, row["targets"]))
+    row, published = approve_and_publish(service, announcement_id, user)
     return {
         "ok": True,
         "announcement": row,
@@ -129,3 +124,30 @@ def approve_enrolment(code: str, body: EnrolmentApproval, service: ServiceDep, u
     with service.lock:
         enrolment.approve(service.db, code, body.display_id, service.clock())
     return {"ok": True}
+
+
+@router.get("/fleet")
+def fleet(service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    with service.lock:
+        health = fleet_health(service.db, service.publisher, service.clock())
+    return {"ok": True, "displays": [h.to_dict() for h in health]}
+
+
+@router.post("/displays/{display_id}/screenshot-request", status_code=202)
+def request_screenshot(display_id: str, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    with service.lock:
+        if not service.db["displays"].count_where("id = ?", [display_id]):
+            raise NotFound(f"display: unknown display {display_id!r}", field="display_id")
+    event = service.events.emit(display_id, "screenshot", {"requested_by": user["username"]})
+    return {"ok": True, "event_id": event.id, "connected": service.events.connections}
+
+
+@router.post("/keys/rotate")
+def rotate_key(service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    """Issue a new signing key, introduced by the old one, and re-sign every manifest."""
+    if user["role"] != "admin":
+        raise Forbidden("only an admin can rotate keys", field="user")
+    with service.lock:
+        new = service.keyring.rotate(service.now_iso())
+        published = service.publisher.publish_all()
+    return {"ok": True, "key_id": new.key_id, "republished": len(published)}

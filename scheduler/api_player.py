@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import time
+import uuid
 from collections import defaultdict, deque
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from scheduler import enrolment
 from scheduler.deps import current_display, get_service
-from scheduler.errors import NotFound, TooMany
+from scheduler.errors import NotFound, RangeNotSatisfiable, TooMany
 from scheduler.service import Service
+from scheduler.store import dumps
+from signage.clock import parse_utc
+from signage.errors import UserError
 
 router = APIRouter(prefix="/api/v1")
 
 ENROL_LIMIT_PER_MINUTE = 20
-MAX_HEARTBEAT_BYTES = 512 * 1024
+MAX_SCREENSHOT_B64_CHARS = 900_000  # about 650 KB of PNG
+MAX_EVENTS_PER_BATCH = 2000
 
 
 class _RateLimiter:
@@ -46,7 +54,9 @@ class EnrolmentRequest(BaseModel):
 
 
 @router.post("/enrolments", status_code=202, tags=["player"])
-def request_enrolment(body: EnrolmentRequest, request: Request, service: Annotated[Service, Depends(get_service)]) -> dict[str, Any]:
+def request_enrolment(
+    body: EnrolmentRequest, request: Request, service: Annotated[Service, Depends(get_service)]
+) -> dict[str, Any]:
     remote = request.client.host if request.client else "?"
     _enrol_limiter.check(remote)
     with service.lock:
@@ -108,10 +118,12 @@ def manifest(
 def media(
     sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="lowercase hex sha256")],
     service: Annotated[Service, Depends(get_service)],
+    range_header: Annotated[str | None, Header(alias="range", max_length=200)] = None,
 ) -> FileResponse:
     path = service.media.path_for(sha256)
     if not path.is_file():
         raise NotFound(f"no media {sha256}", field="sha256")
+    _check_range(range_header, path.stat().st_size)
     return FileResponse(
         path,
         media_type="application/octet-stream",
@@ -119,26 +131,143 @@ def media(
     )
 
 
+class Heartbeat(BaseModel):
+    status: Literal["playing", "slate", "enrolling", "off", "local_folder", "last_good", "error"] = "playing"
+    manifest_version: int | None = Field(default=None, ge=0)
+    current_item: str | None = Field(default=None, max_length=200)
+    cache: list[Annotated[str, Field(pattern="^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=20000)
+    free_disk_bytes: int | None = Field(default=None, ge=0)
+    memory_rss_bytes: int | None = Field(default=None, ge=0)
+    clock_offset_s: float | None = Field(default=None, ge=-1e9, le=1e9)
+    app_version: str | None = Field(default=None, max_length=50)
+    warnings: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=50)
+    screenshot_png_b64: str | None = Field(default=None, max_length=MAX_SCREENSHOT_B64_CHARS)
+
+
+class PlayEvent(BaseModel):
+    id: uuid.UUID
+    item_id: str = Field(min_length=1, max_length=200)
+    sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
+    started_at: str = Field(max_length=40)
+    ended_at: str = Field(max_length=40)
+    duration_ms: int = Field(ge=0, le=7 * 86400 * 1000)
+    result: Literal["played", "skipped"] = "played"
+    reason: str = Field(default="", max_length=500)
+
+
+class PlayEventBatch(BaseModel):
+    events: list[PlayEvent] = Field(max_length=MAX_EVENTS_PER_BATCH)
+
+
 @router.post("/player/heartbeat", tags=["player"])
-async def heartbeat(
+def heartbeat(
+    body: Heartbeat,
     request: Request,
     display_id: Annotated[str, Depends(current_display)],
     service: Annotated[Service, Depends(get_service)],
-) -> JSONResponse:
-    raw = await request.body()
-    if len(raw) > MAX_HEARTBEAT_BYTES:
-        return JSONResponse(
-            {"ok": False, "status": 413, "error": f"heartbeat larger than {MAX_HEARTBEAT_BYTES} bytes", "field": None},
-            status_code=413,
-        )
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        return JSONResponse({"ok": False, "status": 400, "error": "body: not valid JSON", "field": "body"}, status_code=400)
-    if not isinstance(body, dict):
-        return JSONResponse({"ok": False, "status": 400, "error": "body: must be a JSON object", "field": "body"}, status_code=400)
+) -> dict[str, Any]:
+    now_iso = service.now_iso()
+    row = body.model_dump(exclude={"screenshot_png_b64"})
+    row["cache"] = dumps(row["cache"])
+    row["warnings"] = dumps(row["warnings"])
     with service.lock:
-        service.db["heartbeats"].insert(
-            {"display_id": display_id, "received_at": service.now_iso(), "body": json.dumps(body)[:MAX_HEARTBEAT_BYTES]}
-        )
-    return JSONResponse({"ok": True})
+        service.db["display_status"].upsert({"display_id": display_id, "last_seen": now_iso, **row}, pk="display_id")
+        if body.screenshot_png_b64:
+            try:
+                png = base64.b64decode(body.screenshot_png_b64, validate=True)
+            except ValueError:
+                raise UserError("screenshot_png_b64: not base64", field="screenshot_png_b64") from None
+            if not png.startswith(b"\x89PNG"):
+                raise UserError("screenshot_png_b64: not a PNG image", field="screenshot_png_b64")
+            service.db["screenshots"].upsert(
+                {"display_id": display_id, "taken_at": now_iso, "png": png}, pk="display_id"
+            )
+    latest = service.publisher.latest(display_id)
+    return {"ok": True, "latest_version": latest.version if latest else None}
+
+
+@router.post("/player/play-events", tags=["player"])
+def play_events(
+    body: PlayEventBatch,
+    request: Request,
+    display_id: Annotated[str, Depends(current_display)],
+    service: Annotated[Service, Depends(get_service)],
+) -> dict[str, Any]:
+    """Proof of play; idempotent by event UUID, so a re-sent batch adds nothing."""
+    for i, event in enumerate(body.events):
+        for name in ("started_at", "ended_at"):
+            try:
+                parse_utc(getattr(event, name))
+            except ValueError as exc:
+                raise UserError(f"events[{i}].{name}: {exc}", field=f"events[{i}].{name}") from None
+    now_iso = service.now_iso()
+    rows = [{**e.model_dump(), "id": str(e.id), "display_id": display_id, "received_at": now_iso} for e in body.events]
+    with service.lock:
+        before = service.db["play_events"].count
+        service.db["play_events"].insert_all(rows, pk="id", ignore=True)
+        accepted = service.db["play_events"].count - before
+    return {"ok": True, "accepted": accepted, "duplicates": len(rows) - accepted}
+
+
+@router.get("/player/events", tags=["player"], response_class=StreamingResponse)
+async def events(
+    request: Request,
+    display_id: Annotated[str, Depends(current_display)],
+    service: Annotated[Service, Depends(get_service)],
+    last_event_id: Annotated[str | None, Header(max_length=100)] = None,
+) -> StreamingResponse:
+    """Server-Sent Events: `manifest`, `emergency`, `screenshot`; keep-alive comments."""
+    hub = service.events
+    sub_id, queue = hub.subscribe(display_id)
+    missed = hub.missed(display_id, last_event_id)
+    latest = service.publisher.latest(display_id)
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield f"retry: 3000\n: connected {display_id}\n\n".encode()
+            if latest is not None and not missed:
+                hello = {"version": latest.version, "etag": latest.etag}
+                yield f"event: manifest\ndata: {json.dumps(hello, separators=(',', ':'))}\n\n".encode()
+            for event in missed:
+                yield event.encode()
+            while not service.stopping.is_set():
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=service.sse_keepalive_s)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        break
+                    yield b": keep-alive\n\n"
+                    continue
+                yield event.encode()
+        finally:
+            hub.unsubscribe(sub_id)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def _check_range(header: str | None, size: int) -> None:
+    """Refuse unsatisfiable or malformed ranges in the one error shape (FileResponse serves the rest)."""
+    if not header:
+        return
+    unit, _, spec = header.partition("=")
+    if unit.strip() != "bytes" or not spec:
+        raise RangeNotSatisfiable(f"Range: only 'bytes=start-end' is supported (file is {size} bytes)", field="range")
+    for part in spec.split(","):
+        first, dash, last = part.strip().partition("-")
+        if (
+            not dash
+            or not (first.isdigit() or last.isdigit())
+            or (first and not first.isdigit())
+            or (last and not last.isdigit())
+        ):
+            raise RangeNotSatisfiable(f"Range: malformed range {part.strip()!r}", field="range")
+        if first.isdigit() and int(first) >= size:
+            raise RangeNotSatisfiable(f"Range: starts at {first} but the file is {size} bytes", field="range")
+        if first.isdigit() and last.isdigit() and int(last) < int(first):
+            raise RangeNotSatisfiable("Range: end before start", field="range")
+        if not first and last.isdigit() and int(last) == 0:
+            raise RangeNotSatisfiable("Range: empty suffix range", field="range")

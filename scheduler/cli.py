@@ -15,7 +15,10 @@ from signage.errors import UserError
 log = logging.getLogger("scheduler.cli")
 
 config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
     help="Scheduler YAML config file (defaults apply to missing keys).",
 )
 data_dir_option = click.option("--data-dir", default=None, help="Override data_dir from the config.")
@@ -59,7 +62,9 @@ def serve(config_path: str | None, data_dir: str | None, host: str | None, port:
         published = service.publisher.publish_all()
     log.info("start-up publish: %d manifest(s) changed", len(published))
     click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
-    uvicorn.run(create_app(service), host=config.host, port=config.port, log_level="warning")
+    uvicorn.run(
+        create_app(service), host=config.host, port=config.port, log_level="warning", timeout_graceful_shutdown=3
+    )
 
 
 @scheduler.command()
@@ -122,8 +127,15 @@ def displays_list(config_path: str | None, data_dir: str | None, as_json: bool) 
     rows = []
     for row in service.db["displays"].rows_where(order_by="id"):
         latest = service.publisher.latest(row["id"])
-        rows.append({"id": row["id"], "name": row["name"], "canvas": f"{row['width']}x{row['height']}",
-                     "timezone": row["timezone"], "manifest_version": latest.version if latest else None})
+        rows.append(
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "canvas": f"{row['width']}x{row['height']}",
+                "timezone": row["timezone"],
+                "manifest_version": latest.version if latest else None,
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -172,6 +184,20 @@ def keys_show(config_path: str | None, data_dir: str | None) -> None:
     active = service.keyring.active.key_id
     for key_id, public in service.keyring.public_keys().items():
         click.echo(f"{key_id} {public}{' (active)' if key_id == active else ''}")
+
+
+@keys.command("rotate")
+@config_option
+@data_dir_option
+def keys_rotate(config_path: str | None, data_dir: str | None) -> None:
+    """Issue a new signing key (introduced by the old one) and re-sign every manifest."""
+    service = _service(config_path, data_dir)
+    with service.lock:
+        old = service.keyring.active.key_id
+        new = service.keyring.rotate(service.now_iso())
+        published = service.publisher.publish_all()
+    click.echo(f"rotated {old} -> {new.key_id}; re-signed {len(published)} manifest(s)")
+    click.echo("a running scheduler must be restarted to sign with the new key")
 
 
 __all__ = ["UserError", "displays", "keys", "scheduler", "users"]

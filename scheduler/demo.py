@@ -34,9 +34,18 @@ def has_display() -> bool:
 
 
 @click.command()
-@click.option("--data-dir", default="var/demo", show_default=True, help="Where the demo keeps its store and cache (wiped at start).")
-@click.option("--port", type=int, default=8470, show_default=True, help="Preferred scheduler port (a free one is used if taken).")
-@click.option("--display", "display_id", default="kantor-bupati", show_default=True, help="Which demo display the player becomes.")
+@click.option(
+    "--data-dir",
+    default="var/demo",
+    show_default=True,
+    help="Where the demo keeps its store and cache (wiped at start).",
+)
+@click.option(
+    "--port", type=int, default=8470, show_default=True, help="Preferred scheduler port (a free one is used if taken)."
+)
+@click.option(
+    "--display", "display_id", default="kantor-bupati", show_default=True, help="Which demo display the player becomes."
+)
 @click.option("--duration-s", type=float, default=0, help="Stop by itself after this many seconds (0 = until Ctrl-C).")
 def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
     """Run the Mempawah demo: scheduler + one player on this machine."""
@@ -54,13 +63,35 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     screenshot = root / "screenshot.png"
     try:
-        procs.append(subprocess.Popen(
-            [python, "-m", "signage", "scheduler", "serve", "--data-dir", str(root / "scheduler"), "--port", str(port)],
-            stdout=(log_dir / "scheduler.log").open("wb"), stderr=subprocess.STDOUT,
-        ))
+        procs.append(
+            subprocess.Popen(
+                [
+                    python,
+                    "-m",
+                    "signage",
+                    "scheduler",
+                    "serve",
+                    "--data-dir",
+                    str(root / "scheduler"),
+                    "--port",
+                    str(port),
+                ],
+                stdout=(log_dir / "scheduler.log").open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
         _wait_http(port, procs[0])
-        player_cmd = [python, "-m", "signage", "player", "run", "--server", f"http://127.0.0.1:{port}",
-                      "--data-dir", str(root / "player")]
+        player_cmd = [
+            python,
+            "-m",
+            "signage",
+            "player",
+            "run",
+            "--server",
+            f"http://127.0.0.1:{port}",
+            "--data-dir",
+            str(root / "player"),
+        ]
         if has_display():
             player_cmd.append("--windowed")
         else:
@@ -110,7 +141,9 @@ def _wait_http(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30) 
     raise click.ClickException("the scheduler did not start listening within 30 s")
 
 
-def _approve_first_enrolment(service: Service, display_id: str, player: subprocess.Popen[bytes], timeout_s: float = 60) -> str:
+def _approve_first_enrolment(
+    service: Service, display_id: str, player: subprocess.Popen[bytes], timeout_s: float = 60
+) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if player.poll() is not None:

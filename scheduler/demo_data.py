@@ -53,10 +53,25 @@ def make_poster(path: Path, title: str, subtitle: str) -> None:
 def make_video(path: Path, duration_s: int = 6) -> None:
     subprocess.run(
         [
-            "ffmpeg", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=25:duration={duration_s}",
-            "-vf", "hue=s=0.6", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast",
-            "-movflags", "+faststart", str(path),
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=1280x720:rate=25:duration={duration_s}",
+            "-vf",
+            "hue=s=0.6",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-preset",
+            "veryfast",
+            "-movflags",
+            "+faststart",
+            str(path),
         ],
         check=True,
     )
@@ -82,11 +97,17 @@ def seed(service: Service, path: Path = DEMO_FILE) -> DemoAccounts:
         for d in data["displays"]:
             db["displays"].insert(
                 {
-                    "id": d["id"], "name": d["name"], "location": d.get("location", ""),
-                    "width": d["width"], "height": d["height"], "rotation": d.get("rotation", 0),
+                    "id": d["id"],
+                    "name": d["name"],
+                    "location": d.get("location", ""),
+                    "width": d["width"],
+                    "height": d["height"],
+                    "rotation": d.get("rotation", 0),
                     "timezone": d.get("timezone", service.config.timezone),
-                    "groups": dumps(d.get("groups", [])), "tags": dumps(d.get("tags", [])),
-                    "operating_hours": dumps(d.get("operating_hours", [])), "created_at": now_iso,
+                    "groups": dumps(d.get("groups", [])),
+                    "tags": dumps(d.get("tags", [])),
+                    "operating_hours": dumps(d.get("operating_hours", [])),
+                    "created_at": now_iso,
                 }
             )
         admin = next(db["users"].rows_where("username = 'admin'"))

@@ -27,9 +27,7 @@ class CodeGone(UserError):
 def normalise_code(code: str) -> str:
     cleaned = code.replace("-", "").replace(" ", "").upper()
     if not CODE_RE.match(cleaned):
-        raise UserError(
-            "code: 6 characters from A-Z (without I, O) and 2-9, as shown on the screen", field="code"
-        )
+        raise UserError("code: 6 characters from A-Z (without I, O) and 2-9, as shown on the screen", field="code")
     return cleaned
 
 
@@ -56,7 +54,9 @@ def request_enrolment(db: Database, code: str, name: str, remote_addr: str, now:
 
 def pending(db: Database, now: datetime) -> list[dict[str, Any]]:
     cutoff = format_utc(now - PENDING_TTL)
-    return list(db["enrolments"].rows_where("status = 'pending' and requested_at >= ?", [cutoff], order_by="requested_at"))
+    return list(
+        db["enrolments"].rows_where("status = 'pending' and requested_at >= ?", [cutoff], order_by="requested_at")
+    )
 
 
 def approve(db: Database, code: str, display_id: str, now: datetime) -> None:
@@ -73,7 +73,12 @@ def approve(db: Database, code: str, display_id: str, now: datetime) -> None:
     token = new_token()
     with db.atomic():
         db["display_tokens"].insert(
-            {"token_hash": token_hash(token), "display_id": display_id, "created_at": format_utc(now), "revoked_at": None}
+            {
+                "token_hash": token_hash(token),
+                "display_id": display_id,
+                "created_at": format_utc(now),
+                "revoked_at": None,
+            }
         )
         db["enrolments"].update(code, {"status": "approved", "display_id": display_id, "token_plain": token})
 

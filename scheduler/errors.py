@@ -33,7 +33,17 @@ class TooMany(UserError):
     pass
 
 
-def error_response(status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+class TooLarge(UserError):
+    pass
+
+
+class RangeNotSatisfiable(UserError):
+    pass
+
+
+def error_response(
+    status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         {"ok": False, "status": status, "error": message, "field": field}, status_code=status, headers=headers
     )
@@ -69,6 +79,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TooMany)
     async def _too_many(request: Request, exc: TooMany) -> JSONResponse:
         return error_response(429, exc.message, exc.field, {"Retry-After": "60"})
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(request: Request, exc: TooLarge) -> JSONResponse:
+        return error_response(413, exc.message, exc.field)
+
+    @app.exception_handler(RangeNotSatisfiable)
+    async def _range(request: Request, exc: RangeNotSatisfiable) -> JSONResponse:
+        return error_response(416, exc.message, exc.field)
 
     @app.exception_handler(UserError)
     async def _user(request: Request, exc: UserError) -> JSONResponse:

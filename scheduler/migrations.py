@@ -93,9 +93,7 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("announcement_id", "announcements", "id"), ("user_id", "users", "id")],
     )
-    db["signing_keys"].create(
-        {"key_id": str, "public_key": str, "created_at": str, "active": int}, pk="key_id"
-    )
+    db["signing_keys"].create({"key_id": str, "public_key": str, "created_at": str, "active": int}, pk="key_id")
     db["manifests"].create(
         {
             "display_id": str,
@@ -124,11 +122,55 @@ def m001_initial(db: Database) -> None:
         {"token_hash": str, "display_id": str, "created_at": str, "revoked_at": str},
         pk="token_hash",
     )
-    db["heartbeats"].create(
-        {"id": int, "display_id": str, "received_at": str, "body": str}, pk="id"
-    )
+    db["heartbeats"].create({"id": int, "display_id": str, "received_at": str, "body": str}, pk="id")
     db["heartbeats"].create_index(["display_id", "received_at"])
     db["audit_log"].create(
         {"id": int, "at": str, "user_id": int, "action": str, "subject": str, "detail": str},
         pk="id",
     )
+
+
+@migrations()
+def m002_fleet_and_rules(db: Database) -> None:
+    """Proof of play, latest display status, screenshots, rules/layouts and data sources."""
+    db["play_events"].create(
+        {
+            "id": str,  # event UUID from the player: re-sent batches add nothing
+            "display_id": str,
+            "item_id": str,
+            "sha256": str,
+            "started_at": str,
+            "ended_at": str,
+            "duration_ms": int,
+            "result": str,  # played | skipped
+            "reason": str,
+            "received_at": str,
+        },
+        pk="id",
+    )
+    db["play_events"].create_index(["display_id", "started_at"])
+    db["display_status"].create(
+        {
+            "display_id": str,
+            "last_seen": str,
+            "manifest_version": int,
+            "status": str,
+            "current_item": str,
+            "cache": str,  # JSON list of sha256
+            "free_disk_bytes": int,
+            "memory_rss_bytes": int,
+            "clock_offset_s": float,
+            "app_version": str,
+            "warnings": str,  # JSON list
+        },
+        pk="display_id",
+    )
+    db["screenshots"].create({"display_id": str, "taken_at": str, "png": bytes}, pk="display_id")
+    db["layouts"].create({"id": str, "name": str, "zones": str}, pk="id")
+    db["rules"].create({"id": str, "announcement_id": int, "body": str, "updated_at": str}, pk="id")
+    db["data_sources"].create(
+        {"id": str, "kind": str, "url": str, "config": str, "refresh_s": int, "last_ok_at": str, "last_error": str},
+        pk="id",
+    )
+    db["snapshots"].create({"id": int, "source_id": str, "as_of": str, "fetched_at": str, "data": str}, pk="id")
+    db["signing_keys"].add_column("introduction", str)

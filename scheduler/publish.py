@@ -89,11 +89,7 @@ class Publisher:
     def latest(self, display_id: str) -> PublishedManifest | None:
         if display_id in self._latest:
             return self._latest[display_id]
-        rows = list(
-            self.db["manifests"].rows_where(
-                "display_id = ?", [display_id], order_by="version desc", limit=1
-            )
-        )
+        rows = list(self.db["manifests"].rows_where("display_id = ?", [display_id], order_by="version desc", limit=1))
         if not rows:
             return None
         path = self.manifests_dir / display_id / f"{rows[0]['version']}.json"
@@ -193,7 +189,7 @@ class Publisher:
                 return None
         version = (previous.version if previous else 0) + 1
         manifest = {**draft, "version": version}
-        body = envelope_bytes(manifest, self.keyring.active)
+        body = envelope_bytes(manifest, self.keyring.active, self.keyring.introductions())
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         write_atomic(self.manifests_dir / display_id / f"{version}.json", body)
         self.db["manifests"].insert(
@@ -227,7 +223,7 @@ class Publisher:
                     write_atomic(target, self.media.path_for(media["sha256"]).read_bytes())
         write_atomic(
             self.static_dir / "displays" / display["id"] / "manifest.json",
-            envelope_bytes(manifest, self.keyring.active),
+            envelope_bytes(manifest, self.keyring.active, self.keyring.introductions()),
         )
         write_atomic(self.static_dir / "keys.json", canonical_json(self.keyring.public_keys()))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from content.store import MediaStore
 from scheduler.auth import token_hash
+from scheduler.events import EventHub
 from scheduler.keyring import KeyRing
 from scheduler.publish import PublishedManifest, Publisher
 from scheduler.store import open_store
@@ -29,7 +30,12 @@ class Service:
         self.db = open_store(self.data_dir / "signage.db")
         self.media = MediaStore(self.data_dir / "media")
         self.keyring = KeyRing(self.db, self.data_dir / "keys", format_utc(clock()))
-        self._listeners: list[Callable[[PublishedManifest], None]] = []
+        self.events = EventHub()
+        self.stopping = threading.Event()
+        self.sse_keepalive_s = 15.0
+        self._listeners: list[Callable[[PublishedManifest], None]] = [
+            lambda p: self.events.emit(p.display_id, "manifest", {"version": p.version, "etag": p.etag})
+        ]
         self.publisher = Publisher(
             self.db,
             self.keyring,
@@ -61,9 +67,7 @@ class Service:
         if digest in self._token_cache:
             return self._token_cache[digest]
         with self.lock:
-            rows = list(
-                self.db["display_tokens"].rows_where("token_hash = ? and revoked_at is null", [digest])
-            )
+            rows = list(self.db["display_tokens"].rows_where("token_hash = ? and revoked_at is null", [digest]))
         if not rows:
             return None
         self._token_cache[digest] = rows[0]["display_id"]

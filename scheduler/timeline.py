@@ -6,6 +6,7 @@ loops the items active in it; emergencies pre-empt (the player ranks layers).
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 from typing import Any
 
@@ -26,17 +27,29 @@ def compile_timeline(
             cuts.update((start, end))
     ordered = sorted(cuts)
     segments: list[dict[str, Any]] = []
-    for left, right in zip(ordered, ordered[1:], strict=False):
+    for left, right in itertools.pairwise(ordered):
         for layer in ("emergency", "interrupt", "normal", "fallback"):
             loop = [a["item_id"] for s, e, a in windows if a["layer"] == layer and s <= left and right <= e]
             if not loop:
                 continue
             previous = segments[-1] if segments else None
-            if previous and previous["layer"] == layer and previous["loop"] == loop and previous["end"] == format_utc(left):
+            if (
+                previous
+                and previous["layer"] == layer
+                and previous["loop"] == loop
+                and previous["end"] == format_utc(left)
+            ):
                 # contiguous identical loops would restart mid-cycle; keep them as one run
                 previous["end"] = format_utc(right)
                 continue
             segments.append(
-                {"start": format_utc(left), "end": format_utc(right), "zone": "main", "layer": layer, "loop": loop, "why": f"{layer} announcements"}
+                {
+                    "start": format_utc(left),
+                    "end": format_utc(right),
+                    "zone": "main",
+                    "layer": layer,
+                    "loop": loop,
+                    "why": f"{layer} announcements",
+                }
             )
     return segments

@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from scheduler import enrolment
-from scheduler.announcements import approve_announcement, create_announcement, displays_reached
+from scheduler.actions import approve_and_publish
+from scheduler.announcements import create_announcement
 from scheduler.auth import authenticate
 from scheduler.deps import SESSION_COOKIE, get_service
 from scheduler.errors import Unauthorized
@@ -44,7 +45,9 @@ def _page(request: Request, service: Service, name: str, status: int = 200, **co
     )
 
 
-def _dashboard(request: Request, service: Service, user: dict[str, Any], status: int = 200, **extra: Any) -> HTMLResponse:
+def _dashboard(
+    request: Request, service: Service, user: dict[str, Any], status: int = 200, **extra: Any
+) -> HTMLResponse:
     with service.lock:
         announcements = list(service.db["announcements"].rows_where(order_by="id desc"))
         displays = list(service.db["displays"].rows_where(order_by="id"))
@@ -57,8 +60,16 @@ def _dashboard(request: Request, service: Service, user: dict[str, Any], status:
         latest = service.publisher.latest(d["id"])
         d["manifest_version"] = latest.version if latest else None
     return _page(
-        request, service, "dashboard.html", status, user=user, announcements=announcements,
-        displays=displays, groups=groups, enrolments=pending, **extra,
+        request,
+        service,
+        "dashboard.html",
+        status,
+        user=user,
+        announcements=announcements,
+        displays=displays,
+        groups=groups,
+        enrolments=pending,
+        **extra,
     )
 
 
@@ -77,7 +88,9 @@ def login_form(request: Request, service: ServiceDep) -> HTMLResponse:
 
 
 @router.post("/login")
-def login(request: Request, service: ServiceDep, username: Annotated[str, Form()], password: Annotated[str, Form()]) -> Response:
+def login(
+    request: Request, service: ServiceDep, username: Annotated[str, Form()], password: Annotated[str, Form()]
+) -> Response:
     with service.lock:
         user = authenticate(service.db, username, password)
     if user is None:
@@ -110,7 +123,10 @@ async def create(request: Request, service: ServiceDep) -> Response:
     data: dict[str, Any] = {
         "title": str(form.get("title", "")),
         "body": str(form.get("body", "")),
-        "targets": {"displays": [str(v) for v in form.getlist("display")], "groups": [str(v) for v in form.getlist("group")]},
+        "targets": {
+            "displays": [str(v) for v in form.getlist("display")],
+            "groups": [str(v) for v in form.getlist("group")],
+        },
     }
     try:
         data["duration_s"] = float(str(form.get("duration_s") or 10))
@@ -138,9 +154,7 @@ async def create(request: Request, service: ServiceDep) -> Response:
 def approve(announcement_id: int, request: Request, service: ServiceDep) -> Response:
     user = _require(request, service)
     try:
-        with service.lock:
-            row = approve_announcement(service.db, announcement_id, user, service.clock())
-            service.publisher.publish(displays_reached(service.db, row["targets"]))
+        approve_and_publish(service, announcement_id, user)
     except UserError as exc:
         return _dashboard(request, service, user, 400, error=exc.message)
     return RedirectResponse("/admin/", status_code=303)

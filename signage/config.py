@@ -33,18 +33,12 @@ def setting(default: Any, help: str) -> Any:
 class SchedulerConfig:
     host: str = setting("127.0.0.1", "Address the scheduler listens on.")
     port: int = setting(8470, "TCP port of the scheduler (admin and player API).")
-    data_dir: str = setting(
-        "var/scheduler", "Folder for the SQLite store, signing keys, media and manifests."
-    )
-    public_url: str = setting(
-        "", "Base URL players use to reach the scheduler; empty means http://host:port."
-    )
+    data_dir: str = setting("var/scheduler", "Folder for the SQLite store, signing keys, media and manifests.")
+    public_url: str = setting("", "Base URL players use to reach the scheduler; empty means http://host:port.")
     timezone: str = setting("Asia/Pontianak", "Default IANA time zone of new displays.")
     language: str = setting("id", "Language of the admin: 'id' (Bahasa Indonesia) or 'en'.")
     horizon_days: int = setting(14, "How many days ahead each manifest's timeline covers.")
-    static_dir: str = setting(
-        "", "If set, every publish also writes manifests and media as a static tree here."
-    )
+    static_dir: str = setting("", "If set, every publish also writes manifests and media as a static tree here.")
     default_duration_s: int = setting(10, "Duration of an image or text slide by default.")
 
     def validate(self, path: str) -> None:
@@ -70,9 +64,7 @@ class PlayerConfig:
     data_dir: str = setting("var/player", "Folder for the cache, keys, queue and status file.")
     poll_interval_s: int = setting(60, "Seconds between conditional manifest requests.")
     fullscreen: bool = setting(True, "Cover the whole screen (kiosk mode).")
-    geometry: list[int] = setting(
-        [], "Explicit window region [x, y, width, height] (LED capture region)."
-    )
+    geometry: list[int] = setting([], "Explicit window region [x, y, width, height] (LED capture region).")
     rotation: int = setting(0, "Rotate the output 0, 90, 180 or 270 degrees.")
     screenshot_path: str = setting("", "If set, write a PNG of what is shown here periodically.")
     screenshot_interval_s: int = setting(5, "Seconds between screenshots written to screenshot_path.")
@@ -140,9 +132,7 @@ def config_from_mapping(cls: type[T], data: dict[str, Any], path: str, lines: di
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     for key in data:
         if key not in known:
-            raise ConfigError(
-                path, str(key), f"unknown key (known keys: {', '.join(sorted(known))})", lines.get(key)
-            )
+            raise ConfigError(path, str(key), f"unknown key (known keys: {', '.join(sorted(known))})", lines.get(key))
     for key, value in data.items():
         if not _check_type(value, hints[key]):
             raise ConfigError(

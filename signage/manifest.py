@@ -183,7 +183,7 @@ def _get(obj: Any, key: str, kind: type | tuple[type, ...], path: str) -> Any:
     if not isinstance(obj, dict) or key not in obj:
         raise ManifestFormatError(f"{path}{key}", "missing")
     value = obj[key]
-    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
         raise ManifestFormatError(f"{path}{key}", f"expected {kind}, got {type(value).__name__}")
     return value
 

@@ -7,6 +7,11 @@ The signed document a player downloads is an *envelope*::
 The signature covers ``canonical_json(manifest)``. The key id is the first 16
 hex digits of the SHA-256 of the raw 32-byte public key, so a player can pick
 the right trusted key without trying them all.
+
+Key rotation: after ``signage keys rotate`` the envelope also carries
+``introductions``, oldest first: ``{"key_id", "public_key", "introduced_at",
+"signed_by", "signature"}``, each signed by the key before it. A player trusts a
+new key only when a key it already trusts introduced it (:func:`learn_keys`).
 """
 
 from __future__ import annotations
@@ -102,8 +107,10 @@ def load_or_create_key(path: Path) -> SigningKey:
     return key
 
 
-def sign_envelope(manifest: dict[str, Any], key: SigningKey) -> dict[str, Any]:
-    return {
+def sign_envelope(
+    manifest: dict[str, Any], key: SigningKey, introductions: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    envelope: dict[str, Any] = {
         "manifest": manifest,
         "signature": {
             "alg": ALGORITHM,
@@ -111,16 +118,54 @@ def sign_envelope(manifest: dict[str, Any], key: SigningKey) -> dict[str, Any]:
             "value": key.sign(canonical_json(manifest)),
         },
     }
+    if introductions:
+        envelope["introductions"] = introductions
+    return envelope
 
 
-def envelope_bytes(manifest: dict[str, Any], key: SigningKey) -> bytes:
+def envelope_bytes(
+    manifest: dict[str, Any], key: SigningKey, introductions: list[dict[str, Any]] | None = None
+) -> bytes:
     """The exact bytes served for a manifest (also canonical, so ETags are stable)."""
-    return canonical_json(sign_envelope(manifest, key))
+    return canonical_json(sign_envelope(manifest, key, introductions))
 
 
-def verify_envelope(
-    data: bytes, trusted_keys: dict[str, Ed25519PublicKey]
-) -> dict[str, Any]:
+def _introduction_body(intro: dict[str, Any]) -> bytes:
+    return canonical_json({k: intro[k] for k in ("key_id", "public_key", "introduced_at")})
+
+
+def introduce(new_key: SigningKey, by: SigningKey, introduced_at: str) -> dict[str, Any]:
+    """A statement, signed by ``by``, that ``new_key`` may sign manifests from now on."""
+    intro = {"key_id": new_key.key_id, "public_key": new_key.public_text, "introduced_at": introduced_at}
+    return {**intro, "signed_by": by.key_id, "signature": by.sign(_introduction_body(intro))}
+
+
+def learn_keys(envelope: dict[str, Any], trusted_keys: dict[str, Ed25519PublicKey]) -> dict[str, Ed25519PublicKey]:
+    """Keys introduced (directly or by a chain) by an already trusted key; invalid links are ignored."""
+    known = dict(trusted_keys)
+    learned: dict[str, Ed25519PublicKey] = {}
+    intros = envelope.get("introductions")
+    if not isinstance(intros, list):
+        return learned
+    for intro in intros:
+        if not isinstance(intro, dict):
+            continue
+        signer = known.get(str(intro.get("signed_by")))
+        key_id = intro.get("key_id")
+        if signer is None or not isinstance(key_id, str) or key_id in known:
+            continue
+        try:
+            signer.verify(base64.b64decode(str(intro.get("signature")), validate=True), _introduction_body(intro))
+            public_key = public_key_from_text(str(intro["public_key"]))
+        except (InvalidSignature, ValueError, KeyError):
+            continue
+        if key_id_of(public_key) != key_id:
+            continue
+        known[key_id] = learned[key_id] = public_key
+    return learned
+
+
+def verify_envelope(data: bytes, trusted_keys: dict[str, Ed25519PublicKey]) -> dict[str, Any]:
     """Return the manifest inside ``data`` if a trusted key signed it.
 
     Raises :class:`ManifestRejected` with a reason otherwise; never returns an
@@ -139,7 +184,8 @@ def verify_envelope(
     if signature.get("alg") != ALGORITHM:
         raise ManifestRejected(f"unsupported signature algorithm {signature.get('alg')!r}")
     key_id = signature.get("key_id")
-    public_key = trusted_keys.get(key_id) if isinstance(key_id, str) else None
+    usable = {**trusted_keys, **learn_keys(envelope, trusted_keys)}
+    public_key = usable.get(key_id) if isinstance(key_id, str) else None
     if public_key is None:
         raise ManifestRejected(f"manifest signed by unknown key {key_id!r}")
     value = signature.get("value")

@@ -33,7 +33,10 @@ def enrol(live, display_id: str = "kantor-bupati", code: str = "ABC234") -> dict
     assert r.status_code == 202 and r.json()["status"] == "pending"
     assert requests.get(f"{live.url}/api/v1/enrolments/{code}", timeout=TIMEOUT_S).json()["status"] == "pending"
     r = requests.post(
-        f"{live.url}/api/v1/admin/enrolments/{code}/approve", json={"display_id": display_id}, auth=_admin(live), timeout=TIMEOUT_S
+        f"{live.url}/api/v1/admin/enrolments/{code}/approve",
+        json={"display_id": display_id},
+        auth=_admin(live),
+        timeout=TIMEOUT_S,
     )
     assert r.status_code == 200, r.text
     r = requests.get(f"{live.url}/api/v1/enrolments/{code}", timeout=TIMEOUT_S)
@@ -93,9 +96,16 @@ def test_media_is_content_addressed_with_ranges(live_scheduler) -> None:  # type
     bad = requests.get(url, headers={"Range": f"bytes={len(whole.content) + 10}-"}, timeout=TIMEOUT_S)
     assert bad.status_code == 416
     _assert_error_shape(requests.get(f"{live_scheduler.url}/api/v1/media/{'0' * 64}", timeout=TIMEOUT_S), 404)
-    not_hex = _assert_error_shape(requests.get(f"{live_scheduler.url}/api/v1/media/../etc/passwd", timeout=TIMEOUT_S), 404)
+    not_hex = _assert_error_shape(
+        requests.get(f"{live_scheduler.url}/api/v1/media/../etc/passwd", timeout=TIMEOUT_S), 404
+    )
     assert not_hex["ok"] is False
-    assert _assert_error_shape(requests.get(f"{live_scheduler.url}/api/v1/media/{'Z' * 64}", timeout=TIMEOUT_S), 422)["field"] == "sha256"
+    assert (
+        _assert_error_shape(requests.get(f"{live_scheduler.url}/api/v1/media/{'Z' * 64}", timeout=TIMEOUT_S), 422)[
+            "field"
+        ]
+        == "sha256"
+    )
 
 
 def test_announcement_validation_names_the_field(live_scheduler) -> None:  # type: ignore[no-untyped-def]
@@ -107,13 +117,28 @@ def test_announcement_validation_names_the_field(live_scheduler) -> None:  # typ
         ({"title": "x", "targets": {}}, 400, "targets"),
         ({"title": "x", "duration_s": "long", "targets": {"groups": ["kabupaten"]}}, 422, "duration_s"),
         ({"title": "x", "kind": "image", "targets": {"groups": ["kabupaten"]}}, 400, "media_sha256"),
-        ({"title": "x", "targets": {"groups": ["kabupaten"]}, "starts_at": "2026-12-02T00:00:00Z", "ends_at": "2026-12-01T00:00:00Z"}, 400, "ends_at"),
+        (
+            {
+                "title": "x",
+                "targets": {"groups": ["kabupaten"]},
+                "starts_at": "2026-12-02T00:00:00Z",
+                "ends_at": "2026-12-01T00:00:00Z",
+            },
+            400,
+            "ends_at",
+        ),
         ({"title": "x", "targets": {"groups": ["kabupaten"]}, "starts_at": "besok"}, 400, "starts_at"),
     ]
     for body, status, field in cases:
         r = requests.post(url, json=body, auth=_editor(live_scheduler), timeout=TIMEOUT_S)
         assert _assert_error_shape(r, status)["field"] == field, (body, r.text)
-    r = requests.post(url, data=b"{not json", headers={"Content-Type": "application/json"}, auth=_editor(live_scheduler), timeout=TIMEOUT_S)
+    r = requests.post(
+        url,
+        data=b"{not json",
+        headers={"Content-Type": "application/json"},
+        auth=_editor(live_scheduler),
+        timeout=TIMEOUT_S,
+    )
     _assert_error_shape(r, 422)
     assert live_scheduler.service.db["announcements"].count == before
     _assert_error_shape(requests.post(url, json={"title": "x"}, timeout=TIMEOUT_S), 401)
@@ -126,8 +151,13 @@ def test_approval_needs_a_second_person_and_publishes(live_scheduler) -> None:  
     v1 = requests.get(manifest_url, headers=auth, timeout=TIMEOUT_S).headers["X-Manifest-Version"]
     r = requests.post(
         f"{live_scheduler.url}/api/v1/admin/announcements",
-        json={"title": "Siaga Banjir Rob", "body": "Warga pesisir harap waspada.", "targets": {"displays": ["desa-antibar"]}},
-        auth=_editor(live_scheduler), timeout=TIMEOUT_S,
+        json={
+            "title": "Siaga Banjir Rob",
+            "body": "Warga pesisir harap waspada.",
+            "targets": {"displays": ["desa-antibar"]},
+        },
+        auth=_editor(live_scheduler),
+        timeout=TIMEOUT_S,
     )
     assert r.status_code == 201
     ann_id = r.json()["announcement"]["id"]
@@ -144,8 +174,14 @@ def test_approval_needs_a_second_person_and_publishes(live_scheduler) -> None:  
 def test_author_cannot_approve_own_announcement(live_scheduler) -> None:  # type: ignore[no-untyped-def]
     r = requests.post(
         f"{live_scheduler.url}/api/v1/admin/announcements",
-        json={"title": "Rapat", "targets": {"groups": ["kabupaten"]}}, auth=_admin(live_scheduler), timeout=TIMEOUT_S,
+        json={"title": "Rapat", "targets": {"groups": ["kabupaten"]}},
+        auth=_admin(live_scheduler),
+        timeout=TIMEOUT_S,
     )
     ann_id = r.json()["announcement"]["id"]
-    r = requests.post(f"{live_scheduler.url}/api/v1/admin/announcements/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S)
+    r = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/announcements/{ann_id}/approve",
+        auth=_admin(live_scheduler),
+        timeout=TIMEOUT_S,
+    )
     assert "two-person" in _assert_error_shape(r, 400)["error"]

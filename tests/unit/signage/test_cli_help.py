@@ -23,7 +23,13 @@ ALL = _walk(cli, [])
 
 def test_core_subcommands_exist() -> None:
     names = {tuple(p) for p in ALL}
-    for expected in [("demo",), ("scheduler", "serve"), ("player", "run"), ("displays", "approve"), ("users", "create")]:
+    for expected in [
+        ("demo",),
+        ("scheduler", "serve"),
+        ("player", "run"),
+        ("displays", "approve"),
+        ("users", "create"),
+    ]:
         assert expected in names
     assert set(SUBCOMMANDS) <= {p[0] for p in ALL if p}
 

@@ -73,8 +73,20 @@ def test_cli_reports_config_errors_in_one_line(tmp_path: Path, content: str, exp
     path = tmp_path / "bad.yaml"
     path.write_text(content)
     proc = subprocess.run(
-        [sys.executable, "-m", "signage", "scheduler", "publish", "--config", str(path), "--data-dir", str(tmp_path / "d")],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "signage",
+            "scheduler",
+            "publish",
+            "--config",
+            str(path),
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode != 0
     assert expected in proc.stderr

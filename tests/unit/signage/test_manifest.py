@@ -26,13 +26,35 @@ def sample(**overrides: Any) -> dict[str, Any]:
         layout="full",
         items={
             "a": {"type": "text", "duration_s": 10, "text": {"title": "A", "body": ""}},
-            "b": {"type": "image", "duration_s": 5, "media": {"sha256": SHA, "size": 3, "mime": "image/png", "url": "../media/" + SHA}},
+            "b": {
+                "type": "image",
+                "duration_s": 5,
+                "media": {"sha256": SHA, "size": 3, "mime": "image/png", "url": "../media/" + SHA},
+            },
             "e": {"type": "text", "duration_s": 30, "text": {"title": "BANJIR", "body": "Siaga"}},
         },
         timeline=[
-            {"start": "2026-11-28T00:00:00Z", "end": "2026-11-29T00:00:00Z", "zone": "main", "layer": "normal", "loop": ["a", "b"]},
-            {"start": "2026-11-28T01:00:07Z", "end": "2026-11-28T01:10:00Z", "zone": "main", "layer": "emergency", "loop": ["e"]},
-            {"start": "2026-11-28T22:00:00Z", "end": "2026-11-28T23:00:00Z", "zone": "main", "layer": "off", "loop": []},
+            {
+                "start": "2026-11-28T00:00:00Z",
+                "end": "2026-11-29T00:00:00Z",
+                "zone": "main",
+                "layer": "normal",
+                "loop": ["a", "b"],
+            },
+            {
+                "start": "2026-11-28T01:00:07Z",
+                "end": "2026-11-28T01:10:00Z",
+                "zone": "main",
+                "layer": "emergency",
+                "loop": ["e"],
+            },
+            {
+                "start": "2026-11-28T22:00:00Z",
+                "end": "2026-11-28T23:00:00Z",
+                "zone": "main",
+                "layer": "off",
+                "loop": [],
+            },
         ],
         fallback=["a"],
         operating_hours=[],
@@ -55,7 +77,7 @@ def test_play_at_walks_the_loop_by_arithmetic() -> None:
 def test_emergency_preempts_from_its_exact_second_and_off_is_black() -> None:
     m = parse_manifest(sample())
     assert m.play_at(datetime(2026, 11, 28, 1, 0, 6, tzinfo=UTC))[1].id != "e"  # type: ignore[index]
-    seg, item, start = m.play_at(datetime(2026, 11, 28, 1, 0, 7, tzinfo=UTC))  # type: ignore[misc]
+    _, item, start = m.play_at(datetime(2026, 11, 28, 1, 0, 7, tzinfo=UTC))  # type: ignore[misc]
     assert item.id == "e" and start == datetime(2026, 11, 28, 1, 0, 7, tzinfo=UTC)
     assert m.play_at(datetime(2026, 11, 28, 22, 30, tzinfo=UTC)) is None
     assert m.play_at(datetime(2026, 11, 30, tzinfo=UTC)) is None

@@ -1,0 +1,77 @@
+"""Server-Sent Events hub: tells connected players within a second that something changed.
+
+Events are kept in a bounded ring so a client reconnecting with ``Last-Event-ID``
+gets what it missed; every new connection also starts with the display's current
+manifest version, so even a client from before a scheduler restart catches up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import secrets
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+RING_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    display_id: str  # "*" for every display
+    type: str  # manifest | emergency | screenshot
+    data: dict[str, Any]
+
+    def encode(self) -> bytes:
+        return f"id: {self.id}\nevent: {self.type}\ndata: {json.dumps(self.data, separators=(',', ':'))}\n\n".encode()
+
+
+class EventHub:
+    def __init__(self) -> None:
+        self.boot = secrets.token_hex(4)
+        self._counter = itertools.count(1)
+        self._ring: deque[Event] = deque(maxlen=RING_SIZE)
+        self._lock = threading.Lock()
+        self._subscribers: dict[int, tuple[str, asyncio.Queue[Event], asyncio.AbstractEventLoop]] = {}
+        self._sub_ids = itertools.count(1)
+
+    def emit(self, display_id: str, type_: str, data: dict[str, Any]) -> Event:
+        """Thread-safe: may be called from request threads or jobs."""
+        with self._lock:
+            event = Event(f"{self.boot}-{next(self._counter)}", display_id, type_, data)
+            self._ring.append(event)
+            subscribers = list(self._subscribers.values())
+        for wanted, queue, loop in subscribers:
+            if display_id in ("*", wanted):
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+        return event
+
+    def subscribe(self, display_id: str) -> tuple[int, asyncio.Queue[Event]]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        with self._lock:
+            sub_id = next(self._sub_ids)
+            self._subscribers[sub_id] = (display_id, queue, asyncio.get_running_loop())
+        return sub_id, queue
+
+    def unsubscribe(self, sub_id: int) -> None:
+        with self._lock:
+            self._subscribers.pop(sub_id, None)
+
+    def missed(self, display_id: str, last_event_id: str | None) -> list[Event]:
+        """Events after ``last_event_id`` for this display (none if it is from another boot)."""
+        if not last_event_id or not last_event_id.startswith(self.boot + "-"):
+            return []
+        try:
+            last = int(last_event_id.rsplit("-", 1)[1])
+        except ValueError:
+            return []
+        with self._lock:
+            return [e for e in self._ring if int(e.id.rsplit("-", 1)[1]) > last and e.display_id in ("*", display_id)]
+
+    @property
+    def connections(self) -> int:
+        return len(self._subscribers)
