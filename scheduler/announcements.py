@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc
-from signage.errors import UserError
+from signage.errors import NotFoundError, UserError
 
 KINDS = ("text", "image", "video")
 LAYERS = ("normal", "emergency", "interrupt", "fallback")
@@ -99,7 +99,7 @@ def create_announcement(db: Database, data: dict[str, Any], user_id: int, now: d
 def get_announcement(db: Database, announcement_id: int) -> dict[str, Any]:
     rows = list(db["announcements"].rows_where("id = ?", [announcement_id]))
     if not rows:
-        raise UserError(f"announcement {announcement_id} does not exist", field="id")
+        raise NotFoundError(f"announcement {announcement_id} does not exist", field="id")
     row = rows[0]
     row["targets"] = loads(row["targets"], {"displays": [], "groups": []})
     return row
@@ -114,6 +114,8 @@ def approve_announcement(db: Database, announcement_id: int, user: dict[str, Any
         raise UserError("two-person rule: the author cannot approve their own announcement", field="user")
     if row["status"] == "approved":
         return row
+    if row["status"] == "archived":
+        raise UserError("an archived announcement cannot be approved; create it again", field="status")
     now_iso = format_utc(now)
     with db.atomic():
         db["announcements"].update(announcement_id, {"status": "approved", "updated_at": now_iso})
@@ -127,6 +129,24 @@ def approve_announcement(db: Database, announcement_id: int, user: dict[str, Any
             }
         )
         audit(db, now, user["id"], "announcement.approve", f"announcement:{announcement_id}")
+    return get_announcement(db, announcement_id)
+
+
+def update_announcement(
+    db: Database, announcement_id: int, data: dict[str, Any], user_id: int, now: datetime
+) -> dict[str, Any]:
+    """Edit; an approved announcement goes back to draft (an edit is never on air unapproved)."""
+    get_announcement(db, announcement_id)
+    columns = validate_announcement(db, data)
+    db["announcements"].update(announcement_id, {**columns, "status": "draft", "updated_at": format_utc(now)})
+    audit(db, now, user_id, "announcement.update", f"announcement:{announcement_id}")
+    return get_announcement(db, announcement_id)
+
+
+def archive_announcement(db: Database, announcement_id: int, user_id: int, now: datetime) -> dict[str, Any]:
+    get_announcement(db, announcement_id)
+    db["announcements"].update(announcement_id, {"status": "archived", "updated_at": format_utc(now)})
+    audit(db, now, user_id, "announcement.archive", f"announcement:{announcement_id}")
     return get_announcement(db, announcement_id)
 
 

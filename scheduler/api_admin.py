@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, UploadFile
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from scheduler import enrolment
-from scheduler.actions import approve_and_publish
+from scheduler.actions import approve_and_publish, archive_and_publish, edit_and_publish
 from scheduler.announcements import create_announcement, get_announcement
 from scheduler.deps import current_user, get_service
 from scheduler.errors import Forbidden, NotFound
@@ -26,6 +27,7 @@ MAX_UPLOAD_BYTES = 500 * 1024 * 1024
 
 ServiceDep = Annotated[Service, Depends(get_service)]
 UserDep = Annotated[dict[str, Any], Depends(current_user)]
+AnnouncementId = Annotated[int, PathParam(ge=1, le=2**62)]
 
 
 class Targets(BaseModel):
@@ -67,13 +69,37 @@ def new_announcement(body: AnnouncementIn, service: ServiceDep, user: UserDep) -
 
 
 @router.get("/announcements/{announcement_id}")
-def show_announcement(announcement_id: int, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+def show_announcement(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     with service.lock:
         return {"ok": True, "announcement": get_announcement(service.db, announcement_id)}
 
 
+@router.put("/announcements/{announcement_id}")
+def edit_announcement(
+    announcement_id: AnnouncementId, body: AnnouncementIn, service: ServiceDep, user: UserDep
+) -> dict[str, Any]:
+    """Replace an announcement; it returns to draft and needs approval again."""
+    row, published = edit_and_publish(service, announcement_id, body.model_dump(), user)
+    return {
+        "ok": True,
+        "announcement": row,
+        "published": [{"display_id": p.display_id, "version": p.version} for p in published],
+    }
+
+
+@router.delete("/announcements/{announcement_id}")
+def archive(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    """Take an announcement off every screen (kept, archived, for the record)."""
+    row, published = archive_and_publish(service, announcement_id, user)
+    return {
+        "ok": True,
+        "announcement": row,
+        "published": [{"display_id": p.display_id, "version": p.version} for p in published],
+    }
+
+
 @router.post("/announcements/{announcement_id}/approve")
-def approve(announcement_id: int, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+def approve(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     if user["role"] not in ("approver", "admin"):
         raise Forbidden("only an approver or admin can approve", field="user")
     row, published = approve_and_publish(service, announcement_id, user)

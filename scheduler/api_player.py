@@ -26,6 +26,7 @@ from signage.errors import UserError
 router = APIRouter(prefix="/api/v1")
 
 ENROL_LIMIT_PER_MINUTE = 20
+MAX_SQL_INT = 2**62
 MAX_SCREENSHOT_B64_CHARS = 900_000  # about 650 KB of PNG
 MAX_EVENTS_PER_BATCH = 2000
 
@@ -133,11 +134,11 @@ def media(
 
 class Heartbeat(BaseModel):
     status: Literal["playing", "slate", "enrolling", "off", "local_folder", "last_good", "error"] = "playing"
-    manifest_version: int | None = Field(default=None, ge=0)
+    manifest_version: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
     current_item: str | None = Field(default=None, max_length=200)
     cache: list[Annotated[str, Field(pattern="^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=20000)
-    free_disk_bytes: int | None = Field(default=None, ge=0)
-    memory_rss_bytes: int | None = Field(default=None, ge=0)
+    free_disk_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
+    memory_rss_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
     clock_offset_s: float | None = Field(default=None, ge=-1e9, le=1e9)
     app_version: str | None = Field(default=None, max_length=50)
     warnings: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=50)

@@ -122,25 +122,36 @@ def displays() -> None:
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def displays_list(config_path: str | None, data_dir: str | None, as_json: bool) -> None:
-    """List displays with their canvas and latest manifest version."""
+    """Fleet health: online/offline, last seen, version lag, missing media, offline coverage."""
+    from scheduler.fleet import fleet_health
+
     service = _service(config_path, data_dir)
-    rows = []
-    for row in service.db["displays"].rows_where(order_by="id"):
-        latest = service.publisher.latest(row["id"])
-        rows.append(
-            {
-                "id": row["id"],
-                "name": row["name"],
-                "canvas": f"{row['width']}x{row['height']}",
-                "timezone": row["timezone"],
-                "manifest_version": latest.version if latest else None,
-            }
-        )
+    with service.lock:
+        health = fleet_health(service.db, service.publisher, service.clock())
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps([h.to_dict() for h in health], indent=2))
         return
-    for r in rows:
-        click.echo(f"{r['id']:<24} {r['canvas']:<10} v{r['manifest_version'] or '-':<5} {r['name']}")
+    click.echo(f"{'display':<24} {'state':<8} {'last seen':<21} {'version':<9} {'missing':<8} covered until")
+    for h in health:
+        version = f"{h.reported_version if h.reported_version is not None else '-'}/{h.latest_version or '-'}"
+        click.echo(
+            f"{h.display_id:<24} {'online' if h.online else 'offline':<8} {h.last_seen or 'never':<21} "
+            f"{version:<9} {len(h.missing_media):<8} {h.offline_coverage_until or '-'}"
+        )
+
+
+@displays.command("revoke")
+@click.argument("display_id")
+@config_option
+@data_dir_option
+def displays_revoke(display_id: str, config_path: str | None, data_dir: str | None) -> None:
+    """Revoke every token of DISPLAY_ID (its player gets 401 and must enrol again)."""
+    from scheduler import enrolment
+
+    service = _service(config_path, data_dir)
+    with service.lock:
+        count = enrolment.revoke_display_tokens(service.db, display_id, service.clock())
+    click.echo(f"revoked {count} token(s) of {display_id}; a running scheduler refuses them within 30 s")
 
 
 @displays.command("pending")

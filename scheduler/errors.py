@@ -10,13 +10,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scheduler.enrolment import CodeGone
-from signage.errors import UserError
+from signage.errors import NotFoundError, UserError
 
 log = logging.getLogger("scheduler.errors")
 
 
-class NotFound(UserError):
-    pass
+NotFound = NotFoundError
 
 
 class Unauthorized(Exception):

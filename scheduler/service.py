@@ -19,6 +19,7 @@ from signage.clock import Clock, format_utc, system_clock
 from signage.config import SchedulerConfig
 
 log = logging.getLogger("scheduler.service")
+TOKEN_CACHE_S = 30.0
 
 
 class Service:
@@ -46,7 +47,7 @@ class Service:
             static_dir=Path(config.static_dir) if config.static_dir else None,
             on_published=self._notify,
         )
-        self._token_cache: dict[str, str] = {}
+        self._token_cache: dict[str, tuple[str, float]] = {}
         self.sessions: dict[str, int] = {}
 
     def add_listener(self, listener: Callable[[PublishedManifest], None]) -> None:

@@ -21,6 +21,10 @@ class UserError(Exception):
         return self.message
 
 
+class NotFoundError(UserError):
+    """The thing the user named does not exist (HTTP 404)."""
+
+
 class ConfigError(UserError):
     """A configuration file is malformed or holds a bad value."""
 

@@ -202,4 +202,7 @@ def test_key_rotation_is_accepted_through_the_old_keys_introduction(live_schedul
     body = verify_envelope(manifest.content, old_keys)  # trusted only through the introduction
     assert body["key_id"] == r.json()["key_id"]
     editor = ("editor", live_scheduler.service.demo_accounts.editor_password)
-    assert requests.post(f"{live_scheduler.url}/api/v1/admin/keys/rotate", auth=editor, timeout=TIMEOUT_S).status_code == 403
+    assert (
+        requests.post(f"{live_scheduler.url}/api/v1/admin/keys/rotate", auth=editor, timeout=TIMEOUT_S).status_code
+        == 403
+    )

@@ -185,3 +185,29 @@ def test_author_cannot_approve_own_announcement(live_scheduler) -> None:  # type
         timeout=TIMEOUT_S,
     )
     assert "two-person" in _assert_error_shape(r, 400)["error"]
+
+
+def test_edit_returns_to_draft_and_archive_takes_it_off_screen(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    identity = enrol(live_scheduler, "kec-sungai-pinyuh", "EDT234")
+    auth = {"Authorization": f"Bearer {identity['token']}"}
+    url = f"{live_scheduler.url}/api/v1/admin/announcements"
+    body = {"title": "Lomba Sampan", "targets": {"displays": ["kec-sungai-pinyuh"]}}
+    ann_id = requests.post(url, json=body, auth=_editor(live_scheduler), timeout=TIMEOUT_S).json()["announcement"]["id"]
+    requests.post(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S).raise_for_status()
+
+    def on_screen() -> str:
+        return requests.get(f"{live_scheduler.url}/api/v1/player/manifest", headers=auth, timeout=TIMEOUT_S).text
+
+    assert "Lomba Sampan" in on_screen()
+    edited = requests.put(
+        f"{url}/{ann_id}", json={**body, "title": "Lomba Sampan 2026"}, auth=_editor(live_scheduler), timeout=TIMEOUT_S
+    )
+    assert edited.status_code == 200 and edited.json()["announcement"]["status"] == "draft"
+    assert "Lomba Sampan" not in on_screen()  # the edit is not on air until approved again
+    requests.post(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S).raise_for_status()
+    assert "Lomba Sampan 2026" in on_screen()
+    assert requests.delete(f"{url}/{ann_id}", auth=_editor(live_scheduler), timeout=TIMEOUT_S).status_code == 200
+    assert "Lomba Sampan" not in on_screen()
+    again = requests.post(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S)
+    assert _assert_error_shape(again, 400)["field"] == "status"
+    _assert_error_shape(requests.delete(f"{url}/999999", auth=_editor(live_scheduler), timeout=TIMEOUT_S), 404)
