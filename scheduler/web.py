@@ -119,34 +119,34 @@ def _require(request: Request, service: Service) -> dict[str, Any]:
 @router.post("/announcements")
 async def create(request: Request, service: ServiceDep) -> Response:
     user = _require(request, service)
-    form = await request.form()
-    data: dict[str, Any] = {
-        "title": str(form.get("title", "")),
-        "body": str(form.get("body", "")),
-        "targets": {
-            "displays": [str(v) for v in form.getlist("display")],
-            "groups": [str(v) for v in form.getlist("group")],
-        },
-    }
-    try:
-        data["duration_s"] = float(str(form.get("duration_s") or 10))
-    except ValueError:
-        return _dashboard(request, service, user, 400, error="duration_s: tulis angka detik, mis. 10")
-    upload = form.get("file")
-    try:
-        if isinstance(upload, UploadFile) and upload.filename:
-            with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
-                path = Path(tmp) / "upload"
-                with path.open("wb") as out:
-                    shutil.copyfileobj(upload.file, out, length=1 << 20)
-                with service.lock:
-                    media = register_media(service.db, service.media, path, upload.filename, service.clock())
-            data["kind"] = media["kind"]
-            data["media_sha256"] = media["sha256"]
-        with service.lock:
-            create_announcement(service.db, data, user["id"], service.clock())
-    except UserError as exc:
-        return _dashboard(request, service, user, 400, error=exc.message)
+    async with request.form() as form:  # closes the spooled upload files
+        data: dict[str, Any] = {
+            "title": str(form.get("title", "")),
+            "body": str(form.get("body", "")),
+            "targets": {
+                "displays": [str(v) for v in form.getlist("display")],
+                "groups": [str(v) for v in form.getlist("group")],
+            },
+        }
+        try:
+            data["duration_s"] = float(str(form.get("duration_s") or 10))
+        except ValueError:
+            return _dashboard(request, service, user, 400, error="duration_s: tulis angka detik, mis. 10")
+        upload = form.get("file")
+        try:
+            if isinstance(upload, UploadFile) and upload.filename:
+                with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+                    path = Path(tmp) / "upload"
+                    with path.open("wb") as out:
+                        shutil.copyfileobj(upload.file, out, length=1 << 20)
+                    with service.lock:
+                        media = register_media(service.db, service.media, path, upload.filename, service.clock())
+                data["kind"] = media["kind"]
+                data["media_sha256"] = media["sha256"]
+            with service.lock:
+                create_announcement(service.db, data, user["id"], service.clock())
+        except UserError as exc:
+            return _dashboard(request, service, user, 400, error=exc.message)
     return RedirectResponse("/admin/", status_code=303)
 
 
