@@ -40,8 +40,7 @@ class Canvas:
         for name, value in (("width", self.width), ("height", self.height)):
             if not isinstance(value, int) or not 1 <= value <= MAX_CANVAS_SIDE_PX:
                 raise UserError(
-                    f"canvas {name} must be a whole number of pixels from 1 to "
-                    f"{MAX_CANVAS_SIDE_PX}, not {value!r}",
+                    f"canvas {name} must be a whole number of pixels from 1 to {MAX_CANVAS_SIDE_PX}, not {value!r}",
                     field="canvas",
                 )
 
@@ -82,9 +81,7 @@ class Rgb:
             return value
         match = _HEX_RE.match(value.strip())
         if not match:
-            raise UserError(
-                f"background must be a colour like #000000, not {value!r}", field="background"
-            )
+            raise UserError(f"background must be a colour like #000000, not {value!r}", field="background")
         digits = match.group(1)
         return cls(int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
 

@@ -32,9 +32,7 @@ def run_ffmpeg(
     argv = [FFMPEG, *BASE_FLAGS, *PROGRESS_FLAGS, *args]
     parser = FfmpegProgress(duration_s)
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True
-        )
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True)
         timed_out = threading.Event()
 
         def kill_on_timeout() -> None:

@@ -43,9 +43,7 @@ def _round_even(value: float) -> int:
     return max(2, 2 * round(value / 2))
 
 
-def plan_fit(
-    source_width: int, source_height: int, canvas: Canvas, fit: FitMode, *, even: bool = False
-) -> Placement:
+def plan_fit(source_width: int, source_height: int, canvas: Canvas, fit: FitMode, *, even: bool = False) -> Placement:
     """Place a ``source_width`` x ``source_height`` picture on ``canvas``.
 
     ``even=True`` keeps every size and offset even, as yuv420p video requires

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,9 +36,7 @@ class LoadedImage:
 
 
 def _damaged(exc: BaseException) -> IngestRefused:
-    return IngestRefused(
-        f"the image is damaged or incomplete ({exc}); save or export it again and re-upload."
-    )
+    return IngestRefused(f"the image is damaged or incomplete ({exc}); save or export it again and re-upload.")
 
 
 def _too_big(width: int | None, height: int | None, max_pixels: int) -> IngestRefused:
@@ -48,12 +48,16 @@ def _too_big(width: int | None, height: int | None, max_pixels: int) -> IngestRe
 
 
 def open_image(
-    path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, draft_side_px: int | None = None
+    path: Path,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    draft_scale: Callable[[int, int], float] | None = None,
 ) -> LoadedImage:
     """Open and decode ``path`` safely; refuse bombs and broken files with a clear reason.
 
-    ``draft_side_px``: for JPEG, decode at a reduced scale as long as both sides stay
-    at least this large (much faster for 40-megapixel phone photos).
+    ``draft_scale(upright_width, upright_height)`` returns the largest scale factor
+    the picture will be resized by; JPEGs are then decoded at a reduced size that is
+    still at least that large (much faster for 40-megapixel phone photos).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -62,18 +66,16 @@ def open_image(
         except Image.DecompressionBombError:
             raise _too_big(None, None, max_pixels) from None
         except Image.UnidentifiedImageError as exc:
-            raise IngestRefused(
-                "the file looks like an image but cannot be read; it may be damaged."
-            ) from exc
+            raise IngestRefused("the file looks like an image but cannot be read; it may be damaged.") from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise _damaged(exc) from exc
     try:
-        return _decode(im, max_pixels, draft_side_px)
+        return _decode(im, max_pixels, draft_scale)
     finally:
         im.close()
 
 
-def _decode(im: Image.Image, max_pixels: int, draft_side_px: int | None) -> LoadedImage:
+def _decode(im: Image.Image, max_pixels: int, draft_scale: Callable[[int, int], float] | None) -> LoadedImage:
     width, height = im.size
     if width < 1 or height < 1 or width * height > max_pixels:
         raise _too_big(width, height, max_pixels)
@@ -82,11 +84,9 @@ def _decode(im: Image.Image, max_pixels: int, draft_side_px: int | None) -> Load
     animated = bool(getattr(im, "is_animated", False)) and n_frames > 1
     loaded = LoadedImage(im, fmt, width, height, animated)
     if animated and fmt != "gif":
-        loaded.warnings.append(
-            f"animated {fmt.upper()} is shown as a still picture (first frame only)"
-        )
-    if fmt == "jpeg" and draft_side_px:
-        im.draft(im.mode, (draft_side_px, draft_side_px))
+        loaded.warnings.append(f"animated {fmt.upper()} is shown as a still picture (first frame only)")
+    if fmt == "jpeg" and draft_scale is not None:
+        _apply_draft(im, draft_scale)
     try:
         im.seek(0)
         im.load()
@@ -104,6 +104,18 @@ def _decode(im: Image.Image, max_pixels: int, draft_side_px: int | None) -> Load
         loaded.notes.append(f"turned upright (EXIF orientation {orientation})")
     loaded.image = to_srgb(upright, loaded.notes)
     return loaded
+
+
+def _apply_draft(im: Image.Image, draft_scale: Callable[[int, int], float]) -> None:
+    width, height = im.size
+    try:
+        orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError):
+        orientation = 1
+    upright = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    scale = draft_scale(*upright)
+    if scale < 0.5:
+        im.draft(im.mode, (math.ceil(width * scale), math.ceil(height * scale)))
 
 
 def _icc_to_srgb(im: Image.Image, icc: bytes, out_mode: str) -> Image.Image | None:
@@ -157,13 +169,9 @@ def fit_image(im: Image.Image, canvas: Canvas, fit: FitMode, background: Rgb) ->
     p = plan_fit(im.width, im.height, canvas, fit)
     scaled = im
     if im.size != (p.scaled_width, p.scaled_height):
-        scaled = im.resize(
-            (p.scaled_width, p.scaled_height), Image.Resampling.LANCZOS, reducing_gap=3.0
-        )
+        scaled = im.resize((p.scaled_width, p.scaled_height), Image.Resampling.LANCZOS, reducing_gap=3.0)
     if p.needs_crop:
-        scaled = scaled.crop(
-            (p.crop_x, p.crop_y, p.crop_x + p.crop_width, p.crop_y + p.crop_height)
-        )
+        scaled = scaled.crop((p.crop_x, p.crop_y, p.crop_x + p.crop_width, p.crop_y + p.crop_height))
     if not p.needs_pad:
         return scaled
     out = Image.new("RGB", (canvas.width, canvas.height), background.tuple)

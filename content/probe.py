@@ -150,11 +150,11 @@ def _packet_times(path: Path) -> list[float]:
     return [t for p in data.get("packets", []) if (t := _float(p.get("pts_time"))) is not None]
 
 
-def _video_stream(path: Path, stream: dict[str, Any]) -> VideoStream:
+def _video_stream(path: Path, stream: dict[str, Any], check_intervals: bool) -> VideoStream:
     fps = _rate(stream.get("avg_frame_rate"))
     nominal = _rate(stream.get("r_frame_rate"))
     rate_mismatch = fps is not None and nominal is not None and abs(fps - nominal) / nominal > 0.02
-    is_vfr = rate_mismatch or intervals_are_irregular(_packet_times(path))
+    is_vfr = rate_mismatch or (check_intervals and intervals_are_irregular(_packet_times(path)))
     return VideoStream(
         codec=str(stream.get("codec_name") or "unknown"),
         profile=stream.get("profile"),
@@ -171,8 +171,12 @@ def _video_stream(path: Path, stream: dict[str, Any]) -> VideoStream:
     )
 
 
-def probe(path: Path) -> MediaInfo:
-    """Probe ``path``; unreadable media raises :class:`IngestRefused` with ffprobe's reason."""
+def probe(path: Path, *, check_intervals: bool = True) -> MediaInfo:
+    """Probe ``path``; unreadable media raises :class:`IngestRefused` with ffprobe's reason.
+
+    ``check_intervals`` also reads the first packets' times to catch variable frame
+    rate that the stream header hides (an extra, short ffprobe run).
+    """
     try:
         data = ffmpeg.probe(ffmpeg_path_arg(path), v="error")
     except ffmpeg.Error as exc:
@@ -186,12 +190,10 @@ def probe(path: Path) -> MediaInfo:
     streams = data.get("streams") or []
     fmt = data.get("format") or {}
     video_streams = [
-        s
-        for s in streams
-        if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+        s for s in streams if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
     ]
     audio_streams = [s for s in streams if s.get("codec_type") == "audio"]
-    video = _video_stream(path, video_streams[0]) if video_streams else None
+    video = _video_stream(path, video_streams[0], check_intervals) if video_streams else None
     duration = _float(fmt.get("duration"))
     if duration is None and video_streams:
         duration = _float(video_streams[0].get("duration"))

@@ -55,8 +55,8 @@ class IngestResult:
     @property
     def shas(self) -> frozenset[str]:
         """Every blob this result references (for the GC's referenced set)."""
-        files = [self.original, self.poster, self.thumbnail, *self.derived]
-        return frozenset(f.sha256 for f in files)
+        shas = {self.original.sha256, self.poster.sha256, self.thumbnail.sha256}
+        return frozenset(shas | {d.sha256 for d in self.derived})
 
     def summary(self) -> str:
         """One line for the CLI / admin UI."""

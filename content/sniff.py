@@ -10,8 +10,7 @@ from content.errors import IngestRefused
 SNIFF_BYTES = 4096
 
 ACCEPTED_FORMATS = (
-    "images: JPEG, PNG, WebP, GIF (animated GIFs become a short video); "
-    "videos: MP4/MOV, MKV/WebM, AVI, MPEG-TS/PS, FLV"
+    "images: JPEG, PNG, WebP, GIF (animated GIFs become a short video); videos: MP4/MOV, MKV/WebM, AVI, MPEG-TS/PS, FLV"
 )
 
 # ftyp brands that are still pictures or audio, not video.

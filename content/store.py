@@ -29,6 +29,7 @@ META_DIR = ".meta"
 GC_STATE = ".gc-state.json"
 WORK_PREFIX = ".work-"
 INCOMING_PREFIX = ".incoming-"
+MEDIA_MODE = 0o644  # blobs are public, immutable media (served as static files)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class MediaStore:
             tmp.unlink()
             self._touch(final)
         else:
+            os.chmod(tmp, MEDIA_MODE)
             os.replace(tmp, final)
         return final
 
@@ -145,6 +147,7 @@ class MediaStore:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
+            os.chmod(tmp_name, MEDIA_MODE)
             os.replace(tmp_name, final)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)

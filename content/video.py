@@ -81,6 +81,9 @@ class VideoPlan:
 def target_fps(stream: VideoStream, max_fps: int) -> int:
     """A whole, standard frame rate not above ``max_fps`` (29.97 -> 30, 60 -> 30, 12.5 -> 12)."""
     source = stream.fps or stream.nominal_fps or max_fps
+    if stream.is_vfr and stream.nominal_fps:
+        # Phones drop frames in the dark; keep motion smooth at the base rate, not the average.
+        source = max(source, stream.nominal_fps)
     if source >= max_fps - 0.5:
         return max_fps
     for rate in STANDARD_FPS:
@@ -158,9 +161,7 @@ def _filter_graph(plan: VideoPlan, background: Rgb, has_alpha: bool) -> tuple[st
         )
         return "-filter_complex", graph
     if p.needs_pad:
-        steps.append(
-            f"pad={p.canvas_width}:{p.canvas_height}:{p.offset_x}:{p.offset_y}:color={colour}"
-        )
+        steps.append(f"pad={p.canvas_width}:{p.canvas_height}:{p.offset_x}:{p.offset_y}:color={colour}")
     steps.append("format=yuv420p")
     return "-vf", ",".join(steps)
 

@@ -15,6 +15,7 @@ file is present, so the offline path plays exactly what was verified.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -217,8 +218,6 @@ class ManifestStore:
 
     def referenced_media(self) -> set[str]:
         """sha256 of every media file referenced by current or last_good (unverified)."""
-        import json
-
         keep: set[str] = set()
         for _source, envelope in self.envelopes():
             try:

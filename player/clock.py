@@ -50,7 +50,8 @@ class PlayerClock:
         drift_s = server_epoch_s - ours_s
         if abs(drift_s) < CORRECTION_THRESHOLD_S:
             return False
-        log.info("clock corrected by %+.1f s (server - local wall clock = %+.1f s)", drift_s, self.offset_s)
+        log.info("clock corrected by %+.1f s (server - local wall clock = %+.1f s)",
+                 drift_s, self.offset_s)
         self._anchor_epoch_s = server_epoch_s
         self._anchor_mono_s = at_monotonic_s
         return True

@@ -214,6 +214,7 @@ class Enroller(QObject):
                 save_pending_code(self.data_dir, self.code)
                 registered = False
                 self._event.emit("code", self.code)
+                self._stopping.wait(self.poll_interval_s)
                 continue
             except (requests.RequestException, EnrolmentError) as exc:
                 detail = short_exc(exc) if isinstance(exc, requests.RequestException) else str(exc)

@@ -18,10 +18,10 @@ Decision order for a zone at instant *t*:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from player.cache import LoadedManifest
 from signage.clock import Clock
@@ -44,8 +44,9 @@ class Cue:
     item: Item | None = None
     start: datetime | None = None
     until: datetime | None = None
-    source: str = "slate"  # "manifest" | "last_good" | "slate"
+    source: str = "slate"  # "manifest" | "last_good" | "local" | "slate"
     why: str = ""
+    loop: tuple[str, ...] = ()  # the loop the item came from (to skip a failing item)
 
     def same_play(self, other: Cue | None) -> bool:
         """True when ``other`` is the same play (no need to restart the visual)."""
@@ -72,7 +73,7 @@ def decide(manifest: Manifest | None, moment: datetime, zone: str = "main",
         item_end = item_start + timedelta(seconds=item.duration_s)
         until = min(item_end, segment.end, next_change or item_end)
         why = segment.why or segment.layer
-        return Cue(zone, "playing", item, item_start, until, source, why)
+        return Cue(zone, "playing", item, item_start, until, source, why, segment.loop)
     if any(s.start <= moment < s.end for s in segments):
         return Cue(zone, "off", until=next_change, source=source, why="off")
     if zone == "main" and manifest.fallback:
@@ -90,15 +91,38 @@ def decide(manifest: Manifest | None, moment: datetime, zone: str = "main",
             item_start += timedelta(seconds=item.duration_s)
         item_end = item_start + timedelta(seconds=item.duration_s)
         until = min(item_end, next_change or item_end)
-        return Cue(zone, "playing", item, item_start, until, source, "fallback")
+        return Cue(zone, "playing", item, item_start, until, source, "fallback",
+                   manifest.fallback)
     return Cue(zone, "slate", until=next_change)
 
 
+def substitute(cue: Cue, failed: set[str], manifest: Manifest | None) -> Cue:
+    """Replace a failed item by the next playable one of its loop, for the same slot.
+
+    The timeline stays aligned (the slot keeps its start and end); if every
+    item of the loop failed, the zone falls back to the slate, never to nothing.
+    """
+    if cue.item is None or cue.item.id not in failed or manifest is None:
+        return cue
+    loop = cue.loop or (cue.item.id,)
+    at = loop.index(cue.item.id) if cue.item.id in loop else 0
+    for step in range(1, len(loop) + 1):
+        candidate = loop[(at + step) % len(loop)]
+        if candidate not in failed:
+            return replace(cue, item=manifest.items[candidate])
+    return Cue(cue.zone, "slate", until=cue.until, why="every item failed")
+
+
 class TimelineRunner(QObject):
-    """Emits ``cueChanged`` whenever what ``zone`` shows changes."""
+    """Emits ``cueChanged`` whenever what ``zone`` shows changes.
+
+    ``upcoming`` announces the cue after the current one (for preloading).
+    ``skip(item_id)`` marks an item as unplayable until the next manifest.
+    """
 
     cueChanged = Signal(object)  # Cue
     itemChanged = Signal(object, object)  # Item, item start (datetime); items only
+    upcoming = Signal(object)  # Cue that follows the current one
 
     def __init__(self, clock: Clock, zone: str = "main", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -106,15 +130,29 @@ class TimelineRunner(QObject):
         self.zone = zone
         self.loaded: LoadedManifest | None = None
         self.cue: Cue | None = None
+        self.next_cue: Cue | None = None
+        self.failed: dict[str, str] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)  # coarse may be 5% late
         self._connect_signals()
 
     def _connect_signals(self) -> None:
         self._timer.timeout.connect(self.reevaluate)
 
     def set_manifest(self, loaded: LoadedManifest | None) -> None:
+        if loaded is None or self.loaded is None or loaded.envelope != self.loaded.envelope:
+            self.failed.clear()
         self.loaded = loaded
+        self.reevaluate()
+
+    @Slot(str, str)
+    def skip(self, item_id: str, reason: str) -> None:
+        """Stop playing ``item_id`` (it cannot be shown) until the manifest changes."""
+        if item_id in self.failed:
+            return
+        log.warning("skipping item %s from now on: %s", item_id, reason)
+        self.failed[item_id] = reason
         self.reevaluate()
 
     @Slot()
@@ -123,7 +161,8 @@ class TimelineRunner(QObject):
         now = self.clock()
         manifest = self.loaded.manifest if self.loaded else None
         source = self.loaded.source if self.loaded else "slate"
-        cue = decide(manifest, now, self.zone, source)
+        failed = set(self.failed)
+        cue = substitute(decide(manifest, now, self.zone, source), failed, manifest)
         if not cue.same_play(self.cue):
             self.cue = cue
             self._announce(cue)
@@ -132,18 +171,27 @@ class TimelineRunner(QObject):
         wait_s = MAX_WAIT_S
         if cue.until is not None:
             wait_s = min(wait_s, max(0.0, (cue.until - now).total_seconds()))
+            following = substitute(decide(manifest, cue.until, self.zone, source), failed,
+                                   manifest)
+            if not following.same_play(self.next_cue):
+                self.next_cue = following
+                self.upcoming.emit(following)
         self._timer.start(int(wait_s * 1000) + BOUNDARY_SLACK_MS)
 
     def stop(self) -> None:
         self._timer.stop()
 
     def _announce(self, cue: Cue) -> None:
+        # main zone: "playing item ID (TYPE)"; overlays: "zone Z: playing item ID (TYPE)"
+        where = "" if self.zone == "main" else f"zone {self.zone}: "
         if cue.item is not None:
-            log.info("playing item %s (%s)", cue.item.id, cue.item.type)
+            log.info("%splaying item %s (%s)", where, cue.item.id, cue.item.type)
         elif cue.state == "off":
-            log.info("outside operating hours: screen off until %s", cue.until)
-        else:
+            log.info("%soutside operating hours: screen off until %s", where, cue.until)
+        elif self.zone == "main":
             log.info("showing slate")
+        else:
+            log.debug("%snothing to show", where)
         self.cueChanged.emit(cue)
         if cue.item is not None:
             self.itemChanged.emit(cue.item, cue.start)

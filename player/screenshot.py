@@ -46,10 +46,16 @@ class Screenshotter(QObject):
         self._soon.start()
 
     @Slot()
-    def capture(self) -> bool:
+    def capture(self) -> None:
+        # A slot must not return a value: PySide6 mis-counts references to a
+        # returned bool when a signal invokes it (interpreter crash at exit).
+        self.capture_now()
+
+    def capture_now(self) -> bool:
+        """Write the screenshot now; False (and a log line) if that failed."""
         image = self.widget.grab().toImage()
-        tmp = self.path.with_name(f".{self.path.name}.tmp")
-        if not image.save(str(tmp), "PNG"):
+        tmp = self.path.with_name(f".{self.path.name}.tmp.png")  # suffix selects PNG
+        if not image.save(str(tmp)):
             log.warning("cannot write screenshot %s", tmp)
             return False
         try:

@@ -21,8 +21,14 @@ import requests
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from player.cache import LoadedManifest, ManifestStore, MediaCache, check_envelope
-from player.http import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, error_text, new_session, short_exc
-from player.http import date_header_epoch_s
+from player.http import (
+    CONNECT_TIMEOUT_S,
+    READ_TIMEOUT_S,
+    date_header_epoch_s,
+    error_text,
+    new_session,
+    short_exc,
+)
 from player.identity import Identity
 from signage.errors import ManifestRejected
 
@@ -93,7 +99,7 @@ class SyncEngine:
         except requests.RequestException as exc:
             return self._failed(f"manifest request failed: {short_exc(exc)}")
         received_s = time.monotonic()
-        clock = {
+        clock: dict[str, Any] = {
             "server_epoch_s": date_header_epoch_s(response),
             "at_monotonic_s": (sent_s + received_s) / 2,
             "local_epoch_s": local_before_s + (received_s - sent_s) / 2,
@@ -191,18 +197,16 @@ class SyncService(QObject):
 
     def __init__(
         self,
-        engine: SyncEngine,
         poll_interval_s: float,
         *,
         heartbeat: Callable[[], dict[str, Any]] | None = None,
-        server_url: str = "",
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.engine = engine
+        self.engine: SyncEngine | None = None
         self.poll_interval_s = poll_interval_s
         self._heartbeat = heartbeat
-        self._server_url = server_url
+        self._server_url = ""
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -211,10 +215,16 @@ class SyncService(QObject):
     def _connect_signals(self) -> None:
         self._outcomeReady.connect(self._on_outcome, Qt.ConnectionType.QueuedConnection)
 
-    def start(self) -> None:
+    def start(self, engine: SyncEngine, server_url: str = "") -> None:
+        """Poll with ``engine`` now and every ``poll_interval_s``; heartbeat to ``server_url``."""
         if self._thread is not None:
             return
-        self._thread = threading.Thread(target=self._run, name="player-sync", daemon=True)
+        self.engine = engine
+        self._server_url = server_url
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=self._run, args=(engine,), name="player-sync", daemon=True
+        )
         self._thread.start()
 
     def trigger(self) -> None:
@@ -228,11 +238,11 @@ class SyncService(QObject):
             self._thread.join(timeout_s)
             self._thread = None
 
-    def _run(self) -> None:
+    def _run(self, engine: SyncEngine) -> None:
         retry_s = RETRY_MIN_S
         while not self._stopping.is_set():
             try:
-                outcome = self.engine.sync_once()
+                outcome = engine.sync_once()
             except Exception as exc:  # a bug must not kill the sync thread
                 log.exception("sync failed unexpectedly")
                 outcome = SyncOutcome("failed", reason=f"sync error: {exc}")
@@ -240,7 +250,7 @@ class SyncService(QObject):
                 return
             self._outcomeReady.emit(outcome)
             if self._heartbeat is not None and self._server_url and outcome.kind != "failed":
-                self.engine.send_heartbeat(self._server_url, self._heartbeat())
+                engine.send_heartbeat(self._server_url, self._heartbeat())
             if outcome.kind == "failed":
                 wait_s = min(retry_s, self.poll_interval_s)
                 retry_s = min(retry_s * 2, 60.0)

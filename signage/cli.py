@@ -19,27 +19,38 @@ from signage.errors import UserError
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("scheduler.demo:demo", "Run the Mempawah demo: scheduler + one player on this machine."),
     "scheduler": ("scheduler.cli:scheduler", "Run and manage the central scheduler."),
-    "player": ("player.cli:player_group", "Run the display player."),
+    "player": ("signage.cli:player", "Run the display player."),
     "users": ("scheduler.cli:users", "Manage admin users."),
     "displays": ("scheduler.cli:displays", "List displays and approve enrolments."),
     "keys": ("scheduler.cli:keys", "Show the scheduler's signing keys."),
 }
 
 
+PLAYER_SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("player.cli:run", "Run the player: sync, cache and show this display's manifest."),
+}
+
+
 class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def __init__(self, *args: object, lazy: dict[str, tuple[str, str]] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy = SUBCOMMANDS if lazy is None else lazy
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
+        return sorted([*super().list_commands(ctx), *self.lazy])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in SUBCOMMANDS:
-            module_name, _, attribute = SUBCOMMANDS[cmd_name][0].partition(":")
+        if cmd_name in self.lazy:
+            module_name, _, attribute = self.lazy[cmd_name][0].partition(":")
             command = getattr(importlib.import_module(module_name), attribute)
             assert isinstance(command, click.Command)
             return command
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, SUBCOMMANDS[name][1]) for name in sorted(SUBCOMMANDS)]
+        rows = [(name, self.lazy[name][1]) for name in sorted(self.lazy)]
         rows += [(name, cmd.get_short_help_str()) for name, cmd in sorted(self.commands.items())]
         with formatter.section("Commands"):
             formatter.write_dl(sorted(rows))
@@ -54,6 +65,11 @@ def cli(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+@click.group(cls=LazyGroup, lazy=PLAYER_SUBCOMMANDS)
+def player() -> None:
+    """Run the display player."""
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ class Canvas(QWidget):
             return self.height(), self.width()
         return self.width(), self.height()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -43,6 +43,7 @@ class VideoSource(QObject):
         self.frames_seen = 0
         self.frozen = False
         self.ended = False
+        self.primed = False
         self._player = QMediaPlayer(self)
         self._sink = QVideoSink(self)
         self._player.setVideoSink(self._sink)
@@ -54,9 +55,22 @@ class VideoSource(QObject):
         self._player.errorOccurred.connect(self._on_error)
         self._player.mediaStatusChanged.connect(self._on_status)
 
-    def start(self) -> None:
+    def prime(self) -> None:
+        """Open the clip paused, so its first frame is decoded before it is shown."""
+        self.primed = True
         self._player.setSource(QUrl.fromLocalFile(str(self.path)))
+        self._player.pause()
+
+    def begin(self) -> None:
+        """Play from ``start_offset_s`` (opening the clip unless it was primed)."""
+        if not self.primed:
+            self._player.setSource(QUrl.fromLocalFile(str(self.path)))
+        else:
+            self._seek_to_offset(self._player.duration())
         self._player.play()
+
+    def start(self) -> None:
+        self.begin()
 
     def freeze(self) -> None:
         """Stop decoding but keep the last good frame for painting."""
@@ -93,11 +107,20 @@ class VideoSource(QObject):
         looping = self.item_duration_s > clip_s + LOOP_MARGIN_S
         if looping:
             self._player.setLoops(QMediaPlayer.Loops.Infinite)
+        log.debug("video %s: clip %.1f s, item %.1f s, loop=%s",
+                  self.path.name[:12], clip_s, self.item_duration_s, looping)
+        if not self.primed:
+            self._seek_to_offset(duration_ms)
+
+    def _seek_to_offset(self, duration_ms: int) -> None:
+        """Join a play already in progress (the player started mid-item)."""
+        if duration_ms <= 0 or self.start_offset_s <= LOOP_MARGIN_S:
+            return
+        clip_s = duration_ms / 1000
+        looping = self.item_duration_s > clip_s + LOOP_MARGIN_S
         offset_s = self.start_offset_s % clip_s if looping else self.start_offset_s
-        if offset_s > LOOP_MARGIN_S and offset_s < clip_s:
+        if LOOP_MARGIN_S < offset_s < clip_s:
             self._player.setPosition(int(offset_s * 1000))
-        log.debug("video %s: clip %.1f s, item %.1f s, loop=%s, offset %.1f s",
-                  self.path.name[:12], clip_s, self.item_duration_s, looping, offset_s)
 
     @Slot(QMediaPlayer.Error, str)
     def _on_error(self, error: QMediaPlayer.Error, message: str) -> None:

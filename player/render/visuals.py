@@ -1,7 +1,7 @@
 """Visuals: what one zone paints. Plain classes; no timers, no I/O in paint().
 
-Each visual has ``paint(painter, rect)`` and ``animated`` (repaint every
-second, e.g. a clock). Colours: text on dark blue, slate on government green,
+Each visual has ``paint(painter, rect)`` and ``frame_interval_ms`` (0 for a
+still picture, 1000 for a clock, ~33 for a scrolling ticker). Colours: text on dark blue, slate on government green,
 enrolment on slate blue; black only for ``off`` and letterboxing.
 """
 
@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QLinearGradient, QPainter
 
 from player.texts import text
-from signage.timefmt import format_date_long, format_time
+from signage.timefmt import format_date_long, format_long, format_time
 
 FONT_FAMILY = "DejaVu Sans"
 MONO_FAMILY = "DejaVu Sans Mono"
@@ -72,7 +72,8 @@ def draw_fitted(
 ) -> None:
     if not content or rect.width() < 4 or rect.height() < 4:
         return
-    painter.setFont(fitted_font(content, rect, family=family, bold=bold, max_px=max_px, flags=flags))
+    font = fitted_font(content, rect, family=family, bold=bold, max_px=max_px, flags=flags)
+    painter.setFont(font)
     painter.setPen(color)
     painter.drawText(rect, flags, content)
 
@@ -89,7 +90,7 @@ def band(rect: QRectF, top: float, bottom: float) -> QRectF:
 
 
 class Visual:
-    animated = False
+    frame_interval_ms = 0
 
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         raise NotImplementedError
@@ -128,7 +129,7 @@ class ImageFitter:
             painter.fillRect(rect, Qt.GlobalColor.black)
         x = rect.x() + (rect.width() - scaled.width()) / 2
         y = rect.y() + (rect.height() - scaled.height()) / 2
-        painter.drawImage(int(round(x)), int(round(y)), scaled)
+        painter.drawImage(round(x), round(y), scaled)
 
 
 class ImageVisual(Visual):
@@ -162,7 +163,7 @@ class TextVisual(Visual):
 class SlateVisual(Visual):
     """Built-in slate: government name, Indonesian date and time, on green."""
 
-    animated = True
+    frame_interval_ms = 1000
 
     def __init__(self, clock: Callable[[], datetime], timezone: str, language: str = "id") -> None:
         self.clock = clock
@@ -202,5 +203,89 @@ class EnrolVisual(Visual):
         draw_fitted(painter, band(inner, 0.16, 0.62), self.code, color=ACCENT, bold=True,
                     family=MONO_FAMILY)
         draw_fitted(painter, band(inner, 0.64, 0.74), text(lang, "enrol_hint"))
-        draw_fitted(painter, band(inner, 0.76, 0.86), text(lang, "enrol_server", server=self.server))
+        server_line = text(lang, "enrol_server", server=self.server)
+        draw_fitted(painter, band(inner, 0.76, 0.86), server_line)
         draw_fitted(painter, band(inner, 0.88, 1.0), self.status, color=ACCENT)
+
+
+class EmptyVisual(Visual):
+    """An overlay zone with nothing to show: paints nothing (the main zone shows through)."""
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        return
+
+
+class ClockStripVisual(Visual):
+    """A one-line strip: ``Sabtu, 28 November 2026 · 10.15 WIB``."""
+
+    frame_interval_ms = 1000
+
+    def __init__(self, clock: Callable[[], datetime], timezone: str, language: str = "id") -> None:
+        self.clock = clock
+        self.timezone = timezone
+        self.language = language
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, TEXT_BG)
+        painter.fillRect(QRectF(rect.x(), rect.y(), rect.width(), max(2.0, rect.height() * 0.06)),
+                         ACCENT)
+        content = format_long(self.clock(), self.timezone, self.language)
+        draw_fitted(painter, inset(rect, 0.12), content, bold=True, flags=CENTER)
+
+
+class TickerVisual(Visual):
+    """Right-to-left scrolling text; position is a function of elapsed time."""
+
+    frame_interval_ms = 33
+    SEPARATOR = "   •   "
+
+    def __init__(self, content: str, elapsed_s: Callable[[], float]) -> None:
+        self.content = " ".join(content.split())
+        self.elapsed_s = elapsed_s
+        self._font_key: tuple[int, str] | None = None
+        self._font = QFont(FONT_FAMILY)
+        self._text_w = 0.0
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, QColor("#101828"))
+        if not self.content or rect.height() < 4:
+            return
+        px = max(8, int(rect.height() * 0.6))
+        key = (px, self.content)
+        if key != self._font_key:
+            self._font = QFont(FONT_FAMILY)
+            self._font.setBold(True)
+            self._font.setPixelSize(px)
+            self._text_w = QFontMetricsF(self._font).horizontalAdvance(
+                self.content + self.SEPARATOR)
+            self._font_key = key
+        speed_px_s = max(60.0, rect.height() * 1.6)
+        travel = self._text_w + rect.width()
+        x = rect.right() - (self.elapsed_s() * speed_px_s) % travel
+        painter.setFont(self._font)
+        painter.setPen(WHITE)
+        flags = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        while x < rect.right():
+            painter.drawText(QRectF(x, rect.y(), self._text_w + 4, rect.height()), flags,
+                             self.content + self.SEPARATOR)
+            x += self._text_w
+
+
+class CrossfadeVisual(Visual):
+    """Paints ``old`` and, on top, ``new`` with opacity ``progress()`` (0..1)."""
+
+    frame_interval_ms = 33
+
+    def __init__(self, old: Visual, new: Visual, progress: Callable[[], float]) -> None:
+        self.old = old
+        self.new = new
+        self.progress = progress
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        amount = min(1.0, max(0.0, self.progress()))
+        if amount < 1.0:
+            self.old.paint(painter, rect)
+        painter.save()
+        painter.setOpacity(amount)
+        self.new.paint(painter, rect)
+        painter.restore()

@@ -86,7 +86,7 @@ class Proxy:
             def _forward(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "content-length"}
                 try:
                     r = requests.request(
                         method,
@@ -128,12 +128,14 @@ class Proxy:
         self.server.server_close()
 
 
+def spawn(command: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=_env())
+
+
 def start_scheduler(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "signage", "scheduler", "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        env=_env(),
+    proc = spawn(
+        [sys.executable, "-m", "signage", "scheduler", "serve", "--data-dir", str(data_dir), "--port", str(port)], log
     )
     wait_for(lambda: _up(f"http://127.0.0.1:{port}/api/v1/health"), 30, "scheduler to listen", proc)
     return proc
@@ -142,28 +144,9 @@ def start_scheduler(data_dir: Path, port: int, log: Path) -> subprocess.Popen[by
 def start_player(server: str, data_dir: Path, screenshot: Path, log: Path) -> subprocess.Popen[bytes]:
     config = data_dir.parent / "player.yaml"
     config.write_text("poll_interval_s: 2\nscreenshot_interval_s: 1\n")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "signage",
-            "player",
-            "run",
-            "--config",
-            str(config),
-            "--server",
-            server,
-            "--data-dir",
-            str(data_dir),
-            "--screenshot",
-            str(screenshot),
-            "--geometry",
-            "0,0,640,360",
-        ],
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        env=_env(),
-    )
+    command = [sys.executable, "-m", "signage", "player", "run", "--config", str(config), "--server", server]
+    command += ["--data-dir", str(data_dir), "--screenshot", str(screenshot), "--geometry", "0,0,640,360"]
+    return spawn(command, log)
 
 
 def _up(url: str) -> bool:
@@ -224,6 +207,24 @@ def difference(a: Image.Image, b: Image.Image) -> float:
     return float(ImageStat.Stat(ImageChops.difference(a.resize(b.size), b).convert("L")).mean[0])
 
 
+def slate_screenshot(workdir: Path, enrolled_dir: Path) -> Image.Image:
+    """An enrolled player with an empty cache and no scheduler: the built-in slate, not black."""
+    slate_dir = workdir / "slate-player"
+    slate_dir.mkdir()
+    dead = f"http://127.0.0.1:{free_port()}"
+    identity = json.loads((enrolled_dir / "identity.json").read_text())
+    identity.update(server_url=dead, manifest_url=f"{dead}/api/v1/player/manifest")
+    (slate_dir / "identity.json").write_text(json.dumps(identity))
+    proc = start_player(dead, slate_dir, workdir / "slate.png", workdir / "slate.log")
+    try:
+        image = fresh_screenshot(workdir / "slate.png", 0)
+        assert read_status(slate_dir).get("state") == "slate", read_status(slate_dir)
+        assert_not_black(image)
+        return image
+    finally:
+        stop(proc)
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
@@ -237,18 +238,6 @@ def test_announcement_reaches_player_survives_scheduler_loss_and_tampering(workd
     shot = workdir / "screen.png"
     passwords = make_store(sched_dir)
     admin, editor = ("admin", passwords["admin"]), ("editor", passwords["editor"])
-
-    # The slate: empty cache, no scheduler reachable.
-    dead_port = free_port()
-    slate_player = start_player(
-        f"http://127.0.0.1:{dead_port}", workdir / "slate-player", workdir / "slate.png", workdir / "slate.log"
-    )
-    try:
-        slate = fresh_screenshot(workdir / "slate.png", 0)
-        assert_not_black(slate)
-        assert read_status(workdir / "slate-player").get("state") in ("slate", "enrolling")
-    finally:
-        stop(slate_player)
 
     port = free_port()
     scheduler = start_scheduler(sched_dir, port, workdir / "scheduler.log")
@@ -293,6 +282,7 @@ def test_announcement_reaches_player_survives_scheduler_loss_and_tampering(workd
         )
 
         wait_for(playing(player_dir, f"ann-{first_id}"), 60, "the approved announcement on screen", player)
+        slate = slate_screenshot(workdir, player_dir)
         since = time.time()
         online = fresh_screenshot(shot, since)
         assert_not_black(online)

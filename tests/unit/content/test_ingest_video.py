@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from content.canvas import Canvas
+from content.pipeline import ingest
+from content.probe import probe
+from content.store import MediaStore
+
+from .conftest import assert_normalised, make_clip
+
+
+def test_a_clip_that_already_fits_is_stored_once(tmp_path: Path, store: MediaStore) -> None:
+    clip = make_clip(tmp_path / "ok.mp4", size="400x300", out_args=("-b:v", "300k", "-movflags", "+faststart"))
+    result = ingest(clip, store, [Canvas(400, 300)])
+    derived = result.derived[0]
+    assert derived.action == "copy"
+    assert derived.sha256 == result.original.sha256
+    assert "already fits" in derived.note
+
+
+def test_audio_is_removed_by_remux_without_re_encoding(tmp_path: Path, store: MediaStore) -> None:
+    clip = make_clip(tmp_path / "a.mp4", size="400x300", audio=True, out_args=("-b:v", "300k"))
+    result = ingest(clip, store, [Canvas(400, 300)])
+    derived = result.derived[0]
+    assert derived.action == "remux"
+    out = assert_normalised(store.path_for(derived.sha256), 400, 300, fps=25)
+    assert not out.has_audio
+
+
+def test_keep_audio_keeps_it_as_aac(tmp_path: Path, store: MediaStore) -> None:
+    clip = make_clip(tmp_path / "a.mp4", size="320x240", audio=True)
+    result = ingest(clip, store, [Canvas(400, 300)], keep_audio=True)
+    out = probe(store.path_for(result.derived[0].sha256))
+    assert out.has_audio and out.audio_codec == "aac"
+
+
+def test_cover_and_stretch_fill_the_canvas(tmp_path: Path, store: MediaStore) -> None:
+    clip = make_clip(tmp_path / "w.mp4", size="320x180")
+    for fit in ("cover", "stretch"):
+        result = ingest(clip, store, [Canvas(400, 300)], fit=fit)
+        assert_normalised(store.path_for(result.derived[0].sha256), 400, 300)
+
+
+def test_odd_canvas_gets_an_even_video_and_a_warning(tmp_path: Path, store: MediaStore) -> None:
+    clip = make_clip(tmp_path / "w.mp4", size="320x240")
+    result = ingest(clip, store, [Canvas(401, 301)])
+    assert (result.derived[0].width, result.derived[0].height) == (400, 300)
+    assert any("odd" in w for w in result.warnings)
+
+
+def test_progress_poster_and_thumbnail(tmp_path: Path, store: MediaStore) -> None:
+    clip = make_clip(tmp_path / "p.mp4", size="320x240", duration_s=2)
+    seen: list[float] = []
+    result = ingest(clip, store, [Canvas(768, 432), Canvas(400, 300)], progress=seen.append)
+    assert seen[0] == 0.0 and seen[-1] == 100.0 and seen == sorted(seen)
+    assert any(0 < p < 90 for p in seen)
+    with Image.open(store.path_for(result.poster.sha256)) as poster:
+        assert poster.format == "JPEG" and poster.size == (768, 432)
+    with Image.open(store.path_for(result.thumbnail.sha256)) as thumb:
+        assert thumb.size == (320, 240)
+    assert result.kind == "video" and result.derived[0].duration_s == pytest.approx(2, abs=0.1)
+    assert store.info(result.poster.sha256).mime == "image/jpeg"  # type: ignore[union-attr]
+    assert result.shas <= {sha for sha, _ in store.iter_media()}
+
+
+def test_animated_gif_becomes_a_short_video(tmp_path: Path, store: MediaStore) -> None:
+    gif = tmp_path / "anim.gif"
+    frames = [Image.new("RGB", (80, 60), (i * 40, 0, 0)) for i in range(5)]
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    result = ingest(gif, store, [Canvas(400, 300)])
+    assert result.kind == "video" and result.original.mime == "image/gif"
+    assert_normalised(store.path_for(result.derived[0].sha256), 400, 300)
+    assert any("GIF" in n for n in result.notes)
