@@ -22,7 +22,7 @@ def approve_and_publish(
     with service.lock:
         row = approve_announcement(service.db, announcement_id, user, service.clock())
         reached = displays_reached(service.db, row["targets"])
-        published = service.publisher.publish(reached)
+    published = service.publisher.publish(reached)
     if row["layer"] == "emergency":
         for display_id in sorted(reached):
             service.events.emit(display_id, "emergency", {"announcement_id": announcement_id, "title": row["title"]})
@@ -36,7 +36,8 @@ def edit_and_publish(
     with service.lock:
         before = displays_reached(service.db, get_announcement(service.db, announcement_id)["targets"])
         row = update_announcement(service.db, announcement_id, data, user["id"], service.clock())
-        published = service.publisher.publish(before | displays_reached(service.db, row["targets"]))
+        after = displays_reached(service.db, row["targets"])
+    published = service.publisher.publish(before | after)
     return row, published
 
 
@@ -45,5 +46,6 @@ def archive_and_publish(
 ) -> tuple[dict[str, Any], list[PublishedManifest]]:
     with service.lock:
         row = archive_announcement(service.db, announcement_id, user["id"], service.clock())
-        published = service.publisher.publish(displays_reached(service.db, row["targets"]))
+        reached = displays_reached(service.db, row["targets"])
+    published = service.publisher.publish(reached)
     return row, published

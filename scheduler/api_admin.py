@@ -175,5 +175,5 @@ def rotate_key(service: ServiceDep, user: UserDep) -> dict[str, Any]:
         raise Forbidden("only an admin can rotate keys", field="user")
     with service.lock:
         new = service.keyring.rotate(service.now_iso())
-        published = service.publisher.publish_all()
+    published = service.publisher.publish_all()
     return {"ok": True, "key_id": new.key_id, "republished": len(published)}

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
+import random
 import uuid
-from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
@@ -17,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from scheduler import enrolment
 from scheduler.deps import current_display, get_service
-from scheduler.errors import NotFound, RangeNotSatisfiable, TooMany
+from scheduler.errors import NotFound, RangeNotSatisfiable
 from scheduler.service import Service
 from scheduler.store import dumps
 from signage.clock import parse_utc
@@ -25,28 +24,9 @@ from signage.errors import UserError
 
 router = APIRouter(prefix="/api/v1")
 
-ENROL_LIMIT_PER_MINUTE = 20
 MAX_SQL_INT = 2**62
 MAX_SCREENSHOT_B64_CHARS = 900_000  # about 650 KB of PNG
 MAX_EVENTS_PER_BATCH = 2000
-
-
-class _RateLimiter:
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-
-    def check(self, key: str) -> None:
-        now = time.monotonic()
-        hits = self._hits[key]
-        while hits and now - hits[0] > 60:
-            hits.popleft()
-        if len(hits) >= self.per_minute:
-            raise TooMany("too many enrolment attempts from this address; wait a minute", field=None)
-        hits.append(now)
-
-
-_enrol_limiter = _RateLimiter(ENROL_LIMIT_PER_MINUTE)
 
 
 class EnrolmentRequest(BaseModel):
@@ -59,7 +39,7 @@ def request_enrolment(
     body: EnrolmentRequest, request: Request, service: Annotated[Service, Depends(get_service)]
 ) -> dict[str, Any]:
     remote = request.client.host if request.client else "?"
-    _enrol_limiter.check(remote)
+    service.enrol_limiter.check(remote)
     with service.lock:
         enrolment.request_enrolment(service.db, body.code, body.name, remote, service.clock())
     return {"ok": True, "status": "pending"}
@@ -91,15 +71,14 @@ def public_keys(service: Annotated[Service, Depends(get_service)]) -> dict[str, 
 
 
 @router.get("/player/manifest", tags=["player"], response_class=Response)
-def manifest(
+async def manifest(
     request: Request,
     display_id: Annotated[str, Depends(current_display)],
     service: Annotated[Service, Depends(get_service)],
 ) -> Response:
     published = service.publisher.latest(display_id)
     if published is None:
-        with service.lock:
-            service.publisher.publish([display_id])
+        await asyncio.to_thread(service.publisher.publish, [display_id])
         published = service.publisher.latest(display_id)
     if published is None:
         raise NotFound("no manifest published for this display yet", field=None)
@@ -233,7 +212,9 @@ async def events(
                 yield event.encode()
             while not service.stopping.is_set():
                 try:
-                    event = await asyncio.wait_for(queue.get(), timeout=service.sse_keepalive_s)
+                    # jitter spreads the keep-alives of players that connected together
+                    timeout_s = service.sse_keepalive_s * random.uniform(0.8, 1.2)
+                    event = await asyncio.wait_for(queue.get(), timeout=timeout_s)
                 except TimeoutError:
                     if await request.is_disconnected():
                         break
@@ -241,7 +222,7 @@ async def events(
                     continue
                 yield event.encode()
         finally:
-            hub.unsubscribe(sub_id)
+            hub.unsubscribe(display_id, sub_id)
 
     return StreamingResponse(
         stream(),

@@ -32,8 +32,7 @@ async def _republish_loop(service: Service, interval_s: float) -> None:
 
 
 def _republish(service: Service) -> None:
-    with service.lock:
-        service.publisher.publish_all()
+    service.publisher.publish_all()
 
 
 def create_app(service: Service, republish_interval_s: float = REPUBLISH_INTERVAL_S) -> FastAPI:

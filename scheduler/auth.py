@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from sqlite_utils import Database
@@ -78,8 +79,12 @@ def create_user(
     return password
 
 
-def authenticate(db: Database, username: str, password: str) -> dict[str, Any] | None:
-    rows = list(db["users"].rows_where("username = ? and disabled = 0", [username]))
+def authenticate(
+    db: Database, username: str, password: str, db_lock: AbstractContextManager[Any] | None = None
+) -> dict[str, Any] | None:
+    """The user, if the password matches; the slow scrypt check runs outside ``db_lock``."""
+    with db_lock or nullcontext():
+        rows = list(db["users"].rows_where("username = ? and disabled = 0", [username]))
     if not rows or not verify_password(password, rows[0]["password_hash"]):
         return None
     return rows[0]

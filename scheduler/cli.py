@@ -58,8 +58,7 @@ def serve(config_path: str | None, data_dir: str | None, host: str | None, port:
 
     config = load_scheduler_config(config_path, data_dir=data_dir, host=host, port=port)
     service = Service(config)
-    with service.lock:
-        published = service.publisher.publish_all()
+    published = service.publisher.publish_all()
     log.info("start-up publish: %d manifest(s) changed", len(published))
     click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
     uvicorn.run(
@@ -73,8 +72,7 @@ def serve(config_path: str | None, data_dir: str | None, host: str | None, port:
 def publish(config_path: str | None, data_dir: str | None) -> None:
     """Recompile and sign every display's manifest now."""
     service = _service(config_path, data_dir)
-    with service.lock:
-        published = service.publisher.publish_all()
+    published = service.publisher.publish_all()
     for p in published:
         click.echo(f"{p.display_id}: version {p.version}")
     if not published:
@@ -206,7 +204,7 @@ def keys_rotate(config_path: str | None, data_dir: str | None) -> None:
     with service.lock:
         old = service.keyring.active.key_id
         new = service.keyring.rotate(service.now_iso())
-        published = service.publisher.publish_all()
+    published = service.publisher.publish_all()
     click.echo(f"rotated {old} -> {new.key_id}; re-signed {len(published)} manifest(s)")
     click.echo("a running scheduler must be restarted to sign with the new key")
 

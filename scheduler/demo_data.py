@@ -129,5 +129,5 @@ def seed(service: Service, path: Path = DEMO_FILE) -> DemoAccounts:
                 announcement_id = create_announcement(db, body, editor["id"], now)
                 if ann.get("approve"):
                     approve_announcement(db, announcement_id, admin, now)
-        service.publisher.publish_all()
+    service.publisher.publish_all()
     return DemoAccounts(admin_password, editor_password)

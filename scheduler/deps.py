@@ -15,12 +15,17 @@ from scheduler.service import Service
 SESSION_COOKIE = "signage_session"
 
 
-def get_service(request: Request) -> Service:
+def service_of(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def current_display(request: Request) -> str:
-    service = get_service(request)
+async def get_service(request: Request) -> Service:
+    return service_of(request)
+
+
+async def current_display(request: Request) -> str:
+    """Async: the hot path (a cached token) costs no thread-pool hop."""
+    service = service_of(request)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -32,7 +37,7 @@ def current_display(request: Request) -> str:
 
 
 def current_user(request: Request) -> dict[str, Any]:
-    service = get_service(request)
+    service = service_of(request)
     session = request.cookies.get(SESSION_COOKIE)
     if session and session in service.sessions:
         user = service.user(service.sessions[session])
@@ -45,8 +50,7 @@ def current_user(request: Request) -> dict[str, Any]:
             username, _, password = base64.b64decode(value).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("malformed Basic credentials") from None
-        with service.lock:
-            user = authenticate(service.db, username, password)
+        user = authenticate(service.db, username, password, service.lock)
         if user is not None:
             return user
     raise Unauthorized()

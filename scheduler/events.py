@@ -36,7 +36,8 @@ class EventHub:
         self._counter = itertools.count(1)
         self._ring: deque[Event] = deque(maxlen=RING_SIZE)
         self._lock = threading.Lock()
-        self._subscribers: dict[int, tuple[str, asyncio.Queue[Event], asyncio.AbstractEventLoop]] = {}
+        # display id -> subscription id -> (queue, loop); "*" events go to every display
+        self._subscribers: dict[str, dict[int, tuple[asyncio.Queue[Event], asyncio.AbstractEventLoop]]] = {}
         self._sub_ids = itertools.count(1)
 
     def emit(self, display_id: str, type_: str, data: dict[str, Any]) -> Event:
@@ -44,22 +45,27 @@ class EventHub:
         with self._lock:
             event = Event(f"{self.boot}-{next(self._counter)}", display_id, type_, data)
             self._ring.append(event)
-            subscribers = list(self._subscribers.values())
-        for wanted, queue, loop in subscribers:
-            if display_id in ("*", wanted):
-                loop.call_soon_threadsafe(queue.put_nowait, event)
+            if display_id == "*":
+                targets = [sub for subs in self._subscribers.values() for sub in subs.values()]
+            else:
+                targets = list(self._subscribers.get(display_id, {}).values())
+        for queue, loop in targets:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
         return event
 
     def subscribe(self, display_id: str) -> tuple[int, asyncio.Queue[Event]]:
         queue: asyncio.Queue[Event] = asyncio.Queue()
         with self._lock:
             sub_id = next(self._sub_ids)
-            self._subscribers[sub_id] = (display_id, queue, asyncio.get_running_loop())
+            self._subscribers.setdefault(display_id, {})[sub_id] = (queue, asyncio.get_running_loop())
         return sub_id, queue
 
-    def unsubscribe(self, sub_id: int) -> None:
+    def unsubscribe(self, display_id: str, sub_id: int) -> None:
         with self._lock:
-            self._subscribers.pop(sub_id, None)
+            subs = self._subscribers.get(display_id, {})
+            subs.pop(sub_id, None)
+            if not subs:
+                self._subscribers.pop(display_id, None)
 
     def missed(self, display_id: str, last_event_id: str | None) -> list[Event]:
         """Events after ``last_event_id`` for this display (none if it is from another boot)."""
@@ -74,4 +80,5 @@ class EventHub:
 
     @property
     def connections(self) -> int:
-        return len(self._subscribers)
+        with self._lock:
+            return sum(len(subs) for subs in self._subscribers.values())

@@ -1,9 +1,14 @@
 """Publishing: approved announcements -> one signed manifest per display.
 
-``Publisher.publish(display_ids)`` recompiles the given displays, and writes a
+``Publisher.publish(display_ids)`` recompiles the given displays and writes a
 new manifest version only when the content changed (so restarting the
 scheduler does not make every screen re-sync). Each version is kept on disk as
 the exact envelope bytes served, and optionally mirrored into a static tree.
+
+Locking: the store is read once into a :class:`Snapshot` under the DB lock;
+compiling, signing and writing files happen outside it (serialised among
+publishers by ``publish_lock``); the new version rows go in with one short
+transaction. Heartbeats and manifest requests never wait for a big publish.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +32,7 @@ from scheduler.keyring import KeyRing
 from scheduler.store import loads
 from scheduler.timeline import compile_timeline
 from signage.canonical import canonical_json
-from signage.clock import Clock, format_utc, zone
+from signage.clock import Clock, zone
 from signage.manifest import build_manifest
 from signage.signing import envelope_bytes
 
@@ -43,6 +50,17 @@ class PublishedManifest:
     body: bytes
 
 
+@dataclass
+class Snapshot:
+    """What publishing reads from the store, read in one go under the DB lock."""
+
+    displays: list[dict[str, Any]]
+    announcements_by_display: dict[str, list[dict[str, Any]]]
+    media: dict[str, dict[str, Any]]
+    previous: dict[str, dict[str, Any]]  # display id -> latest manifests row
+    introductions: list[dict[str, Any]] = field(default_factory=list)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -51,6 +69,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -74,6 +93,7 @@ class Publisher:
         horizon_days: int = 14,
         static_dir: Path | None = None,
         on_published: Callable[[PublishedManifest], None] | None = None,
+        db_lock: threading.RLock | None = None,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -83,51 +103,130 @@ class Publisher:
         self.horizon_days = horizon_days
         self.static_dir = static_dir
         self.on_published = on_published
+        self.db_lock = db_lock or threading.RLock()
+        self.publish_lock = threading.Lock()
         self._latest: dict[str, PublishedManifest] = {}
 
     # -- reading ---------------------------------------------------------
     def latest(self, display_id: str) -> PublishedManifest | None:
-        if display_id in self._latest:
-            return self._latest[display_id]
-        rows = list(self.db["manifests"].rows_where("display_id = ?", [display_id], order_by="version desc", limit=1))
+        cached = self._latest.get(display_id)
+        if cached is not None:
+            return cached
+        with self.db_lock:
+            rows = list(
+                self.db["manifests"].rows_where("display_id = ?", [display_id], order_by="version desc", limit=1)
+            )
         if not rows:
             return None
         path = self.manifests_dir / display_id / f"{rows[0]['version']}.json"
         if not path.exists():
             return None
-        body = path.read_bytes()
-        published = PublishedManifest(display_id, rows[0]["version"], rows[0]["etag"], body)
+        published = PublishedManifest(display_id, rows[0]["version"], rows[0]["etag"], path.read_bytes())
         self._latest[display_id] = published
         return published
 
     # -- writing ---------------------------------------------------------
     def publish_all(self) -> list[PublishedManifest]:
-        return self.publish([row["id"] for row in self.db["displays"].rows])
+        with self.db_lock:
+            ids = [row["id"] for row in self.db["displays"].rows]
+        return self.publish(ids)
 
-    def publish(self, display_ids: set[str] | list[str]) -> list[PublishedManifest]:
-        out = []
-        for display_id in sorted(display_ids):
-            result = self._publish_one(display_id)
-            if result is not None:
-                out.append(result)
-        return out
+    def publish(self, display_ids: Iterable[str]) -> list[PublishedManifest]:
+        wanted = sorted(set(display_ids))
+        if not wanted:
+            return []
+        with self.publish_lock:
+            with self.db_lock:
+                snapshot = self._snapshot(wanted)
+            key = self.keyring.active
+            rows: list[dict[str, Any]] = []
+            out: list[PublishedManifest] = []
+            for display in snapshot.displays:
+                draft = self._manifest_for(display, snapshot, 1, API_MEDIA_PREFIX)
+                content_hash = _content_hash(draft)
+                previous = snapshot.previous.get(display["id"])
+                if previous and previous["body_sha256"] == content_hash and previous["key_id"] == key.key_id:
+                    continue
+                version = (previous["version"] if previous else 0) + 1
+                manifest = {**draft, "version": version}
+                body = envelope_bytes(manifest, key, snapshot.introductions)
+                etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+                write_atomic(self.manifests_dir / display["id"] / f"{version}.json", body)
+                if self.static_dir is not None:
+                    self._write_static(display, snapshot, version)
+                rows.append(
+                    {
+                        "display_id": display["id"],
+                        "version": version,
+                        "etag": etag,
+                        "body_sha256": content_hash,
+                        "generated_at": manifest["generated_at"],
+                        "valid_until": manifest["valid_until"],
+                        "key_id": key.key_id,
+                    }
+                )
+                out.append(PublishedManifest(display["id"], version, etag, body))
+            if rows:
+                with self.db_lock, self.db.atomic():
+                    self.db["manifests"].insert_all(rows)
+            for published in out:
+                self._latest[published.display_id] = published
+                log.info(
+                    "published %s version %d (%d bytes)", published.display_id, published.version, len(published.body)
+                )
+                if self.on_published is not None:
+                    self.on_published(published)
+            return out
 
-    def _manifest_for(self, display: dict[str, Any], version: int, media_prefix: str) -> dict[str, Any]:
+    def _snapshot(self, display_ids: list[str]) -> Snapshot:
+        placeholders = ",".join("?" * len(display_ids))
+        displays = list(self.db["displays"].rows_where(f"id in ({placeholders})", display_ids, order_by="id"))
+        by_target: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for ann in self.db["announcements"].rows_where("status = 'approved'", order_by="id"):
+            targets = loads(ann["targets"], {})
+            for display_id in targets.get("displays") or []:
+                by_target[f"display:{display_id}"].append(ann)
+            for group_id in targets.get("groups") or []:
+                by_target[f"group:{group_id}"].append(ann)
+        per_display: dict[str, list[dict[str, Any]]] = {}
+        for display in displays:
+            seen: dict[int, dict[str, Any]] = {}
+            keys = [f"display:{display['id']}"] + [f"group:{g}" for g in loads(display["groups"], [])]
+            for key in keys:
+                for ann in by_target.get(key, []):
+                    seen[ann["id"]] = ann
+            per_display[display["id"]] = [seen[i] for i in sorted(seen)]
+        needed = {a["media_sha256"] for anns in per_display.values() for a in anns if a["media_sha256"]}
+        media = (
+            {
+                row["sha256"]: row
+                for row in self.db["media"].rows_where(f"sha256 in ({','.join('?' * len(needed))})", sorted(needed))
+            }
+            if needed
+            else {}
+        )
+        previous = {
+            row["display_id"]: row
+            for row in self.db.query(
+                f"select m.* from manifests m join (select display_id, max(version) v from manifests "
+                f"where display_id in ({placeholders}) group by display_id) x "
+                f"on m.display_id = x.display_id and m.version = x.v",
+                display_ids,
+            )
+        }
+        return Snapshot(displays, per_display, media, previous, self.keyring.introductions())
+
+    def _manifest_for(
+        self, display: dict[str, Any], snapshot: Snapshot, version: int, media_prefix: str
+    ) -> dict[str, Any]:
         now = self.clock()
         start = horizon_start(now, display["timezone"])
         end = start + timedelta(days=self.horizon_days)
-        announcements = self._announcements_for(display)
-        items: dict[str, dict[str, Any]] = {}
-        for ann in announcements:
-            items[f"ann-{ann['id']}"] = self._item(ann, media_prefix)
+        announcements = snapshot.announcements_by_display.get(display["id"], [])
+        items = {f"ann-{a['id']}": self._item(a, snapshot.media, media_prefix) for a in announcements}
         timeline = compile_timeline(
             announcements=[
-                {
-                    "item_id": f"ann-{a['id']}",
-                    "layer": a["layer"],
-                    "starts_at": a["starts_at"],
-                    "ends_at": a["ends_at"],
-                }
+                {"item_id": f"ann-{a['id']}", "layer": a["layer"], "starts_at": a["starts_at"], "ends_at": a["ends_at"]}
                 for a in announcements
             ],
             horizon_start=start,
@@ -149,25 +248,13 @@ class Publisher:
             key_id=self.keyring.active.key_id,
         )
 
-    def _announcements_for(self, display: dict[str, Any]) -> list[dict[str, Any]]:
-        groups = set(loads(display["groups"], []))
-        out = []
-        for ann in self.db["announcements"].rows_where("status = 'approved'", order_by="id"):
-            targets = loads(ann["targets"], {})
-            if display["id"] in (targets.get("displays") or []) or groups & set(targets.get("groups") or []):
-                out.append(ann)
-        return out
-
-    def _item(self, ann: dict[str, Any], media_prefix: str) -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "type": ann["kind"],
-            "title": ann["title"],
-            "duration_s": ann["duration_s"],
-        }
+    @staticmethod
+    def _item(ann: dict[str, Any], media_rows: dict[str, dict[str, Any]], media_prefix: str) -> dict[str, Any]:
+        item: dict[str, Any] = {"type": ann["kind"], "title": ann["title"], "duration_s": ann["duration_s"]}
         if ann["kind"] == "text":
             item["text"] = {"title": ann["title"], "body": ann["body"] or ""}
         else:
-            media = self.db["media"].get(ann["media_sha256"])
+            media = media_rows[ann["media_sha256"]]
             item["media"] = {
                 "sha256": media["sha256"],
                 "size": media["size"],
@@ -178,43 +265,9 @@ class Publisher:
                 item["duration_s"] = round(float(media["duration_s"]), 3)
         return item
 
-    def _publish_one(self, display_id: str) -> PublishedManifest | None:
-        display = self.db["displays"].get(display_id)
-        previous = self.latest(display_id)
-        draft = self._manifest_for(display, 1, API_MEDIA_PREFIX)
-        content_hash = _content_hash(draft)
-        if previous is not None:
-            prev_row = self.db["manifests"].get((display_id, previous.version))
-            if prev_row["body_sha256"] == content_hash and prev_row["key_id"] == self.keyring.active.key_id:
-                return None
-        version = (previous.version if previous else 0) + 1
-        manifest = {**draft, "version": version}
-        body = envelope_bytes(manifest, self.keyring.active, self.keyring.introductions())
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        write_atomic(self.manifests_dir / display_id / f"{version}.json", body)
-        self.db["manifests"].insert(
-            {
-                "display_id": display_id,
-                "version": version,
-                "etag": etag,
-                "body_sha256": content_hash,
-                "generated_at": manifest["generated_at"],
-                "valid_until": manifest["valid_until"],
-                "key_id": self.keyring.active.key_id,
-            }
-        )
-        published = PublishedManifest(display_id, version, etag, body)
-        self._latest[display_id] = published
-        if self.static_dir is not None:
-            self._write_static(display, version)
-        log.info("published %s version %d (%d bytes)", display_id, version, len(body))
-        if self.on_published is not None:
-            self.on_published(published)
-        return published
-
-    def _write_static(self, display: dict[str, Any], version: int) -> None:
+    def _write_static(self, display: dict[str, Any], snapshot: Snapshot, version: int) -> None:
         assert self.static_dir is not None
-        manifest = {**self._manifest_for(display, version, STATIC_MEDIA_PREFIX), "version": version}
+        manifest = {**self._manifest_for(display, snapshot, version, STATIC_MEDIA_PREFIX), "version": version}
         for item in manifest["items"].values():
             media = item.get("media")
             if media:
@@ -223,7 +276,7 @@ class Publisher:
                     write_atomic(target, self.media.path_for(media["sha256"]).read_bytes())
         write_atomic(
             self.static_dir / "displays" / display["id"] / "manifest.json",
-            envelope_bytes(manifest, self.keyring.active, self.keyring.introductions()),
+            envelope_bytes(manifest, self.keyring.active, snapshot.introductions),
         )
         write_atomic(self.static_dir / "keys.json", canonical_json(self.keyring.public_keys()))
 
@@ -231,7 +284,3 @@ class Publisher:
 def _content_hash(manifest: dict[str, Any]) -> str:
     stable = {k: v for k, v in manifest.items() if k not in ("version", "generated_at")}
     return hashlib.sha256(canonical_json(stable)).hexdigest()
-
-
-def format_now(clock: Clock) -> str:
-    return format_utc(clock())

@@ -14,12 +14,14 @@ from scheduler.auth import token_hash
 from scheduler.events import EventHub
 from scheduler.keyring import KeyRing
 from scheduler.publish import PublishedManifest, Publisher
+from scheduler.ratelimit import RateLimiter
 from scheduler.store import open_store
 from signage.clock import Clock, format_utc, system_clock
 from signage.config import SchedulerConfig
 
 log = logging.getLogger("scheduler.service")
 TOKEN_CACHE_S = 30.0
+ENROL_LIMIT_PER_MINUTE = 20
 
 
 class Service:
@@ -32,6 +34,7 @@ class Service:
         self.media = MediaStore(self.data_dir / "media")
         self.keyring = KeyRing(self.db, self.data_dir / "keys", format_utc(clock()))
         self.events = EventHub()
+        self.enrol_limiter = RateLimiter(ENROL_LIMIT_PER_MINUTE, "enrolment attempts")
         self.stopping = threading.Event()
         self.sse_keepalive_s = 15.0
         self._listeners: list[Callable[[PublishedManifest], None]] = [
@@ -46,6 +49,7 @@ class Service:
             horizon_days=config.horizon_days,
             static_dir=Path(config.static_dir) if config.static_dir else None,
             on_published=self._notify,
+            db_lock=self.lock,
         )
         self._token_cache: dict[str, tuple[str, float]] = {}
         self.sessions: dict[str, int] = {}

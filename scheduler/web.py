@@ -91,8 +91,7 @@ def login_form(request: Request, service: ServiceDep) -> HTMLResponse:
 def login(
     request: Request, service: ServiceDep, username: Annotated[str, Form()], password: Annotated[str, Form()]
 ) -> Response:
-    with service.lock:
-        user = authenticate(service.db, username, password)
+    user = authenticate(service.db, username, password, service.lock)
     if user is None:
         t = translator(service.config.language)
         return _page(request, service, "login.html", 401, user=None, error=t("login_failed"))

@@ -211,3 +211,12 @@ def test_edit_returns_to_draft_and_archive_takes_it_off_screen(live_scheduler) -
     again = requests.post(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S)
     assert _assert_error_shape(again, 400)["field"] == "status"
     _assert_error_shape(requests.delete(f"{url}/999999", auth=_editor(live_scheduler), timeout=TIMEOUT_S), 404)
+
+
+def test_enrolment_attempts_are_rate_limited(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    url = f"{live_scheduler.url}/api/v1/enrolments"
+    codes = [f"RT{chr(65 + i // 8)}{chr(65 + i % 8)}{'2' * 2}" for i in range(25)]
+    statuses = [requests.post(url, json={"code": code}, timeout=TIMEOUT_S).status_code for code in codes]
+    assert statuses[:20] == [202] * 20
+    assert statuses[20:] == [429] * 5
+    assert live_scheduler.service.db["enrolments"].count == 20
