@@ -51,6 +51,11 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
             raise UserError("media_sha256: no uploaded media with this hash; upload it first", field="media_sha256")
         if rows[0]["kind"] != kind:
             raise UserError(f"media_sha256: that media is a {rows[0]['kind']}, not a {kind}", field="media_sha256")
+        if rows[0]["status"] == "failed":
+            raise UserError(
+                f"media_sha256: that file could not be converted ({rows[0]['notes']}); upload another",
+                field="media_sha256",
+            )
     elif media_sha256:
         raise UserError("media_sha256: a text announcement takes no media", field="media_sha256")
     duration_s = data.get("duration_s", 10)

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, UploadFile
+from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,6 @@ from scheduler.announcements import create_announcement, get_announcement
 from scheduler.deps import current_user, get_service
 from scheduler.errors import Forbidden, NotFound
 from scheduler.fleet import fleet_health
-from scheduler.media import register_media
 from scheduler.service import Service
 from scheduler.store import loads
 
@@ -110,17 +109,40 @@ def approve(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep)
     }
 
 
-@router.post("/media", status_code=201)
-def upload_media(file: UploadFile, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+@router.post("/media", status_code=202)
+def upload_media(
+    file: UploadFile, service: ServiceDep, user: UserDep, wait: Annotated[bool, Query()] = False
+) -> dict[str, Any]:
+    """Store an image or video and normalise it for every display canvas in the background.
+
+    The answer names the job (``GET /jobs/{id}`` shows its percent) and the media's
+    sha256, usable at once as an announcement's ``media_sha256``; with ``wait=true``
+    it answers when the job is done.
+    """
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         path = Path(tmp) / "upload"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, length=1 << 20)
-        if path.stat().st_size > MAX_UPLOAD_BYTES:
-            raise Forbidden(f"file: larger than {MAX_UPLOAD_BYTES // 2**20} MB", field="file")
-        with service.lock:
-            row = register_media(service.db, service.media, path, file.filename or "upload", service.clock())
-    return {"ok": True, "media": row}
+        job_id, kind, sha256 = service.media_jobs.submit_upload(path, file.filename or "upload")
+    job = service.media_jobs.wait(job_id) if wait else _job(service, job_id)
+    return {"ok": True, "sha256": sha256, "kind": kind, "job": job}
+
+
+def _job(service: Service, job_id: int) -> dict[str, Any]:
+    with service.lock:
+        rows = list(service.db["ingest_jobs"].rows_where("id = ?", [job_id]))
+    if not rows:
+        raise NotFound(f"job {job_id} does not exist", field="job_id")
+    row = rows[0]
+    row["notes"] = loads(row["notes"], [])
+    row["warnings"] = loads(row["warnings"], [])
+    return row
+
+
+@router.get("/jobs/{job_id}")
+def show_job(job_id: Annotated[int, PathParam(ge=1, le=2**62)], service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    """A normalisation job: state (queued, running, done, failed), percent, notes, warnings, error."""
+    return {"ok": True, "job": _job(service, job_id)}
 
 
 @router.get("/displays")

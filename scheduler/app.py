@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
-from scheduler import api_admin, api_player, web
+from content.inbox import InboxWatcher, pipeline_handler
+from scheduler import api_admin, api_player, mediagc, web
+from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
 from scheduler.limits import BodyLimitMiddleware
 from scheduler.service import Service
@@ -19,31 +23,53 @@ from signage import __version__
 
 log = logging.getLogger("scheduler.app")
 REPUBLISH_INTERVAL_S = 300.0
+GC_INTERVAL_S = 3600.0
 
 
-async def _republish_loop(service: Service, interval_s: float) -> None:
-    """Roll the horizon forward and apply expiries: publish writes only what changed."""
+async def _periodic_loop(service: Service, interval_s: float) -> None:
+    """Roll the horizon forward and apply expiries (publish writes only what changed); GC media hourly."""
+    last_gc_s = 0.0
     while True:
         await asyncio.sleep(interval_s)
         try:
-            await asyncio.to_thread(_republish, service)
-        except Exception:  # a failed round is retried next interval; the cause is logged
-            log.exception("periodic republish failed")
+            await asyncio.to_thread(service.publisher.publish_all)
+            if time.monotonic() - last_gc_s >= GC_INTERVAL_S:
+                last_gc_s = time.monotonic()
+                await asyncio.to_thread(mediagc.collect, service, time.time())
+        except Exception:  # the environment's fault (disk full...): logged, retried next round
+            log.exception("periodic republish/gc failed")
 
 
-def _republish(service: Service) -> None:
-    service.publisher.publish_all()
+def _start_inbox(service: Service) -> InboxWatcher | None:
+    setting = service.config.inbox_dir
+    if setting == "-":
+        return None
+    root = Path(setting) if setting else service.data_dir / "inbox"
+    handler = pipeline_handler(
+        service.media,
+        lambda group: canvases_for_group(service, group),
+        lambda request: create_draft(service, request),
+    )
+    watcher = InboxWatcher(root, handler)
+    watcher.start()
+    log.info("watching inbox %s (files in inbox/<group>/ become drafts)", root)
+    return watcher
 
 
-def create_app(service: Service, republish_interval_s: float = REPUBLISH_INTERVAL_S) -> FastAPI:
+def create_app(
+    service: Service, republish_interval_s: float = REPUBLISH_INTERVAL_S, with_inbox: bool = True
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_republish_loop(service, republish_interval_s))
+        task = asyncio.create_task(_periodic_loop(service, republish_interval_s))
+        inbox = _start_inbox(service) if with_inbox else None
         try:
             yield
         finally:
             service.stopping.set()
             task.cancel()
+            if inbox is not None:
+                inbox.stop()
 
     app = FastAPI(
         title="Mempawah Signage Scheduler",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import click
@@ -209,4 +210,46 @@ def keys_rotate(config_path: str | None, data_dir: str | None) -> None:
     click.echo("a running scheduler must be restarted to sign with the new key")
 
 
-__all__ = ["UserError", "displays", "keys", "scheduler", "users"]
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--group", "-g", default=None, help="Display group the draft targets (default: every display).")
+@click.option("--title", default=None, help="Announcement title (default: from the file name).")
+@click.option(
+    "--fit",
+    type=click.Choice(["contain", "cover", "stretch"]),
+    default="contain",
+    show_default=True,
+    help="contain: bars in the background colour; cover: crop; stretch: distort.",
+)
+@click.option("--background", default="#000000", show_default=True, help="Bar colour for 'contain'.")
+@click.option("--keep-audio", is_flag=True, help="Keep the sound (removed by default: videotrons are silent).")
+@config_option
+@data_dir_option
+def ingest(
+    files: tuple[Path, ...],
+    group: str | None,
+    title: str | None,
+    fit: str,
+    background: str,
+    keep_audio: bool,
+    config_path: str | None,
+    data_dir: str | None,
+) -> None:
+    """Normalise FILE... for every target screen and create draft announcements (never published)."""
+    from content.cli import run_ingest
+    from scheduler.drafts import canvases_for_group, create_draft
+
+    service = _service(config_path, data_dir)
+    canvases = canvases_for_group(service, group)
+    if not canvases:
+        raise click.ClickException("no displays yet: add a display before ingesting media")
+    refused = run_ingest(
+        list(files), store=service.media, canvases=canvases, create_draft=lambda req: create_draft(service, req),
+        group=group, title=title, fit=fit, background=background, keep_audio=keep_audio,
+    )  # fmt: skip
+    service.close()
+    if refused:
+        raise SystemExit(1)
+
+
+__all__ = ["UserError", "displays", "ingest", "keys", "scheduler", "users"]

@@ -13,7 +13,6 @@ from PIL import Image, ImageDraw, ImageFont
 
 from scheduler.announcements import approve_announcement, create_announcement
 from scheduler.auth import create_user
-from scheduler.media import register_media
 from scheduler.service import Service
 from scheduler.store import dumps
 from signage.errors import UserError
@@ -112,6 +111,7 @@ def seed(service: Service, path: Path = DEMO_FILE) -> DemoAccounts:
             )
         admin = next(db["users"].rows_where("username = 'admin'"))
         editor = next(db["users"].rows_where("username = 'editor'"))
+        jobs: list[int] = []
         with tempfile.TemporaryDirectory(prefix="demo-media-") as tmp:
             for ann in data["announcements"]:
                 body = {k: ann[k] for k in ("title", "body", "kind", "targets") if k in ann}
@@ -124,10 +124,15 @@ def seed(service: Service, path: Path = DEMO_FILE) -> DemoAccounts:
                         make_poster(target, ann["title"], ann.get("body", "")[:60])
                     else:
                         make_video(target)
-                    media = register_media(db, service.media, target, target.name, now)
-                    body["media_sha256"] = media["sha256"]
+                    job_id, _kind, sha256 = service.media_jobs.submit_upload(target, target.name)
+                    jobs.append(job_id)
+                    body["media_sha256"] = sha256
                 announcement_id = create_announcement(db, body, editor["id"], now)
                 if ann.get("approve"):
                     approve_announcement(db, announcement_id, admin, now)
+    for job_id in jobs:  # normalised for every canvas before the first publish
+        job = service.media_jobs.wait(job_id)
+        if job["state"] != "done":
+            raise UserError(f"demo media could not be prepared: {job['error']}")
     service.publisher.publish_all()
     return DemoAccounts(admin_password, editor_password)

@@ -174,3 +174,45 @@ def m002_fleet_and_rules(db: Database) -> None:
     )
     db["snapshots"].create({"id": int, "source_id": str, "as_of": str, "fetched_at": str, "data": str}, pk="id")
     db["signing_keys"].add_column("introduction", str)
+
+
+@migrations()
+def m003_media_pipeline(db: Database) -> None:
+    """Per-canvas media variants, rendered text slides and ingest jobs (content pipeline)."""
+    db["media_variants"].create(
+        {
+            "original_sha256": str,
+            "canvas": str,  # "768x432"
+            "sha256": str,
+            "size": int,
+            "mime": str,
+            "width": int,
+            "height": int,
+            "duration_s": float,
+            "action": str,  # rendered | copy | remux | transcode
+            "note": str,
+        },
+        pk=("original_sha256", "canvas"),
+    )
+    db["slides"].create(
+        {"spec_sha256": str, "canvas": str, "sha256": str, "size": int, "warnings": str}, pk=("spec_sha256", "canvas")
+    )
+    db["ingest_jobs"].create(
+        {
+            "id": int,
+            "original_name": str,
+            "original_sha256": str,
+            "kind": str,
+            "state": str,  # queued | running | done | failed
+            "percent": float,
+            "error": str,
+            "notes": str,  # JSON list
+            "warnings": str,  # JSON list
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    for column, kind in (("status", str), ("poster_sha256", str), ("thumbnail_sha256", str), ("notes", str)):
+        db["media"].add_column(column, kind)
+    db.execute("update media set status = 'ready' where status is null")

@@ -14,6 +14,7 @@ transaction. Heartbeats and manifest requests never wait for a big publish.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -27,6 +28,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from content.canvas import Canvas
+from content.slides import SlideSpec, render_slide
 from content.store import MediaStore
 from scheduler.keyring import KeyRing
 from scheduler.store import loads
@@ -59,6 +62,8 @@ class Snapshot:
     media: dict[str, dict[str, Any]]
     previous: dict[str, dict[str, Any]]  # display id -> latest manifests row
     introductions: list[dict[str, Any]] = field(default_factory=list)
+    variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (original, "WxH") -> row
+    slides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (spec sha, "WxH") -> row
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -94,6 +99,7 @@ class Publisher:
         static_dir: Path | None = None,
         on_published: Callable[[PublishedManifest], None] | None = None,
         db_lock: threading.RLock | None = None,
+        on_missing_variant: Callable[[str], None] | None = None,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -104,6 +110,7 @@ class Publisher:
         self.static_dir = static_dir
         self.on_published = on_published
         self.db_lock = db_lock or threading.RLock()
+        self.on_missing_variant = on_missing_variant
         self.publish_lock = threading.Lock()
         self._latest: dict[str, PublishedManifest] = {}
 
@@ -138,6 +145,7 @@ class Publisher:
         with self.publish_lock:
             with self.db_lock:
                 snapshot = self._snapshot(wanted)
+            self._render_missing_slides(snapshot)
             key = self.keyring.active
             rows: list[dict[str, Any]] = []
             out: list[PublishedManifest] = []
@@ -214,7 +222,41 @@ class Publisher:
                 display_ids,
             )
         }
-        return Snapshot(displays, per_display, media, previous, self.keyring.introductions())
+        variants: dict[tuple[str, str], dict[str, Any]] = {}
+        if needed:
+            for row in self.db["media_variants"].rows_where(
+                f"original_sha256 in ({','.join('?' * len(needed))})", sorted(needed)
+            ):
+                variants[(row["original_sha256"], row["canvas"])] = row
+        specs = {slide_spec_sha(a) for anns in per_display.values() for a in anns if a["kind"] == "text"}
+        slides: dict[tuple[str, str], dict[str, Any]] = {}
+        if specs:
+            for row in self.db["slides"].rows_where(f"spec_sha256 in ({','.join('?' * len(specs))})", sorted(specs)):
+                slides[(row["spec_sha256"], row["canvas"])] = row
+        return Snapshot(
+            displays, per_display, media, previous, self.keyring.introductions(), variants=variants, slides=slides
+        )
+
+    def _render_missing_slides(self, snapshot: Snapshot) -> None:
+        """Text announcements become PNG slides per canvas (content.slides: the on-screen renderer)."""
+        new_rows = []
+        for display in snapshot.displays:
+            canvas = Canvas(display["width"], display["height"])
+            for ann in snapshot.announcements_by_display.get(display["id"], []):
+                if ann["kind"] != "text":
+                    continue
+                key = (slide_spec_sha(ann), canvas.key)
+                if key in snapshot.slides:
+                    continue
+                rendered = render_slide(SlideSpec(title=ann["title"], body=ann["body"] or ""), canvas)
+                stored = self.media.put_bytes(rendered.png, mime="image/png")
+                row = {"spec_sha256": key[0], "canvas": key[1], "sha256": stored.sha256, "size": stored.size,
+                       "warnings": json.dumps(list(rendered.warnings), ensure_ascii=False)}  # fmt: skip
+                snapshot.slides[key] = row
+                new_rows.append(row)
+        if new_rows:
+            with self.db_lock:
+                self.db["slides"].upsert_all(new_rows, pk=("spec_sha256", "canvas"))
 
     def _manifest_for(
         self, display: dict[str, Any], snapshot: Snapshot, version: int, media_prefix: str
@@ -223,7 +265,13 @@ class Publisher:
         start = horizon_start(now, display["timezone"])
         end = start + timedelta(days=self.horizon_days)
         announcements = snapshot.announcements_by_display.get(display["id"], [])
-        items = {f"ann-{a['id']}": self._item(a, snapshot.media, media_prefix) for a in announcements}
+        canvas = f"{display['width']}x{display['height']}"
+        items: dict[str, dict[str, Any]] = {}
+        for ann in announcements:
+            item = self._item(ann, snapshot, canvas, media_prefix)
+            if item is not None:
+                items[f"ann-{ann['id']}"] = item
+        announcements = [a for a in announcements if f"ann-{a['id']}" in items]
         timeline = compile_timeline(
             announcements=[
                 {"item_id": f"ann-{a['id']}", "layer": a["layer"], "starts_at": a["starts_at"], "ends_at": a["ends_at"]}
@@ -248,21 +296,32 @@ class Publisher:
             key_id=self.keyring.active.key_id,
         )
 
-    @staticmethod
-    def _item(ann: dict[str, Any], media_rows: dict[str, dict[str, Any]], media_prefix: str) -> dict[str, Any]:
-        item: dict[str, Any] = {"type": ann["kind"], "title": ann["title"], "duration_s": ann["duration_s"]}
+    def _item(self, ann: dict[str, Any], snapshot: Snapshot, canvas: str, media_prefix: str) -> dict[str, Any] | None:
+        """The manifest item for ``ann`` on a ``canvas`` display; None while its media is not ready for it."""
+        item: dict[str, Any] = {"title": ann["title"], "duration_s": ann["duration_s"]}
         if ann["kind"] == "text":
-            item["text"] = {"title": ann["title"], "body": ann["body"] or ""}
-        else:
-            media = media_rows[ann["media_sha256"]]
-            item["media"] = {
-                "sha256": media["sha256"],
-                "size": media["size"],
-                "mime": media["mime"],
-                "url": media_prefix + media["sha256"],
-            }
-            if ann["kind"] == "video" and media["duration_s"]:
-                item["duration_s"] = round(float(media["duration_s"]), 3)
+            slide = snapshot.slides[(slide_spec_sha(ann), canvas)]
+            item.update(type="image", text={"title": ann["title"], "body": ann["body"] or ""})
+            item["media"] = {"sha256": slide["sha256"], "size": slide["size"], "mime": "image/png",
+                             "url": media_prefix + slide["sha256"]}  # fmt: skip
+            return item
+        variant = snapshot.variants.get((ann["media_sha256"], canvas))
+        if variant is None:
+            processing = snapshot.media.get(ann["media_sha256"], {}).get("status") == "processing"
+            log.log(
+                logging.INFO if processing else logging.WARNING,
+                "announcement %s: media not yet normalised for %s; left out until it is",
+                ann["id"],
+                canvas,
+            )
+            if self.on_missing_variant is not None:
+                self.on_missing_variant(ann["media_sha256"])
+            return None
+        item["type"] = ann["kind"]
+        item["media"] = {"sha256": variant["sha256"], "size": variant["size"], "mime": variant["mime"],
+                         "url": media_prefix + variant["sha256"]}  # fmt: skip
+        if ann["kind"] == "video" and variant["duration_s"]:
+            item["duration_s"] = round(float(variant["duration_s"]), 3)
         return item
 
     def _write_static(self, display: dict[str, Any], snapshot: Snapshot, version: int) -> None:
@@ -279,6 +338,11 @@ class Publisher:
             envelope_bytes(manifest, self.keyring.active, snapshot.introductions),
         )
         write_atomic(self.static_dir / "keys.json", canonical_json(self.keyring.public_keys()))
+
+
+def slide_spec_sha(ann: dict[str, Any]) -> str:
+    """Identity of a text slide's content (title and body), shared by every display of a canvas."""
+    return hashlib.sha256(canonical_json({"title": ann["title"], "body": ann["body"] or ""})).hexdigest()
 
 
 def _content_hash(manifest: dict[str, Any]) -> str:

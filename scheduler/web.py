@@ -18,7 +18,6 @@ from scheduler.auth import authenticate
 from scheduler.deps import SESSION_COOKIE, get_service
 from scheduler.errors import Unauthorized
 from scheduler.i18n import translator
-from scheduler.media import register_media
 from scheduler.service import Service
 from scheduler.store import loads
 from signage.errors import UserError
@@ -138,10 +137,9 @@ async def create(request: Request, service: ServiceDep) -> Response:
                     path = Path(tmp) / "upload"
                     with path.open("wb") as out:
                         shutil.copyfileobj(upload.file, out, length=1 << 20)
-                    with service.lock:
-                        media = register_media(service.db, service.media, path, upload.filename, service.clock())
-                data["kind"] = media["kind"]
-                data["media_sha256"] = media["sha256"]
+                    _job_id, kind, sha256 = service.media_jobs.submit_upload(path, upload.filename)
+                data["kind"] = kind
+                data["media_sha256"] = sha256
             with service.lock:
                 create_announcement(service.db, data, user["id"], service.clock())
         except UserError as exc:

@@ -22,7 +22,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "player": ("signage.cli:player", "Run the display player."),
     "users": ("scheduler.cli:users", "Manage admin users."),
     "displays": ("scheduler.cli:displays", "List displays and approve enrolments."),
-    "keys": ("scheduler.cli:keys", "Show the scheduler's signing keys."),
+    "keys": ("scheduler.cli:keys", "Show, rotate the scheduler's signing keys."),
+    "ingest": ("scheduler.cli:ingest", "Normalise media files for the screens and create draft announcements."),
 }
 
 

@@ -40,6 +40,11 @@ class SchedulerConfig:
     horizon_days: int = setting(14, "How many days ahead each manifest's timeline covers.")
     static_dir: str = setting("", "If set, every publish also writes manifests and media as a static tree here.")
     default_duration_s: int = setting(10, "Duration of an image or text slide by default.")
+    max_ingest_jobs: int = setting(1, "How many media normalisations (ffmpeg) may run at once.")
+    inbox_dir: str = setting(
+        "", "Drop folder watched for new media (inbox/<group>/file); empty means <data_dir>/inbox, '-' disables it."
+    )
+    media_gc_grace_days: int = setting(7, "Unreferenced media are deleted only after this many days.")
 
     def validate(self, path: str) -> None:
         if not 1 <= self.port <= 65535:
@@ -48,6 +53,10 @@ class SchedulerConfig:
             raise ConfigError(path, "horizon_days", "must be between 1 and 60")
         if self.language not in ("id", "en"):
             raise ConfigError(path, "language", "must be 'id' or 'en'")
+        if not 1 <= self.max_ingest_jobs <= 16:
+            raise ConfigError(path, "max_ingest_jobs", "must be between 1 and 16")
+        if self.media_gc_grace_days < 1:
+            raise ConfigError(path, "media_gc_grace_days", "must be at least 1")
         _check_zone(path, "timezone", self.timezone)
 
     @property

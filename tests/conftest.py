@@ -30,16 +30,40 @@ def free_tcp_port() -> int:
     return free_port()
 
 
-@pytest.fixture
-def demo_service(tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Mempawah demo seeded once per session (its video transcodes take seconds)."""
+    import json
+
     from scheduler.demo_data import seed
     from scheduler.service import Service
     from signage.config import SchedulerConfig
 
-    service = Service(SchedulerConfig(data_dir=str(tmp_path / "scheduler")))
+    root = tmp_path_factory.mktemp("seeded") / "scheduler"
+    service = Service(SchedulerConfig(data_dir=str(root)))
     accounts = seed(service)
-    service.demo_accounts = accounts  # type: ignore[attr-defined]
-    return service
+    service.close()
+    service.db.conn.close()
+    (root.parent / "accounts.json").write_text(json.dumps(accounts.__dict__))
+    return root
+
+
+@pytest.fixture
+def demo_service(seeded_template: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A private copy of the seeded demo store, opened as a real Service."""
+    import json
+    import shutil
+
+    from scheduler.demo_data import DemoAccounts
+    from scheduler.service import Service
+    from signage.config import SchedulerConfig
+
+    data_dir = tmp_path / "scheduler"
+    shutil.copytree(seeded_template, data_dir)
+    service = Service(SchedulerConfig(data_dir=str(data_dir)))
+    service.demo_accounts = DemoAccounts(**json.loads((seeded_template.parent / "accounts.json").read_text()))  # type: ignore[attr-defined]
+    yield service
+    service.close()
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -19,18 +21,18 @@ EXAMPLES_PER_OPERATION = 40
 
 
 @pytest.fixture(scope="module")
-def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def fuzz_target(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     import uvicorn
 
     from scheduler import enrolment
     from scheduler.app import create_app
-    from scheduler.demo_data import seed
     from scheduler.service import Service
     from signage.config import SchedulerConfig
 
-    data_dir: Path = tmp_path_factory.mktemp("fuzz")
+    data_dir: Path = tmp_path_factory.mktemp("fuzz") / "scheduler"
+    shutil.copytree(seeded_template, data_dir)
     service = Service(SchedulerConfig(data_dir=str(data_dir)))
-    accounts = seed(service)
+    accounts = json.loads((seeded_template.parent / "accounts.json").read_text())
     enrolment.request_enrolment(service.db, "FZZ234", "fuzz", "127.0.0.1", service.clock())
     enrolment.approve(service.db, "FZZ234", "kantor-bupati", service.clock())
     token = enrolment.collect(service.db, "FZZ234")["token"]
@@ -42,10 +44,11 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     thread.start()
     while not server.started:
         time.sleep(0.02)
-    basic = base64.b64encode(f"admin:{accounts.admin_password}".encode()).decode()
+    basic = base64.b64encode(f"admin:{accounts['admin_password']}".encode()).decode()
     yield {"url": f"http://127.0.0.1:{port}", "bearer": token, "basic": basic}
     server.should_exit = True
     thread.join(timeout=10)
+    service.close()
 
 
 def _check(case: Any, target: dict[str, Any]) -> None:

@@ -1,0 +1,66 @@
+"""Which stored media the scheduler still needs, and the periodic garbage collection.
+
+Referenced: the originals, posters, thumbnails and per-canvas variants of media
+used by any announcement that is not archived (drafts included) or uploaded
+within the grace period, the slides of such text announcements, and every file
+in any display's latest manifest. The content store deletes the rest only after
+they have stayed unreferenced for the grace period.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from content.store import GcReport
+from scheduler.publish import slide_spec_sha
+from scheduler.service import Service
+from signage.clock import format_utc
+
+log = logging.getLogger("scheduler.mediagc")
+
+
+def referenced_media(service: Service) -> set[str]:
+    grace = timedelta(days=service.config.media_gc_grace_days)
+    recent = format_utc(service.clock() - grace)
+    db = service.db
+    with service.lock:
+        used = {
+            row["media_sha256"]
+            for row in db["announcements"].rows_where("status != 'archived' and media_sha256 is not null")
+        }
+        used |= {row["sha256"] for row in db["media"].rows_where("created_at >= ?", [recent])}
+        refs = set(used)
+        for row in db["media"].rows:
+            if row["sha256"] in used:
+                refs |= {row["poster_sha256"], row["thumbnail_sha256"]} - {None}
+        for row in db["media_variants"].rows:
+            if row["original_sha256"] in used:
+                refs.add(row["sha256"])
+        specs = {slide_spec_sha(a) for a in db["announcements"].rows_where("status != 'archived' and kind = 'text'")}
+        for row in db["slides"].rows:
+            if row["spec_sha256"] in specs:
+                refs.add(row["sha256"])
+        display_ids = [row["id"] for row in db["displays"].rows]
+    for display_id in display_ids:
+        latest = service.publisher.latest(display_id)
+        if latest is not None:
+            for item in json.loads(latest.body)["manifest"]["items"].values():
+                if item.get("media"):
+                    refs.add(item["media"]["sha256"])
+    return refs
+
+
+def collect(service: Service, now_s: float) -> GcReport:
+    report = service.media.collect_garbage(
+        referenced_media(service), now_s=now_s, grace_s=service.config.media_gc_grace_days * 86400.0
+    )
+    if report.deleted:
+        with service.lock:
+            for sha in report.deleted:
+                service.db.execute("delete from media_variants where sha256 = ?", [sha])
+                service.db.execute("delete from slides where sha256 = ?", [sha])
+                service.db.execute("delete from media where sha256 = ?", [sha])
+        log.info("media gc: deleted %d file(s), %d bytes", len(report.deleted), report.freed_bytes)
+    return report
