@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from scheduler.schedule import sync_announcement_rule, validate_schedule
 from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc
 from signage.errors import NotFoundError, UserError
@@ -78,7 +79,15 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
     ends_at = _instant(data.get("ends_at"), "ends_at")
     if starts_at and ends_at and ends_at <= starts_at:
         raise UserError("ends_at: must be after starts_at", field="ends_at")
+    schedule = validate_schedule(data.get("schedule"))
+    if layer == "interrupt" and "share" not in schedule:
+        raise UserError(
+            "schedule.share: an interrupt needs a share of voice, e.g. {percent: 5}", field="schedule.share"
+        )
+    if layer != "interrupt" and "share" in schedule:
+        raise UserError("schedule.share: only an interrupt announcement has a share of voice", field="schedule.share")
     return {
+        "schedule": dumps(schedule) if schedule else None,
         "title": title,
         "body": body,
         "kind": kind,
@@ -97,8 +106,10 @@ def create_announcement(db: Database, data: dict[str, Any], user_id: int, now: d
     table = db["announcements"].insert(
         {**columns, "status": "draft", "created_by": user_id, "created_at": now_iso, "updated_at": now_iso}
     )
-    audit(db, now, user_id, "announcement.create", f"announcement:{table.last_pk}")
-    return int(table.last_pk)  # type: ignore[arg-type]
+    announcement_id = int(table.last_pk)  # type: ignore[arg-type]
+    sync_announcement_rule(db, db["announcements"].get(announcement_id), now)
+    audit(db, now, user_id, "announcement.create", f"announcement:{announcement_id}")
+    return announcement_id
 
 
 def get_announcement(db: Database, announcement_id: int) -> dict[str, Any]:
@@ -107,6 +118,7 @@ def get_announcement(db: Database, announcement_id: int) -> dict[str, Any]:
         raise NotFoundError(f"announcement {announcement_id} does not exist", field="id")
     row = rows[0]
     row["targets"] = loads(row["targets"], {"displays": [], "groups": []})
+    row["schedule"] = loads(row["schedule"], {})
     return row
 
 
@@ -144,6 +156,7 @@ def update_announcement(
     get_announcement(db, announcement_id)
     columns = validate_announcement(db, data)
     db["announcements"].update(announcement_id, {**columns, "status": "draft", "updated_at": format_utc(now)})
+    sync_announcement_rule(db, db["announcements"].get(announcement_id), now)
     audit(db, now, user_id, "announcement.update", f"announcement:{announcement_id}")
     return get_announcement(db, announcement_id)
 

@@ -44,6 +44,10 @@ class AnnouncementIn(BaseModel):
     targets: Targets
     starts_at: str | None = Field(default=None, max_length=40)
     ends_at: str | None = Field(default=None, max_length=40)
+    schedule: dict[str, Any] | None = Field(
+        default=None,
+        description="days, dayparts [{start, end}], preset or rrule, exdates, share (interrupt), weight, max_per_hour",
+    )
 
 
 class EnrolmentApproval(BaseModel):
@@ -56,6 +60,7 @@ def list_announcements(service: ServiceDep, user: UserDep) -> dict[str, Any]:
         rows = list(service.db["announcements"].rows_where(order_by="id"))
     for row in rows:
         row["targets"] = loads(row["targets"], {})
+        row["schedule"] = loads(row["schedule"], {})
     return {"ok": True, "announcements": rows}
 
 

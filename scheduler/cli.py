@@ -34,7 +34,8 @@ def load_scheduler_config(config_path: str | None, **overrides: Any) -> Schedule
     return config
 
 
-def _service(config_path: str | None, data_dir: str | None):  # type: ignore[no-untyped-def]
+def service_for(config_path: str | None, data_dir: str | None):  # type: ignore[no-untyped-def]
+    """The service over the store named by the config/--data-dir (no HTTP server)."""
     from scheduler.service import Service
 
     return Service(load_scheduler_config(config_path, data_dir=data_dir))
@@ -72,7 +73,7 @@ def serve(config_path: str | None, data_dir: str | None, host: str | None, port:
 @data_dir_option
 def publish(config_path: str | None, data_dir: str | None) -> None:
     """Recompile and sign every display's manifest now."""
-    service = _service(config_path, data_dir)
+    service = service_for(config_path, data_dir)
     published = service.publisher.publish_all()
     for p in published:
         click.echo(f"{p.display_id}: version {p.version}")
@@ -95,7 +96,7 @@ def users_create(username: str, role: str, password: str | None, config_path: st
     """Create a user."""
     from scheduler.auth import create_user
 
-    service = _service(config_path, data_dir)
+    service = service_for(config_path, data_dir)
     with service.lock:
         secret = create_user(service.db, username, role, password, service.now_iso())
     click.echo(f"created {role} {username}" + ("" if password else f" with password {secret}"))
@@ -106,7 +107,7 @@ def users_create(username: str, role: str, password: str | None, config_path: st
 @data_dir_option
 def users_list(config_path: str | None, data_dir: str | None) -> None:
     """List users."""
-    service = _service(config_path, data_dir)
+    service = service_for(config_path, data_dir)
     for row in service.db["users"].rows_where(order_by="username"):
         click.echo(f"{row['username']:<20} {row['role']:<9} {'disabled' if row['disabled'] else 'active'}")
 
@@ -124,7 +125,7 @@ def displays_list(config_path: str | None, data_dir: str | None, as_json: bool) 
     """Fleet health: online/offline, last seen, version lag, missing media, offline coverage."""
     from scheduler.fleet import fleet_health
 
-    service = _service(config_path, data_dir)
+    service = service_for(config_path, data_dir)
     with service.lock:
         health = fleet_health(service.db, service.publisher, service.clock())
     if as_json:
@@ -147,7 +148,7 @@ def displays_revoke(display_id: str, config_path: str | None, data_dir: str | No
     """Revoke every token of DISPLAY_ID (its player gets 401 and must enrol again)."""
     from scheduler import enrolment
 
-    service = _service(config_path, data_dir)
+    service = service_for(config_path, data_dir)
     with service.lock:
         count = enrolment.revoke_display_tokens(service.db, display_id, service.clock())
     click.echo(f"revoked {count} token(s) of {display_id}; a running scheduler refuses them within 30 s")
@@ -160,7 +161,7 @@ def displays_pending(config_path: str | None, data_dir: str | None) -> None:
     """List players waiting for enrolment (their on-screen codes)."""
     from scheduler import enrolment
 
-    service = _service(config_path, data_dir)
+    service = service_for(config_path, data_dir)
     for row in enrolment.pending(service.db, service.clock()):
         click.echo(f"{row['code'][:3]}-{row['code'][3:]}  {row['requested_at']}  {row['name']}")
 
@@ -174,7 +175,7 @@ def displays_approve(code: str, display_id: str, config_path: str | None, data_d
     """Approve the enrolment CODE shown on a player's screen as display ID."""
     from scheduler import enrolment
 
-    service = _service(config_path, data_dir)
+    service = service_for(config_path, data_dir)
     with service.lock:
         enrolment.approve(service.db, code, display_id, service.clock())
     click.echo(f"enrolled {code.upper()} as {display_id}")
@@ -190,7 +191,7 @@ def keys() -> None:
 @data_dir_option
 def keys_show(config_path: str | None, data_dir: str | None) -> None:
     """Print the public signing keys (key id and base64)."""
-    service = _service(config_path, data_dir)
+    service = service_for(config_path, data_dir)
     active = service.keyring.active.key_id
     for key_id, public in service.keyring.public_keys().items():
         click.echo(f"{key_id} {public}{' (active)' if key_id == active else ''}")
@@ -201,7 +202,7 @@ def keys_show(config_path: str | None, data_dir: str | None) -> None:
 @data_dir_option
 def keys_rotate(config_path: str | None, data_dir: str | None) -> None:
     """Issue a new signing key (introduced by the old one) and re-sign every manifest."""
-    service = _service(config_path, data_dir)
+    service = service_for(config_path, data_dir)
     with service.lock:
         old = service.keyring.active.key_id
         new = service.keyring.rotate(service.now_iso())
@@ -239,7 +240,7 @@ def ingest(
     from content.cli import run_ingest
     from scheduler.drafts import canvases_for_group, create_draft
 
-    service = _service(config_path, data_dir)
+    service = service_for(config_path, data_dir)
     canvases = canvases_for_group(service, group)
     if not canvases:
         raise click.ClickException("no displays yet: add a display before ingesting media")

@@ -216,3 +216,12 @@ def m003_media_pipeline(db: Database) -> None:
     for column, kind in (("status", str), ("poster_sha256", str), ("thumbnail_sha256", str), ("notes", str)):
         db["media"].add_column(column, kind)
     db.execute("update media set status = 'ready' where status is null")
+
+
+@migrations()
+def m004_schedule_rules(db: Database) -> None:
+    """Schedules: a rule per announcement (plus imported rules), playlists, display zones and fallback."""
+    db["announcements"].add_column("schedule", str)  # JSON: days, dayparts, preset/rrule, share, weight...
+    db["displays"].add_column("zones", str)  # JSON list, default ["main"]
+    db["displays"].add_column("fallback", str)  # JSON list of item ids
+    db["playlists"].create({"id": str, "title": str, "items": str, "updated_at": str}, pk="id")

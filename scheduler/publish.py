@@ -22,7 +22,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,23 @@ from sqlite_utils import Database
 from content.canvas import Canvas
 from content.slides import SlideSpec, render_slide
 from content.store import MediaStore
+from playlists.compiler import CompiledTimeline
+from playlists.model import Display, Playlist, Rule
 from scheduler.keyring import KeyRing
+from scheduler.schedule import (
+    compile_for_display,
+    display_model,
+    horizon_start,
+    item_id,
+    item_model,
+    layout_for,
+    load_playlists,
+    load_rules,
+)
 from scheduler.store import loads
-from scheduler.timeline import compile_timeline
 from signage.canonical import canonical_json
-from signage.clock import Clock, zone
+from signage.clock import Clock
+from signage.errors import NotFoundError
 from signage.manifest import build_manifest
 from signage.signing import envelope_bytes
 
@@ -62,6 +74,8 @@ class Snapshot:
     media: dict[str, dict[str, Any]]
     previous: dict[str, dict[str, Any]]  # display id -> latest manifests row
     introductions: list[dict[str, Any]] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    playlists: list[Playlist] = field(default_factory=list)
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (original, "WxH") -> row
     slides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (spec sha, "WxH") -> row
 
@@ -79,12 +93,6 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def horizon_start(now: datetime, timezone_name: str) -> datetime:
-    """Local midnight of ``now``'s day in the display's zone (so a day's manifests are stable)."""
-    local = now.astimezone(zone(timezone_name))
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 class Publisher:
@@ -113,6 +121,7 @@ class Publisher:
         self.on_missing_variant = on_missing_variant
         self.publish_lock = threading.Lock()
         self._latest: dict[str, PublishedManifest] = {}
+        self.warnings: dict[str, list[dict[str, Any]]] = {}  # display id -> schedule warnings of its last compile
 
     # -- reading ---------------------------------------------------------
     def latest(self, display_id: str) -> PublishedManifest | None:
@@ -161,7 +170,7 @@ class Publisher:
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
                 write_atomic(self.manifests_dir / display["id"] / f"{version}.json", body)
                 if self.static_dir is not None:
-                    self._write_static(display, snapshot, version)
+                    self._write_static(manifest, snapshot)
                 rows.append(
                     {
                         "display_id": display["id"],
@@ -234,8 +243,9 @@ class Publisher:
             for row in self.db["slides"].rows_where(f"spec_sha256 in ({','.join('?' * len(specs))})", sorted(specs)):
                 slides[(row["spec_sha256"], row["canvas"])] = row
         return Snapshot(
-            displays, per_display, media, previous, self.keyring.introductions(), variants=variants, slides=slides
-        )
+            displays, per_display, media, previous, self.keyring.introductions(),
+            rules=load_rules(self.db), playlists=load_playlists(self.db), variants=variants, slides=slides,
+        )  # fmt: skip
 
     def _render_missing_slides(self, snapshot: Snapshot) -> None:
         """Text announcements become PNG slides per canvas (content.slides: the on-screen renderer)."""
@@ -258,40 +268,55 @@ class Publisher:
             with self.db_lock:
                 self.db["slides"].upsert_all(new_rows, pk=("spec_sha256", "canvas"))
 
+    def compile(self, display_id: str) -> tuple[CompiledTimeline, dict[str, dict[str, Any]]]:
+        """The timeline and items ``display_id`` would get now, without publishing (preview, CLI)."""
+        with self.db_lock:
+            snapshot = self._snapshot([display_id])
+        if not snapshot.displays:
+            raise NotFoundError(f"display: unknown display {display_id!r}", field="display")
+        self._render_missing_slides(snapshot)
+        compiled, items, _model = self._compile(snapshot.displays[0], snapshot, API_MEDIA_PREFIX)
+        return compiled, items
+
+    def _compile(
+        self, display: dict[str, Any], snapshot: Snapshot, media_prefix: str
+    ) -> tuple[CompiledTimeline, dict[str, dict[str, Any]], Display]:
+        canvas = f"{display['width']}x{display['height']}"
+        items: dict[str, dict[str, Any]] = {}
+        for ann in snapshot.announcements_by_display.get(display["id"], []):
+            item = self._item(ann, snapshot, canvas, media_prefix)
+            if item is not None:
+                items[item_id(ann["id"])] = item
+        model = display_model(display)
+        specs = {key: item_model(key, item) for key, item in items.items()}
+        compiled = compile_for_display(
+            model, snapshot.rules, specs, snapshot.playlists, self.clock(), self.horizon_days
+        )
+        self.warnings[display["id"]] = [w.to_dict() for w in compiled.warnings]
+        for key, slot_s in compiled.item_durations_s.items():
+            if key in items:
+                items[key]["duration_s"] = slot_s  # the timeline's whole-second slots, so both ends agree
+        return compiled, items, model
+
     def _manifest_for(
         self, display: dict[str, Any], snapshot: Snapshot, version: int, media_prefix: str
     ) -> dict[str, Any]:
         now = self.clock()
+        compiled, items, model = self._compile(display, snapshot, media_prefix)
+        used = {i for seg in compiled.segments() for i in seg["loop"]} | set(model.fallback)
         start = horizon_start(now, display["timezone"])
-        end = start + timedelta(days=self.horizon_days)
-        announcements = snapshot.announcements_by_display.get(display["id"], [])
-        canvas = f"{display['width']}x{display['height']}"
-        items: dict[str, dict[str, Any]] = {}
-        for ann in announcements:
-            item = self._item(ann, snapshot, canvas, media_prefix)
-            if item is not None:
-                items[f"ann-{ann['id']}"] = item
-        announcements = [a for a in announcements if f"ann-{a['id']}" in items]
-        timeline = compile_timeline(
-            announcements=[
-                {"item_id": f"ann-{a['id']}", "layer": a["layer"], "starts_at": a["starts_at"], "ends_at": a["ends_at"]}
-                for a in announcements
-            ],
-            horizon_start=start,
-            horizon_end=end,
-        )
         return build_manifest(
             display_id=display["id"],
             version=version,
             generated_at=now,
-            valid_until=end,
+            valid_until=start + timedelta(days=self.horizon_days),
             timezone=display["timezone"],
             canvas={"width": display["width"], "height": display["height"], "rotation": display["rotation"] or 0},
-            layouts={"full": [{"id": "main", "x": 0, "y": 0, "w": 1, "h": 1, "z": 0}]},
-            layout="full",
-            items=items,
-            timeline=timeline,
-            fallback=[],
+            layouts={"default": layout_for(model.zones)},
+            layout="default",
+            items={k: v for k, v in items.items() if k in used},
+            timeline=compiled.segments(),
+            fallback=[i for i in model.fallback if i in items],
             operating_hours=loads(display["operating_hours"], []),
             key_id=self.keyring.active.key_id,
         )
@@ -324,18 +349,22 @@ class Publisher:
             item["duration_s"] = round(float(variant["duration_s"]), 3)
         return item
 
-    def _write_static(self, display: dict[str, Any], snapshot: Snapshot, version: int) -> None:
+    def _write_static(self, manifest: dict[str, Any], snapshot: Snapshot) -> None:
+        """The same manifest for a static tree: media URLs relative to displays/<id>/manifest.json."""
         assert self.static_dir is not None
-        manifest = {**self._manifest_for(display, snapshot, version, STATIC_MEDIA_PREFIX), "version": version}
-        for item in manifest["items"].values():
+        items = {}
+        for key, item in manifest["items"].items():
             media = item.get("media")
             if media:
                 target = self.static_dir / "media" / media["sha256"]
                 if not target.exists():
                     write_atomic(target, self.media.path_for(media["sha256"]).read_bytes())
+                item = {**item, "media": {**media, "url": STATIC_MEDIA_PREFIX + media["sha256"]}}
+            items[key] = item
+        static = {**manifest, "items": items}
         write_atomic(
-            self.static_dir / "displays" / display["id"] / "manifest.json",
-            envelope_bytes(manifest, self.keyring.active, snapshot.introductions),
+            self.static_dir / "displays" / manifest["display_id"] / "manifest.json",
+            envelope_bytes(static, self.keyring.active, snapshot.introductions),
         )
         write_atomic(self.static_dir / "keys.json", canonical_json(self.keyring.public_keys()))
 

@@ -23,6 +23,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "users": ("scheduler.cli:users", "Manage admin users."),
     "displays": ("scheduler.cli:displays", "List displays and approve enrolments."),
     "keys": ("scheduler.cli:keys", "Show, rotate the scheduler's signing keys."),
+    "timeline": ("scheduler.cli_schedule:timeline", "Print a display's compiled timeline, or explain an item."),
+    "playlists": ("scheduler.cli_schedule:playlists", "Export/import schedule rules and playlists as YAML."),
     "ingest": ("scheduler.cli:ingest", "Normalise media files for the screens and create draft announcements."),
 }
 

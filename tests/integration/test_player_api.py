@@ -8,11 +8,13 @@ import queue
 import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 from PIL import Image
 
+from signage.clock import format_utc
 from signage.signing import public_key_from_text, verify_envelope
 
 TIMEOUT_S = 10
@@ -70,11 +72,11 @@ class SSEClient:
         self.response.close()
 
 
-def _new_announcement(live: Any, display_id: str, title: str, layer: str = "normal") -> int:
+def _new_announcement(live: Any, display_id: str, title: str, layer: str = "normal", **extra: Any) -> int:
     editor = ("editor", live.service.demo_accounts.editor_password)
     r = requests.post(
         f"{live.url}/api/v1/admin/announcements",
-        json={"title": title, "layer": layer, "targets": {"displays": [display_id]}},
+        json={"title": title, "layer": layer, "targets": {"displays": [display_id]}, **extra},
         auth=editor,
         timeout=TIMEOUT_S,
     )
@@ -95,7 +97,9 @@ def test_sse_pushes_manifest_and_emergency_and_replays_after_reconnect(live_sche
     try:
         _, kind, data = client.next()
         assert kind == "manifest" and '"version"' in data  # catch-up on connect
-        ann_id = _new_announcement(live_scheduler, "kec-sungai-pinyuh", "Siaga Banjir", layer="emergency")
+        # an emergency for the next ten minutes (afterwards the normal loop, which the next edit changes)
+        until = format_utc(datetime.now(UTC) + timedelta(minutes=10))
+        ann_id = _new_announcement(live_scheduler, "kec-sungai-pinyuh", "Siaga Banjir", "emergency", ends_at=until)
         clicked = time.monotonic()
         assert _approve(live_scheduler, ann_id).ok
         event_id, kind, data = client.next()
