@@ -95,7 +95,10 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
         if has_display():
             player_cmd.append("--windowed")
         else:
-            player_cmd += ["--screenshot", str(screenshot)]
+            with service.lock:
+                display = service.db["displays"].get(display_id)
+            # offscreen: a window exactly the LED canvas, as a sending card would capture it
+            player_cmd += ["--screenshot", str(screenshot), "--geometry", f"0,0,{display['width']},{display['height']}"]
         procs.append(subprocess.Popen(player_cmd, stdout=(log_dir / "player.log").open("wb"), stderr=subprocess.STDOUT))
         code = _approve_first_enrolment(service, display_id, procs[1])
         click.echo("")
