@@ -163,6 +163,10 @@ class Publisher:
                 content_hash = _content_hash(draft)
                 previous = snapshot.previous.get(display["id"])
                 if previous and previous["body_sha256"] == content_hash and previous["key_id"] == key.key_id:
+                    if self.static_dir is not None and not self._static_path(display["id"]).exists():
+                        current = self.latest(display["id"])  # e.g. static_dir was just switched on
+                        if current is not None:
+                            self._write_static(json.loads(current.body)["manifest"], snapshot)
                     continue
                 version = (previous["version"] if previous else 0) + 1
                 manifest = {**draft, "version": version}
@@ -349,6 +353,10 @@ class Publisher:
             item["duration_s"] = round(float(variant["duration_s"]), 3)
         return item
 
+    def _static_path(self, display_id: str) -> Path:
+        assert self.static_dir is not None
+        return self.static_dir / "displays" / display_id / "manifest.json"
+
     def _write_static(self, manifest: dict[str, Any], snapshot: Snapshot) -> None:
         """The same manifest for a static tree: media URLs relative to displays/<id>/manifest.json."""
         assert self.static_dir is not None
@@ -363,7 +371,7 @@ class Publisher:
             items[key] = item
         static = {**manifest, "items": items}
         write_atomic(
-            self.static_dir / "displays" / manifest["display_id"] / "manifest.json",
+            self._static_path(manifest["display_id"]),
             envelope_bytes(static, self.keyring.active, snapshot.introductions),
         )
         write_atomic(self.static_dir / "keys.json", canonical_json(self.keyring.public_keys()))
