@@ -13,9 +13,6 @@ import math
 from datetime import date, datetime
 from typing import Any
 
-from signage.clock import DEFAULT_TIMEZONE, zone
-from signage.errors import UserError
-
 from playlists.model import (
     ITEM_TYPES,
     RULE_LAYERS,
@@ -31,15 +28,39 @@ from playlists.model import (
     Targets,
 )
 from playlists.recurrence import PRESETS, check_rrule
+from signage.clock import DEFAULT_TIMEZONE, zone
+from signage.errors import UserError
 
 _RULE_KEYS = (
-    "id", "item", "playlist", "title", "layer", "zone", "targets", "valid_from", "valid_until",
-    "timezone", "days", "dayparts", "preset", "rrule", "exdates", "share", "weight",
+    "id",
+    "item",
+    "playlist",
+    "title",
+    "layer",
+    "zone",
+    "targets",
+    "valid_from",
+    "valid_until",
+    "timezone",
+    "days",
+    "dayparts",
+    "preset",
+    "rrule",
+    "exdates",
+    "share",
+    "weight",
     "max_per_hour",
-)  # fmt: skip
+)
 _DISPLAY_KEYS = (
-    "id", "timezone", "groups", "tags", "canvas", "zones", "operating_hours", "fallback",
-)  # fmt: skip
+    "id",
+    "timezone",
+    "groups",
+    "tags",
+    "canvas",
+    "zones",
+    "operating_hours",
+    "fallback",
+)
 _ITEM_KEYS = ("id", "type", "duration_s", "title", "width", "height")
 _PLAYLIST_KEYS = ("id", "items", "title")
 
@@ -261,11 +282,25 @@ def parse_rule(d: Any) -> Rule:
     if not isinstance(title, str):
         raise _fail("title", "expected text")
     return Rule(
-        id=rule_id, item=item, playlist=playlist, layer=layer, zone=zone_name, targets=targets,
-        valid_from=valid_from, valid_until=valid_until, timezone=tz_name, days=days,
-        dayparts=dayparts, preset=preset, rrule=rrule, exdates=exdates, share=share,
-        weight=weight, max_per_hour=max_per_hour, title=title,
-    )  # fmt: skip
+        id=rule_id,
+        item=item,
+        playlist=playlist,
+        layer=layer,
+        zone=zone_name,
+        targets=targets,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        timezone=tz_name,
+        days=days,
+        dayparts=dayparts,
+        preset=preset,
+        rrule=rrule,
+        exdates=exdates,
+        share=share,
+        weight=weight,
+        max_per_hour=max_per_hour,
+        title=title,
+    )
 
 
 def _num_out(value: float) -> float | int:
@@ -303,8 +338,7 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
         out["days"] = [WEEKDAYS[i] for i in rule.days]
     if rule.dayparts:
         out["dayparts"] = [
-            {"start": format_clock_min(p.start_min), "end": format_clock_min(p.end_min)}
-            for p in rule.dayparts
+            {"start": format_clock_min(p.start_min), "end": format_clock_min(p.end_min)} for p in rule.dayparts
         ]
     if rule.preset is not None:
         out["preset"] = rule.preset
@@ -352,10 +386,17 @@ def parse_display(d: Any) -> Display:
         days = _days(w["days"], f"{where}.days") if "days" in w else ()
         hours.append(OperatingWindow(part, days))
     return Display(
-        id=display_id, timezone=tz_name, groups=_str_list(d, "groups"), tags=_str_list(d, "tags"),
-        width_px=width, height_px=height, rotation_deg=rotation, zones=zones,
-        operating_hours=tuple(hours), fallback=_str_list(d, "fallback"),
-    )  # fmt: skip
+        id=display_id,
+        timezone=tz_name,
+        groups=_str_list(d, "groups"),
+        tags=_str_list(d, "tags"),
+        width_px=width,
+        height_px=height,
+        rotation_deg=rotation,
+        zones=zones,
+        operating_hours=tuple(hours),
+        fallback=_str_list(d, "fallback"),
+    )
 
 
 def display_to_dict(display: Display) -> dict[str, Any]:

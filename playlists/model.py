@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from signage.clock import DEFAULT_TIMEZONE
 
@@ -58,6 +59,11 @@ class Targets:
     @property
     def empty(self) -> bool:
         return not (self.all or self.displays or self.groups or self.tags)
+
+    @cached_property
+    def names(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """(display ids, groups, tags) as sets, computed once (targets are frozen)."""
+        return frozenset(self.displays), frozenset(self.groups), frozenset(self.tags)
 
 
 @dataclass(frozen=True)

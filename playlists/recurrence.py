@@ -32,9 +32,7 @@ def check_rrule(text: str, field: str = "rrule") -> None:
     if body.upper().startswith("RRULE:"):
         body = body[6:]
     if not body or "\n" in body or "DTSTART" in body.upper():
-        raise UserError(
-            f"{field}: write one RRULE line such as FREQ=WEEKLY;BYDAY=FR (no DTSTART)", field=field
-        )
+        raise UserError(f"{field}: write one RRULE line such as FREQ=WEEKLY;BYDAY=FR (no DTSTART)", field=field)
     parts = dict(p.split("=", 1) for p in body.upper().split(";") if "=" in p)
     if parts.get("FREQ") not in _ALLOWED_FREQ:
         raise UserError(

@@ -9,21 +9,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
-from signage.errors import UserError
-
 from playlists.model import Display, Rule, Targets
+from signage.errors import UserError
 
 
 def targets_display(targets: Targets, display: Display) -> bool:
-    if targets.all or display.id in targets.displays:
+    if targets.all:
         return True
-    return _any_common(targets.groups, display.groups) or _any_common(targets.tags, display.tags)
-
-
-def _any_common(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-    if not a or not b:
-        return False
-    return not set(a).isdisjoint(b)
+    ids, groups, tags = targets.names
+    return display.id in ids or not groups.isdisjoint(display.groups) or not tags.isdisjoint(display.tags)
 
 
 class TargetIndex:
@@ -66,34 +60,33 @@ class TargetIndex:
             for i, name in enumerate(names):
                 if name not in known:
                     field = f"targets.{key}[{i}]"
-                    raise UserError(
-                        f"{field}: unknown {key[:-1]} {name!r} (no display has it)", field=field
-                    )
+                    raise UserError(f"{field}: unknown {key[:-1]} {name!r} (no display has it)", field=field)
 
 
 def validate_rules(
     rules: Sequence[Rule],
-    displays: Iterable[Display],
-    item_ids: Iterable[str],
+    displays: Iterable[Display] | None,
+    item_ids: Iterable[str] | None,
     playlists: Mapping[str, object] | None = None,
 ) -> None:
-    """Refuse unknown targets, items and playlists; ``field`` is ``rules[i].<path>``."""
-    index = TargetIndex(displays)
-    known_items = set(item_ids)
-    known_playlists = set(playlists or {})
+    """Refuse duplicate ids and unknown targets, items and playlists.
+
+    A None argument skips that check. ``field`` is ``rules[i].<path>``.
+    """
+    index = TargetIndex(displays) if displays is not None else None
+    known_items = set(item_ids) if item_ids is not None else None
     seen: set[str] = set()
     for i, rule in enumerate(rules):
         prefix = f"rules[{i}]"
         if rule.id in seen:
             raise UserError(f"{prefix}.id: duplicate rule id {rule.id!r}", field=f"{prefix}.id")
         seen.add(rule.id)
-        try:
-            index.check(rule)
-        except UserError as exc:
-            raise UserError(f"{prefix}.{exc.message}", field=f"{prefix}.{exc.field}") from None
-        if rule.item is not None and rule.item not in known_items:
+        if index is not None:
+            try:
+                index.check(rule)
+            except UserError as exc:
+                raise UserError(f"{prefix}.{exc.message}", field=f"{prefix}.{exc.field}") from None
+        if known_items is not None and rule.item is not None and rule.item not in known_items:
             raise UserError(f"{prefix}.item: unknown item {rule.item!r}", field=f"{prefix}.item")
-        if rule.playlist is not None and rule.playlist not in known_playlists:
-            raise UserError(
-                f"{prefix}.playlist: unknown playlist {rule.playlist!r}", field=f"{prefix}.playlist"
-            )
+        if playlists is not None and rule.playlist is not None and rule.playlist not in playlists:
+            raise UserError(f"{prefix}.playlist: unknown playlist {rule.playlist!r}", field=f"{prefix}.playlist")

@@ -50,16 +50,12 @@ def _day_range(tz_name: str, start_s: int, end_s: int) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def daily_spans(
-    tz_name: str, days: list[date], dayparts: tuple[Daypart, ...], start_s: int, end_s: int
-) -> list[Span]:
+def daily_spans(tz_name: str, days: list[date], dayparts: tuple[Daypart, ...], start_s: int, end_s: int) -> list[Span]:
     spans = []
     for day in days:
         for part in dayparts:
             end_min = part.end_min + (1440 if part.overnight else 0)
-            spans.append(
-                (wall_to_utc_s(tz_name, day, part.start_min), wall_to_utc_s(tz_name, day, end_min))
-            )
+            spans.append((wall_to_utc_s(tz_name, day, part.start_min), wall_to_utc_s(tz_name, day, end_min)))
     return clip(normalize(spans), start_s, end_s)
 
 

@@ -1,0 +1,175 @@
+"""Cyclic loops of item slots and the arithmetic to walk them without simulation.
+
+A :class:`Loop` is what one manifest segment plays: its slots in order from
+the segment start, each for ``duration_s``, cycling. Where a run of a loop
+stands at instant *t* is a divmod and a bisect, so a round-robin run over hours
+costs the same as one play.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import accumulate, chain
+from typing import NamedTuple
+
+Rank = tuple[str, int]  # (rule id, item index): global, so loops can be shared
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One item of one rule inside a loop; ``key`` identifies it for per-hour caps."""
+
+    key: tuple[str, int]  # (rule id, index of the item within the rule)
+    rule_id: str
+    item_id: str
+    duration_s: int
+    rank: Rank
+    max_per_hour: int | None = None
+
+    def __reduce__(self) -> tuple[type[Slot], tuple[object, ...]]:
+        return Slot, (self.key, self.rule_id, self.item_id, self.duration_s, self.rank, self.max_per_hour)
+
+
+class Position(NamedTuple):
+    """Where a run stands at an instant: slot index, seconds into it, whole cycles done."""
+
+    slot: int
+    into_s: int
+    cycles: int
+
+
+class Loop:
+    """Slots in play order with prefix sums; the rest is computed on first use."""
+
+    __slots__ = (
+        "_cap_index",
+        "_item_ids",
+        "_offsets",
+        "_ranks",
+        "_rotations",
+        "_rule_ids",
+        "_whys",
+        "capped",
+        "durations",
+        "max_by_key",
+        "n",
+        "period_s",
+        "prefix",
+        "slots",
+    )
+
+    def __init__(self, slots: tuple[Slot, ...]) -> None:
+        self.slots = slots
+        self.n = len(slots)
+        self.durations = [s.duration_s for s in slots]
+        self.prefix = [0, *accumulate(self.durations)]
+        self.period_s = self.prefix[-1]
+        self.max_by_key = {s.key: s.max_per_hour for s in slots if s.max_per_hour is not None}
+        self.capped = bool(self.max_by_key)
+        self._cap_index: dict[tuple[str, int], list[int]] = {}
+        if self.capped:
+            for i, slot in enumerate(slots):
+                if slot.max_per_hour is not None:
+                    self._cap_index.setdefault(slot.key, []).append(i)
+        self._item_ids: tuple[str, ...] | None = None
+        self._rule_ids: frozenset[str] | None = None
+        self._ranks: tuple[list[Rank], dict[Rank, int]] | None = None
+        self._rotations: dict[int, tuple[str, ...]] = {}
+        self._offsets: dict[int, dict[tuple[str, int], list[int]]] = {}
+        self._whys: dict[str, str] = {}
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        if self._item_ids is None:
+            self._item_ids = tuple(s.item_id for s in self.slots)
+        return self._item_ids
+
+    @property
+    def rule_ids(self) -> frozenset[str]:
+        if self._rule_ids is None:
+            self._rule_ids = frozenset(s.rule_id for s in self.slots)
+        return self._rule_ids
+
+    def why(self, layer: str) -> str:
+        text = self._whys.get(layer)
+        if text is None:
+            text = self._whys[layer] = f"{layer} round-robin of {self.n} item(s)"
+        return text
+
+    def without(self, excluded: frozenset[tuple[str, int]]) -> Loop | None:
+        """This loop minus the slots whose key is in ``excluded`` (order kept)."""
+        slots = tuple(s for s in self.slots if s.key not in excluded)
+        return Loop(slots) if slots else None
+
+    def rotated_item_ids(self, pos: int) -> tuple[str, ...]:
+        ids = self._rotations.get(pos)
+        if ids is None:
+            ids = self.item_ids[pos:] + self.item_ids[:pos]
+            self._rotations[pos] = ids
+        return ids
+
+    def locate(self, pos: int, elapsed_s: int) -> Position:
+        """Position ``elapsed_s`` after a run that started at slot ``pos``."""
+        cycles, offset = divmod(self.prefix[pos] + elapsed_s, self.period_s)
+        index = bisect_right(self.prefix, offset) - 1
+        return Position(index, offset - self.prefix[index], cycles)
+
+    def boundary_after(self, pos: int, elapsed_s: int) -> int:
+        """Elapsed seconds of the first slot boundary at or after ``elapsed_s``."""
+        p = self.locate(pos, elapsed_s)
+        return elapsed_s if p.into_s == 0 else elapsed_s + self.durations[p.slot] - p.into_s
+
+    def next_after_rank(self, rank: Rank | None) -> int:
+        """Slot index to continue a round robin after a slot of ``rank`` played."""
+        if rank is None:
+            return 0
+        if self._ranks is None:
+            first: dict[Rank, int] = {}
+            for i, slot in enumerate(self.slots):
+                first.setdefault(slot.rank, i)
+            ordered = list(first)
+            ordered.sort()  # already sorted unless weights repeat slots
+            self._ranks = (ordered, first)
+        ordered, first = self._ranks
+        i = bisect_right(ordered, rank)
+        return first[ordered[i]] if i < len(ordered) else first[ordered[0]]
+
+    def offsets_of(self, pos: int) -> dict[tuple[str, int], list[int]]:
+        """For capped slots: key -> sorted start offsets within one cycle of a run from ``pos``."""
+        cached = self._offsets.get(pos)
+        if cached is not None:
+            return cached
+        base, prefix, period = self.prefix[pos], self.prefix, self.period_s
+        out = {key: sorted((prefix[i] - base) % period for i in index) for key, index in self._cap_index.items()}
+        self._offsets[pos] = out
+        return out
+
+
+def starts_before(offsets: list[int], period_s: int, elapsed_s: int) -> int:
+    """How many slot starts (at ``offsets`` + k * period) fall in [0, elapsed_s)."""
+    return sum((elapsed_s - o - 1) // period_s + 1 for o in offsets if o < elapsed_s)
+
+
+def round_robin(entities: list[tuple[Rank, int, tuple[Slot, ...]]]) -> tuple[Slot, ...]:
+    """Order rule blocks (rank, weight, slots) into one cycle.
+
+    With equal weights this is plain rank order, so every rule plays once per
+    cycle. A rule of weight w appears w times, at the fractions (k + 0.5) / w
+    of the cycle, so its plays are spread as evenly as the others allow.
+    """
+    return round_robin_sorted(sorted(entities, key=lambda e: e[0]))
+
+
+def round_robin_sorted(entities: list[tuple[Rank, int, tuple[Slot, ...]]]) -> tuple[Slot, ...]:
+    """:func:`round_robin` of blocks already in rank order."""
+    marks: dict[float, list[int]] = {}  # fraction of the cycle -> blocks there, in rank order
+    for i, (_, weight, _) in enumerate(entities):
+        if weight == 1:
+            marks.setdefault(0.5, []).append(i)
+        else:
+            for k in range(weight):
+                marks.setdefault((k + 0.5) / weight, []).append(i)
+    if len(marks) == 1:
+        return tuple(chain.from_iterable([slots for _, _, slots in entities]))
+    return tuple(chain.from_iterable([entities[i][2] for mark in sorted(marks) for i in marks[mark]]))

@@ -1,0 +1,270 @@
+"""Runs (the compiler's output), concrete entries, and the manifest encoding.
+
+A :class:`Run` is exactly a manifest segment: ``loop`` played from slot
+``pos`` at ``start_s``, cycling, cut at ``end_s``. Concrete entries are the
+runs expanded play by play; segments are the runs written as manifest dicts.
+Both come from the same runs, so decoding a segment at any instant gives the
+item of the entry covering that instant.
+"""
+
+from __future__ import annotations
+
+import time
+from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from playlists.loops import Loop, Slot
+from signage.clock import format_utc, parse_utc
+
+EMPTY_LOOP = Loop(())
+LAYER_RANK = {"emergency": 0, "off": 1, "interrupt": 2, "normal": 3, "fallback": 4, "overlay": 5}
+
+
+def utc(instant_s: int) -> datetime:
+    return datetime.fromtimestamp(instant_s, UTC)
+
+
+class Run(NamedTuple):
+    start_s: int
+    end_s: int
+    zone: str
+    layer: str
+    loop: Loop
+    pos: int
+    why: str
+
+
+class Entry(NamedTuple):
+    """One concrete play (or an ``off`` stretch, whose ``item_id`` is None)."""
+
+    start_s: int
+    end_s: int
+    zone: str
+    item_id: str | None
+    layer: str
+    rule_id: str | None
+    why: str
+
+    @property
+    def start(self) -> datetime:
+        return utc(self.start_s)
+
+    @property
+    def end(self) -> datetime:
+        return utc(self.end_s)
+
+    @property
+    def duration_s(self) -> int:
+        return self.end_s - self.start_s
+
+
+def expand(run: Run) -> Iterator[Entry]:
+    """The concrete plays of ``run``, the last one cut at ``end_s`` if need be."""
+    if run.loop.n == 0:
+        yield Entry(run.start_s, run.end_s, run.zone, None, run.layer, None, run.why)
+        return
+    slots, n = run.loop.slots, run.loop.n
+    t, i = run.start_s, run.pos
+    while t < run.end_s:
+        slot = slots[i]
+        end = min(t + slot.duration_s, run.end_s)
+        yield Entry(t, end, run.zone, slot.item_id, run.layer, slot.rule_id, run.why)
+        t = end
+        i = (i + 1) % n
+
+
+def segment_dict(run: Run) -> dict[str, Any]:
+    return {
+        "start": format_utc(utc(run.start_s)),
+        "end": format_utc(utc(run.end_s)),
+        "zone": run.zone,
+        "layer": run.layer,
+        "loop": list(run.loop.rotated_item_ids(run.pos)),
+        "why": run.why,
+    }
+
+
+def encode(runs: Iterable[Run]) -> list[dict[str, Any]]:
+    """Manifest ``timeline`` segments, ordered by (start, zone)."""
+    return [segment_dict(r) for r in sorted(runs, key=lambda r: (r.start_s, r.zone))]
+
+
+def decode_at(
+    segments: Sequence[Mapping[str, Any]],
+    durations_s: Mapping[str, float],
+    instant: datetime,
+    zone: str = "main",
+) -> tuple[str, str | None] | None:
+    """(layer, item id) that ``zone`` shows at ``instant`` per the manifest semantics.
+
+    Mirrors ``signage.manifest.Manifest.play_at``: the highest layer covering the
+    instant wins; an ``off`` segment yields ``("off", None)``; None if uncovered.
+    """
+    best: Mapping[str, Any] | None = None
+    for seg in segments:
+        if seg["zone"] != zone:
+            continue
+        if not parse_utc(seg["start"]) <= instant < parse_utc(seg["end"]):
+            continue
+        if best is None or LAYER_RANK[seg["layer"]] < LAYER_RANK[best["layer"]]:
+            best = seg
+    if best is None:
+        return None
+    if not best["loop"]:
+        return best["layer"], None
+    period_s = sum(durations_s[i] for i in best["loop"])
+    offset_s = (instant - parse_utc(best["start"])).total_seconds() % period_s
+    for item_id in best["loop"]:
+        if offset_s < durations_s[item_id]:
+            return best["layer"], item_id
+        offset_s -= durations_s[item_id]
+    return best["layer"], best["loop"][-1]
+
+
+class RunTable:
+    """The distinct loops and (zone, layer, why) labels that one display's runs refer to.
+
+    While compiling, loops are numbered by identity; :meth:`seal` then lets go
+    of the :class:`Loop` objects (shared with the loop cache, and heavy with
+    lookup caches) and keeps only their slots; :attr:`loops` rebuilds light
+    loops from those on demand.
+    """
+
+    __slots__ = ("_label_no", "_loop_no", "_loops", "labels", "slots")
+
+    def __init__(self) -> None:
+        self.slots: list[tuple[Slot, ...]] = []  # loop number -> its slots in play order
+        self.labels: list[tuple[str, str, str]] = []  # label number -> (zone, layer, why)
+        self._loops: list[Loop] | None = []
+        self._loop_no: dict[int, int] = {}
+        self._label_no: dict[tuple[str, str, str], int] = {}
+
+    def loop_no(self, loop: Loop) -> int:
+        no = self._loop_no.get(id(loop))
+        if no is None:
+            assert self._loops is not None, "sealed"
+            no = self._loop_no[id(loop)] = len(self.slots)
+            self.slots.append(loop.slots)
+            self._loops.append(loop)  # kept alive, so its id stays unique
+        return no
+
+    def label_no(self, zone: str, layer: str, why: str) -> int:
+        key = (zone, layer, why)
+        no = self._label_no.get(key)
+        if no is None:
+            no = self._label_no[key] = len(self.labels)
+            self.labels.append(key)
+        return no
+
+    def __getstate__(self) -> tuple[list[tuple[Slot, ...]], list[tuple[str, str, str]]]:
+        return self.slots, self.labels
+
+    def __setstate__(self, state: tuple[list[tuple[Slot, ...]], list[tuple[str, str, str]]]) -> None:
+        self.slots, self.labels = state
+        self.seal()
+
+    def seal(self) -> None:
+        self._loops, self._loop_no, self._label_no = None, {}, {}
+
+    @property
+    def loops(self) -> list[Loop]:
+        if self._loops is None:
+            self._loops = [Loop(slots) if slots else EMPTY_LOOP for slots in self.slots]
+        return self._loops
+
+
+class RunColumns:
+    """Runs as parallel int columns: start, end, loop number, start slot, label number.
+
+    Ints in arrays are no Python objects: a display's thousands of runs cost a
+    few bytes each and nothing for the garbage collector to traverse.
+    """
+
+    __slots__ = ("end", "label", "loop", "pos", "start")
+
+    def __init__(self) -> None:
+        self.start = array("q")  # Unix seconds
+        self.end = array("q")
+        self.loop = array("i")  # loop number in the RunTable
+        self.pos = array("i")  # slot the run starts with
+        self.label = array("i")  # label number in the RunTable
+
+    def __getstate__(self) -> tuple[array[int], ...]:
+        return self.start, self.end, self.loop, self.pos, self.label
+
+    def __setstate__(self, state: tuple[array[int], ...]) -> None:
+        self.start, self.end, self.loop, self.pos, self.label = state
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def append(self, start_s: int, end_s: int, loop_no: int, pos: int, label_no: int) -> None:
+        self.start.append(start_s)
+        self.end.append(end_s)
+        self.loop.append(loop_no)
+        self.pos.append(pos)
+        self.label.append(label_no)
+
+    def extend(self, other: RunColumns) -> None:
+        for name in self.__slots__:
+            getattr(self, name).extend(getattr(other, name))
+
+
+def columns_from_runs(runs: Iterable[Run]) -> tuple[RunTable, RunColumns]:
+    table, cols = RunTable(), RunColumns()
+    for r in runs:
+        cols.append(r.start_s, r.end_s, table.loop_no(r.loop), r.pos, table.label_no(r.zone, r.layer, r.why))
+    return table, cols
+
+
+def runs_from_columns(table: RunTable, cols: RunColumns, base_s: int = 0) -> list[Run]:
+    loops, labels = table.loops, table.labels
+    return [
+        Run(start + base_s, end + base_s, labels[label][0], labels[label][1], loops[loop], pos, labels[label][2])
+        for start, end, loop, pos, label in zip(cols.start, cols.end, cols.loop, cols.pos, cols.label, strict=True)
+    ]
+
+
+def _utc_text(instant_s: int) -> str:
+    """``format_utc(utc(instant_s))``, without a datetime."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(instant_s))
+
+
+def segments_from_columns(table: RunTable, cols: RunColumns, base_s: int = 0) -> list[dict[str, Any]]:
+    """The manifest segments of runs stored by (zone, start), ordered by (start, zone).
+
+    A stable sort on start keeps equal starts in zone order, which is exactly
+    the (start, zone) order of :func:`encode`.
+    """
+    starts, ends, loop_col, pos_col, label_col = cols.start, cols.end, cols.loop, cols.pos, cols.label
+    order = sorted(range(len(starts)), key=starts.__getitem__)
+    slots, labels = table.slots, table.labels
+    item_ids: dict[int, tuple[str, ...]] = {}
+    texts: dict[int, str] = {}
+    out = []
+    for i in order:
+        start, end = starts[i] + base_s, ends[i] + base_s
+        start_text = texts.get(start)
+        if start_text is None:
+            start_text = texts[start] = _utc_text(start)
+        end_text = texts.get(end)
+        if end_text is None:
+            end_text = texts[end] = _utc_text(end)
+        zone, layer, why = labels[label_col[i]]
+        loop_no, pos = loop_col[i], pos_col[i]
+        ids = item_ids.get(loop_no)
+        if ids is None:
+            ids = item_ids[loop_no] = tuple(slot.item_id for slot in slots[loop_no])
+        out.append(
+            {
+                "start": start_text,
+                "end": end_text,
+                "zone": zone,
+                "layer": layer,
+                "loop": list(ids[pos:] + ids[:pos]) if pos else list(ids),
+                "why": why,
+            }
+        )
+    return out
