@@ -13,7 +13,7 @@ from signage.clock import format_utc, parse_utc
 from signage.errors import NotFoundError, UserError
 
 KINDS = ("text", "image", "video")
-LAYERS = ("normal", "emergency", "interrupt", "fallback")
+LAYERS = ("normal", "emergency", "interrupt", "fallback", "overlay")
 MAX_TITLE_CHARS = 200
 MAX_BODY_CHARS = 2000
 
@@ -79,7 +79,7 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
     ends_at = _instant(data.get("ends_at"), "ends_at")
     if starts_at and ends_at and ends_at <= starts_at:
         raise UserError("ends_at: must be after starts_at", field="ends_at")
-    schedule = validate_schedule(data.get("schedule"))
+    schedule = validate_schedule(data.get("schedule"), layer)
     if layer == "interrupt" and "share" not in schedule:
         raise UserError(
             "schedule.share: an interrupt needs a share of voice, e.g. {percent: 5}", field="schedule.share"

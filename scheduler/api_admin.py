@@ -40,7 +40,7 @@ class AnnouncementIn(BaseModel):
     kind: Literal["text", "image", "video"] = "text"
     media_sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
     duration_s: float = Field(default=10, ge=1, le=3600)
-    layer: Literal["normal", "emergency", "interrupt", "fallback"] = "normal"
+    layer: Literal["normal", "emergency", "interrupt", "fallback", "overlay"] = "normal"
     targets: Targets
     starts_at: str | None = Field(default=None, max_length=40)
     ends_at: str | None = Field(default=None, max_length=40)

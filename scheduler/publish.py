@@ -328,6 +328,11 @@ class Publisher:
     def _item(self, ann: dict[str, Any], snapshot: Snapshot, canvas: str, media_prefix: str) -> dict[str, Any] | None:
         """The manifest item for ``ann`` on a ``canvas`` display; None while its media is not ready for it."""
         item: dict[str, Any] = {"title": ann["title"], "duration_s": ann["duration_s"]}
+        overlay_zone = loads(ann.get("schedule"), {}).get("zone") if ann["layer"] == "overlay" else None
+        if ann["kind"] == "text" and overlay_zone in ("ticker", "clock"):
+            # drawn natively by the player in its strip: a scrolling line, or the date and time
+            item.update(type=overlay_zone, text={"title": ann["title"], "body": ann["body"] or ""})
+            return item
         if ann["kind"] == "text":
             slide = snapshot.slides[(slide_spec_sha(ann), canvas)]
             item.update(type="image", text={"title": ann["title"], "body": ann["body"] or ""})

@@ -64,8 +64,11 @@ def rule_for_announcement(row: dict[str, Any]) -> dict[str, Any]:
     return rule_to_dict(parse_rule(rule))
 
 
-def validate_schedule(schedule: Any) -> dict[str, Any]:
-    """Check an announcement's ``schedule`` object; UserError names ``schedule.<field>``."""
+def validate_schedule(schedule: Any, layer: str = "normal") -> dict[str, Any]:
+    """Check an announcement's ``schedule`` object for its layer; UserError names ``schedule.<field>``."""
+    if layer == "overlay" and not (isinstance(schedule, dict) and schedule.get("zone")):
+        zones = ", ".join(z for z in ZONE_RECTS if z != "main")
+        raise UserError(f"schedule.zone: an overlay runs in its own zone ({zones})", field="schedule.zone")
     if schedule in (None, {}):
         return {}
     if not isinstance(schedule, dict):
@@ -74,7 +77,6 @@ def validate_schedule(schedule: Any) -> dict[str, Any]:
     if unknown:
         known = ", ".join(SCHEDULE_KEYS)
         raise UserError(f"schedule.{unknown[0]}: unknown key (known: {known})", field=f"schedule.{unknown[0]}")
-    layer = "interrupt" if "share" in schedule else "normal"
     probe = {"id": "probe", "item": "probe", "layer": layer, "targets": {"all": True}, **schedule}
     try:
         parse_rule(probe)

@@ -74,6 +74,8 @@ def test_bad_schedules_are_refused_naming_the_field(demo_service: Any) -> None:
         ({"schedule": {"rrule": "FREQ=SOMETIMES"}}, "schedule.rrule"),
         ({"schedule": {"dayparts": [{"start": "22:00", "end": "26:00"}]}}, "schedule.dayparts[0].end"),
         ({"schedule": {"colour": "red"}}, "schedule.colour"),
+        ({"layer": "overlay"}, "schedule.zone"),
+        ({"layer": "overlay", "schedule": {"zone": "main"}}, "schedule.zone"),
     ]
     before = demo_service.db["announcements"].count
     for extra, field in cases:
