@@ -47,7 +47,7 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
     if kind in ("image", "video"):
         if not media_sha256:
             raise UserError(f"media_sha256: a {kind} announcement needs uploaded media", field="media_sha256")
-        rows = list(db["media"].rows_where("sha256 = ?", [media_sha256]))
+        rows = list(db.table("media").rows_where("sha256 = ?", [media_sha256]))
         if not rows:
             raise UserError("media_sha256: no uploaded media with this hash; upload it first", field="media_sha256")
         if rows[0]["kind"] != kind:
@@ -68,10 +68,10 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
     display_ids = list(targets.get("displays") or [])
     group_ids = list(targets.get("groups") or [])
     for i, display_id in enumerate(display_ids):
-        if not db["displays"].count_where("id = ?", [display_id]):
+        if not db.table("displays").count_where("id = ?", [display_id]):
             raise UserError(f"targets.displays[{i}]: unknown display {display_id!r}", field=f"targets.displays[{i}]")
     for i, group_id in enumerate(group_ids):
-        if not db["groups"].count_where("id = ?", [group_id]):
+        if not db.table("groups").count_where("id = ?", [group_id]):
             raise UserError(f"targets.groups[{i}]: unknown group {group_id!r}", field=f"targets.groups[{i}]")
     if not display_ids and not group_ids:
         raise UserError("targets: choose at least one display or group", field="targets")
@@ -103,17 +103,17 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
 def create_announcement(db: Database, data: dict[str, Any], user_id: int, now: datetime) -> int:
     columns = validate_announcement(db, data)
     now_iso = format_utc(now)
-    table = db["announcements"].insert(
+    table = db.table("announcements").insert(
         {**columns, "status": "draft", "created_by": user_id, "created_at": now_iso, "updated_at": now_iso}
     )
     announcement_id = int(table.last_pk)  # type: ignore[arg-type]
-    sync_announcement_rule(db, db["announcements"].get(announcement_id), now)
+    sync_announcement_rule(db, db.table("announcements").get(announcement_id), now)
     audit(db, now, user_id, "announcement.create", f"announcement:{announcement_id}")
     return announcement_id
 
 
 def get_announcement(db: Database, announcement_id: int) -> dict[str, Any]:
-    rows = list(db["announcements"].rows_where("id = ?", [announcement_id]))
+    rows = list(db.table("announcements").rows_where("id = ?", [announcement_id]))
     if not rows:
         raise NotFoundError(f"announcement {announcement_id} does not exist", field="id")
     row = rows[0]
@@ -135,8 +135,8 @@ def approve_announcement(db: Database, announcement_id: int, user: dict[str, Any
         raise UserError("an archived announcement cannot be approved; create it again", field="status")
     now_iso = format_utc(now)
     with db.atomic():
-        db["announcements"].update(announcement_id, {"status": "approved", "updated_at": now_iso})
-        db["approvals"].insert(
+        db.table("announcements").update(announcement_id, {"status": "approved", "updated_at": now_iso})
+        db.table("approvals").insert(
             {
                 "announcement_id": announcement_id,
                 "user_id": user["id"],
@@ -155,15 +155,15 @@ def update_announcement(
     """Edit; an approved announcement goes back to draft (an edit is never on air unapproved)."""
     get_announcement(db, announcement_id)
     columns = validate_announcement(db, data)
-    db["announcements"].update(announcement_id, {**columns, "status": "draft", "updated_at": format_utc(now)})
-    sync_announcement_rule(db, db["announcements"].get(announcement_id), now)
+    db.table("announcements").update(announcement_id, {**columns, "status": "draft", "updated_at": format_utc(now)})
+    sync_announcement_rule(db, db.table("announcements").get(announcement_id), now)
     audit(db, now, user_id, "announcement.update", f"announcement:{announcement_id}")
     return get_announcement(db, announcement_id)
 
 
 def archive_announcement(db: Database, announcement_id: int, user_id: int, now: datetime) -> dict[str, Any]:
     get_announcement(db, announcement_id)
-    db["announcements"].update(announcement_id, {"status": "archived", "updated_at": format_utc(now)})
+    db.table("announcements").update(announcement_id, {"status": "archived", "updated_at": format_utc(now)})
     audit(db, now, user_id, "announcement.archive", f"announcement:{announcement_id}")
     return get_announcement(db, announcement_id)
 
@@ -172,13 +172,13 @@ def displays_reached(db: Database, targets: dict[str, list[str]]) -> set[str]:
     reached = set(targets.get("displays") or [])
     groups = set(targets.get("groups") or [])
     if groups:
-        for display in db["displays"].rows:
+        for display in db.table("displays").rows:
             if groups & set(loads(display["groups"], [])):
                 reached.add(display["id"])
     return reached
 
 
 def audit(db: Database, now: datetime, user_id: int | None, action: str, subject: str, detail: str = "") -> None:
-    db["audit_log"].insert(
+    db.table("audit_log").insert(
         {"at": format_utc(now), "user_id": user_id, "action": action, "subject": subject, "detail": detail}
     )

@@ -57,7 +57,7 @@ class EnrolmentApproval(BaseModel):
 @router.get("/announcements")
 def list_announcements(service: ServiceDep, user: UserDep) -> dict[str, Any]:
     with service.lock:
-        rows = list(service.db["announcements"].rows_where(order_by="id"))
+        rows = list(service.db.table("announcements").rows_where(order_by="id"))
     for row in rows:
         row["targets"] = loads(row["targets"], {})
         row["schedule"] = loads(row["schedule"], {})
@@ -135,7 +135,7 @@ def upload_media(
 
 def _job(service: Service, job_id: int) -> dict[str, Any]:
     with service.lock:
-        rows = list(service.db["ingest_jobs"].rows_where("id = ?", [job_id]))
+        rows = list(service.db.table("ingest_jobs").rows_where("id = ?", [job_id]))
     if not rows:
         raise NotFound(f"job {job_id} does not exist", field="job_id")
     row = rows[0]
@@ -153,7 +153,7 @@ def show_job(job_id: Annotated[int, PathParam(ge=1, le=2**62)], service: Service
 @router.get("/displays")
 def list_displays(service: ServiceDep, user: UserDep) -> dict[str, Any]:
     with service.lock:
-        rows = list(service.db["displays"].rows_where(order_by="id"))
+        rows = list(service.db.table("displays").rows_where(order_by="id"))
     for row in rows:
         row["groups"] = loads(row["groups"], [])
         row["tags"] = loads(row["tags"], [])
@@ -189,7 +189,7 @@ def fleet(service: ServiceDep, user: UserDep) -> dict[str, Any]:
 @router.post("/displays/{display_id}/screenshot-request", status_code=202)
 def request_screenshot(display_id: str, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     with service.lock:
-        if not service.db["displays"].count_where("id = ?", [display_id]):
+        if not service.db.table("displays").count_where("id = ?", [display_id]):
             raise NotFound(f"display: unknown display {display_id!r}", field="display_id")
     event = service.events.emit(display_id, "screenshot", {"requested_by": user["username"]})
     return {"ok": True, "event_id": event.id, "connected": service.events.connections}

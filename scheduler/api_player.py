@@ -151,7 +151,9 @@ def heartbeat(
     row["cache"] = dumps(row["cache"])
     row["warnings"] = dumps(row["warnings"])
     with service.lock:
-        service.db["display_status"].upsert({"display_id": display_id, "last_seen": now_iso, **row}, pk="display_id")
+        service.db.table("display_status").upsert(
+            {"display_id": display_id, "last_seen": now_iso, **row}, pk="display_id"
+        )
         if body.screenshot_png_b64:
             try:
                 png = base64.b64decode(body.screenshot_png_b64, validate=True)
@@ -159,7 +161,7 @@ def heartbeat(
                 raise UserError("screenshot_png_b64: not base64", field="screenshot_png_b64") from None
             if not png.startswith(b"\x89PNG"):
                 raise UserError("screenshot_png_b64: not a PNG image", field="screenshot_png_b64")
-            service.db["screenshots"].upsert(
+            service.db.table("screenshots").upsert(
                 {"display_id": display_id, "taken_at": now_iso, "png": png}, pk="display_id"
             )
     latest = service.publisher.latest(display_id)
@@ -183,9 +185,9 @@ def play_events(
     now_iso = service.now_iso()
     rows = [{**e.model_dump(), "id": str(e.id), "display_id": display_id, "received_at": now_iso} for e in body.events]
     with service.lock:
-        before = service.db["play_events"].count
-        service.db["play_events"].insert_all(rows, pk="id", ignore=True)
-        accepted = service.db["play_events"].count - before
+        before = service.db.table("play_events").count
+        service.db.table("play_events").insert_all(rows, pk="id", ignore=True)
+        accepted = service.db.table("play_events").count - before
     return {"ok": True, "accepted": accepted, "duplicates": len(rows) - accepted}
 
 

@@ -61,12 +61,12 @@ def create_user(
         raise UserError("username: use 1-64 letters, digits, '-', '_' or '.'", field="username")
     if role not in ROLES:
         raise UserError(f"role: must be one of {', '.join(ROLES)}", field="role")
-    if db["users"].count_where("username = ?", [username]):
+    if db.table("users").count_where("username = ?", [username]):
         raise UserError(f"username: {username!r} already exists", field="username")
     password = password or generate_password()
     if len(password) < 8:
         raise UserError("password: use at least 8 characters", field="password")
-    db["users"].insert(
+    db.table("users").insert(
         {
             "username": username,
             "password_hash": hash_password(password),
@@ -84,7 +84,7 @@ def authenticate(
 ) -> dict[str, Any] | None:
     """The user, if the password matches; the slow scrypt check runs outside ``db_lock``."""
     with db_lock or nullcontext():
-        rows = list(db["users"].rows_where("username = ? and disabled = 0", [username]))
+        rows = list(db.table("users").rows_where("username = ? and disabled = 0", [username]))
     if not rows or not verify_password(password, rows[0]["password_hash"]):
         return None
     return rows[0]

@@ -6,11 +6,14 @@ import dataclasses
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from signage.config import SchedulerConfig, load_config
+
+if TYPE_CHECKING:
+    from scheduler.service import Service
 from signage.errors import UserError
 
 log = logging.getLogger("scheduler.cli")
@@ -34,7 +37,7 @@ def load_scheduler_config(config_path: str | None, **overrides: Any) -> Schedule
     return config
 
 
-def service_for(config_path: str | None, data_dir: str | None):  # type: ignore[no-untyped-def]
+def service_for(config_path: str | None, data_dir: str | None) -> Service:
     """The service over the store named by the config/--data-dir (no HTTP server)."""
     from scheduler.service import Service
 
@@ -108,7 +111,7 @@ def users_create(username: str, role: str, password: str | None, config_path: st
 def users_list(config_path: str | None, data_dir: str | None) -> None:
     """List users."""
     service = service_for(config_path, data_dir)
-    for row in service.db["users"].rows_where(order_by="username"):
+    for row in service.db.table("users").rows_where(order_by="username"):
         click.echo(f"{row['username']:<20} {row['role']:<9} {'disabled' if row['disabled'] else 'active'}")
 
 

@@ -57,7 +57,7 @@ def timeline(
             raise click.BadParameter("must be after --from", param_hint="--to")
         compiled, items = service.publisher.compile(display_id)
         with service.lock:
-            tz_name = service.db["displays"].get(display_id)["timezone"]
+            tz_name = service.db.table("displays").get(display_id)["timezone"]
         rows = [
             {"start": format_utc(e.start), "end": format_utc(e.end), "zone": e.zone, "layer": e.layer,
              "item": e.item_id, "title": (items.get(e.item_id or "") or {}).get("title", ""), "why": e.why}
@@ -86,10 +86,10 @@ def timeline(
 
 def _explain(service: Any, item: str, as_json: bool) -> None:
     with service.lock:
-        display_rows = list(service.db["displays"].rows_where(order_by="id"))
+        display_rows = list(service.db.table("displays").rows_where(order_by="id"))
         rules = load_rules(service.db)
         playlists = {p.id: p for p in load_playlists(service.db)}
-        announcements = {f"ann-{a['id']}": a for a in service.db["announcements"].rows}
+        announcements = {f"ann-{a['id']}": a for a in service.db.table("announcements").rows}
     if item not in announcements:
         raise UserError(f"ITEM: unknown item {item!r} (items are ann-<id>, see the admin)", field="item")
     compiled: dict[str, Any] = {}
@@ -149,8 +149,8 @@ def export(output: Path | None, config_path: str | None, data_dir: str | None) -
 
 def _document(service: Any) -> Document:
     with service.lock:
-        rows = list(service.db["announcements"].rows_where(order_by="id"))
-        displays = [display_model(r) for r in service.db["displays"].rows_where(order_by="id")]
+        rows = list(service.db.table("announcements").rows_where(order_by="id"))
+        displays = [display_model(r) for r in service.db.table("displays").rows_where(order_by="id")]
         rules = load_rules(service.db)
         lists = load_playlists(service.db)
     items = [
@@ -176,8 +176,8 @@ def import_(file: Path, config_path: str | None, data_dir: str | None) -> None:
     service = service_for(config_path, data_dir)
     try:
         with service.lock:
-            known = [display_model(r) for r in service.db["displays"].rows]
-            item_ids = [f"ann-{a['id']}" for a in service.db["announcements"].rows]
+            known = [display_model(r) for r in service.db.table("displays").rows]
+            item_ids = [f"ann-{a['id']}" for a in service.db.table("announcements").rows]
         doc = load_document(text, str(file), known_displays=known, known_item_ids=item_ids)
         known_ids = {d.id for d in known}
         for i, display in enumerate(doc.displays):
@@ -185,20 +185,20 @@ def import_(file: Path, config_path: str | None, data_dir: str | None) -> None:
                 raise UserError(f"{file}: displays[{i}].id: unknown display {display.id!r}; add it first")
         now = service.now_iso()
         with service.lock, service.db.atomic():
-            service.db["rules"].delete_where()
-            service.db["rules"].insert_all(
+            service.db.table("rules").delete_where()
+            service.db.table("rules").insert_all(
                 [{"id": r.id, "announcement_id": int(r.id[4:]) if r.id.startswith("ann-") and r.id[4:].isdigit()
                   else None, "body": dumps(rule_to_dict(r)), "updated_at": now} for r in doc.rules], pk="id",
             )  # fmt: skip
-            service.db["playlists"].delete_where()
+            service.db.table("playlists").delete_where()
             for p in doc.playlists:
                 d = playlist_to_dict(p)
-                service.db["playlists"].insert({"id": p.id, "title": d.get("title", ""), "items": dumps(list(p.items)),
-                                                "updated_at": now})  # fmt: skip
+                row = {"id": p.id, "title": d.get("title", ""), "items": dumps(list(p.items)), "updated_at": now}
+                service.db.table("playlists").insert(row)
             for display in doc.displays:
                 d = display_to_dict(display)
                 canvas = d.get("canvas", {})
-                service.db["displays"].update(display.id, {
+                service.db.table("displays").update(display.id, {
                     "timezone": display.timezone, "groups": dumps(list(display.groups)),
                     "tags": dumps(list(display.tags)),
                     "zones": dumps(list(display.zones)), "operating_hours": dumps(d.get("operating_hours", [])),

@@ -96,7 +96,7 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
             player_cmd.append("--windowed")
         else:
             with service.lock:
-                display = service.db["displays"].get(display_id)
+                display = service.db.table("displays").get(display_id)
             # offscreen: a window exactly the LED canvas, as a sending card would capture it
             player_cmd += ["--screenshot", str(screenshot), "--geometry", f"0,0,{display['width']},{display['height']}"]
         procs.append(subprocess.Popen(player_cmd, stdout=(log_dir / "player.log").open("wb"), stderr=subprocess.STDOUT))

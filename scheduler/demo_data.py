@@ -92,9 +92,9 @@ def seed(service: Service, path: Path = DEMO_FILE) -> DemoAccounts:
         admin_password = create_user(db, "admin", "admin", None, now_iso)
         editor_password = create_user(db, "editor", "editor", None, now_iso)
         for group in data["groups"]:
-            db["groups"].insert(group)
+            db.table("groups").insert(group)
         for d in data["displays"]:
-            db["displays"].insert(
+            db.table("displays").insert(
                 {
                     "id": d["id"],
                     "name": d["name"],
@@ -109,8 +109,8 @@ def seed(service: Service, path: Path = DEMO_FILE) -> DemoAccounts:
                     "created_at": now_iso,
                 }
             )
-        admin = next(db["users"].rows_where("username = 'admin'"))
-        editor = next(db["users"].rows_where("username = 'editor'"))
+        admin = next(db.table("users").rows_where("username = 'admin'"))
+        editor = next(db.table("users").rows_where("username = 'editor'"))
         jobs: list[int] = []
         with tempfile.TemporaryDirectory(prefix="demo-media-") as tmp:
             for ann in data["announcements"]:

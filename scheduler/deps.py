@@ -16,7 +16,8 @@ SESSION_COOKIE = "signage_session"
 
 
 def service_of(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
+    service: Service = request.app.state.service
+    return service
 
 
 async def get_service(request: Request) -> Service:

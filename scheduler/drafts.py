@@ -22,10 +22,10 @@ SYSTEM_USER = "sistem-inbox"
 
 
 def _system_user_id(service: Service) -> int:
-    rows = list(service.db["users"].rows_where("username = ?", [SYSTEM_USER]))
+    rows = list(service.db.table("users").rows_where("username = ?", [SYSTEM_USER]))
     if rows:
         return int(rows[0]["id"])
-    table = service.db["users"].insert(
+    table = service.db.table("users").insert(
         {"username": SYSTEM_USER, "password_hash": "!", "role": "editor", "language": "id",
          "created_at": service.now_iso(), "disabled": 1}
     )  # fmt: skip
@@ -44,7 +44,7 @@ def _instant(value: datetime | date | None, tz_name: str) -> str | None:
 
 def canvases_for_group(service: Service, group: str | None) -> list[Canvas]:
     with service.lock:
-        if group is not None and not service.db["groups"].count_where("id = ?", [group]):
+        if group is not None and not service.db.table("groups").count_where("id = ?", [group]):
             raise UserError(f"group: unknown group {group!r}", field="group")
         return fleet_canvases(service.db, group)
 
@@ -57,7 +57,7 @@ def create_draft(service: Service, request: DraftRequest) -> dict[str, Any]:
         if request.group:
             targets: dict[str, list[str]] = {"groups": [request.group]}
         else:
-            targets = {"displays": [row["id"] for row in service.db["displays"].rows]}
+            targets = {"displays": [row["id"] for row in service.db.table("displays").rows]}
         body: dict[str, Any] = {
             "title": request.title[:200],
             "kind": result.kind,

@@ -38,9 +38,9 @@ class DisplayHealth:
 
 def fleet_health(db: Database, publisher: Publisher, now: datetime) -> list[DisplayHealth]:
     keys = {k: public_key_from_text(v) for k, v in publisher.keyring.public_keys().items()}
-    statuses = {row["display_id"]: row for row in db["display_status"].rows}
+    statuses = {row["display_id"]: row for row in db.table("display_status").rows}
     out = []
-    for display in db["displays"].rows_where(order_by="id"):
+    for display in db.table("displays").rows_where(order_by="id"):
         status = statuses.get(display["id"])
         latest = publisher.latest(display["id"])
         missing: list[str] = []
@@ -51,7 +51,7 @@ def fleet_health(db: Database, publisher: Publisher, now: datetime) -> list[Disp
             cache = set(loads(status["cache"], []))
             missing = sorted(ref.sha256 for ref in manifest.media() if ref.sha256 not in cache)
         if reported is not None:
-            rows = list(db["manifests"].rows_where("display_id = ? and version = ?", [display["id"], reported]))
+            rows = list(db.table("manifests").rows_where("display_id = ? and version = ?", [display["id"], reported]))
             coverage = rows[0]["valid_until"] if rows else None
         last_seen = status["last_seen"] if status else None
         out.append(

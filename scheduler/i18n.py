@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 MESSAGES: dict[str, dict[str, str]] = {
     "app_title": {"id": "Videotron Kabupaten Mempawah", "en": "Mempawah Videotron Signage"},
     "login": {"id": "Masuk", "en": "Log in"},
@@ -35,7 +37,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def translator(language: str):  # type: ignore[no-untyped-def]
+def translator(language: str) -> Callable[[str], str]:
     def t(key: str) -> str:
         entry = MESSAGES.get(key)
         if entry is None:

@@ -17,7 +17,7 @@ class KeyRing:
     def __init__(self, db: Database, keys_dir: Path, now_iso: str) -> None:
         self.db = db
         self.keys_dir = keys_dir
-        active = list(self.db["signing_keys"].rows_where("active = 1"))
+        active = list(self.db.table("signing_keys").rows_where("active = 1"))
         if active:
             self._active = self._load(active[0]["key_id"])
         else:
@@ -34,7 +34,7 @@ class KeyRing:
         intro = introduce(key, introduced_by, now_iso) if introduced_by is not None else None
         with self.db.atomic():
             self.db.execute("update signing_keys set active = 0")
-            self.db["signing_keys"].insert(
+            self.db.table("signing_keys").insert(
                 {
                     "key_id": key.key_id,
                     "public_key": key.public_text,
@@ -56,8 +56,8 @@ class KeyRing:
 
     def introductions(self) -> list[dict[str, Any]]:
         """The chain of introductions, oldest first (empty before the first rotation)."""
-        rows = self.db["signing_keys"].rows_where("introduction is not null", order_by="created_at, rowid")
+        rows = self.db.table("signing_keys").rows_where("introduction is not null", order_by="created_at, rowid")
         return [json.loads(row["introduction"]) for row in rows]
 
     def public_keys(self) -> dict[str, str]:
-        return {row["key_id"]: row["public_key"] for row in self.db["signing_keys"].rows}
+        return {row["key_id"]: row["public_key"] for row in self.db.table("signing_keys").rows}

@@ -40,7 +40,7 @@ def canvas_key(width: int, height: int) -> str:
 def fleet_canvases(db: Database, group: str | None = None) -> list[Canvas]:
     """Distinct canvases of every display (or of one group's displays), largest first."""
     sizes = set()
-    for row in db["displays"].rows:
+    for row in db.table("displays").rows:
         if group is None or group in json.loads(row["groups"] or "[]"):
             sizes.add((row["width"], row["height"]))
     return [Canvas(w, h) for w, h in sorted(sizes, key=lambda s: (-s[0] * s[1], s))]
@@ -65,12 +65,12 @@ def record_ingest(db: Database, result: IngestResult, original_name: str, now: d
         "notes": json.dumps(list(result.notes) + [f"warning: {w}" for w in result.warnings], ensure_ascii=False),
     }
     with db.atomic():
-        existing = db["media"].count_where("sha256 = ?", [original.sha256])
+        existing = db.table("media").count_where("sha256 = ?", [original.sha256])
         if existing:
-            db["media"].update(original.sha256, {k: v for k, v in row.items() if k != "created_at"})
+            db.table("media").update(original.sha256, {k: v for k, v in row.items() if k != "created_at"})
         else:
-            db["media"].insert(row)
-        db["media_variants"].upsert_all(
+            db.table("media").insert(row)
+        db.table("media_variants").upsert_all(
             [
                 {
                     "original_sha256": original.sha256,
@@ -92,7 +92,7 @@ def record_ingest(db: Database, result: IngestResult, original_name: str, now: d
 
 
 def missing_canvases(db: Database, sha256: str) -> list[Canvas]:
-    have = {row["canvas"] for row in db["media_variants"].rows_where("original_sha256 = ?", [sha256])}
+    have = {row["canvas"] for row in db.table("media_variants").rows_where("original_sha256 = ?", [sha256])}
     return [c for c in fleet_canvases(db) if c.key not in have]
 
 
@@ -122,13 +122,13 @@ class MediaJobs:
         stored = self.store.put_file(source, mime=sniffed.mime)
         now = format_utc(self.clock())
         with self.db_lock:
-            if not self.db["media"].count_where("sha256 = ?", [stored.sha256]):
-                self.db["media"].insert(
+            if not self.db.table("media").count_where("sha256 = ?", [stored.sha256]):
+                self.db.table("media").insert(
                     {"sha256": stored.sha256, "size": stored.size, "mime": sniffed.mime, "kind": sniffed.kind,
                      "original_name": original_name[:200], "created_at": now, "status": "processing"}
                 )  # fmt: skip
             job_id = int(
-                self.db["ingest_jobs"].insert(
+                self.db.table("ingest_jobs").insert(
                     {"original_name": original_name[:200], "original_sha256": stored.sha256, "kind": sniffed.kind,
                      "state": "queued", "percent": 0.0, "created_at": now, "updated_at": now}
                 ).last_pk  # type: ignore[arg-type]
@@ -141,12 +141,14 @@ class MediaJobs:
         with self.db_lock:
             if not missing_canvases(self.db, sha256):
                 return None
-            if self.db["ingest_jobs"].count_where("original_sha256 = ? and state in ('queued', 'running')", [sha256]):
+            if self.db.table("ingest_jobs").count_where(
+                "original_sha256 = ? and state in ('queued', 'running')", [sha256]
+            ):
                 return None
-            row = self.db["media"].get(sha256)
+            row = self.db.table("media").get(sha256)
             now = format_utc(self.clock())
             job_id = int(
-                self.db["ingest_jobs"].insert(
+                self.db.table("ingest_jobs").insert(
                     {"original_name": row["original_name"], "original_sha256": sha256, "kind": row["kind"],
                      "state": "queued", "percent": 0.0, "created_at": now, "updated_at": now}
                 ).last_pk  # type: ignore[arg-type]
@@ -183,14 +185,14 @@ class MediaJobs:
             update["notes"] = json.dumps(list(job.result.notes), ensure_ascii=False)
             update["warnings"] = json.dumps(list(job.result.warnings), ensure_ascii=False)
         with self.db_lock:
-            self.db["ingest_jobs"].update(row_id, update)
+            self.db.table("ingest_jobs").update(row_id, update)
             if job.state is JobState.FAILED:
-                sha = self.db["ingest_jobs"].get(row_id)["original_sha256"]
-                self.db["media"].update(sha, {"status": "failed", "notes": json.dumps([str(job.error)])})
+                sha = self.db.table("ingest_jobs").get(row_id)["original_sha256"]
+                self.db.table("media").update(sha, {"status": "failed", "notes": json.dumps([str(job.error)])})
         if job.state is JobState.FAILED:
             log.warning("ingest job %d failed: %s", row_id, job.error)
         if job.state is JobState.DONE:
-            self.on_ready(self.db["ingest_jobs"].get(row_id)["original_sha256"])
+            self.on_ready(self.db.table("ingest_jobs").get(row_id)["original_sha256"])
 
     def wait(self, job_id: int, timeout_s: float = 600) -> dict[str, Any]:
         for runner_id, row_id in list(self._rows.items()):
@@ -199,7 +201,7 @@ class MediaJobs:
                 with contextlib.suppress(Exception):  # a failure is recorded in the row
                     job.wait(timeout_s)
         with self.db_lock:
-            return dict(self.db["ingest_jobs"].get(job_id))
+            return dict(self.db.table("ingest_jobs").get(job_id))
 
     def shutdown(self) -> None:
         self.runner.shutdown(wait=False)

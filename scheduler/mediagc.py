@@ -28,21 +28,23 @@ def referenced_media(service: Service) -> set[str]:
     with service.lock:
         used = {
             row["media_sha256"]
-            for row in db["announcements"].rows_where("status != 'archived' and media_sha256 is not null")
+            for row in db.table("announcements").rows_where("status != 'archived' and media_sha256 is not null")
         }
-        used |= {row["sha256"] for row in db["media"].rows_where("created_at >= ?", [recent])}
+        used |= {row["sha256"] for row in db.table("media").rows_where("created_at >= ?", [recent])}
         refs = set(used)
-        for row in db["media"].rows:
+        for row in db.table("media").rows:
             if row["sha256"] in used:
                 refs |= {row["poster_sha256"], row["thumbnail_sha256"]} - {None}
-        for row in db["media_variants"].rows:
+        for row in db.table("media_variants").rows:
             if row["original_sha256"] in used:
                 refs.add(row["sha256"])
-        specs = {slide_spec_sha(a) for a in db["announcements"].rows_where("status != 'archived' and kind = 'text'")}
-        for row in db["slides"].rows:
+        specs = {
+            slide_spec_sha(a) for a in db.table("announcements").rows_where("status != 'archived' and kind = 'text'")
+        }
+        for row in db.table("slides").rows:
             if row["spec_sha256"] in specs:
                 refs.add(row["sha256"])
-        display_ids = [row["id"] for row in db["displays"].rows]
+        display_ids = [row["id"] for row in db.table("displays").rows]
     for display_id in display_ids:
         latest = service.publisher.latest(display_id)
         if latest is not None:

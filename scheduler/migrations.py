@@ -14,7 +14,7 @@ migrations = Migrations("mempawah-signage")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["users"].create(
+    db.table("users").create(
         {
             "id": int,
             "username": str,
@@ -27,8 +27,8 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"username", "password_hash", "role"},
     )
-    db["users"].create_index(["username"], unique=True)
-    db["displays"].create(
+    db.table("users").create_index(["username"], unique=True)
+    db.table("displays").create(
         {
             "id": str,
             "name": str,
@@ -45,8 +45,8 @@ def m001_initial(db: Database) -> None:
         pk="id",
         not_null={"name", "width", "height", "timezone"},
     )
-    db["groups"].create({"id": str, "name": str, "kind": str}, pk="id")
-    db["media"].create(
+    db.table("groups").create({"id": str, "name": str, "kind": str}, pk="id")
+    db.table("media").create(
         {
             "sha256": str,
             "size": int,
@@ -60,7 +60,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="sha256",
     )
-    db["announcements"].create(
+    db.table("announcements").create(
         {
             "id": int,
             "title": str,
@@ -81,7 +81,7 @@ def m001_initial(db: Database) -> None:
         not_null={"title", "kind", "status"},
         foreign_keys=[("created_by", "users", "id")],
     )
-    db["approvals"].create(
+    db.table("approvals").create(
         {
             "id": int,
             "announcement_id": int,
@@ -93,8 +93,8 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("announcement_id", "announcements", "id"), ("user_id", "users", "id")],
     )
-    db["signing_keys"].create({"key_id": str, "public_key": str, "created_at": str, "active": int}, pk="key_id")
-    db["manifests"].create(
+    db.table("signing_keys").create({"key_id": str, "public_key": str, "created_at": str, "active": int}, pk="key_id")
+    db.table("manifests").create(
         {
             "display_id": str,
             "version": int,
@@ -106,7 +106,7 @@ def m001_initial(db: Database) -> None:
         },
         pk=("display_id", "version"),
     )
-    db["enrolments"].create(
+    db.table("enrolments").create(
         {
             "code": str,
             "name": str,
@@ -118,13 +118,13 @@ def m001_initial(db: Database) -> None:
         },
         pk="code",
     )
-    db["display_tokens"].create(
+    db.table("display_tokens").create(
         {"token_hash": str, "display_id": str, "created_at": str, "revoked_at": str},
         pk="token_hash",
     )
-    db["heartbeats"].create({"id": int, "display_id": str, "received_at": str, "body": str}, pk="id")
-    db["heartbeats"].create_index(["display_id", "received_at"])
-    db["audit_log"].create(
+    db.table("heartbeats").create({"id": int, "display_id": str, "received_at": str, "body": str}, pk="id")
+    db.table("heartbeats").create_index(["display_id", "received_at"])
+    db.table("audit_log").create(
         {"id": int, "at": str, "user_id": int, "action": str, "subject": str, "detail": str},
         pk="id",
     )
@@ -133,7 +133,7 @@ def m001_initial(db: Database) -> None:
 @migrations()
 def m002_fleet_and_rules(db: Database) -> None:
     """Proof of play, latest display status, screenshots, rules/layouts and data sources."""
-    db["play_events"].create(
+    db.table("play_events").create(
         {
             "id": str,  # event UUID from the player: re-sent batches add nothing
             "display_id": str,
@@ -148,8 +148,8 @@ def m002_fleet_and_rules(db: Database) -> None:
         },
         pk="id",
     )
-    db["play_events"].create_index(["display_id", "started_at"])
-    db["display_status"].create(
+    db.table("play_events").create_index(["display_id", "started_at"])
+    db.table("display_status").create(
         {
             "display_id": str,
             "last_seen": str,
@@ -165,21 +165,21 @@ def m002_fleet_and_rules(db: Database) -> None:
         },
         pk="display_id",
     )
-    db["screenshots"].create({"display_id": str, "taken_at": str, "png": bytes}, pk="display_id")
-    db["layouts"].create({"id": str, "name": str, "zones": str}, pk="id")
-    db["rules"].create({"id": str, "announcement_id": int, "body": str, "updated_at": str}, pk="id")
-    db["data_sources"].create(
+    db.table("screenshots").create({"display_id": str, "taken_at": str, "png": bytes}, pk="display_id")
+    db.table("layouts").create({"id": str, "name": str, "zones": str}, pk="id")
+    db.table("rules").create({"id": str, "announcement_id": int, "body": str, "updated_at": str}, pk="id")
+    db.table("data_sources").create(
         {"id": str, "kind": str, "url": str, "config": str, "refresh_s": int, "last_ok_at": str, "last_error": str},
         pk="id",
     )
-    db["snapshots"].create({"id": int, "source_id": str, "as_of": str, "fetched_at": str, "data": str}, pk="id")
-    db["signing_keys"].add_column("introduction", str)
+    db.table("snapshots").create({"id": int, "source_id": str, "as_of": str, "fetched_at": str, "data": str}, pk="id")
+    db.table("signing_keys").add_column("introduction", str)
 
 
 @migrations()
 def m003_media_pipeline(db: Database) -> None:
     """Per-canvas media variants, rendered text slides and ingest jobs (content pipeline)."""
-    db["media_variants"].create(
+    db.table("media_variants").create(
         {
             "original_sha256": str,
             "canvas": str,  # "768x432"
@@ -194,10 +194,10 @@ def m003_media_pipeline(db: Database) -> None:
         },
         pk=("original_sha256", "canvas"),
     )
-    db["slides"].create(
+    db.table("slides").create(
         {"spec_sha256": str, "canvas": str, "sha256": str, "size": int, "warnings": str}, pk=("spec_sha256", "canvas")
     )
-    db["ingest_jobs"].create(
+    db.table("ingest_jobs").create(
         {
             "id": int,
             "original_name": str,
@@ -214,14 +214,14 @@ def m003_media_pipeline(db: Database) -> None:
         pk="id",
     )
     for column, kind in (("status", str), ("poster_sha256", str), ("thumbnail_sha256", str), ("notes", str)):
-        db["media"].add_column(column, kind)
+        db.table("media").add_column(column, kind)
     db.execute("update media set status = 'ready' where status is null")
 
 
 @migrations()
 def m004_schedule_rules(db: Database) -> None:
     """Schedules: a rule per announcement (plus imported rules), playlists, display zones and fallback."""
-    db["announcements"].add_column("schedule", str)  # JSON: days, dayparts, preset/rrule, share, weight...
-    db["displays"].add_column("zones", str)  # JSON list, default ["main"]
-    db["displays"].add_column("fallback", str)  # JSON list of item ids
-    db["playlists"].create({"id": str, "title": str, "items": str, "updated_at": str}, pk="id")
+    db.table("announcements").add_column("schedule", str)  # JSON: days, dayparts, preset/rrule, share, weight...
+    db.table("displays").add_column("zones", str)  # JSON list, default ["main"]
+    db.table("displays").add_column("fallback", str)  # JSON list of item ids
+    db.table("playlists").create({"id": str, "title": str, "items": str, "updated_at": str}, pk="id")

@@ -107,7 +107,7 @@ class Publisher:
         static_dir: Path | None = None,
         on_published: Callable[[PublishedManifest], None] | None = None,
         db_lock: threading.RLock | None = None,
-        on_missing_variant: Callable[[str], None] | None = None,
+        on_missing_variant: Callable[[str], object] | None = None,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -130,7 +130,7 @@ class Publisher:
             return cached
         with self.db_lock:
             rows = list(
-                self.db["manifests"].rows_where("display_id = ?", [display_id], order_by="version desc", limit=1)
+                self.db.table("manifests").rows_where("display_id = ?", [display_id], order_by="version desc", limit=1)
             )
         if not rows:
             return None
@@ -144,7 +144,7 @@ class Publisher:
     # -- writing ---------------------------------------------------------
     def publish_all(self) -> list[PublishedManifest]:
         with self.db_lock:
-            ids = [row["id"] for row in self.db["displays"].rows]
+            ids = [row["id"] for row in self.db.table("displays").rows]
         return self.publish(ids)
 
     def publish(self, display_ids: Iterable[str]) -> list[PublishedManifest]:
@@ -189,7 +189,7 @@ class Publisher:
                 out.append(PublishedManifest(display["id"], version, etag, body))
             if rows:
                 with self.db_lock, self.db.atomic():
-                    self.db["manifests"].insert_all(rows)
+                    self.db.table("manifests").insert_all(rows)
             for published in out:
                 self._latest[published.display_id] = published
                 log.info(
@@ -201,9 +201,9 @@ class Publisher:
 
     def _snapshot(self, display_ids: list[str]) -> Snapshot:
         placeholders = ",".join("?" * len(display_ids))
-        displays = list(self.db["displays"].rows_where(f"id in ({placeholders})", display_ids, order_by="id"))
+        displays = list(self.db.table("displays").rows_where(f"id in ({placeholders})", display_ids, order_by="id"))
         by_target: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for ann in self.db["announcements"].rows_where("status = 'approved'", order_by="id"):
+        for ann in self.db.table("announcements").rows_where("status = 'approved'", order_by="id"):
             targets = loads(ann["targets"], {})
             for display_id in targets.get("displays") or []:
                 by_target[f"display:{display_id}"].append(ann)
@@ -221,7 +221,9 @@ class Publisher:
         media = (
             {
                 row["sha256"]: row
-                for row in self.db["media"].rows_where(f"sha256 in ({','.join('?' * len(needed))})", sorted(needed))
+                for row in self.db.table("media").rows_where(
+                    f"sha256 in ({','.join('?' * len(needed))})", sorted(needed)
+                )
             }
             if needed
             else {}
@@ -237,14 +239,16 @@ class Publisher:
         }
         variants: dict[tuple[str, str], dict[str, Any]] = {}
         if needed:
-            for row in self.db["media_variants"].rows_where(
+            for row in self.db.table("media_variants").rows_where(
                 f"original_sha256 in ({','.join('?' * len(needed))})", sorted(needed)
             ):
                 variants[(row["original_sha256"], row["canvas"])] = row
         specs = {slide_spec_sha(a) for anns in per_display.values() for a in anns if a["kind"] == "text"}
         slides: dict[tuple[str, str], dict[str, Any]] = {}
         if specs:
-            for row in self.db["slides"].rows_where(f"spec_sha256 in ({','.join('?' * len(specs))})", sorted(specs)):
+            for row in self.db.table("slides").rows_where(
+                f"spec_sha256 in ({','.join('?' * len(specs))})", sorted(specs)
+            ):
                 slides[(row["spec_sha256"], row["canvas"])] = row
         return Snapshot(
             displays, per_display, media, previous, self.keyring.introductions(),
@@ -270,7 +274,7 @@ class Publisher:
                 new_rows.append(row)
         if new_rows:
             with self.db_lock:
-                self.db["slides"].upsert_all(new_rows, pk=("spec_sha256", "canvas"))
+                self.db.table("slides").upsert_all(new_rows, pk=("spec_sha256", "canvas"))
 
     def compile(self, display_id: str) -> tuple[CompiledTimeline, dict[str, dict[str, Any]]]:
         """The timeline and items ``display_id`` would get now, without publishing (preview, CLI)."""

@@ -87,28 +87,28 @@ def validate_schedule(schedule: Any, layer: str = "normal") -> dict[str, Any]:
 
 def sync_announcement_rule(db: Database, row: dict[str, Any], now: datetime) -> None:
     rule = rule_for_announcement(row)
-    db["rules"].upsert(
+    db.table("rules").upsert(
         {"id": rule["id"], "announcement_id": row["id"], "body": dumps(rule), "updated_at": format_utc(now)}, pk="id"
     )
 
 
 def ensure_rules(db: Database, now: datetime) -> int:
     """Give every announcement without one its rule (stores from before rules existed)."""
-    have = {row["announcement_id"] for row in db["rules"].rows_where("announcement_id is not null")}
-    missing = [row for row in db["announcements"].rows if row["id"] not in have]
+    have = {row["announcement_id"] for row in db.table("rules").rows_where("announcement_id is not null")}
+    missing = [row for row in db.table("announcements").rows if row["id"] not in have]
     for row in missing:
         sync_announcement_rule(db, row, now)
     return len(missing)
 
 
 def load_rules(db: Database) -> list[Rule]:
-    return [parse_rule(json.loads(row["body"])) for row in db["rules"].rows_where(order_by="id")]
+    return [parse_rule(json.loads(row["body"])) for row in db.table("rules").rows_where(order_by="id")]
 
 
 def load_playlists(db: Database) -> list[Playlist]:
     return [
         parse_playlist({"id": r["id"], "items": loads(r["items"], []), **({"title": r["title"]} if r["title"] else {})})
-        for r in db["playlists"].rows_where(order_by="id")
+        for r in db.table("playlists").rows_where(order_by="id")
     ]
 
 

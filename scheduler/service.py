@@ -43,7 +43,7 @@ class Service:
         self.events = EventHub()
         self.sse_keepalive_s = 15.0
         self.enrol_limiter = RateLimiter(ENROL_LIMIT_PER_MINUTE, "enrolment attempts")
-        self._listeners: list[Callable[[PublishedManifest], None]] = [
+        self._listeners: list[Callable[[PublishedManifest], object]] = [
             lambda p: self.events.emit(p.display_id, "manifest", {"version": p.version, "etag": p.etag})
         ]
         self.publisher = Publisher(
@@ -65,7 +65,7 @@ class Service:
     def close(self) -> None:
         self.media_jobs.shutdown()
 
-    def add_listener(self, listener: Callable[[PublishedManifest], None]) -> None:
+    def add_listener(self, listener: Callable[[PublishedManifest], object]) -> None:
         self._listeners.append(listener)
 
     def _notify(self, published: PublishedManifest) -> None:
@@ -79,7 +79,7 @@ class Service:
         """A normalisation finished: republish the displays whose approved announcements use it."""
         with self.lock:
             reached: set[str] = set()
-            for ann in self.db["announcements"].rows_where("media_sha256 = ? and status = 'approved'", [sha256]):
+            for ann in self.db.table("announcements").rows_where("media_sha256 = ? and status = 'approved'", [sha256]):
                 reached |= displays_reached(self.db, loads(ann["targets"], {}))
         if reached:
             self.publisher.publish(reached)
@@ -95,7 +95,7 @@ class Service:
         if cached is not None and now_s - cached[1] < TOKEN_CACHE_S:
             return cached[0]
         with self.lock:
-            rows = list(self.db["display_tokens"].rows_where("token_hash = ? and revoked_at is null", [digest]))
+            rows = list(self.db.table("display_tokens").rows_where("token_hash = ? and revoked_at is null", [digest]))
         if not rows:
             self._token_cache.pop(digest, None)
             return None
@@ -112,5 +112,5 @@ class Service:
 
     def user(self, user_id: int) -> dict[str, Any] | None:
         with self.lock:
-            rows = list(self.db["users"].rows_where("id = ? and disabled = 0", [user_id]))
+            rows = list(self.db.table("users").rows_where("id = ? and disabled = 0", [user_id]))
         return rows[0] if rows else None

@@ -29,7 +29,7 @@ def open_store(path: Path | str) -> Database:
 
 def loads(text: str | None, default: Any) -> Any:
     """Decode a JSON column, with ``default`` for NULL."""
-    return default if text in (None, "") else json.loads(text)  # type: ignore[arg-type]
+    return default if text is None or text == "" else json.loads(text)
 
 
 def dumps(value: Any) -> str:

@@ -48,9 +48,9 @@ def _dashboard(
     request: Request, service: Service, user: dict[str, Any], status: int = 200, **extra: Any
 ) -> HTMLResponse:
     with service.lock:
-        announcements = list(service.db["announcements"].rows_where(order_by="id desc"))
-        displays = list(service.db["displays"].rows_where(order_by="id"))
-        groups = list(service.db["groups"].rows_where(order_by="id"))
+        announcements = list(service.db.table("announcements").rows_where(order_by="id desc"))
+        displays = list(service.db.table("displays").rows_where(order_by="id"))
+        groups = list(service.db.table("groups").rows_where(order_by="id"))
         pending = enrolment.pending(service.db, service.clock())
     for a in announcements:
         a["targets"] = loads(a["targets"], {"displays": [], "groups": []})

@@ -186,6 +186,8 @@ def describe(cls: type) -> list[tuple[str, Any, str]]:
     """(key, default, help) for every setting, for docs and `--help`."""
     out = []
     for f in dataclasses.fields(cls):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        default: Any = f.default
+        if default is dataclasses.MISSING and callable(f.default_factory):
+            default = f.default_factory()
         out.append((f.name, default, f.metadata.get("help", "")))
     return out
