@@ -1,12 +1,17 @@
 """PlayerApp: builds the player's objects and wires them together.
 
-Every signal connection is made in :meth:`PlayerApp._connect_signals`; the
+Every signal connection is made in :meth:`PlayerApp._connect_signals` (a
+rebuilt main presenter is wired by :meth:`PlayerApp._connect_presenter`); the
 objects themselves know nothing about each other::
 
     Enroller --enrolled--> PlayerApp --> SyncService (worker thread)
     SyncService --manifestChanged--> TimelineRunner --cueChanged--> ZonePresenter --> Canvas
     SyncService --syncFinished--> clock correction + status file
-    ZonePresenter --itemFailed--> TimelineRunner.skip;  TimelineRunner --upcoming--> preload
+    EventStream (SSE) --manifestHint--> SyncService.trigger; --screenshotRequested--> Reporter
+    ZonePresenter --itemFailed--> TimelineRunner.skip + PlayLog;  TimelineRunner --upcoming--> preload
+    TimelineRunner --cueChanged--> PlayLog (proof of play) --> Reporter (worker thread) --> scheduler
+    CacheVerifier (worker thread) --corrupt file--> SyncService.media_damaged
+    RenderWatchdog --rebuildRequested--> new presenter at the next item boundary
     OverlayZones (ticker, clock strip ...) --changed--> Canvas
     LocalFolder --changed--> played only while there is no manifest at all
 """
@@ -14,6 +19,7 @@ objects themselves know nothing about each other::
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import requests
@@ -21,24 +27,35 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 
 from player.cache import LoadedManifest, ManifestStore, MediaCache
 from player.clock import PlayerClock
+from player.download import RateLimiter
 from player.enrol import Enroller, display_code
+from player.events import EventStream
+from player.health import RenderWatchdog, heartbeat_payload, memory_rss_bytes, screenshot_png_b64
 from player.identity import Identity, IdentityError, identity_path, load_identity
+from player.kiosk import hide_cursor, prevent_blanking, screen_geometry
 from player.localfolder import LocalFolder
 from player.overlays import OverlayZones
+from player.playlog import PlayLog
 from player.render.canvas import MAIN_ZONE, Canvas
 from player.render.presenter import ZonePresenter
+from player.render.video import VideoVisual
+from player.report import Reporter
 from player.runner import Cue, TimelineRunner
 from player.screenshot import Screenshotter
+from player.sdnotify import SystemdNotifier
 from player.status import StatusFile, iso
 from player.sync import SyncEngine, SyncOutcome, SyncService
 from player.texts import text
+from player.tuning import PlayerTuning
+from player.verifier import CacheVerifier
 from signage.config import PlayerConfig
-from signage.manifest import MediaRef
+from signage.manifest import MediaRef, Zone
 
 log = logging.getLogger("player.app")
 
 STATUS_INTERVAL_S = 2.0
 WINDOWED_SIZE = (1280, 720)
+PLAYLOG_FILE = "playlog.sqlite"
 
 
 class PlayerApp(QObject):
@@ -48,24 +65,28 @@ class PlayerApp(QObject):
         *,
         clock: PlayerClock | None = None,
         session: requests.Session | None = None,
+        tuning: PlayerTuning | None = None,
+        time_scale: float = 1.0,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.config = config
+        self.tuning = tuning or PlayerTuning()
         self.data_dir = Path(config.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.clock = clock or PlayerClock()
         self.session = session
+        self.started_mono_s = time.monotonic()
         self.identity: Identity | None = None
         self.status = StatusFile(self.data_dir)
-        self.cache = MediaCache(self.data_dir / "cache")
+        self.cache = MediaCache(self.data_dir / "cache", quota_bytes=self.tuning.cache_quota_bytes)
         self.store = ManifestStore(self.data_dir / "manifest")
+        self.limiter = RateLimiter(self.tuning.max_bandwidth_bps)
         self.canvas = Canvas(rotation=config.rotation)
-        self.presenter = ZonePresenter(
-            "main", self._media_path, self.clock, config.timezone, config.language, parent=self
-        )
+        self.presenter = self._new_presenter()
+        self._main_zone: Zone = MAIN_ZONE
         self.canvas.set_zones([(MAIN_ZONE, self.presenter)])
-        self.runner = TimelineRunner(self.clock, "main", self)
+        self.runner = TimelineRunner(self.clock, "main", self, time_scale=time_scale)
         self.overlays = OverlayZones(self.clock, self._media_path, config.language, self)
         self.local: LocalFolder | None = None
         if config.local_folder:
@@ -74,8 +95,21 @@ class PlayerApp(QObject):
         self.enroller = Enroller(
             self.data_dir, config.server_url, config.player_name, session=session, parent=self
         )
-        self.sync = SyncService(
-            config.poll_interval_s, heartbeat=self.status.snapshot, parent=self
+        self.sync = SyncService(config.poll_interval_s, parent=self)
+        self.events = EventStream(self)
+        self.verifier = CacheVerifier(self.cache, self.tuning.verify_interval_s, self.sync.media_damaged)
+        self.playlog: PlayLog | None = None
+        self.reporter: Reporter | None = None
+        self.notifier = SystemdNotifier(parent=self)
+        self.watchdog = RenderWatchdog(
+            clock=self.clock,
+            cue_until=lambda: self.runner.cue.until if self.runner.cue is not None else None,
+            video_frames=self._video_frames,
+            animated=lambda: self.presenter.visual.frame_interval_ms > 0 or self.presenter.video is not None,
+            paint_count=lambda: self.canvas.paint_count,
+            memory_ceiling_bytes=self.tuning.memory_ceiling_bytes,
+            video_stall_s=self.tuning.video_stall_s,
+            parent=self,
         )
         self.screenshotter: Screenshotter | None = None
         if config.screenshot_path:
@@ -85,14 +119,14 @@ class PlayerApp(QObject):
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(int(STATUS_INTERVAL_S * 1000))
         self._enrolling = False
+        self._rebuild_reason: str | None = None
+        self.rebuilds = 0
+        self.first_content_s: float | None = None
         self._connect_signals()
 
     def _connect_signals(self) -> None:
-        self.presenter.changed.connect(self.canvas.update)
-        self.presenter.itemFailed.connect(self.runner.skip)
-        self.presenter.itemFailed.connect(self._on_item_failed)
+        self._connect_presenter(self.presenter)
         self.runner.cueChanged.connect(self._on_cue)
-        self.runner.upcoming.connect(self.presenter.preload)
         self.overlays.changed.connect(self.canvas.update)
         if self.local is not None:
             self.local.changed.connect(self._on_local_changed)
@@ -101,9 +135,30 @@ class PlayerApp(QObject):
         self.enroller.enrolled.connect(self._on_enrolled)
         self.sync.syncFinished.connect(self._on_sync_finished)
         self.sync.manifestChanged.connect(self._on_manifest_changed)
-        self._status_timer.timeout.connect(self.status.write)
+        self.events.manifestHint.connect(self.sync.trigger)
+        self.events.screenshotRequested.connect(self._on_screenshot_requested)
+        self.watchdog.rebuildRequested.connect(self._on_rebuild_requested)
+        self.watchdog.timelineStalled.connect(self.runner.reevaluate)
+        self.canvas.painted.connect(self._on_painted, Qt.ConnectionType.DirectConnection)
+        self._status_timer.timeout.connect(self._on_status_tick)
         if self.screenshotter is not None:
             self.runner.cueChanged.connect(self.screenshotter.capture_soon)
+
+    def _connect_presenter(self, presenter: ZonePresenter) -> None:
+        presenter.changed.connect(self.canvas.update)
+        presenter.itemFailed.connect(self.runner.skip)
+        presenter.itemFailed.connect(self._on_item_failed)
+        self.runner.upcoming.connect(presenter.preload)
+
+    def _disconnect_presenter(self, presenter: ZonePresenter) -> None:
+        presenter.changed.disconnect(self.canvas.update)
+        presenter.itemFailed.disconnect(self.runner.skip)
+        presenter.itemFailed.disconnect(self._on_item_failed)
+        self.runner.upcoming.disconnect(presenter.preload)
+
+    def _new_presenter(self) -> ZonePresenter:
+        return ZonePresenter("main", self._media_path, self.clock, self.config.timezone, self.config.language,
+                             parent=self)
 
     # -- lifecycle -------------------------------------------------------
 
@@ -115,10 +170,24 @@ class PlayerApp(QObject):
             self.canvas.setGeometry(x, y, width, height)
             self.canvas.show()
         elif config.fullscreen:
+            geometry = screen_geometry(self.tuning.screen) if self.tuning.screen >= 0 else None
+            if geometry is not None:
+                self.canvas.setGeometry(geometry)
+                handle = self.canvas.windowHandle()
+                if handle is not None:
+                    from PySide6.QtGui import QGuiApplication
+
+                    handle.setScreen(QGuiApplication.screens()[self.tuning.screen])
             self.canvas.showFullScreen()
         else:
             self.canvas.resize(*WINDOWED_SIZE)
             self.canvas.show()
+        if config.fullscreen or config.geometry:
+            hide_cursor()
+            if self.tuning.prevent_blanking:
+                from PySide6.QtGui import QGuiApplication
+
+                prevent_blanking(qpa=QGuiApplication.platformName())
 
     def start(self) -> None:
         """Play from the cache at once, then enrol or sync in the background."""
@@ -135,24 +204,36 @@ class PlayerApp(QObject):
         else:
             self._start_with_identity(identity)
         self._status_timer.start()
+        self.watchdog.start()
         if self.local is not None:
             self.local.start()
         if self.screenshotter is not None:
             self.screenshotter.start()
             self.screenshotter.capture_soon()
         self.status.write()
+        self.notifier.ready()
 
     def shutdown(self) -> None:
         log.info("player stopping")
+        self.notifier.stopping()
         if self.screenshotter is not None:
             self.screenshotter.stop()  # first: a screenshot of a half-torn-down canvas would be wrong
         self._status_timer.stop()
+        self.watchdog.stop()
         self.runner.stop()
+        if self.playlog is not None:
+            self.playlog.finish(ended_at=self.clock(), mono_s=time.monotonic())
         self.overlays.shutdown()
         if self.local is not None:
             self.local.stop()
         self.enroller.stop()
+        self.events.stop()
+        self.verifier.stop()
         self.sync.stop()
+        if self.reporter is not None:
+            self.reporter.stop()
+        if self.playlog is not None:
+            self.playlog.close()
         self.presenter.shutdown()
         self.status.write()
 
@@ -167,7 +248,10 @@ class PlayerApp(QObject):
         self._enrolling = False
         self.identity = identity
         self.status.update(display_id=identity.display_id, enrol_code=None)
-        loaded = self.store.load(identity.trusted_keys(), self.cache, identity.display_id)
+        self.playlog = PlayLog(self.data_dir / PLAYLOG_FILE, identity.display_id,
+                               max_rows=self.tuning.playlog_max_rows)
+        loaded = self.store.load(identity.trusted_keys(), self.cache, identity.display_id,
+                                 now=self.clock(), horizon_s=self.tuning.commit_horizon_s)
         if loaded is None:
             log.info("no usable cached manifest: slate until the first sync")
         self._apply_manifest(loaded)
@@ -178,8 +262,21 @@ class PlayerApp(QObject):
             manifest_url=self.config.manifest_url or None,
             current=loaded,
             session=self.session,
+            data_dir=self.data_dir,
+            clock=self.clock,
+            max_parallel=self.tuning.max_parallel_downloads,
+            limiter=self.limiter,
+            commit_horizon_s=self.tuning.commit_horizon_s,
         )
-        self.sync.start(engine, identity.server_url or self.config.server_url)
+        self.sync.start(engine)
+        self.verifier.start()
+        server_url = identity.server_url or self.config.server_url
+        if self.tuning.use_events:
+            self.events.start(server_url, identity.token)
+        self.reporter = Reporter(server_url, identity.token, self._heartbeat,
+                                 interval_s=self.tuning.heartbeat_interval_s, playlog=self.playlog,
+                                 playlog_batch=self.tuning.playlog_batch)
+        self.reporter.start()
 
     def _apply_manifest(self, loaded: LoadedManifest | None) -> None:
         """Play ``loaded`` (None: no manifest; the local folder if any, else the slate)."""
@@ -193,6 +290,7 @@ class PlayerApp(QObject):
             manifest = loaded.manifest
             self.presenter.timezone = manifest.timezone
             main = next((z for z in manifest.zones if z.id == "main"), MAIN_ZONE)
+        self._main_zone = main
         self.overlays.set_manifest(loaded)
         self.canvas.set_zones([(main, self.presenter), *self.overlays.zones()])
         self.runner.set_manifest(loaded)
@@ -200,6 +298,7 @@ class PlayerApp(QObject):
     def _media_path(self, media: MediaRef) -> Path:
         if self.local is not None and media.sha256 in self.local.paths:
             return self.local.paths[media.sha256]
+        self.cache.touch(media.sha256)
         return self.cache.path_for(media.sha256)
 
     def _show_enrolment(self, status_text: str) -> None:
@@ -207,7 +306,72 @@ class PlayerApp(QObject):
             display_code(self.enroller.code), self.config.server_url, status_text
         )
 
+    def _video_frames(self) -> int | None:
+        """Frames decoded by the playing video, None when no video is playing."""
+        video = self.presenter.video
+        if video is None or not video.is_playing or video.ended:
+            return None
+        return video.frames_seen
+
+    def _rebuild_presenter(self, reason: str) -> None:
+        """Replace the main presenter (and its decoders); the new one starts from a still of the old."""
+        old = self.presenter
+        new = self._new_presenter()
+        new.timezone = old.timezone
+        new.take_over(old)
+        self._disconnect_presenter(old)
+        self.presenter = new
+        self._connect_presenter(new)
+        self.canvas.set_zones([(self._main_zone, new), *self.overlays.zones()])
+        old.shutdown()
+        old.deleteLater()
+        self.rebuilds += 1
+        self.watchdog.rebuilt()
+        log.warning("renderer rebuilt (%s)", reason)
+
+    def _warnings(self) -> list[str]:
+        warnings: list[str] = []
+        loaded = self.manifest
+        if loaded is not None and self.runner.past_horizon:
+            warnings.append(f"manifest version {loaded.version} past its horizon "
+                            f"({iso(loaded.manifest.valid_until)}), playing last good")
+        elif loaded is not None and loaded.source == "last_good":
+            warnings.append(f"current manifest unusable, playing last good version {loaded.version}")
+        engine = self.sync.engine
+        if engine is not None and engine.pending:
+            warnings.append(f"{len(engine.pending)} media file(s) of manifest version "
+                            f"{loaded.version if loaded else '?'} still downloading")
+        if self._rebuild_reason is not None:
+            warnings.append(f"renderer rebuild pending: {self._rebuild_reason}")
+        if self.reporter is not None and self.reporter.last_error:
+            warnings.append(self.reporter.last_error)
+        return warnings
+
+    def _heartbeat(self) -> dict[str, object]:
+        """Worker thread: the heartbeat document (status snapshot is thread-safe)."""
+        return heartbeat_payload(self.status.snapshot(), self.cache.cached(), self.data_dir)
+
     # -- slots -----------------------------------------------------------
+
+    @Slot()
+    def _on_status_tick(self) -> None:
+        if self.playlog is not None:
+            self.playlog.checkpoint(at=self.clock(), mono_s=time.monotonic())
+        self.status.update(warnings=self._warnings())
+        self.status.write()
+
+    @Slot()
+    def _on_painted(self) -> None:
+        if self.first_content_s is not None:
+            return
+        cue = self.presenter.cue
+        if cue is None or cue.item is None:
+            return
+        visual = self.presenter.visual
+        if isinstance(visual, VideoVisual) and visual.source.last_frame is None:
+            return
+        self.first_content_s = time.monotonic() - self.started_mono_s
+        log.info("first content frame painted %.2f s after start (item %s)", self.first_content_s, cue.item.id)
 
     @Slot(str)
     def _on_enrol_code(self, code: str) -> None:
@@ -231,7 +395,11 @@ class PlayerApp(QObject):
     def _on_cue(self, cue: Cue) -> None:
         if self._enrolling:
             return
+        if self._rebuild_reason is not None:
+            reason, self._rebuild_reason = self._rebuild_reason, None
+            self._rebuild_presenter(reason)
         self.presenter.show_cue(cue)
+        self._record_play(cue)
         current = None
         if cue.item is not None:
             current = {
@@ -245,8 +413,19 @@ class PlayerApp(QObject):
             state=cue.state,
             source=cue.source if cue.state != "slate" else "slate",
             current=current,
+            warnings=self._warnings(),
         )
         self.status.write()
+
+    def _record_play(self, cue: Cue) -> None:
+        if self.playlog is None:
+            return
+        now, mono_s = self.clock(), time.monotonic()
+        if cue.item is None or cue.source == "local":
+            self.playlog.finish(ended_at=now, mono_s=mono_s)
+            return
+        sha = cue.item.media.sha256 if cue.item.media is not None else None
+        self.playlog.start(cue.item.id, zone=cue.zone, sha256=sha, started_at=now, mono_s=mono_s)
 
     @Slot(object)
     def _on_sync_finished(self, outcome: SyncOutcome) -> None:
@@ -259,6 +438,7 @@ class PlayerApp(QObject):
             self.status.update(last_sync_ok=iso(outcome.finished_at), last_error=None)
         else:
             self.status.update(last_error=outcome.reason)
+        self.status.update(warnings=self._warnings())
         self.status.write()
 
     @Slot(object)
@@ -269,9 +449,27 @@ class PlayerApp(QObject):
     @Slot(str, str)
     def _on_item_failed(self, item_id: str, reason: str) -> None:
         self.status.update(last_error=f"item {item_id} skipped: {reason}")
+        if self.playlog is not None:
+            self.playlog.skipped(item_id, reason, at=self.clock(), mono_s=time.monotonic())
         self.status.write()
 
     @Slot(object)
     def _on_local_changed(self, loaded: LoadedManifest | None) -> None:
         if self.manifest is None and not self._enrolling:
             self._play(loaded)
+
+    @Slot()
+    def _on_screenshot_requested(self) -> None:
+        if self.reporter is None:
+            return
+        image = self.canvas.grab().toImage()
+        self.reporter.send_now(screenshot_png_b64(image))
+        log.info("screenshot requested: sending it with a heartbeat")
+
+    @Slot(str)
+    def _on_rebuild_requested(self, reason: str) -> None:
+        self._rebuild_reason = reason
+        self.status.update(warnings=self._warnings())
+
+
+__all__ = ["PlayerApp", "memory_rss_bytes"]

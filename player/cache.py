@@ -3,25 +3,36 @@
 Layout under ``data_dir``::
 
     cache/<sha256>             media bytes, verified, immutable
-    cache/.dl-*.tmp            a download in progress (never under a final name)
+    cache/.partial/<sha>.part  a download in progress, resumed after a failure or restart
     manifest/current.json      envelope bytes of the manifest being played
     manifest/last_good.json    the one before it
 
 Every write is temp file + fsync + rename. At start the player re-verifies
-the cached envelope with the identity's keys and checks that every media
-file is present, so the offline path plays exactly what was verified.
+the cached envelope with the identity's keys and checks that the media it
+needs now (the first hours of its timeline, emergencies, fallback) are
+present, so the offline path plays exactly what was verified.
+
+The cache keeps every file the current and last-good manifests (and a manifest
+being downloaded) reference; other files stay until the cache exceeds its
+quota, then go least recently used first (a file's mtime is touched each time
+it is shown). :meth:`MediaCache.verify_next` re-hashes one file at a time so a
+background thread can notice a corrupted file and have it fetched again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
 import tempfile
+import threading
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -39,6 +50,9 @@ CHUNK_BYTES = 1 << 16
 FULL_HASH_LIMIT_BYTES = 256 << 20
 CURRENT = "current.json"
 LAST_GOOD = "last_good.json"
+PARTIAL_DIR = ".partial"
+#: A new manifest goes live once the media of this much of its timeline are cached.
+DEFAULT_COMMIT_HORIZON_S = 6 * 3600.0
 
 
 class MediaMismatch(ManifestRejected):
@@ -54,14 +68,34 @@ def sha256_file(path: Path) -> str:
 
 
 class MediaCache:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, quota_bytes: int | None = None) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.quota_bytes = quota_bytes
+        self._verified_at: dict[str, float] = {}  # sha -> monotonic time of the last re-hash
+        self._lock = threading.Lock()
 
     def path_for(self, sha256: str) -> Path:
         if not SHA256_RE.match(sha256):
             raise ValueError(f"{sha256!r} is not a lowercase hex sha256")
         return self.root / sha256
+
+    def partial_path(self, sha256: str) -> Path:
+        if not SHA256_RE.match(sha256):
+            raise ValueError(f"{sha256!r} is not a lowercase hex sha256")
+        return self.root / PARTIAL_DIR / f"{sha256}.part"
+
+    def cached(self) -> list[str]:
+        """sha256 of every complete file in the cache."""
+        try:
+            return sorted(p.name for p in self.root.iterdir() if SHA256_RE.match(p.name))
+        except OSError:
+            return []
+
+    def touch(self, sha256: str) -> None:
+        """Mark a file as just used (least-recently-used eviction)."""
+        with contextlib.suppress(OSError, ValueError):
+            os.utime(self.path_for(sha256))
 
     def has(self, media: MediaRef, *, verify: bool = False) -> bool:
         path = self.path_for(media.sha256)
@@ -111,31 +145,125 @@ class MediaCache:
     def missing(self, manifest: Manifest, *, verify: bool = False) -> list[MediaRef]:
         return [m for m in manifest.media() if not self.has(m, verify=verify)]
 
-    def prune(self, keep: set[str]) -> int:
-        """Delete media not in ``keep`` and abandoned temp files; return the count."""
+    def prune(self, keep: set[str], quota_bytes: int | None = None) -> int:
+        """Evict media not in ``keep``, least recently used first, until the cache fits the quota.
+
+        ``quota_bytes`` None uses the cache's quota; a cache without quota
+        keeps only ``keep``. Abandoned temp files and partial downloads of
+        media nobody wants are removed too. Returns the number of files removed.
+        """
+        quota = self.quota_bytes if quota_bytes is None else quota_bytes
         removed = 0
+        files: list[tuple[float, int, Path]] = []
+        total = 0
         for path in self.root.iterdir():
             name = path.name
-            if (SHA256_RE.match(name) and name not in keep) or name.startswith(".dl-"):
-                try:
-                    path.unlink()
-                    removed += 1
-                except OSError as exc:
-                    log.warning("cannot remove %s: %s", path, exc)
+            if name.startswith(".dl-"):
+                removed += self._unlink(path)
+                continue
+            if not SHA256_RE.match(name):
+                continue
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            total += stat.st_size
+            if name not in keep:
+                files.append((stat.st_mtime, stat.st_size, path))
+        files.sort()
+        for _mtime, size, path in files:
+            if quota is not None and total <= quota:
+                break
+            if self._unlink(path):
+                removed += 1
+                total -= size
+        if quota is not None and total > quota:
+            log.warning("cache holds %d MB, above its quota of %d MB, all of it needed by the manifests",
+                        total // 1_000_000, quota // 1_000_000)
+        partial = self.root / PARTIAL_DIR
+        if partial.is_dir():
+            for path in partial.iterdir():
+                if path.name.removesuffix(".part") not in keep:
+                    removed += self._unlink(path)
         return removed
+
+    def _unlink(self, path: Path) -> int:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            log.warning("cannot remove %s: %s", path, exc)
+            return 0
+        with self._lock:
+            self._verified_at.pop(path.name, None)
+        return 1
+
+    def verify_next(self) -> tuple[str, bool] | None:
+        """Re-hash the cached file verified longest ago; (sha, ok) or None if the cache is empty.
+
+        A file that does not hash to its name is deleted (so it is downloaded
+        again) and reported with ok False.
+        """
+        names = self.cached()
+        if not names:
+            return None
+        with self._lock:
+            name = min(names, key=lambda n: self._verified_at.get(n, 0.0))
+        path = self.root / name
+        try:
+            ok = sha256_file(path) == name
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("cannot re-verify %s: %s", path, exc)
+            ok = False
+        with self._lock:
+            self._verified_at[name] = time.monotonic()
+        if not ok:
+            log.warning("cached media %s is corrupt (sha256 differs); removing it to fetch it again", name[:12])
+            self._unlink(path)
+        return name, ok
 
 
 @dataclass(frozen=True)
 class LoadedManifest:
-    """A verified, parsed manifest with every media file in the cache."""
+    """A verified, parsed manifest whose required media are in the cache.
+
+    ``complete`` is False while media needed only later in the timeline are
+    still downloading in the background (the runner skips such items).
+    """
 
     manifest: Manifest
     envelope: bytes
-    source: str  # "manifest" (current.json or fresh) or "last_good"
+    source: str  # "manifest" (current.json or fresh), "last_good" or "local"
+    complete: bool = field(default=True, compare=True)
 
     @property
     def version(self) -> int:
         return self.manifest.version
+
+
+def required_media(manifest: Manifest, now: datetime, horizon_s: float = DEFAULT_COMMIT_HORIZON_S) -> list[MediaRef]:
+    """Media a manifest needs before it may go live at ``now``.
+
+    The items of every segment overlapping ``[now, now + horizon_s)``, every
+    emergency segment that has not ended, and the fallback loop. A manifest
+    already past its horizon needs everything (it is replayed by week).
+    """
+    if now >= manifest.valid_until:
+        return manifest.media()
+    until = now + timedelta(seconds=horizon_s)
+    ids: list[str] = list(manifest.fallback)
+    for segment in manifest.timeline:
+        if (segment.start < until and segment.end > now) or (segment.layer == "emergency" and segment.end > now):
+            ids.extend(segment.loop)
+    seen: dict[str, MediaRef] = {}
+    for item_id in ids:
+        media = manifest.items[item_id].media
+        if media is not None:
+            seen.setdefault(media.sha256, media)
+    return list(seen.values())
 
 
 def check_envelope(
@@ -193,8 +321,14 @@ class ManifestStore:
         trusted_keys: dict[str, Ed25519PublicKey],
         media: MediaCache,
         display_id: str | None = None,
+        now: datetime | None = None,
+        horizon_s: float = DEFAULT_COMMIT_HORIZON_S,
     ) -> LoadedManifest | None:
-        """The newest cached manifest that still verifies and has all its media."""
+        """The newest cached manifest that still verifies and has the media it needs now.
+
+        Files that do not hash to their name are removed from the cache (and
+        downloaded again by the next sync).
+        """
         for source, envelope in self.envelopes():
             name = CURRENT if source == "manifest" else LAST_GOOD
             try:
@@ -203,17 +337,25 @@ class ManifestStore:
                 log.warning("cached %s refused: %s", name, exc.reason)
                 continue
             total_bytes = sum(m.size for m in manifest.media())
-            missing = media.missing(manifest, verify=total_bytes <= FULL_HASH_LIMIT_BYTES)
-            if missing:
+            verify = total_bytes <= FULL_HASH_LIMIT_BYTES
+            missing = {m.sha256 for m in media.missing(manifest, verify=verify)}
+            for sha in missing:
+                if media.path_for(sha).exists():
+                    log.warning("cached media %s is damaged; removing it", sha[:12])
+                    media.path_for(sha).unlink(missing_ok=True)
+            needed = required_media(manifest, now, horizon_s) if now is not None else manifest.media()
+            lacking = [m for m in needed if m.sha256 in missing]
+            if lacking:
                 log.warning(
                     "cached %s refused: %d media file(s) missing or damaged in the cache (%s)",
                     name,
-                    len(missing),
-                    ", ".join(m.sha256[:12] for m in missing[:3]),
+                    len(lacking),
+                    ", ".join(m.sha256[:12] for m in lacking[:3]),
                 )
                 continue
-            log.info("loaded cached %s (version %d)", name, manifest.version)
-            return LoadedManifest(manifest, envelope, source)
+            log.info("loaded cached %s (version %d%s)", name, manifest.version,
+                     f", {len(missing)} media still to download" if missing else "")
+            return LoadedManifest(manifest, envelope, source, complete=not missing)
         return None
 
     def referenced_media(self) -> set[str]:

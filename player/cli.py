@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from player.tuning import PlayerTuning
 from signage.config import PlayerConfig, load_config
 from signage.errors import UserError
 
@@ -83,7 +84,7 @@ def setup_logging(verbose: bool) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
-def run_player(config: PlayerConfig) -> int:
+def run_player(config: PlayerConfig, tuning: PlayerTuning | None = None) -> int:
     """Run the Qt event loop until SIGINT/SIGTERM or the window closes."""
     if choose_platform(os.environ):
         log.info("no DISPLAY or WAYLAND_DISPLAY: using QT_QPA_PLATFORM=offscreen")
@@ -96,7 +97,7 @@ def run_player(config: PlayerConfig) -> int:
     assert isinstance(qt_app, QApplication)
     qt_app.setApplicationName("mempawah-signage-player")
     qt_app.setQuitOnLastWindowClosed(True)
-    player_app = PlayerApp(config)
+    player_app = PlayerApp(config, tuning=tuning or PlayerTuning.from_env())
     qt_app.aboutToQuit.connect(player_app.shutdown)
 
     def request_quit(signum: int, _frame: object) -> None:
@@ -129,6 +130,12 @@ def run_player(config: PlayerConfig) -> int:
 @click.option("--windowed", is_flag=True, help="Open a normal window instead of fullscreen.")
 @click.option("--geometry", metavar="X,Y,W,H", default=None,
               help="Exact window region in pixels (e.g. the LED capture region).")
+@click.option("--screen", "screen", type=int, default=None, metavar="N",
+              help="Cover screen N (0-based) in fullscreen; default the primary screen.")
+@click.option("--max-bandwidth-kbps", type=click.IntRange(min=0), default=None, metavar="KBPS",
+              help="Cap media downloads at this many kbit/s (0: no cap).")
+@click.option("--cache-quota-mb", type=click.IntRange(min=0), default=None, metavar="MB",
+              help="Evict media no manifest needs above this cache size.")
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 def run(
     config_path: str | None,
@@ -137,6 +144,9 @@ def run(
     screenshot: str | None,
     windowed: bool,
     geometry: str | None,
+    screen: int | None,
+    max_bandwidth_kbps: int | None,
+    cache_quota_mb: int | None,
     verbose: bool,
 ) -> None:
     """Run the display player (enrol, sync, play; offline from the cache)."""
@@ -153,7 +163,9 @@ def run(
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     setup_logging(verbose)
-    sys.exit(run_player(config))
+    tuning = PlayerTuning.from_env(screen=screen, max_bandwidth_kbps=max_bandwidth_kbps,
+                                   cache_quota_mb=cache_quota_mb)
+    sys.exit(run_player(config, tuning))
 
 
 def main() -> None:

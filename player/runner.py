@@ -13,6 +13,13 @@ Decision order for a zone at instant *t*:
 3. Nothing covers *t* and the manifest has ``fallback`` items -> loop them,
    anchored at the end of the last segment before *t* (state ``playing``).
 4. No manifest, or nothing at all -> the built-in slate (state ``slate``).
+
+Past its horizon (``valid_until``; the scheduler has been unreachable for
+longer than the manifest covers) the manifest is not dropped: its last week
+(or its last whole days, for a shorter manifest) is replayed without its
+emergency segments, with source ``last_good`` and :attr:`TimelineRunner.past_horizon`
+set, so the heartbeat can warn. Only a player that never had a manifest shows
+the slate.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ log = logging.getLogger("player.runner")
 MAX_WAIT_S = 30.0
 #: Fire this much after a boundary so the new item is certainly current.
 BOUNDARY_SLACK_MS = 5
+DAY = timedelta(days=1)
+WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,35 @@ def decide(manifest: Manifest | None, moment: datetime, zone: str = "main",
     return Cue(zone, "slate", until=next_change)
 
 
+def replay_period(manifest: Manifest) -> timedelta:
+    """The period a manifest past its horizon is replayed with: a week, else its whole days."""
+    span = manifest.valid_until - manifest.generated_at
+    if span >= WEEK:
+        return WEEK
+    if span >= DAY:
+        return DAY * (span // DAY)
+    return max(span, timedelta(minutes=1))
+
+
+def _without_emergencies(manifest: Manifest) -> Manifest:
+    return replace(manifest, timeline=tuple(s for s in manifest.timeline if s.layer != "emergency"))
+
+
+def decide_at(manifest: Manifest | None, moment: datetime, zone: str = "main", source: str = "manifest") -> Cue:
+    """:func:`decide`, replaying the manifest's last period once ``moment`` is past its horizon."""
+    if manifest is None or moment < manifest.valid_until or source == "local":
+        return decide(manifest, moment, zone, source)
+    period = replay_period(manifest)
+    shift = period * ((moment - manifest.valid_until) // period + 1)
+    cue = decide(_without_emergencies(manifest), moment - shift, zone, "last_good")
+    return replace(
+        cue,
+        start=None if cue.start is None else cue.start + shift,
+        until=None if cue.until is None else cue.until + shift,
+        why=f"replay of {(moment - shift).date()} (manifest past its horizon)",
+    )
+
+
 def substitute(cue: Cue, failed: set[str], manifest: Manifest | None) -> Cue:
     """Replace a failed item by the next playable one of its loop, for the same slot.
 
@@ -124,10 +162,12 @@ class TimelineRunner(QObject):
     itemChanged = Signal(object, object)  # Item, item start (datetime); items only
     upcoming = Signal(object)  # Cue that follows the current one
 
-    def __init__(self, clock: Clock, zone: str = "main", parent: QObject | None = None) -> None:
+    def __init__(self, clock: Clock, zone: str = "main", parent: QObject | None = None, *,
+                 time_scale: float = 1.0) -> None:
         super().__init__(parent)
         self.clock = clock
         self.zone = zone
+        self.time_scale = time_scale  # clock seconds per real second (accelerated tests/benchmarks)
         self.loaded: LoadedManifest | None = None
         self.cue: Cue | None = None
         self.next_cue: Cue | None = None
@@ -141,8 +181,9 @@ class TimelineRunner(QObject):
         self._timer.timeout.connect(self.reevaluate)
 
     def set_manifest(self, loaded: LoadedManifest | None) -> None:
-        if loaded is None or self.loaded is None or loaded.envelope != self.loaded.envelope:
-            self.failed.clear()
+        if (loaded is None or self.loaded is None or loaded.envelope != self.loaded.envelope
+                or loaded.complete != self.loaded.complete):
+            self.failed.clear()  # a new manifest, or media that were missing have arrived
         self.loaded = loaded
         self.reevaluate()
 
@@ -162,7 +203,7 @@ class TimelineRunner(QObject):
         manifest = self.loaded.manifest if self.loaded else None
         source = self.loaded.source if self.loaded else "slate"
         failed = set(self.failed)
-        cue = substitute(decide(manifest, now, self.zone, source), failed, manifest)
+        cue = substitute(decide_at(manifest, now, self.zone, source), failed, manifest)
         if not cue.same_play(self.cue):
             self.cue = cue
             self._announce(cue)
@@ -171,12 +212,22 @@ class TimelineRunner(QObject):
         wait_s = MAX_WAIT_S
         if cue.until is not None:
             wait_s = min(wait_s, max(0.0, (cue.until - now).total_seconds()))
-            following = substitute(decide(manifest, cue.until, self.zone, source), failed,
-                                   manifest)
+            following = substitute(decide_at(manifest, cue.until, self.zone, source), failed,
+                                    manifest)
             if not following.same_play(self.next_cue):
                 self.next_cue = following
                 self.upcoming.emit(following)
-        self._timer.start(int(wait_s * 1000) + BOUNDARY_SLACK_MS)
+        self._timer.start(int(wait_s * 1000 / self.time_scale) + BOUNDARY_SLACK_MS)
+
+    @property
+    def past_horizon(self) -> bool:
+        """True while the manifest is replayed past its ``valid_until``."""
+        return self.loaded is not None and self.loaded.source != "local" and \
+            self.clock() >= self.loaded.manifest.valid_until
+
+    @property
+    def timer_active(self) -> bool:
+        return self._timer.isActive()
 
     def stop(self) -> None:
         self._timer.stop()

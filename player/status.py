@@ -6,7 +6,7 @@ a watchdog or the e2e test can read it at any moment. Shape::
     {"state": "enrolling"|"playing"|"slate"|"off", "display_id", "enrol_code",
      "manifest_version", "source": "manifest"|"last_good"|"slate",
      "current": {"zone", "item_id", "item_type", "title", "since"} | null,
-     "last_sync_ok", "last_error", "clock_offset_s", "updated_at"}
+     "last_sync_ok", "last_error", "clock_offset_s", "warnings": [str], "updated_at"}
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class StatusFile:
             "last_sync_ok": None,
             "last_error": None,
             "clock_offset_s": 0.0,
+            "warnings": [],
             "updated_at": None,
         }
 

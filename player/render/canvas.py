@@ -1,9 +1,17 @@
-"""The canvas: the one widget. It paints each zone's visual, nothing else."""
+"""The canvas: the one widget. It paints each zone's visual, nothing else.
+
+``paint_count`` counts painted frames (the render watchdog reads it) and
+``painted`` is emitted after each one. With ``frame_probe`` set, each frame is
+first painted into a QImage that is handed to the probe (a frame log for
+tests and benchmarks), then shown.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from collections.abc import Callable
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from player.render.presenter import ZonePresenter
@@ -14,6 +22,8 @@ MAIN_ZONE = Zone("main", 0.0, 0.0, 1.0, 1.0, 0)
 
 
 class Canvas(QWidget):
+    painted = Signal()
+
     def __init__(self, rotation: int = 0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rotation = rotation
@@ -22,6 +32,8 @@ class Canvas(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAutoFillBackground(False)
         self._zones: list[tuple[Zone, ZonePresenter]] = []
+        self.paint_count = 0
+        self.frame_probe: Callable[[QImage], None] | None = None
 
     def set_zones(self, zones: list[tuple[Zone, ZonePresenter]]) -> None:
         self._zones = sorted(zones, key=lambda pair: pair[0].z)
@@ -33,7 +45,21 @@ class Canvas(QWidget):
         return self.width(), self.height()
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
+        if self.frame_probe is None:
+            painter = QPainter(self)
+            self.paint_into(painter)
+        else:
+            frame = QImage(self.size(), QImage.Format.Format_RGB32)
+            self.paint_into(QPainter(frame))
+            painter = QPainter(self)
+            painter.drawImage(0, 0, frame)
+            painter.end()
+            self.frame_probe(frame)
+        self.paint_count += 1
+        self.painted.emit()
+
+    def paint_into(self, painter: QPainter) -> None:
+        """Paint every zone with ``painter`` (ended afterwards)."""
         try:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)

@@ -140,6 +140,12 @@ class ZonePresenter(QObject):
         else:
             self._set_visual(self._visual_for(cue))
 
+    def take_over(self, previous: ZonePresenter) -> None:
+        """Start from a still of what ``previous`` shows (a rebuilt presenter must not flash)."""
+        self.cue = previous.cue
+        self.target = previous._still_of(previous.target)
+        self.changed.emit()
+
     def preload(self, cue: Cue | None) -> None:
         """Open the next cue's clip now, paused on its first frame."""
         item = cue.item if cue is not None else None

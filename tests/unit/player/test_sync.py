@@ -116,8 +116,8 @@ def test_media_sha_mismatch_refused_without_partial_file(engine, publisher, help
     outcome = engine.sync_once()
     assert outcome.kind == "refused"
     assert "sha256 mismatch" in (outcome.reason or "")
-    cache_files = [p.name for p in (data_dir / "cache").iterdir()]
-    assert cache_files == []  # neither the final name nor a temp file
+    cache_files = [p.name for p in (data_dir / "cache").rglob("*") if p.is_file()]
+    assert cache_files == []  # neither the final name nor a temp or partial file
     assert engine.current is not None and engine.current.version == 1
     current = json.loads((data_dir / "manifest" / "current.json").read_bytes())
     assert current["manifest"]["version"] == 1
