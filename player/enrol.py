@@ -20,7 +20,6 @@ import json
 import logging
 import secrets
 import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from player.fsutil import atomic_write_json
 from player.http import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, error_text, new_session, short_exc
 from player.identity import Identity, save_identity
+from player.worker import WorkerThread
 
 log = logging.getLogger("player.enrol")
 
@@ -168,27 +168,23 @@ class Enroller(QObject):
         self.name = name or default_name()
         self.poll_interval_s = poll_interval_s
         self.code = load_pending_code(self.data_dir) or generate_code()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = WorkerThread("player-enrol", self._run)
+        self._stopping = self._worker.stopping
         self._connect_signals()
 
     def _connect_signals(self) -> None:
         self._event.connect(self._on_event, Qt.ConnectionType.QueuedConnection)
 
     def start(self) -> None:
-        if self._thread is not None:
+        if self._worker.running:
             return
         save_pending_code(self.data_dir, self.code)
         log.info("enrolment code %s: waiting for approval at %s", display_code(self.code),
                  self.client.server_url)
-        self._thread = threading.Thread(target=self._run, name="player-enrol", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self, timeout_s: float = 3.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
+        self._worker.stop(timeout_s)
 
     def _run(self) -> None:
         registered = False

@@ -25,6 +25,7 @@ import requests
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from player.http import CONNECT_TIMEOUT_S, error_text, new_session, short_exc
+from player.worker import WorkerThread
 
 log = logging.getLogger("player.events")
 
@@ -95,27 +96,21 @@ class EventStreamClient:
         self.last_event_id: str | None = None
         self.connections = 0
         self.connected = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = WorkerThread("player-events", self._run)
+        self._stopping = self._worker.stopping
         self._response: requests.Response | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="player-events", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self, timeout_s: float = 3.0) -> None:
         self._stopping.set()
         with self._lock:
             response = self._response
         if response is not None:
-            _abort(response)
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
+            _abort(response)  # unblock the read before joining
+        self._worker.stop(timeout_s)
 
     def _run(self) -> None:
         delay_s = self.backoff_min_s

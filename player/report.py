@@ -18,6 +18,7 @@ import requests
 
 from player.http import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, error_text, new_session, short_exc
 from player.playlog import PlayLog
+from player.worker import WorkerThread
 
 log = logging.getLogger("player.report")
 
@@ -49,23 +50,15 @@ class Reporter:
         self.last_error: str | None = None
         self._screenshot: str | None = None
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = WorkerThread("player-report", self._run)
+        self._wake = self._worker.wake
+        self._stopping = self._worker.stopping
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="player-report", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self, timeout_s: float = 3.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
+        self._worker.stop(timeout_s)
 
     def send_now(self, screenshot_png_b64: str | None = None) -> None:
         """Thread-safe: report at once (with this screenshot, if given)."""

@@ -50,6 +50,7 @@ from player.http import (
     short_exc,
 )
 from player.identity import Identity, save_identity
+from player.worker import WorkerThread
 from signage.errors import ManifestRejected
 from signage.manifest import Manifest, MediaRef
 from signage.signing import learn_keys, public_key_to_text
@@ -307,9 +308,9 @@ class SyncService(QObject):
         super().__init__(parent)
         self.engine: SyncEngine | None = None
         self.poll_interval_s = poll_interval_s
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = WorkerThread("player-sync", self._run)
+        self._wake = self._worker.wake
+        self._stopping = self._worker.stopping
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -317,14 +318,10 @@ class SyncService(QObject):
 
     def start(self, engine: SyncEngine) -> None:
         """Poll with ``engine`` now and every ``poll_interval_s``."""
-        if self._thread is not None:
+        if self._worker.running:
             return
         self.engine = engine
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._run, args=(engine,), name="player-sync", daemon=True
-        )
-        self._thread.start()
+        self._worker.start()
 
     @Slot()
     def trigger(self) -> None:
@@ -337,13 +334,11 @@ class SyncService(QObject):
             self._wake.set()
 
     def stop(self, timeout_s: float = 3.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
+        self._worker.stop(timeout_s)
 
-    def _run(self, engine: SyncEngine) -> None:
+    def _run(self) -> None:
+        engine = self.engine
+        assert engine is not None
         retry_s = RETRY_MIN_S
         stopping = self._stopping.is_set
         while not stopping():

@@ -10,10 +10,10 @@ is removed and ``on_corrupt(sha256)`` is called (the sync fetches it again).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from player.cache import MediaCache
+from player.worker import WorkerThread
 
 log = logging.getLogger("player.verifier")
 
@@ -25,21 +25,14 @@ class CacheVerifier:
         self.on_corrupt = on_corrupt
         self.checked = 0
         self.corrupt = 0
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = WorkerThread("player-verifier", self._run)
 
     def start(self) -> None:
-        if self._thread is not None or self.interval_s <= 0:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="player-verifier", daemon=True)
-        self._thread.start()
+        if self.interval_s > 0:
+            self._worker.start()
 
     def stop(self, timeout_s: float = 3.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
+        self._worker.stop(timeout_s)
 
     def check_one(self) -> None:
         result = self.cache.verify_next()
@@ -55,7 +48,7 @@ class CacheVerifier:
                 log.exception("corrupt-file handler failed")
 
     def _run(self) -> None:
-        while not self._stopping.wait(self.interval_s):
+        while not self._worker.stopping.wait(self.interval_s):
             try:
                 self.check_one()
             except Exception:  # never let the verifier die
