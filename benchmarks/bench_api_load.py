@@ -697,6 +697,7 @@ class HolderProc:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             start_new_session=True,
+            limit=1 << 24,  # a status line with 10,000 connections exceeds asyncio's 64 KiB default
         )
         EXTRA_PIDS.append(self.proc.pid)
         assert self.proc.stdout is not None
