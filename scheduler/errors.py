@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -56,6 +57,28 @@ def _loc_to_field(loc: tuple[object, ...]) -> str:
     return out or "body"
 
 
+# The most specific class wins (Starlette walks the exception's MRO), so plain UserError is the 400 fallback.
+USER_ERROR_STATUS: dict[type[UserError], tuple[int, dict[str, str] | None]] = {
+    CodeGone: (410, None),
+    NotFound: (404, None),
+    Forbidden: (403, None),
+    TooMany: (429, {"Retry-After": "60"}),
+    TooLarge: (413, None),
+    RangeNotSatisfiable: (416, None),
+    UserError: (400, None),
+}
+
+
+def _user_error_handler(
+    status: int, headers: dict[str, str] | None
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, UserError)
+        return error_response(status, exc.message, exc.field, headers)
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -63,33 +86,8 @@ def install_error_handlers(app: FastAPI) -> None:
         field = _loc_to_field(tuple(first.get("loc", ())))
         return error_response(422, f"{field}: {first.get('msg', 'invalid value')}", field)
 
-    @app.exception_handler(CodeGone)
-    async def _gone(request: Request, exc: CodeGone) -> JSONResponse:
-        return error_response(410, exc.message, exc.field)
-
-    @app.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return error_response(404, exc.message, exc.field)
-
-    @app.exception_handler(Forbidden)
-    async def _forbidden(request: Request, exc: Forbidden) -> JSONResponse:
-        return error_response(403, exc.message, exc.field)
-
-    @app.exception_handler(TooMany)
-    async def _too_many(request: Request, exc: TooMany) -> JSONResponse:
-        return error_response(429, exc.message, exc.field, {"Retry-After": "60"})
-
-    @app.exception_handler(TooLarge)
-    async def _too_large(request: Request, exc: TooLarge) -> JSONResponse:
-        return error_response(413, exc.message, exc.field)
-
-    @app.exception_handler(RangeNotSatisfiable)
-    async def _range(request: Request, exc: RangeNotSatisfiable) -> JSONResponse:
-        return error_response(416, exc.message, exc.field)
-
-    @app.exception_handler(UserError)
-    async def _user(request: Request, exc: UserError) -> JSONResponse:
-        return error_response(400, exc.message, exc.field)
+    for error_type, (status, headers) in USER_ERROR_STATUS.items():
+        app.add_exception_handler(error_type, _user_error_handler(status, headers))
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:

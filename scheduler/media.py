@@ -33,10 +33,6 @@ from signage.clock import format_utc
 log = logging.getLogger("scheduler.media")
 
 
-def canvas_key(width: int, height: int) -> str:
-    return f"{width}x{height}"
-
-
 def fleet_canvases(db: Database, group: str | None = None) -> list[Canvas]:
     """Distinct canvases of every display (or of one group's displays), largest first."""
     sizes = set()

@@ -65,9 +65,6 @@ class Service:
     def close(self) -> None:
         self.media_jobs.shutdown()
 
-    def add_listener(self, listener: Callable[[PublishedManifest], object]) -> None:
-        self._listeners.append(listener)
-
     def _notify(self, published: PublishedManifest) -> None:
         for listener in self._listeners:
             try:
@@ -101,9 +98,6 @@ class Service:
             return None
         self._token_cache[digest] = (rows[0]["display_id"], now_s)
         return str(rows[0]["display_id"])
-
-    def forget_tokens(self) -> None:
-        self._token_cache.clear()
 
     def new_session(self, user_id: int) -> str:
         token = secrets.token_urlsafe(24)
