@@ -34,6 +34,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "saved": {"id": "Tersimpan.", "en": "Saved."},
     "groups": {"id": "Grup", "en": "Groups"},
     "media_file": {"id": "Berkas gambar/video (opsional)", "en": "Image/video file (optional)"},
+    "media_jobs": {"id": "Pemrosesan media", "en": "Media processing"},
+    "file": {"id": "Berkas", "en": "File"},
+    "job_queued": {"id": "menunggu", "en": "queued"},
+    "job_running": {"id": "diproses", "en": "processing"},
+    "job_done": {"id": "selesai", "en": "done"},
+    "job_failed": {"id": "gagal", "en": "failed"},
+    "schedule_warnings": {"id": "Peringatan jadwal", "en": "Schedule warnings"},
+    "archived": {"id": "diarsipkan", "en": "archived"},
 }
 
 

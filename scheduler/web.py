@@ -7,9 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import UploadFile
 
 from scheduler import enrolment
 from scheduler.actions import approve_and_publish
@@ -52,12 +53,14 @@ def _dashboard(
         displays = list(service.db.table("displays").rows_where(order_by="id"))
         groups = list(service.db.table("groups").rows_where(order_by="id"))
         pending = enrolment.pending(service.db, service.clock())
+        jobs = list(service.db.table("ingest_jobs").rows_where(order_by="id desc", limit=10))
     for a in announcements:
         a["targets"] = loads(a["targets"], {"displays": [], "groups": []})
     for d in displays:
         d["groups"] = loads(d["groups"], [])
         latest = service.publisher.latest(d["id"])
         d["manifest_version"] = latest.version if latest else None
+        d["warnings"] = service.publisher.warnings.get(d["id"], [])
     return _page(
         request,
         service,
@@ -68,6 +71,7 @@ def _dashboard(
         displays=displays,
         groups=groups,
         enrolments=pending,
+        jobs=jobs,
         **extra,
     )
 

@@ -70,3 +70,27 @@ def test_editor_writes_admin_approves_in_the_browser(browser: Any, live_schedule
     latest = live_scheduler.service.publisher.latest("kantor-bupati")
     assert "Donor Darah PMI Mempawah" in latest.body.decode()
     admin_page.screenshot(path=str(live_scheduler.service.data_dir / "admin.png"))
+
+
+def test_upload_shows_processing_progress_in_the_admin(browser: Any, live_scheduler: Any, tmp_path: Any) -> None:
+    from PIL import Image
+
+    poster = tmp_path / "Lomba Sampan.png"
+    Image.new("RGB", (1000, 700), (20, 90, 160)).save(poster)
+    page = browser.new_page()
+    login(page, live_scheduler.url, "editor", live_scheduler.service.demo_accounts.editor_password)
+    page.fill("#title", "Lomba Sampan Bidar")
+    page.set_input_files("#file", str(poster))
+    page.check("input[name=group][value=kabupaten]")
+    page.click("text=Simpan sebagai draf")
+    row = page.locator("#announcements tr", has_text="Lomba Sampan Bidar")
+    assert "image" in row.inner_text() and "draf" in row.inner_text()
+    job_row = page.locator("#jobs tr", has_text="Lomba Sampan.png")
+    assert job_row.count() == 1
+    for _ in range(50):  # the job finishes in the background; a reload shows it
+        if "selesai" in job_row.inner_text():
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+        job_row = page.locator("#jobs tr", has_text="Lomba Sampan.png")
+    assert "selesai" in job_row.inner_text() and "100" in job_row.inner_text()
