@@ -135,9 +135,12 @@ def test_hundred_transitions_without_black_frames(qtbot, publisher, helpers, enr
     gaps: list[tuple[float, str]] = []
     for (boundary_s, item_id), (next_s, _) in zip(boundaries[1:TRANSITIONS + 1], [*boundaries[2:], (1e+18, "")],
                                                   strict=False):
-        shown = next((f for f in frames if f.t_s >= boundary_s and f.item_id == item_id and f.own_content), None)
+        # boundary_s maps the cue's start through the player clock; a timer may fire a few ms early, so the
+        # item's first frame can precede the computed boundary slightly (gap counted as 0 then)
+        earliest_s = boundary_s - FRAME_INTERVAL_S
+        shown = next((f for f in frames if f.t_s >= earliest_s and f.item_id == item_id and f.own_content), None)
         assert shown is not None and shown.t_s < next_s, f"item {item_id} never showed its own content"
-        gaps.append((shown.t_s - boundary_s, item_id))
+        gaps.append((max(0.0, shown.t_s - boundary_s), item_id))
     worst = max(gaps)
     median_ms = statistics.median(g for g, _ in gaps) * 1000
     print(f"transitions {len(gaps)}: median gap {median_ms:.1f} ms, worst {worst[0] * 1000:.1f} ms ({worst[1]}), "
