@@ -17,6 +17,7 @@ from scheduler.announcements import create_announcement, get_announcement
 from scheduler.deps import current_user, get_service
 from scheduler.errors import Forbidden, NotFound
 from scheduler.fleet import fleet_health
+from scheduler.publish import PublishedManifest
 from scheduler.service import Service
 from scheduler.store import loads
 
@@ -84,17 +85,18 @@ def edit_announcement(
 ) -> dict[str, Any]:
     """Replace an announcement; it returns to draft and needs approval again."""
     row, published = edit_and_publish(service, announcement_id, body.model_dump(), user)
-    return {
-        "ok": True,
-        "announcement": row,
-        "published": [{"display_id": p.display_id, "version": p.version} for p in published],
-    }
+    return _changed(row, published)
 
 
 @router.delete("/announcements/{announcement_id}")
 def archive(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     """Take an announcement off every screen (kept, archived, for the record)."""
     row, published = archive_and_publish(service, announcement_id, user)
+    return _changed(row, published)
+
+
+def _changed(row: dict[str, Any], published: list[PublishedManifest]) -> dict[str, Any]:
+    """The answer to a change: the announcement and the manifest versions it produced."""
     return {
         "ok": True,
         "announcement": row,
@@ -107,11 +109,7 @@ def approve(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep)
     if user["role"] not in ("approver", "admin"):
         raise Forbidden("only an approver or admin can approve", field="user")
     row, published = approve_and_publish(service, announcement_id, user)
-    return {
-        "ok": True,
-        "announcement": row,
-        "published": [{"display_id": p.display_id, "version": p.version} for p in published],
-    }
+    return _changed(row, published)
 
 
 @router.post("/media", status_code=202)

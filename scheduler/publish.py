@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from collections import defaultdict
@@ -78,6 +79,22 @@ class Snapshot:
     playlists: list[Playlist] = field(default_factory=list)
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (original, "WxH") -> row
     slides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (spec sha, "WxH") -> row
+
+
+def copy_atomic(source: Path, path: Path) -> None:
+    """Copy a (possibly large) file without reading it into memory; same guarantees as write_atomic."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -375,7 +392,7 @@ class Publisher:
             if media:
                 target = self.static_dir / "media" / media["sha256"]
                 if not target.exists():
-                    write_atomic(target, self.media.path_for(media["sha256"]).read_bytes())
+                    copy_atomic(self.media.path_for(media["sha256"]), target)
                 item = {**item, "media": {**media, "url": STATIC_MEDIA_PREFIX + media["sha256"]}}
             items[key] = item
         static = {**manifest, "items": items}

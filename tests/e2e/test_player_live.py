@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 from PIL import Image, ImageStat
+from tests_support import enrol
 
 from player.app import PlayerApp
 from player.identity import Identity, save_identity
@@ -28,14 +29,6 @@ pytestmark = [
 
 TIMEOUT_S = 10
 DISPLAY = "kec-sungai-pinyuh"
-
-
-def enrol(live: Any, display_id: str, code: str) -> dict[str, Any]:
-    requests.post(f"{live.url}/api/v1/enrolments", json={"code": code}, timeout=TIMEOUT_S).raise_for_status()
-    admin = ("admin", live.service.demo_accounts.admin_password)
-    requests.post(f"{live.url}/api/v1/admin/enrolments/{code}/approve", json={"display_id": display_id},
-                  auth=admin, timeout=TIMEOUT_S).raise_for_status()
-    return requests.get(f"{live.url}/api/v1/enrolments/{code}", timeout=TIMEOUT_S).json()  # type: ignore[no-any-return]
 
 
 def test_heartbeats_play_events_sse_manifest_and_screenshot(qtbot, live_scheduler: Any, tmp_path: Path):

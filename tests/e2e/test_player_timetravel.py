@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+from tests_support import enrol
 
 from player.app import PlayerApp
 from player.clock import PlayerClock
@@ -32,14 +32,6 @@ pytestmark = [
 TIMEOUT_S = 10
 DISPLAY = "desa-antibar"
 SAMPLES = 300
-
-
-def enrol(live: Any, display_id: str, code: str) -> dict[str, Any]:
-    requests.post(f"{live.url}/api/v1/enrolments", json={"code": code}, timeout=TIMEOUT_S).raise_for_status()
-    admin = ("admin", live.service.demo_accounts.admin_password)
-    requests.post(f"{live.url}/api/v1/admin/enrolments/{code}/approve", json={"display_id": display_id},
-                  auth=admin, timeout=TIMEOUT_S).raise_for_status()
-    return requests.get(f"{live.url}/api/v1/enrolments/{code}", timeout=TIMEOUT_S).json()  # type: ignore[no-any-return]
 
 
 class TravelClock:

@@ -13,23 +13,12 @@ from typing import Any
 
 import requests
 from PIL import Image
+from tests_support import enrol
 
 from signage.clock import format_utc
 from signage.signing import public_key_from_text, verify_envelope
 
 TIMEOUT_S = 10
-
-
-def enrol(live: Any, display_id: str, code: str) -> dict[str, Any]:
-    requests.post(f"{live.url}/api/v1/enrolments", json={"code": code}, timeout=TIMEOUT_S).raise_for_status()
-    admin = ("admin", live.service.demo_accounts.admin_password)
-    requests.post(
-        f"{live.url}/api/v1/admin/enrolments/{code}/approve",
-        json={"display_id": display_id},
-        auth=admin,
-        timeout=TIMEOUT_S,
-    ).raise_for_status()
-    return requests.get(f"{live.url}/api/v1/enrolments/{code}", timeout=TIMEOUT_S).json()  # type: ignore[no-any-return]
 
 
 class SSEClient:
