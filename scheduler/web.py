@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from scheduler import enrolment, policy
 from scheduler.actions import approve_and_publish, create_announcement_action
+from scheduler.announcements import audit
 from scheduler.auth import authenticate
 from scheduler.deps import SESSION_COOKIE, get_service
 from scheduler.errors import Unauthorized
@@ -166,6 +167,27 @@ def approve(announcement_id: AnnouncementId, request: Request, service: ServiceD
     user = _require(request, service)
     try:
         approve_and_publish(service, announcement_id, user)
+    except UserError as exc:
+        return _refusal(request, service, user, exc)
+    return RedirectResponse("/admin/", status_code=303)
+
+
+@router.post("/displays/{display_id}/revoke")
+def revoke_display(
+    display_id: Annotated[str, PathParam(min_length=1, max_length=64)], request: Request, service: ServiceDep
+) -> Response:
+    user = _require(request, service)
+    try:
+        policy.require(user, "manage_displays")
+        with service.lock:
+            known = service.db.table("displays").count_where("id = ?", [display_id])
+        if not known:
+            raise UserError(f"display: layar {display_id!r} tidak dikenal", field="display_id")
+        count = service.revoke_display(display_id)
+        with service.lock:
+            audit(
+                service.db, service.clock(), user["id"], "display.revoke", f"display:{display_id}", f"{count} token(s)"
+            )
     except UserError as exc:
         return _refusal(request, service, user, exc)
     return RedirectResponse("/admin/", status_code=303)
