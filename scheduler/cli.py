@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from scheduler.auth import ROLES
 from signage.config import SchedulerConfig, load_config
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def users() -> None:
 @click.argument("username")
 @click.option(
     "--role",
-    type=click.Choice(["viewer", "editor", "approver", "admin"]),
+    type=click.Choice(ROLES),
     default="editor",
     show_default=True,
     help="viewer: read-only; editor: writes; approver: also approves (never own work); admin: everything.",
