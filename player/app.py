@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 
 from player.cache import LoadedManifest, ManifestStore, MediaCache
 from player.clock import PlayerClock
-from player.download import RateLimiter
+from player.download import CHUNK_BYTES
 from player.enrol import Enroller, display_code
 from player.events import EventStream
 from player.health import RenderWatchdog, heartbeat_payload, memory_rss_bytes, screenshot_png_b64
@@ -50,6 +50,7 @@ from player.tuning import PlayerTuning
 from player.verifier import CacheVerifier
 from signage.config import PlayerConfig
 from signage.manifest import MediaRef, Zone
+from signage.ratelimit import TokenBucket
 
 log = logging.getLogger("player.app")
 
@@ -81,7 +82,7 @@ class PlayerApp(QObject):
         self.status = StatusFile(self.data_dir)
         self.cache = MediaCache(self.data_dir / "cache", quota_bytes=self.tuning.cache_quota_bytes)
         self.store = ManifestStore(self.data_dir / "manifest")
-        self.limiter = RateLimiter(self.tuning.max_bandwidth_bps)
+        self.limiter = TokenBucket(self.tuning.max_bandwidth_bps, CHUNK_BYTES)
         self.canvas = Canvas(rotation=config.rotation)
         self.presenter = self._new_presenter()
         self._main_zone: Zone = MAIN_ZONE
@@ -93,7 +94,8 @@ class PlayerApp(QObject):
             self.local = LocalFolder(Path(config.local_folder), config.timezone, self)
         self.manifest: LoadedManifest | None = None  # from the cache or the scheduler
         self.enroller = Enroller(
-            self.data_dir, config.server_url, config.player_name, session=session, parent=self
+            self.data_dir, config.server_url, config.player_name, session=session,
+            server_key=config.server_key_fingerprint, parent=self
         )
         self.sync = SyncService(config.poll_interval_s, parent=self)
         self.events = EventStream(self)

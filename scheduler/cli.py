@@ -60,15 +60,27 @@ def serve(config_path: str | None, data_dir: str | None, host: str | None, port:
 
     from scheduler.app import create_app
     from scheduler.service import Service
+    from signage.lifecycle import exit_on_signals, terminate_children
 
+    exit_on_signals()  # SIGTERM/SIGHUP: graceful stop, children (ffmpeg) included
     config = load_scheduler_config(config_path, data_dir=data_dir, host=host, port=port)
     service = Service(config)
-    published = service.publisher.publish_all()
-    log.info("start-up publish: %d manifest(s) changed", len(published))
-    click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
-    uvicorn.run(
-        create_app(service), host=config.host, port=config.port, log_level="warning", timeout_graceful_shutdown=3
-    )
+    try:
+        published = service.publisher.publish_all()
+        log.info("start-up publish: %d manifest(s) changed", len(published))
+        click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
+        # proxy_headers=False: X-Forwarded-For counts only from config.trusted_proxies (scheduler/clientaddr.py)
+        uvicorn.run(
+            create_app(service),
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            timeout_graceful_shutdown=3,
+            proxy_headers=False,
+        )
+    finally:
+        service.close()
+        terminate_children()
 
 
 @scheduler.command()

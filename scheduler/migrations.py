@@ -225,3 +225,9 @@ def m004_schedule_rules(db: Database) -> None:
     db.table("displays").add_column("zones", str)  # JSON list, default ["main"]
     db.table("displays").add_column("fallback", str)  # JSON list of item ids
     db.table("playlists").create({"id": str, "title": str, "items": str, "updated_at": str}, pk="id")
+
+
+@migrations()
+def m005_h_enrol_enrolment_secret(db: Database) -> None:
+    """Enrolment is bound to a secret the player holds: only its sha256 is stored (see scheduler/enrolment.py)."""
+    db.table("enrolments").add_column("secret_sha256", str)

@@ -13,6 +13,7 @@ from typing import Any
 from content.store import MediaStore
 from scheduler.announcements import displays_reached
 from scheduler.auth import token_hash
+from scheduler.clientaddr import parse_networks
 from scheduler.events import EventHub
 from scheduler.keyring import KeyRing
 from scheduler.media import MediaJobs
@@ -26,6 +27,8 @@ from signage.config import SchedulerConfig
 log = logging.getLogger("scheduler.service")
 TOKEN_CACHE_S = 30.0  # a token revoked from the CLI is refused within this time
 ENROL_LIMIT_PER_MINUTE = 20
+#: A waiting player polls every few seconds; more than this from one address is refused (429).
+ENROL_POLLS_PER_MINUTE = 120
 
 
 class Service:
@@ -43,6 +46,8 @@ class Service:
         self.events = EventHub()
         self.sse_keepalive_s = 15.0
         self.enrol_limiter = RateLimiter(ENROL_LIMIT_PER_MINUTE, "enrolment attempts")
+        self.enrol_poll_limiter = RateLimiter(ENROL_POLLS_PER_MINUTE, "enrolment polls")
+        self.trusted_proxies = parse_networks(config.trusted_proxies)
         self._listeners: list[Callable[[PublishedManifest], object]] = [
             lambda p: self.events.emit(p.display_id, "manifest", {"version": p.version, "etag": p.etag})
         ]

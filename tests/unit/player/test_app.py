@@ -154,8 +154,8 @@ def test_enrol_then_play(qtbot, running, publisher, helpers, signing_key, data_d
         "token": helpers.TOKEN, "public_keys": {signing_key.key_id: signing_key.public_text},
         "manifest_url": publisher.manifest_url,
     }
-    server.set_json("POST", "/api/v1/enrolments", {"ok": True, "status": "pending"}, status=202)
-    server.set_json("GET", f"/api/v1/enrolments/{code}", approved)
+    server.set("POST", "/api/v1/enrolments", helpers.enrol_route(signing_key, {"ok": True, "status": "pending"}, 202))
+    server.set("POST", f"/api/v1/enrolments/{code}/collect", helpers.enrol_route(signing_key, approved))
     qtbot.waitUntil(lambda: status(data_dir).get("state") == "playing", timeout=10000)
     st = status(data_dir)
     assert st["manifest_version"] == 7 and st["enrol_code"] is None
