@@ -223,7 +223,7 @@ def keys_rotate(config_path: str | None, data_dir: str | None) -> None:
         new = service.keyring.rotate(service.now_iso())
     published = service.publisher.publish_all()
     click.echo(f"rotated {old} -> {new.key_id}; re-signed {len(published)} manifest(s)")
-    click.echo("a running scheduler must be restarted to sign with the new key")
+    click.echo("a running scheduler follows: it serves these manifests and signs with the new key from now on")
 
 
 @click.command()

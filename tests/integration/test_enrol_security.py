@@ -38,7 +38,7 @@ class Scheduler:
 @pytest.fixture
 def scheduler(tmp_path: Path) -> Iterator[Scheduler]:
     data_dir = tmp_path / "scheduler"
-    password = make_store(data_dir)
+    password = make_store(data_dir)["admin"]
     port = free_port()
     proc = start_scheduler(data_dir, port, tmp_path / "scheduler.log")
     try:

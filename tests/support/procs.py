@@ -25,8 +25,8 @@ def env() -> dict[str, str]:
     return out
 
 
-def make_store(data_dir: Path, display_id: str = DISPLAY_ID) -> str:
-    """A store with an admin and one 640x360 display and no content; the admin's password."""
+def make_store(data_dir: Path, display_id: str = DISPLAY_ID) -> dict[str, str]:
+    """A store with an admin, an editor and one 640x360 display and no content; their passwords."""
     from scheduler.auth import create_user
     from scheduler.service import Service
     from scheduler.store import dumps
@@ -34,7 +34,7 @@ def make_store(data_dir: Path, display_id: str = DISPLAY_ID) -> str:
 
     service = Service(SchedulerConfig(data_dir=str(data_dir)))
     now = service.now_iso()
-    password = create_user(service.db, "admin", "admin", None, now)
+    passwords = {role: create_user(service.db, role, role, None, now) for role in ("admin", "editor")}
     service.db["displays"].insert(
         {
             "id": display_id,
@@ -52,7 +52,7 @@ def make_store(data_dir: Path, display_id: str = DISPLAY_ID) -> str:
     )
     service.close()
     service.db.conn.close()
-    return password
+    return passwords
 
 
 def spawn(command: list[str], log: Path, **kwargs: Any) -> subprocess.Popen[bytes]:
