@@ -41,7 +41,8 @@ def _client(request: Request, service: Service) -> str:
 
 
 def _proof(service: Service, code: str, nonce: str) -> ServerProof:
-    return make_proof(service.keyring.active, service.keyring.introductions(), code, nonce)
+    keyring = service.keyring
+    return make_proof(keyring.active, code, nonce, keyring.public_keys(), keyring.introductions())
 
 
 @router.post("/enrolments", status_code=202, tags=["player"])

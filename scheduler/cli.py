@@ -205,11 +205,14 @@ def keys() -> None:
 @config_option
 @data_dir_option
 def keys_show(config_path: str | None, data_dir: str | None) -> None:
-    """Print the public signing keys (key id and base64)."""
+    """Print the public signing keys: key id, base64, and the active key's fingerprint (for --server-key)."""
+    from signage.enrolproof import fingerprint
+
     service = service_for(config_path, data_dir)
-    active = service.keyring.active.key_id
+    active = service.keyring.active
     for key_id, public in service.keyring.public_keys().items():
-        click.echo(f"{key_id} {public}{' (active)' if key_id == active else ''}")
+        click.echo(f"{key_id} {public}{' (active)' if key_id == active.key_id else ''}")
+    click.echo(f"fingerprint {fingerprint(active.public_key)}")
 
 
 @keys.command("rotate")

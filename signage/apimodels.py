@@ -45,13 +45,15 @@ class CollectRequest(BaseModel):
 class ServerProof(BaseModel):
     """The scheduler's signature over ``enrol_proof_message(code, nonce)`` with its active key.
 
-    ``introductions`` is the key-rotation chain (oldest first), so a player
-    pinned to an older key can follow it to the active one.
+    ``public_keys`` (every key the scheduler ever used) and ``introductions``
+    (the key-rotation chain, oldest first) let a player pinned to an older key
+    follow the chain to the active one.
     """
 
     key_id: str = Field(max_length=64)
     public_key: str = Field(max_length=200)
     signature: str = Field(max_length=200)
+    public_keys: dict[str, str] = Field(default_factory=dict, max_length=1000)
     introductions: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -50,12 +51,19 @@ def enrol_proof_message(code: str, nonce: str) -> bytes:
     return f"signage-enrol-v1\n{code}\n{nonce}".encode()
 
 
-def make_proof(key: SigningKey, introductions: list[dict[str, object]], code: str, nonce: str) -> ServerProof:
+def make_proof(
+    key: SigningKey,
+    code: str,
+    nonce: str,
+    public_keys: dict[str, str] | None = None,
+    introductions: list[dict[str, Any]] | None = None,
+) -> ServerProof:
     return ServerProof(
         key_id=key.key_id,
         public_key=key.public_text,
         signature=key.sign(enrol_proof_message(code, nonce)),
-        introductions=list(introductions),
+        public_keys=dict(public_keys or {}),
+        introductions=list(introductions or []),
     )
 
 
@@ -67,9 +75,9 @@ def verify_proof(proof: ServerProof, code: str, nonce: str, pin: str) -> None:
     except ValueError as exc:
         raise ServerKeyMismatch(f"the server's key is unreadable: {exc}") from None
     candidates = [signer]
-    for intro in proof.introductions:
+    for text in proof.public_keys.values():
         try:
-            candidates.append(public_key_from_text(str(intro.get("public_key"))))
+            candidates.append(public_key_from_text(text))
         except ValueError:
             continue
     pinned = next((k for k in candidates if fingerprint(k).startswith(pin)), None)

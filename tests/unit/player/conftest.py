@@ -142,7 +142,7 @@ def enrol_route(key: SigningKey, answer: dict[str, Any] | None, status: int = 20
             return Route(404, b'{"ok": false, "status": 404, "error": "no enrolment request"}')
         request = json.loads(record["body"] or b"{}")
         code = request.get("code") or record["path"].split("/")[-2]
-        proof = make_proof(key, [], code, str(request.get("nonce", "")))
+        proof = make_proof(key, code, str(request.get("nonce", "")))
         body = {**answer, "server": proof.model_dump()}
         return Route(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
 
