@@ -49,6 +49,8 @@ _M = TypeVar("_M", EnrolmentPending, EnrolmentApproved)
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
+#: Shown instead of the code until the scheduler accepted the request for it.
+CODE_PLACEHOLDER = "···-···"
 PENDING_FILE = "enrolment.json"
 POLL_INTERVAL_S = 2.0
 SECRET_BYTES = 32

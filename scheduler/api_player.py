@@ -35,6 +35,7 @@ from signage.errors import UserError
 
 router = APIRouter(prefix="/api/v1")
 
+
 def _client(request: Request, service: Service) -> str:
     peer = request.client.host if request.client else None
     return client_address(peer, request.headers.get("x-forwarded-for"), service.trusted_proxies)
@@ -42,7 +43,8 @@ def _client(request: Request, service: Service) -> str:
 
 def _proof(service: Service, code: str, nonce: str) -> ServerProof:
     keyring = service.keyring
-    return make_proof(keyring.active, code, nonce, keyring.public_keys(), keyring.introductions())
+    with service.lock:
+        return make_proof(keyring.active, code, nonce, keyring.public_keys(), keyring.introductions())
 
 
 @router.post("/enrolments", status_code=202, tags=["player"])
@@ -53,13 +55,11 @@ def request_enrolment(
     remote = _client(request, service)
     service.enrol_limiter.check(remote)
     with service.lock:
-        row = enrolment.request_enrolment(
-            service.db, body.code, body.name, body.secret_sha256, remote, service.clock()
-        )
+        row = enrolment.request_enrolment(service.db, body.code, body.name, body.secret_sha256, remote, service.clock())
     return EnrolmentPending(server=_proof(service, row["code"], body.nonce))
 
 
-@router.post("/enrolments/{code}/collect", tags=["player"], response_model=None)
+@router.post("/enrolments/{code}/collect", tags=["player"], response_model=EnrolmentPending | EnrolmentApproved)
 def collect_enrolment(
     code: Annotated[str, Path(min_length=6, max_length=8)],
     body: CollectRequest,

@@ -90,9 +90,7 @@ def verify_proof(proof: ServerProof, code: str, nonce: str, pin: str) -> None:
     trusted |= learn_keys({"introductions": proof.introductions}, trusted)
     key = trusted.get(key_id_of(signer))
     if key is None:
-        raise ServerKeyMismatch(
-            f"the server's key {key_id_of(signer)} was not introduced by the pinned key {pin[:16]}"
-        )
+        raise ServerKeyMismatch(f"the server's key {key_id_of(signer)} was not introduced by the pinned key {pin[:16]}")
     try:
         key.verify(base64.b64decode(proof.signature, validate=True), enrol_proof_message(code, nonce))
     except (InvalidSignature, ValueError):

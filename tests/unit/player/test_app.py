@@ -161,3 +161,20 @@ def test_enrol_then_play(qtbot, running, publisher, helpers, signing_key, data_d
     assert st["manifest_version"] == 7 and st["enrol_code"] is None
     assert st["display_id"] == helpers.DISPLAY_ID
     assert (data_dir / "identity.json").exists()
+
+
+def test_code_is_shown_only_once_the_scheduler_holds_the_request(qtbot, running, server, helpers, signing_key,
+                                                                    data_dir):
+    from player.enrol import CODE_PLACEHOLDER, display_code
+
+    server.set("POST", "/api/v1/enrolments", helpers.Route(503, b'{"error": "starting"}'))
+    app = running(make_config(data_dir, server.url))
+    code = app.enroller.code
+    qtbot.waitUntil(lambda: len(server.hits("POST", "/api/v1/enrolments")) >= 1, timeout=5000)
+    # the scheduler does not hold our request yet: someone could claim a code shown now
+    assert app.presenter.visual.code == CODE_PLACEHOLDER
+    assert status(data_dir)["enrol_code"] == code  # the local status file may name it
+    server.set("POST", "/api/v1/enrolments", helpers.enrol_route(signing_key, {"ok": True, "status": "pending"}, 202))
+    server.set("POST", f"/api/v1/enrolments/{code}/collect",
+               helpers.enrol_route(signing_key, {"ok": True, "status": "pending"}))
+    qtbot.waitUntil(lambda: app.presenter.visual.code == display_code(code), timeout=10000)
