@@ -12,6 +12,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "enrol_contacting": "Menghubungi server…",
         "enrol_offline": "Server tidak dapat dihubungi, mencoba lagi…",
         "enrol_approved": "Disetujui. Mengunduh konten…",
+        "enrol_wrong_server": "Server ini bukan penjadwal yang ditetapkan untuk layar ini; pendaftaran ditolak.",
     },
     "en": {
         "government": "Pemerintah Kabupaten Mempawah",
@@ -22,6 +23,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "enrol_contacting": "Contacting the server…",
         "enrol_offline": "Cannot reach the server, retrying…",
         "enrol_approved": "Approved. Downloading content…",
+        "enrol_wrong_server": "This server is not the scheduler this display is pinned to; enrolment refused.",
     },
 }
 

@@ -61,15 +61,27 @@ def serve(config_path: str | None, data_dir: str | None, host: str | None, port:
 
     from scheduler.app import create_app
     from scheduler.service import Service
+    from signage.lifecycle import exit_on_signals, terminate_children
 
+    exit_on_signals()  # SIGTERM/SIGHUP: graceful stop, children (ffmpeg) included
     config = load_scheduler_config(config_path, data_dir=data_dir, host=host, port=port)
     service = Service(config)
-    published = service.publisher.publish_all()
-    log.info("start-up publish: %d manifest(s) changed", len(published))
-    click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
-    uvicorn.run(
-        create_app(service), host=config.host, port=config.port, log_level="warning", timeout_graceful_shutdown=3
-    )
+    try:
+        published = service.publisher.publish_all()
+        log.info("start-up publish: %d manifest(s) changed", len(published))
+        click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
+        # proxy_headers=False: X-Forwarded-For counts only from config.trusted_proxies (scheduler/clientaddr.py)
+        uvicorn.run(
+            create_app(service),
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            timeout_graceful_shutdown=3,
+            proxy_headers=False,
+        )
+    finally:
+        service.close()
+        terminate_children()
 
 
 @scheduler.command()
@@ -316,11 +328,14 @@ def keys() -> None:
 @config_option
 @data_dir_option
 def keys_show(config_path: str | None, data_dir: str | None) -> None:
-    """Print the public signing keys (key id and base64)."""
+    """Print the public signing keys: key id, base64, and the active key's fingerprint (for --server-key)."""
+    from signage.enrolproof import fingerprint
+
     service = service_for(config_path, data_dir)
-    active = service.keyring.active.key_id
+    active = service.keyring.active
     for key_id, public in service.keyring.public_keys().items():
-        click.echo(f"{key_id} {public}{' (active)' if key_id == active else ''}")
+        click.echo(f"{key_id} {public}{' (active)' if key_id == active.key_id else ''}")
+    click.echo(f"fingerprint {fingerprint(active.public_key)}")
 
 
 @keys.command("rotate")
@@ -334,7 +349,7 @@ def keys_rotate(config_path: str | None, data_dir: str | None) -> None:
         new = service.keyring.rotate(service.now_iso())
     published = service.publisher.publish_all()
     click.echo(f"rotated {old} -> {new.key_id}; re-signed {len(published)} manifest(s)")
-    click.echo("a running scheduler must be restarted to sign with the new key")
+    click.echo("a running scheduler follows: it serves these manifests and signs with the new key from now on")
 
 
 @click.command()

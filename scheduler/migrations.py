@@ -260,3 +260,9 @@ def m005_h_policy_workflow(db: Database) -> None:
     )
     db.table("audit_log").add_column("before", str)  # JSON: the row before the change
     db.table("audit_log").add_column("after", str)  # JSON: the row after the change
+
+
+@migrations()
+def m006_enrolment_secret(db: Database) -> None:
+    """Enrolment is bound to a secret the player holds: only its sha256 is stored (see scheduler/enrolment.py)."""
+    db.table("enrolments").add_column("secret_sha256", str)

@@ -125,6 +125,7 @@ class Publisher:
         on_published: Callable[[PublishedManifest], None] | None = None,
         db_lock: threading.RLock | None = None,
         on_missing_variant: Callable[[str], object] | None = None,
+        before_publish: Callable[[], object] | None = None,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -136,6 +137,7 @@ class Publisher:
         self.on_published = on_published
         self.db_lock = db_lock or threading.RLock()
         self.on_missing_variant = on_missing_variant
+        self.before_publish = before_publish  # e.g. pick up what another process changed in the store
         self.publish_lock = threading.Lock()
         self._latest: dict[str, PublishedManifest] = {}
         self.warnings: dict[str, list[dict[str, Any]]] = {}  # display id -> schedule warnings of its last compile
@@ -158,6 +160,11 @@ class Publisher:
         self._latest[display_id] = published
         return published
 
+    def forget(self) -> dict[str, PublishedManifest]:
+        """Drop the cache of latest manifests (another process published); the old cache."""
+        old, self._latest = self._latest, {}
+        return old
+
     # -- writing ---------------------------------------------------------
     def publish_all(self) -> list[PublishedManifest]:
         with self.db_lock:
@@ -168,6 +175,8 @@ class Publisher:
         wanted = sorted(set(display_ids))
         if not wanted:
             return []
+        if self.before_publish is not None:
+            self.before_publish()
         with self.publish_lock:
             with self.db_lock:
                 snapshot = self._snapshot(wanted)
