@@ -153,6 +153,16 @@ class MediaStore:
             Path(tmp_name).unlink(missing_ok=True)
             raise
 
+    def remove(self, sha256: str) -> bool:
+        """Delete a blob and its side data at once (e.g. the original of a refused upload); True if it was there."""
+        path = self.path_for(sha256)
+        self._meta_path(sha256).unlink(missing_ok=True)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     # -- metadata ------------------------------------------------------------------
 
     def _meta_path(self, sha256: str) -> Path:

@@ -225,3 +225,9 @@ def m004_schedule_rules(db: Database) -> None:
     db.table("displays").add_column("zones", str)  # JSON list, default ["main"]
     db.table("displays").add_column("fallback", str)  # JSON list of item ids
     db.table("playlists").create({"id": str, "title": str, "items": str, "updated_at": str}, pk="id")
+
+
+@migrations()
+def m005_h_media_job_canvases(db: Database) -> None:
+    """The canvases each ingest job tried (JSON list): a failed conversion is not retried for the same ones."""
+    db.table("ingest_jobs").add_column("canvases", str)
