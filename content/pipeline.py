@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from content.canvas import Canvas, FitMode, Rgb
+from content.canvas import FitMode, Rgb
 from content.errors import IngestRefused, MediaToolError
 from content.geometry import even_canvas
 from content.images import (
@@ -37,6 +37,7 @@ from content.sniff import Sniffed, sniff_file
 from content.store import MediaStore
 from content.transcode import NormalisedVideo, extract_frame_png, normalise_video
 from content.video import VideoOptions
+from signage.canvas import Canvas
 
 MAX_UPLOAD_BYTES = 4 * 1024**3
 MAX_VIDEO_DURATION_S = 2 * 3600.0

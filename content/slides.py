@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from content.canvas import Canvas, FitMode, Rgb
+from content.canvas import FitMode, Rgb
 from content.errors import IngestRefused
 from content.fonts import bold_font
 from content.images import encode, fit_image, flatten, open_image
@@ -23,6 +23,7 @@ from content.results import DerivedMedia
 from content.sniff import sniff_file
 from content.store import MediaStore
 from content.textfit import truncate_line, wrap
+from signage.canvas import Canvas
 
 TITLE_SCALE = 1.3  # title size relative to body size
 LINE_SPACING = 1.12

@@ -28,13 +28,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from content.canvas import Canvas
 from content.jobs import Job, JobRunner, JobState
 from content.names import display_name
 from content.pipeline import ingest
 from content.results import IngestResult
 from content.sniff import sniff_file
 from content.store import MediaStore
+from signage.canvas import Canvas
 from signage.clock import format_utc
 from signage.errors import NotFoundError, UserError
 

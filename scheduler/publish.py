@@ -26,7 +26,6 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from content.canvas import Canvas
 from content.slides import SlideSpec, render_slide
 from content.store import MediaStore
 from playlists.compiler import CompiledTimeline
@@ -44,6 +43,7 @@ from scheduler.schedule import (
 )
 from scheduler.store import loads
 from signage.canonical import canonical_json
+from signage.canvas import Canvas
 from signage.clock import Clock
 from signage.errors import NotFoundError
 from signage.fsutil import atomic_copy as copy_atomic

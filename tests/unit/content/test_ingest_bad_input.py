@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from content.canvas import Canvas
 from content.errors import IngestRefused
 from content.pipeline import ingest
 from content.probe import probe
 from content.store import MediaStore
 from content.transcode import extract_frame_png
+from signage.canvas import Canvas
 
 from .conftest import (
     assert_normalised,

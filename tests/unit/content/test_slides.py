@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from content.canvas import Canvas
 from content.errors import IngestRefused
 from content.fonts import bold_font_path
 from content.slides import SlideSpec, min_body_px, render_slide, store_slides
 from content.store import MediaStore
+from signage.canvas import Canvas
 
 CANVASES = [Canvas(400, 300), Canvas(768, 432), Canvas(960, 480), Canvas(1920, 1080),
             Canvas(432, 768)]  # fmt: skip
