@@ -29,7 +29,6 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,7 +36,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from signage.errors import ManifestRejected
-from signage.fsutil import atomic_write_bytes, atomic_writer
+from signage.fsutil import atomic_write_bytes
 from signage.manifest import Manifest, ManifestFormatError, MediaRef, parse_manifest
 from signage.signing import verify_envelope
 
@@ -104,30 +103,6 @@ class MediaCache:
         except FileNotFoundError:
             return False
         return not verify or sha256_file(path) == media.sha256
-
-    def store_stream(self, media: MediaRef, chunks: Iterable[bytes]) -> Path:
-        """Write ``chunks`` under ``media.sha256`` if, and only if, they hash to it."""
-        final = self.path_for(media.sha256)
-        digest = hashlib.sha256()
-        size = 0
-        with atomic_writer(final, prefix=".dl-") as out:  # discarded unless it hashes right
-            for chunk in chunks:
-                if not chunk:
-                    continue
-                size += len(chunk)
-                if size > media.size:
-                    raise MediaMismatch(
-                        f"media {media.sha256[:12]} is larger than the manifest says ({media.size} bytes)"
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-            actual = digest.hexdigest()
-            if actual != media.sha256:
-                raise MediaMismatch(
-                    f"media {media.sha256[:12]} sha256 mismatch (downloaded {size} bytes "
-                    f"hashing to {actual[:12]})"
-                )
-        return final
 
     def missing(self, manifest: Manifest, *, verify: bool = False) -> list[MediaRef]:
         return [m for m in manifest.media() if not self.has(m, verify=verify)]
