@@ -294,6 +294,13 @@ class MediaJobs:
             or db.table("slides").count_where("sha256 = ?", [sha256])
         )
 
+    def _forget_refused(self, job_id: int) -> None:
+        """The uploader was told why (the answer to ``wait``): drop the failed media row unless something uses it."""
+        with self.db_lock:
+            sha = self.db.table("ingest_jobs").get(job_id)["original_sha256"]
+            if not self.db.table("announcements").count_where("media_sha256 = ?", [sha]):
+                self.db.execute("delete from media where sha256 = ? and status = 'failed'", [sha])
+
     def job(self, job_id: int) -> dict[str, Any]:
         """The job as the API shows it (see :func:`job_view`)."""
         with self.db_lock:
@@ -307,6 +314,7 @@ class MediaJobs:
                 with contextlib.suppress(Exception):  # a failure is recorded in the row
                     job.wait(timeout_s)
                 if isinstance(job.error, UserError):
+                    self._forget_refused(row_id)
                     raise UserError(job.error.message, field=job.error.field or "file")
                 if job.error is not None:
                     raise RuntimeError(f"media job {job_id} failed: {job.error}") from job.error
