@@ -15,6 +15,8 @@ import pytest
 import requests
 from PIL import Image
 
+from signage.errors import UserError
+
 pytestmark = pytest.mark.slow
 TIMEOUT_S = 120
 
@@ -371,3 +373,26 @@ def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_s
     service.publisher.publish_all()
     with service.lock:
         assert service.db.table("ingest_jobs").count == jobs_before
+
+
+def test_failed_extra_canvas_is_not_retried_until_the_fleet_changes(demo_service: Any) -> None:
+    service = demo_service
+    with service.lock:
+        media = next(service.db.table("media").rows_where("kind = 'image' and status = 'ready'"))
+        first, second = [row["id"] for row in service.db.table("displays").rows_where(order_by="id", limit=2)]
+        service.db.table("displays").update(first, {"width": 640, "height": 360})
+    sha = media["sha256"]
+    service.media.path_for(sha).write_bytes(b"rusak di disk\n" * 50)  # the original went bad: the new job fails
+    job_id = service.media_jobs.ensure_variants(sha)
+    assert job_id is not None
+    with pytest.raises(UserError):
+        service.media_jobs.wait(job_id)
+    job = service.media_jobs.job(job_id)
+    assert job["state"] == "failed" and job["canvases"] == ["640x360"]
+    with service.lock:
+        assert service.db.table("media").get(sha)["status"] == "ready"  # what was made stays on air
+    assert service.media.has(sha)
+    assert service.media_jobs.ensure_variants(sha) is None  # same canvases: not tried again
+    with service.lock:
+        service.db.table("displays").update(second, {"width": 800, "height": 600})
+    assert service.media_jobs.ensure_variants(sha) is not None  # the fleet changed: a new try
