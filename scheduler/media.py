@@ -10,8 +10,10 @@ made for its own canvas; publishing skips media not yet normalised for a canvas
 
 A file the pipeline refuses leaves nothing in the store: its original and side
 data are removed when the job fails, the media row says ``failed`` with the
-reason, an announcement using it cannot be approved, and the conversion is not
-tried again until the file is uploaded again or the fleet gains a canvas.
+reason (it is dropped once a ``wait`` uploader has been told, unless an
+announcement uses it), an announcement using it cannot be approved, and the
+conversion is not tried again until the file is uploaded again or the fleet
+gains a canvas no failed job tried.
 """
 
 from __future__ import annotations
