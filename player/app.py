@@ -36,7 +36,7 @@ from player.kiosk import hide_cursor, prevent_blanking, screen_geometry
 from player.localfolder import LocalFolder
 from player.overlays import OverlayZones
 from player.playlog import PlayLog
-from player.render.canvas import MAIN_ZONE, Canvas
+from player.render.canvas import MAIN_ZONE, CanvasWidget
 from player.render.presenter import ZonePresenter
 from player.render.video import VideoVisual
 from player.report import Reporter
@@ -83,7 +83,7 @@ class PlayerApp(QObject):
         self.cache = MediaCache(self.data_dir / "cache", quota_bytes=self.tuning.cache_quota_bytes)
         self.store = ManifestStore(self.data_dir / "manifest")
         self.limiter = TokenBucket(self.tuning.max_bandwidth_bps, CHUNK_BYTES)
-        self.canvas = Canvas(rotation=config.rotation)
+        self.canvas = CanvasWidget(rotation=config.rotation)
         self.presenter = self._new_presenter()
         self._main_zone: Zone = MAIN_ZONE
         self.canvas.set_zones([(MAIN_ZONE, self.presenter)])

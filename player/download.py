@@ -23,8 +23,8 @@ from pathlib import Path
 import requests
 
 from player.cache import MediaCache, MediaMismatch
-from player.fsutil import fsync_dir
 from player.http import CONNECT_TIMEOUT_S, error_text, short_exc
+from signage.fsutil import commit_file
 from signage.manifest import MediaRef
 from signage.ratelimit import TokenBucket
 
@@ -182,9 +182,7 @@ class Downloader:
             raise MediaMismatch(f"media {media.sha256[:12]} sha256 mismatch (downloaded {media.size} bytes "
                                 f"hashing to {actual[:12]})")
         final = self.cache.path_for(media.sha256)
-        os.chmod(part, 0o644)
-        os.replace(part, final)
-        fsync_dir(final.parent)
+        commit_file(part, final)
         with self._stats_lock:
             self.stats.files += 1
         log.info("media %s verified and cached (%d bytes)", media.sha256[:12], media.size)

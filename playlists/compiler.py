@@ -16,9 +16,7 @@ same input gives byte-identical output.
 
 from __future__ import annotations
 
-import gc
 import itertools
-import multiprocessing
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
@@ -29,7 +27,6 @@ from playlists.intervals import Span, intersect, normalize, subtract, total_s
 from playlists.loops import Loop, Slot
 from playlists.model import Display, ItemSpec, Playlist, Rule
 from playlists.sweep import Entity, LoopCache, SpotRule, Sweep
-from playlists.targets import TargetIndex
 from playlists.timeline import (
     EMPTY_LOOP,
     Entry,
@@ -539,90 +536,3 @@ def _warn_empty(display: Display, holes: list[Span]) -> ScheduleWarning:
         display_id=display.id,
         detail={"seconds": total_s(holes), "first": utc(holes[0][0]).isoformat(), "spans": len(holes)},
     )
-
-
-# -- many displays ---------------------------------------------------------------------------
-
-_JOB: dict[str, Any] = {}
-
-
-def _locality_key(display: Display) -> tuple[Any, ...]:
-    """Displays sharing groups and tags (a kecamatan) get the same rules: compile them together."""
-    return (display.groups, display.tags, display.timezone, display.id)
-
-
-def _compile_chunk(display_ids: list[str]) -> list[CompiledTimeline]:
-    job = _JOB
-    cache: LoopCache = job.setdefault("loop_cache", {})  # per process, across its chunks
-    was_enabled = gc.isenabled()
-    gc.disable()  # the compile makes many small acyclic objects; collections only cost time
-    try:
-        out = []
-        for d in display_ids:
-            if len(cache) > LOOP_CACHE_LIMIT:
-                cache.clear()  # bounds memory; loops are shared mostly among neighbours
-            out.append(
-                _compile(
-                    job["displays"][d],
-                    job["by_display"][d],
-                    job["items"],
-                    job["playlists"],
-                    job["h0"],
-                    job["h1"],
-                    cache,
-                )
-            )
-        return out
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def compile_all(
-    displays: Iterable[Display],
-    rules: Sequence[Rule],
-    items: Mapping[str, ItemSpec],
-    horizon_start: datetime,
-    horizon_s: int = DEFAULT_HORIZON_S,
-    *,
-    playlists: Mapping[str, Playlist] | None = None,
-    workers: int = 1,
-) -> dict[str, CompiledTimeline]:
-    """Compile every display; rules are indexed by target first. ``workers`` > 1 forks processes.
-
-    Returns timelines by display id, in id order. Displays are compiled grouped
-    by (groups, tags) so neighbours share cached loops; with workers, each
-    process gets contiguous chunks of that order and sends back packed columns.
-    """
-    if horizon_s <= 0:
-        raise UserError("horizon_s: must be positive", field="horizon_s")
-    h0 = _epoch_s(horizon_start)
-    index = TargetIndex(displays)
-    by_display = index.rules_by_display(rules)
-    ids = sorted(index.displays)
-    order = sorted(ids, key=lambda d: _locality_key(index.displays[d]))
-    job = {
-        "displays": index.displays,
-        "by_display": by_display,
-        "items": items,
-        "playlists": playlists or {},
-        "h0": h0,
-        "h1": h0 + horizon_s,
-    }
-    if workers <= 1 or len(ids) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        _JOB.update(job)
-        try:
-            done = {c.display_id: c for c in _compile_chunk(order)}
-        finally:
-            _JOB.clear()
-        return {d: done[d] for d in ids}
-    size = max(1, -(-len(order) // (workers * 4)))
-    chunks = [order[i : i + size] for i in range(0, len(order), size)]
-    _JOB.update(job)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_compile_chunk, chunks, chunksize=1)
-    finally:
-        _JOB.clear()
-    done = {c.display_id: c for chunk in results for c in chunk}
-    return {d: done[d] for d in ids}

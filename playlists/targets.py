@@ -42,14 +42,6 @@ class TargetIndex:
             out |= self.by_tag.get(tag, set())
         return out
 
-    def rules_by_display(self, rules: Sequence[Rule]) -> dict[str, list[Rule]]:
-        """Every display id -> the rules addressing it, in the given rule order."""
-        out: dict[str, list[Rule]] = {display_id: [] for display_id in self.displays}
-        for rule in rules:
-            for display_id in self.resolve(rule.targets):
-                out[display_id].append(rule)
-        return out
-
     def check(self, rule: Rule) -> None:
         """Refuse a rule naming a display, group or tag that no known display has."""
         for key, names, known in (

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from scheduler.media import media_failure_reason, require_media_approvable
 from scheduler.policy import require
 from scheduler.schedule import sync_announcement_rule, validate_schedule
 from scheduler.store import dumps, loads
@@ -61,7 +62,7 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
             raise UserError(f"media_sha256: that media is a {rows[0]['kind']}, not a {kind}", field="media_sha256")
         if rows[0]["status"] == "failed":
             raise UserError(
-                f"media_sha256: that file could not be converted ({rows[0]['notes']}); upload another",
+                f"media_sha256: that file could not be converted ({media_failure_reason(rows[0])}); upload another",
                 field="media_sha256",
             )
     elif media_sha256:
@@ -226,6 +227,7 @@ def approve_announcement(db: Database, announcement_id: int, user: dict[str, Any
         raise _state_error(
             row, "approve", "an archived one must be created again; a rejected or withdrawn one must be submitted again"
         )
+    require_media_approvable(db, row)
     now_iso = format_utc(now)
     with db.atomic():
         db.table("approvals").insert(

@@ -155,7 +155,8 @@ def upload_media(
 
     The answer names the job (``GET /jobs/{id}`` shows its percent) and the media's
     sha256, usable at once as an announcement's ``media_sha256``; with ``wait=true``
-    it answers when the job is done.
+    it answers when the job is done, and a file the pipeline refuses is a 400 naming
+    the reason (nothing of it is kept). Without ``wait`` such a job ends ``failed``.
     """
     require(user, "create")
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
@@ -163,19 +164,12 @@ def upload_media(
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, length=1 << 20)
         job_id, kind, sha256 = service.media_jobs.submit_upload(path, file.filename or "upload")
-    job = service.media_jobs.wait(job_id) if wait else _job(service, job_id)
+    job = service.media_jobs.wait(job_id) if wait else service.media_jobs.job(job_id)
     return {"ok": True, "sha256": sha256, "kind": kind, "job": job}
 
 
 def _job(service: Service, job_id: int) -> dict[str, Any]:
-    with service.lock:
-        rows = list(service.db.table("ingest_jobs").rows_where("id = ?", [job_id]))
-    if not rows:
-        raise NotFound(f"job {job_id} does not exist", field="job_id")
-    row = rows[0]
-    row["notes"] = loads(row["notes"], [])
-    row["warnings"] = loads(row["warnings"], [])
-    return row
+    return service.media_jobs.job(job_id)
 
 
 @router.get("/jobs/{job_id}")

@@ -266,3 +266,9 @@ def m005_h_policy_workflow(db: Database) -> None:
 def m006_enrolment_secret(db: Database) -> None:
     """Enrolment is bound to a secret the player holds: only its sha256 is stored (see scheduler/enrolment.py)."""
     db.table("enrolments").add_column("secret_sha256", str)
+
+
+@migrations()
+def m007_job_canvases(db: Database) -> None:
+    """The canvases each ingest job tried (JSON list): a failed conversion is not retried for the same ones."""
+    db.table("ingest_jobs").add_column("canvases", str)

@@ -16,9 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -29,7 +26,6 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from content.canvas import Canvas
 from content.slides import SlideSpec, render_slide
 from content.store import MediaStore
 from playlists.compiler import CompiledTimeline
@@ -47,8 +43,11 @@ from scheduler.schedule import (
 )
 from scheduler.store import loads
 from signage.canonical import canonical_json
+from signage.canvas import Canvas
 from signage.clock import Clock
 from signage.errors import NotFoundError
+from signage.fsutil import atomic_copy as copy_atomic
+from signage.fsutil import atomic_write_bytes as write_atomic
 from signage.manifest import build_manifest
 from signage.signing import envelope_bytes
 
@@ -79,37 +78,6 @@ class Snapshot:
     playlists: list[Playlist] = field(default_factory=list)
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (original, "WxH") -> row
     slides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (spec sha, "WxH") -> row
-
-
-def copy_atomic(source: Path, path: Path) -> None:
-    """Copy a (possibly large) file without reading it into memory; same guarantees as write_atomic."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Publisher:

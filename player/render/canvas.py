@@ -21,7 +21,7 @@ WINDOW_TITLE = "Mempawah Signage"
 MAIN_ZONE = Zone("main", 0.0, 0.0, 1.0, 1.0, 0)
 
 
-class Canvas(QWidget):
+class CanvasWidget(QWidget):
     painted = Signal()
 
     def __init__(self, rotation: int = 0, parent: QWidget | None = None) -> None:
