@@ -18,6 +18,9 @@ CODES = {
     "zone_missing": "an overlay rule targets a display whose layout lacks its zone",
     "unknown_item": "a rule names an item or playlist that does not exist",
     "main_zone_empty": "during operating hours nothing at all can play on the main zone",
+    "compile_budget_exceeded": "compiling a display took too long; it keeps its last published manifest",
+    "too_many_occurrences": "a rule has too many windows in the horizon; the display keeps its last manifest",
+    "rule_invalid": "a stored rule no longer passes validation; the displays it targets keep their last manifest",
 }
 
 # detail.reason values for never_plays
