@@ -19,14 +19,18 @@ DEFAULT_COMPILE_BUDGET_S = 20.0  # one display's compile; a busy 14-day display 
 CHECK_EVERY = 4096  # sweep steps between two looks at the clock
 
 
-class CompileBudgetExceeded(UserError):
-    """A display's compile went over a bound; ``code`` is the warning code staff see."""
+class CompileRefused(UserError):
+    """A display's compile cannot be done; ``code`` is the warning code staff see."""
 
     def __init__(self, code: str, message: str, *, rule_id: str | None = None, detail: dict[str, Any] | None = None):
         super().__init__(message, field="rules" if rule_id is None else f"rules.{rule_id}")
         self.code = code
         self.rule_id = rule_id
         self.detail = detail or {}
+
+
+class CompileBudgetExceeded(CompileRefused):
+    """A display's compile went over a bound (time, or occurrences of one rule)."""
 
 
 class Deadline:

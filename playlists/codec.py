@@ -198,6 +198,11 @@ def _date(value: Any, where: str) -> date:
     return day
 
 
+def parse_targets(d: Any) -> Targets:
+    """A rule's ``targets`` mapping alone (field names start with ``targets``)."""
+    return _targets(d)
+
+
 def _targets(d: Any) -> Targets:
     d = _mapping(d, "targets", ("displays", "groups", "tags", "all"))
     all_flag = d.get("all", False)

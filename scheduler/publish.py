@@ -32,10 +32,13 @@ from sqlite_utils import Database
 from content.canvas import Canvas
 from content.slides import SlideSpec, render_slide
 from content.store import MediaStore
+from playlists.budget import DEFAULT_COMPILE_BUDGET_S, CompileRefused
 from playlists.compiler import CompiledTimeline
 from playlists.model import Display, Playlist, Rule
+from playlists.warnings import ScheduleWarning
 from scheduler.keyring import KeyRing
 from scheduler.schedule import (
+    RefusedRule,
     compile_for_display,
     display_model,
     horizon_start,
@@ -43,7 +46,7 @@ from scheduler.schedule import (
     item_model,
     layout_for,
     load_playlists,
-    load_rules,
+    load_rules_checked,
 )
 from scheduler.store import loads
 from signage.canonical import canonical_json
@@ -76,6 +79,7 @@ class Snapshot:
     previous: dict[str, dict[str, Any]]  # display id -> latest manifests row
     introductions: list[dict[str, Any]] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    refused: list[RefusedRule] = field(default_factory=list)  # stored rules that fail validation
     playlists: list[Playlist] = field(default_factory=list)
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (original, "WxH") -> row
     slides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (spec sha, "WxH") -> row
@@ -125,6 +129,7 @@ class Publisher:
         on_published: Callable[[PublishedManifest], None] | None = None,
         db_lock: threading.RLock | None = None,
         on_missing_variant: Callable[[str], object] | None = None,
+        compile_budget_s: float | None = DEFAULT_COMPILE_BUDGET_S,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -136,6 +141,7 @@ class Publisher:
         self.on_published = on_published
         self.db_lock = db_lock or threading.RLock()
         self.on_missing_variant = on_missing_variant
+        self.compile_budget_s = compile_budget_s
         self.publish_lock = threading.Lock()
         self._latest: dict[str, PublishedManifest] = {}
         self.warnings: dict[str, list[dict[str, Any]]] = {}  # display id -> schedule warnings of its last compile
@@ -176,16 +182,29 @@ class Publisher:
             rows: list[dict[str, Any]] = []
             out: list[PublishedManifest] = []
             for display in snapshot.displays:
-                draft = self._manifest_for(display, snapshot, 1, API_MEDIA_PREFIX)
+                try:
+                    draft = self._manifest_for(display, snapshot, 1, API_MEDIA_PREFIX)
+                except CompileRefused as exc:  # this display keeps its last good manifest; the others go on
+                    log.warning("display %s not published: %s", display["id"], exc.message)
+                    continue
                 content_hash = _content_hash(draft)
                 previous = snapshot.previous.get(display["id"])
-                if previous and previous["body_sha256"] == content_hash and previous["key_id"] == key.key_id:
+                db_version = previous["version"] if previous else 0
+                disk_version = self._highest_version_on_disk(display["id"])
+                if (
+                    previous
+                    and previous["body_sha256"] == content_hash
+                    and previous["key_id"] == key.key_id
+                    and disk_version <= db_version
+                ):
                     if self.static_dir is not None and not self._static_path(display["id"]).exists():
                         current = self.latest(display["id"])  # e.g. static_dir was just switched on
                         if current is not None:
                             self._write_static(json.loads(current.body)["manifest"], snapshot)
                     continue
-                version = (previous["version"] if previous else 0) + 1
+                # Files ahead of the database (a crash between writing and committing) may have been
+                # served already: a version number is never issued twice, so go past both.
+                version = max(db_version, disk_version) + 1
                 manifest = {**draft, "version": version}
                 body = envelope_bytes(manifest, key, snapshot.introductions)
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -215,6 +234,24 @@ class Publisher:
                 if self.on_published is not None:
                     self.on_published(published)
             return out
+
+    def _highest_version_on_disk(self, display_id: str) -> int:
+        """The highest version any file holds: the kept envelopes and the static tree's manifest."""
+        highest = 0
+        folder = self.manifests_dir / display_id
+        if folder.is_dir():
+            for path in folder.glob("*.json"):
+                if path.stem.isdigit():
+                    highest = max(highest, int(path.stem))
+        if self.static_dir is not None:
+            static = self._static_path(display_id)
+            try:
+                version = json.loads(static.read_bytes())["manifest"]["version"]
+            except (OSError, ValueError, KeyError, TypeError):
+                version = 0
+            if isinstance(version, int):
+                highest = max(highest, version)
+        return highest
 
     def _snapshot(self, display_ids: list[str]) -> Snapshot:
         placeholders = ",".join("?" * len(display_ids))
@@ -267,9 +304,10 @@ class Publisher:
                 f"spec_sha256 in ({','.join('?' * len(specs))})", sorted(specs)
             ):
                 slides[(row["spec_sha256"], row["canvas"])] = row
+        rules, refused = load_rules_checked(self.db)
         return Snapshot(
             displays, per_display, media, previous, self.keyring.introductions(),
-            rules=load_rules(self.db), playlists=load_playlists(self.db), variants=variants, slides=slides,
+            rules=rules, refused=refused, playlists=load_playlists(self.db), variants=variants, slides=slides,
         )  # fmt: skip
 
     def _render_missing_slides(self, snapshot: Snapshot) -> None:
@@ -314,9 +352,21 @@ class Publisher:
                 items[item_id(ann["id"])] = item
         model = display_model(display)
         specs = {key: item_model(key, item) for key, item in items.items()}
-        compiled = compile_for_display(
-            model, snapshot.rules, specs, snapshot.playlists, self.clock(), self.horizon_days
-        )
+        bad = [r for r in snapshot.refused if r.targets_display(model)]
+        try:
+            if bad:
+                first = bad[0].warning(model.id)
+                raise CompileRefused(first.code, first.message, rule_id=first.rule_id, detail=first.detail)
+            compiled = compile_for_display(
+                model, snapshot.rules, specs, snapshot.playlists, self.clock(), self.horizon_days,
+                budget_s=self.compile_budget_s,
+            )  # fmt: skip
+        except CompileRefused as exc:
+            failed = [r.warning(model.id) for r in bad] or [
+                ScheduleWarning(exc.code, exc.message, display_id=model.id, rule_id=exc.rule_id, detail=exc.detail)
+            ]
+            self.warnings[display["id"]] = [w.to_dict() for w in failed]
+            raise
         self.warnings[display["id"]] = [w.to_dict() for w in compiled.warnings]
         for key, slot_s in compiled.item_durations_s.items():
             if key in items:
