@@ -34,6 +34,11 @@ REASONS = {
     "crowded_out": "higher layers or caps leave it no turn",
     "zone_missing": "the display layout has no zone for it",
     "unknown_item": "it names a missing item or playlist",
+    # set by the scheduler, which knows announcements (see scheduler/cli_schedule.py)
+    "not_approved": "its announcement is not approved",
+    "not_in_targets": "the rule targets a display its announcement does not reach",
+    "media_not_ready": "its media is not yet converted for the display's canvas",
+    "display_not_compiled": "the display's schedule could not be compiled (see its warnings)",
 }
 
 
