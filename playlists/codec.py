@@ -10,7 +10,7 @@ dict (``dayparts[0].end``). Shapes are documented in ``docs/schedule.md``.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from playlists.model import (
@@ -301,7 +301,7 @@ def parse_rule(d: Any) -> Rule:
     title = d.get("title", "")
     if not isinstance(title, str):
         raise _fail("title", "expected text")
-    _check_occurs(rrule, preset, days, exdates, valid_from, valid_until)
+    _check_occurs(rrule, preset, days, exdates, valid_from)
     return Rule(
         id=rule_id,
         item=item,
@@ -330,26 +330,17 @@ def _check_occurs(
     days: tuple[int, ...],
     exdates: tuple[date, ...],
     valid_from: datetime | None,
-    valid_until: datetime | None,
 ) -> None:
-    """Refuse a rule whose recurrence, days, exdates and validity leave no date at all."""
-    if rrule is None and preset is None and not days and not exdates and valid_until is None:
+    """Refuse a recurrence that, with its days and exdates, can never give a date.
+
+    A validity window missing every recurring date is not refused: that is a
+    ``never_plays`` warning (``outside_horizon``), as for any rule whose time is past.
+    """
+    if rrule is None and preset is None:
         return
-    if rrule is not None:
-        text, where = rrule, "rrule"
-    elif preset is not None:
-        text, where = PRESETS[preset], "preset"
-    else:
-        text, where = "FREQ=DAILY", "days" if days else "exdates" if exdates else "valid_until"
-    last = (valid_until - timedelta(seconds=1)).date() if valid_until is not None else None
-    first_occurrence(
-        text,
-        valid_from.date() if valid_from is not None else ANCHOR_DATE,
-        weekdays=days,
-        exdates=exdates,
-        until=last,
-        field=where,
-    )
+    text, where = (rrule, "rrule") if rrule is not None else (PRESETS[preset or ""], "preset")
+    start = valid_from.date() if valid_from is not None else ANCHOR_DATE
+    first_occurrence(text, start, weekdays=days, exdates=exdates, field=where)
 
 
 def _num_out(value: float) -> float | int:

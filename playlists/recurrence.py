@@ -209,17 +209,15 @@ def _daily_dates(parts: dict[str, str], dtstart: date, end: date) -> Iterator[da
     weekdays = {_WEEKDAY_NAMES.index(v) for v in parts["BYDAY"].split(",")} if "BYDAY" in parts else None
     if "UNTIL" in parts:
         end = min(end, _until_date(parts["UNTIL"], "rrule"))
+    left = int(parts["COUNT"]) if "COUNT" in parts else -1  # COUNT counts candidates
     day = dtstart
-    while day <= end:
+    while day <= end and left != 0:
         if (
             (months is None or day.month in months)
             and (weekdays is None or day.weekday() in weekdays)
-            and (
-                monthdays is None
-                or day.day in monthdays
-                or day.day - monthrange(day.year, day.month)[1] - 1 in monthdays
-            )
+            and (monthdays is None or day.day in monthdays or _from_end(day) in monthdays)
         ):
+            left -= 1
             yield day
         if day > date.max - step:
             return
