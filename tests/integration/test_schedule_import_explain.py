@@ -191,6 +191,20 @@ def test_explain_gives_the_true_reason_for_each_scheduler_case(demo_service: Any
     result = explain_announcement(service, "ann-1")
     assert {w["detail"]["reason"] for w in result["warnings"]} == {"outside_horizon"}
     assert set(result["plays"].values()) == {0}
+    # display_not_compiled: a stored rule that fails validation stops desa-antibar's compile
+    with service.lock:
+        bad = {
+            "id": "beku",
+            "item": "ann-3",
+            "targets": {"displays": ["desa-antibar"]},
+            "rrule": "FREQ=DAILY;INTERVAL=0",
+        }
+        service.db.table("rules").insert({"id": "beku", "announcement_id": None, "body": dumps(bad), "updated_at": "x"})
+    result = explain_announcement(service, "ann-3")
+    assert ("desa-antibar", "display_not_compiled") in [
+        (w["display_id"], w["detail"]["reason"]) for w in result["warnings"]
+    ]
+    assert result["plays"]["kantor-bupati"] > 0
 
 
 def test_timeline_takes_local_times_and_speaks_local_time(demo_service: Any) -> None:
