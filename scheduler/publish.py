@@ -190,12 +190,12 @@ class Publisher:
                 content_hash = _content_hash(draft)
                 previous = snapshot.previous.get(display["id"])
                 db_version = previous["version"] if previous else 0
-                disk_version = self._highest_version_on_disk(display["id"])
+                files_version = self._version_files_ahead(display["id"], db_version)
                 if (
                     previous
                     and previous["body_sha256"] == content_hash
                     and previous["key_id"] == key.key_id
-                    and disk_version <= db_version
+                    and files_version == db_version
                 ):
                     if self.static_dir is not None and not self._static_path(display["id"]).exists():
                         current = self.latest(display["id"])  # e.g. static_dir was just switched on
@@ -204,7 +204,7 @@ class Publisher:
                     continue
                 # Files ahead of the database (a crash between writing and committing) may have been
                 # served already: a version number is never issued twice, so go past both.
-                version = max(db_version, disk_version) + 1
+                version = max(files_version, self._static_version(display["id"])) + 1
                 manifest = {**draft, "version": version}
                 body = envelope_bytes(manifest, key, snapshot.introductions)
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -235,23 +235,26 @@ class Publisher:
                     self.on_published(published)
             return out
 
-    def _highest_version_on_disk(self, display_id: str) -> int:
-        """The highest version any file holds: the kept envelopes and the static tree's manifest."""
-        highest = 0
+    def _version_files_ahead(self, display_id: str, db_version: int) -> int:
+        """The highest kept envelope file at or above ``db_version`` (files written, rows never committed).
+
+        Probes ``db_version + 1``, ``+ 2``... (one stat when nothing is ahead, as always but after a crash).
+        """
         folder = self.manifests_dir / display_id
-        if folder.is_dir():
-            for path in folder.glob("*.json"):
-                if path.stem.isdigit():
-                    highest = max(highest, int(path.stem))
-        if self.static_dir is not None:
-            static = self._static_path(display_id)
-            try:
-                version = json.loads(static.read_bytes())["manifest"]["version"]
-            except (OSError, ValueError, KeyError, TypeError):
-                version = 0
-            if isinstance(version, int):
-                highest = max(highest, version)
-        return highest
+        version = db_version
+        while (folder / f"{version + 1}.json").exists():
+            version += 1
+        return version
+
+    def _static_version(self, display_id: str) -> int:
+        """The version the static tree's manifest of ``display_id`` holds (0 without one)."""
+        if self.static_dir is None:
+            return 0
+        try:
+            version = json.loads(self._static_path(display_id).read_bytes())["manifest"]["version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+        return version if isinstance(version, int) else 0
 
     def _snapshot(self, display_ids: list[str]) -> Snapshot:
         placeholders = ",".join("?" * len(display_ids))
