@@ -17,11 +17,12 @@ same input gives byte-identical output.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from playlists.budget import DEFAULT_COMPILE_BUDGET_S, Deadline
 from playlists.interrupts import due_times, overloaded_hours
 from playlists.intervals import Span, intersect, normalize, subtract, total_s
 from playlists.loops import Loop, Slot
@@ -176,8 +177,13 @@ def compile_display(
     horizon_s: int = DEFAULT_HORIZON_S,
     *,
     playlists: Mapping[str, Playlist] | None = None,
+    budget_s: float | None = DEFAULT_COMPILE_BUDGET_S,
 ) -> CompiledTimeline:
-    """Compile ``display``'s horizon. ``rules`` may hold all rules; only those targeting it count."""
+    """Compile ``display``'s horizon. ``rules`` may hold all rules; only those targeting it count.
+
+    Raises :class:`playlists.budget.CompileBudgetExceeded` when it takes longer
+    than ``budget_s`` (None: no time limit) or a rule has too many windows.
+    """
     if horizon_s <= 0:
         raise UserError("horizon_s: must be positive", field="horizon_s")
     start_s = _epoch_s(horizon_start)
@@ -185,7 +191,10 @@ def compile_display(
     if len(_SHARED_LOOPS) > LOOP_CACHE_LIMIT or len(_SHARED_KEYS) > LOOP_CACHE_LIMIT:
         _SHARED_LOOPS.clear()
         _SHARED_KEYS.clear()
-    return _compile(display, mine, items, playlists or {}, start_s, start_s + horizon_s, _SHARED_LOOPS, _SHARED_KEYS)
+    check = Deadline(budget_s, display.id).check if budget_s is not None else None
+    return _compile(
+        display, mine, items, playlists or {}, start_s, start_s + horizon_s, _SHARED_LOOPS, _SHARED_KEYS, check
+    )
 
 
 # Loops shared by successive compile_display calls (the displays of one edit share
@@ -233,6 +242,7 @@ def _compile(
     h1: int,
     loop_cache: LoopCache | None = None,
     content_keys: dict[tuple[Any, ...], int] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> CompiledTimeline:
     """Compile one display from the rules targeting it.
 
@@ -252,6 +262,8 @@ def _compile(
             warnings.append(_warn_unknown_item(display, rule))
             continue
         resolved.append((rank, rule, specs, list(rule_spans(rule, tz, h0, h1))))
+        if check is not None:
+            check()
 
     emergencies = [(rank, r, s, sp) for rank, r, s, sp in resolved if r.layer == "emergency"]
     emergency_cover = normalize(span for *_, spans in emergencies for span in spans)
@@ -323,7 +335,9 @@ def _compile(
                 None if content_keys is None else _content_key(BASE_FALLBACK_ID, 1, base_slots, content_keys),
             )
 
-    main = Sweep("main", "normal", entities, spots, spot_rules, base, loop_cache, table)
+    if check is not None:
+        check()
+    main = Sweep("main", "normal", entities, spots, spot_rules, base, loop_cache, table, check)
     main.run(available, fixed_cols)
     by_zone = {"main": main.cols}
     unseen = set(main.unseen)
@@ -335,7 +349,7 @@ def _compile(
             for entity in overlay[zone_name]:
                 warnings.append(_warn_zone(display, entity.rule_id, zone_name))
             continue
-        sweep = Sweep(zone_name, "overlay", overlay[zone_name], [], [], None, loop_cache, table)
+        sweep = Sweep(zone_name, "overlay", overlay[zone_name], [], [], None, loop_cache, table, check)
         sweep.run(available)
         by_zone[zone_name] = sweep.cols
         unseen |= sweep.unseen

@@ -190,6 +190,7 @@ def list_displays(service: ServiceDep, user: UserDep) -> dict[str, Any]:
         row["operating_hours"] = loads(row["operating_hours"], [])
         latest = service.publisher.latest(row["id"])
         row["manifest_version"] = latest.version if latest else None
+        row["warnings"] = service.publisher.warnings.get(row["id"], [])  # schedule warnings of its last compile
     return {"ok": True, "displays": rows}
 
 

@@ -50,6 +50,20 @@ async def _revocation_loop(service: Service, interval_s: float) -> None:
             log.exception("revocation sweep failed")
 
 
+async def _startup_publish(service: Service) -> None:
+    """Publish what changed while the scheduler was down, after the server listens.
+
+    Runs in a worker thread so a slow compile never keeps the API from
+    answering; each display's compile is bounded (a bad rule fails only the
+    displays it targets, with a warning) and any other fault is logged.
+    """
+    try:
+        published = await asyncio.to_thread(service.publisher.publish_all)
+        log.info("start-up publish: %d manifest(s) changed", len(published))
+    except Exception:  # the environment's fault (disk full...): the periodic loop retries
+        log.exception("start-up publish failed")
+
+
 def _start_inbox(service: Service) -> InboxWatcher | None:
     setting = service.config.inbox_dir
     if setting == "-":
@@ -67,12 +81,18 @@ def _start_inbox(service: Service) -> InboxWatcher | None:
 
 
 def create_app(
-    service: Service, republish_interval_s: float = REPUBLISH_INTERVAL_S, with_inbox: bool = True
+    service: Service,
+    republish_interval_s: float = REPUBLISH_INTERVAL_S,
+    with_inbox: bool = True,
+    publish_on_start: bool = False,
 ) -> FastAPI:
+    """The app; ``publish_on_start`` publishes in the background once it serves (``signage scheduler serve``)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_periodic_loop(service, republish_interval_s))
         revocations = asyncio.create_task(_revocation_loop(service, REVOCATION_POLL_S))
+        startup = asyncio.create_task(_startup_publish(service)) if publish_on_start else None
         inbox = _start_inbox(service) if with_inbox else None
         try:
             yield
@@ -80,6 +100,8 @@ def create_app(
             service.stopping.set()
             task.cancel()
             revocations.cancel()
+            if startup is not None:
+                startup.cancel()
             if inbox is not None:
                 inbox.stop()
 

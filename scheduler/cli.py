@@ -67,12 +67,11 @@ def serve(config_path: str | None, data_dir: str | None, host: str | None, port:
     config = load_scheduler_config(config_path, data_dir=data_dir, host=host, port=port)
     service = Service(config)
     try:
-        published = service.publisher.publish_all()
-        log.info("start-up publish: %d manifest(s) changed", len(published))
         click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
+        # publishes what changed in the background once listening (never blocks start-up);
         # proxy_headers=False: X-Forwarded-For counts only from config.trusted_proxies (scheduler/clientaddr.py)
         uvicorn.run(
-            create_app(service),
+            create_app(service, publish_on_start=True),
             host=config.host,
             port=config.port,
             log_level="warning",

@@ -272,3 +272,39 @@ def m006_enrolment_secret(db: Database) -> None:
 def m007_job_canvases(db: Database) -> None:
     """The canvases each ingest job tried (JSON list): a failed conversion is not retried for the same ones."""
     db.table("ingest_jobs").add_column("canvases", str)
+
+
+@migrations()
+def m008_backfill_rules(db: Database) -> None:
+    """Once: a default rule for each announcement that no rule schedules (stores from before rules).
+
+    Start-up used to do this on every boot and so recreated ``ann-<id>`` over
+    imported rules with other ids; now it happens once, here, and never again.
+    """
+    import json
+    from datetime import UTC, datetime
+
+    from scheduler.schedule import rule_for_announcement
+    from scheduler.store import dumps
+    from signage.errors import UserError
+
+    have_ids = {row["announcement_id"] for row in db.table("rules").rows_where("announcement_id is not null")}
+    scheduled = set()
+    for row in db.table("rules").rows:
+        try:
+            scheduled.add(json.loads(row["body"]).get("item"))
+        except (ValueError, AttributeError):
+            continue
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for row in db.table("announcements").rows:
+        if row["id"] in have_ids or f"ann-{row['id']}" in scheduled:
+            continue
+        try:
+            rule = rule_for_announcement(row)
+        except UserError:  # e.g. no targets: nothing to schedule
+            continue
+        db.table("rules").insert(
+            {"id": rule["id"], "announcement_id": row["id"], "body": dumps(rule), "updated_at": now},
+            pk="id",
+            replace=True,
+        )

@@ -28,10 +28,13 @@ from sqlite_utils import Database
 
 from content.slides import SlideSpec, render_slide
 from content.store import MediaStore
+from playlists.budget import DEFAULT_COMPILE_BUDGET_S, CompileRefused
 from playlists.compiler import CompiledTimeline
 from playlists.model import Display, Playlist, Rule
+from playlists.warnings import ScheduleWarning
 from scheduler.keyring import KeyRing
 from scheduler.schedule import (
+    RefusedRule,
     compile_for_display,
     display_model,
     horizon_start,
@@ -39,7 +42,7 @@ from scheduler.schedule import (
     item_model,
     layout_for,
     load_playlists,
-    load_rules,
+    load_rules_checked,
 )
 from scheduler.store import loads
 from signage.canonical import canonical_json
@@ -75,6 +78,7 @@ class Snapshot:
     previous: dict[str, dict[str, Any]]  # display id -> latest manifests row
     introductions: list[dict[str, Any]] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    refused: list[RefusedRule] = field(default_factory=list)  # stored rules that fail validation
     playlists: list[Playlist] = field(default_factory=list)
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (original, "WxH") -> row
     slides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (spec sha, "WxH") -> row
@@ -94,6 +98,7 @@ class Publisher:
         db_lock: threading.RLock | None = None,
         on_missing_variant: Callable[[str], object] | None = None,
         before_publish: Callable[[], object] | None = None,
+        compile_budget_s: float | None = DEFAULT_COMPILE_BUDGET_S,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -106,6 +111,7 @@ class Publisher:
         self.db_lock = db_lock or threading.RLock()
         self.on_missing_variant = on_missing_variant
         self.before_publish = before_publish  # e.g. pick up what another process changed in the store
+        self.compile_budget_s = compile_budget_s
         self.publish_lock = threading.Lock()
         self._latest: dict[str, PublishedManifest] = {}
         self.warnings: dict[str, list[dict[str, Any]]] = {}  # display id -> schedule warnings of its last compile
@@ -153,16 +159,29 @@ class Publisher:
             rows: list[dict[str, Any]] = []
             out: list[PublishedManifest] = []
             for display in snapshot.displays:
-                draft = self._manifest_for(display, snapshot, 1, API_MEDIA_PREFIX)
+                try:
+                    draft = self._manifest_for(display, snapshot, 1, API_MEDIA_PREFIX)
+                except CompileRefused as exc:  # this display keeps its last good manifest; the others go on
+                    log.warning("display %s not published: %s", display["id"], exc.message)
+                    continue
                 content_hash = _content_hash(draft)
                 previous = snapshot.previous.get(display["id"])
-                if previous and previous["body_sha256"] == content_hash and previous["key_id"] == key.key_id:
+                db_version = previous["version"] if previous else 0
+                files_version = self._version_files_ahead(display["id"], db_version)
+                if (
+                    previous
+                    and previous["body_sha256"] == content_hash
+                    and previous["key_id"] == key.key_id
+                    and files_version == db_version
+                ):
                     if self.static_dir is not None and not self._static_path(display["id"]).exists():
                         current = self.latest(display["id"])  # e.g. static_dir was just switched on
                         if current is not None:
                             self._write_static(json.loads(current.body)["manifest"], snapshot)
                     continue
-                version = (previous["version"] if previous else 0) + 1
+                # Files ahead of the database (a crash between writing and committing) may have been
+                # served already: a version number is never issued twice, so go past both.
+                version = max(files_version, self._static_version(display["id"])) + 1
                 manifest = {**draft, "version": version}
                 body = envelope_bytes(manifest, key, snapshot.introductions)
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -192,6 +211,27 @@ class Publisher:
                 if self.on_published is not None:
                     self.on_published(published)
             return out
+
+    def _version_files_ahead(self, display_id: str, db_version: int) -> int:
+        """The highest kept envelope file at or above ``db_version`` (files written, rows never committed).
+
+        Probes ``db_version + 1``, ``+ 2``... (one stat when nothing is ahead, as always but after a crash).
+        """
+        folder = self.manifests_dir / display_id
+        version = db_version
+        while (folder / f"{version + 1}.json").exists():
+            version += 1
+        return version
+
+    def _static_version(self, display_id: str) -> int:
+        """The version the static tree's manifest of ``display_id`` holds (0 without one)."""
+        if self.static_dir is None:
+            return 0
+        try:
+            version = json.loads(self._static_path(display_id).read_bytes())["manifest"]["version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+        return version if isinstance(version, int) else 0
 
     def _snapshot(self, display_ids: list[str]) -> Snapshot:
         placeholders = ",".join("?" * len(display_ids))
@@ -244,9 +284,10 @@ class Publisher:
                 f"spec_sha256 in ({','.join('?' * len(specs))})", sorted(specs)
             ):
                 slides[(row["spec_sha256"], row["canvas"])] = row
+        rules, refused = load_rules_checked(self.db)
         return Snapshot(
             displays, per_display, media, previous, self.keyring.introductions(),
-            rules=load_rules(self.db), playlists=load_playlists(self.db), variants=variants, slides=slides,
+            rules=rules, refused=refused, playlists=load_playlists(self.db), variants=variants, slides=slides,
         )  # fmt: skip
 
     def _render_missing_slides(self, snapshot: Snapshot) -> None:
@@ -291,9 +332,21 @@ class Publisher:
                 items[item_id(ann["id"])] = item
         model = display_model(display)
         specs = {key: item_model(key, item) for key, item in items.items()}
-        compiled = compile_for_display(
-            model, snapshot.rules, specs, snapshot.playlists, self.clock(), self.horizon_days
-        )
+        bad = [r for r in snapshot.refused if r.targets_display(model)]
+        try:
+            if bad:
+                first = bad[0].warning(model.id)
+                raise CompileRefused(first.code, first.message, rule_id=first.rule_id, detail=first.detail)
+            compiled = compile_for_display(
+                model, snapshot.rules, specs, snapshot.playlists, self.clock(), self.horizon_days,
+                budget_s=self.compile_budget_s,
+            )  # fmt: skip
+        except CompileRefused as exc:
+            failed = [r.warning(model.id) for r in bad] or [
+                ScheduleWarning(exc.code, exc.message, display_id=model.id, rule_id=exc.rule_id, detail=exc.detail)
+            ]
+            self.warnings[display["id"]] = [w.to_dict() for w in failed]
+            raise
         self.warnings[display["id"]] = [w.to_dict() for w in compiled.warnings]
         for key, slot_s in compiled.item_durations_s.items():
             if key in items:

@@ -20,7 +20,6 @@ from scheduler.keyring import KeyRing
 from scheduler.media import MediaJobs
 from scheduler.publish import PublishedManifest, Publisher
 from scheduler.ratelimit import RateLimiter
-from scheduler.schedule import ensure_rules
 from scheduler.store import loads, open_store
 from signage.clock import Clock, format_utc, system_clock
 from signage.config import SchedulerConfig
@@ -44,8 +43,6 @@ class Service:
         self.media = MediaStore(self.data_dir / "media")
         self.keyring = KeyRing(self.db, self.data_dir / "keys", format_utc(clock()))
         self.external = ExternalChanges(self.db, self.lock)
-        with self.lock:
-            ensure_rules(self.db, clock())
         self.events = EventHub()
         self.sse_keepalive_s = 15.0
         self.enrol_limiter = RateLimiter(ENROL_LIMIT_PER_MINUTE, "enrolment attempts")

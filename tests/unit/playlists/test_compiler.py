@@ -31,7 +31,7 @@ def test_round_robin_is_one_segment(mk, h0, check) -> None:
             "zone": "main",
             "layer": "normal",
             "loop": ["a", "b", "c"],
-            "why": "normal round-robin of 3 item(s)",
+            "why": "normal round-robin of 3 item(s), rules r-a, r-b, r-c",
         }
     ]
     assert [(e.start_s - ct.horizon_start_s, e.item_id) for e in ct.entries[:4]] == [
