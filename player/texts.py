@@ -12,6 +12,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "enrol_contacting": "Menghubungi server…",
         "enrol_offline": "Server tidak dapat dihubungi, mencoba lagi…",
         "enrol_approved": "Disetujui. Mengunduh konten…",
+        "sheet_entries": "entri",
+        "sheet_off": "Layar mati (di luar jam operasional)",
+        "sheet_slate": "Slate bawaan (tidak ada jadwal)",
+        "sheet_truncated": "Hanya {n} entri pertama yang ditampilkan.",
     },
     "en": {
         "government": "Pemerintah Kabupaten Mempawah",
@@ -22,6 +26,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "enrol_contacting": "Contacting the server…",
         "enrol_offline": "Cannot reach the server, retrying…",
         "enrol_approved": "Approved. Downloading content…",
+        "sheet_entries": "entries",
+        "sheet_off": "Screen off (outside operating hours)",
+        "sheet_slate": "Built-in slate (nothing scheduled)",
+        "sheet_truncated": "Only the first {n} entries are shown.",
     },
 }
 
