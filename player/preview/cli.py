@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from player.preview.source import ApiSource, PreviewSource, StoreSource
+from player.preview.source import ApiSource, FileSource, PreviewSource, StoreSource
 from player.preview.timeparse import parse_day, parse_moment
 from signage.config import SchedulerConfig, load_config
 from signage.errors import UserError
@@ -28,7 +28,12 @@ def _writable(path: str, option: str) -> Path:
     return out
 
 
-def _source(config_path: str | None, data_dir: str | None, server: str | None, user: str | None) -> PreviewSource:
+def _source(config_path: str | None, data_dir: str | None, server: str | None, user: str | None,
+            manifest_file: str | None = None, media_dir: str | None = None) -> PreviewSource:
+    if manifest_file:
+        if not media_dir:
+            raise UserError("--manifest-file needs --media-dir", field="media_dir")
+        return FileSource(Path(manifest_file), Path(media_dir))
     if server:
         password = os.environ.get("SIGNAGE_PASSWORD") or click.prompt(f"password for {user}", hide_input=True)
         if not user:
@@ -78,21 +83,26 @@ def _app(window: bool) -> object:
 @click.option("--data-dir", "data_dir", default=None, help="Scheduler data dir to read (read-only).")
 @click.option("--server", default=None, help="Read a running scheduler over its admin API instead.")
 @click.option("--user", default=None, help="Account for --server (password from SIGNAGE_PASSWORD or a prompt).")
+@click.option("--manifest-file", default=None, hidden=True, help="Draw this manifest envelope (scheduler previews).")
+@click.option("--media-dir", default=None, hidden=True, help="Media folder for --manifest-file.")
 def preview(
     display_id: str | None, at: str | None, day: str | None, video: str | None, from_: str | None,
     to: str | None, speed: float, output: str | None, window: bool, language: str,
     config_path: str | None, data_dir: str | None, server: str | None, user: str | None,
+    manifest_file: str | None, media_dir: str | None,
 ) -> None:
     """Show exactly what a display shows: one frame, a day's contact sheet, a clip, or a window."""
     modes = [m for m, on in (("--at", at), ("--day", day), ("--video", video), ("--window", window)) if on]
     if len(modes) != 1:
         raise UserError("choose one of --at, --day, --video or --window", field="mode")
-    source = _source(config_path, data_dir, server, user)
+    source = _source(config_path, data_dir, server, user, manifest_file, media_dir)
     if window:
         _app(True)
         from player.preview.window import run_window
 
         sys.exit(run_window(source, display_id, language))
+    if not display_id and manifest_file:
+        display_id = source.displays()[0].id
     if not display_id:
         known = ", ".join(d.id for d in source.displays()) or "none"
         raise UserError(f"--display is required; displays with a published manifest: {known}", field="display")
@@ -106,7 +116,7 @@ def preview(
         moment = parse_moment(at, manifest.timezone, "--at")
         check_within(manifest, moment, "--at")
         cue = renderer.main_cue(moment)
-        if not renderer.frame(moment).save(str(out), b"PNG"):
+        if not renderer.frame(moment).save(str(out), "PNG"):  # type: ignore[call-overload]
             raise UserError(f"-o: cannot write {out}", field="output")
         what = cue.item.title or cue.item.id if cue.item is not None else cue.state
         click.echo(f"{out}: {display_id} at {moment.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z shows {what} ({cue.why})")
@@ -118,7 +128,7 @@ def preview(
         start, _end = day_bounds(manifest, date_)
         check_within(manifest, max(start, min(s.start for s in manifest.timeline)), "--day")
         image, entries = contact_sheet(renderer, date_, language)
-        if not image.save(str(out), b"PNG"):
+        if not image.save(str(out), "PNG"):  # type: ignore[call-overload]
             raise UserError(f"-o: cannot write {out}", field="output")
         click.echo(f"{out}: {len(entries)} entries of {display_id} on {date_.isoformat()}")
     else:

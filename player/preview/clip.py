@@ -7,6 +7,7 @@ ffmpeg reads them raw on stdin.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -42,24 +43,27 @@ def write_clip(renderer: FrameRenderer, start: datetime, end: datetime, speed: f
                "-s", f"{width}x{height}", "-r", str(CLIP_FPS), "-i", "-",
                "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
                "-movflags", "+faststart", str(out)]
-    process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdin is not None
-    try:
-        for moment in times:
-            frame = renderer.frame(moment).convertToFormat(QImage.Format.Format_RGB32)
-            process.stdin.write(bytes(frame.constBits())[: width * height * 4] if frame.bytesPerLine() == width * 4
-                                else _packed(frame, width, height))
-        process.stdin.close()
-    except BrokenPipeError:
-        pass
-    _stdout, stderr = process.communicate(timeout=600)
-    if process.returncode != 0:
-        raise UserError(f"ffmpeg could not write {out}: {stderr.decode(errors='replace').strip()[:300]}",
-                        field="video")
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)
+        assert process.stdin is not None
+        try:
+            with process.stdin as pipe:
+                for moment in times:
+                    pipe.write(_packed(renderer.frame(moment).convertToFormat(QImage.Format.Format_RGB32),
+                                       width, height))
+        except BrokenPipeError:
+            pass  # ffmpeg stopped early: its message says why
+        returncode = process.wait(timeout=600)
+        errors.seek(0)
+        message = errors.read().decode(errors="replace").strip()
+    if returncode != 0:
+        raise UserError(f"ffmpeg could not write {out}: {message[:300]}", field="video")
     return len(times)
 
 
 def _packed(frame: QImage, width: int, height: int) -> bytes:
     bits = bytes(frame.constBits())
     stride = frame.bytesPerLine()
+    if stride == width * 4:
+        return bits[: width * height * 4]
     return b"".join(bits[row * stride: row * stride + width * 4] for row in range(height))

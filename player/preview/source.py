@@ -138,3 +138,31 @@ class ApiSource:
                 tmp.write_bytes(response.content)
                 tmp.replace(path)
         return path
+
+
+class FileSource:
+    """One manifest file (an envelope, signed or not) and a media folder: the scheduler's previews
+    of announcements that are not published yet."""
+
+    def __init__(self, manifest_file: Path, media_dir: Path) -> None:
+        self.manifest_file = Path(manifest_file)
+        self.media_dir = Path(media_dir)
+        try:
+            data = self.manifest_file.read_bytes()
+        except OSError as exc:
+            raise UserError(f"--manifest-file: cannot read {self.manifest_file}: {exc.strerror}",
+                            field="manifest_file") from None
+        self._manifest = parse_envelope(data, str(self.manifest_file))
+
+    def displays(self) -> list[DisplayInfo]:
+        return [DisplayInfo(self._manifest.display_id, self._manifest.display_id)]
+
+    def manifest(self, display_id: str) -> Manifest:
+        if display_id != self._manifest.display_id:
+            raise _unknown(display_id, self.displays())
+        return self._manifest
+
+    def media_path(self, ref: MediaRef) -> Path:
+        if not SHA256.match(ref.sha256):
+            raise UserError(f"media {ref.sha256!r} is not a sha256")
+        return self.media_dir / ref.sha256
