@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("scheduler.cli:keys", "Show, rotate the scheduler's signing keys."),
     "timeline": ("scheduler.cli_schedule:timeline", "Print a display's compiled timeline, or explain an item."),
     "playlists": ("scheduler.cli_schedule:playlists", "Export/import schedule rules and playlists as YAML."),
+    "preview": ("player.preview.cli:preview", "Show what a display shows: frame, day sheet, clip, window."),
     "ingest": ("scheduler.cli:ingest", "Normalise media files for the screens and create draft announcements."),
 }
 

@@ -134,6 +134,11 @@ class Manifest:
         return best, item, item_start
 
 
+def layer_rank(layer: str) -> int:
+    """Lower wins: emergency beats off beats interrupt beats normal beats fallback beats overlay."""
+    return _rank(layer)
+
+
 def _rank(layer: str) -> int:
     return {"emergency": 0, "off": 1, "interrupt": 2, "normal": 3, "fallback": 4, "overlay": 5}[layer]
 
