@@ -85,7 +85,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_player.router)
     app.include_router(api_admin.router)
-    app.include_router(web.router)
+    web.install(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

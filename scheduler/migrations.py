@@ -260,3 +260,22 @@ def m005_h_policy_workflow(db: Database) -> None:
     )
     db.table("audit_log").add_column("before", str)  # JSON: the row before the change
     db.table("audit_log").add_column("after", str)  # JSON: the row after the change
+
+
+@migrations()
+def m005_h_webcore_web_sessions(db: Database) -> None:
+    """Server-side web admin sessions (idle and absolute expiry) and a forced password change."""
+    db.table("web_sessions").create(
+        {
+            "id_hash": str,  # SHA-256 of the cookie value: a copy of the store cannot log in
+            "user_id": int,
+            "csrf_token": str,
+            "created_at": str,
+            "last_seen_at": str,
+            "remote_addr": str,
+            "flash": str,  # JSON list of messages shown once on the next page
+        },
+        pk="id_hash",
+    )
+    db.table("web_sessions").create_index(["user_id"])
+    db.table("users").add_column("must_change_password", int)
