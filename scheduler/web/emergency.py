@@ -106,7 +106,8 @@ def _body(service: Service, values: dict[str, Any], t: Any) -> dict[str, Any]:
 @router.get("/emergency")
 def emergency_form(request: Request, user: UserDep, service: ServiceDep) -> Response:
     require_action(user, "emergency")
-    return _page(request, service, _values({}) | {"groups": []})
+    empty = {"severity": "emergency", "title": "", "message": "", "scope": "all", "groups": [], "ends_local": ""}
+    return _page(request, service, empty)
 
 
 @router.post("/emergency")
