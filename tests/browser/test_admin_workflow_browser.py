@@ -46,7 +46,7 @@ def screenshot_everywhere(page: Any, shots: Path, name: str) -> None:
 
 
 def new_page(browser: Any) -> Any:
-    return browser.new_page(viewport={"width": 1366, "height": 768})
+    return browser.new_page(viewport={"width": 1366, "height": 768}, locale="id-ID", timezone_id="Asia/Pontianak")
 
 
 def create_user_in_browser(admin: Any, base: str, username: str, role: str) -> str:
