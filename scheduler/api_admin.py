@@ -21,7 +21,7 @@ from scheduler.actions import (
     submit,
     withdraw_and_publish,
 )
-from scheduler.announcements import decode_row, display_status, get_announcement
+from scheduler.announcements import audit, decode_row, display_status, get_announcement
 from scheduler.deps import current_user, get_service
 from scheduler.errors import NotFound
 from scheduler.fleet import fleet_health
@@ -231,6 +231,21 @@ def request_screenshot(display_id: str, service: ServiceDep, user: UserDep) -> d
             raise NotFound(f"display: unknown display {display_id!r}", field="display_id")
     event = service.events.emit(display_id, "screenshot", {"requested_by": user["username"]})
     return {"ok": True, "event_id": event.id, "connected": service.events.connections}
+
+
+@router.post("/displays/{display_id}/revoke")
+def revoke_display(
+    display_id: Annotated[str, PathParam(min_length=1, max_length=64)], service: ServiceDep, user: UserDep
+) -> dict[str, Any]:
+    """Revoke every token of the display: its open event streams end at once and it must enrol again."""
+    require(user, "manage_displays")
+    with service.lock:
+        if not service.db.table("displays").count_where("id = ?", [display_id]):
+            raise NotFound(f"display: unknown display {display_id!r}", field="display_id")
+    count = service.revoke_display(display_id)
+    with service.lock:
+        audit(service.db, service.clock(), user["id"], "display.revoke", f"display:{display_id}", f"{count} token(s)")
+    return {"ok": True, "revoked": count}
 
 
 @router.post("/keys/rotate")

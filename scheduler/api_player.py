@@ -15,8 +15,10 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from scheduler import enrolment
+from scheduler.auth import token_hash
 from scheduler.deps import current_display, get_service
 from scheduler.errors import NotFound, RangeNotSatisfiable
+from scheduler.events import CLOSE
 from scheduler.service import Service
 from scheduler.store import dumps
 from signage.clock import parse_utc
@@ -200,7 +202,8 @@ async def events(
 ) -> StreamingResponse:
     """Server-Sent Events: `manifest`, `emergency`, `screenshot`; keep-alive comments."""
     hub = service.events
-    sub_id, queue = hub.subscribe(display_id)
+    # the dependency accepted the bearer token; its digest lets a revocation end this stream
+    sub_id, queue = hub.subscribe(display_id, token_hash(request.headers["authorization"].partition(" ")[2].strip()))
     missed = hub.missed(display_id, last_event_id)
     latest = service.publisher.latest(display_id)
 
@@ -222,6 +225,8 @@ async def events(
                         break
                     yield b": keep-alive\n\n"
                     continue
+                if event is CLOSE:  # the token was revoked
+                    break
                 yield event.encode()
         finally:
             hub.unsubscribe(display_id, sub_id)

@@ -19,7 +19,7 @@ from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
 from scheduler.limits import BodyLimitMiddleware
-from scheduler.service import Service
+from scheduler.service import REVOCATION_POLL_S, Service
 from signage import __version__
 
 log = logging.getLogger("scheduler.app")
@@ -39,6 +39,16 @@ async def _periodic_loop(service: Service, interval_s: float) -> None:
                 await asyncio.to_thread(mediagc.collect, service, time.time())
         except Exception:  # the environment's fault (disk full...): logged, retried next round
             log.exception("periodic republish/gc failed")
+
+
+async def _revocation_loop(service: Service, interval_s: float) -> None:
+    """End the streams of tokens revoked by another process (the CLI) within ``interval_s``."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await asyncio.to_thread(service.sweep_revocations)
+        except Exception:  # a busy or full store: retried next round
+            log.exception("revocation sweep failed")
 
 
 def _start_inbox(service: Service) -> InboxWatcher | None:
@@ -63,12 +73,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_periodic_loop(service, republish_interval_s))
+        revocations = asyncio.create_task(_revocation_loop(service, REVOCATION_POLL_S))
         inbox = _start_inbox(service) if with_inbox else None
         try:
             yield
         finally:
             service.stopping.set()
             task.cancel()
+            revocations.cancel()
             if inbox is not None:
                 inbox.stop()
 

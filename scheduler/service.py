@@ -24,7 +24,8 @@ from signage.clock import Clock, format_utc, system_clock
 from signage.config import SchedulerConfig
 
 log = logging.getLogger("scheduler.service")
-TOKEN_CACHE_S = 30.0  # a token revoked from the CLI is refused within this time
+TOKEN_CACHE_S = 30.0  # a cached token is re-checked after this time
+REVOCATION_POLL_S = 1.0  # a token revoked by another process (the CLI) is refused and its streams end within this
 ENROL_LIMIT_PER_MINUTE = 20
 
 
@@ -68,6 +69,8 @@ class Service:
         self.login_failures_by_address = RateLimiter(
             config.login_max_failures_per_address, "failed logins", config.login_lockout_s
         )
+        self._revoked_tokens: set[str] = set()  # digests, as last read from the store
+        self._revocation_mark: tuple[int, str | None] = (-1, None)
 
     def close(self) -> None:
         self.media_jobs.shutdown()
@@ -105,6 +108,44 @@ class Service:
             return None
         self._token_cache[digest] = (rows[0]["display_id"], now_s)
         return str(rows[0]["display_id"])
+
+    def revoke_display(self, display_id: str) -> int:
+        """Revoke every token of the display and end its open event streams at once; the number revoked."""
+        from scheduler import enrolment
+
+        with self.lock:
+            digests = {
+                str(r["token_hash"])
+                for r in self.db.table("display_tokens").rows_where(
+                    "display_id = ? and revoked_at is null", [display_id]
+                )
+            }
+            count = enrolment.revoke_display_tokens(self.db, display_id, self.clock())
+        self._forget_tokens(digests)
+        self.events.close(display_id=display_id)
+        return count
+
+    def sweep_revocations(self) -> int:
+        """Apply revocations made by another process (``signage displays revoke``): drop them from the
+        token cache and end their streams. Cheap when nothing changed (one aggregate query)."""
+        with self.lock:
+            mark_row = self.db.execute(
+                "select count(*), max(revoked_at) from display_tokens where revoked_at is not null"
+            ).fetchone()
+            mark = (int(mark_row[0]), mark_row[1])
+            if mark != self._revocation_mark:
+                self._revoked_tokens = {
+                    str(row[0])
+                    for row in self.db.execute("select token_hash from display_tokens where revoked_at is not null")
+                }
+                self._revocation_mark = mark
+        self._forget_tokens(self._revoked_tokens & set(self._token_cache))
+        return self.events.close(token_digests=self.events.open_tokens() & self._revoked_tokens)
+
+    def _forget_tokens(self, digests: set[str]) -> None:
+        self._revoked_tokens |= digests
+        for digest in digests:
+            self._token_cache.pop(digest, None)
 
     def user(self, user_id: int) -> dict[str, Any] | None:
         with self.lock:

@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "player": ("signage.cli:player", "Run the display player."),
     "users": ("scheduler.cli:users", "Manage admin users."),
     "displays": ("scheduler.cli:displays", "List displays and approve enrolments."),
+    "announcements": ("scheduler.cli:announcements", "List, submit, approve, reject, withdraw, archive (--as USER)."),
     "keys": ("scheduler.cli:keys", "Show, rotate the scheduler's signing keys."),
     "timeline": ("scheduler.cli_schedule:timeline", "Print a display's compiled timeline, or explain an item."),
     "playlists": ("scheduler.cli_schedule:playlists", "Export/import schedule rules and playlists as YAML."),
