@@ -21,7 +21,6 @@ from scheduler import actions
 from scheduler.announcements import STATUSES, decode_row, display_status, get_announcement
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
-from scheduler.publish import slide_spec_sha
 from scheduler.service import Service
 from scheduler.store import loads
 from scheduler.web.announcement_form import (
@@ -45,6 +44,7 @@ from scheduler.web.common import (
     render,
     require_action,
 )
+from scheduler.web.preview import previews
 from signage.errors import UserError
 
 router = page_router()
@@ -236,6 +236,19 @@ async def edit(announcement_id: AnnouncementId, request: Request, user: UserDep,
     return redirect(f"/admin/announcements/{announcement_id}")
 
 
+TEXT_CUT = N_(
+    "Text too long for the %(canvas)s screen: some lines were cut (they end with '…'). "
+    "Shorten the text or split it over two slides."
+)
+
+
+def _warning_text(warning: str, canvas: str, t: Any) -> str:
+    """The renderer's warning in the user's words (its English detail otherwise)."""
+    if "does not fit" in warning:
+        return str(t(TEXT_CUT) % {"canvas": canvas})
+    return warning
+
+
 def _history(service: Service, announcement_id: int) -> list[dict[str, Any]]:
     with service.lock:
         return list(
@@ -275,32 +288,24 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
         history=_history(service, announcement_id),
         action_labels=ACTION_LABELS,
         schedule_text=describe_schedule(row["schedule"], t),
-        has_thumbnail=_thumbnail_sha(service, row) is not None,
+        previews=[
+            {**p, "warnings": [_warning_text(w, p["canvas"], t) for w in p["warnings"]]} for p in previews(service, row)
+        ],
         **_labels(),
     )
 
 
-def _thumbnail_sha(service: Service, row: dict[str, Any]) -> str | None:
-    with service.lock:
-        if row["kind"] == "text":
-            slides = list(service.db.table("slides").rows_where("spec_sha256 = ?", [slide_spec_sha(row)], limit=1))
-            sha = slides[0]["sha256"] if slides else None
-        else:
-            media = service.db.table("media").get(row["media_sha256"]) if row["media_sha256"] else None
-            sha = (media.get("thumbnail_sha256") or media.get("poster_sha256") or None) if media else None
-            if sha is None and media and media["kind"] == "image":
-                sha = media["sha256"]
-    return sha if sha and service.media.has(sha) else None
-
-
-@router.get("/announcements/{announcement_id}/thumbnail")
-def thumbnail(announcement_id: AnnouncementId, request: Request, user: UserDep, service: ServiceDep) -> Response:
+@router.get("/announcements/{announcement_id}/preview/{canvas}")
+def preview_image(
+    announcement_id: AnnouncementId, canvas: Annotated[str, PathParam(pattern=r"^\d{1,5}x\d{1,5}$")],
+    request: Request, user: UserDep, service: ServiceDep,
+) -> Response:  # fmt: skip
     with service.lock:
         row = get_announcement(service.db, announcement_id)
-    sha = _thumbnail_sha(service, row)
-    if sha is None:
+    found = next((p for p in previews(service, row) if p["canvas"] == canvas and p["sha256"]), None)
+    if found is None:
         return Response(status_code=404)
-    return FileResponse(service.media.path_for(sha), headers={"Cache-Control": "private, max-age=300"})
+    return FileResponse(service.media.path_for(found["sha256"]), headers={"Cache-Control": "private, max-age=300"})
 
 
 async def _workflow(

@@ -75,4 +75,4 @@ def test_upload_shows_processing_progress_in_the_admin(browser: Any, live_schedu
     page.click("text=Simpan sebagai draf")
     assert "Gambar" in page.inner_text("dl.facts")
     assert "siap untuk setiap ukuran layar" in page.inner_text("main")
-    assert page.locator("img.thumb").count() == 1
+    assert page.locator("#previews img.thumb").count() == 3  # one per canvas of the kabupaten group
