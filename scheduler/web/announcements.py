@@ -45,6 +45,7 @@ from scheduler.web.common import (
     require_action,
 )
 from scheduler.web.preview import previews
+from scheduler.web.refusals import plain_refusal
 from signage.errors import UserError
 
 router = page_router()
@@ -164,12 +165,15 @@ def _store_upload(service: Service, upload: UploadFile) -> tuple[int, str, str]:
         return service.media_jobs.submit_upload(path, upload.filename or "upload")
 
 
-async def _values_with_upload(service: Service, form: FormData) -> dict[str, Any]:
+async def _values_with_upload(service: Service, form: FormData, t: Any) -> dict[str, Any]:
     """The form's values; a file sent with the form itself (no JS) is stored first."""
     values = form_values(form)
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
-        _job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload)
+        try:
+            _job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload)
+        except UserError as exc:
+            raise UserError(plain_refusal(exc.message, t), field="file") from None
         values["media_sha256"], values["media_kind"] = sha256, kind
     return values
 
@@ -181,7 +185,7 @@ async def create(request: Request, user: UserDep, service: ServiceDep) -> Respon
     values = form_values(form)
     try:
         require_action(user, "create")
-        values = await _values_with_upload(service, form)
+        values = await _values_with_upload(service, form, t)
         body = body_from_values(values, service.config.timezone)
         if body["layer"] == "emergency":
             require_action(user, "emergency")
@@ -216,7 +220,7 @@ async def edit(announcement_id: AnnouncementId, request: Request, user: UserDep,
     values = form_values(form)
     try:
         require_action(user, "edit", row)
-        values = await _values_with_upload(service, form)
+        values = await _values_with_upload(service, form, t)
         body = body_from_values(values, service.config.timezone, row["schedule"])
         if body["layer"] == "emergency" and row["layer"] != "emergency":
             require_action(user, "emergency")
@@ -367,7 +371,7 @@ async def archive(announcement_id: AnnouncementId, request: Request, user: UserD
 def _upload_message(job: dict[str, Any], t: Any) -> tuple[bool, str]:
     kind = t("Image") if job["kind"] == "image" else t("Video")
     if job["state"] == "failed":
-        return False, t("The file was refused: %(reason)s") % {"reason": job["error"] or "-"}
+        return False, plain_refusal(job["error"] or "-", t)
     if job["state"] == "done":
         warnings = loads(job.get("warnings"), [])
         text = t("%(kind)s received and prepared for every screen size.") % {"kind": kind}
@@ -392,9 +396,7 @@ async def upload(request: Request, user: UserDep, service: ServiceDep) -> Respon
     try:
         job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload_file)
     except UserError as exc:
-        return JSONResponse(
-            {"ok": False, "message": t("The file was refused: %(reason)s") % {"reason": exc.message}}, 400
-        )
+        return JSONResponse({"ok": False, "message": plain_refusal(exc.message, t)}, 400)
     job = await run_in_threadpool(service.media_jobs.wait, job_id, UPLOAD_WAIT_S)
     ok, message = _upload_message(job, t)
     body = {"ok": ok, "sha256": sha256 if ok else "", "kind": kind, "job": job_id, "message": message}

@@ -261,3 +261,34 @@ def test_api_docs_work_offline_from_local_assets(live_scheduler: Any) -> None:
         assert f"/api/v1/docs-assets/{asset}" in page.text
         r = requests.get(f"{live_scheduler.url}/api/v1/docs-assets/{asset}", timeout=30)
         assert r.status_code == 200 and len(r.content) > 10_000
+
+
+def test_upload_named_with_dots_lands_only_in_the_store_and_refusals_are_plain(
+    live_scheduler: Any, tmp_path: Any
+) -> None:
+    import io
+
+    from PIL import Image
+
+    editor = _editor(live_scheduler)
+    token = editor.token("/admin/announcements/new")
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 20, 20)).save(png, "PNG")
+    data_dir = live_scheduler.service.data_dir
+    before = {p for p in data_dir.parent.rglob("*") if "media" not in p.parts}
+    r = editor.post("/admin/media", {"csrf_token": token}, files={"file": ("../../x.png", png.getvalue(), "image/png")})
+    assert r.status_code == 200 and r.json()["ok"] is True
+    sha256 = r.json()["sha256"]
+    assert live_scheduler.service.media.has(sha256)
+    assert live_scheduler.service.media.path_for(sha256).is_relative_to(data_dir / "media")
+    after = {p for p in data_dir.parent.rglob("*") if "media" not in p.parts}
+    assert not [p for p in after - before if p.name.startswith("x")], after - before
+    assert not (data_dir.parent.parent / "x.png").exists() and not (data_dir / "x.png").exists()
+
+    refused = editor.post(
+        "/admin/media", {"csrf_token": token}, files={"file": ("surat.pdf", b"%PDF-1.4 ...", "application/pdf")}
+    )
+    assert refused.status_code == 400 and refused.json()["ok"] is False
+    assert refused.json()["message"].startswith("Berkas ditolak: Jenis berkas ini tidak diterima.")
+    no_token = editor.post("/admin/media", {}, files={"file": ("a.png", png.getvalue(), "image/png")})
+    assert no_token.status_code == 403
