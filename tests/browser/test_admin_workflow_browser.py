@@ -196,6 +196,7 @@ def test_emergency_form_needs_confirmation_and_a_second_approver(
     screenshot_everywhere(approver, shots, "07-darurat")
     approver.click("text=Lanjutkan")
     assert "DARURAT: Banjir di Sungai Pinyuh" in approver.inner_text("#confirm")
+    screenshot_everywhere(approver, shots, "07-darurat-konfirmasi")
     with service.lock:
         assert service.db.table("announcements").count_where("layer = 'emergency'") == 0  # not before confirming
     approver.click("#confirm-send")
