@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 
 from scheduler.auth import authenticate
-from scheduler.errors import Unauthorized
+from scheduler.errors import Forbidden, Unauthorized
 from scheduler.service import Service
 
 SESSION_COOKIE = "signage_session"
@@ -52,6 +52,11 @@ def current_user(request: Request) -> dict[str, Any]:
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("malformed Basic credentials") from None
         user = authenticate(service.db, username, password, service.lock)
+        if user is not None and user.get("must_change_password"):
+            raise Forbidden(
+                "this account's password was set by an admin: log in to the web admin and choose your own first",
+                field="password",
+            )
         if user is not None:
             return user
     raise Unauthorized()

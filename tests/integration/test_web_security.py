@@ -236,6 +236,8 @@ def test_user_with_must_change_password_is_sent_to_change_it_first(live_schedule
     with service.lock:
         create_user(service.db, "baru", "editor", "sandi-sementara", format_utc(service.clock()))
         service.db.execute("update users set must_change_password = 1 where username = 'baru'")
+    api = requests.get(f"{live_scheduler.url}/api/v1/admin/fleet", auth=("baru", "sandi-sementara"), timeout=30)
+    assert api.status_code == 403 and api.json()["field"] == "password"  # not via the API either
     client = WebClient(live_scheduler.url)
     assert client.login("baru", "sandi-sementara").headers["location"] == "/admin/password"
     assert client.get("/admin/announcements", allow_redirects=False).headers["location"] == "/admin/password"
