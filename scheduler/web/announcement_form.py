@@ -75,7 +75,7 @@ def error_text(exc: UserError, t: Callable[[str], str]) -> tuple[str, str]:
     return f"{t(label[0])}: {t(label[1])}.", key
 
 
-def _local_to_utc(value: str, zone_name: str, field: str) -> str | None:
+def local_to_utc(value: str, zone_name: str, field: str) -> str | None:
     value = value.strip()
     if not value:
         return None
@@ -220,8 +220,8 @@ def body_from_values(values: dict[str, Any], zone_name: str, previous: dict[str,
         "layer": values["layer"] if values["layer"] in ("normal", "interrupt", "emergency") else "normal",
         "duration_s": duration_s,
         "targets": {"displays": values["displays"], "groups": values["groups"]},
-        "starts_at": _local_to_utc(values["valid_from"], zone_name, "starts_at"),
-        "ends_at": _local_to_utc(values["valid_until"], zone_name, "ends_at"),
+        "starts_at": local_to_utc(values["valid_from"], zone_name, "starts_at"),
+        "ends_at": local_to_utc(values["valid_until"], zone_name, "ends_at"),
         "schedule": schedule_from_values(values, previous),
     }
     if kind != "text":

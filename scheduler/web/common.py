@@ -91,8 +91,12 @@ def can(user: dict[str, Any] | None, action: str, announcement: dict[str, Any] |
     return policy.can(user, action, announcement)
 
 
+_UNSET = object()
+
+
 def session_of(request: Request) -> WebSession | None:
-    if "web_session" not in request.state._state:
+    """The request's live session (looked up once per request), or None."""
+    if getattr(request.state, "web_session", _UNSET) is _UNSET:
         service = service_of(request)
         request.state.web_session = service.web_sessions.get(request.cookies.get(SESSION_COOKIE))
     session: WebSession | None = request.state.web_session
@@ -101,7 +105,7 @@ def session_of(request: Request) -> WebSession | None:
 
 def user_or_none(request: Request) -> dict[str, Any] | None:
     """The logged-in user of this request (a live session of an enabled account), or None."""
-    if "user" not in request.state._state:
+    if getattr(request.state, "user", _UNSET) is _UNSET:
         session = session_of(request)
         request.state.user = service_of(request).user(session.user_id) if session else None
     user: dict[str, Any] | None = request.state.user

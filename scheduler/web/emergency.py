@@ -18,7 +18,7 @@ from scheduler.announcements import decode_row, display_status
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
 from scheduler.service import Service
-from scheduler.web.announcement_form import _local_to_utc, error_text
+from scheduler.web.announcement_form import error_text, local_to_utc
 from scheduler.web.common import (
     ServiceDep,
     UserDep,
@@ -78,7 +78,7 @@ def _body(service: Service, values: dict[str, Any], t: Any) -> dict[str, Any]:
         raise UserError(t("Severity: choose warning or emergency."), field="severity")
     if not values["title"]:
         raise UserError(t("Headline: write what is happening, e.g. 'Banjir di Sungai Pinyuh'."), field="title")
-    ends_at = _local_to_utc(values["ends_local"], service.config.timezone, "ends_at")
+    ends_at = local_to_utc(values["ends_local"], service.config.timezone, "ends_at")
     if ends_at is None or parse_utc(ends_at) <= service.clock():
         raise UserError(t("Ends at: choose a time in the future; the emergency ends by itself then."), field="ends_at")
     with service.lock:
