@@ -34,8 +34,16 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+UNLABELLED_FIELDS_JS = """() => Array.from(document.querySelectorAll('input, select, textarea'))
+  .filter(e => !['hidden', 'submit', 'button'].includes(e.type))
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+  .map(e => e.name || e.id)"""
+
+
 def screenshot_everywhere(page: Any, shots: Path, name: str) -> None:
-    """Save the current page at laptop and phone size; the page must not scroll sideways on a phone."""
+    """Save the current page at laptop and phone size; the page must not scroll sideways on a phone,
+    and every field has a label (keyboard and screen-reader use)."""
+    assert page.evaluate(UNLABELLED_FIELDS_JS) == [], f"{name}: fields without a label"
     for size, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=str(shots / f"{name}-{size}.png"), full_page=True)
@@ -43,6 +51,25 @@ def screenshot_everywhere(page: Any, shots: Path, name: str) -> None:
             scroll_width = page.evaluate_handle("document.documentElement").get_property("scrollWidth").json_value()
             assert scroll_width <= width + 1, f"{name} is wider than a phone ({scroll_width}px)"
     page.set_viewport_size({"width": 1366, "height": 768})
+
+
+def test_login_and_navigation_work_with_the_keyboard_alone(browser: Any, live_scheduler: Any) -> None:
+    page = new_page(browser)
+    page.goto(f"{live_scheduler.url}/admin/login")
+    page.keyboard.type("editor")  # the user name field has focus on arrival
+    page.keyboard.press("Tab")
+    page.keyboard.type(live_scheduler.service.demo_accounts.editor_password)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Langsung ke isi"  # skip link first
+    for _ in range(12):  # Tab through the header into the menu until "Pengumuman"
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.textContent") == "Pengumuman":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/announcements")
+    assert page.inner_text("h1") == "Pengumuman"
 
 
 def new_page(browser: Any) -> Any:
