@@ -335,9 +335,15 @@ async def _workflow(
             await run_in_threadpool(actions.archive_and_publish, service, announcement_id, user)
             message = t("Archived.")
     except UserError as exc:
-        if exc.field != "reason":
-            raise  # 403 / 404 / state errors: the error page
-        flash(request, error_text(exc, t)[0])
+        if exc.field == "status":  # e.g. approving what was withdrawn meanwhile (another tab, another person)
+            with service.lock:
+                now_status = display_status(get_announcement(service.db, announcement_id), service.clock())
+            text = t("This cannot be done while the announcement is '%(status)s'. The page shows what is possible now.")
+            flash(request, text % {"status": t(STATUS_LABELS[now_status])})
+        elif exc.field == "reason":
+            flash(request, error_text(exc, t)[0])
+        else:
+            raise  # 403 / 404: the error page
         return redirect(f"/admin/announcements/{announcement_id}")
     flash(request, message)
     return redirect(f"/admin/announcements/{announcement_id}")

@@ -108,3 +108,17 @@ def test_validation_error_keeps_what_was_typed(live_scheduler: Any) -> None:
     assert "Pengulangan: pilih tanggal antara 1 dan 31." in r.text
     assert 'value="Jadwal salah"' in r.text and 'value="40"' in r.text and 'value="07:00"' in r.text
     assert 'value="kantor-bupati" checked' in r.text
+
+
+def test_a_workflow_step_that_no_longer_applies_is_explained_in_words(live_scheduler: Any) -> None:
+    editor = _login(live_scheduler, "editor")
+    r = _new(editor, title="Sudah diarsipkan", display="kantor-bupati")
+    ann_id = r.url.rstrip("/").rsplit("/", 1)[1]
+    token = editor.token()
+    editor.post(f"/admin/announcements/{ann_id}/archive", {"csrf_token": token})
+    admin = _login(live_scheduler, "admin")
+    r = admin.post(f"/admin/announcements/{ann_id}/approve", {"csrf_token": admin.token()})  # a stale page's button
+    assert r.status_code == 200
+    assert "tidak dapat dilakukan selama pengumuman berstatus &#39;Diarsipkan&#39;" in r.text
+    r = admin.post(f"/admin/announcements/{ann_id}/withdraw", {"csrf_token": admin.token(), "reason": ""})
+    assert "Alasan: tulis alasannya (ditampilkan kepada penulis)." in r.text  # the reason is checked first
