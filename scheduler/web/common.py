@@ -282,6 +282,11 @@ ERROR_TITLES = {
 def error_page(request: Request, status: int, exc: UserError) -> Response:
     """The HTML answer to a refused web request (the API keeps its JSON shape)."""
     t = gettext_for(request)
-    message = exc.text(language_of(request)) if isinstance(exc, policy.PolicyDenied) else exc.message
+    if isinstance(exc, policy.PolicyDenied):
+        message = exc.text(language_of(request))
+    elif status == 404:
+        message = t("It does not exist (any more). It may have been removed; go back and reload the list.")
+    else:
+        message = exc.message
     title = ERROR_TITLES.get(status, ERROR_TITLES[400])
     return render(request, "error.html", status, title=t(title), message=message)

@@ -122,3 +122,8 @@ def test_a_workflow_step_that_no_longer_applies_is_explained_in_words(live_sched
     assert "tidak dapat dilakukan selama pengumuman berstatus &#39;Diarsipkan&#39;" in r.text
     r = admin.post(f"/admin/announcements/{ann_id}/withdraw", {"csrf_token": admin.token(), "reason": ""})
     assert "Alasan: tulis alasannya (ditampilkan kepada penulis)." in r.text  # the reason is checked first
+
+
+def test_missing_announcement_is_a_404_page_in_indonesian(live_scheduler: Any) -> None:
+    r = _login(live_scheduler, "editor").get("/admin/announcements/4242")
+    assert r.status_code == 404 and "Tidak ditemukan" in r.text and "Tidak ada (lagi)" in r.text
