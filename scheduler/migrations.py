@@ -308,3 +308,22 @@ def m008_backfill_rules(db: Database) -> None:
             pk="id",
             replace=True,
         )
+
+
+@migrations()
+def m009_web_sessions(db: Database) -> None:
+    """Server-side web admin sessions (idle and absolute expiry) and a forced password change."""
+    db.table("web_sessions").create(
+        {
+            "id_hash": str,  # SHA-256 of the cookie value: a copy of the store cannot log in
+            "user_id": int,
+            "csrf_token": str,
+            "created_at": str,
+            "last_seen_at": str,
+            "remote_addr": str,
+            "flash": str,  # JSON list of messages shown once on the next page
+        },
+        pk="id_hash",
+    )
+    db.table("web_sessions").create_index(["user_id"])
+    db.table("users").add_column("must_change_password", int)

@@ -1,4 +1,4 @@
-"""Per-address request limits for the HTTP API, on the one limiter in :mod:`signage.ratelimit`."""
+"""Per-key request limits (client address, user name) on the one limiter in :mod:`signage.ratelimit`."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from signage.ratelimit import KeyedLimiter
 
 
 class RateLimiter:
-    """``check(address)`` raises TooMany (429) beyond ``per_minute`` requests from that address."""
+    """``check(key)`` raises TooMany (429) beyond ``per_minute`` hits per ``window_s`` from that key."""
 
-    def __init__(self, per_minute: int, what: str, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, what: str, window_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.what = what
-        self._limiter = KeyedLimiter(per_minute, clock)
+        self.window_s = window_s
+        self._limiter = KeyedLimiter(per_minute, clock, window_s)
 
     @property
     def per_minute(self) -> int:
@@ -23,3 +25,14 @@ class RateLimiter:
     def check(self, key: str) -> None:
         if not self._limiter.allow(key):
             raise TooMany(f"too many {self.what} from this address; wait a minute", field=None)
+
+    def blocked(self, key: str) -> bool:
+        """True while ``key`` has used up its hits (nothing is recorded)."""
+        return self._limiter.blocked(key)
+
+    def record(self, key: str) -> None:
+        """Count a hit for ``key`` without refusing it (e.g. a failed login)."""
+        self._limiter.record(key)
+
+    def clear(self, key: str) -> None:
+        self._limiter.clear(key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from scheduler.keyring import KeyRing
 from scheduler.media import MediaJobs
 from scheduler.publish import PublishedManifest, Publisher
 from scheduler.ratelimit import RateLimiter
+from scheduler.sessions import SessionStore
 from scheduler.store import loads, open_store
 from signage.clock import Clock, format_utc, system_clock
 from signage.config import SchedulerConfig
@@ -66,9 +66,16 @@ class Service:
         )
         self.media_jobs = MediaJobs(self.db, self.lock, self.media, clock, config.max_ingest_jobs, self._media_ready)
         self._token_cache: dict[str, tuple[str, float]] = {}
+        self.web_sessions = SessionStore(
+            self.db, self.lock, clock, config.session_idle_timeout_s, config.session_max_age_s
+        )
+        # Failed logins, per user name and per client address (a lockout, not a per-minute rate).
+        self.login_failures_by_user = RateLimiter(config.login_max_failures, "failed logins", config.login_lockout_s)
+        self.login_failures_by_address = RateLimiter(
+            config.login_max_failures_per_address, "failed logins", config.login_lockout_s
+        )
         self._revoked_tokens: set[str] = set()  # digests, as last read from the store
         self._revocation_mark: tuple[int, str | None] = (-1, None)
-        self.sessions: dict[str, int] = {}
 
     def close(self) -> None:
         self.media_jobs.shutdown()
@@ -162,11 +169,6 @@ class Service:
         self._revoked_tokens |= digests
         for digest in digests:
             self._token_cache.pop(digest, None)
-
-    def new_session(self, user_id: int) -> str:
-        token = secrets.token_urlsafe(24)
-        self.sessions[token] = user_id
-        return token
 
     def user(self, user_id: int) -> dict[str, Any] | None:
         with self.lock:

@@ -57,6 +57,12 @@ class TokenBucket:
         if wait_s > 0:
             sleep(wait_s)
 
+    def available(self) -> float:
+        """Tokens there now (refilled to this instant)."""
+        with self._lock:
+            self._refill(self._clock())
+            return self._tokens
+
     def is_full(self) -> bool:
         with self._lock:
             self._refill(self._clock())
@@ -64,21 +70,46 @@ class TokenBucket:
 
 
 class KeyedLimiter:
-    """One bucket per key (e.g. a client address): ``per_minute`` requests, bursting up to that many."""
+    """One bucket per key (e.g. a client address): ``per_minute`` hits per ``window_s`` (60 s unless told
+    otherwise), bursting up to that many."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic, window_s: float = 60.0) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
+        if window_s <= 0:
+            raise ValueError("window_s must be positive")
         self.per_minute = per_minute
+        self.window_s = window_s
         self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
         self._lock = threading.Lock()
 
+    def _bucket(self, key: str) -> TokenBucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= MAX_TRACKED_KEYS:
+                self._buckets = {k: b for k, b in self._buckets.items() if not b.is_full()}
+            bucket = self._buckets[key] = TokenBucket(self.per_minute / self.window_s, self.per_minute, self._clock)
+        return bucket
+
     def allow(self, key: str) -> bool:
+        """Take a hit for ``key``; False (nothing taken) when its bucket is empty."""
+        with self._lock:
+            bucket = self._bucket(key)
+        return bucket.try_take()
+
+    def blocked(self, key: str) -> bool:
+        """True while ``key`` has no hit left (nothing is taken)."""
         with self._lock:
             bucket = self._buckets.get(key)
-            if bucket is None:
-                if len(self._buckets) >= MAX_TRACKED_KEYS:
-                    self._buckets = {k: b for k, b in self._buckets.items() if not b.is_full()}
-                bucket = self._buckets[key] = TokenBucket(self.per_minute / 60.0, self.per_minute, self._clock)
-        return bucket.try_take()
+        return bucket is not None and not bucket.unlimited and bucket.available() < 1.0
+
+    def record(self, key: str) -> None:
+        """Count a hit for ``key`` without refusing anything (e.g. a failed login)."""
+        with self._lock:
+            bucket = self._bucket(key)
+        bucket.try_take()
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._buckets.pop(key, None)

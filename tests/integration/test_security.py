@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 from tests_support import enrol
+from web_support import WebClient
 
 from scheduler.auth import create_user
 
@@ -196,14 +197,10 @@ def test_revoking_from_the_cli_ends_the_running_servers_stream(live_scheduler: A
 
 
 def _web_session(live: Any) -> requests.Session:
-    session = requests.Session()
-    r = session.post(
-        f"{live.url}/admin/login",
-        data={"username": "admin", "password": live.service.demo_accounts.admin_password},
-        timeout=TIMEOUT_S,
-    )
-    assert r.status_code == 200 and "signage_session" in session.cookies
-    return session
+    client = WebClient(live.url)
+    r = client.login("admin", live.service.demo_accounts.admin_password)
+    assert r.status_code == 303 and "signage_session" in client.http.cookies
+    return client.http
 
 
 def test_huge_path_ints_are_refused_not_500(live_scheduler: Any) -> None:
