@@ -109,6 +109,7 @@ def heartbeat_payload(
         "free_disk_bytes": free_disk_bytes(data_dir),
         "memory_rss_bytes": memory_rss_bytes(),
         "clock_offset_s": float(offset) if isinstance(offset, int | float) else None,
+        "clock_fault": (str(status["clock_fault"])[:500] if status.get("clock_fault") else None),
         "app_version": __version__,
         "warnings": warnings,
         "screenshot_png_b64": screenshot_png_b64,

@@ -1,13 +1,20 @@
-"""Periodic PNG screenshots of the canvas (``QWidget.grab()``), written atomically."""
+"""Periodic PNG screenshots of the canvas (``QWidget.grab()``), written atomically.
+
+A failed write (full disk) is reported to :class:`player.fsutil.WriteFaults`
+(logged once) and tried again at the next capture.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QWidget
+
+from player.fsutil import WriteFaults
 
 log = logging.getLogger("player.screenshot")
 
@@ -17,8 +24,9 @@ AFTER_CHANGE_MS = 700
 
 class Screenshotter(QObject):
     def __init__(self, widget: QWidget, path: Path, interval_s: float,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, faults: WriteFaults | None = None) -> None:
         super().__init__(parent)
+        self.faults = faults or WriteFaults()
         self.widget = widget
         self.path = Path(path)
         self.count = 0
@@ -34,7 +42,10 @@ class Screenshotter(QObject):
         self._soon.timeout.connect(self.capture)
 
     def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.faults.failed("screenshot", exc)
         self._timer.start()
 
     def stop(self) -> None:
@@ -55,13 +66,15 @@ class Screenshotter(QObject):
         """Write the screenshot now; False (and a log line) if that failed."""
         image = self.widget.grab().toImage()
         tmp = self.path.with_name(f".{self.path.name}.tmp.png")  # suffix selects PNG
-        if not image.save(str(tmp)):
-            log.warning("cannot write screenshot %s", tmp)
-            return False
         try:
+            if not image.save(str(tmp)):
+                raise OSError(f"Qt could not save {tmp} (disk full or not writable?)")
             os.replace(tmp, self.path)
         except OSError as exc:
-            log.warning("cannot write screenshot %s: %s", self.path, exc)
+            self.faults.failed("screenshot", exc)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             return False
+        self.faults.ok("screenshot")
         self.count += 1
         return True

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import random
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
@@ -19,14 +21,17 @@ from scheduler.deps import current_display, get_service
 from scheduler.errors import NotFound, RangeNotSatisfiable
 from scheduler.service import Service
 from scheduler.store import dumps
-from signage.clock import parse_utc
+from signage.clock import format_utc, parse_utc
 from signage.errors import UserError
 
 router = APIRouter(prefix="/api/v1")
+log = logging.getLogger("scheduler.api_player")
 
 MAX_SQL_INT = 2**62
 MAX_SCREENSHOT_B64_CHARS = 900_000  # about 650 KB of PNG
 MAX_EVENTS_PER_BATCH = 2000
+#: Play events further than this in the future, or this long before the display's enrolment, are flagged.
+PLAY_EVENT_CLOCK_TOLERANCE_S = 300.0
 
 
 class EnrolmentRequest(BaseModel):
@@ -119,6 +124,7 @@ class Heartbeat(BaseModel):
     free_disk_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
     memory_rss_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
     clock_offset_s: float | None = Field(default=None, ge=-1e9, le=1e9)
+    clock_fault: str | None = Field(default=None, max_length=500)
     app_version: str | None = Field(default=None, max_length=50)
     warnings: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=50)
     screenshot_png_b64: str | None = Field(default=None, max_length=MAX_SCREENSHOT_B64_CHARS)
@@ -175,20 +181,56 @@ def play_events(
     display_id: Annotated[str, Depends(current_display)],
     service: Annotated[Service, Depends(get_service)],
 ) -> dict[str, Any]:
-    """Proof of play; idempotent by event UUID, so a re-sent batch adds nothing."""
+    """Proof of play; idempotent by event UUID, so a re-sent batch adds nothing.
+
+    Events whose times cannot be right (a player clock fault) are stored with
+    ``clock_flag`` ``future`` (beyond the tolerance after now) or
+    ``before_enrolment`` (before this display's first token) and counted in ``flagged``.
+    """
+    times: list[tuple[datetime, datetime]] = []
     for i, event in enumerate(body.events):
+        pair = []
         for name in ("started_at", "ended_at"):
             try:
-                parse_utc(getattr(event, name))
+                pair.append(parse_utc(getattr(event, name)))
             except ValueError as exc:
                 raise UserError(f"events[{i}].{name}: {exc}", field=f"events[{i}].{name}") from None
-    now_iso = service.now_iso()
-    rows = [{**e.model_dump(), "id": str(e.id), "display_id": display_id, "received_at": now_iso} for e in body.events]
+        times.append((pair[0], pair[1]))
+    now = service.clock()
+    now_iso = format_utc(now)
+    tolerance = timedelta(seconds=PLAY_EVENT_CLOCK_TOLERANCE_S)
     with service.lock:
+        enrolled = _enrolled_at(service, display_id)
+        rows = []
+        flagged = {"future": 0, "before_enrolment": 0}
+        for event, (started, ended) in zip(body.events, times, strict=True):
+            flag = None
+            if max(started, ended) > now + tolerance:
+                flag = "future"
+            elif enrolled is not None and started < enrolled - tolerance:
+                flag = "before_enrolment"
+            if flag is not None:
+                flagged[flag] += 1
+            rows.append({**event.model_dump(), "id": str(event.id), "display_id": display_id,
+                         "received_at": now_iso, "clock_flag": flag})
         before = service.db.table("play_events").count
         service.db.table("play_events").insert_all(rows, pk="id", ignore=True)
         accepted = service.db.table("play_events").count - before
-    return {"ok": True, "accepted": accepted, "duplicates": len(rows) - accepted}
+    if any(flagged.values()):
+        log.warning("display %s sent play events with implausible times (player clock fault?): %s",
+                    display_id, flagged)
+    return {"ok": True, "accepted": accepted, "duplicates": len(rows) - accepted, "flagged": flagged}
+
+
+def _enrolled_at(service: Service, display_id: str) -> datetime | None:
+    """When the display first got a token (its enrolment), or None if unknown."""
+    row = service.db.execute(
+        "select min(created_at) from display_tokens where display_id = ?", [display_id]
+    ).fetchone()
+    try:
+        return parse_utc(row[0]) if row and row[0] else None
+    except ValueError:
+        return None
 
 
 @router.get("/player/events", tags=["player"], response_class=StreamingResponse)

@@ -225,3 +225,10 @@ def m004_schedule_rules(db: Database) -> None:
     db.table("displays").add_column("zones", str)  # JSON list, default ["main"]
     db.table("displays").add_column("fallback", str)  # JSON list of item ids
     db.table("playlists").create({"id": str, "title": str, "items": str, "updated_at": str}, pk="id")
+
+
+@migrations()
+def m005_h_player_clock_flags(db: Database) -> None:
+    """Clock faults: the player's reported clock fault, and play events with implausible times flagged."""
+    db.table("display_status").add_column("clock_fault", str)  # the player's text, None when its clock is sane
+    db.table("play_events").add_column("clock_flag", str)  # None | future | before_enrolment
