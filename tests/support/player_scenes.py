@@ -1,0 +1,97 @@
+"""Scenes for player fault/window tests on the real scheduler: a display of our own, solid-colour content.
+
+A display added here belongs to no group, so only what a test publishes to it
+plays there (no demo content, no operating hours: never "off").
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import requests
+from PIL import Image, ImageStat
+
+TIMEOUT_S = 60
+
+
+def add_display(service: Any, display_id: str, width: int, height: int) -> None:
+    from scheduler.store import dumps
+
+    with service.lock:
+        service.db["displays"].insert({
+            "id": display_id, "name": display_id, "location": "", "width": width, "height": height,
+            "rotation": 0, "timezone": "Asia/Pontianak", "groups": dumps([]), "tags": dumps([]),
+            "operating_hours": dumps([]), "created_at": service.now_iso(),
+        })
+
+
+def editor(live: Any) -> tuple[str, str]:
+    return ("editor", live.service.demo_accounts.editor_password)
+
+
+def admin(live: Any) -> tuple[str, str]:
+    return ("admin", live.service.demo_accounts.admin_password)
+
+
+def solid_png(rgb: tuple[int, int, int], size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, rgb).save(out, "PNG")
+    return out.getvalue()
+
+
+def solid_video(path: Path, rgb: tuple[int, int, int], size: tuple[int, int], duration_s: float) -> Path:
+    colour = "0x{:02x}{:02x}{:02x}".format(*rgb)
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", f"color=c={colour}:size={size[0]}x{size[1]}:rate=25:duration={duration_s}",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path)],
+        check=True, timeout=120,
+    )  # fmt: skip
+    return path
+
+
+def upload(live: Any, name: str, data: bytes, mime: str) -> str:
+    r = requests.post(f"{live.url}/api/v1/admin/media?wait=true", files={"file": (name, data, mime)},
+                      auth=editor(live), timeout=TIMEOUT_S)
+    assert r.status_code == 202 and r.json()["job"]["state"] == "done", r.text
+    return str(r.json()["sha256"])
+
+
+def publish(live: Any, display_id: str, title: str, kind: str, sha256: str, duration_s: float = 10) -> str:
+    """Create (editor) and approve (admin) an announcement for one display; its manifest item id."""
+    body = {"title": title, "kind": kind, "media_sha256": sha256, "duration_s": duration_s,
+            "targets": {"displays": [display_id]}}
+    r = requests.post(f"{live.url}/api/v1/admin/announcements", json=body, auth=editor(live), timeout=TIMEOUT_S)
+    assert r.status_code == 201, r.text
+    ann_id = r.json()["announcement"]["id"]
+    r = requests.post(f"{live.url}/api/v1/admin/announcements/{ann_id}/approve", auth=admin(live),
+                      timeout=TIMEOUT_S)
+    assert r.status_code == 200, r.text
+    return f"ann-{ann_id}"
+
+
+def colour_distance(a: tuple[float, ...], b: tuple[int, int, int]) -> float:
+    return max(abs(float(x) - y) for x, y in zip(a[:3], b, strict=True))
+
+
+def mean_rgb(image: Image.Image) -> tuple[float, ...]:
+    return tuple(ImageStat.Stat(image.convert("RGB")).mean)
+
+
+def covers(image: Image.Image, rgb: tuple[int, int, int], tolerance: int = 40, grid: int = 16) -> list[str]:
+    """Where (a grid of points from edge to edge, corners included) ``image`` is not ``rgb``; [] if it covers."""
+    image = image.convert("RGB")
+    width, height = image.size
+    misses = []
+    for gx in range(grid + 1):
+        for gy in range(grid + 1):
+            x = min(width - 1, gx * (width - 1) // grid)
+            y = min(height - 1, gy * (height - 1) // grid)
+            pixel = image.getpixel((x, y))
+            assert isinstance(pixel, tuple)
+            if colour_distance(pixel, rgb) > tolerance:
+                misses.append(f"({x},{y})={pixel}")
+    return misses
