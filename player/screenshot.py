@@ -6,15 +6,13 @@ A failed write (full disk) is reported to :class:`player.fsutil.WriteFaults`
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QBuffer, QIODevice, QObject, QTimer, Slot
 from PySide6.QtWidgets import QWidget
 
-from player.fsutil import WriteFaults
+from player.fsutil import WriteFaults, atomic_write_bytes
 
 log = logging.getLogger("player.screenshot")
 
@@ -65,15 +63,16 @@ class Screenshotter(QObject):
     def capture_now(self) -> bool:
         """Write the screenshot now; False (and a log line) if that failed."""
         image = self.widget.grab().toImage()
-        tmp = self.path.with_name(f".{self.path.name}.tmp.png")  # suffix selects PNG
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        # PNG into memory first: QImage.save to a file reports no error on a full disk (an empty file)
+        if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
+            log.warning("cannot encode the screenshot as PNG")
+            return False
         try:
-            if not image.save(str(tmp)):
-                raise OSError(f"Qt could not save {tmp} (disk full or not writable?)")
-            os.replace(tmp, self.path)
+            atomic_write_bytes(self.path, bytes(buffer.data().data()), sync=False)
         except OSError as exc:
             self.faults.failed("screenshot", exc)
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
             return False
         self.faults.ok("screenshot")
         self.count += 1

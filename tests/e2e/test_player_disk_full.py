@@ -1,0 +1,144 @@
+"""Item 7: the player's disk fills up while it plays.
+
+The player's data directory lives on a small tmpfs of its own (we are root in
+the test container; without permission to mount, the test is skipped). The
+real player (offscreen, in this process) plays two images from the real
+scheduler; then a filler file takes every free byte. Every write path now
+fails with ENOSPC (play log, status file, screenshot on that disk): the player
+keeps changing items and painting them, logs each fault once (no traceback),
+and its heartbeats reach the scheduler with a ``low disk`` warning naming the
+free bytes. Once space is freed the plays it kept in memory are written and
+uploaded: none is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from player_scenes import add_display, publish, solid_png, upload
+from tests_support import enrol
+
+from player.app import PlayerApp
+from player.identity import Identity, save_identity
+from player.tuning import PlayerTuning
+from scheduler.store import loads
+from signage.config import PlayerConfig
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.qt_log_ignore("pipewire", "No HW decoder found", "Using Qt multimedia with FFmpeg",
+                              "propagateSizeHints", "QRhi"),
+]
+
+DISPLAY = "uji-disk"
+RED, BLUE = (220, 30, 30), (30, 40, 210)
+DISK_MB = 24
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_MB}m,mode=0700", "tmpfs", str(mount_point)],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {result.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Take every free byte of ``disk``; the filler file's path."""
+    filler = disk / "filler.bin"
+    chunk = b"\0" * (1 << 16)
+    with filler.open("wb", buffering=0) as out:
+        for size in (len(chunk), 4096, 512):
+            with contextlib.suppress(OSError):
+                while True:
+                    out.write(chunk[:size])
+    return filler
+
+
+def stored_warnings(live: Any) -> list[str]:
+    with live.service.lock:
+        rows = list(live.service.db["display_status"].rows_where("display_id = ?", [DISPLAY]))
+    return loads(rows[0]["warnings"], []) if rows else []
+
+
+def test_full_disk_keeps_playing_and_warns(qtbot, live_scheduler: Any, small_disk: Path, tmp_path: Path, caplog):
+    live = live_scheduler
+    add_display(live.service, DISPLAY, 320, 180)
+    red = publish(live, DISPLAY, "Merah", "image", upload(live, "merah.png", solid_png(RED, (320, 180)), "image/png"),
+                  duration_s=1)
+    blue = publish(live, DISPLAY, "Biru", "image", upload(live, "biru.png", solid_png(BLUE, (320, 180)), "image/png"),
+                   duration_s=1)
+    approval = enrol(live, DISPLAY, "DSK234")
+    data_dir = small_disk / "player"
+    save_identity(data_dir, Identity(DISPLAY, approval["token"], approval["manifest_url"],
+                                     approval["public_keys"], live.url))
+    config = PlayerConfig(server_url=live.url, data_dir=str(data_dir), poll_interval_s=2, fullscreen=False,
+                          screenshot_path=str(data_dir / "screen.png"), screenshot_interval_s=1)
+    tuning = PlayerTuning(use_events=False, verify_interval_s=0, heartbeat_interval_s=1, low_disk_mb=1)
+    app = PlayerApp(config, tuning=tuning)
+    qtbot.addWidget(app.canvas)
+    app.canvas.resize(320, 180)
+    app.start()
+    try:
+        qtbot.waitUntil(lambda: app.manifest is not None and app.manifest.complete, timeout=60_000)
+        qtbot.waitUntil(lambda: any(r["item_id"] in (red, blue) for r in live.service.db["play_events"].rows),
+                        timeout=30_000)  # uploads work while there is room
+        assert not any(w.startswith("low disk") for w in stored_warnings(live))
+
+        caplog.clear()
+        filler = fill(small_disk)
+        assert os.statvfs(small_disk).f_bavail == 0
+
+        # full: items keep changing and painting, every write path fails quietly
+        seen: set[str] = set()
+        canvases: dict[str, Any] = {}
+
+        def plays_on() -> bool:
+            item = (app.status.snapshot()["current"] or {}).get("item_id")
+            if item in (red, blue) and item not in canvases:
+                qtbot.wait(300)
+                if (app.status.snapshot()["current"] or {}).get("item_id") == item:
+                    canvases[item] = app.canvas.grab().toImage()
+            seen.add(str(item))
+            return len(canvases) == 2 and {"play log", "status file", "screenshot"} <= set(app.faults.active())
+
+        qtbot.waitUntil(plays_on, timeout=30_000)
+        for item, colour in ((red, RED), (blue, BLUE)):
+            image = canvases[item]
+            pixels = [image.pixelColor(x, y) for x in (2, 160, 317) for y in (2, 90, 177)]
+            assert all(max(abs(p.red() - colour[0]), abs(p.green() - colour[1]), abs(p.blue() - colour[2])) < 40
+                       for p in pixels), (item, [p.name() for p in pixels])
+        assert app.playlog is not None and app.playlog.unsaved > 0
+        qtbot.waitUntil(lambda: any(w.startswith("low disk: ") and "bytes free" in w for w in stored_warnings(live)),
+                        timeout=30_000)
+        assert any(w.startswith("cannot write play log") for w in stored_warnings(live)), stored_warnings(live)
+        qtbot.wait(3000)  # a few more items, checkpoints and status ticks on the full disk
+        faults = [r for r in caplog.records if r.getMessage().startswith("cannot write")]
+        kinds = [r.getMessage().split(":")[0] for r in faults]
+        assert len(kinds) == len(set(kinds)), kinds  # each fault logged once, not per write
+        assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR], "tracebacks logged"
+
+        # room again: the plays kept in memory are written, then uploaded
+        unsaved_ids = {row_id for row_id in app.playlog._unsaved}
+        filler.unlink()
+        qtbot.waitUntil(lambda: app.playlog.unsaved == 0 and not app.faults.active(), timeout=20_000)
+        qtbot.waitUntil(lambda: unsaved_ids <= {r["id"] for r in live.service.db["play_events"].rows}
+                        or unsaved_ids <= {r["id"] for r in app.playlog.rows()}, timeout=20_000)
+        assert all(uuid.UUID(i) for i in unsaved_ids)
+    finally:
+        app.shutdown()
