@@ -187,6 +187,14 @@ class PlayerApp(QObject):
                     from PySide6.QtGui import QGuiApplication
 
                     handle.setScreen(QGuiApplication.screens()[self.tuning.screen])
+            else:
+                # The screen's size up front: a bare X server (no window manager, as on a kiosk
+                # PC started with xinit) ignores the fullscreen request and keeps the default size.
+                from PySide6.QtGui import QGuiApplication
+
+                primary = QGuiApplication.primaryScreen()
+                if primary is not None:
+                    self.canvas.setGeometry(primary.geometry())
             self.canvas.showFullScreen()
         else:
             self.canvas.resize(*WINDOWED_SIZE)

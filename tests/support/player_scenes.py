@@ -95,3 +95,32 @@ def covers(image: Image.Image, rgb: tuple[int, int, int], tolerance: int = 40, g
             if colour_distance(pixel, rgb) > tolerance:
                 misses.append(f"({x},{y})={pixel}")
     return misses
+
+
+def read_xwd(data: bytes) -> Image.Image:
+    """An ``xwd -root`` dump (ZPixmap, 24/32 bits per pixel TrueColor) as an RGB image."""
+    import struct
+
+    fields = struct.unpack(">25I", data[:100])
+    header_size, version, pixmap_format, depth, width, height = fields[:6]
+    byte_order, bits_per_pixel, bytes_per_line = fields[7], fields[11], fields[12]
+    red_mask, green_mask, blue_mask = fields[14:17]
+    ncolors = fields[19]
+    if version != 7 or pixmap_format != 2 or bits_per_pixel not in (24, 32) or depth not in (24, 32):
+        raise ValueError(f"unsupported XWD: version {version}, format {pixmap_format}, depth {depth}, "
+                         f"{bits_per_pixel} bits per pixel")
+    if (red_mask, green_mask, blue_mask) != (0xFF0000, 0xFF00, 0xFF):
+        raise ValueError(f"unsupported XWD colour masks {red_mask:#x} {green_mask:#x} {blue_mask:#x}")
+    start = header_size + ncolors * 12
+    pixels = data[start:start + bytes_per_line * height]
+    # byte_order 0 is LSBFirst: a pixel is B G R (X) in memory
+    raw_modes = {(32, 0): "BGRX", (32, 1): "XRGB", (24, 0): "BGR", (24, 1): "RGB"}
+    raw_mode = raw_modes[(bits_per_pixel, byte_order)]
+    return Image.frombuffer("RGB", (width, height), pixels, "raw", raw_mode, bytes_per_line, 1)
+
+
+def grab_root(display: str) -> Image.Image:
+    """The X root window of ``display`` (e.g. ``:5``) via ``xwd -root``."""
+    out = subprocess.run(["xwd", "-root", "-silent", "-display", display], capture_output=True, check=True,
+                         timeout=30)
+    return read_xwd(out.stdout)

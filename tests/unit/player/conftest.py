@@ -280,11 +280,23 @@ def video_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 class FakeClock:
+    """A clock a test moves by hand; the parts of PlayerClock's interface the app uses."""
+
     def __init__(self, moment: datetime = T0) -> None:
         self.moment = moment
+        self.fault: str | None = None
+        self.offset_s = 0.0
+        self.server_corrected = False
 
     def __call__(self) -> datetime:
         return self.moment
+
+    def apply_floor(self, floor_epoch_s: float, source: str) -> bool:
+        if self.moment.timestamp() >= floor_epoch_s:
+            return False
+        self.moment = datetime.fromtimestamp(floor_epoch_s, UTC)
+        self.fault = f"behind {source}"
+        return True
 
     def advance(self, seconds: float) -> None:
         self.moment += timedelta(seconds=seconds)
