@@ -286,6 +286,7 @@ class PlayerApp(QObject):
             limiter=self.limiter,
             commit_horizon_s=self.tuning.commit_horizon_s,
             faults=self.faults,
+            wall_s=self.clock.wall_s,
         )
         self.sync.start(engine)
         self.verifier.start()
@@ -478,7 +479,10 @@ class PlayerApp(QObject):
     def _on_sync_finished(self, outcome: SyncOutcome) -> None:
         if outcome.server_epoch_s is not None and outcome.at_monotonic_s is not None:
             local_s = outcome.local_epoch_s if outcome.local_epoch_s is not None else 0.0
+            floored = self.clock.floored
             moved = self.clock.correct(outcome.server_epoch_s, outcome.at_monotonic_s, local_s)
+            if moved and floored and self.playlog is not None:
+                self.playlog.restamp(self.clock.last_drift_s)  # plays recorded on the floor get the true time
             if moved:
                 self.runner.reevaluate()
             self.clock_floor.save(self.clock, force=moved)

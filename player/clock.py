@@ -54,6 +54,14 @@ class PlayerClock:
         self.server_corrected = False
         #: Why the PC clock is not trusted (None: no fault seen).
         self.fault: str | None = None
+        #: True while the time comes from a floor, not from the server.
+        self.floored = False
+        #: Server time minus this clock at the last correction.
+        self.last_drift_s = 0.0
+
+    def wall_s(self) -> float:
+        """The PC's wall clock, as this clock reads it (injectable for tests)."""
+        return self._wall_s()
 
     def epoch_s(self) -> float:
         return self._anchor_epoch_s + (self._monotonic_s() - self._anchor_mono_s)
@@ -80,6 +88,7 @@ class PlayerClock:
         self._anchor_epoch_s = floor_epoch_s
         self._anchor_mono_s = now_mono_s
         self.offset_s = floor_epoch_s - self._wall_s()
+        self.floored = True
         return True
 
     def correct(self, server_epoch_s: float, at_monotonic_s: float, local_epoch_s: float) -> bool:
@@ -90,12 +99,14 @@ class PlayerClock:
         """
         self.offset_s = server_epoch_s - local_epoch_s
         self.server_corrected = True
+        self.floored = False
         if abs(self.offset_s) > CLOCK_FAULT_S:
             self.fault = f"PC clock is {self.offset_s:+.0f} s off the scheduler's; playing on the scheduler's time"
         else:
             self.fault = None
         ours_s = self._anchor_epoch_s + (at_monotonic_s - self._anchor_mono_s)
         drift_s = server_epoch_s - ours_s
+        self.last_drift_s = drift_s
         if abs(drift_s) < CORRECTION_THRESHOLD_S:
             return False
         log.info("clock corrected by %+.1f s (server - local wall clock = %+.1f s)",

@@ -53,7 +53,7 @@ REASON_CHARS = 500
 #: Plays kept in memory while the disk refuses writes; beyond this the oldest are dropped.
 MAX_UNSAVED_ROWS = 10_000
 COLUMNS = ("id", "display_id", "zone", "item_id", "sha256", "started_at", "ended_at", "start_mono_s",
-           "end_mono_s", "duration_ms", "result", "reason", "count")
+           "end_mono_s", "duration_ms", "result", "reason", "count", "run_id")
 STORE_SQL = f"insert or replace into {TABLE} ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
 WRITE_ERRORS = (sqlite3.Error, OSError)
 
@@ -76,6 +76,7 @@ class PlayLog:
         self._local = threading.local()
         self._open: OpenPlay | None = None
         self._write_lock = threading.Lock()
+        self.run_id = uuid.uuid4().hex  # marks the rows of this process (see restamp)
         self._unsaved: dict[str, dict[str, Any]] = {}  # id -> row the disk refused; written with the next save
         self._ready = False
         self.dropped = 0  # plays lost because the disk refused writes for too long
@@ -111,6 +112,8 @@ class PlayLog:
                 defaults={"count": 1, "reason": "", "result": "played"},
             )
             db.table(TABLE).create_index(["started_at"])
+        if "run_id" not in db.table(TABLE).columns_dict:  # a queue written by an older player
+            db.table(TABLE).add_column("run_id", str)
 
     def _db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
@@ -138,7 +141,7 @@ class PlayLog:
             "id": event_id, "display_id": self.display_id, "zone": zone, "item_id": item_id,
             "sha256": sha256, "started_at": format_utc_ms(started_at), "ended_at": None,
             "start_mono_s": mono_s, "end_mono_s": None, "duration_ms": 0, "result": "played",
-            "reason": "", "count": 1,
+            "reason": "", "count": 1, "run_id": self.run_id,
         }
         with self._write_lock:
             self._open = OpenPlay(event_id, item_id, mono_s, row)
@@ -182,8 +185,47 @@ class PlayLog:
                 "id": str(uuid.uuid4()), "display_id": self.display_id, "zone": zone, "item_id": item_id,
                 "sha256": sha256, "started_at": format_utc_ms(at), "ended_at": format_utc_ms(at),
                 "start_mono_s": mono_s, "end_mono_s": mono_s, "duration_ms": 0, "result": "skipped",
-                "reason": reason[:REASON_CHARS], "count": 1,
+                "reason": reason[:REASON_CHARS], "count": 1, "run_id": self.run_id,
             })
+
+    def restamp(self, delta_s: float) -> int:
+        """Shift the times of every play this process recorded by ``delta_s`` seconds.
+
+        For plays recorded on a floored clock (PC clock in the past, offline)
+        once the server's time is known. Returns how many rows moved.
+        """
+        def shift(value: str | None) -> str | None:
+            return None if value is None else format_utc_ms(parse_utc(value) + timedelta(seconds=delta_s))
+
+        with self._write_lock:
+            memory = {row["id"]: row for row in self._unsaved.values()}
+            if self._open is not None:
+                memory[self._open.id] = self._open.row
+            for row in memory.values():
+                row["started_at"], row["ended_at"] = shift(row["started_at"]), shift(row["ended_at"])
+            if not self._ready:
+                return len(memory)
+            conn = self._db().conn
+            try:
+                stored = conn.execute(f"select id, started_at, ended_at from {TABLE} where run_id = ?",
+                                      [self.run_id]).fetchall()
+                changes = [(shift(start), shift(end), row_id) for row_id, start, end in stored if row_id not in memory]
+                conn.execute("begin immediate")
+                try:
+                    conn.executemany(f"update {TABLE} set started_at = ?, ended_at = ? where id = ?", changes)
+                    conn.execute("commit")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("rollback")
+                    raise
+            except WRITE_ERRORS as exc:
+                self.faults.failed("play log", exc)
+                return len(memory)
+            for row in memory.values():  # written with the corrected times
+                self._unsaved[row["id"]] = row
+            self._save(None)
+        log.info("re-stamped %d play(s) recorded on a floored clock by %+.0f s", len(changes) + len(memory), delta_s)
+        return len(changes) + len(memory)
 
     def _close_row(self, play: OpenPlay, ended_at: datetime, mono_s: float, result: str, reason: str) -> None:
         play.row.update({

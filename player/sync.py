@@ -103,9 +103,11 @@ class SyncEngine:
         limiter: RateLimiter | None = None,
         commit_horizon_s: float = DEFAULT_COMMIT_HORIZON_S,
         faults: WriteFaults | None = None,
+        wall_s: Callable[[], float] = time.time,
     ) -> None:
         self.identity = identity
         self.faults = faults or WriteFaults()
+        self.wall_s = wall_s  # the PC's wall clock (for the reported offset)
         self.manifest_url = manifest_url or identity.manifest_url
         self.cache = cache
         self.store = store
@@ -134,7 +136,7 @@ class SyncEngine:
         headers = self._auth_for(self.manifest_url)
         if self.etag and self.current is not None:
             headers["If-None-Match"] = self.etag
-        local_before_s = time.time()
+        local_before_s = self.wall_s()
         sent_s = time.monotonic()
         try:
             response = self.session.get(

@@ -7,7 +7,10 @@ unreachable: its clock is floored on the newest signed manifest's
 ``generated_at`` / the last server time in ``clock.json``, so it plays the
 red image (judged by the pixels of its screenshot against the slate's), the
 heartbeat it would send carries ``clock_fault`` (valid for the scheduler's
-model) and its proof-of-play rows carry the corrected time, not 2020.
+model) and its proof-of-play rows carry the floored time, not 2020. When the
+network comes back, the server's time re-stamps those plays to the true time,
+and the heartbeat reaches the scheduler with the fault (the PC clock stays
+wrong) while the play events arrive unflagged.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from player_scenes import add_display, covers, publish, solid_png, upload
+from player_scenes import PortForwarder, add_display, covers, publish, solid_png, upload
 from tests_support import enrol, free_port
 
 from player.app import PlayerApp
@@ -29,6 +32,7 @@ from player.clock import PlayerClock
 from player.identity import Identity, save_identity
 from player.tuning import PlayerTuning
 from scheduler.api_player import Heartbeat
+from signage.clock import parse_utc
 from signage.config import PlayerConfig
 
 pytestmark = [
@@ -71,7 +75,7 @@ def test_clock_in_2020_offline_plays_the_cache_and_reports_the_fault(qtbot, live
     live = live_scheduler
     add_display(live.service, DISPLAY, 320, 180)
     sha = upload(live, "merah.png", solid_png(RED, (320, 180)), "image/png")
-    item_id = publish(live, DISPLAY, "Merah", "image", sha)
+    item_id = publish(live, DISPLAY, "Merah", "image", sha, duration_s=2)
     approval = enrol(live, DISPLAY, "JAM234")
     online_dir = tmp_path / "player"
     save_identity(online_dir, Identity(DISPLAY, approval["token"], approval["manifest_url"],
@@ -87,7 +91,8 @@ def test_clock_in_2020_offline_plays_the_cache_and_reports_the_fault(qtbot, live
     finally:
         app.shutdown()
 
-    dead = f"http://127.0.0.1:{free_port()}"  # no network from now on
+    dead_port = free_port()
+    dead = f"http://127.0.0.1:{dead_port}"  # no network from now on
     offline_identity(online_dir, dead)
 
     # the slate, for comparison: same identity, nothing cached
@@ -102,7 +107,8 @@ def test_clock_in_2020_offline_plays_the_cache_and_reports_the_fault(qtbot, live
         slate_app.shutdown()
     assert covers(slate, RED), "the slate must not look like the content"
 
-    # 2. the PC clock says 2020, no network, warm cache
+    # 2. the PC clock says 2020, no network, warm cache (and the PC was off for a few seconds)
+    time.sleep(3)
     started_s = time.time()
     offset_s = started_s - YEAR_2020_S
     clock = PlayerClock(wall_s=lambda: time.time() - offset_s)
@@ -124,7 +130,46 @@ def test_clock_in_2020_offline_plays_the_cache_and_reports_the_fault(qtbot, live
         assert model.clock_offset_s is not None and model.clock_offset_s > 86400 * 365
 
         assert app.playlog is not None
-        plays = [r for r in app.playlog.rows() if r["item_id"] == item_id]
+        playlog = app.playlog
+        def this_run() -> list[dict[str, Any]]:  # (plays of step 1 are in the queue too, on a right clock)
+            return [r for r in playlog.rows() if r["run_id"] == playlog.run_id and r["item_id"] == item_id]
+
+        qtbot.waitUntil(lambda: any(r["ended_at"] for r in this_run()), timeout=20_000)  # a play closed
+        plays = [r for r in this_run() if r["ended_at"]]
         assert plays and all(r["started_at"] >= generated_at.strftime("%Y-%m-%dT%H:%M:%S") for r in plays), plays
+        floored = {r["id"]: r["started_at"] for r in plays}
+        floored_ids = set(floored)
+
+        # 3. the network comes back: the server's time re-stamps the plays, the scheduler hears of the fault
+        forwarder = PortForwarder(dead_port, int(live.url.rsplit(":", 1)[1]))
+        try:
+            app.sync.trigger()
+            qtbot.waitUntil(lambda: app.clock.server_corrected, timeout=30_000)
+            assert abs(app.clock.epoch_s() - time.time()) < 60, "not on the server's time"
+            assert "off the scheduler's" in (app.clock.fault or "")
+            assert app.reporter is not None
+            app.reporter.send_now()  # heartbeat + play events now (the first one, at start, found no network)
+
+            def reported() -> list[dict[str, Any]]:
+                with live.service.lock:
+                    status = live.service.db["display_status"].get(DISPLAY)
+                    events = [e for e in live.service.db["play_events"].rows if e["id"] in floored_ids]
+                return events if status["clock_fault"] and len(events) == len(floored_ids) else []
+
+            try:
+                qtbot.waitUntil(lambda: bool(reported()), timeout=30_000)
+            except Exception as exc:
+                raise AssertionError(f"reporter: {app.reporter.last_error}, queue {playlog.rows()}") from exc
+            events = reported()
+            # re-stamped by the server's correction from the floor (which lagged) to the true time;
+            # the scheduler does not flag them
+            for e in events:
+                floored_s = parse_utc(floored[e["id"]]).timestamp()
+                true_s = parse_utc(e["started_at"]).timestamp()
+                assert floored_s < started_s - 2, (floored[e["id"]], started_s)  # the PC was off >= 3 s
+                assert started_s - 1 < true_s < time.time(), (e, started_s)
+                assert e["clock_flag"] is None, e
+        finally:
+            forwarder.close()
     finally:
         app.shutdown()

@@ -104,25 +104,32 @@ def test_full_disk_keeps_playing_and_warns(qtbot, live_scheduler: Any, small_dis
         filler = fill(small_disk)
         assert os.statvfs(small_disk).f_bavail == 0
 
-        # full: items keep changing and painting, every write path fails quietly
-        seen: set[str] = set()
-        canvases: dict[str, Any] = {}
+        # full: items keep changing and painting (each one's colour across the canvas, seen after the
+        # 400 ms crossfade), every write path fails quietly
+        colours = {red: RED, blue: BLUE}
+        painted: set[str] = set()
+        last: dict[str, list[str]] = {}
+
+        def shows(item: str) -> bool:
+            image = app.canvas.grab().toImage()
+            pixels = [image.pixelColor(x, y) for x in (2, 160, 317) for y in (2, 90, 177)]
+            last[item] = [p.name() for p in pixels]
+            colour = colours[item]
+            return all(max(abs(p.red() - colour[0]), abs(p.green() - colour[1]), abs(p.blue() - colour[2])) < 40
+                       for p in pixels)
 
         def plays_on() -> bool:
             item = (app.status.snapshot()["current"] or {}).get("item_id")
-            if item in (red, blue) and item not in canvases:
-                qtbot.wait(300)
-                if (app.status.snapshot()["current"] or {}).get("item_id") == item:
-                    canvases[item] = app.canvas.grab().toImage()
-            seen.add(str(item))
-            return len(canvases) == 2 and {"play log", "status file", "screenshot"} <= set(app.faults.active())
+            if item in colours and item not in painted:
+                qtbot.wait(500)
+                if (app.status.snapshot()["current"] or {}).get("item_id") == item and shows(item):
+                    painted.add(item)
+            return len(painted) == 2 and {"play log", "status file", "screenshot"} <= set(app.faults.active())
 
-        qtbot.waitUntil(plays_on, timeout=30_000)
-        for item, colour in ((red, RED), (blue, BLUE)):
-            image = canvases[item]
-            pixels = [image.pixelColor(x, y) for x in (2, 160, 317) for y in (2, 90, 177)]
-            assert all(max(abs(p.red() - colour[0]), abs(p.green() - colour[1]), abs(p.blue() - colour[2])) < 40
-                       for p in pixels), (item, [p.name() for p in pixels])
+        try:
+            qtbot.waitUntil(plays_on, timeout=30_000)
+        except Exception as exc:
+            raise AssertionError(f"painted {painted}, last pixels {last}, faults {app.faults.active()}") from exc
         assert app.playlog is not None and app.playlog.unsaved > 0
         qtbot.waitUntil(lambda: any(w.startswith("low disk: ") and "bytes free" in w for w in stored_warnings(live)),
                         timeout=30_000)

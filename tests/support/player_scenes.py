@@ -124,3 +124,58 @@ def grab_root(display: str) -> Image.Image:
     out = subprocess.run(["xwd", "-root", "-silent", "-display", display], capture_output=True, check=True,
                          timeout=30)
     return read_xwd(out.stdout)
+
+
+class PortForwarder:
+    """TCP forwarder from 127.0.0.1:``port`` to ``upstream_port``: "the network comes back" on a port
+    where nothing listened before."""
+
+    def __init__(self, port: int, upstream_port: int) -> None:
+        import socket
+        import threading
+
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.listener.settimeout(0.2)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._accept_thread = threading.Thread(target=self._accept, daemon=True)
+        self._accept_thread.start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while not self._stop.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=10)
+            except OSError:
+                client.close()
+                continue
+            for a, b in ((client, upstream), (upstream, client)):
+                thread = threading.Thread(target=self._pump, args=(a, b), daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _pump(self, source: Any, sink: Any) -> None:
+        import contextlib
+        import socket
+
+        source.settimeout(None)
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._accept_thread.join(timeout=5)
+        self.listener.close()
