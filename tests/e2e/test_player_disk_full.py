@@ -1,4 +1,4 @@
-"""Item 7: the player's disk fills up while it plays.
+"""Item 7: the player's disk fills up (or a file-size limit stops every write) while it plays.
 
 The player's data directory lives on a small tmpfs of its own (we are root in
 the test container; without permission to mount, the test is skipped). The
@@ -14,16 +14,23 @@ uploaded: none is lost.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
+import resource
 import subprocess
+import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from player_scenes import add_display, publish, solid_png, upload
+import requests
+from PIL import Image
+from player_scenes import add_display, admin, publish, solid_png, upload
 from tests_support import enrol
 
 from player.app import PlayerApp
@@ -68,6 +75,21 @@ def fill(disk: Path) -> Path:
                 while True:
                     out.write(chunk[:size])
     return filler
+
+
+def is_blend(image: Image.Image, one: tuple[int, int, int], other: tuple[int, int, int]) -> bool:
+    """Every pixel of a grid across ``image`` is ``one``, ``other`` or a crossfade between them."""
+    image = image.convert("RGB")
+    width, height = image.size
+    for x in range(0, width, max(1, width // 16)):
+        for y in range(0, height, max(1, height // 9)):
+            pixel = image.getpixel((x, y))
+            assert isinstance(pixel, tuple)
+            share = min(1.0, max(0.0, (pixel[0] - other[0]) / (one[0] - other[0])))
+            expected = [share * a + (1 - share) * b for a, b in zip(one, other, strict=True)]
+            if max(abs(p - e) for p, e in zip(pixel, expected, strict=True)) > 40:
+                return False
+    return True
 
 
 def stored_warnings(live: Any) -> list[str]:
@@ -149,3 +171,92 @@ def test_full_disk_keeps_playing_and_warns(qtbot, live_scheduler: Any, small_dis
         assert all(uuid.UUID(i) for i in unsaved_ids)
     finally:
         app.shutdown()
+
+
+def test_file_size_limit_on_the_player_process_keeps_it_playing(live_scheduler: Any, tmp_path: Path):
+    """The same faults in the real ``signage player run`` process, without root: RLIMIT_FSIZE set to 0 on
+    the running player (``prlimit``) makes every file write fail (EFBIG). It keeps playing - the
+    scheduler sees its current item change and a screenshot requested over SSE shows the content -
+    logs each fault once, without a traceback, reports them in its heartbeats, and recovers."""
+    live = live_scheduler
+    display = "uji-fsize"
+    add_display(live.service, display, 320, 180)
+    red = publish(live, display, "Merah", "image", upload(live, "merah.png", solid_png(RED, (320, 180)), "image/png"),
+                  duration_s=1)
+    blue = publish(live, display, "Biru", "image", upload(live, "biru.png", solid_png(BLUE, (320, 180)), "image/png"),
+                   duration_s=1)
+    approval = enrol(live, display, "FSZ234")
+    data_dir = tmp_path / "player"
+    save_identity(data_dir, Identity(display, approval["token"], approval["manifest_url"],
+                                     approval["public_keys"], live.url))
+    config = tmp_path / "player.yaml"
+    config.write_text("poll_interval_s: 2\nscreenshot_interval_s: 1\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SIGNAGE_PLAYER_HEARTBEAT_INTERVAL_S": "1",
+           "SIGNAGE_PLAYER_VERIFY_INTERVAL_S": "0"}
+    command = [sys.executable, "-m", "signage", "player", "run", "--config", str(config), "--server", live.url,
+               "--data-dir", str(data_dir), "--screenshot", str(data_dir / "screen.png"), "--geometry", "0,0,320,180"]
+    # output through a pipe: a log file would hit the limit too
+    player = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    output: list[bytes] = []
+    reader = threading.Thread(target=lambda: output.extend(iter(player.stdout.readline, b"")),  # type: ignore[union-attr]
+                              daemon=True)
+    reader.start()
+
+    def status() -> dict[str, Any]:
+        with live.service.lock:
+            rows = list(live.service.db["display_status"].rows_where("display_id = ?", [display]))
+        return rows[0] if rows else {}
+
+    def wait(predicate: Any, what: str, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            assert player.poll() is None, b"".join(output).decode(errors="replace")[-3000:]
+            time.sleep(0.2)
+        raise AssertionError(f"timed out waiting for {what}; status {status()}\n"
+                             + b"".join(output).decode(errors="replace")[-3000:])
+
+    try:
+        wait(lambda: (data_dir / "screen.png").exists() and status().get("current_item") in (red, blue),
+             "the player to play and report")
+        _soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.prlimit(player.pid, resource.RLIMIT_FSIZE, (0, hard))  # no file may grow any more
+        status_mtime = (data_dir / "status.json").stat().st_mtime
+
+        def faults() -> set[str]:
+            return {w.split(":")[0] for w in loads(status().get("warnings"), []) if w.startswith("cannot write")}
+
+        wait(lambda: {"cannot write play log", "cannot write status file", "cannot write screenshot"} <= faults(),
+             "heartbeats naming the failing writes")
+        items: set[str] = set()
+        wait(lambda: items.add(status().get("current_item") or "") or {red, blue} <= items,
+             "items to keep changing while no file can be written")
+        shots_before = live.service.db["screenshots"].count_where("display_id = ?", [display])
+        requests.post(f"{live.url}/api/v1/admin/displays/{display}/screenshot-request", auth=admin(live),
+                      timeout=10).raise_for_status()
+        wait(lambda: live.service.db["screenshots"].count_where("display_id = ?", [display]) > shots_before,
+             "the requested screenshot")
+        png = live.service.db["screenshots"].get(display)["png"]
+        shot = Image.open(io.BytesIO(png)).convert("RGB")
+        assert is_blend(shot, RED, BLUE), "the screenshot shows neither image (nor a crossfade between them)"
+        assert (data_dir / "status.json").stat().st_mtime == status_mtime  # the limit really holds
+
+        resource.prlimit(player.pid, resource.RLIMIT_FSIZE, (hard, hard))
+        wait(lambda: not faults(), "the faults to clear once files may grow again")
+        wait(lambda: (data_dir / "status.json").stat().st_mtime > status_mtime, "status.json written again")
+    finally:
+        player.terminate()
+        try:
+            player.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            player.kill()
+            player.wait()
+        reader.join(timeout=5)
+        if player.stdout is not None:
+            player.stdout.close()
+    text = b"".join(output).decode(errors="replace")
+    assert player.returncode == 0, text[-3000:]
+    assert "Traceback" not in text, text[-5000:]
+    for kind in ("play log", "status file", "screenshot"):
+        assert text.count(f"cannot write {kind}:") == 1, (kind, text[-5000:])

@@ -128,7 +128,7 @@ def grab_root(display: str) -> Image.Image:
 
 class PortForwarder:
     """TCP forwarder from 127.0.0.1:``port`` to ``upstream_port``: "the network comes back" on a port
-    where nothing listened before."""
+    where nothing listened before. :meth:`close` closes every connection."""
 
     def __init__(self, port: int, upstream_port: int) -> None:
         import socket
@@ -138,6 +138,8 @@ class PortForwarder:
         self.listener = socket.create_server(("127.0.0.1", port))
         self.listener.settimeout(0.2)
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: list[Any] = []
         self._threads: list[threading.Thread] = []
         self._accept_thread = threading.Thread(target=self._accept, daemon=True)
         self._accept_thread.start()
@@ -156,12 +158,24 @@ class PortForwarder:
             except OSError:
                 client.close()
                 continue
-            for a, b in ((client, upstream), (upstream, client)):
-                thread = threading.Thread(target=self._pump, args=(a, b), daemon=True)
-                thread.start()
-                self._threads.append(thread)
+            with self._lock:
+                self._sockets += [client, upstream]
+            thread = threading.Thread(target=self._relay, args=(client, upstream), daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
-    def _pump(self, source: Any, sink: Any) -> None:
+    def _relay(self, client: Any, upstream: Any) -> None:
+        import threading
+
+        back = threading.Thread(target=self._pump, args=(upstream, client), daemon=True)
+        back.start()
+        self._pump(client, upstream)
+        back.join()
+        for sock in (client, upstream):
+            sock.close()
+
+    @staticmethod
+    def _pump(source: Any, sink: Any) -> None:
         import contextlib
         import socket
 
@@ -176,6 +190,18 @@ class PortForwarder:
                 sink.shutdown(socket.SHUT_WR)
 
     def close(self) -> None:
+        import contextlib
+        import socket
+
         self._stop.set()
         self._accept_thread.join(timeout=5)
         self.listener.close()
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join(timeout=5)
+        for sock in sockets:
+            sock.close()
