@@ -25,8 +25,10 @@ from signage.config import PlayerConfig
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
+    # 300 instants re-evaluated back to back: a video whose open is cancelled by the next cue makes FFmpeg say
+    # "Immediate exit requested" (flaky on a busy machine before this note, also on the unchanged code)
     pytest.mark.qt_log_ignore("pipewire", "No HW decoder found", "Using Qt multimedia with FFmpeg",
-                              "propagateSizeHints", "QRhi"),
+                              "propagateSizeHints", "QRhi", "Immediate exit requested"),
 ]
 
 TIMEOUT_S = 10
