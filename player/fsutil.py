@@ -1,24 +1,22 @@
-"""Atomic file writes (temp file in the same folder, fsync, rename) and write-fault bookkeeping.
+"""Player file writes: atomic writes (the one implementation lives in :mod:`signage.fsutil`) and
+write-fault bookkeeping.
 
-A reader (the player after a power cut, the e2e test polling status.json)
-never sees a half-written file under its final name.
+The atomic helpers are re-exported so code importing ``player.fsutil`` keeps
+working; new code imports ``signage.fsutil``.
 
 :class:`WriteFaults` is how every write path of the player survives a full
-or failing disk (ENOSPC, EIO): the writer catches the error, reports it here
-and carries on (retrying at its next write); the fault is logged once, not on
-every attempt, cleared by the next successful write, and listed in the
+or failing disk (ENOSPC, EIO, EFBIG): the writer catches the error, reports it
+here and carries on (retrying at its next write); the fault is logged once,
+not on every attempt, cleared by the next successful write, and listed in the
 heartbeat's warnings meanwhile.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 import threading
-from pathlib import Path
-from typing import Any
+
+from signage.fsutil import atomic_write_bytes, atomic_write_json, fsync_dir
 
 log = logging.getLogger("player.disk")
 
@@ -53,38 +51,4 @@ class WriteFaults:
         return [f"cannot write {what}: {reason}" for what, reason in sorted(self.active().items())]
 
 
-def fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            if sync:
-                os.fsync(out.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    if sync:
-        fsync_dir(path.parent)
-
-
-def atomic_write_json(path: Path, value: Any, *, mode: int = 0o644, sync: bool = True) -> None:
-    data = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    atomic_write_bytes(path, data.encode("utf-8"), mode=mode, sync=sync)
+__all__ = ["WriteFaults", "atomic_write_bytes", "atomic_write_json", "fsync_dir"]

@@ -12,7 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QObject, QTimer, Slot
 from PySide6.QtWidgets import QWidget
 
-from player.fsutil import WriteFaults, atomic_write_bytes
+from player.fsutil import WriteFaults
+from signage.fsutil import atomic_write_bytes
 
 log = logging.getLogger("player.screenshot")
 

@@ -22,8 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from player.fsutil import WriteFaults, atomic_write_json
+from player.fsutil import WriteFaults
 from signage.clock import format_utc
+from signage.fsutil import atomic_write_json
 
 log = logging.getLogger("player.status")
 

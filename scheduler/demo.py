@@ -17,6 +17,8 @@ from scheduler import enrolment
 from scheduler.demo_data import seed
 from scheduler.service import Service
 from signage.config import SchedulerConfig
+from signage.enrolproof import fingerprint
+from signage.lifecycle import exit_on_signals, terminate_children
 
 
 def free_port(preferred: int) -> int:
@@ -49,20 +51,23 @@ def has_display() -> bool:
 @click.option("--duration-s", type=float, default=0, help="Stop by itself after this many seconds (0 = until Ctrl-C).")
 def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
     """Run the Mempawah demo: scheduler + one player on this machine."""
+    exit_on_signals()  # kill -TERM / SIGHUP: the finally below stops the scheduler and the player
     root = Path(data_dir).resolve()
     if root.exists():
         shutil.rmtree(root)
     port = free_port(port)
     config = SchedulerConfig(port=port, data_dir=str(root / "scheduler"))
     service = Service(config)
-    click.echo("Menyiapkan data demo Kabupaten Mempawah (membuat gambar dan video dengan ffmpeg)...")
-    accounts = seed(service)
+    # the port check races with other programs: the player enrols only with the scheduler holding this key
+    server_key = fingerprint(service.keyring.active.public_key)
     python = sys.executable
     procs: list[subprocess.Popen[bytes]] = []
     log_dir = root / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     screenshot = root / "screenshot.png"
     try:
+        click.echo("Menyiapkan data demo Kabupaten Mempawah (membuat gambar dan video dengan ffmpeg)...")
+        accounts = seed(service)
         procs.append(
             subprocess.Popen(
                 [
@@ -91,6 +96,8 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
             f"http://127.0.0.1:{port}",
             "--data-dir",
             str(root / "player"),
+            "--server-key",
+            server_key,
         ]
         if has_display():
             player_cmd.append("--windowed")
@@ -129,6 +136,9 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
+        service.close()
+        terminate_children()  # anything else this process started (e.g. ffmpeg while seeding)
 
 
 def _wait_http(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:

@@ -20,8 +20,14 @@ def service_of(request: Request) -> Service:
     return service
 
 
+#: How stale a request may find what another process (the CLI) changed in the store.
+EXTERNAL_CHANGES_MAX_AGE_S = 1.0
+
+
 async def get_service(request: Request) -> Service:
-    return service_of(request)
+    service = service_of(request)
+    service.pick_up_external_changes(EXTERNAL_CHANGES_MAX_AGE_S)
+    return service
 
 
 async def current_display(request: Request) -> str:

@@ -42,6 +42,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "job_failed": {"id": "gagal", "en": "failed"},
     "schedule_warnings": {"id": "Peringatan jadwal", "en": "Schedule warnings"},
     "archived": {"id": "diarsipkan", "en": "archived"},
+    "submitted": {"id": "diajukan", "en": "submitted"},
+    "rejected": {"id": "ditolak", "en": "rejected"},
+    "withdrawn": {"id": "ditarik", "en": "withdrawn"},
+    "revoke": {"id": "Cabut akses", "en": "Revoke access"},
 }
 
 

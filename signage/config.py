@@ -45,6 +45,10 @@ class SchedulerConfig:
         "", "Drop folder watched for new media (inbox/<group>/file); empty means <data_dir>/inbox, '-' disables it."
     )
     media_gc_grace_days: int = setting(7, "Unreferenced media are deleted only after this many days.")
+    trusted_proxies: list[str] = setting(
+        [],
+        "Reverse proxies (IPs or networks) whose X-Forwarded-For is believed; empty: use the TCP peer address.",
+    )
 
     def validate(self, path: str) -> None:
         if not 1 <= self.port <= 65535:
@@ -58,6 +62,7 @@ class SchedulerConfig:
         if self.media_gc_grace_days < 1:
             raise ConfigError(path, "media_gc_grace_days", "must be at least 1")
         _check_zone(path, "timezone", self.timezone)
+        _check_networks(path, "trusted_proxies", self.trusted_proxies)
 
     @property
     def base_url(self) -> str:
@@ -81,6 +86,11 @@ class PlayerConfig:
     timezone: str = setting("Asia/Pontianak", "Zone used on the slate before a manifest arrives.")
     language: str = setting("id", "Language of on-screen text: 'id' or 'en'.")
     player_name: str = setting("", "Name shown to the admin when this player asks to enrol.")
+    server_key_fingerprint: str = setting(
+        "",
+        "Pin the scheduler's signing key (hex SHA-256 fingerprint or its first 16+ digits, from `signage keys "
+        "show`): the player refuses to enrol with a server that cannot prove it holds this key.",
+    )
 
     def validate(self, path: str) -> None:
         if not self.server_url.startswith(("http://", "https://")):
@@ -94,6 +104,23 @@ class PlayerConfig:
         if self.language not in ("id", "en"):
             raise ConfigError(path, "language", "must be 'id' or 'en'")
         _check_zone(path, "timezone", self.timezone)
+        if self.server_key_fingerprint:
+            from signage.enrolproof import normalise_pin
+
+            try:
+                normalise_pin(self.server_key_fingerprint)
+            except ValueError as exc:
+                raise ConfigError(path, "server_key_fingerprint", str(exc)) from None
+
+
+def _check_networks(path: str, key: str, values: list[str]) -> None:
+    import ipaddress
+
+    for value in values:
+        try:
+            ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(path, key, f"{value!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
 
 
 def _check_zone(path: str, key: str, name: str) -> None:
