@@ -389,8 +389,6 @@ class PlayerApp(QObject):
             warnings.append(f"renderer rebuild pending: {self._rebuild_reason}")
         if self.reporter is not None and self.reporter.last_error:
             warnings.append(self.reporter.last_error)
-        if self.clock.fault:
-            warnings.append(f"clock fault: {self.clock.fault}")
         free_bytes = free_disk_bytes(self.data_dir)
         if free_bytes is not None and free_bytes < self.tuning.low_disk_bytes:
             warnings.append(f"low disk: {free_bytes} bytes free in {self.data_dir}")

@@ -146,6 +146,8 @@ def heartbeat(
 ) -> HeartbeatReply:
     now_iso = service.now_iso()
     row = body.model_dump(exclude={"screenshot_png_b64"})  # clock_fault has its column (m009)
+    if body.clock_fault:  # and is shown with the warnings on the fleet page
+        row["warnings"] = [f"clock: {body.clock_fault}", *row["warnings"]]
     row["cache"] = dumps(row["cache"])
     row["warnings"] = dumps(row["warnings"])
     with service.lock:

@@ -124,7 +124,6 @@ def test_clock_in_2020_offline_plays_the_cache_and_reports_the_fault(qtbot, live
         app._on_status_tick()
         beat = app._heartbeat()
         assert beat["clock_fault"] and "behind" in beat["clock_fault"], beat
-        assert any(w.startswith("clock fault:") for w in beat["warnings"]), beat["warnings"]
         model = Heartbeat.model_validate(beat)  # what the reporter would send, as the scheduler reads it
         assert model.clock_fault == beat["clock_fault"]
         assert model.clock_offset_s is not None and model.clock_offset_s > 86400 * 365
