@@ -327,3 +327,10 @@ def m009_web_sessions(db: Database) -> None:
     )
     db.table("web_sessions").create_index(["user_id"])
     db.table("users").add_column("must_change_password", int)
+
+
+@migrations()
+def m010_clock_flags(db: Database) -> None:
+    """Clock faults: the player's reported clock fault, and play events with implausible times flagged."""
+    db.table("display_status").add_column("clock_fault", str)  # the player's text, None when its clock is sane
+    db.table("play_events").add_column("clock_flag", str)  # None | future | before_enrolment
