@@ -14,7 +14,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
 from content.inbox import InboxWatcher, pipeline_handler
-from scheduler import api_admin, api_player, mediagc, web
+from scheduler import api_admin, api_fleet, api_player, mediagc, web
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
 from scheduler.limits import BodyLimitMiddleware
@@ -85,6 +85,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_player.router)
     app.include_router(api_admin.router)
+    app.include_router(api_fleet.router)
     app.include_router(web.router)
 
     @app.get("/", include_in_schema=False)

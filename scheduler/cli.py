@@ -59,9 +59,12 @@ def serve(config_path: str | None, data_dir: str | None, host: str | None, port:
     import uvicorn
 
     from scheduler.app import create_app
+    from scheduler.first_run import NOT_INITIALISED, user_count
     from scheduler.service import Service
 
     config = load_scheduler_config(config_path, data_dir=data_dir, host=host, port=port)
+    if not user_count(Path(config.data_dir)):
+        raise click.ClickException(NOT_INITIALISED.format(data_dir=config.data_dir))
     service = Service(config)
     published = service.publisher.publish_all()
     log.info("start-up publish: %d manifest(s) changed", len(published))
@@ -117,7 +120,7 @@ def users_list(config_path: str | None, data_dir: str | None) -> None:
 
 @click.group()
 def displays() -> None:
-    """List displays and approve enrolments."""
+    """Add, edit, list displays and approve enrolments."""
 
 
 @displays.command("list")

@@ -225,3 +225,19 @@ def m004_schedule_rules(db: Database) -> None:
     db.table("displays").add_column("zones", str)  # JSON list, default ["main"]
     db.table("displays").add_column("fallback", str)  # JSON list of item ids
     db.table("playlists").create({"id": str, "title": str, "items": str, "updated_at": str}, pk="id")
+
+
+@migrations()
+def m005_h_fleet_display_setup(db: Database) -> None:
+    """Display coordinates (prayer times) and LED capture geometry; first-login password change."""
+    for column, kind in (
+        ("latitude", float),
+        ("longitude", float),
+        ("capture_x", int),
+        ("capture_y", int),
+        ("capture_w", int),
+        ("capture_h", int),
+    ):
+        db.table("displays").add_column(column, kind)
+    if "must_change_password" not in db.table("users").columns_dict:  # another branch may add it first
+        db.table("users").add_column("must_change_password", int, not_null_default=0)
