@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from scheduler import fleet_admin
+from scheduler import fleet_admin, policy
 from scheduler.deps import current_user, get_service
-from scheduler.errors import Forbidden
 from scheduler.service import Service
 
 router = APIRouter(prefix="/api/v1/admin", tags=["fleet"])
@@ -63,8 +62,7 @@ class DisplayIn(DisplayPatch):
 
 
 def require_fleet_admin(user: dict[str, Any]) -> None:
-    if user["role"] != "admin":
-        raise Forbidden("only an admin can change groups and displays", field="user")
+    policy.require(user, "manage_displays")
 
 
 def _data(body: BaseModel) -> dict[str, Any]:

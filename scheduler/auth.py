@@ -17,7 +17,8 @@ from sqlite_utils import Database
 
 from signage.errors import UserError
 
-ROLES = ("editor", "approver", "admin")
+# What each role may do is decided in scheduler.policy, nowhere else.
+ROLES = ("viewer", "editor", "approver", "admin")
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
 
@@ -88,7 +89,3 @@ def authenticate(
     if not rows or not verify_password(password, rows[0]["password_hash"]):
         return None
     return rows[0]
-
-
-def can_approve(user: dict[str, Any]) -> bool:
-    return user["role"] in ("approver", "admin")

@@ -94,7 +94,13 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["editor", "approver", "admin"]), default="editor", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["viewer", "editor", "approver", "admin"]),
+    default="editor",
+    show_default=True,
+    help="viewer: read-only; editor: writes; approver: also approves (never own work); admin: everything.",
+)
 @click.option("--password", default=None, help="Password (generated and printed when omitted).")
 @config_option
 @data_dir_option

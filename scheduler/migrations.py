@@ -228,6 +228,41 @@ def m004_schedule_rules(db: Database) -> None:
 
 
 @migrations()
+def m005_h_policy_workflow(db: Database) -> None:
+    """Approval workflow: who edited since the last approval (two-person rule), reasons, audit before/after.
+
+    Rows approved before this migration stay approved (nobody edited them since); every other row
+    counts its creator as its only editor so far.
+    """
+    announcements = db.table("announcements")
+    for column, kind in (
+        ("updated_by", int),
+        ("contributors", str),  # JSON list of user ids: everyone who created or ever edited it
+        ("editors_since_approval", str),  # JSON list of user ids who changed it since its last approval
+        ("approved_by", int),
+        ("approved_at", str),
+        ("status_reason", str),  # why it was rejected or withdrawn (shown to the author)
+        ("status_by", int),
+        ("status_at", str),
+    ):
+        announcements.add_column(column, kind)
+    db.execute(
+        "update announcements set updated_by = created_by, "
+        "contributors = case when created_by is null then '[]' else json_array(created_by) end, "
+        "editors_since_approval = case when status = 'approved' or created_by is null then '[]' "
+        "else json_array(created_by) end"
+    )
+    db.execute(
+        "update announcements set approved_by = (select user_id from approvals a where a.announcement_id = "
+        "announcements.id and a.decision = 'approved' order by a.id desc limit 1), approved_at = (select at from "
+        "approvals a where a.announcement_id = announcements.id and a.decision = 'approved' order by a.id desc "
+        "limit 1) where status = 'approved'"
+    )
+    db.table("audit_log").add_column("before", str)  # JSON: the row before the change
+    db.table("audit_log").add_column("after", str)  # JSON: the row after the change
+
+
+@migrations()
 def m005_h_fleet_display_setup(db: Database) -> None:
     """Display coordinates (prayer times) and LED capture geometry; first-login password change."""
     for column, kind in (

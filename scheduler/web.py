@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import UploadFile
 
-from scheduler import enrolment
-from scheduler.actions import approve_and_publish
-from scheduler.announcements import create_announcement
+from scheduler import enrolment, policy
+from scheduler.actions import approve_and_publish, create_announcement_action
 from scheduler.auth import authenticate
 from scheduler.deps import SESSION_COOKIE, get_service
 from scheduler.errors import Unauthorized
@@ -26,6 +26,7 @@ from signage.errors import UserError
 router = APIRouter(prefix="/admin", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 ServiceDep = Annotated[Service, Depends(get_service)]
+AnnouncementId = Annotated[int, PathParam(ge=1, le=2**62)]
 
 
 def _user_or_none(request: Request, service: Service) -> dict[str, Any] | None:
@@ -40,6 +41,7 @@ def _page(request: Request, service: Service, name: str, status: int = 200, **co
     language = (user or {}).get("language") or service.config.language
     context.setdefault("error", None)
     context.setdefault("message", None)
+    context.setdefault("can", lambda action, announcement=None: policy.can(user, action, announcement))
     return templates.TemplateResponse(
         request, name, {"t": translator(language), "lang": language, **context}, status_code=status
     )
@@ -118,6 +120,14 @@ def _require(request: Request, service: Service) -> dict[str, Any]:
     return user
 
 
+def _refusal(request: Request, service: Service, user: dict[str, Any], exc: UserError) -> HTMLResponse:
+    """The dashboard with the refusal in the user's language (403 for the policy, 400 otherwise)."""
+    if isinstance(exc, policy.PolicyDenied):
+        language = user.get("language") or service.config.language
+        return _dashboard(request, service, user, 403, error=exc.text(language))
+    return _dashboard(request, service, user, 400, error=exc.message)
+
+
 @router.post("/announcements")
 async def create(request: Request, service: ServiceDep) -> Response:
     user = _require(request, service)
@@ -144,20 +154,20 @@ async def create(request: Request, service: ServiceDep) -> Response:
                     _job_id, kind, sha256 = service.media_jobs.submit_upload(path, upload.filename)
                 data["kind"] = kind
                 data["media_sha256"] = sha256
-            with service.lock:
-                create_announcement(service.db, data, user["id"], service.clock())
+            policy.require(user, "create")
+            create_announcement_action(service, data, user)
         except UserError as exc:
-            return _dashboard(request, service, user, 400, error=exc.message)
+            return _refusal(request, service, user, exc)
     return RedirectResponse("/admin/", status_code=303)
 
 
 @router.post("/announcements/{announcement_id}/approve")
-def approve(announcement_id: int, request: Request, service: ServiceDep) -> Response:
+def approve(announcement_id: AnnouncementId, request: Request, service: ServiceDep) -> Response:
     user = _require(request, service)
     try:
         approve_and_publish(service, announcement_id, user)
     except UserError as exc:
-        return _dashboard(request, service, user, 400, error=exc.message)
+        return _refusal(request, service, user, exc)
     return RedirectResponse("/admin/", status_code=303)
 
 
@@ -165,10 +175,9 @@ def approve(announcement_id: int, request: Request, service: ServiceDep) -> Resp
 def approve_enrolment(code: str, request: Request, service: ServiceDep, display_id: Annotated[str, Form()]) -> Response:
     user = _require(request, service)
     try:
-        if user["role"] != "admin":
-            raise UserError("hanya admin yang dapat mendaftarkan layar", field="user")
+        policy.require(user, "manage_displays")
         with service.lock:
             enrolment.approve(service.db, code, display_id, service.clock())
     except UserError as exc:
-        return _dashboard(request, service, user, 400, error=exc.message)
+        return _refusal(request, service, user, exc)
     return RedirectResponse("/admin/", status_code=303)

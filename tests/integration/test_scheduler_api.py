@@ -184,7 +184,7 @@ def test_author_cannot_approve_own_announcement(live_scheduler) -> None:  # type
         auth=_admin(live_scheduler),
         timeout=TIMEOUT_S,
     )
-    assert "two-person" in _assert_error_shape(r, 400)["error"]
+    assert "two-person" in _assert_error_shape(r, 403)["error"]
 
 
 def test_edit_returns_to_draft_and_archive_takes_it_off_screen(live_scheduler) -> None:  # type: ignore[no-untyped-def]
@@ -202,7 +202,7 @@ def test_edit_returns_to_draft_and_archive_takes_it_off_screen(live_scheduler) -
     edited = requests.put(
         f"{url}/{ann_id}", json={**body, "title": "Lomba Sampan 2026"}, auth=_editor(live_scheduler), timeout=TIMEOUT_S
     )
-    assert edited.status_code == 200 and edited.json()["announcement"]["status"] == "draft"
+    assert edited.status_code == 200 and edited.json()["announcement"]["status"] == "submitted"
     assert "Lomba Sampan" not in on_screen()  # the edit is not on air until approved again
     requests.post(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S).raise_for_status()
     assert "Lomba Sampan 2026" in on_screen()
