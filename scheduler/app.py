@@ -86,7 +86,7 @@ def create_app(
     app.include_router(api_player.router)
     app.include_router(api_admin.router)
     app.include_router(api_fleet.router)
-    app.include_router(web.router)
+    web.install(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

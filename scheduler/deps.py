@@ -39,10 +39,10 @@ async def current_display(request: Request) -> str:
 
 def current_user(request: Request) -> dict[str, Any]:
     service = service_of(request)
-    session = request.cookies.get(SESSION_COOKIE)
-    if session and session in service.sessions:
-        user = service.user(service.sessions[session])
-        if user is not None:
+    session = service.web_sessions.get(request.cookies.get(SESSION_COOKIE))
+    if session is not None:
+        user = service.user(session.user_id)
+        if user is not None and not user.get("must_change_password"):
             return user
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")

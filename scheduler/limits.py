@@ -13,6 +13,7 @@ MIB = 1024 * KIB
 BODY_LIMITS: tuple[tuple[str, int], ...] = (
     ("/api/v1/admin/media", 500 * MIB),
     ("/admin/announcements", 500 * MIB),
+    ("/admin/media", 500 * MIB),
     ("/api/v1/enrolments", 4 * KIB),
     ("/api/v1/player/", 2 * MIB),
     ("/", 1 * MIB),

@@ -263,8 +263,27 @@ def m005_h_policy_workflow(db: Database) -> None:
 
 
 @migrations()
+def m005_h_webcore_web_sessions(db: Database) -> None:
+    """Server-side web admin sessions (idle and absolute expiry) and a forced password change."""
+    db.table("web_sessions").create(
+        {
+            "id_hash": str,  # SHA-256 of the cookie value: a copy of the store cannot log in
+            "user_id": int,
+            "csrf_token": str,
+            "created_at": str,
+            "last_seen_at": str,
+            "remote_addr": str,
+            "flash": str,  # JSON list of messages shown once on the next page
+        },
+        pk="id_hash",
+    )
+    db.table("web_sessions").create_index(["user_id"])
+    db.table("users").add_column("must_change_password", int)
+
+
+@migrations()
 def m005_h_fleet_display_setup(db: Database) -> None:
-    """Display coordinates (prayer times) and LED capture geometry; first-login password change."""
+    """Display coordinates (prayer times) and LED capture geometry."""
     for column, kind in (
         ("latitude", float),
         ("longitude", float),
@@ -274,5 +293,3 @@ def m005_h_fleet_display_setup(db: Database) -> None:
         ("capture_h", int),
     ):
         db.table("displays").add_column(column, kind)
-    if "must_change_password" not in db.table("users").columns_dict:  # another branch may add it first
-        db.table("users").add_column("must_change_password", int, not_null_default=0)

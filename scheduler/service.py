@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from scheduler.media import MediaJobs
 from scheduler.publish import PublishedManifest, Publisher
 from scheduler.ratelimit import RateLimiter
 from scheduler.schedule import ensure_rules
+from scheduler.sessions import SessionStore
 from scheduler.store import loads, open_store
 from signage.clock import Clock, format_utc, system_clock
 from signage.config import SchedulerConfig
@@ -60,7 +60,14 @@ class Service:
         )
         self.media_jobs = MediaJobs(self.db, self.lock, self.media, clock, config.max_ingest_jobs, self._media_ready)
         self._token_cache: dict[str, tuple[str, float]] = {}
-        self.sessions: dict[str, int] = {}
+        self.web_sessions = SessionStore(
+            self.db, self.lock, clock, config.session_idle_timeout_s, config.session_max_age_s
+        )
+        # Failed logins, per user name and per client address (a lockout, not a per-minute rate).
+        self.login_failures_by_user = RateLimiter(config.login_max_failures, "failed logins", config.login_lockout_s)
+        self.login_failures_by_address = RateLimiter(
+            config.login_max_failures_per_address, "failed logins", config.login_lockout_s
+        )
 
     def close(self) -> None:
         self.media_jobs.shutdown()
@@ -98,11 +105,6 @@ class Service:
             return None
         self._token_cache[digest] = (rows[0]["display_id"], now_s)
         return str(rows[0]["display_id"])
-
-    def new_session(self, user_id: int) -> str:
-        token = secrets.token_urlsafe(24)
-        self.sessions[token] = user_id
-        return token
 
     def user(self, user_id: int) -> dict[str, Any] | None:
         with self.lock:

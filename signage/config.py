@@ -45,6 +45,22 @@ class SchedulerConfig:
         "", "Drop folder watched for new media (inbox/<group>/file); empty means <data_dir>/inbox, '-' disables it."
     )
     media_gc_grace_days: int = setting(7, "Unreferenced media are deleted only after this many days.")
+    session_idle_timeout_s: int = setting(
+        3600, "A web admin session ends after this many seconds without a request (sessions live in the database)."
+    )
+    session_max_age_s: int = setting(
+        43200, "A web admin session ends this many seconds after login, however active (absolute expiry)."
+    )
+    session_cookie_secure: bool = setting(
+        False, "Mark the session cookie Secure (sent over HTTPS only); turn on behind a TLS proxy."
+    )
+    login_max_failures: int = setting(
+        5, "Failed logins per user name within login_lockout_s before that name is locked out for login_lockout_s."
+    )
+    login_max_failures_per_address: int = setting(
+        20, "Failed logins per client address within login_lockout_s before that address is locked out."
+    )
+    login_lockout_s: int = setting(900, "Window and lockout time (seconds) of the login throttle.")
 
     def validate(self, path: str) -> None:
         if not 1 <= self.port <= 65535:
@@ -57,6 +73,12 @@ class SchedulerConfig:
             raise ConfigError(path, "max_ingest_jobs", "must be between 1 and 16")
         if self.media_gc_grace_days < 1:
             raise ConfigError(path, "media_gc_grace_days", "must be at least 1")
+        for key in ("session_idle_timeout_s", "session_max_age_s", "login_lockout_s"):
+            if not 1 <= getattr(self, key) <= 30 * 86400:
+                raise ConfigError(path, key, "must be between 1 and 2592000 seconds (30 days)")
+        for key in ("login_max_failures", "login_max_failures_per_address"):
+            if not 1 <= getattr(self, key) <= 10000:
+                raise ConfigError(path, key, "must be between 1 and 10000")
         _check_zone(path, "timezone", self.timezone)
 
     @property
