@@ -183,7 +183,7 @@ def chart_svg(report: Report, label: str, day_label: Any = None) -> Markup:
 
 
 def _nice_ceiling(value: float) -> float:
-    for candidate in (1, 2, 5, 10, 20, 30, 60, 120, 240, 480, 720, 1440):
+    for candidate in (4, 8, 20, 40, 60, 120, 240, 480, 720, 1440):
         if value <= candidate:
             return float(candidate)
     return float(int(value / 1440 + 1) * 1440)
