@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -189,21 +190,42 @@ def test_going_live_from_an_empty_data_dir(browser: Any, procs: list[subprocess.
     assert "didaftarkan" in page.inner_text("[role=status]")
     wait_for(lambda: status(player_dir).get("manifest_version"), 60, "the player's first manifest", player)
 
-    # An editor and an approver (CLI), a text announcement through the admin API, approved by the approver.
-    signage(
-        "users", "create", "penulis", "--role", "editor", "--password", "sandi-penulis", "--data-dir", str(data_dir)
-    )
-    signage("users", "create", "kabid", "--role", "approver", "--password", "sandi-kabid", "--data-dir", str(data_dir))
-    api = f"{base}/api/v1/admin"
-    r = requests.post(f"{api}/announcements", auth=("penulis", "sandi-penulis"), timeout=TIMEOUT_S,
-                      json={"title": "Vaksinasi Gratis", "body": "Puskesmas Sungai Pinyuh, Kamis 08.00 WIB.",
-                            "duration_s": 6, "targets": {"groups": ["kec-sungai-pinyuh"]}})  # fmt: skip
-    assert r.status_code == 201, r.text
-    ann = r.json()["announcement"]["id"]
-    r = requests.post(f"{api}/announcements/{ann}/submit", auth=("penulis", "sandi-penulis"), timeout=TIMEOUT_S)
-    assert r.status_code == 200, r.text
-    r = requests.post(f"{api}/announcements/{ann}/approve", auth=("kabid", "sandi-kabid"), timeout=TIMEOUT_S)
-    assert r.status_code == 200, r.text
+    # The admin creates an editor and an approver on the Pengguna page; each sets their own password.
+    passwords = {}
+    for username, role in (("penulis", "editor"), ("kabid", "approver")):
+        page.goto(f"{base}/admin/users")
+        page.fill("#new-username", username)
+        page.select_option("#new-role", role)
+        page.click("text=Buat pengguna")
+        passwords[username] = page.inner_text("#new-password code.password").strip()
+
+    def login_new_user(username: str) -> Any:
+        other = browser.new_context(viewport=VIEWPORTS["desktop"]).new_page()
+        other.goto(f"{base}/admin/login")
+        other.fill("#username", username)
+        other.fill("#password", passwords[username])
+        other.click("main button[type=submit]")
+        other.wait_for_url("**/admin/password")
+        other.fill("#current_password", passwords[username])
+        other.fill("#new_password", f"sandi-{username}-baru")
+        other.fill("#repeat_password", f"sandi-{username}-baru")
+        other.click("main button[type=submit]")
+        return other
+
+    # The editor writes a text announcement for the group and submits it; the approver approves it.
+    editor = login_new_user("penulis")
+    editor.goto(f"{base}/admin/announcements/new")
+    editor.fill("#title", "Vaksinasi Gratis")
+    editor.fill("#body", "Puskesmas Sungai Pinyuh, Kamis 08.00 WIB.")
+    editor.fill("#duration_s", "6")
+    editor.check("input[name=group][value=kec-sungai-pinyuh]")
+    editor.click("text=Simpan dan ajukan untuk disetujui")
+    editor.wait_for_url(re.compile(r".*/admin/announcements/\d+$"))
+    ann = int(editor.url.rsplit("/", 1)[1])
+    assert editor.locator("#approve").count() == 0, "the author cannot approve"
+    approver = login_new_user("kabid")
+    approver.goto(f"{base}/admin/announcements/{ann}")
+    approver.click("#approve")
     wait_for(lambda: (status(player_dir).get("current") or {}).get("item_id") == f"ann-{ann}", 60,
              "the approved announcement on the player", player)  # fmt: skip
     since = time.time()
