@@ -58,6 +58,7 @@ class DayView:
     segments: list[Segment]
     items: list[ItemDay]
     warnings: list[dict[str, Any]]
+    now_pct: float | None = None  # where "now" falls on the day's strip (None on other days)
 
 
 def horizon_days(service: Service, zone_name: str) -> list[date]:
@@ -144,4 +145,6 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
             row.reasons.append("not_today")
     general = [w.to_dict() for w in compiled.warnings if w.code != "never_plays"]
     ordered = sorted(per_item.values(), key=lambda r: (r.plays == 0, r.first or day_start, r.item_id))
-    return DayView(display, day, zone_name, days, segments, ordered, general)
+    now_s = int(service.clock().timestamp())
+    now_pct = round(100 * (now_s - d0) / DAY_S, 3) if d0 <= now_s < d1 else None
+    return DayView(display, day, zone_name, days, segments, ordered, general, now_pct)

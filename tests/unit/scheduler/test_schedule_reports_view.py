@@ -55,7 +55,9 @@ def test_day_view_shows_off_hours_plays_and_reasons(service: Service) -> None:
         service.db, {"title": "Draf saja", "targets": {"displays": ["led-a"]}}, editor["id"], NOW
     )
 
+    assert day_view(service, "led-a", None).now_pct == pytest.approx(100 * 10 / 24, abs=0.01)  # 10.00 WIB today
     view = day_view(service, "led-a", "2026-12-01")
+    assert view.now_pct is None
     layers = [(s.layer, s.start.strftime("%H:%M"), s.end.strftime("%H:%M")) for s in view.segments]
     assert ("off", "00:00", "06:00") in layers and ("off", "18:00", "00:00") in layers
     lit = [s for s in view.segments if s.layer == "normal"]
