@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 
 from content.inbox import InboxWatcher, pipeline_handler
 from scheduler import api_admin, api_fleet, api_player, mediagc, web
+from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
 from scheduler.limits import BodyLimitMiddleware
@@ -75,7 +76,7 @@ def create_app(
         title="Mempawah Signage Scheduler",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below from local assets: the docs work without internet
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -87,6 +88,8 @@ def create_app(
     app.include_router(api_admin.router)
     app.include_router(api_fleet.router)
     web.install(app)
+
+    install_api_docs(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -64,7 +64,11 @@ document.addEventListener("DOMContentLoaded", function () {
   var preset = document.getElementById("recurrence");
   var monthday = document.getElementById("monthday-field");
   if (preset && monthday) {
-    var syncPreset = function () { monthday.classList.toggle("hidden", preset.value !== "monthly"); };
+    var days = document.getElementById("days-field");
+    var syncPreset = function () {
+      monthday.classList.toggle("hidden", preset.value !== "monthly");
+      if (days) { days.classList.toggle("hidden", preset.value !== "days"); }
+    };
     preset.addEventListener("change", syncPreset);
     syncPreset();
   }

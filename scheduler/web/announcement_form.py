@@ -24,7 +24,7 @@ RECURRENCES: list[tuple[str, str]] = [
     ("every_day", N_("Every day")),
     ("weekdays", N_("Working days (Monday-Friday)")),
     ("fridays", N_("Every Friday")),
-    ("days", N_("On the days ticked below")),
+    ("days", N_("On chosen days")),
     ("monthly", N_("Monthly on date")),
 ]
 LAYERS: list[tuple[str, str]] = [

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from scheduler import actions
 from scheduler.announcements import STATUSES, decode_row, display_status, get_announcement
+from scheduler.errors import Forbidden
 from scheduler.i18n import N_
 from scheduler.publish import slide_spec_sha
 from scheduler.service import Service
@@ -185,6 +186,8 @@ async def create(request: Request, user: UserDep, service: ServiceDep) -> Respon
         if body["layer"] == "emergency":
             require_action(user, "emergency")
         row = await run_in_threadpool(actions.create_announcement_action, service, body, user)
+    except Forbidden:
+        raise  # the policy's refusal: a 403 page
     except UserError as exc:
         message, field = error_text(exc, t)
         return _form_page(request, service, values, None, 400, message, field)
@@ -218,6 +221,8 @@ async def edit(announcement_id: AnnouncementId, request: Request, user: UserDep,
         if body["layer"] == "emergency" and row["layer"] != "emergency":
             require_action(user, "emergency")
         updated, _published = await run_in_threadpool(actions.edit_and_publish, service, announcement_id, body, user)
+    except Forbidden:
+        raise  # the policy's refusal: a 403 page
     except UserError as exc:
         message, field = error_text(exc, t)
         return _form_page(request, service, values, row, 400, message, field)

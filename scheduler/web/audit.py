@@ -69,8 +69,11 @@ def audit_page(
         )
         actions = [r["action"] for r in service.db.query("select distinct action from audit_log order by action")]
         people = list(service.db.table("users").rows_where(order_by="username", select="id, username"))
+        titles = {f"announcement:{r['id']}": r["title"] for r in service.db.table("announcements").rows}
+    names = {f"user:{p['id']}": p["username"] for p in people}
     for row in rows:
         row["changes"] = changes(row.get("before"), row.get("after"))
+        row["subject_label"] = titles.get(row["subject"]) or names.get(row["subject"]) or row["subject"]
     return render(
         request, "audit.html", active="audit", rows=rows, actions=actions, people=people,
         filters={"who": who, "action": action, "since": since, "until": until}, limit=PAGE_ROWS,

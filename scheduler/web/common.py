@@ -35,6 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -48,7 +49,7 @@ from scheduler.i18n import LANGUAGES, N_, language_or_default, translator
 from scheduler.service import Service
 from scheduler.sessions import WebSession
 from scheduler.store import loads
-from signage.clock import parse_utc
+from signage.clock import parse_utc, zone
 from signage.errors import UserError
 from signage.timefmt import format_date_long, format_long, format_time
 
@@ -166,12 +167,16 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+Moment = datetime | str | None
+
+
 class Formatter:
     """Dates, times and numbers as people in Mempawah read them (Babel, the configured zone)."""
 
-    def __init__(self, language: str, zone_name: str) -> None:
+    def __init__(self, language: str, zone_name: str, now: datetime) -> None:
         self.language = language
         self.zone_name = zone_name
+        self.now = now
 
     def _moment(self, value: datetime | str | None) -> datetime | None:
         if value in (None, ""):
@@ -189,6 +194,17 @@ class Formatter:
     def datetime(self, value: datetime | str | None) -> str:
         moment = self._moment(value)
         return format_long(moment, self.zone_name, self.language) if moment else "-"
+
+    def short(self, value: Moment) -> str:
+        """The time alone when it is today, else with a short date: "13.50 WIB" / "1 Des 2026 · 00.00 WIB"."""
+        moment = self._moment(value)
+        if moment is None:
+            return "-"
+        local_zone = zone(self.zone_name)
+        if moment.astimezone(local_zone).date() == self.now.astimezone(local_zone).date():
+            return self.time(moment)
+        day = format_date(moment.astimezone(local_zone).date(), format="d MMM y", locale=self.language)
+        return f"{day} · {self.time(moment)}"
 
     def number(self, value: float | int | None, digits: int = 0) -> str:
         if value is None:
@@ -233,7 +249,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "error": context.pop("error", None),
         "csrf_token": csrf_token,
         "csrf_field": csrf_field,
-        "fmt": Formatter(language, service.config.timezone),
+        "fmt": Formatter(language, service.config.timezone, service.clock()),
         "can": lambda action, announcement=None: can(user, action, announcement),
         "display_name": lambda display_id: display_names.get(display_id, display_id),
         "group_name": lambda group_id: group_names.get(group_id, group_id),

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from scheduler import actions
 from scheduler.announcements import decode_row, display_status
+from scheduler.errors import Forbidden
 from scheduler.i18n import N_
 from scheduler.service import Service
 from scheduler.web.announcement_form import _local_to_utc, error_text
@@ -105,7 +106,8 @@ def _body(service: Service, values: dict[str, Any], t: Any) -> dict[str, Any]:
 @router.get("/emergency")
 def emergency_form(request: Request, user: UserDep, service: ServiceDep) -> Response:
     require_action(user, "emergency")
-    return _page(request, service, _values({}) | {"groups": []})
+    empty = {"severity": "emergency", "title": "", "message": "", "scope": "all", "groups": [], "ends_local": ""}
+    return _page(request, service, empty)
 
 
 @router.post("/emergency")
@@ -133,6 +135,8 @@ async def emergency_send(request: Request, user: UserDep, service: ServiceDep) -
         body = _body(service, values, t)
         row = await run_in_threadpool(actions.create_announcement_action, service, body, user)
         await run_in_threadpool(actions.submit, service, int(row["id"]), user)
+    except Forbidden:
+        raise
     except UserError as exc:
         message = exc.message if exc.field in ("severity", "title", "ends_at", "targets") else error_text(exc, t)[0]
         return _page(request, service, values, 400, error=message, error_field=exc.field)

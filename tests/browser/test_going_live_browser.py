@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,14 +19,12 @@ from typing import Any
 
 import pytest
 import requests
+from browser_support import CHROMIUM, CHROMIUM_ARGS
 from PIL import Image, ImageStat
 from tests_support import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.e2e]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
 OUTPUT = Path(__file__).resolve().parents[2] / "var" / "test-output" / "browser"
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 TIMEOUT_S = 10
@@ -125,7 +122,7 @@ def test_going_live_from_an_empty_data_dir(browser: Any, procs: list[subprocess.
         ))  # fmt: skip
     wait_for(lambda: up(f"{base}/api/v1/health"), 30, "the scheduler", procs[0])
 
-    page = browser.new_page(viewport=VIEWPORTS["desktop"])
+    page = browser.new_page(viewport=VIEWPORTS["desktop"], locale="id-ID", timezone_id="Asia/Pontianak")
     page.goto(f"{base}/admin/login")
     page.fill("#username", "admin")
     page.fill("#password", admin_password)
@@ -200,7 +197,7 @@ def test_going_live_from_an_empty_data_dir(browser: Any, procs: list[subprocess.
         passwords[username] = page.inner_text("#new-password code.password").strip()
 
     def login_new_user(username: str) -> Any:
-        other = browser.new_context(viewport=VIEWPORTS["desktop"]).new_page()
+        other = browser.new_page(viewport=VIEWPORTS["desktop"], locale="id-ID", timezone_id="Asia/Pontianak")
         other.goto(f"{base}/admin/login")
         other.fill("#username", username)
         other.fill("#password", passwords[username])
