@@ -170,3 +170,19 @@ def test_preview_endpoints(live_scheduler):
     assert big and not big[0]["warnings"]
     envelope = requests.get(f"{base}/displays/desa-antibar/manifest", auth=auth, timeout=30)
     assert envelope.status_code == 200 and "signature" in envelope.json()
+
+
+def test_cli_check_prints_legibility_per_canvas(demo_service):
+    service = demo_service
+    people = users(service)
+    row = create_announcement_action(service, {
+        "title": "Pengumuman", "body": " ".join(["Warga diminta menjaga kebersihan lingkungan."] * 40),
+        "kind": "text", "targets": {"displays": ["desa-antibar", "kantor-bupati"], "groups": []},
+    }, people["editor"])
+    done = signage("announcements", "check", str(row["id"]), "--data-dir", str(service.data_dir))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.strip().startswith("400x300  WARNING") for line in lines), done.stdout
+    assert any("text was cut" in line for line in lines)
+    missing = signage("announcements", "check", "99999", "--data-dir", str(service.data_dir))
+    assert missing.returncode != 0 and "announcement 99999 does not exist" in missing.stderr
