@@ -50,6 +50,7 @@ def check_announcement(db: Database, ann: dict[str, Any]) -> list[dict[str, Any]
             "required_px": report.required_px,
             "measured": report.measured,
             "cut": report.cut,
+            "too_small": report.min_text_px < report.required_px,
             "warnings": list(report.warnings),
         })
     return out
