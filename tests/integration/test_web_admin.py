@@ -163,3 +163,21 @@ def test_poster_preview_is_the_players_frame_and_warns_when_too_small_to_read(li
     api = requests.get(f"{live_scheduler.url}/api/v1/admin/preview/announcements/{poster['id']}.png",
                        params={"display": "desa-antibar"}, auth=auth, timeout=120)
     assert api.status_code == 200 and api.content == image.content
+
+
+def test_schedule_page_shows_the_frame_at_a_chosen_time(live_scheduler: Any) -> None:
+    import html
+    import io
+    import re
+
+    from PIL import Image
+
+    viewer = _login(live_scheduler, "admin")
+    page = viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "10:00"})
+    assert page.status_code == 200
+    src = html.unescape(re.search(r'class="frame-preview" src="([^"]+)"', page.text).group(1))
+    frame = viewer.get(src)  # the session cookie is enough: no separate API login
+    assert frame.status_code == 200 and frame.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(frame.content)) as image:
+        assert image.size == (400, 300)
+    assert viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "25:00"}).status_code == 422
