@@ -1,0 +1,98 @@
+"""A data source's configuration, checked field by field (errors name the field and the fix)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+KINDS = ("opensid",)
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+MIN_POLL_S = 60
+MAX_TIMEOUT_S = 120.0
+MAX_BYTES_LIMIT = 50 * 1024 * 1024
+
+
+class SourceConfigError(ValueError):
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """``options`` are kind-specific, e.g. OpenSID ``categories`` (slugs), ``wilayah``/``feed`` (bool), ``timezone``."""
+
+    id: str
+    kind: str
+    url: str
+    name: str = ""
+    poll_interval_s: int = 3600
+    timeout_s: float = 20.0
+    max_bytes: int = 5 * 1024 * 1024
+    username: str | None = None
+    password: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return self.url.rstrip("/")
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        return (self.username, self.password or "") if self.username else None
+
+    def to_row(self) -> dict[str, Any]:
+        """Columns of ``data_sources`` (credentials stay in ``config``; the CLI never prints them)."""
+        config = {"name": self.name, "timeout_s": self.timeout_s, "max_bytes": self.max_bytes,
+                  "username": self.username, "password": self.password, "options": self.options}  # fmt: skip
+        return {"id": self.id, "kind": self.kind, "url": self.url, "config": config, "refresh_s": self.poll_interval_s}
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], config: dict[str, Any]) -> SourceConfig:
+        return checked(
+            id=row["id"], kind=row["kind"], url=row["url"], poll_interval_s=row.get("refresh_s") or 3600,
+            name=config.get("name") or "", timeout_s=config.get("timeout_s", 20.0),
+            max_bytes=config.get("max_bytes", 5 * 1024 * 1024), username=config.get("username"),
+            password=config.get("password"), options=config.get("options") or {},
+        )  # fmt: skip
+
+
+def checked(**values: Any) -> SourceConfig:
+    """Build a :class:`SourceConfig`, refusing bad values with the field name and what to do."""
+    source_id = str(values.get("id") or "")
+    if not ID_RE.match(source_id):
+        raise SourceConfigError("id", "use lowercase letters, digits and '-', e.g. 'desa-antibar'")
+    kind = str(values.get("kind") or "")
+    if kind not in KINDS:
+        raise SourceConfigError("kind", f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+    url = str(values.get("url") or "")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SourceConfigError("url", "give the site's address, e.g. https://antibar.desa.id")
+    try:
+        poll_s = int(values.get("poll_interval_s", 3600))
+        timeout_s = float(values.get("timeout_s", 20.0))
+        max_bytes = int(values.get("max_bytes", 5 * 1024 * 1024))
+    except (TypeError, ValueError) as exc:
+        raise SourceConfigError("poll_interval_s/timeout_s/max_bytes", f"must be numbers ({exc})") from exc
+    if poll_s < MIN_POLL_S:
+        raise SourceConfigError("poll_interval_s", f"at least {MIN_POLL_S} s (village servers are small)")
+    if not 0 < timeout_s <= MAX_TIMEOUT_S:
+        raise SourceConfigError("timeout_s", f"between 0 and {MAX_TIMEOUT_S:g} s")
+    if not 1024 <= max_bytes <= MAX_BYTES_LIMIT:
+        raise SourceConfigError("max_bytes", f"between 1024 and {MAX_BYTES_LIMIT} bytes")
+    options = values.get("options") or {}
+    if not isinstance(options, dict):
+        raise SourceConfigError("options", "must be a mapping")
+    categories = options.get("categories")
+    if categories is not None and (
+        not isinstance(categories, list) or not all(isinstance(c, str) and c for c in categories)
+    ):
+        raise SourceConfigError("options.categories", "a list of OpenSID slugs, e.g. [agama, pekerjaan]")
+    return SourceConfig(
+        id=source_id, kind=kind, url=url, name=str(values.get("name") or ""), poll_interval_s=poll_s,
+        timeout_s=timeout_s, max_bytes=max_bytes, username=values.get("username") or None,
+        password=values.get("password") or None, options=dict(options),
+    )  # fmt: skip

@@ -1,0 +1,205 @@
+"""Polling one source: conditional GETs, backoff after failures, Retry-After, validation.
+
+:func:`poll` is pure apart from HTTP: it takes the source's state and its last
+good snapshot and returns a new snapshot (or none) plus the next state; the
+scheduler decides what to store. A failed poll returns no snapshot, so the
+last good one stays on screen.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+
+from content.sources import opensid
+from content.sources.config import SourceConfig
+from content.sources.http import Fetched, FetchError, fetch
+from content.sources.model import Article, Series, Snapshot
+from content.sources.validate import validate
+
+log = logging.getLogger("content.sources")
+RETRY_BASE_S = 60.0
+RETRY_MAX_S = 6 * 3600.0
+DEFAULT_TIMEZONE = "Asia/Pontianak"  # WIB, Kalimantan Barat
+NOT_ENABLED = "menu tidak diaktifkan di situs desa (HTTP 404)"
+
+
+@dataclass
+class SourceState:
+    validators: dict[str, dict[str, str]] = field(default_factory=dict)  # url -> etag / last_modified
+    failures: int = 0
+    next_due_at: datetime | None = None
+    last_error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"validators": self.validators, "failures": self.failures,
+                "next_due_at": self.next_due_at.isoformat() if self.next_due_at else None,
+                "last_error": self.last_error}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> SourceState:
+        data = data or {}
+        due = data.get("next_due_at")
+        return cls(dict(data.get("validators") or {}), int(data.get("failures") or 0),
+                   datetime.fromisoformat(due) if due else None, data.get("last_error"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PollResult:
+    snapshot: Snapshot | None
+    state: SourceState
+    error: str | None = None
+    not_modified: bool = False
+    notes: tuple[str, ...] = ()
+
+
+def retry_delay_s(failures: int, retry_after_s: float | None = None) -> float:
+    delay_s = min(RETRY_BASE_S * 2 ** max(0, failures - 1), RETRY_MAX_S)
+    return max(delay_s, retry_after_s or 0.0)
+
+
+class _Pages:
+    """GETs for one poll: sends validators only for pages whose data the last good snapshot still has."""
+
+    def __init__(self, source: SourceConfig, state: SourceState, last_good: Snapshot | None,
+                 session: requests.Session) -> None:  # fmt: skip
+        self.source, self.state, self.last_good, self.session = source, state, last_good, session
+        self.validators: dict[str, dict[str, str]] = {}
+        self.unchanged = 0
+        self.fetched = 0
+
+    def get(self, path: str, key: str) -> Fetched | None:
+        """The page, or None when the server says it has not changed (use the last good data for ``key``)."""
+        url = self.source.base_url + path
+        known = self.state.validators.get(url, {}) if self.last_good and key in self._known_keys() else {}
+        got = fetch(
+            self.session, url, timeout_s=self.source.timeout_s, max_bytes=self.source.max_bytes,
+            etag=known.get("etag"), last_modified=known.get("last_modified"), auth=self.source.auth,
+        )  # fmt: skip
+        if got.not_modified:
+            self.validators[url] = known
+            self.unchanged += 1
+            return None
+        self.fetched += 1
+        fresh = {k: v for k, v in (("etag", got.etag), ("last_modified", got.last_modified)) if v}
+        if fresh:
+            self.validators[url] = fresh
+        return got
+
+    def _known_keys(self) -> set[str]:
+        assert self.last_good is not None
+        return set(self.last_good.series) | ({"feed"} if self.last_good.articles else set())
+
+
+@dataclass
+class _Collected:
+    series: dict[str, Series] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)
+    articles: tuple[Article, ...] = ()
+    as_of_local: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | None) -> _Collected:
+    out = _Collected()
+    slugs = source.options.get("categories") or list(opensid.CATEGORIES)
+    for slug in slugs:
+        try:
+            got = pages.get(opensid.statistik_path(slug), slug)
+        except FetchError as exc:
+            if exc.reason != "not_found":
+                raise
+            out.missing[slug] = NOT_ENABLED
+            continue
+        if got is None:
+            assert last_good is not None
+            out.series[slug] = last_good.series[slug]
+            out.notes.append(f"{slug}: tidak berubah (304)")
+            continue
+        html = got.text()
+        try:
+            series, how = opensid.parse_statistik(html, slug)
+        except (opensid.ParseError, ValueError) as exc:
+            out.missing[slug] = f"tidak terbaca: {exc}"
+            continue
+        out.series[slug] = series
+        out.notes.append(f"{slug}: {how}")
+        stamp = opensid.page_as_of(html)
+        if stamp is not None and (out.as_of_local is None or stamp > out.as_of_local):
+            out.as_of_local = stamp
+    if source.options.get("wilayah", True):
+        try:
+            got = pages.get("/index.php/data-wilayah", opensid.WILAYAH)
+            if got is None:
+                assert last_good is not None
+                out.series[opensid.WILAYAH] = last_good.series[opensid.WILAYAH]
+            else:
+                out.series[opensid.WILAYAH] = opensid.parse_wilayah(got.text())
+        except FetchError as exc:
+            if exc.reason != "not_found":
+                raise
+            out.missing[opensid.WILAYAH] = NOT_ENABLED
+        except (opensid.ParseError, ValueError) as exc:
+            out.missing[opensid.WILAYAH] = f"tidak terbaca: {exc}"
+    if source.options.get("feed", True):
+        try:
+            got = pages.get("/feed.xml", "feed")
+            if got is None:
+                assert last_good is not None
+                out.articles = last_good.articles
+            else:
+                out.articles = opensid.parse_feed(got.body)
+        except FetchError as exc:
+            if exc.reason != "not_found":
+                raise
+            out.missing["feed"] = NOT_ENABLED
+        except opensid.ParseError as exc:
+            out.missing["feed"] = str(exc)
+    return out
+
+
+COLLECTORS: dict[str, Callable[[SourceConfig, _Pages, Snapshot | None], _Collected]] = {"opensid": _collect_opensid}
+
+
+def poll(
+    source: SourceConfig,
+    state: SourceState,
+    last_good: Snapshot | None,
+    *,
+    now: datetime,
+    session: requests.Session | None = None,
+) -> PollResult:
+    """Fetch ``source`` once. ``now`` is an aware UTC datetime."""
+    own_session = session is None
+    http = session or requests.Session()
+    pages = _Pages(source, state, last_good, http)
+    try:
+        collected = COLLECTORS[source.kind](source, pages, last_good)
+        if not collected.series and not collected.articles:
+            raise FetchError("empty", "tidak ada data yang terbaca: " + "; ".join(
+                f"{k}: {v}" for k, v in collected.missing.items()))  # fmt: skip
+    except FetchError as exc:
+        failures = state.failures + 1
+        delay_s = retry_delay_s(failures, exc.retry_after_s)
+        log.warning("source %s failed (%s); retry in %.0f s", source.id, exc, delay_s)
+        return PollResult(None, replace(state, failures=failures, last_error=str(exc),
+                                        next_due_at=now + timedelta(seconds=delay_s)), error=str(exc))  # fmt: skip
+    finally:
+        if own_session:
+            http.close()
+    next_state = SourceState(validators=pages.validators, failures=0,
+                             next_due_at=now + timedelta(seconds=source.poll_interval_s), last_error=None)  # fmt: skip
+    if pages.fetched == 0 and pages.unchanged > 0:
+        return PollResult(None, next_state, not_modified=True, notes=("semua halaman tidak berubah (304)",))
+    zone = ZoneInfo(str(source.options.get("timezone") or DEFAULT_TIMEZONE))
+    as_of = collected.as_of_local.replace(tzinfo=zone).astimezone(now.tzinfo) if collected.as_of_local else None
+    snapshot = Snapshot(source_id=source.id, kind=source.kind, fetched_at=now, as_of=as_of, series=collected.series,
+                        missing=collected.missing, articles=collected.articles)  # fmt: skip
+    snapshot = replace(snapshot, validation=validate(snapshot, last_good))
+    return PollResult(snapshot, next_state, notes=tuple(collected.notes))
