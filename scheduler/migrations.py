@@ -225,3 +225,15 @@ def m004_schedule_rules(db: Database) -> None:
     db.table("displays").add_column("zones", str)  # JSON list, default ["main"]
     db.table("displays").add_column("fallback", str)  # JSON list of item ids
     db.table("playlists").create({"id": str, "title": str, "items": str, "updated_at": str}, pk="id")
+
+
+@migrations()
+def m005_h_sources_snapshot_status(db: Database) -> None:
+    """Live data sources: per-source poll state and name; per-snapshot validation status and review."""
+    db.table("data_sources").add_column("name", str)
+    db.table("data_sources").add_column("state", str)  # JSON: validators, failures, next_due_at, last_error
+    db.table("snapshots").add_column("status", str)  # ok | invalid | held | approved | rejected
+    db.table("snapshots").add_column("validation", str)  # JSON {status, problems}
+    db.table("snapshots").add_column("reviewed_by", int)
+    db.table("snapshots").add_column("reviewed_at", str)
+    db.table("snapshots").create_index(["source_id", "id"])

@@ -202,4 +202,7 @@ def poll(
     snapshot = Snapshot(source_id=source.id, kind=source.kind, fetched_at=now, as_of=as_of, series=collected.series,
                         missing=collected.missing, articles=collected.articles)  # fmt: skip
     snapshot = replace(snapshot, validation=validate(snapshot, last_good))
+    if snapshot.validation.status != "ok":
+        # a 304 next time would mean "same as the last good data": not true for data we did not accept
+        next_state.validators = {}
     return PollResult(snapshot, next_state, notes=tuple(collected.notes))

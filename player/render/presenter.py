@@ -21,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
+from player.render.dataslide import DataSlideVisual
 from player.render.video import VideoSource, VideoVisual
 from player.render.visuals import (
     BlackVisual,
@@ -35,6 +36,7 @@ from player.render.visuals import (
     Visual,
 )
 from player.runner import Cue
+from signage.dataslide import parse_stat
 from signage.manifest import Item, MediaRef
 
 log = logging.getLogger("player.render")
@@ -211,6 +213,12 @@ class ZonePresenter(QObject):
         if item.type == "ticker":
             start_s = self.monotonic_s()
             return TickerVisual(ticker_text(item), lambda: self.monotonic_s() - start_s)
+        if item.type == "stat" and item.data and "slide" in item.data:
+            try:
+                return DataSlideVisual(parse_stat(item.data), self.clock, self.timezone)
+            except ValueError as exc:
+                self._fail(item, str(exc))
+                return placeholder
         if item.type == "clock":
             if self.overlay:
                 return ClockStripVisual(self.clock, self.timezone, self.language)

@@ -168,3 +168,15 @@ def test_bad_config_names_the_field(values: dict[str, object], field: str) -> No
     with pytest.raises(SourceConfigError) as caught:
         checked(**{**base, **values})
     assert caught.value.field == field
+
+
+def test_held_data_is_fetched_again_not_mistaken_for_unchanged(fake: FakeOpenSid) -> None:
+    first = poll(source(fake), SourceState(), None, now=NOW)
+    assert first.snapshot is not None
+    fake.scale = 10
+    held = poll(source(fake), first.state, first.snapshot, now=NOW + timedelta(hours=1))
+    assert held.snapshot is not None and held.snapshot.validation.status == "held"
+    # the server now answers 304 to the validators of the jumped pages; the next poll must not turn that
+    # into "same as the last good data" and air the old figures as fresh
+    again = poll(source(fake), held.state, first.snapshot, now=NOW + timedelta(hours=2))
+    assert again.snapshot is not None and again.snapshot.validation.status == "held"

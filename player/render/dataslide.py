@@ -1,0 +1,80 @@
+"""Native data slides: paints a :mod:`player.render.dataslide_layout` layout with QPainter, nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+
+from player.render.dataslide_layout import Layout, Rect, layout_stat
+from player.render.visuals import FONT_FAMILY, Visual
+from signage.dataslide import StatSlide
+
+ALIGN = {
+    "left": Qt.AlignmentFlag.AlignLeft,
+    "center": Qt.AlignmentFlag.AlignHCenter,
+    "right": Qt.AlignmentFlag.AlignRight,
+}
+
+
+class QtMeasure:
+    """Text widths with the fonts the slide is painted with (cached per size)."""
+
+    def __init__(self, family: str = FONT_FAMILY) -> None:
+        self.family = family
+        self._metrics: dict[tuple[int, bool], QFontMetricsF] = {}
+
+    def font(self, px: int, bold: bool) -> QFont:
+        font = QFont(self.family)
+        font.setPixelSize(max(1, px))
+        font.setBold(bold)
+        return font
+
+    def __call__(self, text: str, px: int, bold: bool) -> float:
+        key = (px, bold)
+        if key not in self._metrics:
+            self._metrics[key] = QFontMetricsF(self.font(px, bold))
+        return self._metrics[key].horizontalAdvance(text)
+
+
+def paint_layout(painter: QPainter, rect: QRectF, layout: Layout, measure: QtMeasure) -> None:
+    painter.save()
+    painter.translate(rect.topLeft())
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+    for op in layout.ops:
+        if isinstance(op, Rect):
+            painter.fillRect(QRectF(op.x, op.y, op.w, op.h), QColor(op.color))
+            continue
+        painter.setFont(measure.font(op.px, op.bold))
+        painter.setPen(QColor(op.color))
+        flags = int(ALIGN[op.align] | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine)
+        painter.drawText(QRectF(op.x, op.y, op.w, op.h), flags, op.text)
+    painter.restore()
+
+
+class DataSlideVisual(Visual):
+    """A ``stat`` item. Re-lays out when the zone size changes or the data turns stale (checked each minute)."""
+
+    frame_interval_ms = 60_000
+
+    def __init__(self, slide: StatSlide, clock: Callable[[], datetime], timezone: str) -> None:
+        self.slide = slide
+        self.clock = clock
+        self.timezone = timezone
+        self.measure = QtMeasure()
+        self._cache: tuple[tuple[int, int, bool], Layout] | None = None
+
+    def layout(self, width: int, height: int) -> Layout:
+        now = self.clock()
+        key = (width, height, self.slide.is_stale(now))
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, layout_stat(self.slide, width, height, now, self.timezone, self.measure))
+        return self._cache[1]
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        if rect.width() < 8 or rect.height() < 8:
+            return
+        paint_layout(painter, rect, self.layout(int(rect.width()), int(rect.height())), self.measure)
