@@ -19,6 +19,7 @@ from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
 from scheduler.limits import BodyLimitMiddleware
 from scheduler.service import Service
+from scheduler.sources_jobs import SourcePoller
 from signage import __version__
 
 log = logging.getLogger("scheduler.app")
@@ -63,11 +64,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_periodic_loop(service, republish_interval_s))
         inbox = _start_inbox(service) if with_inbox else None
+        poller = SourcePoller(service).start()
         try:
             yield
         finally:
             service.stopping.set()
             task.cancel()
+            poller.stop()
             if inbox is not None:
                 inbox.stop()
 

@@ -34,6 +34,7 @@ from content.slides import SlideSpec, render_slide
 from content.store import MediaStore
 from playlists.compiler import CompiledTimeline
 from playlists.model import Display, Playlist, Rule
+from scheduler.dataslides import stat_item
 from scheduler.keyring import KeyRing
 from scheduler.schedule import (
     compile_for_display,
@@ -354,6 +355,9 @@ class Publisher:
             # drawn natively by the player in its strip: a scrolling line, or the date and time
             item.update(type=overlay_zone, text={"title": ann["title"], "body": ann["body"] or ""})
             return item
+        if ann["kind"] == "stat":  # a native data slide filled from the source's last good snapshot
+            with self.db_lock:
+                return stat_item(self.db, ann, item)
         if ann["kind"] == "text":
             slide = snapshot.slides[(slide_spec_sha(ann), canvas)]
             item.update(type="image", text={"title": ann["title"], "body": ann["body"] or ""})

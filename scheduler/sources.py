@@ -16,7 +16,7 @@ import requests
 from sqlite_utils import Database
 
 from content.sources.config import SourceConfig
-from content.sources.model import Snapshot
+from content.sources.model import Article, Snapshot
 from content.sources.run import PollResult, SourceState, poll
 from scheduler.store import dumps, loads
 from signage.clock import format_utc
@@ -141,3 +141,39 @@ def poll_now(
     previous = last_good(db, source_id)
     result = poll(stored.config, stored.state, previous[1] if previous else None, now=now, session=session)
     return result, record(db, source_id, result, now)
+
+
+SOURCES_USER = "sistem-sumber-data"
+MAX_SEEN_ARTICLES = 500
+
+
+def _sources_user_id(db: Database, now: datetime) -> int:
+    rows = list(db.table("users").rows_where("username = ?", [SOURCES_USER]))
+    if rows:
+        return int(rows[0]["id"])
+    table = db.table("users").insert({"username": SOURCES_USER, "password_hash": "!", "role": "editor",
+                                      "language": "id", "created_at": format_utc(now), "disabled": 1})  # fmt: skip
+    return int(table.last_pk)  # type: ignore[arg-type]
+
+
+def draft_articles(db: Database, source_id: str, articles: tuple[Article, ...], now: datetime) -> list[int]:
+    """New village articles become *draft* text announcements (an approver decides); each guid once."""
+    from scheduler.announcements import create_announcement
+
+    row = db.table("data_sources").get(source_id)
+    state = loads(row.get("state"), {})
+    seen: list[str] = list(state.get("seen_articles") or [])
+    config = loads(row["config"], {})
+    targets = (config.get("options") or {}).get("targets") or {"displays": [d["id"] for d in db.table("displays").rows]}
+    created = []
+    for article in articles:
+        if article.guid in seen or not (targets.get("displays") or targets.get("groups")):
+            continue
+        body = article.summary[:1800] + (f"\n{article.link}" if article.link else "")
+        created.append(create_announcement(db, {"title": article.title[:200], "body": body, "targets": targets},
+                                           _sources_user_id(db, now), now))  # fmt: skip
+        seen.append(article.guid)
+    if created:
+        state["seen_articles"] = seen[-MAX_SEEN_ARTICLES:]
+        db.table("data_sources").update(source_id, {"state": dumps(state)})
+    return created

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import requests
 
 from content.sources.run import poll
-from scheduler.sources import due_source_ids, get_source, last_good, record
+from scheduler.dataslides import displays_for_source
+from scheduler.sources import draft_articles, due_source_ids, get_source, last_good, record
 
 if TYPE_CHECKING:
     from scheduler.service import Service
@@ -23,9 +24,11 @@ TICK_S = 30.0
 
 
 class SourcePoller:
-    def __init__(self, service: Service, on_new_data: Callable[[str], object], tick_s: float = TICK_S) -> None:
+    def __init__(
+        self, service: Service, on_new_data: Callable[[str], object] | None = None, tick_s: float = TICK_S
+    ) -> None:
         self.service = service
-        self.on_new_data = on_new_data
+        self.on_new_data = on_new_data or self.republish
         self.tick_s = tick_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="source-poller", daemon=True)
@@ -39,7 +42,7 @@ class SourcePoller:
         self._thread.join(timeout=5)
 
     def run_due(self) -> list[str]:
-        """Poll every due source once; the ids that got a new airable snapshot."""
+        """Poll every due source once; the ids whose slides should be republished (new or re-confirmed data)."""
         service = self.service
         with service.lock:
             due = due_source_ids(service.db, service.clock())
@@ -55,11 +58,20 @@ class SourcePoller:
                               now=service.clock(), session=session)  # fmt: skip
                 with service.lock:
                     snapshot_id = record(service.db, source_id, result, service.clock())
-                if snapshot_id is not None and result.snapshot and result.snapshot.validation.status == "ok":
-                    refreshed.append(source_id)
+                    if result.snapshot is not None and result.snapshot.validation.status == "ok":
+                        draft_articles(service.db, source_id, result.snapshot.articles, service.clock())
+                if result.error is None and (snapshot_id is None or result.snapshot is None
+                                             or result.snapshot.validation.status == "ok"):  # fmt: skip
+                    refreshed.append(source_id)  # new data, or the same data confirmed (its age on screen)
         for source_id in refreshed:
             self.on_new_data(source_id)
         return refreshed
+
+    def republish(self, source_id: str) -> None:
+        with self.service.lock:
+            reached = displays_for_source(self.service.db, source_id)
+        if reached:
+            self.service.publisher.publish(reached)
 
     def _loop(self) -> None:
         while not self._stop.wait(self.tick_s):

@@ -36,18 +36,20 @@ class SourceState:
     failures: int = 0
     next_due_at: datetime | None = None
     last_error: str | None = None
+    seen_articles: list[str] = field(default_factory=list)  # feed guids already drafted
 
     def to_json(self) -> dict[str, Any]:
         return {"validators": self.validators, "failures": self.failures,
                 "next_due_at": self.next_due_at.isoformat() if self.next_due_at else None,
-                "last_error": self.last_error}  # fmt: skip
+                "last_error": self.last_error, "seen_articles": self.seen_articles}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> SourceState:
         data = data or {}
         due = data.get("next_due_at")
         return cls(dict(data.get("validators") or {}), int(data.get("failures") or 0),
-                   datetime.fromisoformat(due) if due else None, data.get("last_error"))  # fmt: skip
+                   datetime.fromisoformat(due) if due else None, data.get("last_error"),
+                   list(data.get("seen_articles") or []))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,8 @@ def poll(
         if own_session:
             http.close()
     next_state = SourceState(validators=pages.validators, failures=0,
-                             next_due_at=now + timedelta(seconds=source.poll_interval_s), last_error=None)  # fmt: skip
+                             next_due_at=now + timedelta(seconds=source.poll_interval_s), last_error=None,
+                             seen_articles=state.seen_articles)  # fmt: skip
     if pages.fetched == 0 and pages.unchanged > 0:
         return PollResult(None, next_state, not_modified=True, notes=("semua halaman tidak berubah (304)",))
     zone = ZoneInfo(str(source.options.get("timezone") or DEFAULT_TIMEZONE))

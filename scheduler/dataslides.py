@@ -1,0 +1,103 @@
+"""Data-slide templates: a ``stat`` announcement whose body names a source and a slide.
+
+The template is approved once like any announcement; each publish fills the
+manifest item with the source's *last good* snapshot, so a new snapshot that
+passes validation refreshes the slide without a new approval, while held or
+invalid snapshots never reach it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from sqlite_utils import Database
+
+from content.sources.opensid import CATEGORIES
+from scheduler.sources import get_source, last_good
+from scheduler.store import dumps, loads
+from signage.clock import format_utc
+from signage.dataslide import SLIDE_SERIES, STAT_SLIDES
+from signage.errors import NotFoundError, UserError
+
+log = logging.getLogger("scheduler.dataslides")
+MIN_STALE_AFTER_S = 6 * 3600
+MAX_TOP_N = 12
+
+
+def validate_template(db: Database, body: str) -> str:
+    """The normalised template JSON, or UserError naming ``body.<field>``."""
+    try:
+        spec = json.loads(body or "{}")
+    except ValueError:
+        raise UserError('body: a data slide needs JSON, e.g. {"source": "desa-x", "slide": "population"}',
+                        field="body") from None  # fmt: skip
+    if not isinstance(spec, dict):
+        raise UserError("body: a JSON object", field="body")
+    source_id = str(spec.get("source") or "")
+    try:
+        get_source(db, source_id)
+    except NotFoundError:
+        raise UserError(f"body.source: no data source {source_id!r}; add it with 'signage sources add'",
+                        field="body.source") from None  # fmt: skip
+    slide = spec.get("slide")
+    if slide not in STAT_SLIDES:
+        raise UserError(f"body.slide: one of {', '.join(STAT_SLIDES)}", field="body.slide")
+    out: dict[str, Any] = {"source": source_id, "slide": slide}
+    if slide == "bars":
+        series = spec.get("series")
+        if series not in CATEGORIES:
+            raise UserError("body.series: an OpenSID category slug, e.g. agama, pekerjaan, pendidikan-dalam-kk",
+                            field="body.series")  # fmt: skip
+        out["series"] = series
+    top_n = spec.get("top_n", 8)
+    if isinstance(top_n, bool) or not isinstance(top_n, int) or not 2 <= top_n <= MAX_TOP_N:
+        raise UserError(f"body.top_n: a whole number from 2 to {MAX_TOP_N}", field="body.top_n")
+    out["top_n"] = top_n
+    if spec.get("place"):
+        out["place"] = str(spec["place"])[:60]
+    return dumps(out)
+
+
+def stat_item(db: Database, ann: dict[str, Any], item: dict[str, Any]) -> dict[str, Any] | None:
+    """The manifest item for a data-slide template; None while its source has no good snapshot."""
+    spec = loads(ann["body"], {})
+    source_id = spec.get("source", "")
+    try:
+        stored = get_source(db, source_id)
+    except NotFoundError:
+        log.warning("announcement %s: data source %r is gone; left out", ann["id"], source_id)
+        return None
+    good = last_good(db, source_id)
+    if good is None:
+        log.info("announcement %s: no good data from %s yet; left out until there is", ann["id"], source_id)
+        return None
+    snapshot_id, snap = good
+    slide = spec["slide"]
+    keys = SLIDE_SERIES.get(slide, (spec.get("series", ""),))
+    row = db.table("data_sources").get(source_id)
+    checked_at = row.get("last_ok_at") or format_utc(snap.fetched_at)
+    item.update(
+        type="stat",
+        data={
+            "slide": slide, "title": ann["title"], "place": spec.get("place") or stored.config.name,
+            "series": {k: snap.series[k].to_json() for k in keys if k in snap.series},
+            "series_key": spec.get("series", ""), "top_n": spec.get("top_n", 8),
+            "as_of": format_utc(snap.as_of) if snap.as_of else None, "as_of_precision": "day",
+            "checked_at": checked_at, "source_name": stored.config.name or stored.config.id,
+            "stale_after_s": max(MIN_STALE_AFTER_S, 3 * stored.config.poll_interval_s), "snapshot": snapshot_id,
+        },
+    )  # fmt: skip
+    return item
+
+
+def displays_for_source(db: Database, source_id: str) -> set[str]:
+    """Displays reached by approved data-slide templates of ``source_id``."""
+    from scheduler.announcements import displays_reached
+
+    reached: set[str] = set()
+    for ann in db.table("announcements").rows_where("kind = 'stat' and status = 'approved'"):
+        if loads(ann["body"], {}).get("source") == source_id:
+            reached |= displays_reached(db, loads(ann["targets"], {}))
+    return reached
