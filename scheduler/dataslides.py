@@ -18,7 +18,7 @@ from content.sources.opensid import CATEGORIES
 from scheduler.sources import get_source, last_good
 from scheduler.store import dumps, loads
 from signage.clock import format_utc
-from signage.dataslide import SLIDE_SERIES, STAT_SLIDES
+from signage.dataslide import SLIDE_SERIES, STAT_SLIDES, parse_prayer
 from signage.errors import NotFoundError, UserError
 
 log = logging.getLogger("scheduler.dataslides")
@@ -35,6 +35,8 @@ def validate_template(db: Database, body: str) -> str:
                         field="body") from None  # fmt: skip
     if not isinstance(spec, dict):
         raise UserError("body: a JSON object", field="body")
+    if spec.get("slide") == "prayer":
+        return dumps(_prayer_template(spec))
     source_id = str(spec.get("source") or "")
     try:
         get_source(db, source_id)
@@ -43,7 +45,7 @@ def validate_template(db: Database, body: str) -> str:
                         field="body.source") from None  # fmt: skip
     slide = spec.get("slide")
     if slide not in STAT_SLIDES:
-        raise UserError(f"body.slide: one of {', '.join(STAT_SLIDES)}", field="body.slide")
+        raise UserError(f"body.slide: one of {', '.join((*STAT_SLIDES, 'prayer'))}", field="body.slide")
     out: dict[str, Any] = {"source": source_id, "slide": slide}
     if slide == "bars":
         series = spec.get("series")
@@ -60,9 +62,22 @@ def validate_template(db: Database, body: str) -> str:
     return dumps(out)
 
 
+def _prayer_template(spec: dict[str, Any]) -> dict[str, Any]:
+    try:
+        prayer = parse_prayer(spec)
+    except ValueError as exc:
+        field = str(exc).split(":")[0].replace("data.", "body.")
+        raise UserError(f"{field}: the display's coordinates in degrees, e.g. lat 0.36, lon 108.96",
+                        field=field) from None  # fmt: skip
+    return {"slide": "prayer", "lat": prayer.latitude, "lon": prayer.longitude, "place": prayer.place[:60]}
+
+
 def stat_item(db: Database, ann: dict[str, Any], item: dict[str, Any]) -> dict[str, Any] | None:
     """The manifest item for a data-slide template; None while its source has no good snapshot."""
     spec = loads(ann["body"], {})
+    if spec.get("slide") == "prayer":  # computed on the player from the coordinates; no source
+        item.update(type="prayer", data={k: spec[k] for k in ("lat", "lon", "place")})
+        return item
     source_id = spec.get("source", "")
     try:
         stored = get_source(db, source_id)

@@ -77,3 +77,23 @@ def parse_stat(data: dict[str, Any] | None) -> StatSlide:
         stale_after_s=float(data.get("stale_after_s") or 86400),
         source_name=str(data.get("source_name") or ""),
     )
+
+
+@dataclass(frozen=True)
+class PrayerSlide:
+    latitude: float
+    longitude: float
+    place: str
+
+
+def parse_prayer(data: dict[str, Any] | None) -> PrayerSlide:
+    """A ``prayer`` item's data ``{"lat", "lon", "place"}``; ValueError names the field."""
+    if not isinstance(data, dict):
+        raise ValueError("data: a prayer item needs {lat, lon}")
+    values = []
+    for key, limit in (("lat", 90), ("lon", 180)):
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not -limit <= value <= limit:
+            raise ValueError(f"data.{key}: a number between -{limit} and {limit}")
+        values.append(float(value))
+    return PrayerSlide(values[0], values[1], str(data.get("place") or ""))

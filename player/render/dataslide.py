@@ -8,9 +8,11 @@ from datetime import datetime
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 
-from player.render.dataslide_layout import Layout, Rect, layout_stat
+from player.render.dataslide_layout import Layout, Rect, layout_prayer, layout_stat
 from player.render.visuals import FONT_FAMILY, Visual
-from signage.dataslide import StatSlide
+from signage.clock import zone as kemenag_zone
+from signage.dataslide import PrayerSlide, StatSlide
+from signage.prayer import kemenag_times
 
 ALIGN = {
     "left": Qt.AlignmentFlag.AlignLeft,
@@ -73,6 +75,29 @@ class DataSlideVisual(Visual):
         if self._cache is None or self._cache[0] != key:
             self._cache = (key, layout_stat(self.slide, width, height, now, self.timezone, self.measure))
         return self._cache[1]
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        if rect.width() < 8 or rect.height() < 8:
+            return
+        paint_layout(painter, rect, self.layout(int(rect.width()), int(rect.height())), self.measure)
+
+
+class PrayerVisual(Visual):
+    """Today's prayer times for the display's coordinates, computed on the player (no network)."""
+
+    frame_interval_ms = 60_000
+
+    def __init__(self, slide: PrayerSlide, clock: Callable[[], datetime], timezone: str) -> None:
+        self.slide = slide
+        self.clock = clock
+        self.timezone = timezone
+        self.measure = QtMeasure()
+
+    def layout(self, width: int, height: int) -> Layout:
+        now = self.clock()
+        local_day = now.astimezone(kemenag_zone(self.timezone)).date()
+        day = kemenag_times(self.slide.latitude, self.slide.longitude, local_day, self.timezone)
+        return layout_prayer(day, self.slide.place, width, height, now, self.timezone, self.measure)
 
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         if rect.width() < 8 or rect.height() < 8:

@@ -24,6 +24,7 @@ from babel.dates import format_date
 
 from signage.clock import zone
 from signage.dataslide import StatSlide
+from signage.prayer import PrayerDay
 from signage.timefmt import zone_abbreviation
 
 Measure = Callable[[str, int, bool], float]
@@ -192,7 +193,7 @@ def _as_of_text(slide: StatSlide, tz_name: str) -> str:
     return text
 
 
-def _frame(p: _Painter, slide: StatSlide, now: datetime, tz_name: str, title: str) -> tuple[float, float, float, float]:
+def _frame(p: _Painter, title: str, place: str, footer: str, stale: bool) -> tuple[float, float, float, float]:
     """Background, title band and footer; returns the content box (x, y, w, h)."""
     W, H = p.layout.width, p.layout.height
     margin = max(8.0, round(min(W, H * 16 / 9) * 0.035))
@@ -201,31 +202,32 @@ def _frame(p: _Painter, slide: StatSlide, now: datetime, tz_name: str, title: st
     foot_h = max(p.layout.min_px * LINE * 1.3, H * 0.085)
     p.rect(0, 0, W, head_h, BG_DARK)
     p.rect(0, head_h - max(2, H * 0.006), W, max(2, H * 0.006), ACCENT)
-    place_w = (W - 2 * margin) * 0.38 if slide.place and W >= 700 else 0.0
+    place_w = (W - 2 * margin) * 0.38 if place and W >= 700 else 0.0
     p.text(title, margin, head_h * 0.12, W - 2 * margin - place_w, head_h * 0.76, bold=True, role="title",
            max_px=H * 0.085)  # fmt: skip
     if place_w:
-        p.text(slide.place, W - margin - place_w, head_h * 0.2, place_w, head_h * 0.6, color=ACCENT, align="right",
+        p.text(place, W - margin - place_w, head_h * 0.2, place_w, head_h * 0.6, color=ACCENT, align="right",
                role="title", max_px=H * 0.05)  # fmt: skip
     p.rect(0, H - foot_h, W, foot_h, BG_DARK)
-    stale = slide.is_stale(now)
     chip_w = 0.0
     if stale:
         chip = "DATA LAMA"
-        chip_px = max(p.layout.min_px, int(foot_h * 0.55 / LINE * LINE))
-        chip_px = min(chip_px, int(foot_h * 0.8 / LINE))
+        chip_px = max(p.layout.min_px, min(int(foot_h * 0.55), int(foot_h * 0.8 / LINE)))
         chip_w = p.measure(chip, chip_px, True) + 2 * margin * 0.6
         p.rect(W - chip_w, H - foot_h, chip_w, foot_h, STALE)
         p.text(chip, W - chip_w, H - foot_h + (foot_h - chip_px * LINE) / 2, chip_w, chip_px * LINE, bold=True,
                align="center", role="footer", px=chip_px)  # fmt: skip
-    footer = _as_of_text(slide, tz_name)
-    source = slide.source_name if not slide.place or W >= 700 else ""
-    if source and W >= 700:
-        footer += f" · Sumber: {source}"
     p.text(footer, margin, H - foot_h + foot_h * 0.12, W - 2 * margin - chip_w, foot_h * 0.76, color=SOFT,
            role="footer", max_px=H * 0.042)  # fmt: skip
     top = head_h + margin * 0.8
     return margin, top, W - 2 * margin, H - foot_h - margin * 0.8 - top
+
+
+def _stat_footer(slide: StatSlide, tz_name: str, width: int) -> str:
+    footer = _as_of_text(slide, tz_name)
+    if slide.source_name and width >= 700:
+        footer += f" · Sumber: {slide.source_name}"
+    return footer
 
 
 def _population(p: _Painter, slide: StatSlide, box: tuple[float, float, float, float]) -> None:
@@ -366,11 +368,51 @@ def layout_stat(slide: StatSlide, width: int, height: int, now: datetime, tz_nam
     main = slide.main_series() or {}
     default_title = {"population": "Jumlah Penduduk", "age": "Piramida Penduduk", "dusun": "Penduduk per Dusun"}
     title = slide.title or default_title.get(slide.slide) or str(main.get("title") or "Statistik")
-    box = _frame(p, slide, now, tz_name, title)
+    box = _frame(p, title, slide.place, _stat_footer(slide, tz_name, width), slide.is_stale(now))
     if slide.slide == "population":
         _population(p, slide, box)
     elif slide.slide == "age":
         _age(p, slide, box)
     else:
         _bars(p, slide, box, main)
+    return layout
+
+
+def layout_prayer(
+    day: PrayerDay, place: str, width: int, height: int, now: datetime, tz_name: str, measure: Measure
+) -> Layout:
+    """Today's Kemenag prayer times; the next prayer is highlighted."""
+    layout = Layout(width, height, min_text_px(height))
+    p = _Painter(layout, measure)
+    local = now.astimezone(zone(tz_name))
+    date_text = format_date(local.date(), format="EEEE, d MMMM y", locale="id")
+    footer = f"{date_text} · Kemenag RI (Subuh 20°, Isya 18°)" if width >= 700 else date_text
+    x, y, w, h = _frame(p, "Jadwal Sholat", place, footer, False)
+    rows = day.rows()
+    upcoming = day.next_prayer(now)
+    if width >= 1.45 * height and width >= 700:  # one column per time
+        col_w = w / len(rows)
+        name_px = p.fit_px("Maghrib", col_w * 0.86, h * 0.16, False)
+        time_px = p.fit_px("00.00", col_w * 0.86, h * 0.3, True)
+        for i, (key, name, moment) in enumerate(rows):
+            cx = x + i * col_w
+            if key == upcoming:
+                p.rect(cx + col_w * 0.03, y + h * 0.16, col_w * 0.94, h * 0.64, ACCENT)
+            ink = BG_DARK if key == upcoming else WHITE
+            p.text(name, cx, y + h * 0.24, col_w, h * 0.18, color=ink if key == upcoming else SOFT, align="center",
+                   px=name_px)  # fmt: skip
+            p.text(f"{moment:%H.%M}", cx, y + h * 0.44, col_w, h * 0.3, color=ink, bold=True, align="center",
+                   role="number", px=time_px)  # fmt: skip
+        return layout
+    row_h = h / len(rows)
+    px = max(layout.min_px, min(int(row_h / LINE), p.fit_px("Maghrib  00.00", w * 0.8, row_h, True)))
+    for i, (key, name, moment) in enumerate(rows):
+        ry = y + i * row_h
+        if key == upcoming:
+            p.rect(x, ry, w, row_h, ACCENT)
+        ink = BG_DARK if key == upcoming else WHITE
+        text_y = ry + (row_h - px * LINE) / 2
+        p.text(name, x + px * 0.5, text_y, w * 0.55, px * LINE, color=ink, px=px)
+        p.text(f"{moment:%H.%M}", x + w * 0.5, text_y, w * 0.5 - px * 0.5, px * LINE, color=ink, bold=True,
+               align="right", role="number", px=px)  # fmt: skip
     return layout

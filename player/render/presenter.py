@@ -21,7 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
-from player.render.dataslide import DataSlideVisual
+from player.render.dataslide import DataSlideVisual, PrayerVisual
 from player.render.video import VideoSource, VideoVisual
 from player.render.visuals import (
     BlackVisual,
@@ -36,7 +36,7 @@ from player.render.visuals import (
     Visual,
 )
 from player.runner import Cue
-from signage.dataslide import parse_stat
+from signage.dataslide import parse_prayer, parse_stat
 from signage.manifest import Item, MediaRef
 
 log = logging.getLogger("player.render")
@@ -216,6 +216,12 @@ class ZonePresenter(QObject):
         if item.type == "stat" and item.data and "slide" in item.data:
             try:
                 return DataSlideVisual(parse_stat(item.data), self.clock, self.timezone)
+            except ValueError as exc:
+                self._fail(item, str(exc))
+                return placeholder
+        if item.type == "prayer" and item.data:
+            try:
+                return PrayerVisual(parse_prayer(item.data), self.clock, self.timezone)
             except ValueError as exc:
                 self._fail(item, str(exc))
                 return placeholder

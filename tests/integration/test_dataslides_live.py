@@ -100,3 +100,24 @@ def test_template_approved_once_refreshed_by_good_data_only(live_scheduler: Any,
     with service.lock:
         assert service.db.table("announcements").get(ann_id)["status"] == "approved"
         assert service.db.table("announcements").count_where("title like 'Posyandu%'") == 1
+
+
+def test_prayer_template_needs_coordinates_and_reaches_the_manifest(live_scheduler: Any) -> None:
+    live = live_scheduler
+    token = enrol(live, "desa-antibar", "PRY234")["token"]
+    url = f"{live.url}/api/v1/admin/announcements"
+    editor = ("editor", live.service.demo_accounts.editor_password)
+    admin = ("admin", live.service.demo_accounts.admin_password)
+    target = {"displays": ["desa-antibar"]}
+    bad = requests.post(url, json={"title": "Sholat", "kind": "stat", "targets": target,
+                                   "body": json.dumps({"slide": "prayer", "lat": 200, "lon": 108.96})},
+                        auth=editor, timeout=TIMEOUT_S)  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["field"] == "body.lat"
+    body = json.dumps({"slide": "prayer", "lat": 0.3622, "lon": 108.9614, "place": "Mempawah"})
+    ann_id = requests.post(url, json={"title": "Jadwal Sholat", "kind": "stat", "targets": target, "body": body},
+                           auth=editor, timeout=TIMEOUT_S).json()["announcement"]["id"]  # fmt: skip
+    requests.post(f"{url}/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S).raise_for_status()
+    r = requests.get(f"{live.url}/api/v1/player/manifest", headers={"Authorization": f"Bearer {token}"},
+                     timeout=TIMEOUT_S)  # fmt: skip
+    prayers = [i for i in r.json()["manifest"]["items"].values() if i["type"] == "prayer"]
+    assert prayers and prayers[0]["data"] == {"lat": 0.3622, "lon": 108.9614, "place": "Mempawah"}

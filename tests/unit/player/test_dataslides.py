@@ -123,3 +123,26 @@ def test_bad_stat_data_names_the_field() -> None:
         parse_stat({"slide": "pie", "series": {}})
     with pytest.raises(ValueError, match=r"data\.series"):
         parse_stat({"slide": "bars"})
+
+
+@pytest.mark.parametrize("size", CANVASES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_prayer_slide(qapp: Any, size: tuple[int, int]) -> None:
+    from player.render.dataslide import PrayerVisual
+    from signage.dataslide import parse_prayer
+
+    slide = parse_prayer({"lat": 0.3622, "lon": 108.9614, "place": "Mempawah"})
+    visual = PrayerVisual(slide, lambda: NOW, "Asia/Pontianak")  # 10.00 WIB: Dzuhur is next
+    image = QImage(size[0], size[1], QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    visual.paint(painter, QRectF(0, 0, size[0], size[1]))
+    painter.end()
+    assert image.save(str(ARTIFACTS / "dataslides" / f"sholat-{size[0]}x{size[1]}.png"))
+    layout = visual.layout(*size)
+    assert layout.problems() == []
+    texts = [t.text for t in layout.texts]
+    for name in ("Imsak", "Subuh", "Dzuhur", "Ashar", "Maghrib", "Isya"):
+        assert name in texts
+    highlighted = [t for t in layout.texts if t.color == "#071f49"]
+    assert "Dzuhur" in [t.text for t in highlighted]
+    with pytest.raises(ValueError, match=r"data\.lat"):
+        parse_prayer({"lat": "nol", "lon": 1})
