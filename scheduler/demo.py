@@ -15,6 +15,7 @@ import click
 
 from scheduler import enrolment
 from scheduler.demo_data import seed
+from scheduler.demo_sources import seed_data_sources
 from scheduler.service import Service
 from signage.config import SchedulerConfig
 
@@ -57,6 +58,7 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
     service = Service(config)
     click.echo("Menyiapkan data demo Kabupaten Mempawah (membuat gambar dan video dengan ffmpeg)...")
     accounts = seed(service)
+    village = seed_data_sources(service)  # a loopback fake OpenSID, served from this process
     python = sys.executable
     procs: list[subprocess.Popen[bytes]] = []
     log_dir = root / "logs"
@@ -121,6 +123,7 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
     except KeyboardInterrupt:
         click.echo("\nBerhenti...")
     finally:
+        village.stop()
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
