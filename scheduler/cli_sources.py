@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -31,6 +33,7 @@ def summary_lines(source_id: str, url: str, result: PollResult) -> list[str]:
     snap = result.snapshot
     as_of = f"; data per {snap.as_of:%Y-%m-%d %H:%M} UTC" if snap.as_of else ""
     lines.append(f"Berhasil: {len(snap.series)} seri data, {len(snap.articles)} artikel{as_of}")
+    lines += [f"  {note}" for note in result.notes if "desa" in note or "baris" in note][:2]
     status = {"ok": "OK — siap tayang", "held": "DITAHAN — perlu persetujuan (signage sources review)",
               "invalid": "TIDAK SAH — tidak ditayangkan"}[snap.validation.status]  # fmt: skip
     lines.append(f"Validasi: {status}")
@@ -51,9 +54,23 @@ def summary_lines(source_id: str, url: str, result: PollResult) -> list[str]:
     return lines
 
 
+def _options(options_json: str | None, categories: tuple[str, ...]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if options_json:
+        try:
+            options = json.loads(options_json)
+        except ValueError as exc:
+            raise UserError(f"options: not valid JSON ({exc})", field="options") from None
+        if not isinstance(options, dict):
+            raise UserError("options: a JSON object", field="options")
+    if categories:
+        options["categories"] = list(categories)
+    return options
+
+
 @click.group()
 def sources() -> None:
-    """Live data sources (OpenSID villages): list, add, test and fetch them."""
+    """Live data sources (OpenSID, OpenDK, CKAN, CSV/JSON): list, add, test, fetch and review them."""
 
 
 @sources.command("list")
@@ -81,20 +98,26 @@ def sources_list(config_path: str | None, data_dir: str | None) -> None:
 
 @sources.command("add")
 @click.argument("source_id")
-@click.option("--kind", default="opensid", show_default=True, help="Source kind (opensid).")
+@click.option("--kind", default="opensid", show_default=True, help="opensid, opendk, ckan, csv or json.")
 @click.option("--url", required=True, help="Site address, e.g. https://antibar.desa.id")
 @click.option("--name", default="", help="Name shown on screen, e.g. 'Desa Antibar'.")
 @click.option("--poll-interval-s", type=int, default=3600, show_default=True, help="Seconds between fetches.")
 @click.option("--timeout-s", type=float, default=20.0, show_default=True, help="Give up a request after this.")
 @click.option("--category", "categories", multiple=True, help="OpenSID slug to fetch (repeat; default: all).")
+@click.option(
+    "--options",
+    "options_json",
+    default=None,
+    help='Kind options as JSON, e.g. \'{"resource_id": "...", "mapping": {...}}\' (see docs/sources.md).',
+)
 @click.option("--username", default=None, help="HTTP basic-auth user, if the site needs one.")
 @click.option("--password", default=None, help="HTTP basic-auth password.")
 @config_option
 @data_dir_option
 def sources_add(
     source_id: str, kind: str, url: str, name: str, poll_interval_s: int, timeout_s: float,
-    categories: tuple[str, ...], username: str | None, password: str | None, config_path: str | None,
-    data_dir: str | None,
+    categories: tuple[str, ...], options_json: str | None, username: str | None, password: str | None,
+    config_path: str | None, data_dir: str | None,
 ) -> None:  # fmt: skip
     """Add (or change) a data source. It is fetched by the running scheduler at its poll interval."""
     from scheduler.sources import save_source
@@ -102,7 +125,7 @@ def sources_add(
     try:
         config = checked(id=source_id, kind=kind, url=url, name=name, poll_interval_s=poll_interval_s,
                          timeout_s=timeout_s, username=username, password=password,
-                         options={"categories": list(categories)} if categories else {})  # fmt: skip
+                         options=_options(options_json, categories))  # fmt: skip
     except SourceConfigError as exc:
         raise UserError(str(exc), field=exc.field) from None
     service = service_for(config_path, data_dir)
@@ -116,15 +139,16 @@ def sources_add(
 @click.option("--kind", default="opensid", show_default=True, help="Kind, when testing a URL not yet added.")
 @click.option("--url", default=None, help="Test this site without adding it.")
 @click.option("--category", "categories", multiple=True, help="OpenSID slug to fetch (repeat; default: all).")
+@click.option("--options", "options_json", default=None, help="Kind options as JSON (with --url).")
 @config_option
 @data_dir_option
 def sources_test(
-    source_id: str | None, kind: str, url: str | None, categories: tuple[str, ...], config_path: str | None,
-    data_dir: str | None,
+    source_id: str | None, kind: str, url: str | None, categories: tuple[str, ...], options_json: str | None,
+    config_path: str | None, data_dir: str | None,
 ) -> None:  # fmt: skip
     """Fetch once and print what would be stored, without storing anything."""
-    options = {"categories": list(categories)} if categories else {}
     if url:
+        options = _options(options_json, categories)
         try:
             config = checked(id=source_id or "uji", kind=kind, url=url, options=options)
         except SourceConfigError as exc:

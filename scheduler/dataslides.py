@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from content.sources.opensid import CATEGORIES
+from content.sources.mapping import KEY_RE
 from scheduler.sources import get_source, last_good
 from scheduler.store import dumps, loads
 from signage.clock import format_utc
@@ -49,8 +49,8 @@ def validate_template(db: Database, body: str) -> str:
     out: dict[str, Any] = {"source": source_id, "slide": slide}
     if slide == "bars":
         series = spec.get("series")
-        if series not in CATEGORIES:
-            raise UserError("body.series: an OpenSID category slug, e.g. agama, pekerjaan, pendidikan-dalam-kk",
+        if not isinstance(series, str) or not KEY_RE.match(series):
+            raise UserError("body.series: a series of the source, e.g. agama, pekerjaan, pendidikan-dalam-kk",
                             field="body.series")  # fmt: skip
         out["series"] = series
     top_n = spec.get("top_n", 8)

@@ -26,7 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "timeline": ("scheduler.cli_schedule:timeline", "Print a display's compiled timeline, or explain an item."),
     "playlists": ("scheduler.cli_schedule:playlists", "Export/import schedule rules and playlists as YAML."),
     "ingest": ("scheduler.cli:ingest", "Normalise media files for the screens and create draft announcements."),
-    "sources": ("scheduler.cli_sources:sources", "Live data sources (OpenSID): list, add, test, fetch, review."),
+    "sources": ("scheduler.cli_sources:sources", "Live data sources (OpenSID, OpenDK, CKAN, CSV/JSON)."),
 }
 
 

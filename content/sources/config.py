@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-KINDS = ("opensid",)
+KINDS = ("opensid", "opendk", "ckan", "csv", "json")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MIN_POLL_S = 60
 MAX_TIMEOUT_S = 120.0
@@ -91,8 +91,30 @@ def checked(**values: Any) -> SourceConfig:
         not isinstance(categories, list) or not all(isinstance(c, str) and c for c in categories)
     ):
         raise SourceConfigError("options.categories", "a list of OpenSID slugs, e.g. [agama, pekerjaan]")
+    _check_kind_options(kind, options)
     return SourceConfig(
         id=source_id, kind=kind, url=url, name=str(values.get("name") or ""), poll_interval_s=poll_s,
         timeout_s=timeout_s, max_bytes=max_bytes, username=values.get("username") or None,
         password=values.get("password") or None, options=dict(options),
     )  # fmt: skip
+
+
+def _check_kind_options(kind: str, options: dict[str, Any]) -> None:
+    from content.sources.mapping import MappingError, check_mappings
+
+    if kind == "ckan" and not str(options.get("resource_id") or "").strip():
+        raise SourceConfigError("options.resource_id", "the CKAN resource id of the datastore table")
+    if kind in ("ckan", "csv", "json"):
+        if "mapping" not in options:
+            raise SourceConfigError("options.mapping", 'how records become a series, e.g. {"series": "agama", '
+                                    '"label": "agama", "value": "jumlah"}')  # fmt: skip
+        try:
+            check_mappings(options["mapping"])
+        except MappingError as exc:
+            raise SourceConfigError(exc.field, str(exc).split(": ", 1)[1]) from None
+    if kind == "ckan" and "filters" in options and not isinstance(options["filters"], dict):
+        raise SourceConfigError("options.filters", 'an object, e.g. {"kecamatan": "MEMPAWAH HILIR"}')
+    if kind == "opendk" and "tahun" in options:
+        year = options["tahun"]
+        if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+            raise SourceConfigError("options.tahun", "a year such as 2026 (default: the current year)")

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from content.sources import opensid
+from content.sources import ckan, opendk, opensid, tabular
 from content.sources.config import SourceConfig
 from content.sources.http import Fetched, FetchError, fetch
+from content.sources.mapping import check_mappings, series_from_records
 from content.sources.model import Article, Series, Snapshot
 from content.sources.validate import validate
 
@@ -70,19 +71,20 @@ class _Pages:
     """GETs for one poll: sends validators only for pages whose data the last good snapshot still has."""
 
     def __init__(self, source: SourceConfig, state: SourceState, last_good: Snapshot | None,
-                 session: requests.Session) -> None:  # fmt: skip
+                 session: requests.Session, now: datetime) -> None:  # fmt: skip
         self.source, self.state, self.last_good, self.session = source, state, last_good, session
+        self.now = now
         self.validators: dict[str, dict[str, str]] = {}
         self.unchanged = 0
         self.fetched = 0
 
-    def get(self, path: str, key: str) -> Fetched | None:
+    def get(self, path: str, key: str, params: dict[str, str] | None = None) -> Fetched | None:
         """The page, or None when the server says it has not changed (use the last good data for ``key``)."""
         url = self.source.base_url + path
         known = self.state.validators.get(url, {}) if self.last_good and key in self._known_keys() else {}
         got = fetch(
             self.session, url, timeout_s=self.source.timeout_s, max_bytes=self.source.max_bytes,
-            etag=known.get("etag"), last_modified=known.get("last_modified"), auth=self.source.auth,
+            etag=known.get("etag"), last_modified=known.get("last_modified"), auth=self.source.auth, params=params,
         )  # fmt: skip
         if got.not_modified:
             self.validators[url] = known
@@ -166,7 +168,82 @@ def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | 
     return out
 
 
-COLLECTORS: dict[str, Callable[[SourceConfig, _Pages, Snapshot | None], _Collected]] = {"opensid": _collect_opensid}
+def _collect_opendk(source: SourceConfig, pages: _Pages, last_good: Snapshot | None) -> _Collected:
+    out = _Collected()
+    year = int(source.options.get("tahun") or pages.now.year)
+    params = {"desa": str(source.options.get("desa") or "Semua"), "tahun": str(year)}
+    got = pages.get(opendk.STATISTIK_PATH, "opendk", params=params)
+    if got is None:  # never: validators are only sent for series keys
+        raise FetchError("http", "unexpected 304")
+    try:
+        out.series = opendk.parse_statistik(got.body, year)
+    except ValueError as exc:
+        raise FetchError("invalid", str(exc)) from None
+    try:
+        listed = pages.get(opendk.DESA_PATH, "opendk-desa")
+        if listed is not None:
+            names = opendk.parse_desa(listed.body)
+            out.notes.append(f"{len(names)} desa: {', '.join(names[:6])}{' ...' if len(names) > 6 else ''}")
+    except FetchError as exc:
+        if exc.reason != "not_found":
+            raise
+        out.missing["desa"] = "daftar desa tidak tersedia (HTTP 404)"
+    except ValueError as exc:
+        out.missing["desa"] = str(exc)
+    return out
+
+
+def _records_to_series(source: SourceConfig, records: list[dict[str, Any]], out: _Collected) -> None:
+    for mapping in check_mappings(source.options["mapping"]):
+        try:
+            series = series_from_records(records, mapping)
+        except ValueError as exc:
+            raise FetchError("invalid", f"{mapping['series']}: {exc}") from None
+        out.series[series.key] = series
+    out.notes.append(f"{len(records)} baris data")
+
+
+def _collect_ckan(source: SourceConfig, pages: _Pages, last_good: Snapshot | None) -> _Collected:
+    out = _Collected()
+    records: list[dict[str, Any]] = []
+    got = pages.get(ckan.SEARCH_PATH, "ckan-page", params=ckan.first_params(source.options))
+    for page in range(ckan.MAX_PAGES):
+        if got is None:
+            raise FetchError("http", "unexpected 304")
+        try:
+            batch, total, next_path = ckan.parse_page(got.body)
+        except ValueError as exc:
+            raise FetchError("invalid", str(exc)) from None
+        records += batch
+        if not batch or len(records) >= total or not next_path:
+            break
+        if page == ckan.MAX_PAGES - 1:
+            raise FetchError("too_large", f"more than {ckan.MAX_PAGES} pages of records; narrow options.filters")
+        got = pages.get(next_path if next_path.startswith("/") else "/" + next_path, "ckan-page")
+    _records_to_series(source, records, out)
+    return out
+
+
+def _collect_tabular(source: SourceConfig, pages: _Pages, last_good: Snapshot | None) -> _Collected:
+    out = _Collected()
+    got = pages.get("", "document")
+    if got is None:
+        raise FetchError("http", "unexpected 304")
+    try:
+        rows = tabular.records(got.body, source.kind, str(source.options.get("records_path") or ""))
+    except ValueError as exc:
+        raise FetchError("invalid", str(exc)) from None
+    _records_to_series(source, rows, out)
+    return out
+
+
+COLLECTORS: dict[str, Callable[[SourceConfig, _Pages, Snapshot | None], _Collected]] = {
+    "opensid": _collect_opensid,
+    "opendk": _collect_opendk,
+    "ckan": _collect_ckan,
+    "csv": _collect_tabular,
+    "json": _collect_tabular,
+}
 
 
 def poll(
@@ -180,7 +257,7 @@ def poll(
     """Fetch ``source`` once. ``now`` is an aware UTC datetime."""
     own_session = session is None
     http = session or requests.Session()
-    pages = _Pages(source, state, last_good, http)
+    pages = _Pages(source, state, last_good, http, now)
     try:
         collected = COLLECTORS[source.kind](source, pages, last_good)
         if not collected.series and not collected.articles:
