@@ -357,7 +357,7 @@ class Publisher:
             return item
         if ann["kind"] == "stat":  # a native data slide filled from the source's last good snapshot
             with self.db_lock:
-                return stat_item(self.db, ann, item)
+                return stat_item(self.db, ann, item, self.clock())
         if ann["kind"] == "text":
             slide = snapshot.slides[(slide_spec_sha(ann), canvas)]
             item.update(type="image", text={"title": ann["title"], "body": ann["body"] or ""})

@@ -6,7 +6,9 @@
      "series": {key: {"title", "categories": [{"label", "total", "male", "female"}], "total",
                       "total_male", "total_female", "unfilled", "households"}},
      "series_key": str, "top_n": int, "as_of": iso | null, "as_of_precision": "day" | "minute",
-     "checked_at": iso, "stale_after_s": number, "source_name": str}
+     "checked_at": iso, "stale_after_s": number, "source_name": str, "footnote": str}
+
+``footnote`` names villages missing from (or stale in) an aggregated figure.
 
 The player marks the slide stale when ``checked_at`` (the last successful fetch)
 is older than ``stale_after_s`` at the moment it draws.
@@ -20,9 +22,14 @@ from typing import Any
 
 from signage.clock import parse_utc
 
-STAT_SLIDES = ("population", "age", "bars", "dusun")
+STAT_SLIDES = ("population", "age", "bars", "dusun", "desa")
 #: which series each slide needs (``bars`` uses the template's ``series_key``)
-SLIDE_SERIES = {"population": ("jenis-kelamin", "wilayah"), "age": ("rentang-umur",), "dusun": ("wilayah",)}
+SLIDE_SERIES = {
+    "population": ("jenis-kelamin", "wilayah"),
+    "age": ("rentang-umur",),
+    "dusun": ("wilayah",),
+    "desa": ("desa",),
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class StatSlide:
     checked_at: datetime
     stale_after_s: float
     source_name: str
+    footnote: str = ""
 
     def is_stale(self, now: datetime) -> bool:
         return (now - self.checked_at).total_seconds() > self.stale_after_s
@@ -76,6 +84,7 @@ def parse_stat(data: dict[str, Any] | None) -> StatSlide:
         checked_at=checked_at,
         stale_after_s=float(data.get("stale_after_s") or 86400),
         source_name=str(data.get("source_name") or ""),
+        footnote=str(data.get("footnote") or ""),
     )
 
 

@@ -336,8 +336,8 @@ def _bars(p: _Painter, slide: StatSlide, box: tuple[float, float, float, float],
     x, y, w, h = box
     total = int(series.get("total") or sum(int(c["total"]) for c in series.get("categories", [])))
     rows = bar_rows(series.get("categories", []), min(slide.top_n, max_bars(p.layout.height)))
-    if slide.slide == "dusun":
-        rows = [(re.sub(r"^dusun\s+", "", label, flags=re.IGNORECASE), value) for label, value in rows]
+    if slide.slide in ("dusun", "desa"):  # the title already says "per Dusun" / "per Desa"
+        rows = [(re.sub(r"^(dusun|desa)\s+", "", label, flags=re.IGNORECASE), value) for label, value in rows]
     if not rows:
         p.text("Belum ada data", x, y, w, h * 0.3, color=SOFT, align="center")
         return
@@ -366,9 +366,15 @@ def layout_stat(slide: StatSlide, width: int, height: int, now: datetime, tz_nam
     layout = Layout(width, height, min_text_px(height))
     p = _Painter(layout, measure)
     main = slide.main_series() or {}
-    default_title = {"population": "Jumlah Penduduk", "age": "Piramida Penduduk", "dusun": "Penduduk per Dusun"}
+    default_title = {"population": "Jumlah Penduduk", "age": "Piramida Penduduk", "dusun": "Penduduk per Dusun",
+                     "desa": "Penduduk per Desa"}  # fmt: skip
     title = slide.title or default_title.get(slide.slide) or str(main.get("title") or "Statistik")
     box = _frame(p, title, slide.place, _stat_footer(slide, tz_name, width), slide.is_stale(now))
+    if slide.footnote:
+        x, y, w, h = box
+        note_h = layout.min_px * LINE
+        p.text(slide.footnote, x, y + h - note_h, w, note_h, color=ACCENT, role="footer", px=layout.min_px)
+        box = (x, y, w, h - note_h * 1.4)
     if slide.slide == "population":
         _population(p, slide, box)
     elif slide.slide == "age":

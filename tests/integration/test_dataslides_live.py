@@ -121,3 +121,35 @@ def test_prayer_template_needs_coordinates_and_reaches_the_manifest(live_schedul
                      timeout=TIMEOUT_S)  # fmt: skip
     prayers = [i for i in r.json()["manifest"]["items"].values() if i["type"] == "prayer"]
     assert prayers and prayers[0]["data"] == {"lat": 0.3622, "lon": 108.9614, "place": "Mempawah"}
+
+
+def test_kecamatan_aggregate_names_missing_villages(live_scheduler: Any) -> None:
+    live = live_scheduler
+    service = live.service
+    token = enrol(live, "desa-antibar", "AGG234")["token"]
+    villages = [FakeOpenSid("esensi").start(), FakeOpenSid("natra", scale=2).start()]
+    try:
+        with service.lock:
+            for i, fake in enumerate(villages):
+                save_source(service.db, checked(id=f"desa-{i}", kind="opensid", url=fake.url, name=f"Desa {i}",
+                                                options={"categories": ["jenis-kelamin"], "feed": False}))  # fmt: skip
+            save_source(service.db, checked(id="desa-sepi", kind="opensid", url="http://127.0.0.1:9", timeout_s=1,
+                                            name="Desa Sepi"))  # fmt: skip
+        SourcePoller(service, tick_s=3600).run_due()
+        url = f"{live.url}/api/v1/admin/announcements"
+        body = json.dumps({"sources": ["desa-0", "desa-1", "desa-sepi"], "slide": "population",
+                           "place": "Kecamatan Mempawah Hilir"})  # fmt: skip
+        created = requests.post(url, json={"title": "Penduduk Kecamatan", "kind": "stat", "body": body,
+                                           "targets": {"displays": ["desa-antibar"]}},
+                                auth=("editor", service.demo_accounts.editor_password), timeout=TIMEOUT_S)  # fmt: skip
+        assert created.status_code == 201, created.text
+        ann_id = created.json()["announcement"]["id"]
+        requests.post(f"{url}/{ann_id}/approve", auth=("admin", service.demo_accounts.admin_password),
+                      timeout=TIMEOUT_S).raise_for_status()  # fmt: skip
+        [item] = stat_items(live, token)
+        assert item["data"]["series"]["jenis-kelamin"]["total"] == 5861 * 3
+        assert item["data"]["footnote"] == "Belum ada data: Desa Sepi"
+        assert item["data"]["place"] == "Kecamatan Mempawah Hilir"
+    finally:
+        for fake in villages:
+            fake.stop()

@@ -53,6 +53,11 @@ SLIDES = {
     "pekerjaan": stat_data("bars", key="pekerjaan", title="Pekerjaan Penduduk"),
     "agama": stat_data("bars", key="agama", title="Agama"),
     "dusun": stat_data("dusun"),
+    "kecamatan": stat_data(
+        "population",
+        place="Kecamatan Mempawah Hilir",
+        footnote="Belum ada data: Desa Pasir Wan Salim; data lama: Desa Antibar",
+    ),
 }
 
 
@@ -77,8 +82,10 @@ def test_slide_renders_legibly_with_its_numbers(qapp: Any, name: str, size: tupl
     assert min(t.px for t in layout.texts) >= min_text_px(size[1])
     assert any(t.startswith("Data per 28 November 2026") for t in texts)
     assert "DATA LAMA" not in texts
-    if name == "penduduk":
+    if name in ("penduduk", "kecamatan"):
         assert {"5.861", "2.987", "2.874"} <= set(texts)
+    if name == "kecamatan":
+        assert any(t.startswith("Belum ada data: Desa Pasir") for t in texts)
     if name == "agama":
         assert "4.585" in " ".join(texts) and "Islam" in texts
     if name == "pekerjaan":
