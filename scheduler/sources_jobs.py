@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from content.sources.run import poll
+from scheduler.alerts import apply_alerts
 from scheduler.dataslides import displays_for_source
 from scheduler.sources import draft_articles, due_source_ids, get_source, last_good, record
 
@@ -47,6 +48,7 @@ class SourcePoller:
         with service.lock:
             due = due_source_ids(service.db, service.clock())
         refreshed = []
+        alert_displays: set[str] = set()
         with requests.Session() as session:
             for source_id in due:
                 if self._stop.is_set():
@@ -60,11 +62,16 @@ class SourcePoller:
                     snapshot_id = record(service.db, source_id, result, service.clock())
                     if result.snapshot is not None and result.snapshot.validation.status == "ok":
                         draft_articles(service.db, source_id, result.snapshot.articles, service.clock())
+                        if result.snapshot.kind == "cap":
+                            alert_displays |= apply_alerts(service.db, source_id, list(result.snapshot.alerts),
+                                                           service.clock())  # fmt: skip
                 if result.error is None and (snapshot_id is None or result.snapshot is None
                                              or result.snapshot.validation.status == "ok"):  # fmt: skip
                     refreshed.append(source_id)  # new data, or the same data confirmed (its age on screen)
         for source_id in refreshed:
             self.on_new_data(source_id)
+        if alert_displays:
+            service.publisher.publish(alert_displays)
         return refreshed
 
     def republish(self, source_id: str) -> None:

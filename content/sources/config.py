@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-KINDS = ("opensid", "opendk", "ckan", "csv", "json")
+KINDS = ("opensid", "opendk", "ckan", "csv", "json", "cap")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MIN_POLL_S = 60
 MAX_TIMEOUT_S = 120.0
@@ -114,6 +114,21 @@ def _check_kind_options(kind: str, options: dict[str, Any]) -> None:
             raise SourceConfigError(exc.field, str(exc).split(": ", 1)[1]) from None
     if kind == "ckan" and "filters" in options and not isinstance(options["filters"], dict):
         raise SourceConfigError("options.filters", 'an object, e.g. {"kecamatan": "MEMPAWAH HILIR"}')
+    if kind == "cap":
+        areas = options.get("areas")
+        if (
+            not isinstance(areas, dict)
+            or not areas
+            or not all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(g, str) for g in v)
+                for k, v in areas.items()
+            )
+        ):
+            raise SourceConfigError(
+                "options.areas", 'area keywords -> display groups, e.g. {"Mempawah": ["kabupaten"]}'
+            )
+        if not isinstance(options.get("auto_air", False), bool):
+            raise SourceConfigError("options.auto_air", "true to air CAP emergencies without an approver's click")
     if kind == "opendk" and "tahun" in options:
         year = options["tahun"]
         if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:

@@ -104,6 +104,7 @@ class Snapshot:
     missing: dict[str, str] = field(default_factory=dict)  # series key -> why it is absent (e.g. 404)
     articles: tuple[Article, ...] = ()
     validation: Validation = Validation("ok")
+    alerts: tuple[dict[str, Any], ...] = ()  # CAP alerts (content.sources.cap.Alert.to_json())
 
     def data_json(self) -> dict[str, Any]:
         """What the store keeps in ``snapshots.data`` (and the player receives, per series)."""
@@ -112,6 +113,7 @@ class Snapshot:
             "series": {k: s.to_json() for k, s in self.series.items()},
             "missing": dict(self.missing),
             "articles": [a.to_json() for a in self.articles],
+            "alerts": list(self.alerts),
         }
 
     @classmethod
@@ -127,6 +129,7 @@ class Snapshot:
             missing=dict(data.get("missing", {})),
             articles=tuple(Article(**a) for a in data.get("articles", [])),
             validation=Validation(str(validation.get("status", "ok")), tuple(validation.get("problems", []))),
+            alerts=tuple(data.get("alerts") or ()),
         )
 
     def summary_lines(self) -> list[str]:

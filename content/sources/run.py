@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
 
-from content.sources import ckan, opendk, opensid, tabular
+from content.sources import cap, ckan, opendk, opensid, tabular
 from content.sources.config import SourceConfig
 from content.sources.http import Fetched, FetchError, fetch
 from content.sources.mapping import check_mappings, series_from_records
@@ -38,11 +39,13 @@ class SourceState:
     next_due_at: datetime | None = None
     last_error: str | None = None
     seen_articles: list[str] = field(default_factory=list)  # feed guids already drafted
+    alert_announcements: dict[str, int] = field(default_factory=dict)  # CAP identifier -> announcement id
 
     def to_json(self) -> dict[str, Any]:
         return {"validators": self.validators, "failures": self.failures,
                 "next_due_at": self.next_due_at.isoformat() if self.next_due_at else None,
-                "last_error": self.last_error, "seen_articles": self.seen_articles}  # fmt: skip
+                "last_error": self.last_error, "seen_articles": self.seen_articles,
+                "alert_announcements": self.alert_announcements}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> SourceState:
@@ -50,7 +53,8 @@ class SourceState:
         due = data.get("next_due_at")
         return cls(dict(data.get("validators") or {}), int(data.get("failures") or 0),
                    datetime.fromisoformat(due) if due else None, data.get("last_error"),
-                   list(data.get("seen_articles") or []))  # fmt: skip
+                   list(data.get("seen_articles") or []),
+                   {str(k): int(v) for k, v in (data.get("alert_announcements") or {}).items()})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -96,13 +100,24 @@ class _Pages:
             self.validators[url] = fresh
         return got
 
+    def get_url(self, url: str) -> Fetched:
+        """An absolute URL named by the source itself (a CAP link): same scheme and host only, no validators."""
+        base, target = urlsplit(self.source.url), urlsplit(url)
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+            raise FetchError("invalid", f"{url}: not on {base.scheme}://{base.netloc}; refused")
+        self.fetched += 1
+        return fetch(self.session, url, timeout_s=self.source.timeout_s, max_bytes=self.source.max_bytes,
+                     auth=self.source.auth)  # fmt: skip
+
     def _known_keys(self) -> set[str]:
         assert self.last_good is not None
-        return set(self.last_good.series) | ({"feed"} if self.last_good.articles else set())
+        cap_feed = {"feed-cap"} if self.last_good.kind == "cap" else set()
+        return set(self.last_good.series) | ({"feed"} if self.last_good.articles else set()) | cap_feed
 
 
 @dataclass
 class _Collected:
+    alerts: list[dict[str, Any]] = field(default_factory=list)
     series: dict[str, Series] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
     articles: tuple[Article, ...] = ()
@@ -237,12 +252,48 @@ def _collect_tabular(source: SourceConfig, pages: _Pages, last_good: Snapshot | 
     return out
 
 
+MAX_ALERTS = 40  # BMKG allows 60 requests a minute per address
+
+
+def _collect_cap(source: SourceConfig, pages: _Pages, last_good: Snapshot | None) -> _Collected:
+    out = _Collected()
+    got = pages.get("", "feed-cap")
+    if got is None:  # the feed has not changed: the same alerts are active
+        assert last_good is not None
+        out.alerts = list(last_good.alerts)
+        return out
+    try:
+        links = cap.parse_rss(got.body)
+    except ValueError as exc:
+        raise FetchError("invalid", str(exc)) from None
+    known = {a.get("link"): a for a in (last_good.alerts if last_good else ())}
+    language = str(source.options.get("language") or "id")
+    for link in links[:MAX_ALERTS]:
+        if link in known:  # a CAP document never changes; an update is a new document
+            out.alerts.append(known[link])
+            continue
+        try:
+            alert = cap.parse_cap(pages.get_url(link).body, language, link)
+        except FetchError as exc:
+            if exc.reason in ("timeout", "rate_limited", "network"):
+                raise
+            out.missing[link] = str(exc)
+            continue
+        except ValueError as exc:
+            out.missing[link] = str(exc)
+            continue
+        out.alerts.append(alert.to_json())
+    out.notes.append(f"{len(out.alerts)} peringatan aktif")
+    return out
+
+
 COLLECTORS: dict[str, Callable[[SourceConfig, _Pages, Snapshot | None], _Collected]] = {
     "opensid": _collect_opensid,
     "opendk": _collect_opendk,
     "ckan": _collect_ckan,
     "csv": _collect_tabular,
     "json": _collect_tabular,
+    "cap": _collect_cap,
 }
 
 
@@ -260,7 +311,7 @@ def poll(
     pages = _Pages(source, state, last_good, http, now)
     try:
         collected = COLLECTORS[source.kind](source, pages, last_good)
-        if not collected.series and not collected.articles:
+        if not collected.series and not collected.articles and source.kind != "cap":
             raise FetchError("empty", "tidak ada data yang terbaca: " + "; ".join(
                 f"{k}: {v}" for k, v in collected.missing.items()))  # fmt: skip
     except FetchError as exc:
@@ -272,15 +323,15 @@ def poll(
     finally:
         if own_session:
             http.close()
-    next_state = SourceState(validators=pages.validators, failures=0,
-                             next_due_at=now + timedelta(seconds=source.poll_interval_s), last_error=None,
-                             seen_articles=state.seen_articles)  # fmt: skip
+    next_state = replace(state, validators=pages.validators, failures=0, last_error=None,
+                         next_due_at=now + timedelta(seconds=source.poll_interval_s))  # fmt: skip
     if pages.fetched == 0 and pages.unchanged > 0:
         return PollResult(None, next_state, not_modified=True, notes=("semua halaman tidak berubah (304)",))
     zone = ZoneInfo(str(source.options.get("timezone") or DEFAULT_TIMEZONE))
     as_of = collected.as_of_local.replace(tzinfo=zone).astimezone(now.tzinfo) if collected.as_of_local else None
     snapshot = Snapshot(source_id=source.id, kind=source.kind, fetched_at=now, as_of=as_of, series=collected.series,
-                        missing=collected.missing, articles=collected.articles)  # fmt: skip
+                        missing=collected.missing, articles=collected.articles,
+                        alerts=tuple(collected.alerts))  # fmt: skip
     snapshot = replace(snapshot, validation=validate(snapshot, last_good))
     if snapshot.validation.status != "ok":
         # a 304 next time would mean "same as the last good data": not true for data we did not accept
