@@ -107,7 +107,8 @@ def stat_item(db: Database, ann: dict[str, Any], item: dict[str, Any], now: date
     checked_at = row.get("last_ok_at") or format_utc(snap.fetched_at)
     item.update(type="stat", data={
         **_common(ann, spec, snap.series),
-        "place": spec.get("place") or stored.config.name,
+        "place": spec.get("place") or stored.config.name or (snap.forecast or {}).get("place", ""),
+        "forecast": snap.forecast if spec["slide"] == "weather" else None,
         "as_of": format_utc(snap.as_of) if snap.as_of else None,
         "checked_at": checked_at, "source_name": stored.config.name or stored.config.id,
         "stale_after_s": stale_after_s(stored.config.poll_interval_s), "snapshot": snapshot_id,

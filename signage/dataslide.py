@@ -8,7 +8,8 @@
      "series_key": str, "top_n": int, "as_of": iso | null, "as_of_precision": "day" | "minute",
      "checked_at": iso, "stale_after_s": number, "source_name": str, "footnote": str}
 
-``footnote`` names villages missing from (or stale in) an aggregated figure.
+``footnote`` names villages missing from (or stale in) an aggregated figure; a ``weather`` slide
+carries ``forecast`` (BMKG steps) instead of series.
 
 The player marks the slide stale when ``checked_at`` (the last successful fetch)
 is older than ``stale_after_s`` at the moment it draws.
@@ -22,7 +23,7 @@ from typing import Any
 
 from signage.clock import parse_utc
 
-STAT_SLIDES = ("population", "age", "bars", "dusun", "desa")
+STAT_SLIDES = ("population", "age", "bars", "dusun", "desa", "weather")
 #: which series each slide needs (``bars`` uses the template's ``series_key``)
 SLIDE_SERIES = {
     "population": ("jenis-kelamin", "wilayah"),
@@ -46,6 +47,7 @@ class StatSlide:
     stale_after_s: float
     source_name: str
     footnote: str = ""
+    forecast: dict[str, Any] | None = None  # weather: BMKG steps (content.sources.bmkg)
 
     def is_stale(self, now: datetime) -> bool:
         return (now - self.checked_at).total_seconds() > self.stale_after_s
@@ -85,6 +87,7 @@ def parse_stat(data: dict[str, Any] | None) -> StatSlide:
         stale_after_s=float(data.get("stale_after_s") or 86400),
         source_name=str(data.get("source_name") or ""),
         footnote=str(data.get("footnote") or ""),
+        forecast=data.get("forecast") if isinstance(data.get("forecast"), dict) else None,
     )
 
 

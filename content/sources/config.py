@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-KINDS = ("opensid", "opendk", "ckan", "csv", "json", "cap")
+KINDS = ("opensid", "opendk", "ckan", "csv", "json", "cap", "bmkg")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MIN_POLL_S = 60
 MAX_TIMEOUT_S = 120.0
@@ -129,6 +129,11 @@ def _check_kind_options(kind: str, options: dict[str, Any]) -> None:
             )
         if not isinstance(options.get("auto_air", False), bool):
             raise SourceConfigError("options.auto_air", "true to air CAP emergencies without an approver's click")
+    if kind == "bmkg":
+        from content.sources.bmkg import ADM4_RE
+
+        if not ADM4_RE.match(str(options.get("adm4") or "")):
+            raise SourceConfigError("options.adm4", "the village's Kemendagri code, e.g. 61.04.01.2001")
     if kind == "opendk" and "tahun" in options:
         year = options["tahun"]
         if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:

@@ -105,6 +105,7 @@ class Snapshot:
     articles: tuple[Article, ...] = ()
     validation: Validation = Validation("ok")
     alerts: tuple[dict[str, Any], ...] = ()  # CAP alerts (content.sources.cap.Alert.to_json())
+    forecast: dict[str, Any] | None = None  # BMKG forecast (content.sources.bmkg.parse_forecast())
 
     def data_json(self) -> dict[str, Any]:
         """What the store keeps in ``snapshots.data`` (and the player receives, per series)."""
@@ -114,6 +115,7 @@ class Snapshot:
             "missing": dict(self.missing),
             "articles": [a.to_json() for a in self.articles],
             "alerts": list(self.alerts),
+            "forecast": self.forecast,
         }
 
     @classmethod
@@ -130,6 +132,7 @@ class Snapshot:
             articles=tuple(Article(**a) for a in data.get("articles", [])),
             validation=Validation(str(validation.get("status", "ok")), tuple(validation.get("problems", []))),
             alerts=tuple(data.get("alerts") or ()),
+            forecast=data.get("forecast"),
         )
 
     def summary_lines(self) -> list[str]:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
 
-from content.sources import cap, ckan, opendk, opensid, tabular
+from content.sources import bmkg, cap, ckan, opendk, opensid, tabular
 from content.sources.config import SourceConfig
 from content.sources.http import Fetched, FetchError, fetch
 from content.sources.mapping import check_mappings, series_from_records
@@ -118,6 +118,8 @@ class _Pages:
 @dataclass
 class _Collected:
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    forecast: dict[str, Any] | None = None
+    as_of_utc: bool = False  # as_of_local is UTC, not the source's local time
     series: dict[str, Series] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
     articles: tuple[Article, ...] = ()
@@ -252,6 +254,22 @@ def _collect_tabular(source: SourceConfig, pages: _Pages, last_good: Snapshot | 
     return out
 
 
+def _collect_bmkg(source: SourceConfig, pages: _Pages, last_good: Snapshot | None) -> _Collected:
+    out = _Collected()
+    got = pages.get("", "forecast", params={"adm4": str(source.options["adm4"])})
+    if got is None:
+        raise FetchError("http", "unexpected 304")
+    try:
+        out.forecast = bmkg.parse_forecast(got.body)
+    except ValueError as exc:
+        raise FetchError("invalid", str(exc)) from None
+    if out.forecast.get("analysis_date"):
+        out.as_of_local = datetime.fromisoformat(str(out.forecast["analysis_date"])).replace(tzinfo=None)
+        out.as_of_utc = True
+    out.notes.append(f"{len(out.forecast['steps'])} langkah prakiraan untuk {out.forecast['place']}")
+    return out
+
+
 MAX_ALERTS = 40  # BMKG allows 60 requests a minute per address
 
 
@@ -294,6 +312,7 @@ COLLECTORS: dict[str, Callable[[SourceConfig, _Pages, Snapshot | None], _Collect
     "csv": _collect_tabular,
     "json": _collect_tabular,
     "cap": _collect_cap,
+    "bmkg": _collect_bmkg,
 }
 
 
@@ -311,7 +330,7 @@ def poll(
     pages = _Pages(source, state, last_good, http, now)
     try:
         collected = COLLECTORS[source.kind](source, pages, last_good)
-        if not collected.series and not collected.articles and source.kind != "cap":
+        if not collected.series and not collected.articles and source.kind not in ("cap", "bmkg"):
             raise FetchError("empty", "tidak ada data yang terbaca: " + "; ".join(
                 f"{k}: {v}" for k, v in collected.missing.items()))  # fmt: skip
     except FetchError as exc:
@@ -327,11 +346,11 @@ def poll(
                          next_due_at=now + timedelta(seconds=source.poll_interval_s))  # fmt: skip
     if pages.fetched == 0 and pages.unchanged > 0:
         return PollResult(None, next_state, not_modified=True, notes=("semua halaman tidak berubah (304)",))
-    zone = ZoneInfo(str(source.options.get("timezone") or DEFAULT_TIMEZONE))
+    zone = UTC if collected.as_of_utc else ZoneInfo(str(source.options.get("timezone") or DEFAULT_TIMEZONE))
     as_of = collected.as_of_local.replace(tzinfo=zone).astimezone(now.tzinfo) if collected.as_of_local else None
     snapshot = Snapshot(source_id=source.id, kind=source.kind, fetched_at=now, as_of=as_of, series=collected.series,
                         missing=collected.missing, articles=collected.articles,
-                        alerts=tuple(collected.alerts))  # fmt: skip
+                        alerts=tuple(collected.alerts), forecast=collected.forecast)  # fmt: skip
     snapshot = replace(snapshot, validation=validate(snapshot, last_good))
     if snapshot.validation.status != "ok":
         # a 304 next time would mean "same as the last good data": not true for data we did not accept

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from content.sources.bmkg import forecast_problems
 from content.sources.model import Series, Snapshot, Validation
 
 MAX_COUNT = 10_000_000  # more than Kalimantan Barat's population in one village: absurd
@@ -60,7 +61,9 @@ def validate(snapshot: Snapshot, last_good: Snapshot | None) -> Validation:
         for series in snapshot.series.values():
             if series.total is not None and series.total > people:
                 problems.append(f"{series.key}: total {series.total} melebihi jumlah penduduk {people}")
-    if not snapshot.series and not snapshot.articles and snapshot.kind != "cap":  # no active alert is fine
+    if snapshot.forecast is not None:
+        problems += forecast_problems(snapshot.forecast)
+    elif not snapshot.series and not snapshot.articles and snapshot.kind != "cap":  # no active alert is fine
         problems.append("tidak ada data sama sekali")
     if problems:
         return Validation("invalid", tuple(problems))

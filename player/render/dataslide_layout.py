@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
@@ -224,6 +224,8 @@ def _frame(p: _Painter, title: str, place: str, footer: str, stale: bool) -> tup
 
 
 def _stat_footer(slide: StatSlide, tz_name: str, width: int) -> str:
+    if slide.slide == "weather":  # BMKG requires its name on screen, on every canvas
+        return "Sumber: BMKG · " + _as_of_text(slide, tz_name).replace("Data per", "diperbarui", 1)
     footer = _as_of_text(slide, tz_name)
     if slide.source_name and width >= 700:
         footer += f" · Sumber: {slide.source_name}"
@@ -362,12 +364,70 @@ def _bars(p: _Painter, slide: StatSlide, box: tuple[float, float, float, float],
                role="number", px=px)  # fmt: skip
 
 
+DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+def weather_columns(width: int) -> int:
+    """At most this many forecast steps side by side: 6 on full HD, 5 on 768 px, 3 on a 400 px P10."""
+    return max(2, min(6, width // 130))
+
+
+def _fitting_columns(p: _Painter, width: float, descs: list[str]) -> int:
+    """The most columns (up to :func:`weather_columns`) whose descriptions fit at the minimum type size."""
+    for n in range(min(len(descs), weather_columns(p.layout.width)), 1, -1):
+        if max(p.measure(d, p.layout.min_px, False) for d in descs[:n]) <= width / n * 0.9:
+            return n
+    return 1
+
+
+def _weather(p: _Painter, slide: StatSlide, box: tuple[float, float, float, float], now: datetime,
+             tz_name: str) -> None:  # fmt: skip
+    x, y, w, h = box
+    steps = (slide.forecast or {}).get("steps") or []
+    local_now = now.astimezone(zone(tz_name)).replace(tzinfo=None)
+    upcoming = [s for s in steps if datetime.fromisoformat(str(s["local_datetime"])) > local_now - timedelta(hours=3)]
+    shown = upcoming[: _fitting_columns(p, w, [str(s.get("weather_desc") or "-") for s in upcoming])]
+    if not shown:
+        p.text("Belum ada prakiraan", x, y, w, h * 0.3, color=SOFT, align="center")
+        return
+    col_w = w / len(shown)
+    labels = []
+    for step in shown:
+        moment = datetime.fromisoformat(str(step["local_datetime"]))
+        offset_days = (moment.date() - local_now.date()).days
+        day = "" if offset_days == 0 else "Besok " if offset_days == 1 else f"{DAYS_ID[moment.weekday()]} "
+        labels.append(f"{day}{moment:%H}.{moment:%M}")
+    descs = [str(step.get("weather_desc") or "-") for step in shown]
+    temps = [f"{round(float(step['t']))}°C" for step in shown]
+    details = [f"RH {round(float(step['hu']))}%" if step.get("hu") is not None else "" for step in shown]
+    winds = [f"{round(float(step['ws']))} km/j" if step.get("ws") is not None else "" for step in shown]
+    inner = col_w * 0.9
+    time_px = min(p.fit_px(t, inner, h * 0.13, True) for t in labels)
+    desc_px = min(p.fit_px(d, inner, h * 0.12, False) for d in descs)
+    temp_px = min(p.fit_px(t, inner, h * 0.3, True) for t in temps)
+    small_px = min(p.fit_px(d or "RH 100%", inner, h * 0.1, False) for d in [*details, *winds])
+    for i in range(len(shown)):
+        cx = x + i * col_w + col_w * 0.05
+        if i:
+            p.rect(x + i * col_w, y + h * 0.05, max(1.0, p.layout.height / 540), h * 0.9, TRACK)
+        p.text(labels[i], cx, y, inner, h * 0.15, color=ACCENT, bold=True, align="center", role="number",
+               px=time_px)  # fmt: skip
+        p.text(descs[i], cx, y + h * 0.17, inner, h * 0.14, align="center", px=desc_px)
+        p.text(temps[i], cx, y + h * 0.33, inner, h * 0.34, bold=True, align="center", role="number", px=temp_px)
+        if details[i]:
+            p.text(details[i], cx, y + h * 0.7, inner, h * 0.14, color=SOFT, align="center", role="number",
+                   px=small_px)  # fmt: skip
+        if winds[i]:
+            p.text(winds[i], cx, y + h * 0.85, inner, h * 0.14, color=SOFT, align="center", role="number",
+                   px=small_px)  # fmt: skip
+
+
 def layout_stat(slide: StatSlide, width: int, height: int, now: datetime, tz_name: str, measure: Measure) -> Layout:
     layout = Layout(width, height, min_text_px(height))
     p = _Painter(layout, measure)
     main = slide.main_series() or {}
-    default_title = {"population": "Jumlah Penduduk", "age": "Piramida Penduduk", "dusun": "Penduduk per Dusun",
-                     "desa": "Penduduk per Desa"}  # fmt: skip
+    default_title = {"weather": "Prakiraan Cuaca", "population": "Jumlah Penduduk", "age": "Piramida Penduduk",
+                     "dusun": "Penduduk per Dusun", "desa": "Penduduk per Desa"}  # fmt: skip
     title = slide.title or default_title.get(slide.slide) or str(main.get("title") or "Statistik")
     box = _frame(p, title, slide.place, _stat_footer(slide, tz_name, width), slide.is_stale(now))
     if slide.footnote:
@@ -375,7 +435,9 @@ def layout_stat(slide: StatSlide, width: int, height: int, now: datetime, tz_nam
         note_h = layout.min_px * LINE
         p.text(slide.footnote, x, y + h - note_h, w, note_h, color=ACCENT, role="footer", px=layout.min_px)
         box = (x, y, w, h - note_h * 1.4)
-    if slide.slide == "population":
+    if slide.slide == "weather":
+        _weather(p, slide, box, now, tz_name)
+    elif slide.slide == "population":
         _population(p, slide, box)
     elif slide.slide == "age":
         _age(p, slide, box)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from content.sources.model import Series
 from content.sources.opensid import series_from_rows
 from content.sources.sample import VILLAGE, WILAYAH, opensid_rows
 from player.render.dataslide import DataSlideVisual
-from player.render.dataslide_layout import bar_rows, format_count, min_text_px, pretty_label
+from player.render.dataslide_layout import bar_rows, format_count, min_text_px, pretty_label, weather_columns
 from signage.dataslide import parse_stat
 
 ARTIFACTS = Path(
@@ -153,3 +154,24 @@ def test_prayer_slide(qapp: Any, size: tuple[int, int]) -> None:
     assert "Dzuhur" in [t.text for t in highlighted]
     with pytest.raises(ValueError, match=r"data\.lat"):
         parse_prayer({"lat": "nol", "lon": 1})
+
+
+@pytest.mark.parametrize("size", CANVASES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_weather_slide_names_bmkg(qapp: Any, size: tuple[int, int]) -> None:
+    from fake_bmkg import forecast_doc
+
+    from content.sources.bmkg import parse_forecast
+
+    forecast = parse_forecast(json.dumps(forecast_doc(datetime(2026, 11, 28, 7, 0))))
+    data = stat_data("weather", place=forecast["place"], forecast=forecast, series={}, source_name="BMKG",
+                     as_of="2026-11-27T12:00:00Z", as_of_precision="minute")  # fmt: skip
+    image, visual = render(data, size)
+    assert image.save(str(ARTIFACTS / "dataslides" / f"cuaca-{size[0]}x{size[1]}.png"))
+    layout = visual.layout(*size)
+    assert layout.problems() == []
+    texts = [t.text for t in layout.texts]
+    assert any(t.startswith("Sumber: BMKG") for t in texts)
+    assert "10.00" in texts and "Berawan" in texts  # 10.00 WIB is the current step
+    shown = sum(t.endswith("°C") for t in texts)
+    assert 2 <= shown <= weather_columns(size[0])
+    assert not any(t.elided for t in layout.texts)  # descriptions are whole: fewer columns rather than "Hujan Se…"
