@@ -32,7 +32,16 @@ def summary_lines(source_id: str, url: str, result: PollResult) -> list[str]:
         return lines
     snap = result.snapshot
     as_of = f"; data per {snap.as_of:%Y-%m-%d %H:%M} UTC" if snap.as_of else ""
-    lines.append(f"Berhasil: {len(snap.series)} seri data, {len(snap.articles)} artikel{as_of}")
+    if snap.kind == "cap":
+        lines.append(f"Berhasil: {len(snap.alerts)} peringatan aktif")
+        lines += [f"  {a.get('severity')}/{a.get('urgency')} {a.get('headline', '')[:60]} (s.d. {a.get('expires')})"
+                  for a in snap.alerts[:6]]  # fmt: skip
+    elif snap.forecast is not None:
+        steps = snap.forecast.get("steps") or []
+        lines.append(f"Berhasil: prakiraan {len(steps)} langkah untuk {snap.forecast.get('place')}{as_of}")
+        lines += [f"  {s['local_datetime'][:16]}  {s.get('t')}°C  {s.get('weather_desc')}" for s in steps[:4]]
+    else:
+        lines.append(f"Berhasil: {len(snap.series)} seri data, {len(snap.articles)} artikel{as_of}")
     lines += [f"  {note}" for note in result.notes if "desa" in note or "baris" in note][:2]
     status = {"ok": "OK — siap tayang", "held": "DITAHAN — perlu persetujuan (signage sources review)",
               "invalid": "TIDAK SAH — tidak ditayangkan"}[snap.validation.status]  # fmt: skip

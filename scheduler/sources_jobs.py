@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("scheduler.sources")
 TICK_S = 30.0
+_RUN_LOCK = threading.Lock()  # one poll round at a time per process (background thread and 'fetch now' alike)
 
 
 class SourcePoller:
@@ -44,6 +45,10 @@ class SourcePoller:
 
     def run_due(self) -> list[str]:
         """Poll every due source once; the ids whose slides should be republished (new or re-confirmed data)."""
+        with _RUN_LOCK:
+            return self._run_due()
+
+    def _run_due(self) -> list[str]:
         service = self.service
         with service.lock:
             due = due_source_ids(service.db, service.clock())

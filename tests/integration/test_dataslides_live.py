@@ -63,7 +63,7 @@ def test_template_approved_once_refreshed_by_good_data_only(live_scheduler: Any,
     assert stat_items(live, token) == []  # approved, but no data yet: left out, not a blank slide
 
     poller = SourcePoller(service, tick_s=3600)
-    assert poller.run_due() == ["desa-sungai-bakau"]
+    poller.run_due()  # (or the app's own poller got there first: the result is the same)
     [item] = stat_items(live, token)
     assert item["data"]["slide"] == "population"
     assert item["data"]["series"]["jenis-kelamin"]["total"] == 5861
@@ -87,7 +87,9 @@ def test_template_approved_once_refreshed_by_good_data_only(live_scheduler: Any,
     # the site fails: still the last good figures; no second draft of the same article
     fake.faults["/index.php/data-statistik/jenis-kelamin"] = "429"
     make_due(service, "desa-sungai-bakau")
-    assert poller.run_due() == []
+    poller.run_due()
+    with service.lock:
+        assert "429" in (service.db.table("data_sources").get("desa-sungai-bakau")["last_error"] or "")
     [item] = stat_items(live, token)
     assert item["data"]["snapshot"] == first_snapshot
 

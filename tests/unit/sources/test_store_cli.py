@@ -104,3 +104,26 @@ def test_held_snapshot_airs_only_after_approval(tmp_path: Path, fake: FakeOpenSi
     now_good = last_good(db, "desa")
     assert now_good is not None and now_good[0] == held_id
     assert now_good[1].series["jenis-kelamin"].total == 58610
+
+
+def test_cli_summaries_for_alerts_and_forecasts() -> None:
+    from datetime import datetime as _datetime
+
+    from fake_bmkg import forecast_doc
+    from fake_cap import FakeCapFeed, cap_document
+    from fake_sites import FakeSite, json_answer
+
+    feed = FakeCapFeed()
+    site = FakeSite()
+    try:
+        feed.publish("CKB001", cap_document("CKB001"))
+        options = '{"areas": {"Mempawah": ["kabupaten"]}}'
+        code, out = run("sources", "test", "--kind", "cap", "--url", feed.url, "--options", options)
+        assert code == 0 and "1 peringatan aktif" in out and "Severe/Immediate Hujan Lebat" in out
+        site.routes["/cuaca"] = lambda q: json_answer(forecast_doc(_datetime(2026, 11, 28, 7)))
+        code, out = run("sources", "test", "--kind", "bmkg", "--url", site.url + "/cuaca", "--options",
+                        '{"adm4": "61.04.01.2001"}')  # fmt: skip
+        assert code == 0 and "prakiraan 24 langkah untuk Antibar" in out and "Cerah Berawan" in out
+    finally:
+        feed.stop()
+        site.stop()
