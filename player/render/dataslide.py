@@ -8,7 +8,15 @@ from datetime import datetime
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 
-from player.render.dataslide_layout import Layout, Rect, layout_prayer, layout_stat
+from player.render.dataslide_layout import (
+    Layout,
+    Rect,
+    layout_prayer,
+    layout_stat,
+    layout_strip,
+    prayer_strip_parts,
+    weather_strip_parts,
+)
 from player.render.visuals import FONT_FAMILY, Visual
 from signage.clock import zone as kemenag_zone
 from signage.dataslide import PrayerSlide, StatSlide
@@ -103,3 +111,34 @@ class PrayerVisual(Visual):
         if rect.width() < 8 or rect.height() < 8:
             return
         paint_layout(painter, rect, self.layout(int(rect.width()), int(rect.height())), self.measure)
+
+
+class StripVisual(Visual):
+    """An overlay strip (prayer times, weather) whose parts depend on the time; re-laid out each minute."""
+
+    frame_interval_ms = 60_000
+
+    def __init__(self, parts: Callable[[datetime], list[tuple[str, str]]], clock: Callable[[], datetime]) -> None:
+        self.parts = parts
+        self.clock = clock
+        self.measure = QtMeasure()
+
+    def layout(self, width: int, height: int) -> Layout:
+        return layout_strip(self.parts(self.clock()), width, height, self.measure)
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        if rect.width() < 8 or rect.height() < 8:
+            return
+        paint_layout(painter, rect, self.layout(int(rect.width()), int(rect.height())), self.measure)
+
+
+def prayer_strip(slide: PrayerSlide, clock: Callable[[], datetime], timezone: str) -> StripVisual:
+    def parts(now: datetime) -> list[tuple[str, str]]:
+        day = kemenag_times(slide.latitude, slide.longitude, now.astimezone(kemenag_zone(timezone)).date(), timezone)
+        return prayer_strip_parts(day, slide.place, now)
+
+    return StripVisual(parts, clock)
+
+
+def weather_strip(slide: StatSlide, clock: Callable[[], datetime], timezone: str) -> StripVisual:
+    return StripVisual(lambda now: weather_strip_parts(slide, now, timezone), clock)

@@ -484,3 +484,57 @@ def layout_prayer(
         p.text(f"{moment:%H.%M}", x + w * 0.5, text_y, w * 0.5 - px * 0.5, px * LINE, color=ink, bold=True,
                align="right", role="number", px=px)  # fmt: skip
     return layout
+
+
+def layout_strip(parts: list[tuple[str, str]], width: int, height: int, measure: Measure) -> Layout:
+    """An overlay strip: ``parts`` (text, colour) on one line, separated by dots; parts that do not fit at a
+    legible size are dropped from the end rather than shrunk below the minimum."""
+    layout = Layout(width, height, min_text_px(height))
+    p = _Painter(layout, measure)
+    p.rect(0, 0, width, height, BG_DARK)
+    p.rect(0, 0, width, max(2.0, height * 0.06), ACCENT)
+    margin = max(4.0, height * 0.3)
+    room = width - 2 * margin
+    sep = "  ·  "
+    while parts:
+        line = sep.join(text for text, _ in parts)
+        px = p.fit_px(line, room, height * 0.85, True)
+        if px >= layout.min_px or len(parts) == 1:
+            break
+        # drop from the end, but keep the highlighted part (the next prayer) and then the heading longest
+        droppable = [i for i in range(len(parts) - 1, 0, -1) if parts[i][1] != ACCENT] or [0]
+        parts = [part for i, part in enumerate(parts) if i != droppable[0]]
+    if not parts:
+        return layout
+    px = max(layout.min_px, px)
+    x = margin
+    for i, (text, color) in enumerate(parts):
+        piece = text + (sep if i < len(parts) - 1 else "")
+        piece_w = min(measure(piece, px, True), width - margin - x)
+        if piece_w <= 0:
+            break
+        p.text(piece, x, (height - px * LINE) / 2, piece_w, px * LINE, color=color, bold=True, role="footer", px=px)
+        x += piece_w
+    return layout
+
+
+def prayer_strip_parts(day: PrayerDay, place: str, now: datetime) -> list[tuple[str, str]]:
+    upcoming = day.next_prayer(now)
+    parts = [(f"Jadwal Sholat {place}".strip(), SOFT)]
+    for key, name, moment in day.rows():
+        if key in ("imsak", "terbit"):
+            continue
+        parts.append((f"{name} {moment:%H}.{moment:%M}", ACCENT if key == upcoming else WHITE))
+    return parts
+
+
+def weather_strip_parts(slide: StatSlide, now: datetime, tz_name: str) -> list[tuple[str, str]]:
+    steps = (slide.forecast or {}).get("steps") or []
+    local_now = now.astimezone(zone(tz_name)).replace(tzinfo=None)
+    upcoming = [s for s in steps if datetime.fromisoformat(str(s["local_datetime"])) > local_now - timedelta(hours=3)]
+    parts = [(f"Cuaca {slide.place} (Sumber: BMKG)".replace("  ", " "), SOFT)]
+    for i, step in enumerate(upcoming[:6]):
+        moment = datetime.fromisoformat(str(step["local_datetime"]))
+        parts.append((f"{moment:%H}.{moment:%M} {step.get('weather_desc') or '-'} {round(float(step['t']))}°C",
+                      ACCENT if i == 0 else WHITE))  # fmt: skip
+    return parts

@@ -21,7 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
-from player.render.dataslide import DataSlideVisual, PrayerVisual
+from player.render.dataslide import DataSlideVisual, PrayerVisual, prayer_strip, weather_strip
 from player.render.video import VideoSource, VideoVisual
 from player.render.visuals import (
     BlackVisual,
@@ -215,13 +215,19 @@ class ZonePresenter(QObject):
             return TickerVisual(ticker_text(item), lambda: self.monotonic_s() - start_s)
         if item.type == "stat" and item.data and "slide" in item.data:
             try:
-                return DataSlideVisual(parse_stat(item.data), self.clock, self.timezone)
+                slide = parse_stat(item.data)
+                if self.overlay and slide.slide == "weather":
+                    return weather_strip(slide, self.clock, self.timezone)
+                return DataSlideVisual(slide, self.clock, self.timezone)
             except ValueError as exc:
                 self._fail(item, str(exc))
                 return placeholder
         if item.type == "prayer" and item.data:
             try:
-                return PrayerVisual(parse_prayer(item.data), self.clock, self.timezone)
+                prayer = parse_prayer(item.data)
+                if self.overlay:
+                    return prayer_strip(prayer, self.clock, self.timezone)
+                return PrayerVisual(prayer, self.clock, self.timezone)
             except ValueError as exc:
                 self._fail(item, str(exc))
                 return placeholder

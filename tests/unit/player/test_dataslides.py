@@ -175,3 +175,56 @@ def test_weather_slide_names_bmkg(qapp: Any, size: tuple[int, int]) -> None:
     shown = sum(t.endswith("°C") for t in texts)
     assert 2 <= shown <= weather_columns(size[0])
     assert not any(t.elided for t in layout.texts)  # descriptions are whole: fewer columns rather than "Hujan Se…"
+
+
+STRIPS = [(1920, 86), (768, 40), (400, 24)]
+
+
+@pytest.mark.parametrize("size", STRIPS, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_overlay_strips_through_the_presenter(qapp: Any, size: tuple[int, int]) -> None:
+    """A prayer or weather item in an overlay zone is a one-line strip; the main zone gets the full slide."""
+    from fake_bmkg import forecast_doc
+
+    from content.sources.bmkg import parse_forecast
+    from player.render.dataslide import DataSlideVisual, PrayerVisual, StripVisual
+    from player.render.presenter import ZonePresenter
+    from player.runner import Cue
+    from signage.manifest import Item
+
+    forecast = parse_forecast(json.dumps(forecast_doc(datetime(2026, 11, 28, 7, 0))))
+    items = {
+        "sholat": Item("sholat", "prayer", 10, data={"lat": 0.3622, "lon": 108.9614, "place": "Mempawah"}),
+        "cuaca": Item("cuaca", "stat", 10, data=stat_data("weather", place="Antibar", forecast=forecast, series={})),
+    }
+    for name, item in items.items():
+        strip_zone = ZonePresenter("ticker", lambda m: Path("/none"), lambda: NOW, "Asia/Pontianak", overlay=True)
+        main_zone = ZonePresenter("main", lambda m: Path("/none"), lambda: NOW, "Asia/Pontianak")
+        cue = Cue("x", "playing", item, NOW, NOW + timedelta(seconds=10), "manifest")
+        strip, full = strip_zone._visual_for(cue), main_zone._visual_for(cue)
+        assert isinstance(strip, StripVisual) and isinstance(full, PrayerVisual | DataSlideVisual)
+        image = QImage(size[0], size[1], QImage.Format.Format_RGB32)
+        painter = QPainter(image)
+        strip.paint(painter, QRectF(0, 0, size[0], size[1]))
+        painter.end()
+        image.save(str(ARTIFACTS / "dataslides" / f"strip-{name}-{size[0]}x{size[1]}.png"))
+        layout = strip.layout(*size)
+        assert layout.problems() == []
+        texts = " ".join(t.text for t in layout.texts)
+        if name == "sholat":
+            assert "Dzuhur 11.34" in texts  # the next prayer at 10.00 WIB, never dropped
+            assert next(t.text for t in layout.texts if t.color == "#f2c230").startswith("Dzuhur")
+        else:
+            assert "BMKG" in texts and "27°C" in texts
+        for presenter in (strip_zone, main_zone):
+            presenter.shutdown()
+
+
+def test_strip_keeps_the_highlighted_part_when_space_runs_out() -> None:
+    from player.render.dataslide_layout import ACCENT, WHITE, layout_strip
+
+    parts = [("Jadwal Sholat Mempawah", WHITE), ("Subuh 04.08", WHITE), ("Dzuhur 11.34", WHITE),
+             ("Ashar 14.59", WHITE), ("Maghrib 17.37", WHITE), ("Isya 18.51", ACCENT)]  # fmt: skip
+    layout = layout_strip(parts, 200, 24, lambda text, px, bold: len(text) * px * 0.6)
+    texts = [t.text.strip(" ·") for t in layout.texts]
+    assert "Isya 18.51" in texts and len(texts) < len(parts)
+    assert layout.problems() == []
