@@ -127,3 +127,21 @@ def test_cli_summaries_for_alerts_and_forecasts() -> None:
     finally:
         feed.stop()
         site.stop()
+
+
+def test_cli_summaries_for_opendk_and_csv() -> None:
+    from fake_opendk import desa_doc, opendk_doc
+    from fake_sites import FakeSite, json_answer
+
+    site = FakeSite()
+    try:
+        site.routes["/api/frontend/v1/statistik-penduduk"] = lambda q: json_answer(opendk_doc())
+        site.routes["/api/frontend/v1/desa"] = lambda q: json_answer(desa_doc())
+        code, out = run("sources", "test", "--kind", "opendk", "--url", site.url)
+        assert code == 0 and "Validasi: OK" in out and "3 desa: Desa Antibar" in out and "5.861" in out
+        site.routes["/data.csv"] = lambda q: (200, {}, b"agama,jumlah\nISLAM,4585\nKATOLIK,590\n")
+        mapping = '{"mapping": {"series": "agama", "label": "agama", "value": "jumlah"}}'
+        code, out = run("sources", "test", "--kind", "csv", "--url", site.url + "/data.csv", "--options", mapping)
+        assert code == 0 and "2 baris data" in out and "5.175" in out
+    finally:
+        site.stop()
