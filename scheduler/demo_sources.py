@@ -18,6 +18,7 @@ TEMPLATES: list[tuple[str, dict[str, Any]]] = [
     ("Pekerjaan Penduduk", {"slide": "bars", "series": "pekerjaan"}),
     ("Pendidikan dalam KK", {"slide": "bars", "series": "pendidikan-dalam-kk"}),
     ("Agama", {"slide": "bars", "series": "agama"}),
+    ("Penerima Bantuan", {"slide": "bars", "series": "bantuan-penduduk"}),
     ("Penduduk per Dusun", {"slide": "dusun"}),
 ]
 MEMPAWAH: dict[str, Any] = {"lat": 0.3622, "lon": 108.9614, "place": "Mempawah"}

@@ -78,6 +78,18 @@ VILLAGE: dict[str, tuple[str, list[tuple[str, int, int]], tuple[int, int]]] = {
         (0, 0),
     ),
     "kepemilikan-ktp": ("Kepemilikan KTP", [("BELUM REKAM", 231, 208), ("SUDAH REKAM", 1893, 1811)], (0, 0)),
+    # recipients per programme (a person may be counted once per programme; only recipients are counted)
+    "bantuan-penduduk": (
+        "Penerima Bantuan",
+        [
+            ("PKH", 152, 187),
+            ("BPNT / Sembako", 211, 236),
+            ("BLT Dana Desa", 58, 71),
+            ("PBI JKN (KIS)", 604, 655),
+            ("Program Indonesia Pintar", 97, 91),
+        ],
+        (0, 0),
+    ),
 }
 #: dusun -> (KK, male, female); sums match ``jenis-kelamin``.
 WILAYAH: list[tuple[str, int, int, int]] = [

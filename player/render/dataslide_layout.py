@@ -43,7 +43,8 @@ LINE = 1.25  # a text box is at least this many times its pixel size high
 ELLIPSIS = "…"
 
 KEEP_UPPER = {"SD", "SLTP", "SLTA", "SMP", "SMA", "KK", "PNS", "TNI", "POLRI", "RI", "YME", "II", "III", "IV", "KB",
-              "KTP", "KIA", "BPJS", "S.", "D3", "S1", "S2", "S3", "TK", "RT", "RW"}  # fmt: skip
+              "KTP", "KIA", "BPJS", "S.", "D3", "S1", "S2", "S3", "TK", "RT", "RW", "PBI", "KIS", "KIP", "JKN",
+              "PKH", "BLT", "BPNT", "PAUD", "WNI", "WNA", "BUMDES"}  # fmt: skip
 
 
 def min_text_px(height: int) -> int:
@@ -67,7 +68,8 @@ def pretty_label(label: str) -> str:
 
     def word(match: re.Match[str]) -> str:
         token = match.group(0)
-        return token if token in KEEP_UPPER else token.capitalize()
+        acronym = token in KEEP_UPPER or (len(token) > 1 and not re.search(r"[AEIOU]", token))
+        return token if acronym else token.capitalize()
 
     return re.sub(r"[A-Z0-9.]+", word, label)
 

@@ -54,6 +54,7 @@ SLIDES = {
     "pekerjaan": stat_data("bars", key="pekerjaan", title="Pekerjaan Penduduk"),
     "agama": stat_data("bars", key="agama", title="Agama"),
     "dusun": stat_data("dusun"),
+    "bantuan": stat_data("bars", key="bantuan-penduduk", title="Penerima Bantuan Sosial"),
     "kecamatan": stat_data(
         "population",
         place="Kecamatan Mempawah Hilir",
@@ -92,6 +93,8 @@ def test_slide_renders_legibly_with_its_numbers(qapp: Any, name: str, size: tupl
     if name == "pekerjaan":
         shown = [t for t in texts if t in {pretty_label(c) for c, _, _ in VILLAGE["pekerjaan"][1]} | {"Lainnya"}]
         assert 2 <= len(shown) <= 8 and "Lainnya" in shown  # 13 occupations: top N + the rest
+    if name == "bantuan":
+        assert "PBI JKN (KIS)" in texts and "1.259" in " ".join(texts)
     if name == "dusun":
         assert {"Sungai Bakau", "Pasir Panjang"} <= set(texts) and "1.773" in " ".join(texts)
     if name == "piramida":
@@ -121,6 +124,7 @@ def test_stale_data_is_marked(qapp: Any) -> None:
 def test_helpers() -> None:
     assert format_count(97123) == "97.123" and format_count(5) == "5"
     assert pretty_label("PEGAWAI NEGERI SIPIL (PNS)") == "Pegawai Negeri Sipil (PNS)"
+    assert pretty_label("PBI JKN (KIS) DAN BPNT") == "PBI JKN (KIS) Dan BPNT"
     assert pretty_label("Kepercayaan Terhadap Tuhan YME / Lainnya") == "Kepercayaan Terhadap Tuhan YME / Lainnya"
     rows = bar_rows([{"label": str(i), "total": 10 - i} for i in range(10)], 4)
     assert rows == [("0", 10), ("1", 9), ("2", 8), ("Lainnya", 7 + 6 + 5 + 4 + 3 + 2 + 1)]
