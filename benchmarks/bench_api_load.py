@@ -168,9 +168,10 @@ def build_world(data_dir: Path, n_extra: int) -> World:
             )
         for i, display_id in enumerate([*DEMO_DISPLAYS, *bench_ids]):
             code = enrol_code(i + 1000)
-            enrolment.request_enrolment(db, code, display_id, HOST, now)
+            secret = f"bench-secret-{code}-" + "x" * 32
+            enrolment.request_enrolment(db, code, display_id, enrolment.secret_digest(secret), HOST, now)
             enrolment.approve(db, code, display_id, now)
-            tokens[display_id] = enrolment.collect(db, code)["token"]
+            tokens[display_id] = enrolment.collect(db, code, secret, now)["token"]
         db.execute("COMMIT")
         db.execute("PRAGMA synchronous = FULL")
         t_pub = time.perf_counter()

@@ -1,6 +1,11 @@
-"""Benchmark of the schedule compiler (playlists/).
+"""Benchmark of the schedule compiler (playlists/), called the way the scheduler calls it.
 
-    .venv/bin/python benchmarks/bench_compile.py [--runs 3] [--workers 2] [--out FILE]
+Every figure goes through the production path: ``scheduler.schedule.compile_for_display``
+for each display, one after another, as ``Publisher`` does (minus signing and
+writing), and the displays to recompile after an edit are found with
+``scheduler.announcements.displays_reached`` over the scheduler's ``displays`` table.
+
+    .venv/bin/python benchmarks/bench_compile.py [--runs 3] [--out FILE]
 
 Builds a synthetic but realistic Mempawah world (1,000 displays in 100
 kecamatan groups of 10, an "outdoor-led" group, tags; 5,000 rules: most
@@ -10,7 +15,7 @@ max-per-hour caps on 1% of the normal rules (``--caps-percent``; the first
 version of this benchmark used 5%), a ticker per kecamatan and a clock
 strip as overlays) and measures, as medians over ``--runs``:
 
-* full compile of 100 and 1,000 displays over a 14-day horizon (goal <= 10 s);
+* full compile of 100 and 1,000 displays over a 14-day horizon (goal <= 10 s), in one process;
 * peak memory;
 * recompiling after editing one announcement of one kecamatan (goal <= 200 ms);
 * the manifest timeline of a busy display (20-item loop, overlays, interrupts)
@@ -38,14 +43,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playlists.affected import affected_displays
+from sqlite_utils import Database
+
 from playlists.codec import parse_display, parse_item, parse_rule, rule_to_dict
-from playlists.compiler import compile_all, compile_display
+from playlists.compiler import CompiledTimeline
 from playlists.model import Display, ItemSpec, Rule
-from playlists.targets import TargetIndex
+from scheduler.announcements import displays_reached
+from scheduler.schedule import compile_for_display
 
 HORIZON_START = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
-HORIZON_S = 14 * 86_400
+HORIZON_DAYS = 14
 GOAL_FULL_S = 10.0
 GOAL_RECOMPILE_MS = 200.0
 GOAL_GZIP_KB = 256.0
@@ -199,8 +206,24 @@ def busy_display() -> tuple[Display, list[Rule], dict[str, ItemSpec]]:
     return display, rules, items
 
 
+def compile_fleet(displays: list[Display], rules: list[Rule], items: dict[str, ItemSpec]) -> dict[str, Any]:
+    """What ``Publisher.publish`` does for each display, minus signing and writing."""
+    return {d.id: compile_one(d, rules, items) for d in displays}
+
+
+def compile_one(display: Display, rules: list[Rule], items: dict[str, ItemSpec]) -> CompiledTimeline:
+    return compile_for_display(display, rules, items, [], HORIZON_START, HORIZON_DAYS)
+
+
+def fleet_db(displays: list[Display]) -> Database:
+    """The scheduler's ``displays`` table (id, groups) for ``displays_reached``."""
+    db = Database(memory=True)
+    db.table("displays").insert_all([{"id": d.id, "groups": json.dumps(list(d.groups))} for d in displays], pk="id")
+    return db
+
+
 def _cpu_s() -> float:
-    """CPU seconds of this process and its finished children (workers)."""
+    """CPU seconds of this process and its finished children."""
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
 
@@ -231,7 +254,6 @@ def _maxrss_mb(who: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--displays", type=int, default=1_000)
     parser.add_argument("--rules", type=int, default=5_000)
     parser.add_argument("--caps-percent", type=float, default=1.0, help="share of normal rules with max_per_hour")
@@ -254,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     say(f"- command: `.venv/bin/python {command.strip()}`")
     say(
         f"- workload: {args.rules} rules, 14-day horizon from {HORIZON_START:%Y-%m-%d}, "
-        f"max_per_hour on {args.caps_percent:g}% of normal rules, workers={args.workers}, median of {args.runs} runs"
+        f"max_per_hour on {args.caps_percent:g}% of normal rules, one process (as the scheduler), "
+        f"median of {args.runs} runs"
     )
     say()
     displays, rules, items = make_world(args.displays, args.rules, caps_percent=args.caps_percent)
@@ -262,15 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     say("|---|---|---|---|")
     small = displays[: max(1, args.displays // 10)]
     small_rules = rules
-    t_small, cpu_small, _ = _median_time_cpu(
-        lambda: compile_all(small, small_rules, items, HORIZON_START, HORIZON_S, workers=args.workers), args.runs
-    )
-    say(f"| full compile, {len(small)} displays (CPU, all processes: {cpu_small:.2f} s) | {t_small:.2f} s | - | - |")
-    t_full, cpu_full, compiled = _median_time_cpu(
-        lambda: compile_all(displays, rules, items, HORIZON_START, HORIZON_S, workers=args.workers), args.runs
-    )
+    t_small, cpu_small, _ = _median_time_cpu(lambda: compile_fleet(small, small_rules, items), args.runs)
+    say(f"| full compile, {len(small)} displays (CPU {cpu_small:.2f} s) | {t_small:.2f} s | - | - |")
+    t_full, cpu_full, compiled = _median_time_cpu(lambda: compile_fleet(displays, rules, items), args.runs)
     say(
-        f"| full compile, {len(displays)} displays (CPU, all processes: {cpu_full:.2f} s) | {t_full:.2f} s | "
+        f"| full compile, {len(displays)} displays (CPU {cpu_full:.2f} s) | {t_full:.2f} s | "
         f"{GOAL_FULL_S:.0f} s | {t_full / GOAL_FULL_S:.2f} |"
     )
     say(
@@ -281,28 +300,23 @@ def main(argv: list[str] | None = None) -> int:
     warnings_total = sum(len(c.warnings) for c in compiled.values())
     say(f"| segments over all displays | {runs_total} ({runs_total / len(compiled):.0f} per display) | - | - |")
     say(f"| warnings over all displays | {warnings_total} | - | - |")
-    say(f"| peak memory (maxrss, main process) | {_maxrss_mb(resource.RUSAGE_SELF):.0f} MB | - | - |")
-    say(f"| peak memory (maxrss, largest worker) | {_maxrss_mb(resource.RUSAGE_CHILDREN):.0f} MB | - | - |")
+    say(f"| peak memory (maxrss) | {_maxrss_mb(resource.RUSAGE_SELF):.0f} MB | - | - |")
     compiled = None
-    t_single, cpu_single, _ = _median_time_cpu(
-        lambda: compile_all(displays, rules, items, HORIZON_START, HORIZON_S, workers=1), 1
-    )
-    say(
-        f"| full compile, {len(displays)} displays, 1 process (one run; CPU {cpu_single:.2f} s) | "
-        f"{t_single:.2f} s | - | - |"
-    )
 
-    # recompile after editing one announcement that targets one kecamatan
-    index = TargetIndex(displays)
+    # recompile after editing one announcement that targets one kecamatan (edit_and_publish: before | after)
+    db = fleet_db(displays)
     old = next(r for r in rules if r.layer == "normal" and r.targets.groups == ("kec-42",) and not r.dayparts)
     edited = dict(rule_to_dict(old), dayparts=[{"start": "17:00", "end": "21:00"}])
     new = parse_rule(edited)
     new_rules = [new if r.id == old.id else r for r in rules]
     by_id = {d.id: d for d in displays}
 
+    def targets(rule: Rule) -> dict[str, list[str]]:
+        return {"groups": list(rule.targets.groups), "displays": list(rule.targets.displays)}
+
     def recompile() -> dict[str, Any]:
-        ids = affected_displays(old, new, index)
-        return {i: compile_display(by_id[i], new_rules, items, HORIZON_START, HORIZON_S) for i in ids}
+        ids = displays_reached(db, targets(old)) | displays_reached(db, targets(new))
+        return {i: compile_one(by_id[i], new_rules, items) for i in sorted(ids)}
 
     t_re, recompiled = _median_time(recompile, max(5, args.runs))
     say(
@@ -311,9 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     display, busy_rules, busy_items = busy_display()
-    t_busy, busy = _median_time(
-        lambda: compile_display(display, busy_rules, busy_items, HORIZON_START, HORIZON_S), args.runs
-    )
+    t_busy, busy = _median_time(lambda: compile_one(display, busy_rules, busy_items), args.runs)
     segments = busy.segments()
     raw = json.dumps(segments, sort_keys=True, separators=(",", ":")).encode()
     packed = gzip.compress(raw, 9, mtime=0)

@@ -109,9 +109,11 @@ def main() -> int:
         service = Service(SchedulerConfig(data_dir=str(work / "scheduler")))
         seed(service)
         count = build(service)
-        enrolment.request_enrolment(service.db, "BNC234", "bench", "127.0.0.1", service.clock())
+        secret = "bench-secret-" + "x" * 32
+        digest = enrolment.secret_digest(secret)
+        enrolment.request_enrolment(service.db, "BNC234", "bench", digest, "127.0.0.1", service.clock())
         enrolment.approve(service.db, "BNC234", "kantor-bupati", service.clock())
-        token = enrolment.collect(service.db, "BNC234")["token"]
+        token = enrolment.collect(service.db, "BNC234", secret, service.clock())["token"]
         server = uvicorn.Server(uvicorn.Config(create_app(service), host="127.0.0.1", port=0, log_level="error"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -1,7 +1,7 @@
 """Benchmark: CPU time per second of 1080p30 H.264 playback, player vs bare ffmpeg decoding.
 
 The player side runs in a child process (``--child``): QApplication offscreen, a
-1920x1080 :class:`player.render.canvas.Canvas` and a
+1920x1080 :class:`player.render.canvas.CanvasWidget` and a
 :class:`player.render.presenter.ZonePresenter` playing the clip exactly as the
 player does (QMediaPlayer/FFmpeg -> QVideoSink -> QImage -> QPainter on the
 canvas, every frame painted). Its user+system CPU time (``getrusage``) after
@@ -63,13 +63,13 @@ def child(clip: Path, seconds: float) -> None:
 
     from PySide6.QtWidgets import QApplication
 
-    from player.render.canvas import MAIN_ZONE, Canvas
+    from player.render.canvas import MAIN_ZONE, CanvasWidget
     from player.render.presenter import ZonePresenter
     from player.runner import Cue
     from signage.manifest import Item, MediaRef
 
     app = QApplication([])
-    canvas = Canvas()
+    canvas = CanvasWidget()
     canvas.setGeometry(0, 0, 1920, 1080)
     now = datetime.now(UTC)
     presenter = ZonePresenter("main", lambda _m: clip, lambda: datetime.now(UTC), "Asia/Pontianak",
@@ -132,9 +132,9 @@ def main() -> None:
         f"- machine: {machine()}\n"
         f"- command: `{command}`\n"
         f"- clip: {args.seconds} s testsrc2 1920x1080 30 fps H.264 8 Mbit/s\n"
-        "- player: child process, QT_QPA_PLATFORM=offscreen, 1920x1080 Canvas + ZonePresenter (QMediaPlayer FFmpeg "
-        "backend -> QVideoSink -> QImage -> QPainter), every frame painted; CPU = getrusage(SELF) user+sys after "
-        "setup\n"
+        "- player: child process, QT_QPA_PLATFORM=offscreen, 1920x1080 CanvasWidget + ZonePresenter (QMediaPlayer "
+        "FFmpeg backend -> QVideoSink -> QImage -> QPainter), every frame painted; CPU = getrusage(SELF) user+sys "
+        "after setup\n"
         "- bare: `ffmpeg -v error -nostdin -i CLIP -f null -` (decode only), CPU = getrusage(CHILDREN)\n\n"
         f"| | CPU s per s of video (median of {args.runs}) | runs | frames/s |\n|---|---|---|---|\n"
         f"| player | {statistics.median(per_s):.3f} | {', '.join(f'{x:.3f}' for x in per_s)} | "

@@ -27,12 +27,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from content.canvas import Canvas, FitMode, Rgb  # noqa: E402
+from content.canvas import FitMode, Rgb  # noqa: E402
 from content.ffrun import ffmpeg_command  # noqa: E402
 from content.pipeline import ingest  # noqa: E402
 from content.probe import mp4_is_faststart, probe  # noqa: E402
 from content.store import MediaStore  # noqa: E402
 from content.video import VideoOptions, build_ffmpeg_args, plan_video  # noqa: E402
+from signage.canvas import Canvas  # noqa: E402
 
 DURATION_S = 60
 CANVAS = Canvas(768, 432)

@@ -1,4 +1,4 @@
-"""Target canvases, fit modes and background colours (pure value types)."""
+"""Fit modes and background colours (pure value types); the canvas type itself is :class:`signage.canvas.Canvas`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from enum import StrEnum
 from signage.errors import UserError
 
 _HEX_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
-MAX_CANVAS_SIDE_PX = 8192
 
 
 class FitMode(StrEnum):
@@ -27,45 +25,6 @@ class FitMode(StrEnum):
         except ValueError:
             choices = ", ".join(m.value for m in cls)
             raise UserError(f"fit must be one of {choices}, not {value!r}", field="fit") from None
-
-
-@dataclass(frozen=True, order=True)
-class Canvas:
-    """A screen area in physical pixels."""
-
-    width: int
-    height: int
-
-    def __post_init__(self) -> None:
-        for name, value in (("width", self.width), ("height", self.height)):
-            if not isinstance(value, int) or not 1 <= value <= MAX_CANVAS_SIDE_PX:
-                raise UserError(
-                    f"canvas {name} must be a whole number of pixels from 1 to {MAX_CANVAS_SIDE_PX}, not {value!r}",
-                    field="canvas",
-                )
-
-    @classmethod
-    def parse(cls, text: str) -> Canvas:
-        """``"768x432"`` -> ``Canvas(768, 432)``."""
-        match = _SIZE_RE.match(text)
-        if not match:
-            raise UserError(f"canvas must look like 768x432, not {text!r}", field="canvas")
-        return cls(int(match.group(1)), int(match.group(2)))
-
-    @property
-    def key(self) -> str:
-        return f"{self.width}x{self.height}"
-
-    @property
-    def pixels(self) -> int:
-        return self.width * self.height
-
-    @property
-    def is_portrait(self) -> bool:
-        return self.height > self.width
-
-    def __str__(self) -> str:
-        return self.key
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,13 @@ from typing import TextIO
 
 import click
 
-from content.canvas import Canvas, FitMode
+from content.canvas import FitMode
 from content.drafts import CanvasesForGroup, CreateDraft, DraftRequest
 from content.errors import IngestRefused
 from content.names import display_name, title_from_name
 from content.pipeline import ingest as ingest_file
 from content.store import MediaStore
+from signage.canvas import Canvas
 from signage.errors import UserError
 
 HOOKS_KEY = "content.ingest_hooks"

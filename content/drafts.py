@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from content.canvas import Canvas
 from content.results import IngestResult
+from signage.canvas import Canvas
 
 Source = Literal["cli", "inbox"]
 

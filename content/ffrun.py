@@ -29,7 +29,7 @@ def run_ffmpeg(
     timeout_s: float | None = None,
 ) -> None:
     """Run ffmpeg with ``args``; raise :class:`MediaToolError` if it fails or times out."""
-    argv = [FFMPEG, *BASE_FLAGS, *PROGRESS_FLAGS, *args]
+    argv = ffmpeg_command([*PROGRESS_FLAGS, *args])
     parser = FfmpegProgress(duration_s)
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, text=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from content.canvas import Canvas, FitMode
+from content.canvas import FitMode
+from signage.canvas import Canvas
 
 
 @dataclass(frozen=True)

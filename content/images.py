@@ -11,9 +11,10 @@ from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps
 
-from content.canvas import Canvas, FitMode, Rgb
+from content.canvas import FitMode, Rgb
 from content.errors import IngestRefused
 from content.geometry import plan_fit
+from signage.canvas import Canvas
 
 # Decoded pixels allowed (~ 8000x6000); anything bigger is refused before decoding.
 DEFAULT_MAX_PIXELS = 50_000_000

@@ -35,6 +35,7 @@ from content.pipeline import ingest
 from content.sidecar import SIDECAR_SUFFIXES, Sidecar, SidecarError, read_sidecar, sidecar_for
 from content.store import MediaStore
 from signage.errors import UserError
+from signage.fsutil import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class InboxWatcher:
             f"Why it was not accepted:\n{reason}\n\n"
             "Fix the problem and drop the file into inbox/<group>/ again.\n"
         )
-        target.with_name(target.name + ".error.txt").write_text(text, "utf-8")
+        atomic_write_bytes(target.with_name(target.name + ".error.txt"), text.encode("utf-8"))  # read whole or not
         log.warning("inbox: %s refused: %s", path.name, reason)
         return InboxOutcome(path.name, group, False, reason, target)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from content.canvas import Canvas, FitMode, Rgb
+from content.canvas import FitMode, Rgb
 from content.errors import IngestRefused, MediaToolError
 from content.geometry import even_canvas
 from content.images import (
@@ -30,18 +30,21 @@ from content.images import (
     to_srgb,
 )
 from content.names import display_name
-from content.probe import MediaInfo, probe
+from content.probe import MediaInfo, probe, readable_frames
 from content.progress import ProgressCallback, no_progress, sub_progress
-from content.results import DerivedMedia, IngestResult, MediaFile
+from content.results import DerivedMedia, IngestResult, MediaFile, format_duration_s
 from content.sniff import Sniffed, sniff_file
 from content.store import MediaStore
 from content.transcode import NormalisedVideo, extract_frame_png, normalise_video
 from content.video import VideoOptions
+from signage.canvas import Canvas
 
 MAX_UPLOAD_BYTES = 4 * 1024**3
 MAX_VIDEO_DURATION_S = 2 * 3600.0
 UPSCALE_WARNING_FACTOR = 2.0
 POSTER_AT_S = 1.0
+COMPLETE_FRACTION = 0.9  # fewer readable frames than this share of the declared ones: the file was cut off
+SHORT_CLIP_WARNING_S = 1.0
 
 
 def _unique_canvases(canvases: Iterable[Canvas]) -> list[Canvas]:
@@ -231,7 +234,23 @@ def _probe_video(path: Path, sniffed: Sniffed) -> MediaInfo:
         )
     if info.duration_s is not None and info.duration_s <= 0:
         raise IngestRefused("the video has no length (0 s); it may be damaged.")
+    _check_complete(path, info)
     return info
+
+
+def _check_complete(path: Path, info: MediaInfo) -> None:
+    """Refuse a file cut off while copying: its header declares more frames than it holds."""
+    declared = info.video.frame_count if info.video else None
+    if not declared or declared < 2:
+        return
+    readable = readable_frames(path)
+    if readable is None or readable >= declared * COMPLETE_FRACTION:
+        return
+    length = f" ({format_duration_s(info.duration_s)})" if info.duration_s else ""
+    raise IngestRefused(
+        f"the video is incomplete: it declares {declared} frames{length} but only {readable} are in the file. "
+        "It was probably cut off while copying or downloading; copy or download the whole file again."
+    )
 
 
 def _ingest_video(
@@ -274,6 +293,11 @@ def _ingest_video(
         notes.append(done.plan.describe())
 
     first = outputs[0][1]
+    if first.info.duration_s is not None and first.info.duration_s < SHORT_CLIP_WARNING_S:
+        warnings.append(
+            f"the video is only {format_duration_s(first.info.duration_s)} long and will flash by; "
+            "check that this is the right file."
+        )
     at_s = min(POSTER_AT_S, (first.info.duration_s or 0.0) / 2)
     poster = _png_to_rgb(extract_frame_png(first.path, at_s), bg)
     poster_jpeg = encode(poster, "jpeg")

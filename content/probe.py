@@ -207,6 +207,23 @@ def probe(path: Path, *, check_intervals: bool = True) -> MediaInfo:
     )
 
 
+def readable_frames(path: Path) -> int | None:
+    """How many video packets can actually be read (demuxed, not decoded: fast); None if ffprobe fails.
+
+    A file cut off while copying keeps its header (which still declares every
+    frame) but holds fewer packets.
+    """
+    try:
+        data = ffmpeg.probe(
+            ffmpeg_path_arg(path), v="error", select_streams="v:0", count_packets=None,
+            show_entries="stream=nb_read_packets",
+        )  # fmt: skip
+    except ffmpeg.Error:
+        return None
+    streams = data.get("streams") or []
+    return _int(streams[0].get("nb_read_packets")) if streams else None
+
+
 def mp4_is_faststart(path: Path) -> bool:
     """True when the MP4/MOV ``moov`` box comes before ``mdat`` (playable while downloading)."""
     with Path(path).open("rb") as fh:

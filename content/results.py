@@ -63,9 +63,14 @@ class IngestResult:
         sizes = ", ".join(d.canvas for d in self.derived)
         what = f"{self.kind} for {sizes}"
         if self.kind == "video" and self.derived and self.derived[0].duration_s:
-            what += f", {self.derived[0].duration_s:.1f} s"
+            what += f", {format_duration_s(self.derived[0].duration_s)}"
         extra = f"; {len(self.warnings)} warning(s)" if self.warnings else ""
         return f"{self.name}: {what}{extra}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def format_duration_s(duration_s: float) -> str:
+    """``"12.5 s"``; a clip under a second keeps two significant digits (``"0.04 s"``, not ``"0.0 s"``)."""
+    return f"{duration_s:.1f} s" if duration_s >= 1 else f"{duration_s:.2g} s"

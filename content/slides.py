@@ -9,20 +9,18 @@ machine -> same PNG bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from content.canvas import Canvas, FitMode, Rgb
+from content.canvas import FitMode, Rgb
 from content.errors import IngestRefused
 from content.fonts import bold_font
 from content.images import encode, fit_image, flatten, open_image
-from content.results import DerivedMedia
 from content.sniff import sniff_file
-from content.store import MediaStore
 from content.textfit import truncate_line, wrap
+from signage.canvas import Canvas
 
 TITLE_SCALE = 1.3  # title size relative to body size
 LINE_SPACING = 1.12
@@ -216,26 +214,3 @@ def render_slide(spec: SlideSpec, canvas: Canvas) -> RenderedSlide:
         draw.text((centre_x, y), line, font=bfont, fill=text_colour.tuple, anchor="ma")
         y += _line_height(bfont)
     return RenderedSlide(canvas, encode(base, "png"), layout.title_px, layout.body_px, not warnings, tuple(warnings))
-
-
-def render_slides(spec: SlideSpec, canvases: Iterable[Canvas]) -> list[RenderedSlide]:
-    return [render_slide(spec, canvas) for canvas in canvases]
-
-
-def store_slides(
-    spec: SlideSpec, canvases: Iterable[Canvas], store: MediaStore
-) -> tuple[tuple[DerivedMedia, ...], tuple[str, ...]]:
-    """Render for every canvas and store the PNGs; returns (derived media, warnings)."""
-    rendered = render_slides(spec, canvases)
-    derived = []
-    for slide in rendered:
-        stored = store.put_bytes(slide.png, mime="image/png")
-        derived.append(
-            DerivedMedia(
-                slide.canvas.key, stored.sha256, stored.size, "image/png",
-                slide.canvas.width, slide.canvas.height, None, "rendered",
-                f"{slide.canvas}: text slide, title {slide.title_px} px, body {slide.body_px} px",
-            )
-        )  # fmt: skip
-    warnings = tuple(w for slide in rendered for w in slide.warnings)
-    return tuple(derived), warnings

@@ -1,8 +1,8 @@
 """Content-addressed media store: every file is kept once, under its sha256.
 
 Layout: ``<root>/<sha256>`` for the bytes. Writes go to a temp file in the same
-folder, are fsynced and renamed, so a reader never sees a partial file under a
-final name. Side data lives in dot-folders the media listing ignores:
+folder, are fsynced and renamed (:mod:`signage.fsutil`), so a reader never sees a
+partial file under a final name. Side data lives in dot-folders the media listing ignores:
 ``<root>/.meta/<sha256>.json`` (size and MIME type) and ``<root>/.gc-state.json``
 (when each blob was first seen unreferenced). Storing bytes that are already
 there touches the blob's mtime, which restarts its GC grace period.
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from content.gc import plan_gc
+from signage.fsutil import atomic_write_bytes, commit_file
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 CHUNK_BYTES = 1 << 20
@@ -55,13 +56,6 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    with path.open("wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-
-
 class MediaStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -83,7 +77,7 @@ class MediaStore:
         if final.exists():
             self._touch(final)
         else:
-            self._write_atomic(final, data)
+            atomic_write_bytes(final, data, mode=MEDIA_MODE, prefix=INCOMING_PREFIX)
         self._record_meta(sha256, len(data), mime)
         return StoredMedia(sha256, len(data), final, mime)
 
@@ -131,8 +125,7 @@ class MediaStore:
             tmp.unlink()
             self._touch(final)
         else:
-            os.chmod(tmp, MEDIA_MODE)
-            os.replace(tmp, final)
+            commit_file(tmp, final, mode=MEDIA_MODE)
         return final
 
     @staticmethod
@@ -140,18 +133,15 @@ class MediaStore:
         with contextlib.suppress(OSError):
             os.utime(final)
 
-    def _write_atomic(self, final: Path, data: bytes) -> None:
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=INCOMING_PREFIX)
+    def remove(self, sha256: str) -> bool:
+        """Delete a blob and its side data at once (e.g. the original of a refused upload); True if it was there."""
+        path = self.path_for(sha256)
+        self._meta_path(sha256).unlink(missing_ok=True)
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp_name, MEDIA_MODE)
-            os.replace(tmp_name, final)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     # -- metadata ------------------------------------------------------------------
 
@@ -166,15 +156,7 @@ class MediaStore:
             with contextlib.suppress(OSError, ValueError):
                 if json.loads(path.read_text("utf-8")).get("mime") == mime:
                     return
-        path.parent.mkdir(exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=INCOMING_PREFIX)
-        os.close(fd)
-        try:
-            _fsync_write(Path(tmp_name), json.dumps({"size": size, "mime": mime}).encode())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        atomic_write_bytes(path, json.dumps({"size": size, "mime": mime}).encode(), prefix=INCOMING_PREFIX)
 
     def info(self, sha256: str) -> StoredMedia | None:
         """Size and MIME type of a stored blob, or ``None`` if it is not stored."""
@@ -227,10 +209,8 @@ class MediaStore:
             self._meta_path(sha).unlink(missing_ok=True)
             deleted.append(sha)
             freed += stat.st_size
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=INCOMING_PREFIX)
-        os.close(fd)
-        _fsync_write(Path(tmp_name), json.dumps(plan.unreferenced_since, sort_keys=True).encode())
-        os.replace(tmp_name, state_path)
+        state_bytes = json.dumps(plan.unreferenced_since, sort_keys=True).encode()
+        atomic_write_bytes(state_path, state_bytes, prefix=INCOMING_PREFIX)
         self._remove_stale_scratch(now_s - grace_s)
         return GcReport(tuple(deleted), freed, len(plan.unreferenced_since))
 

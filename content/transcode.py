@@ -6,12 +6,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from content.canvas import Canvas, FitMode, Rgb
+from content.canvas import FitMode, Rgb
 from content.errors import MediaToolError
 from content.ffrun import BASE_FLAGS, FFMPEG, run_ffmpeg
 from content.probe import MediaInfo, ffmpeg_path_arg, mp4_is_faststart, probe
 from content.progress import ProgressCallback, no_progress
 from content.video import VideoAction, VideoOptions, VideoPlan, build_ffmpeg_args, plan_video
+from signage.canvas import Canvas
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from content.canvas import Canvas, FitMode, Rgb
+from content.canvas import FitMode, Rgb
 from content.geometry import Placement, plan_fit
 from content.probe import MediaInfo, VideoStream, ffmpeg_path_arg
+from signage.canvas import Canvas
 
 ALPHA_PIX_FMTS = frozenset(
     {

@@ -27,8 +27,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 
 from player.cache import LoadedManifest, ManifestStore, MediaCache
 from player.clock import PlayerClock
-from player.download import RateLimiter
-from player.enrol import Enroller, display_code
+from player.download import CHUNK_BYTES
+from player.enrol import CODE_PLACEHOLDER, Enroller, display_code
 from player.events import EventStream
 from player.health import RenderWatchdog, heartbeat_payload, memory_rss_bytes, screenshot_png_b64
 from player.identity import Identity, IdentityError, identity_path, load_identity
@@ -36,7 +36,7 @@ from player.kiosk import hide_cursor, prevent_blanking, screen_geometry
 from player.localfolder import LocalFolder
 from player.overlays import OverlayZones
 from player.playlog import PlayLog
-from player.render.canvas import MAIN_ZONE, Canvas
+from player.render.canvas import MAIN_ZONE, CanvasWidget
 from player.render.presenter import ZonePresenter
 from player.render.video import VideoVisual
 from player.report import Reporter
@@ -50,6 +50,7 @@ from player.tuning import PlayerTuning
 from player.verifier import CacheVerifier
 from signage.config import PlayerConfig
 from signage.manifest import MediaRef, Zone
+from signage.ratelimit import TokenBucket
 
 log = logging.getLogger("player.app")
 
@@ -81,8 +82,8 @@ class PlayerApp(QObject):
         self.status = StatusFile(self.data_dir)
         self.cache = MediaCache(self.data_dir / "cache", quota_bytes=self.tuning.cache_quota_bytes)
         self.store = ManifestStore(self.data_dir / "manifest")
-        self.limiter = RateLimiter(self.tuning.max_bandwidth_bps)
-        self.canvas = Canvas(rotation=config.rotation)
+        self.limiter = TokenBucket(self.tuning.max_bandwidth_bps, CHUNK_BYTES)
+        self.canvas = CanvasWidget(rotation=config.rotation)
         self.presenter = self._new_presenter()
         self._main_zone: Zone = MAIN_ZONE
         self.canvas.set_zones([(MAIN_ZONE, self.presenter)])
@@ -93,7 +94,8 @@ class PlayerApp(QObject):
             self.local = LocalFolder(Path(config.local_folder), config.timezone, self)
         self.manifest: LoadedManifest | None = None  # from the cache or the scheduler
         self.enroller = Enroller(
-            self.data_dir, config.server_url, config.player_name, session=session, parent=self
+            self.data_dir, config.server_url, config.player_name, session=session,
+            server_key=config.server_key_fingerprint, parent=self
         )
         self.sync = SyncService(config.poll_interval_s, parent=self)
         self.events = EventStream(self)
@@ -119,6 +121,7 @@ class PlayerApp(QObject):
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(int(STATUS_INTERVAL_S * 1000))
         self._enrolling = False
+        self._enrol_registered = False  # the scheduler accepted our request: the code may be shown
         self._rebuild_reason: str | None = None
         self.rebuilds = 0
         self.first_content_s: float | None = None
@@ -302,9 +305,10 @@ class PlayerApp(QObject):
         return self.cache.path_for(media.sha256)
 
     def _show_enrolment(self, status_text: str) -> None:
-        self.presenter.show_enrolment(
-            display_code(self.enroller.code), self.config.server_url, status_text
-        )
+        # The code goes on the (public) screen only once the scheduler holds our request for it:
+        # before that, someone reading it could request it first with their own secret.
+        code = display_code(self.enroller.code) if self._enrol_registered else CODE_PLACEHOLDER
+        self.presenter.show_enrolment(code, self.config.server_url, status_text)
 
     def _video_frames(self) -> int | None:
         """Frames decoded by the playing video, None when no video is playing."""
@@ -375,12 +379,15 @@ class PlayerApp(QObject):
 
     @Slot(str)
     def _on_enrol_code(self, code: str) -> None:
+        self._enrol_registered = False
         self.status.update(enrol_code=code)
         self._show_enrolment(text(self.config.language, "enrol_contacting"))
         self.status.write()
 
     @Slot(str, str)
     def _on_enrol_status(self, key: str, detail: str) -> None:
+        if key in ("enrol_pending", "enrol_wrong_server"):
+            self._enrol_registered = key == "enrol_pending"
         self._show_enrolment(text(self.config.language, key))
         self.status.update(last_error=None if key == "enrol_pending" else detail)
 

@@ -27,18 +27,16 @@ import json
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from player.fsutil import atomic_write_bytes, fsync_dir
 from signage.errors import ManifestRejected
+from signage.fsutil import atomic_write_bytes
 from signage.manifest import Manifest, ManifestFormatError, MediaRef, parse_manifest
 from signage.signing import verify_envelope
 
@@ -105,42 +103,6 @@ class MediaCache:
         except FileNotFoundError:
             return False
         return not verify or sha256_file(path) == media.sha256
-
-    def store_stream(self, media: MediaRef, chunks: Iterable[bytes]) -> Path:
-        """Write ``chunks`` under ``media.sha256`` if, and only if, they hash to it."""
-        final = self.path_for(media.sha256)
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".dl-", suffix=".tmp")
-        tmp = Path(tmp_name)
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            with os.fdopen(fd, "wb") as out:
-                for chunk in chunks:
-                    if not chunk:
-                        continue
-                    size += len(chunk)
-                    if size > media.size:
-                        raise MediaMismatch(
-                            f"media {media.sha256[:12]} is larger than the manifest says "
-                            f"({media.size} bytes)"
-                        )
-                    digest.update(chunk)
-                    out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            actual = digest.hexdigest()
-            if actual != media.sha256:
-                raise MediaMismatch(
-                    f"media {media.sha256[:12]} sha256 mismatch (downloaded {size} bytes "
-                    f"hashing to {actual[:12]})"
-                )
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, final)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        fsync_dir(self.root)
-        return final
 
     def missing(self, manifest: Manifest, *, verify: bool = False) -> list[MediaRef]:
         return [m for m in manifest.media() if not self.has(m, verify=verify)]

@@ -46,6 +46,7 @@ def build_config(
     screenshot: str | None = None,
     windowed: bool = False,
     geometry: str | None = None,
+    server_key: str | None = None,
 ) -> PlayerConfig:
     config = load_config(PlayerConfig, config_path)
     overrides: dict[str, object] = {}
@@ -59,6 +60,8 @@ def build_config(
         overrides["fullscreen"] = False
     if geometry:
         overrides["geometry"] = parse_geometry(geometry)
+    if server_key:
+        overrides["server_key_fingerprint"] = server_key
     if overrides:
         config = dataclasses.replace(config, **overrides)  # type: ignore[arg-type]
         config.validate("command line")
@@ -85,7 +88,7 @@ def setup_logging(verbose: bool) -> None:
 
 
 def run_player(config: PlayerConfig, tuning: PlayerTuning | None = None) -> int:
-    """Run the Qt event loop until SIGINT/SIGTERM or the window closes."""
+    """Run the Qt event loop until SIGINT/SIGTERM/SIGHUP or the window closes."""
     if choose_platform(os.environ):
         log.info("no DISPLAY or WAYLAND_DISPLAY: using QT_QPA_PLATFORM=offscreen")
     from PySide6.QtCore import QTimer
@@ -104,7 +107,7 @@ def run_player(config: PlayerConfig, tuning: PlayerTuning | None = None) -> int:
         log.info("received %s: quitting", signal.Signals(signum).name)
         qt_app.quit()
 
-    previous = {sig: signal.signal(sig, request_quit) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, request_quit) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     wakeup = QTimer()
     wakeup.timeout.connect(lambda: None)  # lets Python run its signal handlers
     wakeup.start(SIGNAL_POLL_MS)
@@ -127,6 +130,8 @@ def run_player(config: PlayerConfig, tuning: PlayerTuning | None = None) -> int:
               help="Folder for identity, cache, manifests and status.json.")
 @click.option("--screenshot", metavar="PATH", default=None,
               help="Write a PNG of the canvas here periodically.")
+@click.option("--server-key", metavar="FINGERPRINT", default=None,
+              help="Enrol only with a scheduler holding this signing key (see `signage keys show`).")
 @click.option("--windowed", is_flag=True, help="Open a normal window instead of fullscreen.")
 @click.option("--geometry", metavar="X,Y,W,H", default=None,
               help="Exact window region in pixels (e.g. the LED capture region).")
@@ -142,6 +147,7 @@ def run(
     server: str | None,
     data_dir: str | None,
     screenshot: str | None,
+    server_key: str | None,
     windowed: bool,
     geometry: str | None,
     screen: int | None,
@@ -158,6 +164,7 @@ def run(
             screenshot=screenshot,
             windowed=windowed,
             geometry=geometry,
+            server_key=server_key,
         )
     except UserError as exc:
         click.echo(f"error: {exc}", err=True)

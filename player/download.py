@@ -4,8 +4,8 @@ A download goes to ``cache/.partial/<sha256>.part``, which survives failures
 and restarts: the next attempt sends ``Range: bytes=<size>-`` and appends.
 When the file is complete its sha256 (prefix included) must match; then it is
 fsynced and renamed to ``cache/<sha256>``. A file under a final name is always
-complete and verified. A :class:`RateLimiter` shared by every download caps the
-bandwidth; :func:`download_all` runs at most ``max_parallel`` at once.
+complete and verified. A :class:`signage.ratelimit.TokenBucket` shared by every download caps
+the bandwidth; :func:`download_all` runs at most ``max_parallel`` at once.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from pathlib import Path
 import requests
 
 from player.cache import MediaCache, MediaMismatch
-from player.fsutil import fsync_dir
 from player.http import CONNECT_TIMEOUT_S, error_text, short_exc
+from signage.fsutil import commit_file
 from signage.manifest import MediaRef
+from signage.ratelimit import TokenBucket
 
 log = logging.getLogger("player.download")
 
@@ -39,33 +40,6 @@ RETRY_MAX_S = 30.0
 
 class MediaUnavailable(requests.HTTPError):
     """The server answered with an error status (retried at the next sync, not at once)."""
-
-
-class RateLimiter:
-    """Token bucket shared by threads: ``take(n)`` blocks until ``n`` bytes may pass."""
-
-    def __init__(self, bytes_per_s: float, burst_bytes: int = CHUNK_BYTES) -> None:
-        self.bytes_per_s = float(bytes_per_s)
-        self.burst_bytes = max(burst_bytes, 1)
-        self._tokens = float(self.burst_bytes)
-        self._stamp_s = time.monotonic()
-        self._lock = threading.Lock()
-
-    @property
-    def unlimited(self) -> bool:
-        return self.bytes_per_s <= 0
-
-    def take(self, count: int) -> None:
-        if self.unlimited:
-            return
-        with self._lock:
-            now_s = time.monotonic()
-            self._tokens = min(self.burst_bytes, self._tokens + (now_s - self._stamp_s) * self.bytes_per_s)
-            self._stamp_s = now_s
-            self._tokens -= count
-            wait_s = -self._tokens / self.bytes_per_s if self._tokens < 0 else 0.0
-        if wait_s > 0:
-            time.sleep(wait_s)
 
 
 @dataclass
@@ -88,14 +62,14 @@ class Downloader:
         cache: MediaCache,
         session: requests.Session,
         *,
-        limiter: RateLimiter | None = None,
+        limiter: TokenBucket | None = None,
         headers_for: Callable[[str], dict[str, str]] = lambda _url: {},
         attempts: int = ATTEMPTS,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
         self.cache = cache
         self.session = session
-        self.limiter = limiter or RateLimiter(0)
+        self.limiter = limiter or TokenBucket(0, CHUNK_BYTES)
         self.headers_for = headers_for
         self.attempts = attempts
         self.should_stop = should_stop
@@ -208,9 +182,7 @@ class Downloader:
             raise MediaMismatch(f"media {media.sha256[:12]} sha256 mismatch (downloaded {media.size} bytes "
                                 f"hashing to {actual[:12]})")
         final = self.cache.path_for(media.sha256)
-        os.chmod(part, 0o644)
-        os.replace(part, final)
-        fsync_dir(final.parent)
+        commit_file(part, final)
         with self._stats_lock:
             self.stats.files += 1
         log.info("media %s verified and cached (%d bytes)", media.sha256[:12], media.size)

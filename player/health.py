@@ -1,6 +1,6 @@
 """Self-health: process metrics, the heartbeat document, the render watchdog.
 
-:func:`heartbeat_payload` builds exactly the scheduler's ``Heartbeat`` model
+:func:`heartbeat_payload` builds the shared ``signage.apimodels.Heartbeat`` model
 (``scheduler/api_player.py``) from the status file's snapshot.
 :class:`RenderWatchdog` notices a renderer that stopped advancing (a playing
 video without new frames, an animated zone not repainted, a runner whose item
@@ -26,6 +26,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Qt, QTimer, 
 from PySide6.QtGui import QImage
 
 from signage import __version__
+from signage.apimodels import Heartbeat
 
 log = logging.getLogger("player.health")
 
@@ -113,7 +114,9 @@ def heartbeat_payload(
         "warnings": warnings,
         "screenshot_png_b64": screenshot_png_b64,
     }
-    return payload
+    if status.get("clock_fault"):
+        payload["clock_fault"] = str(status["clock_fault"])[:500]
+    return Heartbeat.model_validate(payload).model_dump(mode="json")
 
 
 def screenshot_png_b64(image: QImage, max_width_px: int = SCREENSHOT_MAX_WIDTH_PX) -> str:

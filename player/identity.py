@@ -14,7 +14,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from player.fsutil import atomic_write_json
+from signage.fsutil import atomic_write_json
 from signage.signing import public_key_from_text
 
 log = logging.getLogger("player.identity")

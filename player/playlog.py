@@ -34,6 +34,7 @@ import requests
 import sqlite_utils
 
 from player.http import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, error_text, short_exc
+from signage.apimodels import PlayEvent, PlayEventBatch
 from signage.clock import format_utc, parse_utc
 
 log = logging.getLogger("player.playlog")
@@ -233,9 +234,9 @@ class PlayLog:
             rows = self.pending_batch(batch)
             if not rows:
                 break
-            events = [to_event(row) for row in rows]
+            body = PlayEventBatch(events=[PlayEvent.model_validate(to_event(row)) for row in rows])
             try:
-                response = session.post(url, json={"events": events},
+                response = session.post(url, json=body.model_dump(mode="json"),
                                         headers={"Authorization": f"Bearer {token}"},
                                         timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
             except requests.RequestException as exc:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QBuffer, QIODevice, QObject, QTimer, Slot
 from PySide6.QtWidgets import QWidget
+
+from signage.fsutil import atomic_write_bytes
 
 log = logging.getLogger("player.screenshot")
 
@@ -54,12 +55,13 @@ class Screenshotter(QObject):
     def capture_now(self) -> bool:
         """Write the screenshot now; False (and a log line) if that failed."""
         image = self.widget.grab().toImage()
-        tmp = self.path.with_name(f".{self.path.name}.tmp.png")  # suffix selects PNG
-        if not image.save(str(tmp)):
-            log.warning("cannot write screenshot %s", tmp)
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        if not image.save(buffer, "PNG"):  # type: ignore[call-overload]  # stubs say bytes; runtime wants str
+            log.warning("cannot encode screenshot %s", self.path)
             return False
         try:
-            os.replace(tmp, self.path)
+            atomic_write_bytes(self.path, bytes(buffer.data().data()), sync=False)  # a new one comes soon
         except OSError as exc:
             log.warning("cannot write screenshot %s: %s", self.path, exc)
             return False

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from player.fsutil import atomic_write_json
 from signage.clock import format_utc
+from signage.fsutil import atomic_write_json
 
 log = logging.getLogger("player.status")
 

@@ -40,7 +40,7 @@ from player.cache import (
     check_envelope,
     required_media,
 )
-from player.download import Downloader, DownloadStats, RateLimiter, download_all
+from player.download import CHUNK_BYTES, Downloader, DownloadStats, download_all
 from player.http import (
     CONNECT_TIMEOUT_S,
     READ_TIMEOUT_S,
@@ -53,6 +53,7 @@ from player.identity import Identity, save_identity
 from player.worker import WorkerThread
 from signage.errors import ManifestRejected
 from signage.manifest import Manifest, MediaRef
+from signage.ratelimit import TokenBucket
 from signage.signing import learn_keys, public_key_to_text
 
 log = logging.getLogger("player.sync")
@@ -99,7 +100,7 @@ class SyncEngine:
         data_dir: Path | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_parallel: int = DEFAULT_PARALLEL_DOWNLOADS,
-        limiter: RateLimiter | None = None,
+        limiter: TokenBucket | None = None,
         commit_horizon_s: float = DEFAULT_COMMIT_HORIZON_S,
     ) -> None:
         self.identity = identity
@@ -112,7 +113,7 @@ class SyncEngine:
         self.data_dir = data_dir  # where identity.json lives (learned keys are saved there)
         self.clock = clock
         self.max_parallel = max_parallel
-        self.limiter = limiter or RateLimiter(0)
+        self.limiter = limiter or TokenBucket(0, CHUNK_BYTES)
         self.commit_horizon_s = commit_horizon_s
         self.stats = DownloadStats()
         self._trusted = identity.trusted_keys()

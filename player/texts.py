@@ -12,6 +12,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "enrol_contacting": "Menghubungi server…",
         "enrol_offline": "Server tidak dapat dihubungi, mencoba lagi…",
         "enrol_approved": "Disetujui. Mengunduh konten…",
+        "enrol_wrong_server": "Server ini bukan penjadwal yang ditetapkan untuk layar ini; pendaftaran ditolak.",
+        "sheet_entries": "entri",
+        "sheet_off": "Layar mati (di luar jam operasional)",
+        "sheet_slate": "Slate bawaan (tidak ada jadwal)",
+        "sheet_truncated": "Hanya {n} entri pertama yang ditampilkan.",
     },
     "en": {
         "government": "Pemerintah Kabupaten Mempawah",
@@ -22,6 +27,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "enrol_contacting": "Contacting the server…",
         "enrol_offline": "Cannot reach the server, retrying…",
         "enrol_approved": "Approved. Downloading content…",
+        "enrol_wrong_server": "This server is not the scheduler this display is pinned to; enrolment refused.",
+        "sheet_entries": "entries",
+        "sheet_off": "Screen off (outside operating hours)",
+        "sheet_slate": "Built-in slate (nothing scheduled)",
+        "sheet_truncated": "Only the first {n} entries are shown.",
     },
 }
 

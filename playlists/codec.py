@@ -27,7 +27,7 @@ from playlists.model import (
     Share,
     Targets,
 )
-from playlists.recurrence import PRESETS, check_rrule
+from playlists.recurrence import ANCHOR_DATE, PRESETS, check_rrule, first_occurrence
 from signage.clock import DEFAULT_TIMEZONE, zone
 from signage.errors import UserError
 
@@ -61,6 +61,9 @@ _DISPLAY_KEYS = (
     "operating_hours",
     "fallback",
 )
+MIN_YEAR, MAX_YEAR = 2000, 2199  # dates outside this are typing mistakes (and would slow every expansion)
+MAX_DAYPARTS = 48
+MAX_EXDATES = 1000
 _ITEM_KEYS = ("id", "type", "duration_s", "title", "width", "height")
 _PLAYLIST_KEYS = ("id", "items", "title")
 
@@ -175,16 +178,29 @@ def _local_datetime(value: Any, where: str) -> datetime:
         raise _fail(where, "write local wall time without offset and set 'timezone'")
     if moment.microsecond:
         raise _fail(where, "whole seconds only")
+    _year(moment.year, where, value)
     return moment
+
+
+def _year(year: int, where: str, value: str) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise _fail(where, f"{value!r}: the year must be from {MIN_YEAR} to {MAX_YEAR}")
 
 
 def _date(value: Any, where: str) -> date:
     if not isinstance(value, str):
         raise _fail(where, f"expected a date like 2026-12-25, got {value!r}")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise _fail(where, f"{value!r} is not a date like 2026-12-25") from None
+    _year(day.year, where, value)
+    return day
+
+
+def parse_targets(d: Any) -> Targets:
+    """A rule's ``targets`` mapping alone (field names start with ``targets``)."""
+    return _targets(d)
 
 
 def _targets(d: Any) -> Targets:
@@ -250,6 +266,8 @@ def parse_rule(d: Any) -> Rule:
     raw_parts = d.get("dayparts", [])
     if not isinstance(raw_parts, list):
         raise _fail("dayparts", "expected a list of {start, end}")
+    if len(raw_parts) > MAX_DAYPARTS:
+        raise _fail("dayparts", f"at most {MAX_DAYPARTS} dayparts per rule")
     dayparts = tuple(_daypart(p, f"dayparts[{i}]") for i, p in enumerate(raw_parts))
     preset, rrule = _str(d, "preset"), _str(d, "rrule")
     if preset is not None and rrule is not None:
@@ -261,6 +279,8 @@ def parse_rule(d: Any) -> Rule:
     raw_ex = d.get("exdates", [])
     if not isinstance(raw_ex, list):
         raise _fail("exdates", "expected a list of dates")
+    if len(raw_ex) > MAX_EXDATES:
+        raise _fail("exdates", f"at most {MAX_EXDATES} dates per rule")
     exdates = tuple(sorted({_date(v, f"exdates[{i}]") for i, v in enumerate(raw_ex)}))
     if len(exdates) != len(raw_ex):
         raise _fail("exdates", "has duplicates")
@@ -281,6 +301,7 @@ def parse_rule(d: Any) -> Rule:
     title = d.get("title", "")
     if not isinstance(title, str):
         raise _fail("title", "expected text")
+    _check_occurs(rrule, preset, days, exdates, valid_from)
     return Rule(
         id=rule_id,
         item=item,
@@ -301,6 +322,25 @@ def parse_rule(d: Any) -> Rule:
         max_per_hour=max_per_hour,
         title=title,
     )
+
+
+def _check_occurs(
+    rrule: str | None,
+    preset: str | None,
+    days: tuple[int, ...],
+    exdates: tuple[date, ...],
+    valid_from: datetime | None,
+) -> None:
+    """Refuse a recurrence that, with its days and exdates, can never give a date.
+
+    A validity window missing every recurring date is not refused: that is a
+    ``never_plays`` warning (``outside_horizon``), as for any rule whose time is past.
+    """
+    if rrule is None and preset is None:
+        return
+    text, where = (rrule, "rrule") if rrule is not None else (PRESETS[preset or ""], "preset")
+    start = valid_from.date() if valid_from is not None else ANCHOR_DATE
+    first_occurrence(text, start, weekdays=days, exdates=exdates, field=where)
 
 
 def _num_out(value: float) -> float | int:

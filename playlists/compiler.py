@@ -16,20 +16,18 @@ same input gives byte-identical output.
 
 from __future__ import annotations
 
-import gc
 import itertools
-import multiprocessing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from playlists.budget import DEFAULT_COMPILE_BUDGET_S, Deadline
 from playlists.interrupts import due_times, overloaded_hours
 from playlists.intervals import Span, intersect, normalize, subtract, total_s
 from playlists.loops import Loop, Slot
 from playlists.model import Display, ItemSpec, Playlist, Rule
 from playlists.sweep import Entity, LoopCache, SpotRule, Sweep
-from playlists.targets import TargetIndex
 from playlists.timeline import (
     EMPTY_LOOP,
     Entry,
@@ -179,8 +177,13 @@ def compile_display(
     horizon_s: int = DEFAULT_HORIZON_S,
     *,
     playlists: Mapping[str, Playlist] | None = None,
+    budget_s: float | None = DEFAULT_COMPILE_BUDGET_S,
 ) -> CompiledTimeline:
-    """Compile ``display``'s horizon. ``rules`` may hold all rules; only those targeting it count."""
+    """Compile ``display``'s horizon. ``rules`` may hold all rules; only those targeting it count.
+
+    Raises :class:`playlists.budget.CompileBudgetExceeded` when it takes longer
+    than ``budget_s`` (None: no time limit) or a rule has too many windows.
+    """
     if horizon_s <= 0:
         raise UserError("horizon_s: must be positive", field="horizon_s")
     start_s = _epoch_s(horizon_start)
@@ -188,7 +191,10 @@ def compile_display(
     if len(_SHARED_LOOPS) > LOOP_CACHE_LIMIT or len(_SHARED_KEYS) > LOOP_CACHE_LIMIT:
         _SHARED_LOOPS.clear()
         _SHARED_KEYS.clear()
-    return _compile(display, mine, items, playlists or {}, start_s, start_s + horizon_s, _SHARED_LOOPS, _SHARED_KEYS)
+    check = Deadline(budget_s, display.id).check if budget_s is not None else None
+    return _compile(
+        display, mine, items, playlists or {}, start_s, start_s + horizon_s, _SHARED_LOOPS, _SHARED_KEYS, check
+    )
 
 
 # Loops shared by successive compile_display calls (the displays of one edit share
@@ -236,6 +242,7 @@ def _compile(
     h1: int,
     loop_cache: LoopCache | None = None,
     content_keys: dict[tuple[Any, ...], int] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> CompiledTimeline:
     """Compile one display from the rules targeting it.
 
@@ -255,6 +262,8 @@ def _compile(
             warnings.append(_warn_unknown_item(display, rule))
             continue
         resolved.append((rank, rule, specs, list(rule_spans(rule, tz, h0, h1))))
+        if check is not None:
+            check()
 
     emergencies = [(rank, r, s, sp) for rank, r, s, sp in resolved if r.layer == "emergency"]
     emergency_cover = normalize(span for *_, spans in emergencies for span in spans)
@@ -326,7 +335,9 @@ def _compile(
                 None if content_keys is None else _content_key(BASE_FALLBACK_ID, 1, base_slots, content_keys),
             )
 
-    main = Sweep("main", "normal", entities, spots, spot_rules, base, loop_cache, table)
+    if check is not None:
+        check()
+    main = Sweep("main", "normal", entities, spots, spot_rules, base, loop_cache, table, check)
     main.run(available, fixed_cols)
     by_zone = {"main": main.cols}
     unseen = set(main.unseen)
@@ -338,7 +349,7 @@ def _compile(
             for entity in overlay[zone_name]:
                 warnings.append(_warn_zone(display, entity.rule_id, zone_name))
             continue
-        sweep = Sweep(zone_name, "overlay", overlay[zone_name], [], [], None, loop_cache, table)
+        sweep = Sweep(zone_name, "overlay", overlay[zone_name], [], [], None, loop_cache, table, check)
         sweep.run(available)
         by_zone[zone_name] = sweep.cols
         unseen |= sweep.unseen
@@ -539,90 +550,3 @@ def _warn_empty(display: Display, holes: list[Span]) -> ScheduleWarning:
         display_id=display.id,
         detail={"seconds": total_s(holes), "first": utc(holes[0][0]).isoformat(), "spans": len(holes)},
     )
-
-
-# -- many displays ---------------------------------------------------------------------------
-
-_JOB: dict[str, Any] = {}
-
-
-def _locality_key(display: Display) -> tuple[Any, ...]:
-    """Displays sharing groups and tags (a kecamatan) get the same rules: compile them together."""
-    return (display.groups, display.tags, display.timezone, display.id)
-
-
-def _compile_chunk(display_ids: list[str]) -> list[CompiledTimeline]:
-    job = _JOB
-    cache: LoopCache = job.setdefault("loop_cache", {})  # per process, across its chunks
-    was_enabled = gc.isenabled()
-    gc.disable()  # the compile makes many small acyclic objects; collections only cost time
-    try:
-        out = []
-        for d in display_ids:
-            if len(cache) > LOOP_CACHE_LIMIT:
-                cache.clear()  # bounds memory; loops are shared mostly among neighbours
-            out.append(
-                _compile(
-                    job["displays"][d],
-                    job["by_display"][d],
-                    job["items"],
-                    job["playlists"],
-                    job["h0"],
-                    job["h1"],
-                    cache,
-                )
-            )
-        return out
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def compile_all(
-    displays: Iterable[Display],
-    rules: Sequence[Rule],
-    items: Mapping[str, ItemSpec],
-    horizon_start: datetime,
-    horizon_s: int = DEFAULT_HORIZON_S,
-    *,
-    playlists: Mapping[str, Playlist] | None = None,
-    workers: int = 1,
-) -> dict[str, CompiledTimeline]:
-    """Compile every display; rules are indexed by target first. ``workers`` > 1 forks processes.
-
-    Returns timelines by display id, in id order. Displays are compiled grouped
-    by (groups, tags) so neighbours share cached loops; with workers, each
-    process gets contiguous chunks of that order and sends back packed columns.
-    """
-    if horizon_s <= 0:
-        raise UserError("horizon_s: must be positive", field="horizon_s")
-    h0 = _epoch_s(horizon_start)
-    index = TargetIndex(displays)
-    by_display = index.rules_by_display(rules)
-    ids = sorted(index.displays)
-    order = sorted(ids, key=lambda d: _locality_key(index.displays[d]))
-    job = {
-        "displays": index.displays,
-        "by_display": by_display,
-        "items": items,
-        "playlists": playlists or {},
-        "h0": h0,
-        "h1": h0 + horizon_s,
-    }
-    if workers <= 1 or len(ids) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        _JOB.update(job)
-        try:
-            done = {c.display_id: c for c in _compile_chunk(order)}
-        finally:
-            _JOB.clear()
-        return {d: done[d] for d in ids}
-    size = max(1, -(-len(order) // (workers * 4)))
-    chunks = [order[i : i + size] for i in range(0, len(order), size)]
-    _JOB.update(job)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_compile_chunk, chunks, chunksize=1)
-    finally:
-        _JOB.clear()
-    done = {c.display_id: c for chunk in results for c in chunk}
-    return {d: done[d] for d in ids}

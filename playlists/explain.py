@@ -36,6 +36,11 @@ def rules_using(item_id: str, rules: Iterable[Rule], playlists: Mapping[str, Pla
     return out
 
 
+def never_warning(item_id: str, reason: str, **ids: str | None) -> ScheduleWarning:
+    """A ``never_plays`` warning for ``item_id`` with ``reason`` (a REASONS key)."""
+    return _never(item_id, reason, **ids)
+
+
 def _never(item_id: str, reason: str, **ids: str | None) -> ScheduleWarning:
     where = f" on display {ids['display_id']}" if ids.get("display_id") else ""
     via = f" (rule {ids['rule_id']})" if ids.get("rule_id") else ""
@@ -59,11 +64,14 @@ def explain_item(
     *,
     playlists: Mapping[str, Playlist] | None = None,
     compiled: Mapping[str, CompiledTimeline] | None = None,
+    unavailable: Mapping[str, str] | None = None,
 ) -> ItemExplanation:
     """How often ``item_id`` plays on each targeted display, and if never, why.
 
     ``compiled`` may hold already compiled timelines (by display id); displays
-    missing from it are compiled here.
+    missing from it are compiled here. ``unavailable`` maps display ids where
+    the item cannot be on the timeline at all to the reason (a REASONS key,
+    e.g. ``not_in_targets`` or ``media_not_ready``); that reason is given there.
     """
     playlists = playlists or {}
     index = TargetIndex(displays)
@@ -80,6 +88,12 @@ def explain_item(
     warnings: list[ScheduleWarning] = []
     for display_id in targeted:
         display = index.displays[display_id]
+        if unavailable and display_id in unavailable:
+            plays[display_id] = seconds[display_id] = 0
+            for rule in using:
+                if display_id in index.resolve(rule.targets):
+                    warnings.append(_never(item_id, unavailable[display_id], display_id=display_id, rule_id=rule.id))
+            continue
         timeline = (compiled or {}).get(display_id) or compile_display(
             display, rules, items, horizon_start, horizon_s, playlists=playlists
         )

@@ -92,9 +92,15 @@ class Loop:
         return self._rule_ids
 
     def why(self, layer: str) -> str:
+        """``normal round-robin of 3 item(s), rules a, b, c``: distinct items (not weighted slots) and who."""
         text = self._whys.get(layer)
         if text is None:
-            text = self._whys[layer] = f"{layer} round-robin of {self.n} item(s)"
+            rules = sorted(self.rule_ids)
+            named = ", ".join(rules[:3]) + (f" +{len(rules) - 3} more" if len(rules) > 3 else "")
+            items = len(set(self.item_ids))
+            text = self._whys[layer] = (
+                f"{layer} round-robin of {items} item(s), rule{'s' if len(rules) > 1 else ''} {named}"
+            )
         return text
 
     def without(self, excluded: frozenset[tuple[str, int]]) -> Loop | None:

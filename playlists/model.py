@@ -15,11 +15,11 @@ from datetime import date, datetime
 from functools import cached_property
 
 from signage.clock import DEFAULT_TIMEZONE
+from signage.manifest import ITEM_TYPES as ITEM_TYPES  # the one definition (what a manifest item may be)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RULE_LAYERS = ("emergency", "interrupt", "normal", "fallback", "overlay")
 ZONE_NAMES = ("main", "ticker", "logo", "clock", "side", "top", "bottom")
-ITEM_TYPES = ("image", "video", "text", "stat", "clock", "prayer", "ticker")
 MINUTES_PER_DAY = 24 * 60
 
 

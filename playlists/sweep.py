@@ -20,9 +20,10 @@ following the last item that started.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from playlists.budget import CHECK_EVERY
 from playlists.intervals import Span
 from playlists.loops import Loop, Rank, Slot, round_robin_sorted, starts_before
 from playlists.timeline import EMPTY_LOOP, Run, RunColumns, RunTable, runs_from_columns
@@ -90,8 +91,10 @@ class Sweep:
         base_fallback: Entity | None,
         loop_cache: LoopCache | None = None,
         table: RunTable | None = None,
+        check: Callable[[], None] | None = None,
     ) -> None:
         self.zone = zone
+        self.check = check  # called every CHECK_EVERY steps; raises to stop an over-budget compile
         self.primary_layer = primary_layer
         self.entities = sorted(entities, key=lambda e: e.rank)  # index order = rank order
         self.spots = spots  # (due instant, index into spot_rules), sorted
@@ -210,6 +213,7 @@ class Sweep:
         # merge bookkeeping: the last run may be extended by a run continuing it
         last_loop: Loop | None = None
         last_pos_after = -1
+        check, steps = self.check, 0
         for ca, cb in components:
             while fi < n_fixed and fixed[fi][0] < ca:
                 add_start(fixed[fi][0]), add_end(fixed[fi][1]), add_loop(fixed[fi][2])
@@ -221,6 +225,9 @@ class Sweep:
             t = ca
             last_loop = None
             while t < cb:
+                steps += 1
+                if check is not None and steps % CHECK_EVERY == 0:
+                    check()
                 if next_ev <= t:
                     while next_ev <= t:
                         _, delta, idx = events[ev]

@@ -42,19 +42,11 @@ class TargetIndex:
             out |= self.by_tag.get(tag, set())
         return out
 
-    def rules_by_display(self, rules: Sequence[Rule]) -> dict[str, list[Rule]]:
-        """Every display id -> the rules addressing it, in the given rule order."""
-        out: dict[str, list[Rule]] = {display_id: [] for display_id in self.displays}
-        for rule in rules:
-            for display_id in self.resolve(rule.targets):
-                out[display_id].append(rule)
-        return out
-
-    def check(self, rule: Rule) -> None:
-        """Refuse a rule naming a display, group or tag that no known display has."""
+    def check(self, rule: Rule, extra_groups: frozenset[str] = frozenset()) -> None:
+        """Refuse a rule naming a display, group or tag that no known display has (or in ``extra_groups``)."""
         for key, names, known in (
             ("displays", rule.targets.displays, self.displays),
-            ("groups", rule.targets.groups, self.by_group),
+            ("groups", rule.targets.groups, self.by_group.keys() | extra_groups),
             ("tags", rule.targets.tags, self.by_tag),
         ):
             for i, name in enumerate(names):
@@ -68,13 +60,17 @@ def validate_rules(
     displays: Iterable[Display] | None,
     item_ids: Iterable[str] | None,
     playlists: Mapping[str, object] | None = None,
+    *,
+    known_groups: Iterable[str] = (),
 ) -> None:
     """Refuse duplicate ids and unknown targets, items and playlists.
 
-    A None argument skips that check. ``field`` is ``rules[i].<path>``.
+    A None argument skips that check. ``known_groups`` are groups that exist
+    even if no display has them (yet). ``field`` is ``rules[i].<path>``.
     """
     index = TargetIndex(displays) if displays is not None else None
     known_items = set(item_ids) if item_ids is not None else None
+    groups = frozenset(known_groups)
     seen: set[str] = set()
     for i, rule in enumerate(rules):
         prefix = f"rules[{i}]"
@@ -83,7 +79,7 @@ def validate_rules(
         seen.add(rule.id)
         if index is not None:
             try:
-                index.check(rule)
+                index.check(rule, groups)
             except UserError as exc:
                 raise UserError(f"{prefix}.{exc.message}", field=f"{prefix}.{exc.field}") from None
         if known_items is not None and rule.item is not None and rule.item not in known_items:

@@ -18,6 +18,9 @@ CODES = {
     "zone_missing": "an overlay rule targets a display whose layout lacks its zone",
     "unknown_item": "a rule names an item or playlist that does not exist",
     "main_zone_empty": "during operating hours nothing at all can play on the main zone",
+    "compile_budget_exceeded": "compiling a display took too long; it keeps its last published manifest",
+    "too_many_occurrences": "a rule has too many windows in the horizon; the display keeps its last manifest",
+    "rule_invalid": "a stored rule no longer passes validation; the displays it targets keep their last manifest",
 }
 
 # detail.reason values for never_plays
@@ -31,6 +34,11 @@ REASONS = {
     "crowded_out": "higher layers or caps leave it no turn",
     "zone_missing": "the display layout has no zone for it",
     "unknown_item": "it names a missing item or playlist",
+    # set by the scheduler, which knows announcements (see scheduler/cli_schedule.py)
+    "not_approved": "its announcement is not approved",
+    "not_in_targets": "the rule targets a display its announcement does not reach",
+    "media_not_ready": "its media is not yet converted for the display's canvas",
+    "display_not_compiled": "the display's schedule could not be compiled (see its warnings)",
 }
 
 

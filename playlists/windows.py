@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from playlists.budget import check_occurrences
 from playlists.intervals import Span, clip, intersect, normalize
 from playlists.model import Daypart, Display, Rule
 from playlists.recurrence import ANCHOR_DATE, PRESETS, recurring_dates
@@ -91,7 +92,9 @@ def rule_spans(rule: Rule, tz_name: str, start_s: int, end_s: int) -> tuple[Span
     if rule.exdates:
         excluded = set(rule.exdates)
         days = [d for d in days if d not in excluded]
-    return tuple(daily_spans(tz_name, days, rule.dayparts or ALL_DAY, lo, hi))
+    parts = rule.dayparts or ALL_DAY
+    check_occurrences(rule.id, len(days) * len(parts))
+    return tuple(daily_spans(tz_name, days, parts, lo, hi))
 
 
 def operating_spans(display: Display, start_s: int, end_s: int) -> list[Span]:

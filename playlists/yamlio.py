@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -37,7 +37,20 @@ SECTIONS = ("items", "playlists", "rules", "displays")
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without timestamps and without base-60 numbers."""
+    """SafeLoader without timestamps and without base-60 numbers, refusing duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict):
+                continue  # unhashable: SafeLoader refuses it itself
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (YAML keeps only the last one)", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -69,6 +82,8 @@ class Document:
     playlists: tuple[Playlist, ...] = ()
     rules: tuple[Rule, ...] = ()
     displays: tuple[Display, ...] = ()
+    # the sections the file has (even empty ones): an import leaves the others untouched
+    sections: frozenset[str] = field(default=frozenset(SECTIONS), compare=False)
 
 
 def _line_of(root: yaml.Node | None, path: str) -> int | None:
@@ -133,12 +148,16 @@ def load_document(
     *,
     known_displays: Iterable[Display] = (),
     known_item_ids: Iterable[str] = (),
+    known_groups: Iterable[str] = (),
 ) -> Document:
     """Parse and validate a YAML document.
 
-    Rule targets are checked against the document's displays plus
-    ``known_displays`` (when there are any), items and playlists against the
-    document's plus ``known_item_ids`` (when there are any).
+    Rule targets are checked against the document's displays (which replace
+    ``known_displays`` of the same id) plus ``known_displays``, and may also
+    name any of ``known_groups`` (groups that exist even without displays).
+    Without ``known_item_ids``, the document's ``items`` are the known items;
+    with them, every ``items`` entry must be one of them (the section only
+    describes stored items) and rules and playlists are checked against them.
     """
     try:
         data = yaml.load(text, Loader=_Loader)
@@ -161,9 +180,22 @@ def load_document(
         playlists=_section(data, "playlists", parse_playlist, root, filename),
         rules=_section(data, "rules", parse_rule, root, filename),
         displays=_section(data, "displays", parse_display, root, filename),
+        sections=frozenset(str(k) for k in data),
     )
-    displays = list(doc.displays) + list(known_displays)
-    item_ids = {i.id for i in doc.items} | set(known_item_ids)
+    in_file = {d.id for d in doc.displays}
+    displays = list(doc.displays) + [d for d in known_displays if d.id not in in_file]
+    stored_items = set(known_item_ids)
+    if stored_items:
+        for i, spec in enumerate(doc.items):
+            if spec.id not in stored_items:
+                field_name = f"items[{i}].id"
+                raise ConfigError(
+                    filename,
+                    field_name,
+                    f"unknown item {spec.id!r}: items are the stored announcements (this section only lists them)",
+                    _line_of(root, field_name),
+                )
+    item_ids = stored_items or {i.id for i in doc.items}
     playlists = {p.id: p for p in doc.playlists}
     for i, playlist in enumerate(doc.playlists):
         for k, item_id in enumerate(playlist.items):
@@ -176,6 +208,7 @@ def load_document(
             displays or None,
             item_ids or None,
             playlists if (doc.playlists or item_ids) else None,
+            known_groups=known_groups,
         )
     except UserError as exc:
         field = exc.field or "rules"
@@ -183,21 +216,30 @@ def load_document(
     return doc
 
 
-def document_to_dict(doc: Document) -> dict[str, Any]:
+def document_to_dict(doc: Document, *, all_sections: bool = False) -> dict[str, Any]:
+    """The document as plain data; empty sections are left out unless ``all_sections``."""
     out: dict[str, Any] = {}
-    if doc.items:
+    if doc.items or all_sections:
         out["items"] = [item_to_dict(i) for i in doc.items]
-    if doc.playlists:
+    if doc.playlists or all_sections:
         out["playlists"] = [playlist_to_dict(p) for p in doc.playlists]
-    if doc.rules:
+    if doc.rules or all_sections:
         out["rules"] = [rule_to_dict(r) for r in doc.rules]
-    if doc.displays:
+    if doc.displays or all_sections:
         out["displays"] = [display_to_dict(d) for d in doc.displays]
     return out
 
 
-def dump_document(doc: Document) -> str:
-    """YAML text of ``doc`` (canonical: defaults left out, fixed key order)."""
+def dump_document(doc: Document, *, all_sections: bool = False) -> str:
+    """YAML text of ``doc`` (canonical: defaults left out, fixed key order).
+
+    An export writes ``all_sections`` (even empty ones, ``playlists: []``), so
+    importing it replaces every section, emptying what is empty.
+    """
     return yaml.safe_dump(
-        document_to_dict(doc), sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+        document_to_dict(doc, all_sections=all_sections),
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
     )

@@ -1,4 +1,9 @@
-"""Use cases shared by the JSON API, the web admin and the CLI."""
+"""Use cases shared by the JSON API, the web admin and the CLI.
+
+Each checks :mod:`scheduler.policy` (through :mod:`scheduler.announcements`), changes the store
+under the service lock, audits, and republishes the displays whose manifests may change. Each
+raises ``UserError`` (400, naming the field), ``NotFoundError`` (404) or ``PolicyDenied`` (403).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,42 @@ from typing import Any
 from scheduler.announcements import (
     approve_announcement,
     archive_announcement,
+    create_announcement,
     displays_reached,
     get_announcement,
+    reject_announcement,
+    submit_announcement,
     update_announcement,
+    withdraw_announcement,
 )
+from scheduler.policy import require
 from scheduler.publish import PublishedManifest
 from scheduler.service import Service
 
+Changed = tuple[dict[str, Any], list[PublishedManifest]]
 
-def approve_and_publish(
-    service: Service, announcement_id: int, user: dict[str, Any]
-) -> tuple[dict[str, Any], list[PublishedManifest]]:
+
+def create_announcement_action(service: Service, data: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:
+    """Create a draft (never on air until someone else approves it)."""
+    require(user, "create")
+    with service.lock:
+        announcement_id = create_announcement(service.db, data, int(user["id"]), service.clock())
+        return get_announcement(service.db, announcement_id)
+
+
+def submit(service: Service, announcement_id: int, user: dict[str, Any]) -> dict[str, Any]:
+    """Ask for approval; nothing changes on screen."""
+    with service.lock:
+        return submit_announcement(service.db, announcement_id, user, service.clock())
+
+
+def reject(service: Service, announcement_id: int, user: dict[str, Any], reason: str) -> dict[str, Any]:
+    """Send back to the author with a reason; nothing changes on screen (it was not approved)."""
+    with service.lock:
+        return reject_announcement(service.db, announcement_id, user, reason, service.clock())
+
+
+def approve_and_publish(service: Service, announcement_id: int, user: dict[str, Any]) -> Changed:
     """Approve (two-person rule), recompile the displays it reaches, push events."""
     with service.lock:
         row = approve_announcement(service.db, announcement_id, user, service.clock())
@@ -29,23 +59,29 @@ def approve_and_publish(
     return row, published
 
 
-def edit_and_publish(
-    service: Service, announcement_id: int, data: dict[str, Any], user: dict[str, Any]
-) -> tuple[dict[str, Any], list[PublishedManifest]]:
-    """Edit (back to draft) and recompile the displays reached before and after."""
+def edit_and_publish(service: Service, announcement_id: int, data: dict[str, Any], user: dict[str, Any]) -> Changed:
+    """Edit; an approved item goes back to submitted and off air at once; recompile before and after reach."""
     with service.lock:
         before = displays_reached(service.db, get_announcement(service.db, announcement_id)["targets"])
-        row = update_announcement(service.db, announcement_id, data, user["id"], service.clock())
+        row = update_announcement(service.db, announcement_id, data, user, service.clock())
         after = displays_reached(service.db, row["targets"])
     published = service.publisher.publish(before | after)
     return row, published
 
 
-def archive_and_publish(
-    service: Service, announcement_id: int, user: dict[str, Any]
-) -> tuple[dict[str, Any], list[PublishedManifest]]:
+def withdraw_and_publish(service: Service, announcement_id: int, user: dict[str, Any], reason: str) -> Changed:
+    """Take off air at once, with a reason (audited)."""
     with service.lock:
-        row = archive_announcement(service.db, announcement_id, user["id"], service.clock())
+        row = withdraw_announcement(service.db, announcement_id, user, reason, service.clock())
+        reached = displays_reached(service.db, row["targets"])
+    published = service.publisher.publish(reached)
+    return row, published
+
+
+def archive_and_publish(service: Service, announcement_id: int, user: dict[str, Any]) -> Changed:
+    """Archive (kept for the record, off every screen)."""
+    with service.lock:
+        row = archive_announcement(service.db, announcement_id, user, service.clock())
         reached = displays_reached(service.db, row["targets"])
     published = service.publisher.publish(reached)
     return row, published

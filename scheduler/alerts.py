@@ -36,11 +36,14 @@ MAX_BODY = 2000
 
 
 def _system_user(db: Database, username: str, role: str, now: datetime) -> dict[str, Any]:
+    """A system account. Its password hash "!" never verifies, so nobody can log in as it; it is not
+    ``disabled`` because the policy refuses disabled accounts, and it acts only for the CAP source (the
+    author archives what an alert Update/Cancel withdraws; the approver only when ``auto_air`` is on)."""
     rows = list(db.table("users").rows_where("username = ?", [username]))
     if rows:
         return dict(rows[0])
     db.table("users").insert({"username": username, "password_hash": "!", "role": role, "language": "id",
-                              "created_at": format_utc(now), "disabled": 1})  # fmt: skip
+                              "created_at": format_utc(now), "disabled": 0})  # fmt: skip
     return dict(next(db.table("users").rows_where("username = ?", [username])))
 
 
@@ -77,7 +80,7 @@ def apply_alerts(db: Database, source_id: str, alerts: list[dict[str, Any]], now
             return
         current = db.table("announcements").get(announcement_id)
         if current["status"] != "archived":
-            archive_announcement(db, announcement_id, author["id"], now)
+            archive_announcement(db, announcement_id, author, now)
             affected.update(displays_reached(db, loads(current["targets"], {})))
         known[identifier] = announcement_id
 

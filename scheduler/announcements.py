@@ -1,4 +1,7 @@
-"""Announcements: create, edit, approve (two-person rule), and which displays they reach."""
+"""Announcements: the workflow (draft -> submitted -> approved/rejected; withdrawn; archived) and reach.
+
+Every transition checks :mod:`scheduler.policy` and is audited with the row before and after.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from scheduler.dataslides import validate_template
+from scheduler.media import media_failure_reason, require_media_approvable
+from scheduler.policy import require
 from scheduler.schedule import sync_announcement_rule, validate_schedule
 from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc
@@ -17,6 +22,9 @@ KINDS = ("text", "image", "video", "stat")  # stat: a data-slide template (sched
 LAYERS = ("normal", "emergency", "interrupt", "fallback", "overlay")
 MAX_TITLE_CHARS = 200
 MAX_BODY_CHARS = 2000
+MAX_REASON_CHARS = 500
+# Stored statuses; "on_air" and "ended" are derived (see display_status).
+STATUSES = ("draft", "submitted", "approved", "rejected", "withdrawn", "archived")
 
 
 def _instant(value: Any, field: str) -> str | None:
@@ -57,7 +65,7 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
             raise UserError(f"media_sha256: that media is a {rows[0]['kind']}, not a {kind}", field="media_sha256")
         if rows[0]["status"] == "failed":
             raise UserError(
-                f"media_sha256: that file could not be converted ({rows[0]['notes']}); upload another",
+                f"media_sha256: that file could not be converted ({media_failure_reason(rows[0])}); upload another",
                 field="media_sha256",
             )
     elif media_sha256:
@@ -104,14 +112,26 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_announcement(db: Database, data: dict[str, Any], user_id: int, now: datetime) -> int:
+    """Store a new draft (no permission check: callers go through ``actions`` or are trusted tooling)."""
     columns = validate_announcement(db, data)
     now_iso = format_utc(now)
     table = db.table("announcements").insert(
-        {**columns, "status": "draft", "created_by": user_id, "created_at": now_iso, "updated_at": now_iso}
+        {
+            **columns,
+            "status": "draft",
+            "created_by": user_id,
+            "created_at": now_iso,
+            "updated_at": now_iso,
+            "updated_by": user_id,
+            "contributors": dumps([user_id]),
+            "editors_since_approval": dumps([user_id]),
+        }
     )
     announcement_id = int(table.last_pk)  # type: ignore[arg-type]
     sync_announcement_rule(db, db.table("announcements").get(announcement_id), now)
-    audit(db, now, user_id, "announcement.create", f"announcement:{announcement_id}")
+    audit(
+        db, now, user_id, "announcement.create", f"announcement:{announcement_id}", after=_snapshot(db, announcement_id)
+    )
     return announcement_id
 
 
@@ -119,26 +139,100 @@ def get_announcement(db: Database, announcement_id: int) -> dict[str, Any]:
     rows = list(db.table("announcements").rows_where("id = ?", [announcement_id]))
     if not rows:
         raise NotFoundError(f"announcement {announcement_id} does not exist", field="id")
-    row = rows[0]
+    return decode_row(rows[0])
+
+
+def decode_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Decode the JSON columns of an ``announcements`` row (in place; returned for chaining)."""
     row["targets"] = loads(row["targets"], {"displays": [], "groups": []})
     row["schedule"] = loads(row["schedule"], {})
+    row["contributors"] = loads(row.get("contributors"), [])
+    row["editors_since_approval"] = loads(row.get("editors_since_approval"), [])
     return row
 
 
-def approve_announcement(db: Database, announcement_id: int, user: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Approve; the approver must hold the role and must not be the author (two-person rule)."""
+def display_status(row: dict[str, Any], now: datetime) -> str:
+    """What a person sees: draft, submitted, approved (not yet started), on_air, ended, rejected, withdrawn, archived.
+
+    On air means approved and inside its validity window (the schedule's days and hours still apply).
+    """
+    status = str(row["status"])
+    if status != "approved":
+        return status if status in STATUSES else "draft"
+    now_iso = format_utc(now)
+    if row.get("ends_at") and row["ends_at"] <= now_iso:
+        return "ended"
+    if row.get("starts_at") and now_iso < row["starts_at"]:
+        return "approved"
+    return "on_air"
+
+
+def _snapshot(db: Database, announcement_id: int) -> dict[str, Any]:
+    """The row as stored, for the audit log's before/after."""
+    row = dict(db.table("announcements").get(announcement_id))
+    return decode_row(row)
+
+
+def _transition(
+    db: Database,
+    row: dict[str, Any],
+    user: dict[str, Any],
+    now: datetime,
+    action: str,
+    changes: dict[str, Any],
+    detail: str = "",
+) -> dict[str, Any]:
+    """Apply ``changes`` to the row and audit the transition with before/after, atomically."""
+    announcement_id = int(row["id"])
+    with db.atomic():
+        before = _snapshot(db, announcement_id)
+        db.table("announcements").update(announcement_id, changes)
+        after = _snapshot(db, announcement_id)
+        audit(db, now, user["id"], f"announcement.{action}", f"announcement:{announcement_id}", detail, before, after)
+    return get_announcement(db, announcement_id)
+
+
+def _state_error(row: dict[str, Any], action: str, hint: str) -> UserError:
+    return UserError(
+        f"status: announcement {row['id']} is {row['status']}; cannot {action} it ({hint})", field="status"
+    )
+
+
+def _reason(reason: str | None, what: str) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise UserError(f"reason: say why it is {what} (shown to the author and kept in the audit log)", field="reason")
+    if len(text) > MAX_REASON_CHARS:
+        raise UserError(f"reason: at most {MAX_REASON_CHARS} characters", field="reason")
+    return text
+
+
+def submit_announcement(db: Database, announcement_id: int, user: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Ask for approval (draft, rejected or withdrawn -> submitted)."""
     row = get_announcement(db, announcement_id)
-    if user["role"] not in ("approver", "admin"):
-        raise UserError("only an approver or admin can approve", field="user")
-    if row["created_by"] == user["id"]:
-        raise UserError("two-person rule: the author cannot approve their own announcement", field="user")
+    require(user, "submit", row)
+    if row["status"] == "submitted":
+        return row
+    if row["status"] not in ("draft", "rejected", "withdrawn"):
+        raise _state_error(row, "submit", "only a draft, rejected or withdrawn announcement can be submitted")
+    return _transition(
+        db, row, user, now, "submit", {"status": "submitted", "status_by": user["id"], "status_at": format_utc(now)}
+    )
+
+
+def approve_announcement(db: Database, announcement_id: int, user: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Approve (draft or submitted -> approved); two-person rule: see :mod:`scheduler.policy`."""
+    row = get_announcement(db, announcement_id)
+    require(user, "approve", row)
     if row["status"] == "approved":
         return row
-    if row["status"] == "archived":
-        raise UserError("an archived announcement cannot be approved; create it again", field="status")
+    if row["status"] not in ("draft", "submitted"):
+        raise _state_error(
+            row, "approve", "an archived one must be created again; a rejected or withdrawn one must be submitted again"
+        )
+    require_media_approvable(db, row)
     now_iso = format_utc(now)
     with db.atomic():
-        db.table("announcements").update(announcement_id, {"status": "approved", "updated_at": now_iso})
         db.table("approvals").insert(
             {
                 "announcement_id": announcement_id,
@@ -148,27 +242,94 @@ def approve_announcement(db: Database, announcement_id: int, user: dict[str, Any
                 "at": now_iso,
             }
         )
-        audit(db, now, user["id"], "announcement.approve", f"announcement:{announcement_id}")
-    return get_announcement(db, announcement_id)
+        changes = {
+            "status": "approved",
+            "approved_by": user["id"],
+            "approved_at": now_iso,
+            "status_by": user["id"],
+            "status_at": now_iso,
+            "status_reason": None,
+            "editors_since_approval": dumps([]),
+        }
+        return _transition(db, row, user, now, "approve", changes)
+
+
+def reject_announcement(
+    db: Database, announcement_id: int, user: dict[str, Any], reason: str, now: datetime
+) -> dict[str, Any]:
+    """Send back to the author with a reason (draft or submitted -> rejected)."""
+    row = get_announcement(db, announcement_id)
+    require(user, "reject", row)
+    text = _reason(reason, "rejected")
+    if row["status"] not in ("draft", "submitted"):
+        raise _state_error(row, "reject", "an approved announcement is taken off air with withdraw")
+    now_iso = format_utc(now)
+    with db.atomic():
+        db.table("approvals").insert(
+            {
+                "announcement_id": announcement_id,
+                "user_id": user["id"],
+                "decision": "rejected",
+                "note": text,
+                "at": now_iso,
+            }
+        )
+        changes = {"status": "rejected", "status_reason": text, "status_by": user["id"], "status_at": now_iso}
+        return _transition(db, row, user, now, "reject", changes, text)
+
+
+def withdraw_announcement(
+    db: Database, announcement_id: int, user: dict[str, Any], reason: str, now: datetime
+) -> dict[str, Any]:
+    """Take off air at once (approved or submitted -> withdrawn); needs a reason, always audited."""
+    row = get_announcement(db, announcement_id)
+    require(user, "withdraw", row)
+    text = _reason(reason, "withdrawn")
+    if row["status"] not in ("approved", "submitted"):
+        raise _state_error(row, "withdraw", "only an approved or submitted announcement can be withdrawn")
+    changes = {"status": "withdrawn", "status_reason": text, "status_by": user["id"], "status_at": format_utc(now)}
+    return _transition(db, row, user, now, "withdraw", changes, text)
 
 
 def update_announcement(
-    db: Database, announcement_id: int, data: dict[str, Any], user_id: int, now: datetime
+    db: Database, announcement_id: int, data: dict[str, Any], user: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
-    """Edit; an approved announcement goes back to draft (an edit is never on air unapproved)."""
-    get_announcement(db, announcement_id)
+    """Edit the content. An approved or submitted announcement goes back to *submitted* and is off air
+    until approved again (by someone other than every editor); a rejected or withdrawn one becomes a draft.
+    An edit that changes nothing changes nothing."""
+    row = get_announcement(db, announcement_id)
+    require(user, "edit", row)
+    if row["status"] == "archived":
+        raise _state_error(row, "edit", "archived announcements are kept for the record; create a new one")
     columns = validate_announcement(db, data)
-    db.table("announcements").update(announcement_id, {**columns, "status": "draft", "updated_at": format_utc(now)})
-    sync_announcement_rule(db, db.table("announcements").get(announcement_id), now)
-    audit(db, now, user_id, "announcement.update", f"announcement:{announcement_id}")
-    return get_announcement(db, announcement_id)
+    stored = dict(db.table("announcements").get(announcement_id))
+    if all(stored.get(key) == value for key, value in columns.items()):
+        return row
+    contributors = sorted(set(row["contributors"]) | {int(user["id"])})
+    editors = sorted(set(row["editors_since_approval"]) | {int(user["id"])})
+    status = "submitted" if row["status"] in ("approved", "submitted") else "draft"
+    changes = {
+        **columns,
+        "status": status,
+        "updated_at": format_utc(now),
+        "updated_by": user["id"],
+        "contributors": dumps(contributors),
+        "editors_since_approval": dumps(editors),
+    }
+    with db.atomic():
+        updated = _transition(db, row, user, now, "update", changes)
+        sync_announcement_rule(db, db.table("announcements").get(announcement_id), now)
+    return updated
 
 
-def archive_announcement(db: Database, announcement_id: int, user_id: int, now: datetime) -> dict[str, Any]:
-    get_announcement(db, announcement_id)
-    db.table("announcements").update(announcement_id, {"status": "archived", "updated_at": format_utc(now)})
-    audit(db, now, user_id, "announcement.archive", f"announcement:{announcement_id}")
-    return get_announcement(db, announcement_id)
+def archive_announcement(db: Database, announcement_id: int, user: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Keep for the record, off every screen (any status -> archived); audited."""
+    row = get_announcement(db, announcement_id)
+    require(user, "archive", row)
+    if row["status"] == "archived":
+        return row
+    changes = {"status": "archived", "status_by": user["id"], "status_at": format_utc(now)}
+    return _transition(db, row, user, now, "archive", changes)
 
 
 def displays_reached(db: Database, targets: dict[str, list[str]]) -> set[str]:
@@ -181,7 +342,25 @@ def displays_reached(db: Database, targets: dict[str, list[str]]) -> set[str]:
     return reached
 
 
-def audit(db: Database, now: datetime, user_id: int | None, action: str, subject: str, detail: str = "") -> None:
+def audit(
+    db: Database,
+    now: datetime,
+    user_id: int | None,
+    action: str,
+    subject: str,
+    detail: str = "",
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """Append to the audit log; ``before``/``after`` are stored as JSON (None when not given)."""
     db.table("audit_log").insert(
-        {"at": format_utc(now), "user_id": user_id, "action": action, "subject": subject, "detail": detail}
+        {
+            "at": format_utc(now),
+            "user_id": user_id,
+            "action": action,
+            "subject": subject,
+            "detail": detail,
+            "before": None if before is None else dumps(before),
+            "after": None if after is None else dumps(after),
+        }
     )

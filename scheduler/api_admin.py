@@ -12,11 +12,20 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from scheduler import enrolment
-from scheduler.actions import approve_and_publish, archive_and_publish, edit_and_publish
-from scheduler.announcements import create_announcement, get_announcement
+from scheduler.actions import (
+    approve_and_publish,
+    archive_and_publish,
+    create_announcement_action,
+    edit_and_publish,
+    reject,
+    submit,
+    withdraw_and_publish,
+)
+from scheduler.announcements import audit, decode_row, display_status, get_announcement
 from scheduler.deps import current_user, get_service
-from scheduler.errors import Forbidden, NotFound
+from scheduler.errors import NotFound
 from scheduler.fleet import fleet_health
+from scheduler.policy import require
 from scheduler.publish import PublishedManifest
 from scheduler.service import Service
 from scheduler.store import loads
@@ -51,39 +60,45 @@ class AnnouncementIn(BaseModel):
     )
 
 
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="Why: shown to the author, kept in the audit log")
+
+
 class EnrolmentApproval(BaseModel):
     display_id: str = Field(min_length=1, max_length=64)
 
 
 @router.get("/announcements")
 def list_announcements(service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    """Every announcement with its workflow status and ``display_status`` (on_air/ended derived)."""
+    require(user, "view")
     with service.lock:
-        rows = list(service.db.table("announcements").rows_where(order_by="id"))
+        rows = [decode_row(row) for row in service.db.table("announcements").rows_where(order_by="id")]
+        now = service.clock()
     for row in rows:
-        row["targets"] = loads(row["targets"], {})
-        row["schedule"] = loads(row["schedule"], {})
+        row["display_status"] = display_status(row, now)
     return {"ok": True, "announcements": rows}
 
 
 @router.post("/announcements", status_code=201)
 def new_announcement(body: AnnouncementIn, service: ServiceDep, user: UserDep) -> dict[str, Any]:
-    with service.lock:
-        announcement_id = create_announcement(service.db, body.model_dump(), user["id"], service.clock())
-        row = get_announcement(service.db, announcement_id)
-    return {"ok": True, "announcement": row}
+    return {"ok": True, "announcement": create_announcement_action(service, body.model_dump(), user)}
 
 
 @router.get("/announcements/{announcement_id}")
 def show_announcement(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    require(user, "view")
     with service.lock:
-        return {"ok": True, "announcement": get_announcement(service.db, announcement_id)}
+        row = get_announcement(service.db, announcement_id)
+        row["display_status"] = display_status(row, service.clock())
+    return {"ok": True, "announcement": row}
 
 
 @router.put("/announcements/{announcement_id}")
 def edit_announcement(
     announcement_id: AnnouncementId, body: AnnouncementIn, service: ServiceDep, user: UserDep
 ) -> dict[str, Any]:
-    """Replace an announcement; it returns to draft and needs approval again."""
+    """Replace the content; an approved one goes off air and back to submitted (needs another approval)."""
     row, published = edit_and_publish(service, announcement_id, body.model_dump(), user)
     return _changed(row, published)
 
@@ -106,9 +121,29 @@ def _changed(row: dict[str, Any], published: list[PublishedManifest]) -> dict[st
 
 @router.post("/announcements/{announcement_id}/approve")
 def approve(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
-    if user["role"] not in ("approver", "admin"):
-        raise Forbidden("only an approver or admin can approve", field="user")
+    """Approve and publish; the approver must not have created or changed it since its last approval."""
     row, published = approve_and_publish(service, announcement_id, user)
+    return _changed(row, published)
+
+
+@router.post("/announcements/{announcement_id}/submit")
+def submit_for_approval(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    """Ask for approval (draft, rejected or withdrawn -> submitted)."""
+    return {"ok": True, "announcement": submit(service, announcement_id, user)}
+
+
+@router.post("/announcements/{announcement_id}/reject")
+def reject_submission(
+    announcement_id: AnnouncementId, body: ReasonIn, service: ServiceDep, user: UserDep
+) -> dict[str, Any]:
+    """Send back to the author with a reason."""
+    return {"ok": True, "announcement": reject(service, announcement_id, user, body.reason)}
+
+
+@router.post("/announcements/{announcement_id}/withdraw")
+def withdraw(announcement_id: AnnouncementId, body: ReasonIn, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    """Take off air at once (its authors/editors, approvers, admins), with a reason for the audit log."""
+    row, published = withdraw_and_publish(service, announcement_id, user, body.reason)
     return _changed(row, published)
 
 
@@ -120,36 +155,33 @@ def upload_media(
 
     The answer names the job (``GET /jobs/{id}`` shows its percent) and the media's
     sha256, usable at once as an announcement's ``media_sha256``; with ``wait=true``
-    it answers when the job is done.
+    it answers when the job is done, and a file the pipeline refuses is a 400 naming
+    the reason (nothing of it is kept). Without ``wait`` such a job ends ``failed``.
     """
+    require(user, "create")
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         path = Path(tmp) / "upload"
         with path.open("wb") as out:
             shutil.copyfileobj(file.file, out, length=1 << 20)
         job_id, kind, sha256 = service.media_jobs.submit_upload(path, file.filename or "upload")
-    job = service.media_jobs.wait(job_id) if wait else _job(service, job_id)
+    job = service.media_jobs.wait(job_id) if wait else service.media_jobs.job(job_id)
     return {"ok": True, "sha256": sha256, "kind": kind, "job": job}
 
 
 def _job(service: Service, job_id: int) -> dict[str, Any]:
-    with service.lock:
-        rows = list(service.db.table("ingest_jobs").rows_where("id = ?", [job_id]))
-    if not rows:
-        raise NotFound(f"job {job_id} does not exist", field="job_id")
-    row = rows[0]
-    row["notes"] = loads(row["notes"], [])
-    row["warnings"] = loads(row["warnings"], [])
-    return row
+    return service.media_jobs.job(job_id)
 
 
 @router.get("/jobs/{job_id}")
 def show_job(job_id: Annotated[int, PathParam(ge=1, le=2**62)], service: ServiceDep, user: UserDep) -> dict[str, Any]:
     """A normalisation job: state (queued, running, done, failed), percent, notes, warnings, error."""
+    require(user, "view")
     return {"ok": True, "job": _job(service, job_id)}
 
 
 @router.get("/displays")
 def list_displays(service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    require(user, "view")
     with service.lock:
         rows = list(service.db.table("displays").rows_where(order_by="id"))
     for row in rows:
@@ -158,11 +190,13 @@ def list_displays(service: ServiceDep, user: UserDep) -> dict[str, Any]:
         row["operating_hours"] = loads(row["operating_hours"], [])
         latest = service.publisher.latest(row["id"])
         row["manifest_version"] = latest.version if latest else None
+        row["warnings"] = service.publisher.warnings.get(row["id"], [])  # schedule warnings of its last compile
     return {"ok": True, "displays": rows}
 
 
 @router.get("/enrolments")
 def list_enrolments(service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    require(user, "manage_displays")
     with service.lock:
         rows = enrolment.pending(service.db, service.clock())
     return {"ok": True, "enrolments": [{k: r[k] for k in ("code", "name", "requested_at")} for r in rows]}
@@ -170,8 +204,7 @@ def list_enrolments(service: ServiceDep, user: UserDep) -> dict[str, Any]:
 
 @router.post("/enrolments/{code}/approve")
 def approve_enrolment(code: str, body: EnrolmentApproval, service: ServiceDep, user: UserDep) -> dict[str, Any]:
-    if user["role"] != "admin":
-        raise Forbidden("only an admin can enrol displays", field="user")
+    require(user, "manage_displays")
     with service.lock:
         enrolment.approve(service.db, code, body.display_id, service.clock())
     return {"ok": True}
@@ -179,6 +212,7 @@ def approve_enrolment(code: str, body: EnrolmentApproval, service: ServiceDep, u
 
 @router.get("/fleet")
 def fleet(service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    require(user, "view")
     with service.lock:
         health = fleet_health(service.db, service.publisher, service.clock())
     return {"ok": True, "displays": [h.to_dict() for h in health]}
@@ -186,6 +220,7 @@ def fleet(service: ServiceDep, user: UserDep) -> dict[str, Any]:
 
 @router.post("/displays/{display_id}/screenshot-request", status_code=202)
 def request_screenshot(display_id: str, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    require(user, "view")
     with service.lock:
         if not service.db.table("displays").count_where("id = ?", [display_id]):
             raise NotFound(f"display: unknown display {display_id!r}", field="display_id")
@@ -193,11 +228,25 @@ def request_screenshot(display_id: str, service: ServiceDep, user: UserDep) -> d
     return {"ok": True, "event_id": event.id, "connected": service.events.connections}
 
 
+@router.post("/displays/{display_id}/revoke")
+def revoke_display(
+    display_id: Annotated[str, PathParam(min_length=1, max_length=64)], service: ServiceDep, user: UserDep
+) -> dict[str, Any]:
+    """Revoke every token of the display: its open event streams end at once and it must enrol again."""
+    require(user, "manage_displays")
+    with service.lock:
+        if not service.db.table("displays").count_where("id = ?", [display_id]):
+            raise NotFound(f"display: unknown display {display_id!r}", field="display_id")
+    count = service.revoke_display(display_id)
+    with service.lock:
+        audit(service.db, service.clock(), user["id"], "display.revoke", f"display:{display_id}", f"{count} token(s)")
+    return {"ok": True, "revoked": count}
+
+
 @router.post("/keys/rotate")
 def rotate_key(service: ServiceDep, user: UserDep) -> dict[str, Any]:
     """Issue a new signing key, introduced by the old one, and re-sign every manifest."""
-    if user["role"] != "admin":
-        raise Forbidden("only an admin can rotate keys", field="user")
+    require(user, "manage_displays")
     with service.lock:
         new = service.keyring.rotate(service.now_iso())
     published = service.publisher.publish_all()

@@ -6,63 +6,83 @@ import asyncio
 import base64
 import json
 import random
-import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, Field
 
 from scheduler import enrolment
+from scheduler.auth import token_hash
+from scheduler.clientaddr import client_address
 from scheduler.deps import current_display, get_service
 from scheduler.errors import NotFound, RangeNotSatisfiable
+from scheduler.events import CLOSE
 from scheduler.service import Service
 from scheduler.store import dumps
+from signage.apimodels import (
+    CollectRequest,
+    EnrolmentApproved,
+    EnrolmentPending,
+    EnrolmentRequest,
+    Heartbeat,
+    HeartbeatReply,
+    PlayEventBatch,
+    PlayEventsReply,
+    ServerProof,
+)
 from signage.clock import parse_utc
+from signage.enrolproof import make_proof
 from signage.errors import UserError
 
 router = APIRouter(prefix="/api/v1")
 
-MAX_SQL_INT = 2**62
-MAX_SCREENSHOT_B64_CHARS = 900_000  # about 650 KB of PNG
-MAX_EVENTS_PER_BATCH = 2000
+
+def _client(request: Request, service: Service) -> str:
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), service.trusted_proxies)
 
 
-class EnrolmentRequest(BaseModel):
-    code: str = Field(min_length=6, max_length=8, description="The code the player shows, e.g. ABC-DEF")
-    name: str = Field(default="", max_length=100)
+def _proof(service: Service, code: str, nonce: str) -> ServerProof:
+    keyring = service.keyring
+    with service.lock:
+        return make_proof(keyring.active, code, nonce, keyring.public_keys(), keyring.introductions())
 
 
 @router.post("/enrolments", status_code=202, tags=["player"])
 def request_enrolment(
     body: EnrolmentRequest, request: Request, service: Annotated[Service, Depends(get_service)]
-) -> dict[str, Any]:
-    remote = request.client.host if request.client else "?"
+) -> EnrolmentPending:
+    """Ask to be enrolled; the body carries the sha256 of a secret only the player keeps."""
+    remote = _client(request, service)
     service.enrol_limiter.check(remote)
     with service.lock:
-        enrolment.request_enrolment(service.db, body.code, body.name, remote, service.clock())
-    return {"ok": True, "status": "pending"}
+        row = enrolment.request_enrolment(service.db, body.code, body.name, body.secret_sha256, remote, service.clock())
+    return EnrolmentPending(server=_proof(service, row["code"], body.nonce))
 
 
-@router.get("/enrolments/{code}", tags=["player"])
-def poll_enrolment(
+@router.post("/enrolments/{code}/collect", tags=["player"], response_model=EnrolmentPending | EnrolmentApproved)
+def collect_enrolment(
     code: Annotated[str, Path(min_length=6, max_length=8)],
+    body: CollectRequest,
     request: Request,
     service: Annotated[Service, Depends(get_service)],
-) -> dict[str, Any]:
+) -> EnrolmentPending | EnrolmentApproved:
+    """The player's poll. Without the right secret, every code is unknown (404)."""
+    service.enrol_poll_limiter.check(_client(request, service))
     with service.lock:
-        result = enrolment.collect(service.db, code)
+        result = enrolment.collect(service.db, code, body.secret, service.clock())
+    code = enrolment.normalise_code(code)
+    proof = _proof(service, code, body.nonce)
     if result["status"] == "pending":
-        return {"ok": True, "status": "pending"}
-    return {
-        "ok": True,
-        "status": "approved",
-        "display_id": result["display_id"],
-        "token": result["token"],
-        "public_keys": service.keyring.public_keys(),
-        "manifest_url": str(request.base_url).rstrip("/") + "/api/v1/player/manifest",
-    }
+        return EnrolmentPending(server=proof)
+    return EnrolmentApproved(
+        display_id=result["display_id"],
+        token=result["token"],
+        public_keys=service.keyring.public_keys(),
+        manifest_url=str(request.base_url).rstrip("/") + "/api/v1/player/manifest",
+        server=proof,
+    )
 
 
 @router.get("/keys", tags=["player"])
@@ -111,43 +131,17 @@ def media(
     )
 
 
-class Heartbeat(BaseModel):
-    status: Literal["playing", "slate", "enrolling", "off", "local_folder", "last_good", "error"] = "playing"
-    manifest_version: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
-    current_item: str | None = Field(default=None, max_length=200)
-    cache: list[Annotated[str, Field(pattern="^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=20000)
-    free_disk_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
-    memory_rss_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
-    clock_offset_s: float | None = Field(default=None, ge=-1e9, le=1e9)
-    app_version: str | None = Field(default=None, max_length=50)
-    warnings: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=50)
-    screenshot_png_b64: str | None = Field(default=None, max_length=MAX_SCREENSHOT_B64_CHARS)
-
-
-class PlayEvent(BaseModel):
-    id: uuid.UUID
-    item_id: str = Field(min_length=1, max_length=200)
-    sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
-    started_at: str = Field(max_length=40)
-    ended_at: str = Field(max_length=40)
-    duration_ms: int = Field(ge=0, le=7 * 86400 * 1000)
-    result: Literal["played", "skipped"] = "played"
-    reason: str = Field(default="", max_length=500)
-
-
-class PlayEventBatch(BaseModel):
-    events: list[PlayEvent] = Field(max_length=MAX_EVENTS_PER_BATCH)
-
-
 @router.post("/player/heartbeat", tags=["player"])
 def heartbeat(
     body: Heartbeat,
     request: Request,
     display_id: Annotated[str, Depends(current_display)],
     service: Annotated[Service, Depends(get_service)],
-) -> dict[str, Any]:
+) -> HeartbeatReply:
     now_iso = service.now_iso()
-    row = body.model_dump(exclude={"screenshot_png_b64"})
+    row = body.model_dump(exclude={"screenshot_png_b64", "clock_fault"})
+    if body.clock_fault:  # shown with the warnings until the store has a column of its own
+        row["warnings"] = [f"clock: {body.clock_fault}", *row["warnings"]]
     row["cache"] = dumps(row["cache"])
     row["warnings"] = dumps(row["warnings"])
     with service.lock:
@@ -165,7 +159,7 @@ def heartbeat(
                 {"display_id": display_id, "taken_at": now_iso, "png": png}, pk="display_id"
             )
     latest = service.publisher.latest(display_id)
-    return {"ok": True, "latest_version": latest.version if latest else None}
+    return HeartbeatReply(latest_version=latest.version if latest else None)
 
 
 @router.post("/player/play-events", tags=["player"])
@@ -174,7 +168,7 @@ def play_events(
     request: Request,
     display_id: Annotated[str, Depends(current_display)],
     service: Annotated[Service, Depends(get_service)],
-) -> dict[str, Any]:
+) -> PlayEventsReply:
     """Proof of play; idempotent by event UUID, so a re-sent batch adds nothing."""
     for i, event in enumerate(body.events):
         for name in ("started_at", "ended_at"):
@@ -188,7 +182,7 @@ def play_events(
         before = service.db.table("play_events").count
         service.db.table("play_events").insert_all(rows, pk="id", ignore=True)
         accepted = service.db.table("play_events").count - before
-    return {"ok": True, "accepted": accepted, "duplicates": len(rows) - accepted}
+    return PlayEventsReply(accepted=accepted, duplicates=len(rows) - accepted)
 
 
 @router.get("/player/events", tags=["player"], response_class=StreamingResponse)
@@ -200,7 +194,8 @@ async def events(
 ) -> StreamingResponse:
     """Server-Sent Events: `manifest`, `emergency`, `screenshot`; keep-alive comments."""
     hub = service.events
-    sub_id, queue = hub.subscribe(display_id)
+    # the dependency accepted the bearer token; its digest lets a revocation end this stream
+    sub_id, queue = hub.subscribe(display_id, token_hash(request.headers["authorization"].partition(" ")[2].strip()))
     missed = hub.missed(display_id, last_event_id)
     latest = service.publisher.latest(display_id)
 
@@ -222,6 +217,8 @@ async def events(
                         break
                     yield b": keep-alive\n\n"
                     continue
+                if event is CLOSE:  # the token was revoked
+                    break
                 yield event.encode()
         finally:
             hub.unsubscribe(display_id, sub_id)

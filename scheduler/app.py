@@ -14,11 +14,12 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
 from content.inbox import InboxWatcher, pipeline_handler
-from scheduler import api_admin, api_player, mediagc, web
+from scheduler import api_admin, api_player, api_preview, mediagc, web
+from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
 from scheduler.limits import BodyLimitMiddleware
-from scheduler.service import Service
+from scheduler.service import REVOCATION_POLL_S, Service
 from scheduler.sources_jobs import SourcePoller
 from signage import __version__
 
@@ -41,6 +42,30 @@ async def _periodic_loop(service: Service, interval_s: float) -> None:
             log.exception("periodic republish/gc failed")
 
 
+async def _revocation_loop(service: Service, interval_s: float) -> None:
+    """End the streams of tokens revoked by another process (the CLI) within ``interval_s``."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await asyncio.to_thread(service.sweep_revocations)
+        except Exception:  # a busy or full store: retried next round
+            log.exception("revocation sweep failed")
+
+
+async def _startup_publish(service: Service) -> None:
+    """Publish what changed while the scheduler was down, after the server listens.
+
+    Runs in a worker thread so a slow compile never keeps the API from
+    answering; each display's compile is bounded (a bad rule fails only the
+    displays it targets, with a warning) and any other fault is logged.
+    """
+    try:
+        published = await asyncio.to_thread(service.publisher.publish_all)
+        log.info("start-up publish: %d manifest(s) changed", len(published))
+    except Exception:  # the environment's fault (disk full...): the periodic loop retries
+        log.exception("start-up publish failed")
+
+
 def _start_inbox(service: Service) -> InboxWatcher | None:
     setting = service.config.inbox_dir
     if setting == "-":
@@ -58,11 +83,18 @@ def _start_inbox(service: Service) -> InboxWatcher | None:
 
 
 def create_app(
-    service: Service, republish_interval_s: float = REPUBLISH_INTERVAL_S, with_inbox: bool = True
+    service: Service,
+    republish_interval_s: float = REPUBLISH_INTERVAL_S,
+    with_inbox: bool = True,
+    publish_on_start: bool = False,
 ) -> FastAPI:
+    """The app; ``publish_on_start`` publishes in the background once it serves (``signage scheduler serve``)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_periodic_loop(service, republish_interval_s))
+        revocations = asyncio.create_task(_revocation_loop(service, REVOCATION_POLL_S))
+        startup = asyncio.create_task(_startup_publish(service)) if publish_on_start else None
         inbox = _start_inbox(service) if with_inbox else None
         poller = SourcePoller(service).start()
         try:
@@ -70,6 +102,9 @@ def create_app(
         finally:
             service.stopping.set()
             task.cancel()
+            revocations.cancel()
+            if startup is not None:
+                startup.cancel()
             poller.stop()
             if inbox is not None:
                 inbox.stop()
@@ -78,7 +113,7 @@ def create_app(
         title="Mempawah Signage Scheduler",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below from local assets: the docs work without internet
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -88,7 +123,10 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_player.router)
     app.include_router(api_admin.router)
-    app.include_router(web.router)
+    app.include_router(api_preview.router)
+    web.install(app)
+
+    install_api_docs(app)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -17,7 +17,8 @@ from sqlite_utils import Database
 
 from signage.errors import UserError
 
-ROLES = ("editor", "approver", "admin")
+# What each role may do is decided in scheduler.policy, nowhere else.
+ROLES = ("viewer", "editor", "approver", "admin")
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
 
@@ -85,10 +86,31 @@ def authenticate(
     """The user, if the password matches; the slow scrypt check runs outside ``db_lock``."""
     with db_lock or nullcontext():
         rows = list(db.table("users").rows_where("username = ? and disabled = 0", [username]))
-    if not rows or not verify_password(password, rows[0]["password_hash"]):
+    # An unknown (or disabled) name costs the same scrypt check as a wrong password: no timing oracle.
+    stored = rows[0]["password_hash"] if rows else _dummy_hash()
+    if not verify_password(password, stored) or not rows:
         return None
     return rows[0]
 
 
-def can_approve(user: dict[str, Any]) -> bool:
-    return user["role"] in ("approver", "admin")
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
+    return _DUMMY_HASH[0]
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < 8:
+        raise UserError("password: use at least 8 characters", field="password")
+
+
+def set_password(db: Database, user_id: int, password: str, must_change: bool) -> None:
+    """Store a new password; ``must_change`` sends the user to the change-password page at next login."""
+    check_new_password(password)
+    db.table("users").update(
+        user_id, {"password_hash": hash_password(password), "must_change_password": 1 if must_change else 0}
+    )
+

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from scheduler.auth import ROLES
 from signage.config import SchedulerConfig, load_config
 
 if TYPE_CHECKING:
@@ -60,15 +61,26 @@ def serve(config_path: str | None, data_dir: str | None, host: str | None, port:
 
     from scheduler.app import create_app
     from scheduler.service import Service
+    from signage.lifecycle import exit_on_signals, terminate_children
 
+    exit_on_signals()  # SIGTERM/SIGHUP: graceful stop, children (ffmpeg) included
     config = load_scheduler_config(config_path, data_dir=data_dir, host=host, port=port)
     service = Service(config)
-    published = service.publisher.publish_all()
-    log.info("start-up publish: %d manifest(s) changed", len(published))
-    click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
-    uvicorn.run(
-        create_app(service), host=config.host, port=config.port, log_level="warning", timeout_graceful_shutdown=3
-    )
+    try:
+        click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
+        # publishes what changed in the background once listening (never blocks start-up);
+        # proxy_headers=False: X-Forwarded-For counts only from config.trusted_proxies (scheduler/clientaddr.py)
+        uvicorn.run(
+            create_app(service, publish_on_start=True),
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            timeout_graceful_shutdown=3,
+            proxy_headers=False,
+        )
+    finally:
+        service.close()
+        terminate_children()
 
 
 @scheduler.command()
@@ -91,7 +103,13 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["editor", "approver", "admin"]), default="editor", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="editor",
+    show_default=True,
+    help="viewer: read-only; editor: writes; approver: also approves (never own work); admin: everything.",
+)
 @click.option("--password", default=None, help="Password (generated and printed when omitted).")
 @config_option
 @data_dir_option
@@ -149,12 +167,15 @@ def displays_list(config_path: str | None, data_dir: str | None, as_json: bool) 
 @data_dir_option
 def displays_revoke(display_id: str, config_path: str | None, data_dir: str | None) -> None:
     """Revoke every token of DISPLAY_ID (its player gets 401 and must enrol again)."""
-    from scheduler import enrolment
+    from scheduler.announcements import audit
 
     service = service_for(config_path, data_dir)
+    count = service.revoke_display(display_id)
     with service.lock:
-        count = enrolment.revoke_display_tokens(service.db, display_id, service.clock())
-    click.echo(f"revoked {count} token(s) of {display_id}; a running scheduler refuses them within 30 s")
+        audit(service.db, service.clock(), None, "display.revoke", f"display:{display_id}", f"{count} token(s), CLI")
+    click.echo(
+        f"revoked {count} token(s) of {display_id}; a running scheduler refuses them and ends their streams within 1 s"
+    )
 
 
 @displays.command("pending")
@@ -185,6 +206,119 @@ def displays_approve(code: str, display_id: str, config_path: str | None, data_d
 
 
 @click.group()
+def announcements() -> None:
+    """The approval workflow from the shell, acting as a named user (same rules as the web admin and API)."""
+
+
+as_option = click.option(
+    "--as", "username", required=True, help="The user acting (their role decides what is allowed)."
+)
+
+
+def _acting_user(service: Service, username: str) -> dict[str, Any]:
+    with service.lock:
+        rows = list(service.db.table("users").rows_where("username = ? and disabled = 0", [username]))
+    if not rows:
+        raise UserError(f"--as: no active user {username!r} (see 'signage users list')", field="as")
+    return dict(rows[0])
+
+
+def _report(row: dict[str, Any], published: list[Any] | None = None) -> None:
+    line = f"announcement {row['id']} ({row['title']}): {row['status']}"
+    if published is not None:
+        line += f"; republished {len(published)} manifest(s)"
+    click.echo(line)
+
+
+@announcements.command("list")
+@config_option
+@data_dir_option
+def announcements_list(config_path: str | None, data_dir: str | None) -> None:
+    """Every announcement: id, workflow status, layer, title."""
+    from scheduler.announcements import decode_row, display_status
+
+    service = service_for(config_path, data_dir)
+    with service.lock:
+        rows = [decode_row(r) for r in service.db.table("announcements").rows_where(order_by="id")]
+    for row in rows:
+        reason = f"  ({row['status_reason']})" if row.get("status_reason") else ""
+        click.echo(
+            f"{row['id']:>5} {display_status(row, service.clock()):<10} {row['layer']:<9} {row['title']}{reason}"
+        )
+
+
+@announcements.command("submit")
+@click.argument("announcement_id", type=click.IntRange(1, 2**62))
+@as_option
+@config_option
+@data_dir_option
+def announcements_submit(announcement_id: int, username: str, config_path: str | None, data_dir: str | None) -> None:
+    """Ask for approval."""
+    from scheduler.actions import submit
+
+    service = service_for(config_path, data_dir)
+    _report(submit(service, announcement_id, _acting_user(service, username)))
+
+
+@announcements.command("approve")
+@click.argument("announcement_id", type=click.IntRange(1, 2**62))
+@as_option
+@config_option
+@data_dir_option
+def announcements_approve(announcement_id: int, username: str, config_path: str | None, data_dir: str | None) -> None:
+    """Approve and publish (never your own work, nor one you changed since its last approval)."""
+    from scheduler.actions import approve_and_publish
+
+    service = service_for(config_path, data_dir)
+    _report(*approve_and_publish(service, announcement_id, _acting_user(service, username)))
+
+
+@announcements.command("reject")
+@click.argument("announcement_id", type=click.IntRange(1, 2**62))
+@as_option
+@click.option("--reason", required=True, help="Why (shown to the author).")
+@config_option
+@data_dir_option
+def announcements_reject(
+    announcement_id: int, username: str, reason: str, config_path: str | None, data_dir: str | None
+) -> None:
+    """Send back to the author with a reason."""
+    from scheduler.actions import reject
+
+    service = service_for(config_path, data_dir)
+    _report(reject(service, announcement_id, _acting_user(service, username), reason))
+
+
+@announcements.command("withdraw")
+@click.argument("announcement_id", type=click.IntRange(1, 2**62))
+@as_option
+@click.option("--reason", required=True, help="Why (kept in the audit log, shown to the authors).")
+@config_option
+@data_dir_option
+def announcements_withdraw(
+    announcement_id: int, username: str, reason: str, config_path: str | None, data_dir: str | None
+) -> None:
+    """Take off air at once (its authors/editors, approvers and admins only)."""
+    from scheduler.actions import withdraw_and_publish
+
+    service = service_for(config_path, data_dir)
+    _report(*withdraw_and_publish(service, announcement_id, _acting_user(service, username), reason))
+
+
+@announcements.command("archive")
+@click.argument("announcement_id", type=click.IntRange(1, 2**62))
+@as_option
+@config_option
+@data_dir_option
+def announcements_archive(announcement_id: int, username: str, config_path: str | None, data_dir: str | None) -> None:
+    """Archive: kept for the record, off every screen (its authors/editors, approvers and admins only)."""
+    from scheduler.actions import archive_and_publish
+
+    service = service_for(config_path, data_dir)
+    _report(*archive_and_publish(service, announcement_id, _acting_user(service, username)))
+
+
+@click.group()
 def keys() -> None:
     """Show the scheduler's signing keys."""
 
@@ -193,11 +327,14 @@ def keys() -> None:
 @config_option
 @data_dir_option
 def keys_show(config_path: str | None, data_dir: str | None) -> None:
-    """Print the public signing keys (key id and base64)."""
+    """Print the public signing keys: key id, base64, and the active key's fingerprint (for --server-key)."""
+    from signage.enrolproof import fingerprint
+
     service = service_for(config_path, data_dir)
-    active = service.keyring.active.key_id
+    active = service.keyring.active
     for key_id, public in service.keyring.public_keys().items():
-        click.echo(f"{key_id} {public}{' (active)' if key_id == active else ''}")
+        click.echo(f"{key_id} {public}{' (active)' if key_id == active.key_id else ''}")
+    click.echo(f"fingerprint {fingerprint(active.public_key)}")
 
 
 @keys.command("rotate")
@@ -211,7 +348,7 @@ def keys_rotate(config_path: str | None, data_dir: str | None) -> None:
         new = service.keyring.rotate(service.now_iso())
     published = service.publisher.publish_all()
     click.echo(f"rotated {old} -> {new.key_id}; re-signed {len(published)} manifest(s)")
-    click.echo("a running scheduler must be restarted to sign with the new key")
+    click.echo("a running scheduler follows: it serves these manifests and signs with the new key from now on")
 
 
 @click.command()
@@ -256,4 +393,4 @@ def ingest(
         raise SystemExit(1)
 
 
-__all__ = ["UserError", "displays", "ingest", "keys", "scheduler", "users"]
+__all__ = ["UserError", "announcements", "displays", "ingest", "keys", "scheduler", "users"]

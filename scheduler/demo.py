@@ -13,11 +13,14 @@ from pathlib import Path
 
 import click
 
+from content.sources.fakeopensid import FakeOpenSid
 from scheduler import enrolment
 from scheduler.demo_data import seed
 from scheduler.demo_sources import seed_data_sources
 from scheduler.service import Service
 from signage.config import SchedulerConfig
+from signage.enrolproof import fingerprint
+from signage.lifecycle import exit_on_signals, terminate_children
 
 
 def free_port(preferred: int) -> int:
@@ -50,21 +53,25 @@ def has_display() -> bool:
 @click.option("--duration-s", type=float, default=0, help="Stop by itself after this many seconds (0 = until Ctrl-C).")
 def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
     """Run the Mempawah demo: scheduler + one player on this machine."""
+    exit_on_signals()  # kill -TERM / SIGHUP: the finally below stops the scheduler and the player
     root = Path(data_dir).resolve()
     if root.exists():
         shutil.rmtree(root)
     port = free_port(port)
     config = SchedulerConfig(port=port, data_dir=str(root / "scheduler"))
     service = Service(config)
-    click.echo("Menyiapkan data demo Kabupaten Mempawah (membuat gambar dan video dengan ffmpeg)...")
-    accounts = seed(service)
-    village = seed_data_sources(service)  # a loopback fake OpenSID, served from this process
+    # the port check races with other programs: the player enrols only with the scheduler holding this key
+    server_key = fingerprint(service.keyring.active.public_key)
+    village: FakeOpenSid | None = None
     python = sys.executable
     procs: list[subprocess.Popen[bytes]] = []
     log_dir = root / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     screenshot = root / "screenshot.png"
     try:
+        click.echo("Menyiapkan data demo Kabupaten Mempawah (membuat gambar dan video dengan ffmpeg)...")
+        accounts = seed(service)
+        village = seed_data_sources(service)  # a loopback fake OpenSID, served from this process
         procs.append(
             subprocess.Popen(
                 [
@@ -93,6 +100,8 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
             f"http://127.0.0.1:{port}",
             "--data-dir",
             str(root / "player"),
+            "--server-key",
+            server_key,
         ]
         if has_display():
             player_cmd.append("--windowed")
@@ -123,7 +132,8 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
     except KeyboardInterrupt:
         click.echo("\nBerhenti...")
     finally:
-        village.stop()
+        if village is not None:
+            village.stop()
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -132,6 +142,9 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
+        service.close()
+        terminate_children()  # anything else this process started (e.g. ffmpeg while seeding)
 
 
 def _wait_http(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:

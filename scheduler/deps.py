@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 
 from scheduler.auth import authenticate
-from scheduler.errors import Unauthorized
+from scheduler.errors import Forbidden, Unauthorized
 from scheduler.service import Service
 
 SESSION_COOKIE = "signage_session"
@@ -20,8 +20,14 @@ def service_of(request: Request) -> Service:
     return service
 
 
+#: How stale a request may find what another process (the CLI) changed in the store.
+EXTERNAL_CHANGES_MAX_AGE_S = 1.0
+
+
 async def get_service(request: Request) -> Service:
-    return service_of(request)
+    service = service_of(request)
+    service.pick_up_external_changes(EXTERNAL_CHANGES_MAX_AGE_S)
+    return service
 
 
 async def current_display(request: Request) -> str:
@@ -39,10 +45,10 @@ async def current_display(request: Request) -> str:
 
 def current_user(request: Request) -> dict[str, Any]:
     service = service_of(request)
-    session = request.cookies.get(SESSION_COOKIE)
-    if session and session in service.sessions:
-        user = service.user(service.sessions[session])
-        if user is not None:
+    session = service.web_sessions.get(request.cookies.get(SESSION_COOKIE))
+    if session is not None:
+        user = service.user(session.user_id)
+        if user is not None and not user.get("must_change_password"):
             return user
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -52,6 +58,11 @@ def current_user(request: Request) -> dict[str, Any]:
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("malformed Basic credentials") from None
         user = authenticate(service.db, username, password, service.lock)
+        if user is not None and user.get("must_change_password"):
+            raise Forbidden(
+                "this account's password was set by an admin: log in to the web admin and choose your own first",
+                field="password",
+            )
         if user is not None:
             return user
     raise Unauthorized()

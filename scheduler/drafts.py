@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
-from content.canvas import Canvas
 from content.drafts import DraftRequest
 from scheduler.announcements import create_announcement
 from scheduler.media import fleet_canvases, record_ingest
 from scheduler.service import Service
+from signage.canvas import Canvas
 from signage.clock import format_utc, zone
 from signage.errors import UserError
 

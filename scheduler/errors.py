@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scheduler.enrolment import CodeGone
@@ -69,11 +69,22 @@ USER_ERROR_STATUS: dict[type[UserError], tuple[int, dict[str, str] | None]] = {
 }
 
 
+# The web admin (HTML pages under /admin) answers refusals with a page instead of JSON: set by scheduler.web.
+WebErrorPage = Callable[[Request, int, UserError], Response]
+web_error_pages: list[WebErrorPage] = []
+
+
+def is_web_path(request: Request) -> bool:
+    return request.url.path == "/admin" or request.url.path.startswith("/admin/")
+
+
 def _user_error_handler(
     status: int, headers: dict[str, str] | None
-) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    async def handle(request: Request, exc: Exception) -> JSONResponse:
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handle(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, UserError)
+        if web_error_pages and is_web_path(request):
+            return web_error_pages[0](request, status, exc)
         return error_response(status, exc.message, exc.field, headers)
 
     return handle
@@ -90,8 +101,14 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error_type, _user_error_handler(status, headers))
 
     @app.exception_handler(Unauthorized)
-    async def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:
-        return error_response(401, exc.message, None, {"WWW-Authenticate": 'Basic realm="signage"'})
+    async def _unauthorized(request: Request, exc: Unauthorized) -> Response:
+        if is_web_path(request):
+            return RedirectResponse("/admin/login", status_code=303)
+        # Challenge only a client that already speaks Basic: a browser is never shown a Basic prompt.
+        sent_basic = request.headers.get("authorization", "").lower().startswith("basic ")
+        return error_response(
+            401, exc.message, None, {"WWW-Authenticate": 'Basic realm="signage"'} if sent_basic else None
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 RING_SIZE = 1000
+Subscriber = tuple["asyncio.Queue[Event]", asyncio.AbstractEventLoop, str]  # queue, its loop, token digest
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,18 @@ class Event:
         return f"id: {self.id}\nevent: {self.type}\ndata: {json.dumps(self.data, separators=(',', ':'))}\n\n".encode()
 
 
+# Put in a subscriber's queue to end its stream (its token was revoked); never sent to a client.
+CLOSE = Event("", "", "close", {})
+
+
 class EventHub:
     def __init__(self) -> None:
         self.boot = secrets.token_hex(4)
         self._counter = itertools.count(1)
         self._ring: deque[Event] = deque(maxlen=RING_SIZE)
         self._lock = threading.Lock()
-        # display id -> subscription id -> (queue, loop); "*" events go to every display
-        self._subscribers: dict[str, dict[int, tuple[asyncio.Queue[Event], asyncio.AbstractEventLoop]]] = {}
+        # display id -> subscription id -> (queue, loop, token digest); "*" events go to every display
+        self._subscribers: dict[str, dict[int, Subscriber]] = {}
         self._sub_ids = itertools.count(1)
 
     def emit(self, display_id: str, type_: str, data: dict[str, Any]) -> Event:
@@ -49,16 +54,38 @@ class EventHub:
                 targets = [sub for subs in self._subscribers.values() for sub in subs.values()]
             else:
                 targets = list(self._subscribers.get(display_id, {}).values())
-        for queue, loop in targets:
+        for queue, loop, _digest in targets:
             loop.call_soon_threadsafe(queue.put_nowait, event)
         return event
 
-    def subscribe(self, display_id: str) -> tuple[int, asyncio.Queue[Event]]:
+    def subscribe(self, display_id: str, token_digest: str = "") -> tuple[int, asyncio.Queue[Event]]:
+        """A queue of this display's events; ``token_digest`` lets a revocation end exactly its streams."""
         queue: asyncio.Queue[Event] = asyncio.Queue()
         with self._lock:
             sub_id = next(self._sub_ids)
-            self._subscribers.setdefault(display_id, {})[sub_id] = (queue, asyncio.get_running_loop())
+            self._subscribers.setdefault(display_id, {})[sub_id] = (queue, asyncio.get_running_loop(), token_digest)
         return sub_id, queue
+
+    def close(self, display_id: str | None = None, token_digests: set[str] | None = None) -> int:
+        """End the open streams of ``display_id`` (every token) or of the given tokens; the number ended.
+
+        Thread-safe; the streams see :data:`CLOSE` next and return at once.
+        """
+        with self._lock:
+            doomed = [
+                (queue, loop)
+                for subscriber_display, subs in self._subscribers.items()
+                for queue, loop, digest in subs.values()
+                if subscriber_display == display_id or (token_digests is not None and digest in token_digests)
+            ]
+        for queue, loop in doomed:
+            loop.call_soon_threadsafe(queue.put_nowait, CLOSE)
+        return len(doomed)
+
+    def open_tokens(self) -> set[str]:
+        """Digests of the tokens holding a stream open now."""
+        with self._lock:
+            return {digest for subs in self._subscribers.values() for _q, _l, digest in subs.values() if digest}
 
     def unsubscribe(self, display_id: str, sub_id: int) -> None:
         with self._lock:

@@ -1,55 +1,46 @@
-"""User-facing admin text: Bahasa Indonesia by default, English available."""
+"""User-facing text through a gettext catalog (Babel): Bahasa Indonesia by default, English available.
+
+Message ids are English; ``scheduler/locale/<lang>/LC_MESSAGES/messages.po`` holds the
+translations. The ``.po`` sources are compiled in memory on first use (no build step, so a
+fresh checkout works). ``scripts/update_catalog.py`` re-extracts the ids from the code and
+templates into both catalogs.
+"""
 
 from __future__ import annotations
 
+import gettext
 from collections.abc import Callable
+from functools import cache
+from io import BytesIO
+from pathlib import Path
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "app_title": {"id": "Videotron Kabupaten Mempawah", "en": "Mempawah Videotron Signage"},
-    "login": {"id": "Masuk", "en": "Log in"},
-    "logout": {"id": "Keluar", "en": "Log out"},
-    "username": {"id": "Nama pengguna", "en": "Username"},
-    "password": {"id": "Kata sandi", "en": "Password"},
-    "login_failed": {"id": "Nama pengguna atau kata sandi salah.", "en": "Wrong username or password."},
-    "announcements": {"id": "Pengumuman", "en": "Announcements"},
-    "new_announcement": {"id": "Pengumuman baru", "en": "New announcement"},
-    "title": {"id": "Judul", "en": "Title"},
-    "body": {"id": "Isi", "en": "Body"},
-    "kind": {"id": "Jenis", "en": "Kind"},
-    "status": {"id": "Status", "en": "Status"},
-    "targets": {"id": "Layar tujuan", "en": "Target screens"},
-    "duration_s": {"id": "Durasi (detik)", "en": "Duration (seconds)"},
-    "starts_at": {"id": "Mulai (UTC, ISO)", "en": "Starts (UTC, ISO)"},
-    "ends_at": {"id": "Selesai (UTC, ISO)", "en": "Ends (UTC, ISO)"},
-    "save_draft": {"id": "Simpan sebagai draf", "en": "Save as draft"},
-    "approve": {"id": "Setujui", "en": "Approve"},
-    "approved": {"id": "disetujui", "en": "approved"},
-    "draft": {"id": "draf", "en": "draft"},
-    "displays": {"id": "Layar", "en": "Displays"},
-    "canvas": {"id": "Kanvas", "en": "Canvas"},
-    "manifest_version": {"id": "Versi manifes", "en": "Manifest version"},
-    "pending_enrolments": {"id": "Layar yang menunggu pendaftaran", "en": "Screens waiting to enrol"},
-    "enrol_as": {"id": "Daftarkan sebagai", "en": "Enrol as"},
-    "none": {"id": "Tidak ada.", "en": "None."},
-    "saved": {"id": "Tersimpan.", "en": "Saved."},
-    "groups": {"id": "Grup", "en": "Groups"},
-    "media_file": {"id": "Berkas gambar/video (opsional)", "en": "Image/video file (optional)"},
-    "media_jobs": {"id": "Pemrosesan media", "en": "Media processing"},
-    "file": {"id": "Berkas", "en": "File"},
-    "job_queued": {"id": "menunggu", "en": "queued"},
-    "job_running": {"id": "diproses", "en": "processing"},
-    "job_done": {"id": "selesai", "en": "done"},
-    "job_failed": {"id": "gagal", "en": "failed"},
-    "schedule_warnings": {"id": "Peringatan jadwal", "en": "Schedule warnings"},
-    "archived": {"id": "diarsipkan", "en": "archived"},
-}
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES: dict[str, str] = {"id": "Bahasa Indonesia", "en": "English"}
+DEFAULT_LANGUAGE = "id"
 
 
-def translator(language: str) -> Callable[[str], str]:
-    def t(key: str) -> str:
-        entry = MESSAGES.get(key)
-        if entry is None:
-            return key
-        return entry.get(language) or entry["id"]
+def N_(message: str) -> str:
+    """Mark a module-level string for extraction; translate it where it is shown."""
+    return message
 
-    return t
+
+def language_or_default(language: str | None) -> str:
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@cache
+def catalog(language: str) -> gettext.NullTranslations:
+    po_path = LOCALE_DIR / language_or_default(language) / "LC_MESSAGES" / "messages.po"
+    with po_path.open("rb") as handle:
+        messages = read_po(handle, locale=language_or_default(language))
+    compiled = BytesIO()
+    write_mo(compiled, messages)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def translator(language: str | None) -> Callable[[str], str]:
+    return catalog(language_or_default(language)).gettext

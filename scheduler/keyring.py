@@ -49,6 +49,14 @@ class KeyRing:
     def active(self) -> SigningKey:
         return self._active
 
+    def reload(self) -> bool:
+        """Follow a rotation made by another process (the CLI); True if the active key changed."""
+        rows = list(self.db.table("signing_keys").rows_where("active = 1"))
+        if not rows or rows[0]["key_id"] == self._active.key_id:
+            return False
+        self._active = self._load(rows[0]["key_id"])
+        return True
+
     def rotate(self, now_iso: str) -> SigningKey:
         """Make a new active key, introduced by (signed with) the current one."""
         self._active = self._create(now_iso, introduced_by=self._active)

@@ -13,6 +13,7 @@ MIB = 1024 * KIB
 BODY_LIMITS: tuple[tuple[str, int], ...] = (
     ("/api/v1/admin/media", 500 * MIB),
     ("/admin/announcements", 500 * MIB),
+    ("/admin/media", 500 * MIB),
     ("/api/v1/enrolments", 4 * KIB),
     ("/api/v1/player/", 2 * MIB),
     ("/", 1 * MIB),
@@ -46,27 +47,36 @@ class BodyLimitMiddleware:
             return
         received = 0
         started = False
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    # Answer 413 here: the app may turn this exception into its own error (a body parse
+                    # error is a 400), and whatever it sends afterwards is dropped.
+                    if not started and not refused:
+                        refused = True
+                        await _refuse(send, limit)
                     raise BodyTooLarge()
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _refuse(send, limit)
+        except Exception as exc:
+            # the 413 is sent: whatever the app made of the cut-off body (a parse error...) is moot
+            if not refused and not isinstance(exc, BodyTooLarge):
+                raise
 
 
 async def _refuse(send: Send, limit: int) -> None:

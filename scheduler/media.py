@@ -1,11 +1,19 @@
 """Uploaded media: sniff, normalise per canvas with the content pipeline, record, and track jobs.
 
 An upload is sniffed at once (a file that is not an image or video is refused
-in the request), stored as its original, and normalised for every canvas of
-the fleet by a background job (at most ``max_ingest_jobs`` at once) whose
-percent is kept in ``ingest_jobs`` for the admin. A display only ever gets the
-variant made for its own canvas; publishing skips media not yet normalised
-for a canvas (and a job makes it).
+in the request), stored as its original under a cleaned name (the CLI's rule,
+:func:`content.names.display_name`), and normalised for every canvas of the
+fleet by a background job (at most ``max_ingest_jobs`` at once) whose percent
+is kept in ``ingest_jobs`` for the admin. A display only ever gets the variant
+made for its own canvas; publishing skips media not yet normalised for a canvas
+(and a job makes it).
+
+A file the pipeline refuses leaves nothing in the store: its original and side
+data are removed when the job fails, the media row says ``failed`` with the
+reason (it is dropped once a ``wait`` uploader has been told, unless an
+announcement uses it), an announcement using it cannot be approved, and the
+conversion is not tried again until the file is uploaded again or the fleet
+gains a canvas no failed job tried.
 """
 
 from __future__ import annotations
@@ -22,13 +30,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from content.canvas import Canvas
 from content.jobs import Job, JobRunner, JobState
+from content.names import display_name
 from content.pipeline import ingest
 from content.results import IngestResult
 from content.sniff import sniff_file
 from content.store import MediaStore
+from signage.canvas import Canvas
 from signage.clock import format_utc
+from signage.errors import NotFoundError, UserError
 
 log = logging.getLogger("scheduler.media")
 
@@ -87,6 +97,64 @@ def record_ingest(db: Database, result: IngestResult, original_name: str, now: d
     return row
 
 
+def media_failure_reason(row: dict[str, Any]) -> str:
+    """Why a media row is ``failed``, as plain text (its notes are a JSON list)."""
+    notes = row.get("notes")
+    try:
+        reasons = json.loads(notes) if notes else []
+    except ValueError:
+        reasons = [notes]
+    if not isinstance(reasons, list):
+        reasons = [reasons]
+    return "; ".join(str(r) for r in reasons) or "unknown reason"
+
+
+def media_blocking_approval(db: Database, announcement: dict[str, Any]) -> str | None:
+    """Why ``announcement`` cannot be approved because of its media, or None.
+
+    Media still being processed does not block (it goes on air once ready);
+    media whose conversion failed, or that is not stored, does.
+    """
+    sha256 = announcement.get("media_sha256")
+    if announcement.get("kind") not in ("image", "video") or not sha256:
+        return None
+    rows = list(db.table("media").rows_where("sha256 = ?", [sha256]))
+    if not rows:
+        return "media_sha256: the announcement's file is not stored; upload it again and edit the announcement"
+    if rows[0]["status"] == "failed":
+        return (
+            f"media_sha256: the announcement's file could not be converted ({media_failure_reason(rows[0])}); "
+            "upload another file and edit the announcement"
+        )
+    return None
+
+
+def require_media_approvable(db: Database, announcement: dict[str, Any]) -> None:
+    """Raise :class:`UserError` (field ``media_sha256``) if the announcement's media blocks approval."""
+    reason = media_blocking_approval(db, announcement)
+    if reason is not None:
+        raise UserError(reason, field="media_sha256")
+
+
+def job_view(db: Database, job_id: int) -> dict[str, Any]:
+    """An ``ingest_jobs`` row as the API shows it: notes, warnings and canvases are lists."""
+    rows = list(db.table("ingest_jobs").rows_where("id = ?", [job_id]))
+    if not rows:
+        raise NotFoundError(f"job {job_id} does not exist", field="job_id")
+    row = dict(rows[0])
+    for key in ("notes", "warnings", "canvases"):
+        row[key] = _json_list(row.get(key))
+    return row
+
+
+def _json_list(text: str | None) -> list[Any]:
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return [text]
+    return value if isinstance(value, list) else [value]
+
+
 def missing_canvases(db: Database, sha256: str) -> list[Canvas]:
     have = {row["canvas"] for row in db.table("media_variants").rows_where("original_sha256 = ?", [sha256])}
     return [c for c in fleet_canvases(db) if c.key not in have]
@@ -113,42 +181,59 @@ class MediaJobs:
         self.runner = JobRunner(max_jobs, on_update=self._on_update)
 
     def submit_upload(self, source: Path, original_name: str) -> tuple[int, str, str]:
-        """Sniff, store the original and queue normalisation; returns (job id, kind, original sha256)."""
+        """Sniff, store the original and queue normalisation; returns (job id, kind, original sha256).
+
+        ``original_name`` is whatever the client sent; only its cleaned display name is kept.
+        """
+        name = display_name(original_name)
         sniffed = sniff_file(source)  # refuses non-media here, in the request
         stored = self.store.put_file(source, mime=sniffed.mime)
         now = format_utc(self.clock())
         with self.db_lock:
-            if not self.db.table("media").count_where("sha256 = ?", [stored.sha256]):
+            rows = list(self.db.table("media").rows_where("sha256 = ?", [stored.sha256]))
+            if not rows:
                 self.db.table("media").insert(
                     {"sha256": stored.sha256, "size": stored.size, "mime": sniffed.mime, "kind": sniffed.kind,
-                     "original_name": original_name[:200], "created_at": now, "status": "processing"}
+                     "original_name": name, "created_at": now, "status": "processing"}
                 )  # fmt: skip
-            job_id = int(
-                self.db.table("ingest_jobs").insert(
-                    {"original_name": original_name[:200], "original_sha256": stored.sha256, "kind": sniffed.kind,
-                     "state": "queued", "percent": 0.0, "created_at": now, "updated_at": now}
-                ).last_pk  # type: ignore[arg-type]
-            )  # fmt: skip
-        self._submit(job_id, stored.sha256, original_name)
+            elif rows[0]["status"] == "failed":  # uploaded again: that is the change that earns a new try
+                self.db.table("media").update(stored.sha256, {"status": "processing", "notes": None})
+            job_id = self._new_job_row(name, stored.sha256, sniffed.kind, now)
+        self._submit(job_id, stored.sha256, name)
         return job_id, sniffed.kind, stored.sha256
 
+    def _new_job_row(self, name: str, sha256: str, kind: str, now: str) -> int:
+        return int(
+            self.db.table("ingest_jobs").insert(
+                {"original_name": name, "original_sha256": sha256, "kind": kind,
+                 "state": "queued", "percent": 0.0, "created_at": now, "updated_at": now}
+            ).last_pk  # type: ignore[arg-type]
+        )  # fmt: skip
+
     def ensure_variants(self, sha256: str) -> int | None:
-        """Queue a job for canvases this media lacks (e.g. a new display size); None if complete or queued."""
+        """Queue a job for canvases this media lacks (e.g. a new display size); None if there is nothing to do.
+
+        Nothing to do: complete, already queued, failed (until uploaded again), no original stored,
+        or a failed job already tried these canvases (a conversion is not retried without a change).
+        """
         with self.db_lock:
-            if not missing_canvases(self.db, sha256):
+            rows = list(self.db.table("media").rows_where("sha256 = ?", [sha256]))
+            if not rows or rows[0]["status"] == "failed" or not self.store.has(sha256):
+                return None
+            missing = {c.key for c in missing_canvases(self.db, sha256)}
+            if not missing:
                 return None
             if self.db.table("ingest_jobs").count_where(
                 "original_sha256 = ? and state in ('queued', 'running')", [sha256]
             ):
                 return None
-            row = self.db.table("media").get(sha256)
-            now = format_utc(self.clock())
-            job_id = int(
-                self.db.table("ingest_jobs").insert(
-                    {"original_name": row["original_name"], "original_sha256": sha256, "kind": row["kind"],
-                     "state": "queued", "percent": 0.0, "created_at": now, "updated_at": now}
-                ).last_pk  # type: ignore[arg-type]
-            )  # fmt: skip
+            for failed in self.db.table("ingest_jobs").rows_where(
+                "original_sha256 = ? and state = 'failed'", [sha256], select="canvases"
+            ):
+                if missing <= set(_json_list(failed["canvases"])):
+                    return None
+            row = rows[0]
+            job_id = self._new_job_row(row["original_name"], sha256, row["kind"], format_utc(self.clock()))
         self._submit(job_id, sha256, row["original_name"])
         return job_id
 
@@ -156,6 +241,7 @@ class MediaJobs:
         def work(progress: Callable[[float], None]) -> IngestResult:
             with self.db_lock:
                 canvases = missing_canvases(self.db, sha256) or fleet_canvases(self.db)
+                self.db.table("ingest_jobs").update(job_id, {"canvases": json.dumps([c.key for c in canvases])})
             with tempfile.TemporaryDirectory(prefix="ingest-") as tmp:
                 # the pipeline reads a file outside the store (the store may move or GC blobs)
                 source = Path(tmp) / "original"
@@ -182,22 +268,59 @@ class MediaJobs:
             update["warnings"] = json.dumps(list(job.result.warnings), ensure_ascii=False)
         with self.db_lock:
             self.db.table("ingest_jobs").update(row_id, update)
+            sha = self.db.table("ingest_jobs").get(row_id)["original_sha256"]
             if job.state is JobState.FAILED:
-                sha = self.db.table("ingest_jobs").get(row_id)["original_sha256"]
-                self.db.table("media").update(sha, {"status": "failed", "notes": json.dumps([str(job.error)])})
+                self._failed(sha, str(job.error))
         if job.state is JobState.FAILED:
             log.warning("ingest job %d failed: %s", row_id, job.error)
         if job.state is JobState.DONE:
-            self.on_ready(self.db.table("ingest_jobs").get(row_id)["original_sha256"])
+            self.on_ready(sha)
+
+    def _failed(self, sha256: str, reason: str) -> None:
+        """Record a failed conversion; a file never made ready is removed from the store at once."""
+        media = self.db.table("media")
+        rows = list(media.rows_where("sha256 = ?", [sha256]))
+        if rows and rows[0]["status"] == "ready":
+            return  # an extra canvas failed; what was made stays on air
+        if rows:
+            media.update(sha256, {"status": "failed", "notes": json.dumps([reason], ensure_ascii=False)})
+        if not self._used_as_output(sha256):
+            self.store.remove(sha256)
+
+    def _used_as_output(self, sha256: str) -> bool:
+        """Whether the blob is also a variant, poster, thumbnail or slide of something (never removed then)."""
+        db = self.db
+        return bool(
+            db.table("media_variants").count_where("sha256 = ?", [sha256])
+            or db.table("media").count_where("poster_sha256 = ? or thumbnail_sha256 = ?", [sha256, sha256])
+            or db.table("slides").count_where("sha256 = ?", [sha256])
+        )
+
+    def _forget_refused(self, job_id: int) -> None:
+        """The uploader was told why (the answer to ``wait``): drop the failed media row unless something uses it."""
+        with self.db_lock:
+            sha = self.db.table("ingest_jobs").get(job_id)["original_sha256"]
+            if not self.db.table("announcements").count_where("media_sha256 = ?", [sha]):
+                self.db.execute("delete from media where sha256 = ? and status = 'failed'", [sha])
+
+    def job(self, job_id: int) -> dict[str, Any]:
+        """The job as the API shows it (see :func:`job_view`)."""
+        with self.db_lock:
+            return job_view(self.db, job_id)
 
     def wait(self, job_id: int, timeout_s: float = 600) -> dict[str, Any]:
+        """Wait for the job; a refused file raises its :class:`UserError` (field ``file``), already cleaned up."""
         for runner_id, row_id in list(self._rows.items()):
             if row_id == job_id:
                 job = next(j for j in self.runner.jobs() if j.id == runner_id)
                 with contextlib.suppress(Exception):  # a failure is recorded in the row
                     job.wait(timeout_s)
-        with self.db_lock:
-            return dict(self.db.table("ingest_jobs").get(job_id))
+                if isinstance(job.error, UserError):
+                    self._forget_refused(row_id)
+                    raise UserError(job.error.message, field=job.error.field or "file")
+                if job.error is not None:
+                    raise RuntimeError(f"media job {job_id} failed: {job.error}") from job.error
+        return self.job(job_id)
 
     def shutdown(self) -> None:
         self.runner.shutdown(wait=False)

@@ -228,7 +228,109 @@ def m004_schedule_rules(db: Database) -> None:
 
 
 @migrations()
-def m005_h_sources_snapshot_status(db: Database) -> None:
+def m005_h_policy_workflow(db: Database) -> None:
+    """Approval workflow: who edited since the last approval (two-person rule), reasons, audit before/after.
+
+    Rows approved before this migration stay approved (nobody edited them since); every other row
+    counts its creator as its only editor so far.
+    """
+    announcements = db.table("announcements")
+    for column, kind in (
+        ("updated_by", int),
+        ("contributors", str),  # JSON list of user ids: everyone who created or ever edited it
+        ("editors_since_approval", str),  # JSON list of user ids who changed it since its last approval
+        ("approved_by", int),
+        ("approved_at", str),
+        ("status_reason", str),  # why it was rejected or withdrawn (shown to the author)
+        ("status_by", int),
+        ("status_at", str),
+    ):
+        announcements.add_column(column, kind)
+    db.execute(
+        "update announcements set updated_by = created_by, "
+        "contributors = case when created_by is null then '[]' else json_array(created_by) end, "
+        "editors_since_approval = case when status = 'approved' or created_by is null then '[]' "
+        "else json_array(created_by) end"
+    )
+    db.execute(
+        "update announcements set approved_by = (select user_id from approvals a where a.announcement_id = "
+        "announcements.id and a.decision = 'approved' order by a.id desc limit 1), approved_at = (select at from "
+        "approvals a where a.announcement_id = announcements.id and a.decision = 'approved' order by a.id desc "
+        "limit 1) where status = 'approved'"
+    )
+    db.table("audit_log").add_column("before", str)  # JSON: the row before the change
+    db.table("audit_log").add_column("after", str)  # JSON: the row after the change
+
+
+@migrations()
+def m006_enrolment_secret(db: Database) -> None:
+    """Enrolment is bound to a secret the player holds: only its sha256 is stored (see scheduler/enrolment.py)."""
+    db.table("enrolments").add_column("secret_sha256", str)
+
+
+@migrations()
+def m007_job_canvases(db: Database) -> None:
+    """The canvases each ingest job tried (JSON list): a failed conversion is not retried for the same ones."""
+    db.table("ingest_jobs").add_column("canvases", str)
+
+
+@migrations()
+def m008_backfill_rules(db: Database) -> None:
+    """Once: a default rule for each announcement that no rule schedules (stores from before rules).
+
+    Start-up used to do this on every boot and so recreated ``ann-<id>`` over
+    imported rules with other ids; now it happens once, here, and never again.
+    """
+    import json
+    from datetime import UTC, datetime
+
+    from scheduler.schedule import rule_for_announcement
+    from scheduler.store import dumps
+    from signage.errors import UserError
+
+    have_ids = {row["announcement_id"] for row in db.table("rules").rows_where("announcement_id is not null")}
+    scheduled = set()
+    for row in db.table("rules").rows:
+        try:
+            scheduled.add(json.loads(row["body"]).get("item"))
+        except (ValueError, AttributeError):
+            continue
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for row in db.table("announcements").rows:
+        if row["id"] in have_ids or f"ann-{row['id']}" in scheduled:
+            continue
+        try:
+            rule = rule_for_announcement(row)
+        except UserError:  # e.g. no targets: nothing to schedule
+            continue
+        db.table("rules").insert(
+            {"id": rule["id"], "announcement_id": row["id"], "body": dumps(rule), "updated_at": now},
+            pk="id",
+            replace=True,
+        )
+
+
+@migrations()
+def m009_web_sessions(db: Database) -> None:
+    """Server-side web admin sessions (idle and absolute expiry) and a forced password change."""
+    db.table("web_sessions").create(
+        {
+            "id_hash": str,  # SHA-256 of the cookie value: a copy of the store cannot log in
+            "user_id": int,
+            "csrf_token": str,
+            "created_at": str,
+            "last_seen_at": str,
+            "remote_addr": str,
+            "flash": str,  # JSON list of messages shown once on the next page
+        },
+        pk="id_hash",
+    )
+    db.table("web_sessions").create_index(["user_id"])
+    db.table("users").add_column("must_change_password", int)
+
+
+@migrations()
+def m010_h_sources_snapshot_status(db: Database) -> None:
     """Live data sources: per-source poll state and name; per-snapshot validation status and review."""
     db.table("data_sources").add_column("name", str)
     db.table("data_sources").add_column("state", str)  # JSON: validators, failures, next_due_at, last_error

@@ -16,9 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -29,14 +26,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from content.canvas import Canvas
 from content.slides import SlideSpec, render_slide
 from content.store import MediaStore
+from playlists.budget import DEFAULT_COMPILE_BUDGET_S, CompileRefused
 from playlists.compiler import CompiledTimeline
 from playlists.model import Display, Playlist, Rule
+from playlists.warnings import ScheduleWarning
 from scheduler.dataslides import stat_item
 from scheduler.keyring import KeyRing
 from scheduler.schedule import (
+    RefusedRule,
     compile_for_display,
     display_model,
     horizon_start,
@@ -44,12 +43,15 @@ from scheduler.schedule import (
     item_model,
     layout_for,
     load_playlists,
-    load_rules,
+    load_rules_checked,
 )
 from scheduler.store import loads
 from signage.canonical import canonical_json
+from signage.canvas import Canvas
 from signage.clock import Clock
 from signage.errors import NotFoundError
+from signage.fsutil import atomic_copy as copy_atomic
+from signage.fsutil import atomic_write_bytes as write_atomic
 from signage.manifest import build_manifest
 from signage.signing import envelope_bytes
 
@@ -77,40 +79,10 @@ class Snapshot:
     previous: dict[str, dict[str, Any]]  # display id -> latest manifests row
     introductions: list[dict[str, Any]] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    refused: list[RefusedRule] = field(default_factory=list)  # stored rules that fail validation
     playlists: list[Playlist] = field(default_factory=list)
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (original, "WxH") -> row
     slides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (spec sha, "WxH") -> row
-
-
-def copy_atomic(source: Path, path: Path) -> None:
-    """Copy a (possibly large) file without reading it into memory; same guarantees as write_atomic."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Publisher:
@@ -126,6 +98,8 @@ class Publisher:
         on_published: Callable[[PublishedManifest], None] | None = None,
         db_lock: threading.RLock | None = None,
         on_missing_variant: Callable[[str], object] | None = None,
+        before_publish: Callable[[], object] | None = None,
+        compile_budget_s: float | None = DEFAULT_COMPILE_BUDGET_S,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -137,6 +111,8 @@ class Publisher:
         self.on_published = on_published
         self.db_lock = db_lock or threading.RLock()
         self.on_missing_variant = on_missing_variant
+        self.before_publish = before_publish  # e.g. pick up what another process changed in the store
+        self.compile_budget_s = compile_budget_s
         self.publish_lock = threading.Lock()
         self._latest: dict[str, PublishedManifest] = {}
         self.warnings: dict[str, list[dict[str, Any]]] = {}  # display id -> schedule warnings of its last compile
@@ -159,6 +135,11 @@ class Publisher:
         self._latest[display_id] = published
         return published
 
+    def forget(self) -> dict[str, PublishedManifest]:
+        """Drop the cache of latest manifests (another process published); the old cache."""
+        old, self._latest = self._latest, {}
+        return old
+
     # -- writing ---------------------------------------------------------
     def publish_all(self) -> list[PublishedManifest]:
         with self.db_lock:
@@ -169,6 +150,8 @@ class Publisher:
         wanted = sorted(set(display_ids))
         if not wanted:
             return []
+        if self.before_publish is not None:
+            self.before_publish()
         with self.publish_lock:
             with self.db_lock:
                 snapshot = self._snapshot(wanted)
@@ -177,16 +160,29 @@ class Publisher:
             rows: list[dict[str, Any]] = []
             out: list[PublishedManifest] = []
             for display in snapshot.displays:
-                draft = self._manifest_for(display, snapshot, 1, API_MEDIA_PREFIX)
+                try:
+                    draft = self._manifest_for(display, snapshot, 1, API_MEDIA_PREFIX)
+                except CompileRefused as exc:  # this display keeps its last good manifest; the others go on
+                    log.warning("display %s not published: %s", display["id"], exc.message)
+                    continue
                 content_hash = _content_hash(draft)
                 previous = snapshot.previous.get(display["id"])
-                if previous and previous["body_sha256"] == content_hash and previous["key_id"] == key.key_id:
+                db_version = previous["version"] if previous else 0
+                files_version = self._version_files_ahead(display["id"], db_version)
+                if (
+                    previous
+                    and previous["body_sha256"] == content_hash
+                    and previous["key_id"] == key.key_id
+                    and files_version == db_version
+                ):
                     if self.static_dir is not None and not self._static_path(display["id"]).exists():
                         current = self.latest(display["id"])  # e.g. static_dir was just switched on
                         if current is not None:
                             self._write_static(json.loads(current.body)["manifest"], snapshot)
                     continue
-                version = (previous["version"] if previous else 0) + 1
+                # Files ahead of the database (a crash between writing and committing) may have been
+                # served already: a version number is never issued twice, so go past both.
+                version = max(files_version, self._static_version(display["id"])) + 1
                 manifest = {**draft, "version": version}
                 body = envelope_bytes(manifest, key, snapshot.introductions)
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -216,6 +212,27 @@ class Publisher:
                 if self.on_published is not None:
                     self.on_published(published)
             return out
+
+    def _version_files_ahead(self, display_id: str, db_version: int) -> int:
+        """The highest kept envelope file at or above ``db_version`` (files written, rows never committed).
+
+        Probes ``db_version + 1``, ``+ 2``... (one stat when nothing is ahead, as always but after a crash).
+        """
+        folder = self.manifests_dir / display_id
+        version = db_version
+        while (folder / f"{version + 1}.json").exists():
+            version += 1
+        return version
+
+    def _static_version(self, display_id: str) -> int:
+        """The version the static tree's manifest of ``display_id`` holds (0 without one)."""
+        if self.static_dir is None:
+            return 0
+        try:
+            version = json.loads(self._static_path(display_id).read_bytes())["manifest"]["version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+        return version if isinstance(version, int) else 0
 
     def _snapshot(self, display_ids: list[str]) -> Snapshot:
         placeholders = ",".join("?" * len(display_ids))
@@ -268,9 +285,10 @@ class Publisher:
                 f"spec_sha256 in ({','.join('?' * len(specs))})", sorted(specs)
             ):
                 slides[(row["spec_sha256"], row["canvas"])] = row
+        rules, refused = load_rules_checked(self.db)
         return Snapshot(
             displays, per_display, media, previous, self.keyring.introductions(),
-            rules=load_rules(self.db), playlists=load_playlists(self.db), variants=variants, slides=slides,
+            rules=rules, refused=refused, playlists=load_playlists(self.db), variants=variants, slides=slides,
         )  # fmt: skip
 
     def _render_missing_slides(self, snapshot: Snapshot) -> None:
@@ -315,9 +333,21 @@ class Publisher:
                 items[item_id(ann["id"])] = item
         model = display_model(display)
         specs = {key: item_model(key, item) for key, item in items.items()}
-        compiled = compile_for_display(
-            model, snapshot.rules, specs, snapshot.playlists, self.clock(), self.horizon_days
-        )
+        bad = [r for r in snapshot.refused if r.targets_display(model)]
+        try:
+            if bad:
+                first = bad[0].warning(model.id)
+                raise CompileRefused(first.code, first.message, rule_id=first.rule_id, detail=first.detail)
+            compiled = compile_for_display(
+                model, snapshot.rules, specs, snapshot.playlists, self.clock(), self.horizon_days,
+                budget_s=self.compile_budget_s,
+            )  # fmt: skip
+        except CompileRefused as exc:
+            failed = [r.warning(model.id) for r in bad] or [
+                ScheduleWarning(exc.code, exc.message, display_id=model.id, rule_id=exc.rule_id, detail=exc.detail)
+            ]
+            self.warnings[display["id"]] = [w.to_dict() for w in failed]
+            raise
         self.warnings[display["id"]] = [w.to_dict() for w in compiled.warnings]
         for key, slot_s in compiled.item_durations_s.items():
             if key in items:

@@ -1,28 +1,38 @@
-"""A sliding-window rate limiter (per key, e.g. a client address)."""
+"""Per-key request limits (client address, user name) on the one limiter in :mod:`signage.ratelimit`."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict, deque
+from collections.abc import Callable
 
 from scheduler.errors import TooMany
+from signage.ratelimit import KeyedLimiter
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int, what: str) -> None:
-        self.per_minute = per_minute
-        self.what = what
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    """``check(key)`` raises TooMany (429) beyond ``per_minute`` hits per ``window_s`` from that key."""
 
-    def check(self, key: str, now_s: float | None = None) -> None:
-        """Record a hit for ``key``; raise TooMany beyond ``per_minute`` in the last 60 s."""
-        now_s = time.monotonic() if now_s is None else now_s
-        with self._lock:
-            hits = self._hits[key]
-            while hits and now_s - hits[0] > 60:
-                hits.popleft()
-            if len(hits) >= self.per_minute:
-                raise TooMany(f"too many {self.what} from this address; wait a minute", field=None)
-            hits.append(now_s)
+    def __init__(self, per_minute: int, what: str, window_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.what = what
+        self.window_s = window_s
+        self._limiter = KeyedLimiter(per_minute, clock, window_s)
+
+    @property
+    def per_minute(self) -> int:
+        return self._limiter.per_minute
+
+    def check(self, key: str) -> None:
+        if not self._limiter.allow(key):
+            raise TooMany(f"too many {self.what} from this address; wait a minute", field=None)
+
+    def blocked(self, key: str) -> bool:
+        """True while ``key`` has used up its hits (nothing is recorded)."""
+        return self._limiter.blocked(key)
+
+    def record(self, key: str) -> None:
+        """Count a hit for ``key`` without refusing it (e.g. a failed login)."""
+        self._limiter.record(key)
+
+    def clear(self, key: str) -> None:
+        self._limiter.clear(key)

@@ -9,19 +9,25 @@ plus any imported with ``signage playlists import``. Items are announcements
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from playlists.codec import parse_display, parse_item, parse_playlist, parse_rule, rule_to_dict
+from playlists.budget import DEFAULT_COMPILE_BUDGET_S
+from playlists.codec import parse_display, parse_item, parse_playlist, parse_rule, parse_targets, rule_to_dict
 from playlists.compiler import CompiledTimeline, compile_display
-from playlists.model import Display, ItemSpec, Playlist, Rule
+from playlists.model import Display, ItemSpec, Playlist, Rule, Targets
+from playlists.targets import targets_display
+from playlists.warnings import ScheduleWarning
 from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc, zone
 from signage.errors import UserError
 
+log = logging.getLogger("scheduler.schedule")
 SCHEDULE_KEYS = ("days", "dayparts", "preset", "rrule", "exdates", "share", "weight", "max_per_hour", "zone")
 # Where overlay zones sit on the canvas (fractions); the main zone is the whole canvas underneath.
 ZONE_RECTS: dict[str, tuple[float, float, float, float, int]] = {
@@ -92,17 +98,51 @@ def sync_announcement_rule(db: Database, row: dict[str, Any], now: datetime) -> 
     )
 
 
-def ensure_rules(db: Database, now: datetime) -> int:
-    """Give every announcement without one its rule (stores from before rules existed)."""
-    have = {row["announcement_id"] for row in db.table("rules").rows_where("announcement_id is not null")}
-    missing = [row for row in db.table("announcements").rows if row["id"] not in have]
-    for row in missing:
-        sync_announcement_rule(db, row, now)
-    return len(missing)
+@dataclass(frozen=True)
+class RefusedRule:
+    """A stored rule that no longer passes validation (stored by an older version, or by hand)."""
+
+    id: str
+    targets: Targets | None  # None: its targets do not parse either, so it may address any display
+    reason: str
+
+    def targets_display(self, display: Display) -> bool:
+        return self.targets is None or targets_display(self.targets, display)
+
+    def warning(self, display_id: str) -> ScheduleWarning:
+        return ScheduleWarning(
+            "rule_invalid",
+            f"Stored rule {self.id} is refused ({self.reason}); display {display_id} keeps its last published "
+            "manifest until the rule is fixed or removed (signage playlists export / import).",
+            display_id=display_id,
+            rule_id=self.id,
+            detail={"reason": self.reason},
+        )
+
+
+def load_rules_checked(db: Database) -> tuple[list[Rule], list[RefusedRule]]:
+    """Every stored rule, validated: (the valid ones, the refused ones). Never raises for a bad body."""
+    rules: list[Rule] = []
+    refused: list[RefusedRule] = []
+    for row in db.table("rules").rows_where(order_by="id"):
+        body: Any = None
+        try:
+            body = json.loads(row["body"])
+            rules.append(parse_rule(body))
+        except (UserError, ValueError, TypeError) as exc:
+            targets: Targets | None = None
+            try:
+                targets = parse_targets(body.get("targets"))
+            except Exception:  # any shape at all: then it may target anything
+                targets = None
+            refused.append(RefusedRule(str(row["id"]), targets, str(exc)))
+            log.warning("stored rule %s refused: %s", row["id"], exc)
+    return rules, refused
 
 
 def load_rules(db: Database) -> list[Rule]:
-    return [parse_rule(json.loads(row["body"])) for row in db.table("rules").rows_where(order_by="id")]
+    """The valid stored rules (refused ones are logged and left out; see :func:`load_rules_checked`)."""
+    return load_rules_checked(db)[0]
 
 
 def load_playlists(db: Database) -> list[Playlist]:
@@ -160,12 +200,23 @@ def compile_for_display(
     playlists: list[Playlist],
     now: datetime,
     horizon_days: int,
+    *,
+    budget_s: float | None = DEFAULT_COMPILE_BUDGET_S,
 ) -> CompiledTimeline:
-    """Compile with the rules whose item (or playlist items) can be played on this display."""
+    """Compile with the rules whose item (or playlist items) can be played on this display.
+
+    Raises :class:`playlists.budget.CompileRefused` (a UserError with a warning ``code``) over budget.
+    """
     usable_playlists = [p for p in playlists if all(i in items for i in p.items)]
     names = {p.id for p in usable_playlists}
     usable = [r for r in rules if (r.item in items) or (r.playlist in names)]
     start = horizon_start(now, display.timezone)
     return compile_display(
-        display, usable, items, start, horizon_days * 86400, playlists={p.id: p for p in usable_playlists}
+        display,
+        usable,
+        items,
+        start,
+        horizon_days * 86400,
+        playlists={p.id: p for p in usable_playlists},
+        budget_s=budget_s,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -13,19 +12,24 @@ from typing import Any
 from content.store import MediaStore
 from scheduler.announcements import displays_reached
 from scheduler.auth import token_hash
+from scheduler.changes import ExternalChanges
+from scheduler.clientaddr import parse_networks
 from scheduler.events import EventHub
 from scheduler.keyring import KeyRing
 from scheduler.media import MediaJobs
 from scheduler.publish import PublishedManifest, Publisher
 from scheduler.ratelimit import RateLimiter
-from scheduler.schedule import ensure_rules
+from scheduler.sessions import SessionStore
 from scheduler.store import loads, open_store
 from signage.clock import Clock, format_utc, system_clock
 from signage.config import SchedulerConfig
 
 log = logging.getLogger("scheduler.service")
-TOKEN_CACHE_S = 30.0  # a token revoked from the CLI is refused within this time
+TOKEN_CACHE_S = 30.0  # a cached token is re-checked after this time
+REVOCATION_POLL_S = 1.0  # a token revoked by another process (the CLI) is refused and its streams end within this
 ENROL_LIMIT_PER_MINUTE = 20
+#: A waiting player polls every few seconds; more than this from one address is refused (429).
+ENROL_POLLS_PER_MINUTE = 120
 
 
 class Service:
@@ -38,11 +42,12 @@ class Service:
         self.db = open_store(self.data_dir / "signage.db")
         self.media = MediaStore(self.data_dir / "media")
         self.keyring = KeyRing(self.db, self.data_dir / "keys", format_utc(clock()))
-        with self.lock:
-            ensure_rules(self.db, clock())
+        self.external = ExternalChanges(self.db, self.lock)
         self.events = EventHub()
         self.sse_keepalive_s = 15.0
         self.enrol_limiter = RateLimiter(ENROL_LIMIT_PER_MINUTE, "enrolment attempts")
+        self.enrol_poll_limiter = RateLimiter(ENROL_POLLS_PER_MINUTE, "enrolment polls")
+        self.trusted_proxies = parse_networks(config.trusted_proxies)
         self._listeners: list[Callable[[PublishedManifest], object]] = [
             lambda p: self.events.emit(p.display_id, "manifest", {"version": p.version, "etag": p.etag})
         ]
@@ -57,10 +62,20 @@ class Service:
             on_published=self._notify,
             db_lock=self.lock,
             on_missing_variant=lambda sha256: self.media_jobs.ensure_variants(sha256),
+            before_publish=self.pick_up_external_changes,
         )
         self.media_jobs = MediaJobs(self.db, self.lock, self.media, clock, config.max_ingest_jobs, self._media_ready)
         self._token_cache: dict[str, tuple[str, float]] = {}
-        self.sessions: dict[str, int] = {}
+        self.web_sessions = SessionStore(
+            self.db, self.lock, clock, config.session_idle_timeout_s, config.session_max_age_s
+        )
+        # Failed logins, per user name and per client address (a lockout, not a per-minute rate).
+        self.login_failures_by_user = RateLimiter(config.login_max_failures, "failed logins", config.login_lockout_s)
+        self.login_failures_by_address = RateLimiter(
+            config.login_max_failures_per_address, "failed logins", config.login_lockout_s
+        )
+        self._revoked_tokens: set[str] = set()  # digests, as last read from the store
+        self._revocation_mark: tuple[int, str | None] = (-1, None)
 
     def close(self) -> None:
         self.media_jobs.shutdown()
@@ -81,11 +96,29 @@ class Service:
         if reached:
             self.publisher.publish(reached)
 
+    def pick_up_external_changes(self, max_age_s: float = 0.0) -> None:
+        """Another process (a CLI command) committed to the store: follow its key rotation, forget caches.
+
+        Manifests it published are then served (and announced on the event stream) by this server.
+        Every publish looks first; requests look at most every ``max_age_s`` (scheduler/deps.py).
+        """
+        if not self.external.changed(max_age_s):
+            return
+        with self.lock:
+            if self.keyring.reload():
+                log.info("signing key changed by another process: now signing with %s", self.keyring.active.key_id)
+        self._token_cache.clear()  # a revocation from the CLI applies at once
+        before = self.publisher.forget()
+        for display_id, old in before.items():
+            new = self.publisher.latest(display_id)
+            if new is not None and new.version != old.version:
+                self._notify(new)
+
     def now_iso(self) -> str:
         return format_utc(self.clock())
 
     def display_for_token(self, token: str) -> str | None:
-        """The display a token belongs to; cached for TOKEN_CACHE_S."""
+        """The display a token belongs to; cached for TOKEN_CACHE_S (or until another process changes the store)."""
         digest = token_hash(token)
         cached = self._token_cache.get(digest)
         now_s = time.monotonic()
@@ -99,10 +132,43 @@ class Service:
         self._token_cache[digest] = (rows[0]["display_id"], now_s)
         return str(rows[0]["display_id"])
 
-    def new_session(self, user_id: int) -> str:
-        token = secrets.token_urlsafe(24)
-        self.sessions[token] = user_id
-        return token
+    def revoke_display(self, display_id: str) -> int:
+        """Revoke every token of the display and end its open event streams at once; the number revoked."""
+        from scheduler import enrolment
+
+        with self.lock:
+            digests = {
+                str(r["token_hash"])
+                for r in self.db.table("display_tokens").rows_where(
+                    "display_id = ? and revoked_at is null", [display_id]
+                )
+            }
+            count = enrolment.revoke_display_tokens(self.db, display_id, self.clock())
+        self._forget_tokens(digests)
+        self.events.close(display_id=display_id)
+        return count
+
+    def sweep_revocations(self) -> int:
+        """Apply revocations made by another process (``signage displays revoke``): drop them from the
+        token cache and end their streams. Cheap when nothing changed (one aggregate query)."""
+        with self.lock:
+            mark_row = self.db.execute(
+                "select count(*), max(revoked_at) from display_tokens where revoked_at is not null"
+            ).fetchone()
+            mark = (int(mark_row[0]), mark_row[1])
+            if mark != self._revocation_mark:
+                self._revoked_tokens = {
+                    str(row[0])
+                    for row in self.db.execute("select token_hash from display_tokens where revoked_at is not null")
+                }
+                self._revocation_mark = mark
+        self._forget_tokens(self._revoked_tokens & set(self._token_cache))
+        return self.events.close(token_digests=self.events.open_tokens() & self._revoked_tokens)
+
+    def _forget_tokens(self, digests: set[str]) -> None:
+        self._revoked_tokens |= digests
+        for digest in digests:
+            self._token_cache.pop(digest, None)
 
     def user(self, user_id: int) -> dict[str, Any] | None:
         with self.lock:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -11,11 +13,32 @@ from sqlite_utils import Database
 
 from scheduler.migrations import migrations
 
+log = logging.getLogger("scheduler.store")
+PRIVATE_DIR_MODE = 0o700  # the data dir holds the store, the signing keys and the display token hashes
+PRIVATE_FILE_MODE = 0o600
+
+
+def _make_private(path: Path) -> None:
+    """Create the data dir 0700 and the store 0600, and tighten existing ones (and the WAL/SHM) on every start."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))  # SQLite gives WAL/SHM the same mode
+    for target, mode in (
+        (path.parent, PRIVATE_DIR_MODE),
+        (path, PRIVATE_FILE_MODE),
+        (path.with_name(path.name + "-wal"), PRIVATE_FILE_MODE),
+        (path.with_name(path.name + "-shm"), PRIVATE_FILE_MODE),
+    ):
+        try:
+            if target.exists() and (target.stat().st_mode & 0o777) != mode:
+                os.chmod(target, mode)
+        except PermissionError:  # owned by someone else: say so, but do not refuse to start
+            log.warning("cannot restrict %s to %o (not its owner); fix its permissions", target, mode)
+
 
 def open_store(path: Path | str) -> Database:
     """Open (creating if needed) the store at ``path`` and apply pending migrations."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _make_private(Path(path))
     # One connection shared by the server's threads; callers serialise access with
     # ``Service.lock`` (one writer), which SQLite's own locking backs up.
     db = Database(sqlite3.connect(str(path), check_same_thread=False, isolation_level=None))
@@ -23,6 +46,7 @@ def open_store(path: Path | str) -> Database:
     db.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":
         db.enable_wal()
+        _make_private(Path(path))  # the WAL/SHM of a store from before this rule
     migrations.apply(db)
     return db
 

@@ -22,9 +22,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "player": ("signage.cli:player", "Run the display player."),
     "users": ("scheduler.cli:users", "Manage admin users."),
     "displays": ("scheduler.cli:displays", "List displays and approve enrolments."),
+    "announcements": ("scheduler.cli:announcements", "List, submit, approve, reject, withdraw, archive (--as USER)."),
     "keys": ("scheduler.cli:keys", "Show, rotate the scheduler's signing keys."),
     "timeline": ("scheduler.cli_schedule:timeline", "Print a display's compiled timeline, or explain an item."),
     "playlists": ("scheduler.cli_schedule:playlists", "Export/import schedule rules and playlists as YAML."),
+    "preview": ("player.preview.cli:preview", "Show what a display shows: frame, day sheet, clip, window."),
     "ingest": ("scheduler.cli:ingest", "Normalise media files for the screens and create draft announcements."),
     "sources": ("scheduler.cli_sources:sources", "Live data sources (OpenSID, OpenDK, CKAN, CSV/JSON)."),
 }

@@ -45,6 +45,26 @@ class SchedulerConfig:
         "", "Drop folder watched for new media (inbox/<group>/file); empty means <data_dir>/inbox, '-' disables it."
     )
     media_gc_grace_days: int = setting(7, "Unreferenced media are deleted only after this many days.")
+    trusted_proxies: list[str] = setting(
+        [],
+        "Reverse proxies (IPs or networks) whose X-Forwarded-For is believed; empty: use the TCP peer address.",
+    )
+    session_idle_timeout_s: int = setting(
+        3600, "A web admin session ends after this many seconds without a request (sessions live in the database)."
+    )
+    session_max_age_s: int = setting(
+        43200, "A web admin session ends this many seconds after login, however active (absolute expiry)."
+    )
+    session_cookie_secure: bool = setting(
+        False, "Mark the session cookie Secure (sent over HTTPS only); turn on behind a TLS proxy."
+    )
+    login_max_failures: int = setting(
+        5, "Failed logins per user name within login_lockout_s before that name is locked out for login_lockout_s."
+    )
+    login_max_failures_per_address: int = setting(
+        20, "Failed logins per client address within login_lockout_s before that address is locked out."
+    )
+    login_lockout_s: int = setting(900, "Window and lockout time (seconds) of the login throttle.")
 
     def validate(self, path: str) -> None:
         if not 1 <= self.port <= 65535:
@@ -57,7 +77,14 @@ class SchedulerConfig:
             raise ConfigError(path, "max_ingest_jobs", "must be between 1 and 16")
         if self.media_gc_grace_days < 1:
             raise ConfigError(path, "media_gc_grace_days", "must be at least 1")
+        for key in ("session_idle_timeout_s", "session_max_age_s", "login_lockout_s"):
+            if not 1 <= getattr(self, key) <= 30 * 86400:
+                raise ConfigError(path, key, "must be between 1 and 2592000 seconds (30 days)")
+        for key in ("login_max_failures", "login_max_failures_per_address"):
+            if not 1 <= getattr(self, key) <= 10000:
+                raise ConfigError(path, key, "must be between 1 and 10000")
         _check_zone(path, "timezone", self.timezone)
+        _check_networks(path, "trusted_proxies", self.trusted_proxies)
 
     @property
     def base_url(self) -> str:
@@ -81,6 +108,11 @@ class PlayerConfig:
     timezone: str = setting("Asia/Pontianak", "Zone used on the slate before a manifest arrives.")
     language: str = setting("id", "Language of on-screen text: 'id' or 'en'.")
     player_name: str = setting("", "Name shown to the admin when this player asks to enrol.")
+    server_key_fingerprint: str = setting(
+        "",
+        "Pin the scheduler's signing key (hex SHA-256 fingerprint or its first 16+ digits, from `signage keys "
+        "show`): the player refuses to enrol with a server that cannot prove it holds this key.",
+    )
 
     def validate(self, path: str) -> None:
         if not self.server_url.startswith(("http://", "https://")):
@@ -94,6 +126,23 @@ class PlayerConfig:
         if self.language not in ("id", "en"):
             raise ConfigError(path, "language", "must be 'id' or 'en'")
         _check_zone(path, "timezone", self.timezone)
+        if self.server_key_fingerprint:
+            from signage.enrolproof import normalise_pin
+
+            try:
+                normalise_pin(self.server_key_fingerprint)
+            except ValueError as exc:
+                raise ConfigError(path, "server_key_fingerprint", str(exc)) from None
+
+
+def _check_networks(path: str, key: str, values: list[str]) -> None:
+    import ipaddress
+
+    for value in values:
+        try:
+            ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError:
+            raise ConfigError(path, key, f"{value!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
 
 
 def _check_zone(path: str, key: str, name: str) -> None:

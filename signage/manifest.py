@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from signage.canvas import Canvas
 from signage.clock import format_utc, parse_utc
+from signage.errors import UserError
 
 SCHEMA = "mempawah-signage/manifest/1"
 LAYERS = ("emergency", "interrupt", "normal", "fallback", "overlay", "off")
@@ -32,13 +34,6 @@ class ManifestFormatError(ValueError):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(f"manifest field {field_name}: {message}")
         self.field = field_name
-
-
-@dataclass(frozen=True)
-class Canvas:
-    width: int
-    height: int
-    rotation: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +134,11 @@ class Manifest:
         return best, item, item_start
 
 
+def layer_rank(layer: str) -> int:
+    """Lower wins: emergency beats off beats interrupt beats normal beats fallback beats overlay."""
+    return _rank(layer)
+
+
 def _rank(layer: str) -> int:
     return {"emergency": 0, "off": 1, "interrupt": 2, "normal": 3, "fallback": 4, "overlay": 5}[layer]
 
@@ -201,13 +201,14 @@ def parse_manifest(data: dict[str, Any]) -> Manifest:
     if _get(data, "schema", str, "") != SCHEMA:
         raise ManifestFormatError("schema", f"unsupported schema {data['schema']!r}")
     canvas_d = _get(data, "canvas", dict, "")
-    canvas = Canvas(
-        width=_get(canvas_d, "width", int, "canvas."),
-        height=_get(canvas_d, "height", int, "canvas."),
-        rotation=canvas_d.get("rotation", 0),
-    )
-    if canvas.width <= 0 or canvas.height <= 0 or canvas.rotation not in (0, 90, 180, 270):
-        raise ManifestFormatError("canvas", "width/height must be positive, rotation 0/90/180/270")
+    try:
+        canvas = Canvas(
+            width=_get(canvas_d, "width", int, "canvas."),
+            height=_get(canvas_d, "height", int, "canvas."),
+            rotation=canvas_d.get("rotation", 0),
+        )
+    except UserError as exc:
+        raise ManifestFormatError("canvas", exc.message) from None
     layouts: dict[str, tuple[Zone, ...]] = {}
     for name, zones_d in _get(data, "layouts", dict, "").items():
         zones = []

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from signage.canonical import canonical_json
 from signage.errors import ManifestRejected
+from signage.fsutil import atomic_write_bytes
 
 ALGORITHM = "Ed25519"
 
@@ -98,12 +98,7 @@ def load_or_create_key(path: Path) -> SigningKey:
     if path.exists():
         return SigningKey.from_pem(path.read_bytes())
     key = SigningKey.generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key.to_pem())
-    os.replace(tmp, path)
+    atomic_write_bytes(path, key.to_pem(), mode=0o600)
     return key
 
 

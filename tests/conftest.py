@@ -81,6 +81,7 @@ def live_scheduler(demo_service) -> Iterator[RunningScheduler]:  # type: ignore[
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=2,
+        proxy_headers=False,  # as `signage scheduler serve`: X-Forwarded-For only via config trusted_proxies
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

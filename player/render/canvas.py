@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
+from player.render.compose import logical_size, paint_zones
 from player.render.presenter import ZonePresenter
 from signage.manifest import Zone
 
@@ -21,7 +22,7 @@ WINDOW_TITLE = "Mempawah Signage"
 MAIN_ZONE = Zone("main", 0.0, 0.0, 1.0, 1.0, 0)
 
 
-class Canvas(QWidget):
+class CanvasWidget(QWidget):
     painted = Signal()
 
     def __init__(self, rotation: int = 0, parent: QWidget | None = None) -> None:
@@ -40,9 +41,7 @@ class Canvas(QWidget):
         self.update()
 
     def logical_size(self) -> tuple[int, int]:
-        if self.rotation in (90, 270):
-            return self.height(), self.width()
-        return self.width(), self.height()
+        return logical_size(self.width(), self.height(), self.rotation)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         if self.frame_probe is None:
@@ -59,22 +58,6 @@ class Canvas(QWidget):
         self.painted.emit()
 
     def paint_into(self, painter: QPainter) -> None:
-        """Paint every zone with ``painter`` (ended afterwards)."""
-        try:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.fillRect(self.rect(), QColor("#000000"))
-            width, height = self.logical_size()
-            if self.rotation:
-                painter.translate(self.width() / 2, self.height() / 2)
-                painter.rotate(self.rotation)
-                painter.translate(-width / 2, -height / 2)
-            for zone, presenter in self._zones:
-                rect = QRectF(zone.x * width, zone.y * height, zone.w * width, zone.h * height)
-                painter.save()
-                painter.setClipRect(rect)
-                presenter.visual.paint(painter, rect)
-                painter.restore()
-        finally:
-            painter.end()
+        """Paint every zone with ``painter`` (ended afterwards); the preview paints the same way."""
+        paint_zones(painter, self.width(), self.height(), self.rotation,
+                    [(zone, presenter.visual) for zone, presenter in self._zones])

@@ -19,7 +19,8 @@ from player.render.dataslide_layout import (
 )
 from player.render.visuals import FONT_FAMILY, Visual
 from signage.clock import zone as kemenag_zone
-from signage.dataslide import PrayerSlide, StatSlide
+from signage.dataslide import PrayerSlide, StatSlide, parse_prayer, parse_stat
+from signage.manifest import Item
 from signage.prayer import kemenag_times
 
 ALIGN = {
@@ -142,3 +143,15 @@ def prayer_strip(slide: PrayerSlide, clock: Callable[[], datetime], timezone: st
 
 def weather_strip(slide: StatSlide, clock: Callable[[], datetime], timezone: str) -> StripVisual:
     return StripVisual(lambda now: weather_strip_parts(slide, now, timezone), clock)
+
+
+def data_visual(item: Item, *, clock: Callable[[], datetime], timezone: str, overlay: bool) -> Visual:
+    """The visual of a ``stat`` or ``prayer`` item: a full slide, or a one-line strip in an overlay zone.
+    ValueError (naming the data field) when the item's data is malformed."""
+    if item.type == "prayer":
+        prayer = parse_prayer(item.data)
+        return prayer_strip(prayer, clock, timezone) if overlay else PrayerVisual(prayer, clock, timezone)
+    slide = parse_stat(item.data)
+    if overlay and slide.slide == "weather":
+        return weather_strip(slide, clock, timezone)
+    return DataSlideVisual(slide, clock, timezone)

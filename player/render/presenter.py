@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -19,54 +18,24 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QImage
 
-from player.render.dataslide import DataSlideVisual, PrayerVisual, prayer_strip, weather_strip
+from player.render.items import idle_visual, placeholder_for, still_visual
 from player.render.video import VideoSource, VideoVisual
 from player.render.visuals import (
     BlackVisual,
-    ClockStripVisual,
     CrossfadeVisual,
     EmptyVisual,
     EnrolVisual,
     ImageVisual,
-    SlateVisual,
-    TextVisual,
-    TickerVisual,
     Visual,
 )
 from player.runner import Cue
-from signage.dataslide import parse_prayer, parse_stat
 from signage.manifest import Item, MediaRef
 
 log = logging.getLogger("player.render")
 
 TRANSITION_MS = 400
 FADE_FRAME_MS = 33
-
-
-def item_text(item: Item) -> tuple[str, str]:
-    """(title, body) for text-like items; data items are summarised as lines."""
-    text = item.text or {}
-    title = str(text.get("title") or item.title or "")
-    body = str(text.get("body") or "")
-    if not body and item.data:
-        lines = []
-        for key, value in item.data.items():
-            shown = value if isinstance(value, str | int | float) else json.dumps(value)
-            lines.append(f"{key}: {shown}")
-        body = "\n".join(lines[:8])
-    return title, body
-
-
-def ticker_text(item: Item) -> str:
-    """A ticker's line: data.items joined with bullets, else text body/title, else title."""
-    data = item.data or {}
-    entries = data.get("items")
-    if isinstance(entries, list) and entries:
-        return "   •   ".join(str(e) for e in entries)
-    title, body = item_text(item)
-    return " — ".join(part for part in (title, body) if part)
 
 
 class ZonePresenter(QObject):
@@ -176,9 +145,7 @@ class ZonePresenter(QObject):
     # -- internals -----------------------------------------------------------
 
     def _idle_visual(self) -> Visual:
-        if self.overlay:
-            return EmptyVisual()
-        return SlateVisual(self.clock, self.timezone, self.language)
+        return idle_visual(self.clock, self.timezone, self.language, overlay=self.overlay)
 
     def _fail(self, item: Item, reason: str) -> None:
         log.warning("item %s (%s) cannot be shown: %s", item.id, item.type, reason)
@@ -187,55 +154,33 @@ class ZonePresenter(QObject):
     def _visual_for(self, cue: Cue) -> Visual:
         item = cue.item
         assert item is not None
-        title, body = item_text(item)
-        placeholder = TextVisual(title or item.id, body)
-        if item.type in ("image", "video") and item.media is not None:
-            path = self.media_path(item.media)
-            if not path.is_file():
-                self._fail(item, f"media {item.media.sha256[:12]} is not in the cache")
-                return placeholder
-            if item.type == "image":
-                image = QImage(str(path))
-                if image.isNull():
-                    self._fail(item, f"image {item.media.sha256[:12]} cannot be decoded")
-                    return placeholder
-                return ImageVisual(image)
-            offset_s = 0.0
-            if cue.start is not None:
-                offset_s = max(0.0, (self.clock() - cue.start).total_seconds())
-            source = self._take_preloaded(item)
-            if source is None:
-                source = VideoSource(path, item.duration_s, offset_s, self)
-            else:
-                source.start_offset_s = offset_s
-            underlay = None if source.last_frame is not None else self._still_of(self.target)
-            return VideoVisual(source, underlay=underlay, placeholder=placeholder)
-        if item.type == "ticker":
-            start_s = self.monotonic_s()
-            return TickerVisual(ticker_text(item), lambda: self.monotonic_s() - start_s)
-        if item.type == "stat" and item.data and "slide" in item.data:
-            try:
-                slide = parse_stat(item.data)
-                if self.overlay and slide.slide == "weather":
-                    return weather_strip(slide, self.clock, self.timezone)
-                return DataSlideVisual(slide, self.clock, self.timezone)
-            except ValueError as exc:
-                self._fail(item, str(exc))
-                return placeholder
-        if item.type == "prayer" and item.data:
-            try:
-                prayer = parse_prayer(item.data)
-                if self.overlay:
-                    return prayer_strip(prayer, self.clock, self.timezone)
-                return PrayerVisual(prayer, self.clock, self.timezone)
-            except ValueError as exc:
-                self._fail(item, str(exc))
-                return placeholder
-        if item.type == "clock":
-            if self.overlay:
-                return ClockStripVisual(self.clock, self.timezone, self.language)
-            return SlateVisual(self.clock, self.timezone, self.language)
-        return placeholder
+        if item.type == "video" and item.media is not None:
+            return self._video_visual(cue, item)
+        start_s = self.monotonic_s()
+        made = still_visual(item, media_path=self.media_path, clock=self.clock, timezone=self.timezone,
+                            language=self.language, overlay=self.overlay,
+                            elapsed_s=lambda: self.monotonic_s() - start_s)
+        if made.failure is not None:
+            self._fail(item, made.failure)
+        return made.visual
+
+    def _video_visual(self, cue: Cue, item: Item) -> Visual:
+        assert item.media is not None
+        placeholder = placeholder_for(item)
+        path = self.media_path(item.media)
+        if not path.is_file():
+            self._fail(item, f"media {item.media.sha256[:12]} is not in the cache")
+            return placeholder
+        offset_s = 0.0
+        if cue.start is not None:
+            offset_s = max(0.0, (self.clock() - cue.start).total_seconds())
+        source = self._take_preloaded(item)
+        if source is None:
+            source = VideoSource(path, item.duration_s, offset_s, self)
+        else:
+            source.start_offset_s = offset_s
+        underlay = None if source.last_frame is not None else self._still_of(self.target)
+        return VideoVisual(source, underlay=underlay, placeholder=placeholder)
 
     def _take_preloaded(self, item: Item) -> VideoSource | None:
         if self._preloaded is None or item.media is None:

@@ -33,9 +33,11 @@ def fuzz_target(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory)
     shutil.copytree(seeded_template, data_dir)
     service = Service(SchedulerConfig(data_dir=str(data_dir)))
     accounts = json.loads((seeded_template.parent / "accounts.json").read_text())
-    enrolment.request_enrolment(service.db, "FZZ234", "fuzz", "127.0.0.1", service.clock())
+    secret = "f" * 43
+    digest = enrolment.secret_digest(secret)
+    enrolment.request_enrolment(service.db, "FZZ234", "fuzz", digest, "127.0.0.1", service.clock())
     enrolment.approve(service.db, "FZZ234", "kantor-bupati", service.clock())
-    token = enrolment.collect(service.db, "FZZ234")["token"]
+    token = enrolment.collect(service.db, "FZZ234", secret, service.clock())["token"]
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(service), host="127.0.0.1", port=port, log_level="error", timeout_graceful_shutdown=1)

@@ -15,6 +15,8 @@ import pytest
 import requests
 from PIL import Image
 
+from signage.errors import UserError
+
 pytestmark = pytest.mark.slow
 TIMEOUT_S = 120
 
@@ -176,3 +178,221 @@ def test_media_gc_keeps_referenced_and_collects_after_grace(demo_service: Any) -
     later = mediagc.collect(demo_service, now_s + 8 * 86400)
     assert later.deleted == (stray.sha256,)
     assert all(demo_service.media.has(sha) for sha in used if sha)
+
+
+# -- hostile uploads over HTTP (issue 9, item 11) ------------------------------------------
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _hostile_files(tmp_path: Path) -> dict[str, tuple[bytes, str]]:
+    """Files the sniffer lets through but the pipeline refuses later: name -> (bytes, reason fragment)."""
+    import struct
+    import zlib
+
+    def ffmpeg_out(name: str, *args: str) -> Path:
+        out = tmp_path / name
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args, str(out)], check=True)
+        return out
+
+    args = ["-f", "lavfi", "-i", "testsrc2=s=320x240:r=30:d=3", "-c:v", "libx264", "-preset", "ultrafast"]
+    clip = ffmpeg_out("clip.mp4", *args, "-pix_fmt", "yuv420p")  # moov at the end
+    no_moov = clip.read_bytes()[: clip.stat().st_size // 2]
+    sound = ffmpeg_out("lagu.mp4", "-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", "-f", "mp4", "-brand", "isom")
+    ihdr = struct.pack(">IIBBBBB", 20_000, 20_000, 8, 2, 0, 0, 0)  # 400 megapixels declared
+    bomb = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+            + _png_chunk(b"IEND", b""))  # fmt: skip
+    faststart = ffmpeg_out("faststart.mp4", "-i", str(clip), "-c", "copy", "-movflags", "+faststart")
+    cut = faststart.read_bytes()[: faststart.stat().st_size * 35 // 100]
+    return {
+        "terpotong-moov.mp4": (no_moov, "damaged or incomplete"),
+        "hanya-suara.mp4": (sound.read_bytes(), "only sound"),
+        "raksasa.png": (bomb, "too large"),
+        "terpotong-tengah.mp4": (cut, "incomplete"),
+    }
+
+
+def _store_names(live: Any) -> set[str]:
+    root = live.service.media.root
+    return {p.name for p in root.iterdir() if p.name != ".meta"} | {p.name for p in (root / ".meta").glob("*")}
+
+
+def _wait_job(live: Any, job_id: int, states: tuple[str, ...] = ("done", "failed")) -> dict[str, Any]:
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        job = requests.get(f"{live.url}/api/v1/admin/jobs/{job_id}", auth=_editor(live), timeout=10).json()["job"]
+        if job["state"] in states:
+            return job  # type: ignore[no-any-return]
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def test_late_refusal_with_wait_is_a_400_and_leaves_nothing(live_scheduler: Any, tmp_path: Path) -> None:
+    import hashlib
+
+    before = _store_names(live_scheduler)
+    for name, (data, reason) in _hostile_files(tmp_path).items():
+        r = requests.post(
+            f"{live_scheduler.url}/api/v1/admin/media?wait=true",
+            files={"file": (name, data, "application/octet-stream")},
+            auth=_editor(live_scheduler),
+            timeout=TIMEOUT_S,
+        )
+        assert r.status_code == 400, (name, r.text)
+        body = r.json()
+        assert body["ok"] is False and body["field"] == "file" and reason in body["error"], (name, body)
+        assert not body["error"].lstrip().startswith("[") and '["' not in body["error"]
+        sha = hashlib.sha256(data).hexdigest()
+        assert not live_scheduler.service.media.has(sha), name
+        assert _store_names(live_scheduler) == before, name
+        with live_scheduler.service.lock:  # the uploader was told why: no media row is kept either
+            assert not live_scheduler.service.db.table("media").count_where("sha256 = ?", [sha]), name
+
+
+def test_late_refusal_without_wait_ends_failed_and_is_cleaned_at_once(live_scheduler: Any, tmp_path: Path) -> None:
+    data, reason = _hostile_files(tmp_path)["terpotong-moov.mp4"]
+    before = _store_names(live_scheduler)
+    r = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/media",
+        files={"file": ("rusak.mp4", data, "video/mp4")},
+        auth=_editor(live_scheduler),
+        timeout=TIMEOUT_S,
+    )
+    assert r.status_code == 202, r.text
+    job = _wait_job(live_scheduler, r.json()["job"]["id"])
+    assert job["state"] == "failed" and reason in job["error"]
+    assert job["notes"] == [] and job["warnings"] == []
+    assert _store_names(live_scheduler) == before
+    # the failed media cannot be used for a new announcement, and the reason is plain text
+    body = {"title": "Rusak", "kind": "video", "media_sha256": r.json()["sha256"], "targets": {"groups": ["kabupaten"]}}
+    ann = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/announcements",
+        json=body,
+        auth=_editor(live_scheduler),
+        timeout=10,
+    )
+    assert ann.status_code == 400 and ann.json()["field"] == "media_sha256"
+    assert reason in ann.json()["error"] and '["' not in ann.json()["error"]
+
+
+def test_notes_and_warnings_are_lists_in_every_answer(live_scheduler: Any, tmp_path: Path) -> None:
+    small = io.BytesIO()
+    Image.new("RGB", (120, 90), (20, 120, 200)).save(small, "PNG")  # enlarged > 2x: a warning
+    r = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/media?wait=true",
+        files={"file": ("kecil.png", small.getvalue(), "image/png")},
+        auth=_editor(live_scheduler),
+        timeout=TIMEOUT_S,
+    )
+    assert r.status_code == 202, r.text
+    waited = r.json()["job"]
+    shown = _wait_job(live_scheduler, waited["id"])
+    for job in (waited, shown):
+        assert isinstance(job["notes"], list) and isinstance(job["warnings"], list)
+        assert any("enlarged" in w for w in job["warnings"])
+    assert waited["notes"] == shown["notes"] and waited["warnings"] == shown["warnings"]
+
+
+def test_upload_file_name_is_cleaned_like_the_cli(live_scheduler: Any) -> None:
+    picture = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 30, 30)).save(picture, "PNG")
+    raw_name = "../../../tmp/x%0AX.png"
+    r = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/media?wait=true",
+        files={"file": (raw_name, picture.getvalue(), "image/png")},
+        auth=_editor(live_scheduler),
+        timeout=TIMEOUT_S,
+    )
+    assert r.status_code == 202, r.text
+    from content.names import display_name
+
+    assert r.json()["job"]["original_name"] == display_name(raw_name) == "x%0AX.png"
+    with live_scheduler.service.lock:
+        assert live_scheduler.service.db.table("media").get(r.json()["sha256"])["original_name"] == "x%0AX.png"
+    page = _web_login(live_scheduler).get(f"{live_scheduler.url}/admin/", timeout=10).text
+    assert "x%0AX.png" in page and "../../../tmp" not in page
+
+
+def _web_login(live: Any, as_admin: bool = False) -> requests.Session:
+    """A browser session on the web admin (the editor's, or the admin's)."""
+    session = requests.Session()
+    session.headers["Origin"] = live.url
+    username, password = _admin(live) if as_admin else _editor(live)
+    session.post(f"{live.url}/admin/login", data={"username": username, "password": password}, timeout=10)
+    return session
+
+
+def _hidden_fields(html: str) -> dict[str, str]:
+    """Hidden inputs of the page's forms (e.g. a CSRF token, if the admin has one)."""
+    import re
+
+    return dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
+
+
+def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_scheduler: Any, tmp_path: Path) -> None:
+    service = live_scheduler.service
+    data, reason = _hostile_files(tmp_path)["terpotong-moov.mp4"]
+    editor = _web_login(live_scheduler)
+    form = _hidden_fields(editor.get(f"{live_scheduler.url}/admin/", timeout=10).text)
+    form.update(title="Video rusak", body="", duration_s="10", group="kabupaten")
+    r = editor.post(
+        f"{live_scheduler.url}/admin/announcements",
+        data=form,
+        files={"file": ("rusak.mp4", data, "video/mp4")},
+        timeout=TIMEOUT_S,
+    )
+    assert r.status_code == 200 and r.url.endswith("/admin/"), r.text[:500]
+    with service.lock:
+        ann = next(service.db.table("announcements").rows_where("title = 'Video rusak'"))
+        job_id = next(service.db.table("ingest_jobs").rows_where("original_sha256 = ?", [ann["media_sha256"]]))["id"]
+    assert ann["status"] == "draft"
+    assert _wait_job(live_scheduler, job_id)["state"] == "failed"
+    assert not service.media.has(ann["media_sha256"])
+    refused = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/announcements/{ann['id']}/approve", auth=_admin(live_scheduler), timeout=30
+    )
+    assert refused.status_code == 400 and refused.json()["field"] == "media_sha256", refused.text
+    assert reason in refused.json()["error"] and "upload another file" in refused.json()["error"]
+    admin = _web_login(live_scheduler, as_admin=True)
+    fields = _hidden_fields(admin.get(f"{live_scheduler.url}/admin/", timeout=10).text)
+    page = admin.post(f"{live_scheduler.url}/admin/announcements/{ann['id']}/approve", data=fields, timeout=30)
+    assert page.status_code == 400 and "upload another file" in page.text
+    with service.lock:
+        assert service.db.table("announcements").get(ann["id"])["status"] == "draft"
+        # as if it had been approved while still processing (allowed: it goes on air once ready)
+        service.db.table("announcements").update(ann["id"], {"status": "approved"})
+        jobs_before = service.db.table("ingest_jobs").count
+    # publishing rounds (every 5 min in production) never queue the failed conversion again
+    assert service.media_jobs.ensure_variants(ann["media_sha256"]) is None
+    service.publisher.publish_all()
+    service.publisher.publish_all()
+    with service.lock:
+        assert service.db.table("ingest_jobs").count == jobs_before
+
+
+def test_failed_extra_canvas_is_not_retried_until_the_fleet_changes(demo_service: Any) -> None:
+    service = demo_service
+    with service.lock:
+        media = next(service.db.table("media").rows_where("kind = 'image' and status = 'ready'"))
+        first, second = [row["id"] for row in service.db.table("displays").rows_where(order_by="id", limit=2)]
+        service.db.table("displays").update(first, {"width": 640, "height": 360})
+    sha = media["sha256"]
+    service.media.path_for(sha).write_bytes(b"rusak di disk\n" * 50)  # the original went bad: the new job fails
+    job_id = service.media_jobs.ensure_variants(sha)
+    assert job_id is not None
+    with pytest.raises(UserError):
+        service.media_jobs.wait(job_id)
+    job = service.media_jobs.job(job_id)
+    assert job["state"] == "failed" and job["canvases"] == ["640x360"]
+    with service.lock:
+        assert service.db.table("media").get(sha)["status"] == "ready"  # what was made stays on air
+    assert service.media.has(sha)
+    assert service.media_jobs.ensure_variants(sha) is None  # same canvases: not tried again
+    with service.lock:
+        service.db.table("displays").update(second, {"width": 800, "height": 600})
+    assert service.media_jobs.ensure_variants(sha) is not None  # the fleet changed: a new try

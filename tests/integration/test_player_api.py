@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import queue
 import threading
 import time
@@ -182,6 +183,22 @@ def test_heartbeat_feeds_fleet_health_and_limits_size(live_scheduler: Any) -> No
         f"{live_scheduler.url}/api/v1/player/heartbeat", json={"cache": ["xyz"]}, headers=auth, timeout=TIMEOUT_S
     )
     assert r.status_code == 422 and r.json()["field"] == "cache[0]"
+
+
+def test_heartbeat_clock_fault_is_kept_with_the_warnings(live_scheduler: Any) -> None:
+    from signage.apimodels import Heartbeat
+
+    identity = enrol(live_scheduler, "desa-antibar", "CLK234")
+    body = Heartbeat(clock_fault="PC clock before the manifest's generated_at", warnings=["disk low"])
+    r = requests.post(
+        f"{live_scheduler.url}/api/v1/player/heartbeat",
+        json=body.model_dump(mode="json"),
+        headers={"Authorization": f"Bearer {identity['token']}"},
+        timeout=TIMEOUT_S,
+    )
+    assert r.status_code == 200, r.text
+    row = live_scheduler.service.db["display_status"].get("desa-antibar")
+    assert json.loads(row["warnings"]) == ["clock: PC clock before the manifest's generated_at", "disk low"]
 
 
 def test_key_rotation_is_accepted_through_the_old_keys_introduction(live_scheduler: Any) -> None:

@@ -72,6 +72,9 @@ def test_bad_schedules_are_refused_naming_the_field(demo_service: Any) -> None:
         ({"layer": "interrupt", "schedule": {"share": {"percent": 150}}}, "schedule.share"),
         ({"layer": "interrupt"}, "schedule.share"),
         ({"schedule": {"rrule": "FREQ=SOMETIMES"}}, "schedule.rrule"),
+        ({"schedule": {"rrule": "FREQ=DAILY;INTERVAL=0"}}, "schedule.rrule"),  # used to hang approval forever
+        ({"schedule": {"rrule": "FREQ=DAILY;BYMONTHDAY=31;BYMONTH=2"}}, "schedule.rrule"),  # can never occur
+        ({"schedule": {"preset": "weekends", "days": ["mon"]}}, "schedule.preset"),
         ({"schedule": {"dayparts": [{"start": "22:00", "end": "26:00"}]}}, "schedule.dayparts[0].end"),
         ({"schedule": {"colour": "red"}}, "schedule.colour"),
         ({"layer": "overlay"}, "schedule.zone"),

@@ -5,10 +5,10 @@ from pathlib import Path
 from click.testing import CliRunner
 from PIL import Image
 
-from content.canvas import Canvas
 from content.cli import IngestHooks, ingest, make_ingest_command
 from content.drafts import DraftRequest
 from content.store import MediaStore
+from signage.canvas import Canvas
 
 
 def test_one_line_per_file_and_exit_code(tmp_path: Path) -> None:

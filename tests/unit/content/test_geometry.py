@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from content.canvas import Canvas, FitMode, Rgb
+from content.canvas import FitMode, Rgb
 from content.geometry import even_canvas, plan_fit
+from signage.canvas import Canvas
 from signage.errors import UserError
 
 sides = st.integers(min_value=1, max_value=9000)

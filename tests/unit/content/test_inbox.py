@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from content.canvas import Canvas
 from content.drafts import DraftRequest
 from content.errors import IngestRefused
 from content.inbox import DropHandler, InboxDrop, InboxWatcher, pipeline_handler
 from content.sidecar import SidecarError, parse_sidecar
 from content.store import MediaStore
+from signage.canvas import Canvas
 
 
 class FakeClock:

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from content.canvas import Canvas
 from content.errors import IngestRefused
 from content.pipeline import ingest
 from content.probe import probe
 from content.store import MediaStore
 from content.transcode import extract_frame_png
+from signage.canvas import Canvas
 
 from .conftest import (
     assert_normalised,
@@ -95,7 +95,7 @@ def test_truncated_mp4_is_refused(tmp_path: Path, store: MediaStore) -> None:
     clip = make_clip(tmp_path / "clip.mp4", out_args=("-movflags", "+faststart"))
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(clip.read_bytes()[:2000])
-    refuse(broken, store, "damaged|could not")
+    refuse(broken, store, "damaged|could not|incomplete")
 
 
 def test_portrait_phone_video_comes_out_upright(tmp_path: Path, store: MediaStore) -> None:
@@ -198,3 +198,22 @@ def test_strange_file_name_is_only_a_label(tmp_path: Path, store: MediaStore) ->
     plain = ingest(odd, store, [SMALL])
     assert plain.name == "Pengumuman Bupati — Ümit 漢字 ü.jpg"
     assert any("enlarged" in w for w in plain.warnings)
+
+
+def test_video_cut_off_in_the_middle_is_refused_as_incomplete(tmp_path: Path, store: MediaStore) -> None:
+    # The header (moov first) declares 3 s / 90 frames; the file holds about a third of them.
+    whole = make_clip(tmp_path / "whole.mp4", rate=30, duration_s=3, out_args=("-movflags", "+faststart"))
+    assert probe(whole).video is not None and probe(whole).video.frame_count == 90  # type: ignore[union-attr]
+    cut = tmp_path / "terpotong.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 35 // 100])
+    reason = refuse(cut, store, "incomplete").reason
+    assert "declares 90 frames (3.0 s)" in reason and "copy or download the whole file again" in reason
+    # the same file whole is accepted
+    assert ingest(whole, store, [WIDE]).derived[0].duration_s == pytest.approx(3.0, abs=0.1)
+
+
+def test_very_short_clip_is_warned_and_summarised_with_its_real_length(tmp_path: Path, store: MediaStore) -> None:
+    blink = make_clip(tmp_path / "kedip.mp4", duration_s=0.04)
+    result = ingest(blink, store, [WIDE])
+    assert any("only 0.04 s long" in w for w in result.warnings)
+    assert result.summary() == "kedip.mp4: video for 768x432, 0.04 s; 1 warning(s)"

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from content.canvas import Canvas
 from content.pipeline import ingest
 from content.store import MediaStore
+from signage.canvas import Canvas
 
 
 def test_exif_orientation_is_applied(tmp_path: Path, store: MediaStore) -> None:

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from content.canvas import Canvas
 from content.pipeline import ingest
 from content.probe import probe
 from content.store import MediaStore
+from signage.canvas import Canvas
 
 from .conftest import assert_normalised, make_clip
 

@@ -6,11 +6,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from content.canvas import Canvas
 from content.errors import IngestRefused
 from content.fonts import bold_font_path
-from content.slides import SlideSpec, min_body_px, render_slide, store_slides
-from content.store import MediaStore
+from content.slides import SlideSpec, min_body_px, render_slide
+from signage.canvas import Canvas
 
 CANVASES = [Canvas(400, 300), Canvas(768, 432), Canvas(960, 480), Canvas(1920, 1080),
             Canvas(432, 768)]  # fmt: skip
@@ -72,11 +71,3 @@ def test_picture_must_be_an_image(tmp_path: Path) -> None:
     bad.write_text("<svg xmlns='http://www.w3.org/2000/svg'></svg>")
     with pytest.raises(IngestRefused, match="SVG"):
         render_slide(SlideSpec("A", image=bad), Canvas(400, 300))
-
-
-def test_store_slides(tmp_path: Path) -> None:
-    store = MediaStore(tmp_path / "store")
-    derived, warnings = store_slides(SHORT, CANVASES[:2], store)
-    assert [d.canvas for d in derived] == ["400x300", "768x432"]
-    assert all(store.has(d.sha256) and d.mime == "image/png" for d in derived)
-    assert warnings == ()

@@ -3,9 +3,10 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-from content.canvas import Canvas, FitMode, Rgb
+from content.canvas import FitMode, Rgb
 from content.probe import MediaInfo, VideoStream
 from content.video import VideoAction, VideoOptions, VideoPlan, build_ffmpeg_args, plan_video, target_fps
+from signage.canvas import Canvas
 
 OPTIONS = VideoOptions()
 

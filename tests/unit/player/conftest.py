@@ -133,6 +133,22 @@ class FixtureServer:
             return [r for r in self.requests if r["method"] == method and r["path"] == path]
 
 
+def enrol_route(key: SigningKey, answer: dict[str, Any] | None, status: int = 200) -> Callable[[dict[str, Any]], Route]:
+    """An enrolment answer (``None``: 404) carrying ``key``'s proof over the request's code and nonce."""
+    from signage.enrolproof import make_proof
+
+    def route(record: dict[str, Any]) -> Route:
+        if answer is None:
+            return Route(404, b'{"ok": false, "status": 404, "error": "no enrolment request"}')
+        request = json.loads(record["body"] or b"{}")
+        code = request.get("code") or record["path"].split("/")[-2]
+        proof = make_proof(key, code, str(request.get("nonce", "")))
+        body = {**answer, "server": proof.model_dump()}
+        return Route(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+    return route
+
+
 @pytest.fixture
 def server() -> Iterator[FixtureServer]:
     srv = FixtureServer().start()
@@ -307,5 +323,6 @@ def helpers() -> Any:
         TOKEN = TOKEN
         FakeClock = FakeClock
         Route = Route
+        enrol_route = staticmethod(enrol_route)
 
     return Helpers

@@ -154,10 +154,27 @@ def test_enrol_then_play(qtbot, running, publisher, helpers, signing_key, data_d
         "token": helpers.TOKEN, "public_keys": {signing_key.key_id: signing_key.public_text},
         "manifest_url": publisher.manifest_url,
     }
-    server.set_json("POST", "/api/v1/enrolments", {"ok": True, "status": "pending"}, status=202)
-    server.set_json("GET", f"/api/v1/enrolments/{code}", approved)
+    server.set("POST", "/api/v1/enrolments", helpers.enrol_route(signing_key, {"ok": True, "status": "pending"}, 202))
+    server.set("POST", f"/api/v1/enrolments/{code}/collect", helpers.enrol_route(signing_key, approved))
     qtbot.waitUntil(lambda: status(data_dir).get("state") == "playing", timeout=10000)
     st = status(data_dir)
     assert st["manifest_version"] == 7 and st["enrol_code"] is None
     assert st["display_id"] == helpers.DISPLAY_ID
     assert (data_dir / "identity.json").exists()
+
+
+def test_code_is_shown_only_once_the_scheduler_holds_the_request(qtbot, running, server, helpers, signing_key,
+                                                                    data_dir):
+    from player.enrol import CODE_PLACEHOLDER, display_code
+
+    server.set("POST", "/api/v1/enrolments", helpers.Route(503, b'{"error": "starting"}'))
+    app = running(make_config(data_dir, server.url))
+    code = app.enroller.code
+    qtbot.waitUntil(lambda: len(server.hits("POST", "/api/v1/enrolments")) >= 1, timeout=5000)
+    # the scheduler does not hold our request yet: someone could claim a code shown now
+    assert app.presenter.visual.code == CODE_PLACEHOLDER
+    assert status(data_dir)["enrol_code"] == code  # the local status file may name it
+    server.set("POST", "/api/v1/enrolments", helpers.enrol_route(signing_key, {"ok": True, "status": "pending"}, 202))
+    server.set("POST", f"/api/v1/enrolments/{code}/collect",
+               helpers.enrol_route(signing_key, {"ok": True, "status": "pending"}))
+    qtbot.waitUntil(lambda: app.presenter.visual.code == display_code(code), timeout=10000)

@@ -19,7 +19,7 @@ from player.app import PlayerApp
 from player.cache import LoadedManifest
 from player.health import RenderWatchdog
 from player.kiosk import prevent_blanking, screen_geometry
-from player.render.canvas import MAIN_ZONE, Canvas
+from player.render.canvas import MAIN_ZONE, CanvasWidget
 from player.render.presenter import ZonePresenter
 from player.render.visuals import ImageVisual
 from player.sdnotify import SystemdNotifier, notify, watchdog_interval_s
@@ -112,7 +112,7 @@ class Solid:
 
 @pytest.mark.parametrize(("rotation", "red_at"), [(0, "left"), (90, "top"), (180, "right"), (270, "bottom")])
 def test_rotation(qtbot, rotation: int, red_at: str):
-    canvas = Canvas(rotation=rotation)
+    canvas = CanvasWidget(rotation=rotation)
     qtbot.addWidget(canvas)
     presenter = ZonePresenter("main", lambda m: Path("/nonexistent"), lambda: None, "Asia/Pontianak")  # type: ignore[arg-type,return-value]
     presenter.target = Solid()  # type: ignore[assignment]

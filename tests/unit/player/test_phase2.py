@@ -16,7 +16,7 @@ from player.cache import LoadedManifest
 from player.identity import Identity, save_identity
 from player.localfolder import LocalFolder, scan_folder
 from player.overlays import OverlayZones
-from player.render.canvas import MAIN_ZONE, Canvas
+from player.render.canvas import MAIN_ZONE, CanvasWidget
 from player.render.presenter import ZonePresenter
 from player.render.visuals import CrossfadeVisual
 from player.runner import Cue, TimelineRunner
@@ -123,7 +123,7 @@ def test_crossfade_blends_old_into_new(qtbot, helpers, tmp_path):
     presenter = ZonePresenter("main", lambda media: paths[media.sha256],
                               lambda: datetime.now(UTC), "Asia/Pontianak",
                               transition_ms=400, monotonic_s=mono)
-    canvas = Canvas()
+    canvas = CanvasWidget()
     canvas.resize(64, 36)
     canvas.set_zones([(MAIN_ZONE, presenter)])
     qtbot.addWidget(canvas)
@@ -199,7 +199,7 @@ def test_overlay_zones_ticker_scrolls_and_clock_strip(qtbot, publisher, helpers)
     overlays.set_manifest(loaded)
     zones = overlays.zones()
     assert [z.id for z, _p in zones] == ["clock", "ticker"]
-    canvas = Canvas()
+    canvas = CanvasWidget()
     canvas.resize(480, 270)
     canvas.set_zones(zones)
     qtbot.addWidget(canvas)

@@ -15,7 +15,7 @@ import requests
 from player.health import heartbeat_payload, heartbeat_status
 from player.playlog import PlayLog, to_event
 from player.report import Reporter
-from scheduler.api_player import Heartbeat, PlayEvent, PlayEventBatch
+from signage.apimodels import Heartbeat, PlayEvent, PlayEventBatch
 
 
 @pytest.fixture

@@ -17,12 +17,13 @@ from netsim import LinkSimulator, RangeServer
 
 from player.cache import ManifestStore, MediaCache, required_media
 from player.clock import PlayerClock
-from player.download import Downloader, RateLimiter
+from player.download import CHUNK_BYTES, Downloader
 from player.identity import Identity, load_identity, save_identity
 from player.runner import TimelineRunner
 from player.sync import SyncEngine
 from player.verifier import CacheVerifier
 from signage.manifest import MediaRef, parse_manifest
+from signage.ratelimit import TokenBucket
 from signage.signing import SigningKey, envelope_bytes, introduce
 
 MANIFEST_PATH = "/api/v1/player/manifest"
@@ -163,7 +164,7 @@ def test_bandwidth_cap(origin, tmp_path):
     origin.add(f"/api/v1/media/{media.sha256}", data)
     import requests
 
-    downloader = Downloader(MediaCache(tmp_path), requests.Session(), limiter=RateLimiter(400_000))
+    downloader = Downloader(MediaCache(tmp_path), requests.Session(), limiter=TokenBucket(400_000, CHUNK_BYTES))
     started = time.monotonic()
     downloader.fetch(f"{origin.url}/api/v1/media/{media.sha256}", media)
     elapsed_s = time.monotonic() - started

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from player.render.canvas import MAIN_ZONE, Canvas
+from player.render.canvas import MAIN_ZONE, CanvasWidget
 from player.render.presenter import ZonePresenter
 from player.runner import Cue
 from signage.manifest import Item, MediaRef
@@ -35,11 +35,11 @@ def video_file(tmp_path: Path, video_bytes: bytes) -> Path:
     return path
 
 
-def video_setup(qtbot, video_file: Path, duration_s: float) -> tuple[Canvas, ZonePresenter]:
+def video_setup(qtbot, video_file: Path, duration_s: float) -> tuple[CanvasWidget, ZonePresenter]:
     now = datetime.now(UTC)
     presenter = ZonePresenter("main", lambda media: video_file, lambda: datetime.now(UTC),
                               "Asia/Pontianak")
-    canvas = Canvas()
+    canvas = CanvasWidget()
     canvas.resize(320, 180)
     canvas.set_zones([(MAIN_ZONE, presenter)])
     qtbot.addWidget(canvas)

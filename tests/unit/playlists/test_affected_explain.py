@@ -1,11 +1,8 @@
-"""Incremental recompilation scope, and explanations / warnings staff can act on."""
+"""Explanations / warnings staff can act on."""
 
 from __future__ import annotations
 
-import dataclasses
-
-from playlists.affected import affected_by_item, affected_displays
-from playlists.compiler import compile_all, compile_display
+from playlists.compiler import compile_display
 from playlists.explain import explain_item, items_never_played
 
 HOUR = 3600
@@ -17,20 +14,6 @@ def _displays(mk):
         mk.display("d2", groups=["kec-a"]),
         mk.display("d3", groups=["kec-b"], tags=["outdoor"], canvas={"width": 1080, "height": 1920}),
     ]
-
-
-def test_affected_displays(mk) -> None:
-    ds = _displays(mk)
-    old = mk.rule("r", "a", targets={"groups": ["kec-a"]})
-    new = mk.rule("r", "a", targets={"groups": ["kec-b"]})
-    assert affected_displays(old, new, ds) == ["d1", "d2", "d3"]
-    assert affected_displays(None, old, ds) == ["d1", "d2"]
-    assert affected_displays(old, None, ds) == ["d1", "d2"]
-    assert affected_displays(old, old, ds) == []
-    assert affected_displays(old, dataclasses.replace(old, title="Banjir"), ds) == []
-    moved = mk.rule("r", "a", targets={"groups": ["kec-a"]}, dayparts=[{"start": "08:00", "end": "09:00"}])
-    assert affected_displays(old, moved, ds) == ["d1", "d2"]
-    assert affected_by_item("a", [old], ds) == ["d1", "d2"]
 
 
 def test_never_plays_reasons(mk, h0) -> None:
@@ -69,7 +52,7 @@ def test_never_plays_reasons(mk, h0) -> None:
     assert explain_item("nothing", rules, ds, items, h0).warnings[0].detail["reason"] == "no_rule"
     lost = explain_item("b", [rules[-1]], ds, items, h0, HOUR)
     assert [w.detail["reason"] for w in lost.warnings] == ["no_display"]
-    compiled = compile_all(ds, rules, items, h0, 86_400)
+    compiled = {d.id: compile_display(d, rules, items, h0, 86_400) for d in ds}
     silent = {w.item_id: w.detail["reason"] for w in items_never_played(compiled, rules, items)}
     assert silent == {
         "night": "outside_operating_hours",

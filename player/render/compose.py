@@ -1,0 +1,56 @@
+"""Compose one frame: every zone's visual, clipped to its rectangle, rotated for the panel.
+
+The player's canvas and the preview renderer both paint through
+:func:`paint_zones`, so a preview is the same pixels as the screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from player.render.visuals import Visual
+from signage.manifest import Zone
+
+
+def logical_size(out_w: int, out_h: int, rotation: int) -> tuple[int, int]:
+    """The content's size for an output of ``out_w`` x ``out_h`` turned by ``rotation`` degrees."""
+    return (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
+
+
+def output_size(width: int, height: int, rotation: int) -> tuple[int, int]:
+    """The output's size for content of ``width`` x ``height`` shown turned by ``rotation`` degrees."""
+    return (height, width) if rotation in (90, 270) else (width, height)
+
+
+def paint_zones(
+    painter: QPainter, out_w: int, out_h: int, rotation: int, zones: Iterable[tuple[Zone, Visual]]
+) -> None:
+    """Paint ``zones`` (lowest ``z`` first) with ``painter``, then end it."""
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.fillRect(QRectF(0, 0, out_w, out_h), QColor("#000000"))
+        width, height = logical_size(out_w, out_h, rotation)
+        if rotation:
+            painter.translate(out_w / 2, out_h / 2)
+            painter.rotate(rotation)
+            painter.translate(-width / 2, -height / 2)
+        for zone, visual in sorted(zones, key=lambda pair: pair[0].z):
+            rect = QRectF(zone.x * width, zone.y * height, zone.w * width, zone.h * height)
+            painter.save()
+            painter.setClipRect(rect)
+            visual.paint(painter, rect)
+            painter.restore()
+    finally:
+        painter.end()
+
+
+def render_image(out_w: int, out_h: int, rotation: int, zones: Iterable[tuple[Zone, Visual]]) -> QImage:
+    """A new RGB32 image of ``out_w`` x ``out_h`` with ``zones`` painted into it."""
+    image = QImage(out_w, out_h, QImage.Format.Format_RGB32)
+    paint_zones(QPainter(image), out_w, out_h, rotation, zones)
+    return image

@@ -1,0 +1,178 @@
+"""Preview over HTTP (staff): what a display shows at an instant, an announcement on a display's
+canvas, legibility warnings, and the raw manifest/media for ``signage preview --server``.
+
+Frames are drawn by the player's renderer in a child process (``signage preview``), so the
+scheduler process never loads Qt and never imports ``player``; PNGs are cached on disk by
+content (manifest bytes + instant + language), so repeated views cost a file read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, Response
+
+from scheduler.announcements import get_announcement
+from scheduler.deps import current_user, get_service
+from scheduler.errors import NotFound
+from scheduler.legibility import check_announcement
+from scheduler.policy import require
+from scheduler.preview_manifest import preview_manifest
+from scheduler.service import Service
+from scheduler.store import loads
+from signage.canonical import canonical_json
+from signage.clock import format_utc, parse_utc, zone
+from signage.errors import UserError
+
+router = APIRouter(prefix="/api/v1/admin", tags=["preview"])
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+UserDep = Annotated[dict[str, Any], Depends(current_user)]
+AnnouncementId = Annotated[int, PathParam(ge=1, le=2**62)]
+DisplayId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+SHA256 = Annotated[str, PathParam(pattern="^[0-9a-f]{64}$")]
+RENDER_TIMEOUT_S = 120
+CACHE_KEEP = 500
+LOCAL_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+def _moment(value: str | None, timezone: str, now: datetime) -> datetime:
+    if not value:
+        return now.replace(microsecond=0)
+    for pattern in LOCAL_FORMATS:
+        try:
+            return datetime.strptime(value, pattern).replace(tzinfo=zone(timezone))
+        except ValueError:
+            continue
+    try:
+        return parse_utc(value)
+    except ValueError:
+        raise UserError(f"at: {value!r} is not a time; use 2026-12-04 11:50 (local) or ISO with an offset",
+                        field="at") from None
+
+
+def _cache_dir(service: Service) -> Path:
+    folder = service.data_dir / "previews"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _prune(folder: Path) -> None:
+    files = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime)
+    for stale in files[:-CACHE_KEEP]:
+        stale.unlink(missing_ok=True)
+
+
+def _render(service: Service, key: dict[str, Any], args: list[str]) -> Path:
+    """Run ``signage preview`` (the player's renderer) once per distinct ``key``; returns the cached PNG."""
+    folder = _cache_dir(service)
+    out = folder / (hashlib.sha256(canonical_json(key)).hexdigest()[:40] + ".png")
+    if out.is_file():
+        return out
+    tmp = folder / f".{out.stem}.{id(args)}.png"
+    command = [sys.executable, "-m", "signage", "preview", *args, "-o", str(tmp)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False)
+    if done.returncode != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        message = (done.stderr.strip().splitlines() or ["the renderer failed"])[-1]
+        raise UserError(message.removeprefix("Error: "), field="preview")
+    tmp.replace(out)
+    _prune(folder)
+    return out
+
+
+def _png(path: Path) -> FileResponse:
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.get("/displays/{display_id}/manifest")
+def display_manifest(display_id: DisplayId, service: ServiceDep, user: UserDep) -> Response:
+    """The display's latest signed manifest envelope (as the player gets it)."""
+    require(user, "view")
+    latest = service.publisher.latest(display_id)
+    if latest is None:
+        raise NotFound(f"display {display_id!r} has no published manifest", field="display_id")
+    return Response(latest.body, media_type="application/json", headers={"ETag": latest.etag})
+
+
+@router.get("/media/{sha256}")
+def media_file(sha256: SHA256, service: ServiceDep, user: UserDep) -> FileResponse:
+    require(user, "view")
+    path = service.media.path_for(sha256)
+    if not path.is_file():
+        raise NotFound(f"media {sha256} is not in the store", field="sha256")
+    return FileResponse(path, media_type="application/octet-stream")
+
+
+@router.get("/preview/displays/{display_id}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def preview_display(
+    display_id: DisplayId,
+    service: ServiceDep,
+    user: UserDep,
+    at: Annotated[str | None, Query(max_length=40, description="Local time (2026-12-04 11:50) or ISO")] = None,
+    language: Annotated[str, Query(pattern="^(id|en)$")] = "id",
+) -> FileResponse:
+    """The frame ``display_id`` shows at ``at`` (default: now), drawn by the player's renderer."""
+    require(user, "view")
+    latest = service.publisher.latest(display_id)
+    if latest is None:
+        raise NotFound(f"display {display_id!r} has no published manifest", field="display_id")
+    timezone = json.loads(latest.body)["manifest"]["timezone"]
+    moment = _moment(at, timezone, service.clock())
+    key = {"display": display_id, "etag": latest.etag, "at": format_utc(moment), "language": language}
+    args = ["--data-dir", str(service.data_dir), "--display", display_id, "--at", format_utc(moment),
+            "--language", language]
+    return _png(_render(service, key, args))
+
+
+@router.get("/preview/announcements/{announcement_id}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def preview_announcement(
+    announcement_id: AnnouncementId,
+    service: ServiceDep,
+    user: UserDep,
+    display: Annotated[str, Query(min_length=1, max_length=64)],
+    language: Annotated[str, Query(pattern="^(id|en)$")] = "id",
+) -> FileResponse:
+    """The announcement as ``display`` would show it (its canvas, rotation and layout), approved or not."""
+    require(user, "view")
+    with service.lock:
+        ann = get_announcement(service.db, announcement_id)
+        rows = list(service.db.table("displays").rows_where("id = ?", [display]))
+    if not rows:
+        raise NotFound(f"display {display!r} does not exist", field="display")
+    manifest = preview_manifest(service.publisher, rows[0], ann)
+    if manifest is None:
+        raise UserError("the announcement's media is not ready for this display yet; try again after processing",
+                        field="media")
+    start = manifest["timeline"][0]["start"]
+    key = {"manifest": hashlib.sha256(canonical_json(manifest)).hexdigest(), "language": language}
+    with tempfile.TemporaryDirectory(dir=_cache_dir(service)) as scratch:
+        manifest_path = Path(scratch) / "manifest.json"
+        manifest_path.write_bytes(canonical_json({"manifest": manifest}))
+        args = ["--manifest-file", str(manifest_path), "--media-dir", str(service.data_dir / "media"),
+                "--at", start, "--language", language]
+        path = _render(service, key, args)
+    return _png(path)
+
+
+@router.get("/announcements/{announcement_id}/legibility")
+def legibility(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
+    """For every target canvas: the smallest text drawn, the readable minimum, and warnings."""
+    require(user, "view")
+    with service.lock:
+        ann = get_announcement(service.db, announcement_id)
+        ann = {**ann, "targets": ann["targets"] if isinstance(ann["targets"], dict) else loads(ann["targets"], {})}
+        canvases = check_announcement(service.db, ann)
+    return {"announcement_id": announcement_id, "canvases": canvases,
+            "warnings": [w for c in canvases for w in c["warnings"]]}

@@ -1,0 +1,157 @@
+"""Who may do what: the one place that decides (web admin, admin API and CLI all ask here).
+
+Roles, from least to most trusted:
+
+- ``viewer``: public information officer; reads announcements, previews and reports.
+- ``editor``: writes announcements and submits them; withdraws or archives only items they wrote or edited.
+- ``approver``: also approves/rejects (never their own work: two-person rule) and uses the emergency
+  broadcast form (``emergency``). An editor may still draft emergency-layer content: like every
+  announcement it reaches a screen only once someone else (an approver) approves it.
+- ``admin``: also manages displays, enrolments, keys and users.
+
+The two-person rule: the approver must differ from the creator and from everyone who
+changed the content since the last approval (``editors_since_approval``). Taking an
+approved item off air (edit, withdraw, archive) is allowed to its authors/editors and to
+approvers/admins only, and is always audited by the caller.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scheduler.auth import ROLES
+from scheduler.errors import Forbidden
+
+ACTIONS = (
+    "view",
+    "create",
+    "edit",
+    "submit",
+    "approve",
+    "reject",
+    "withdraw",
+    "archive",
+    "emergency",
+    "manage_displays",
+    "manage_users",
+    "view_reports",
+    "view_audit",
+)
+_VIEWER = frozenset({"view", "view_reports"})
+_EDITOR = _VIEWER | {"create", "edit", "submit", "withdraw", "archive"}
+_APPROVER = _EDITOR | {"approve", "reject", "emergency", "view_audit"}
+_ADMIN = _APPROVER | {"manage_displays", "manage_users"}
+ROLE_ACTIONS: dict[str, frozenset[str]] = {"viewer": _VIEWER, "editor": _EDITOR, "approver": _APPROVER, "admin": _ADMIN}
+assert set(ROLE_ACTIONS) == set(ROLES)
+# Acting on an item that is (or is about to be) on air needs authorship or a reviewer's role.
+_AUTHOR_OR_REVIEWER = frozenset({"withdraw", "archive", "submit"})
+
+# Reasons a request is refused: (English, Bahasa Indonesia).
+REASONS: dict[str, tuple[str, str]] = {
+    "no_user": ("log in first", "silakan masuk terlebih dahulu"),
+    "disabled": ("this account is disabled", "akun ini dinonaktifkan"),
+    "unknown_action": ("unknown action", "tindakan tidak dikenal"),
+    "role": (
+        "your role ({role}) may not {action}",
+        "peran Anda ({role}) tidak boleh melakukan '{action}'",
+    ),
+    "two_person": (
+        "two-person rule: {who} cannot approve an announcement they created or changed since its last approval; "
+        "ask another approver",
+        "aturan dua orang: {who} tidak boleh menyetujui pengumuman yang dibuat atau diubahnya sejak persetujuan "
+        "terakhir; minta penyetuju lain",
+    ),
+    "not_author": (
+        "only the announcement's authors/editors or an approver may {action} announcement {id}",
+        "hanya penulis/penyunting pengumuman {id} atau penyetuju yang boleh melakukan '{action}'",
+    ),
+    "approved_not_author": (
+        "announcement {id} is approved: only its authors/editors or an approver may change it "
+        "(an edit takes it off air until approved again)",
+        "pengumuman {id} sudah disetujui: hanya penulis/penyunting atau penyetuju yang boleh mengubahnya "
+        "(perubahan menurunkannya dari layar sampai disetujui lagi)",
+    ),
+}
+
+
+class PolicyDenied(Forbidden):
+    """A refusal by the policy (HTTP 403); ``texts`` holds the message per language."""
+
+    def __init__(self, reason: str, texts: dict[str, str]) -> None:
+        super().__init__(texts["en"], field="user")
+        self.reason = reason
+        self.texts = texts
+
+    def text(self, language: str) -> str:
+        return self.texts.get(language) or self.texts["en"]
+
+
+def _ids(value: Any) -> set[int]:
+    if isinstance(value, str):
+        value = json.loads(value) if value else []
+    return {int(v) for v in value or []}
+
+
+def authors(announcement: dict[str, Any]) -> set[int]:
+    """Everyone who created or ever edited the announcement."""
+    people = _ids(announcement.get("contributors"))
+    if announcement.get("created_by") is not None:
+        people.add(int(announcement["created_by"]))
+    return people
+
+
+def barred_approvers(announcement: dict[str, Any]) -> set[int]:
+    """Who may not approve it now: the creator and everyone who changed it since the last approval."""
+    barred = _ids(announcement.get("editors_since_approval"))
+    if announcement.get("created_by") is not None:
+        barred.add(int(announcement["created_by"]))
+    return barred
+
+
+def denial(user: dict[str, Any] | None, action: str, announcement: dict[str, Any] | None = None) -> str | None:
+    """The reason code why ``user`` may not do ``action`` (on ``announcement``), or None when allowed."""
+    if action not in ACTIONS:
+        return "unknown_action"
+    if user is None:
+        return "no_user"
+    if user.get("disabled"):
+        return "disabled"
+    allowed = ROLE_ACTIONS.get(str(user.get("role")), frozenset())
+    if action not in allowed:
+        return "role"
+    if announcement is None:
+        return None
+    is_reviewer = "approve" in allowed
+    is_author = int(user["id"]) in authors(announcement)
+    if action == "approve" and int(user["id"]) in barred_approvers(announcement):
+        return "two_person"
+    if action in _AUTHOR_OR_REVIEWER and not (is_author or is_reviewer):
+        return "not_author"
+    if action == "edit" and announcement.get("status") == "approved" and not (is_author or is_reviewer):
+        return "approved_not_author"
+    return None
+
+
+def can(user: dict[str, Any] | None, action: str, announcement: dict[str, Any] | None = None) -> bool:
+    return denial(user, action, announcement) is None
+
+
+def require(user: dict[str, Any] | None, action: str, announcement: dict[str, Any] | None = None) -> None:
+    """Raise :class:`PolicyDenied` (403, message in English and Indonesian) unless allowed."""
+    reason = denial(user, action, announcement)
+    if reason is None:
+        return
+    values = {
+        "action": action,
+        "role": (user or {}).get("role", "-"),
+        "who": (user or {}).get("username", "-"),
+        "id": (announcement or {}).get("id", "-"),
+    }
+    english, indonesian = REASONS[reason]
+    raise PolicyDenied(reason, {"en": english.format(**values), "id": indonesian.format(**values)})
+
+
+def allowed_actions(user: dict[str, Any] | None, announcement: dict[str, Any] | None = None) -> list[str]:
+    """Every action the user may take (on the announcement): for showing only the buttons that work."""
+    return [action for action in ACTIONS if can(user, action, announcement)]

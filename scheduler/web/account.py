@@ -1,0 +1,150 @@
+"""Login (throttled, no user-name oracle), logout (POST), forced and voluntary password change, language."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from scheduler.announcements import audit
+from scheduler.auth import authenticate, set_password, verify_password
+from scheduler.deps import SESSION_COOKIE
+from scheduler.i18n import LANGUAGES
+from scheduler.web.common import (
+    LANGUAGE_COOKIE,
+    CsrfRefused,
+    ServiceDep,
+    UserDep,
+    checked_form,
+    flash,
+    gettext_for,
+    page_router,
+    redirect,
+    render,
+    user_or_none,
+)
+from signage.errors import UserError
+
+router = page_router()
+LOGIN_CSRF_COOKIE = "signage_login_csrf"
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "-"
+
+
+def _login_page(request: Request, status: int = 200, error: str | None = None, username: str = "") -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", status, error=error, login_csrf=token, username=username, user=None)
+    secure = request.app.state.service.config.session_cookie_secure
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure, path="/admin/login")
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, lang: str = "") -> Response:
+    if user_or_none(request) is not None:
+        return redirect("/admin/")
+    if lang in LANGUAGES:  # the login page's language links (no account yet to store it in)
+        response = redirect("/admin/login")
+        response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+    return _login_page(request)
+
+
+@router.post("/login")
+async def login(request: Request, service: ServiceDep) -> Response:
+    form = await request.form()
+    sent, expected = str(form.get("csrf_token") or ""), request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfRefused()
+    t = gettext_for(request)
+    username = str(form.get("username") or "").strip()[:64]
+    password = str(form.get("password") or "")[:1024]
+    address = _client(request)
+    user_key = username.lower()
+    if service.login_failures_by_user.blocked(user_key) or service.login_failures_by_address.blocked(address):
+        with service.lock:
+            audit(service.db, service.clock(), None, "login.locked", f"user:{username}", f"address {address}")
+        minutes = max(1, service.config.login_lockout_s // 60)
+        message = t("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
+        return _login_page(request, 429, message, username)
+    user = await run_in_threadpool(authenticate, service.db, username, password, service.lock)
+    if user is None:
+        service.login_failures_by_user.record(user_key)
+        service.login_failures_by_address.record(address)
+        with service.lock:
+            audit(service.db, service.clock(), None, "login.failed", f"user:{username}", f"address {address}")
+        return _login_page(request, 401, t("Wrong user name or password."), username)
+    service.login_failures_by_user.clear(user_key)
+    token, _session = service.web_sessions.create(int(user["id"]), address)
+    with service.lock:
+        audit(service.db, service.clock(), user["id"], "login", f"user:{user['id']}", f"address {address}")
+    response = redirect("/admin/password" if user.get("must_change_password") else "/admin/")
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=service.config.session_cookie_secure, path="/"
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/admin/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, service: ServiceDep) -> Response:
+    await checked_form(request)
+    user = user_or_none(request)
+    service.web_sessions.delete(request.cookies.get(SESSION_COOKIE))
+    if user is not None:
+        with service.lock:
+            audit(service.db, service.clock(), user["id"], "logout", f"user:{user['id']}")
+    response = redirect("/admin/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/password")
+def password_form(request: Request, user: UserDep) -> Response:
+    return render(request, "password.html", active=None, forced=bool(user.get("must_change_password")))
+
+
+@router.post("/password")
+async def change_password(request: Request, user: UserDep, service: ServiceDep) -> Response:
+    form = await checked_form(request)
+    t = gettext_for(request)
+    current = str(form.get("current_password") or "")
+    new = str(form.get("new_password") or "")
+    repeat = str(form.get("repeat_password") or "")
+    error = None
+    if not await run_in_threadpool(verify_password, current, user["password_hash"]):
+        error = t("Current password: it is not correct.")
+    elif len(new) < 8:
+        error = t("New password: use at least 8 characters.")
+    elif new != repeat:
+        error = t("Repeat new password: it does not match the new password.")
+    elif new == current:
+        error = t("New password: choose a password different from the current one.")
+    if error:
+        return render(request, "password.html", 400, error=error, forced=bool(user.get("must_change_password")))
+    try:
+        with service.lock:
+            set_password(service.db, int(user["id"]), new, must_change=False)
+            audit(service.db, service.clock(), user["id"], "user.password", f"user:{user['id']}")
+    except UserError as exc:  # pragma: no cover - the checks above cover the same rules
+        return render(request, "password.html", 400, error=exc.message, forced=False)
+    session = request.state.web_session
+    service.web_sessions.delete_for_user(int(user["id"]), keep_id_hash=session.id_hash if session else None)
+    flash(request, t("Your password has been changed."))
+    return redirect("/admin/")
+
+
+@router.post("/language")
+async def set_language(request: Request, user: UserDep, service: ServiceDep) -> Response:
+    form = await checked_form(request)
+    language = str(form.get("language") or "")
+    if language in LANGUAGES:
+        with service.lock:
+            service.db.table("users").update(user["id"], {"language": language})
+    back = str(form.get("next") or "/admin/")
+    return redirect(back if back.startswith("/admin") and "//" not in back else "/admin/")

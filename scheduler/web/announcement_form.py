@@ -1,0 +1,257 @@
+"""The announcement form: web fields <-> the announcement body (schedule object, UTC window).
+
+Staff see local dates and times, weekday boxes, a from-to daypart and recurrence presets
+(every day, weekdays, every Friday, monthly on day N); the store gets the engine's schedule
+object (``days``, ``dayparts``, ``preset``/``rrule``, ``share``) and UTC instants. No RRULE is
+ever shown. Errors name the field in the user's language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from playlists.model import WEEKDAYS
+from scheduler.i18n import N_
+from signage.clock import format_utc, parse_utc, zone
+from signage.errors import UserError
+
+RECURRENCES: list[tuple[str, str]] = [
+    ("every_day", N_("Every day")),
+    ("weekdays", N_("Working days (Monday-Friday)")),
+    ("fridays", N_("Every Friday")),
+    ("days", N_("On chosen days")),
+    ("monthly", N_("Monthly on date")),
+]
+LAYERS: list[tuple[str, str]] = [
+    ("normal", N_("Normal (takes turns)")),
+    ("interrupt", N_("Interlude (share of voice)")),
+    ("emergency", N_("Emergency (replaces everything)")),
+]
+WEEKDAY_LABELS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+_MONTHLY = re.compile(r"^FREQ=MONTHLY;BYMONTHDAY=(\d{1,2})$")
+_TIME = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)$")
+
+# Field of the core's validation -> (label, hint) in the form's words.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "title": (N_("Title"), N_("write a title of 1-200 characters")),
+    "body": (N_("Text"), N_("at most 2000 characters")),
+    "kind": (N_("Media file"), N_("upload an image or a video, or leave it empty for a text slide")),
+    "media_sha256": (N_("Media file"), N_("the file is missing or could not be processed; upload it again")),
+    "duration_s": (N_("Duration (seconds)"), N_("a number of seconds between 1 and 3600")),
+    "targets": (N_("Target screens"), N_("tick at least one screen or group")),
+    "starts_at": (N_("Valid from"), N_("a date and time, e.g. 01/12/2026 07:00")),
+    "ends_at": (N_("Valid until"), N_("must be after 'Valid from'")),
+    "layer": (N_("Layer"), N_("choose normal, interlude or emergency")),
+    "schedule.share": (N_("Share of voice (%)"), N_("an interlude needs a percentage above 0 and at most 100")),
+    "schedule.dayparts": (N_("Hours"), N_("write 'from' and 'to' as hours like 07:00 and 10:00, or leave both empty")),
+    "schedule.days": (N_("Days"), N_("tick at least one day")),
+    "schedule.rrule": (N_("Repeat"), N_("choose a date of the month between 1 and 31")),
+    "schedule.preset": (N_("Repeat"), N_("choose one of the options")),
+    "schedule": (N_("Schedule"), N_("check days, hours and repeat")),
+    "reason": (N_("Reason"), N_("write why (shown to the author)")),
+}
+
+
+def field_label(field: str | None) -> tuple[str, str] | None:
+    if not field:
+        return None
+    for key in sorted(FIELD_LABELS, key=len, reverse=True):
+        if field == key or field.startswith(key + ".") or field.startswith(key + "["):
+            return FIELD_LABELS[key]
+    return None
+
+
+def error_text(exc: UserError, t: Callable[[str], str]) -> tuple[str, str]:
+    """(message naming the field in the user's language, form field key) for a validation error."""
+    label = field_label(exc.field)
+    if label is None:
+        return exc.message, exc.field or ""
+    key = next(k for k in sorted(FIELD_LABELS, key=len, reverse=True) if FIELD_LABELS[k] == label)
+    return f"{t(label[0])}: {t(label[1])}.", key
+
+
+def local_to_utc(value: str, zone_name: str, field: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        local = datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"{field}: not a date and time", field=field) from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=zone(zone_name))
+    return format_utc(local)
+
+
+def utc_to_local_input(value: str | None, zone_name: str) -> str:
+    """An ISO UTC instant as the value of a ``datetime-local`` input in the local zone."""
+    if not value:
+        return ""
+    return parse_utc(value).astimezone(zone(zone_name)).strftime("%Y-%m-%dT%H:%M")
+
+
+def form_values(form: FormData) -> dict[str, Any]:
+    """What was typed, to fill the form again after an error."""
+    return {
+        "title": str(form.get("title") or ""),
+        "body": str(form.get("body") or ""),
+        "duration_s": str(form.get("duration_s") or ""),
+        "valid_from": str(form.get("valid_from") or ""),
+        "valid_until": str(form.get("valid_until") or ""),
+        "recurrence": str(form.get("recurrence") or "every_day"),
+        "monthday": str(form.get("monthday") or ""),
+        "days": [str(d) for d in form.getlist("days")],
+        "from_time": str(form.get("from_time") or ""),
+        "to_time": str(form.get("to_time") or ""),
+        "layer": str(form.get("layer") or "normal"),
+        "share_percent": str(form.get("share_percent") or ""),
+        "displays": [str(v) for v in form.getlist("display")],
+        "groups": [str(v) for v in form.getlist("group")],
+        "media_sha256": str(form.get("media_sha256") or ""),
+        "media_kind": str(form.get("media_kind") or ""),
+        "keep_schedule": str(form.get("keep_schedule") or ""),
+    }
+
+
+def values_from_row(row: dict[str, Any], zone_name: str) -> dict[str, Any]:
+    """The form's values for an existing announcement."""
+    schedule = row.get("schedule") or {}
+    recurrence, monthday, keep = "every_day", "", ""
+    if schedule.get("preset") in ("every_day", "weekdays", "fridays"):
+        recurrence = schedule["preset"]
+    elif schedule.get("rrule") and _MONTHLY.match(schedule["rrule"]):
+        recurrence, monthday = "monthly", _MONTHLY.match(schedule["rrule"]).group(1)  # type: ignore[union-attr]
+    elif schedule.get("days"):
+        recurrence = "days"
+    if schedule.get("preset") not in (None, "every_day", "weekdays", "fridays") or (
+        schedule.get("rrule") and not _MONTHLY.match(schedule["rrule"])
+    ):
+        keep = "1"  # a rule set by import: kept as it is unless staff choose another repeat
+    dayparts = schedule.get("dayparts") or []
+    share = schedule.get("share") or {}
+    return {
+        "title": row["title"],
+        "body": row["body"] or "",
+        "duration_s": f"{row['duration_s']:g}" if row.get("duration_s") else "10",
+        "valid_from": utc_to_local_input(row.get("starts_at"), zone_name),
+        "valid_until": utc_to_local_input(row.get("ends_at"), zone_name),
+        "recurrence": recurrence,
+        "monthday": monthday,
+        "days": list(schedule.get("days") or []),
+        "from_time": dayparts[0]["start"] if dayparts else "",
+        "to_time": dayparts[0]["end"] if dayparts else "",
+        "layer": row["layer"] if row["layer"] in ("normal", "interrupt", "emergency") else "normal",
+        "share_percent": f"{share['percent']:g}" if "percent" in share else "",
+        "displays": list(row["targets"].get("displays") or []),
+        "groups": list(row["targets"].get("groups") or []),
+        "media_sha256": row.get("media_sha256") or "",
+        "media_kind": row["kind"] if row["kind"] != "text" else "",
+        "keep_schedule": keep,
+        "_schedule": schedule,
+    }
+
+
+def _clock(value: str, field: str) -> str:
+    match = _TIME.match(value.strip())
+    if not match:
+        raise UserError(f"{field}: write a time like 07:00", field=field)
+    return f"{match.group(1)}:{match.group(2)}"
+
+
+def schedule_from_values(values: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The engine's schedule object for the form's days, hours, repeat and share of voice."""
+    schedule: dict[str, Any] = {}
+    recurrence = values["recurrence"]
+    if values.get("keep_schedule") and previous and recurrence == "keep":
+        schedule = {k: v for k, v in previous.items() if k in ("preset", "rrule", "exdates", "days")}
+    elif recurrence in ("every_day", "weekdays", "fridays"):
+        if recurrence != "every_day":
+            schedule["preset"] = recurrence
+    elif recurrence == "days":
+        days = [d for d in values["days"] if d in WEEKDAYS]
+        if not days:
+            raise UserError("schedule.days: tick at least one day", field="schedule.days")
+        schedule["days"] = days
+    elif recurrence == "monthly":
+        try:
+            monthday = int(values["monthday"])
+        except ValueError:
+            raise UserError("schedule.rrule: day of month 1-31", field="schedule.rrule") from None
+        if not 1 <= monthday <= 31:
+            raise UserError("schedule.rrule: day of month 1-31", field="schedule.rrule")
+        schedule["rrule"] = f"FREQ=MONTHLY;BYMONTHDAY={monthday}"
+    else:
+        raise UserError("schedule.preset: unknown repeat", field="schedule.preset")
+    start, end = values["from_time"].strip(), values["to_time"].strip()
+    if start or end:
+        if not (start and end):
+            raise UserError("schedule.dayparts: give both from and to", field="schedule.dayparts")
+        schedule["dayparts"] = [{"start": _clock(start, "schedule.dayparts"), "end": _clock(end, "schedule.dayparts")}]
+    if values["layer"] == "interrupt":
+        try:
+            percent = float(values["share_percent"].replace(",", "."))
+        except ValueError:
+            raise UserError("schedule.share: a percentage", field="schedule.share") from None
+        if not 0 < percent <= 100:
+            raise UserError("schedule.share: above 0 and at most 100", field="schedule.share")
+        schedule["share"] = {"percent": percent}
+    for key in ("weight", "max_per_hour", "zone"):
+        if previous and key in previous and values["layer"] != "emergency":
+            schedule[key] = previous[key]  # set by import or the API; the form does not show them
+    return schedule
+
+
+def body_from_values(values: dict[str, Any], zone_name: str, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The announcement body (as the API takes it) for the form's values; UserError names the field."""
+    try:
+        duration_s = float((values["duration_s"] or "10").replace(",", "."))
+    except ValueError:
+        raise UserError("duration_s: not a number", field="duration_s") from None
+    kind = values["media_kind"] if values["media_sha256"] and values["media_kind"] in ("image", "video") else "text"
+    body: dict[str, Any] = {
+        "title": values["title"],
+        "body": values["body"],
+        "kind": kind,
+        "layer": values["layer"] if values["layer"] in ("normal", "interrupt", "emergency") else "normal",
+        "duration_s": duration_s,
+        "targets": {"displays": values["displays"], "groups": values["groups"]},
+        "starts_at": local_to_utc(values["valid_from"], zone_name, "starts_at"),
+        "ends_at": local_to_utc(values["valid_until"], zone_name, "ends_at"),
+        "schedule": schedule_from_values(values, previous),
+    }
+    if kind != "text":
+        body["media_sha256"] = values["media_sha256"]
+    return body
+
+
+def describe_schedule(schedule: dict[str, Any], t: Callable[[str], str]) -> str:
+    """The schedule in words (for lists and the detail page), never as RRULE."""
+    parts: list[str] = []
+    preset = schedule.get("preset")
+    rrule = schedule.get("rrule") or ""
+    monthly = _MONTHLY.match(rrule)
+    if preset == "weekdays":
+        parts.append(t("Working days (Monday-Friday)"))
+    elif preset == "fridays":
+        parts.append(t("Every Friday"))
+    elif preset:
+        parts.append(t("Repeat set by import"))
+    elif monthly:
+        parts.append(t("Monthly on date %(day)s") % {"day": monthly.group(1)})
+    elif rrule:
+        parts.append(t("Repeat set by import"))
+    if schedule.get("days"):
+        labels = dict(zip(WEEKDAYS, WEEKDAY_LABELS, strict=True))
+        parts.append(", ".join(t(labels[d]) for d in schedule["days"] if d in labels))
+    if not parts:
+        parts.append(t("Every day"))
+    for part in schedule.get("dayparts") or []:
+        parts.append(f"{part['start'].replace(':', '.')}-{part['end'].replace(':', '.')}")
+    if schedule.get("share", {}).get("percent") is not None:
+        parts.append(t("%(percent)s%% of air time") % {"percent": f"{schedule['share']['percent']:g}"})
+    return " · ".join(parts)

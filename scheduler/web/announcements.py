@@ -1,0 +1,409 @@
+"""Pengumuman: list (status filter, search), create/edit with schedule fields, detail, workflow buttons.
+
+Every change goes through :mod:`scheduler.actions` (which asks :mod:`scheduler.policy`): a
+button is shown only when the policy allows it, and a POST by URL is refused all the same.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Path as PathParam
+from fastapi import Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+
+from scheduler import actions
+from scheduler.announcements import STATUSES, decode_row, display_status, get_announcement
+from scheduler.errors import Forbidden
+from scheduler.i18n import N_
+from scheduler.service import Service
+from scheduler.store import loads
+from scheduler.web.announcement_form import (
+    LAYERS,
+    RECURRENCES,
+    WEEKDAY_LABELS,
+    body_from_values,
+    describe_schedule,
+    error_text,
+    form_values,
+    values_from_row,
+)
+from scheduler.web.common import (
+    ServiceDep,
+    UserDep,
+    checked_form,
+    flash,
+    gettext_for,
+    page_router,
+    redirect,
+    render,
+    require_action,
+)
+from scheduler.web.preview import previews
+from scheduler.web.refusals import plain_refusal
+from signage.errors import UserError
+
+router = page_router()
+AnnouncementId = Annotated[int, PathParam(ge=1, le=2**53)]
+UPLOAD_WAIT_S = 20.0
+STATUS_LABELS: dict[str, str] = {
+    "draft": N_("Draft"),
+    "submitted": N_("Submitted"),
+    "approved": N_("Approved"),
+    "on_air": N_("On air"),
+    "ended": N_("Ended"),
+    "rejected": N_("Rejected"),
+    "withdrawn": N_("Withdrawn"),
+    "archived": N_("Archived"),
+}
+LAYER_LABELS = {"normal": N_("Normal"), "interrupt": N_("Interlude"), "emergency": N_("Emergency"),
+                "fallback": N_("Fallback"), "overlay": N_("Overlay")}  # fmt: skip
+KIND_LABELS = {"text": N_("Text"), "image": N_("Image"), "video": N_("Video")}
+ACTION_LABELS = {
+    "announcement.create": N_("created"),
+    "announcement.update": N_("edited"),
+    "announcement.submit": N_("submitted for approval"),
+    "announcement.approve": N_("approved"),
+    "announcement.reject": N_("rejected"),
+    "announcement.withdraw": N_("withdrew"),
+    "announcement.archive": N_("archived"),
+}
+
+
+def _choices(service: Service) -> dict[str, Any]:
+    with service.lock:
+        displays = list(service.db.table("displays").rows_where(order_by="name"))
+        groups = list(service.db.table("groups").rows_where(order_by="name"))
+    return {"displays": displays, "groups": groups}
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "status_labels": STATUS_LABELS,
+        "layer_labels": LAYER_LABELS,
+        "kind_labels": KIND_LABELS,
+        "recurrences": RECURRENCES,
+        "layers": LAYERS,
+        "weekdays": list(zip(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), WEEKDAY_LABELS, strict=True)),
+    }
+
+
+@router.get("/announcements")
+def list_announcements(request: Request, user: UserDep, service: ServiceDep, status: str = "", q: str = "") -> Response:
+    now = service.clock()
+    with service.lock:
+        rows = [
+            decode_row(r) for r in service.db.table("announcements").rows_where(order_by="updated_at desc, id desc")
+        ]
+    needle = q.strip().lower()[:200]
+    shown = []
+    for row in rows:
+        row["display_status"] = display_status(row, now)
+        if status and row["display_status"] != status:
+            continue
+        if not status and row["display_status"] == "archived":
+            continue  # archived ones only when asked for
+        if needle and needle not in row["title"].lower() and needle not in (row["body"] or "").lower():
+            continue
+        row["schedule_text"] = describe_schedule(row["schedule"], gettext_for(request))
+        shown.append(row)
+    return render(
+        request,
+        "announcements.html",
+        active="announcements",
+        rows=shown,
+        status_filter=status if status in STATUS_LABELS else "",
+        q=q[:200],
+        statuses=[s for s in (*STATUSES, "on_air", "ended") if s in STATUS_LABELS],
+        **_labels(),
+    )
+
+
+def _form_page(
+    request: Request, service: Service, values: dict[str, Any], announcement: dict[str, Any] | None,
+    status: int = 200, error: str | None = None, error_field: str = "",
+) -> Response:  # fmt: skip
+    return render(
+        request,
+        "announcement_form.html",
+        status,
+        active="announcements",
+        values=values,
+        announcement=announcement,
+        error=error,
+        error_field=error_field,
+        **_choices(service),
+        **_labels(),
+    )
+
+
+def _empty_values(service: Service) -> dict[str, Any]:
+    return {
+        "title": "", "body": "", "duration_s": str(service.config.default_duration_s), "valid_from": "",
+        "valid_until": "", "recurrence": "every_day", "monthday": "", "days": [], "from_time": "", "to_time": "",
+        "layer": "normal", "share_percent": "", "displays": [], "groups": [], "media_sha256": "", "media_kind": "",
+        "keep_schedule": "",
+    }  # fmt: skip
+
+
+@router.get("/announcements/new")
+def new_form(request: Request, user: UserDep, service: ServiceDep) -> Response:
+    require_action(user, "create")
+    return _form_page(request, service, _empty_values(service), None)
+
+
+def _store_upload(service: Service, upload: UploadFile) -> tuple[int, str, str]:
+    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+        path = Path(tmp) / "upload"
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, length=1 << 20)
+        return service.media_jobs.submit_upload(path, upload.filename or "upload")
+
+
+async def _values_with_upload(service: Service, form: FormData, t: Any) -> dict[str, Any]:
+    """The form's values; a file sent with the form itself (no JS) is stored first."""
+    values = form_values(form)
+    upload = form.get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        try:
+            _job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload)
+        except UserError as exc:
+            raise UserError(plain_refusal(exc.message, t), field="file") from None
+        values["media_sha256"], values["media_kind"] = sha256, kind
+    return values
+
+
+@router.post("/announcements/new")
+async def create(request: Request, user: UserDep, service: ServiceDep) -> Response:
+    form = await checked_form(request)
+    t = gettext_for(request)
+    values = form_values(form)
+    try:
+        require_action(user, "create")
+        values = await _values_with_upload(service, form, t)
+        body = body_from_values(values, service.config.timezone)
+        if body["layer"] == "emergency":
+            require_action(user, "emergency")
+        row = await run_in_threadpool(actions.create_announcement_action, service, body, user)
+    except Forbidden:
+        raise  # the policy's refusal: a 403 page
+    except UserError as exc:
+        message, field = error_text(exc, t)
+        return _form_page(request, service, values, None, 400, message, field)
+    if form.get("then_submit"):
+        await run_in_threadpool(actions.submit, service, int(row["id"]), user)
+        flash(request, t("Saved and submitted for approval."))
+    else:
+        flash(request, t("Saved as a draft. Submit it for approval when it is ready."))
+    return redirect(f"/admin/announcements/{row['id']}")
+
+
+@router.get("/announcements/{announcement_id}/edit")
+def edit_form(announcement_id: AnnouncementId, request: Request, user: UserDep, service: ServiceDep) -> Response:
+    with service.lock:
+        row = get_announcement(service.db, announcement_id)
+    require_action(user, "edit", row)
+    return _form_page(request, service, values_from_row(row, service.config.timezone), row)
+
+
+@router.post("/announcements/{announcement_id}/edit")
+async def edit(announcement_id: AnnouncementId, request: Request, user: UserDep, service: ServiceDep) -> Response:
+    form = await checked_form(request)
+    t = gettext_for(request)
+    with service.lock:
+        row = get_announcement(service.db, announcement_id)
+    values = form_values(form)
+    try:
+        require_action(user, "edit", row)
+        values = await _values_with_upload(service, form, t)
+        body = body_from_values(values, service.config.timezone, row["schedule"])
+        if body["layer"] == "emergency" and row["layer"] != "emergency":
+            require_action(user, "emergency")
+        updated, _published = await run_in_threadpool(actions.edit_and_publish, service, announcement_id, body, user)
+    except Forbidden:
+        raise  # the policy's refusal: a 403 page
+    except UserError as exc:
+        message, field = error_text(exc, t)
+        return _form_page(request, service, values, row, 400, message, field)
+    if form.get("then_submit") and updated["status"] in ("draft", "rejected", "withdrawn"):
+        await run_in_threadpool(actions.submit, service, announcement_id, user)
+        flash(request, t("Saved and submitted for approval."))
+    elif updated["status"] == "submitted" and row["status"] == "approved":
+        flash(request, t("Saved. The change is off air until it is approved again."))
+    else:
+        flash(request, t("Saved."))
+    return redirect(f"/admin/announcements/{announcement_id}")
+
+
+TEXT_CUT = N_(
+    "Text too long for the %(canvas)s screen: some lines were cut (they end with '…'). "
+    "Shorten the text or split it over two slides."
+)
+
+
+def _warning_text(warning: str, canvas: str, t: Any) -> str:
+    """The renderer's warning in the user's words (its English detail otherwise)."""
+    if "does not fit" in warning:
+        return str(t(TEXT_CUT) % {"canvas": canvas})
+    return warning
+
+
+def _history(service: Service, announcement_id: int) -> list[dict[str, Any]]:
+    with service.lock:
+        return list(
+            service.db.table("audit_log").rows_where(
+                "subject = ?",
+                [f"announcement:{announcement_id}"],
+                order_by="id",
+                select="id, at, user_id, action, detail",
+            )
+        )
+
+
+@router.get("/announcements/{announcement_id}")
+def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, service: ServiceDep) -> Response:
+    with service.lock:
+        row = get_announcement(service.db, announcement_id)
+        media = service.db.table("media").get(row["media_sha256"]) if row["media_sha256"] else None
+        jobs = (
+            list(
+                service.db.table("ingest_jobs").rows_where(
+                    "original_sha256 = ?", [row["media_sha256"]], order_by="id desc", limit=1
+                )
+            )
+            if row["media_sha256"]
+            else []
+        )
+    row["display_status"] = display_status(row, service.clock())
+    t = gettext_for(request)
+    return render(
+        request,
+        "announcement_detail.html",
+        active="announcements",
+        a=row,
+        media=media,
+        job=jobs[0] if jobs else None,
+        job_warnings=loads(jobs[0]["warnings"], []) if jobs else [],
+        history=_history(service, announcement_id),
+        action_labels=ACTION_LABELS,
+        schedule_text=describe_schedule(row["schedule"], t),
+        previews=[
+            {**p, "warnings": [_warning_text(w, p["canvas"], t) for w in p["warnings"]]} for p in previews(service, row)
+        ],
+        **_labels(),
+    )
+
+
+@router.get("/announcements/{announcement_id}/preview/{canvas}")
+def preview_image(
+    announcement_id: AnnouncementId, canvas: Annotated[str, PathParam(pattern=r"^\d{1,5}x\d{1,5}$")],
+    request: Request, user: UserDep, service: ServiceDep,
+) -> Response:  # fmt: skip
+    with service.lock:
+        row = get_announcement(service.db, announcement_id)
+    found = next((p for p in previews(service, row) if p["canvas"] == canvas and p["sha256"]), None)
+    if found is None:
+        return Response(status_code=404)
+    return FileResponse(service.media.path_for(found["sha256"]), headers={"Cache-Control": "private, max-age=300"})
+
+
+async def _workflow(
+    request: Request, service: Service, user: dict[str, Any], announcement_id: int, action: str
+) -> Response:
+    form = await checked_form(request)
+    t = gettext_for(request)
+    reason = str(form.get("reason") or "")
+    try:
+        if action == "submit":
+            await run_in_threadpool(actions.submit, service, announcement_id, user)
+            message = t("Submitted for approval.")
+        elif action == "approve":
+            await run_in_threadpool(actions.approve_and_publish, service, announcement_id, user)
+            message = t("Approved. The screens get the new schedule at their next sync.")
+        elif action == "reject":
+            await run_in_threadpool(actions.reject, service, announcement_id, user, reason)
+            message = t("Rejected. The author sees your reason.")
+        elif action == "withdraw":
+            await run_in_threadpool(actions.withdraw_and_publish, service, announcement_id, user, reason)
+            message = t("Withdrawn: it is off air now.")
+        else:
+            await run_in_threadpool(actions.archive_and_publish, service, announcement_id, user)
+            message = t("Archived.")
+    except UserError as exc:
+        if exc.field == "status":  # e.g. approving what was withdrawn meanwhile (another tab, another person)
+            with service.lock:
+                now_status = display_status(get_announcement(service.db, announcement_id), service.clock())
+            text = t("This cannot be done while the announcement is '%(status)s'. The page shows what is possible now.")
+            flash(request, text % {"status": t(STATUS_LABELS[now_status])})
+        elif exc.field == "reason":
+            flash(request, error_text(exc, t)[0])
+        else:
+            raise  # 403 / 404: the error page
+        return redirect(f"/admin/announcements/{announcement_id}")
+    flash(request, message)
+    return redirect(f"/admin/announcements/{announcement_id}")
+
+
+@router.post("/announcements/{announcement_id}/submit")
+async def submit(announcement_id: AnnouncementId, request: Request, user: UserDep, service: ServiceDep) -> Response:
+    return await _workflow(request, service, user, announcement_id, "submit")
+
+
+@router.post("/announcements/{announcement_id}/approve")
+async def approve(announcement_id: AnnouncementId, request: Request, user: UserDep, service: ServiceDep) -> Response:
+    return await _workflow(request, service, user, announcement_id, "approve")
+
+
+@router.post("/announcements/{announcement_id}/reject")
+async def reject(announcement_id: AnnouncementId, request: Request, user: UserDep, service: ServiceDep) -> Response:
+    return await _workflow(request, service, user, announcement_id, "reject")
+
+
+@router.post("/announcements/{announcement_id}/withdraw")
+async def withdraw(announcement_id: AnnouncementId, request: Request, user: UserDep, service: ServiceDep) -> Response:
+    return await _workflow(request, service, user, announcement_id, "withdraw")
+
+
+@router.post("/announcements/{announcement_id}/archive")
+async def archive(announcement_id: AnnouncementId, request: Request, user: UserDep, service: ServiceDep) -> Response:
+    return await _workflow(request, service, user, announcement_id, "archive")
+
+
+def _upload_message(job: dict[str, Any], t: Any) -> tuple[bool, str]:
+    kind = t("Image") if job["kind"] == "image" else t("Video")
+    if job["state"] == "failed":
+        return False, plain_refusal(job["error"] or "-", t)
+    if job["state"] == "done":
+        warnings = loads(job.get("warnings"), [])
+        text = t("%(kind)s received and prepared for every screen size.") % {"kind": kind}
+        if warnings:
+            text += " " + t("Note: %(warnings)s") % {"warnings": "; ".join(str(w) for w in warnings)}
+        return True, text
+    return True, t("%(kind)s received; still being prepared (%(percent)s%%). You can save the form now.") % {
+        "kind": kind,
+        "percent": int(job["percent"] or 0),
+    }
+
+
+@router.post("/media")
+async def upload(request: Request, user: UserDep, service: ServiceDep) -> Response:
+    """The form's upload (XHR with a progress bar): store, process, answer with the result in words."""
+    form = await checked_form(request)
+    t = gettext_for(request)
+    require_action(user, "create")
+    upload_file = form.get("file")
+    if not isinstance(upload_file, UploadFile) or not upload_file.filename:
+        return JSONResponse({"ok": False, "message": t("Choose a file first.")}, status_code=400)
+    try:
+        job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload_file)
+    except UserError as exc:
+        return JSONResponse({"ok": False, "message": plain_refusal(exc.message, t)}, 400)
+    job = await run_in_threadpool(service.media_jobs.wait, job_id, UPLOAD_WAIT_S)
+    ok, message = _upload_message(job, t)
+    body = {"ok": ok, "sha256": sha256 if ok else "", "kind": kind, "job": job_id, "message": message}
+    return JSONResponse(body, status_code=200 if ok else 400, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,144 @@
+"""Darurat: the emergency broadcast form (approver/admin), with a confirmation step.
+
+It creates an emergency-layer announcement and submits it; a *second* approver must approve it
+(two-person rule, :mod:`scheduler.policy`), so pending emergencies are shown prominently to the
+other approvers here and on the home page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from scheduler import actions
+from scheduler.announcements import decode_row, display_status
+from scheduler.errors import Forbidden
+from scheduler.i18n import N_
+from scheduler.service import Service
+from scheduler.web.announcement_form import error_text, local_to_utc
+from scheduler.web.common import (
+    ServiceDep,
+    UserDep,
+    checked_form,
+    flash,
+    gettext_for,
+    page_router,
+    redirect,
+    render,
+    require_action,
+)
+from signage.clock import parse_utc
+from signage.errors import UserError
+
+router = page_router()
+SEVERITIES = {"warning": N_("WARNING"), "emergency": N_("EMERGENCY")}
+
+
+def _emergencies(service: Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    now = service.clock()
+    with service.lock:
+        rows = [
+            decode_row(r)
+            for r in service.db.table("announcements").rows_where(
+                "layer = 'emergency' and status in ('submitted', 'approved', 'draft')", order_by="id desc"
+            )
+        ]
+    pending = [r for r in rows if r["status"] in ("submitted", "draft")]
+    active = [r for r in rows if r["status"] == "approved" and display_status(r, now) == "on_air"]
+    return pending, active
+
+
+def _values(form: Any) -> dict[str, Any]:
+    return {
+        "severity": str(form.get("severity") or "emergency"),
+        "title": str(form.get("title") or "").strip(),
+        "message": str(form.get("message") or ""),
+        "scope": str(form.get("scope") or "all"),
+        "groups": [str(g) for g in form.getlist("group")],
+        "ends_local": str(form.get("ends_local") or ""),
+    }
+
+
+def _page(request: Request, service: Service, values: dict[str, Any], status: int = 200, **extra: Any) -> Response:
+    pending, active = _emergencies(service)
+    with service.lock:
+        groups = list(service.db.table("groups").rows_where(order_by="name"))
+    return render(
+        request, "emergency.html", status, active="emergency", values=values, groups=groups,
+        pending=pending, on_air=active, severities=SEVERITIES, **extra,
+    )  # fmt: skip
+
+
+def _body(service: Service, values: dict[str, Any], t: Any) -> dict[str, Any]:
+    """The announcement body of the emergency, or UserError naming the field in the user's words."""
+    if values["severity"] not in SEVERITIES:
+        raise UserError(t("Severity: choose warning or emergency."), field="severity")
+    if not values["title"]:
+        raise UserError(t("Headline: write what is happening, e.g. 'Banjir di Sungai Pinyuh'."), field="title")
+    ends_at = local_to_utc(values["ends_local"], service.config.timezone, "ends_at")
+    if ends_at is None or parse_utc(ends_at) <= service.clock():
+        raise UserError(t("Ends at: choose a time in the future; the emergency ends by itself then."), field="ends_at")
+    with service.lock:
+        all_displays = [r["id"] for r in service.db.table("displays").rows_where(order_by="id")]
+    if values["scope"] == "groups":
+        if not values["groups"]:
+            raise UserError(t("Target screens: tick at least one group, or choose all screens."), field="targets")
+        targets = {"displays": [], "groups": values["groups"]}
+    else:
+        if not all_displays:
+            raise UserError(t("Target screens: there are no screens yet."), field="targets")
+        targets = {"displays": all_displays, "groups": []}
+    headline = f"{t(SEVERITIES[values['severity']])}: {values['title']}"
+    return {
+        "title": headline[:200],
+        "body": values["message"],
+        "kind": "text",
+        "layer": "emergency",
+        "duration_s": 15,
+        "targets": targets,
+        "ends_at": ends_at,
+    }
+
+
+@router.get("/emergency")
+def emergency_form(request: Request, user: UserDep, service: ServiceDep) -> Response:
+    require_action(user, "emergency")
+    empty = {"severity": "emergency", "title": "", "message": "", "scope": "all", "groups": [], "ends_local": ""}
+    return _page(request, service, empty)
+
+
+@router.post("/emergency")
+async def emergency_confirm(request: Request, user: UserDep, service: ServiceDep) -> Response:
+    """Step 1: check the form and show what will be sent, asking for confirmation."""
+    form = await checked_form(request)
+    require_action(user, "emergency")
+    t = gettext_for(request)
+    values = _values(form)
+    try:
+        body = _body(service, values, t)
+    except UserError as exc:
+        return _page(request, service, values, 400, error=exc.message, error_field=exc.field)
+    return _page(request, service, values, confirm=body)
+
+
+@router.post("/emergency/send")
+async def emergency_send(request: Request, user: UserDep, service: ServiceDep) -> Response:
+    """Step 2 (confirmed): create the emergency announcement and submit it for a second approver."""
+    form = await checked_form(request)
+    require_action(user, "emergency")
+    t = gettext_for(request)
+    values = _values(form)
+    try:
+        body = _body(service, values, t)
+        row = await run_in_threadpool(actions.create_announcement_action, service, body, user)
+        await run_in_threadpool(actions.submit, service, int(row["id"]), user)
+    except Forbidden:
+        raise
+    except UserError as exc:
+        message = exc.message if exc.field in ("severity", "title", "ends_at", "targets") else error_text(exc, t)[0]
+        return _page(request, service, values, 400, error=message, error_field=exc.field)
+    flash(request, t("Emergency prepared. Another approver must approve it now before it goes on air."))
+    return redirect(f"/admin/announcements/{row['id']}")

@@ -1,0 +1,129 @@
+"""Web admin pages over real HTTP: previews and warnings before approval, language, users, audit filters, emergency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from web_support import WebClient
+
+pytestmark = pytest.mark.slow
+
+
+def _login(live: Any, username: str, password: str | None = None) -> WebClient:
+    client = WebClient(live.url)
+    accounts = live.service.demo_accounts
+    password = password or (accounts.admin_password if username == "admin" else accounts.editor_password)
+    assert client.login(username, password).status_code == 303
+    return client
+
+
+def _new(client: WebClient, **fields: str | list[str]) -> Any:
+    form: dict[str, Any] = {"csrf_token": client.token(), "recurrence": "every_day", "layer": "normal",
+                            "duration_s": "10", **fields}  # fmt: skip
+    return client.post("/admin/announcements/new", form)
+
+
+def test_text_preview_at_each_target_canvas_warns_when_text_is_cut_before_approval(live_scheduler: Any) -> None:
+    editor = _login(live_scheduler, "editor")
+    long_body = " ".join(["Pengumuman penting untuk seluruh warga Kabupaten Mempawah."] * 30)
+    r = _new(editor, title="Teks sangat panjang", body=long_body, group="led-luar-ruang")
+    assert r.status_code == 200 and "Draf" in r.text
+    # led-luar-ruang = the 768x432 and 400x300 screens: a preview of each, and the cut warning in Indonesian.
+    assert "768x432" in r.text and "400x300" in r.text and "1920x1080" not in r.text
+    assert "Teks terlalu panjang untuk layar 400x300" in r.text
+    ann_id = r.url.rstrip("/").rsplit("/", 1)[1]
+    image = editor.get(f"/admin/announcements/{ann_id}/preview/400x300")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    assert editor.get(f"/admin/announcements/{ann_id}/preview/1920x1080").status_code == 404  # not a target
+
+
+def test_language_is_a_user_setting(live_scheduler: Any) -> None:
+    editor = _login(live_scheduler, "editor")
+    assert ">Pengumuman</a>" in editor.get("/admin/").text
+    r = editor.post("/admin/language", {"csrf_token": editor.token(), "language": "en", "next": "/admin/announcements"})
+    assert r.url.endswith("/admin/announcements") and ">Announcements</a>" in r.text and 'lang="en"' in r.text
+    again = _login(live_scheduler, "editor")  # stored with the user, not the session
+    assert ">Announcements</a>" in again.get("/admin/").text
+    assert "Videotron" in WebClient(live_scheduler.url).get("/admin/login?lang=en").text
+
+
+def test_admin_manages_users_and_the_audit_records_before_and_after(live_scheduler: Any) -> None:
+    admin = _login(live_scheduler, "admin")
+    new_user = {"csrf_token": admin.token(), "username": "budi", "role": "editor", "language": "id"}
+    r = admin.post("/admin/users", new_user)
+    assert "Pengguna budi dibuat." in r.text
+    password = r.text.split('<code class="password">', 1)[1].split("<", 1)[0]
+    with live_scheduler.service.lock:
+        budi = next(live_scheduler.service.db.table("users").rows_where("username = 'budi'"))
+    assert budi["must_change_password"] == 1 and password not in budi["password_hash"]
+    bad = admin.post("/admin/users", {"csrf_token": admin.token(), "username": "budi", "role": "editor"})
+    assert bad.status_code == 400 and "Nama pengguna" in bad.text and "budi" in bad.text  # typed value kept
+
+    token = admin.token("/admin/users")
+    admin.post(f"/admin/users/{budi['id']}/role", {"csrf_token": token, "role": "approver"})
+    client = WebClient(live_scheduler.url)
+    assert client.login("budi", password).headers["location"] == "/admin/password"
+    admin.post(f"/admin/users/{budi['id']}/disable", {"csrf_token": token})
+    assert client.get("/admin/password", allow_redirects=False).headers["location"] == "/admin/login"  # session ended
+    assert client.login("budi", password).status_code == 401
+    reset = admin.post(f"/admin/users/{budi['id']}/reset", {"csrf_token": token})
+    new_password = reset.text.split('<code class="password">', 1)[1].split("<", 1)[0]
+    admin.post(f"/admin/users/{budi['id']}/enable", {"csrf_token": token})
+    assert client.login("budi", new_password).headers["location"] == "/admin/password"
+    me = admin.post("/admin/users/1/disable", {"csrf_token": token})
+    assert me.status_code == 400 and "sendiri" in me.text
+
+    audit = admin.get("/admin/audit?who=1&action=user.role").text.split('id="audit"', 1)[1]  # the table
+    assert "user.role" in audit and "user.create" not in audit and "budi" in audit
+    assert '<pre class="diff">"editor"<' in audit and '<pre class="diff">"approver"<' in audit  # before, after
+    assert "password_hash" not in admin.get("/admin/audit").text
+    none = admin.get("/admin/audit?since=2001-01-01&until=2001-01-02").text
+    assert "Tidak ada catatan untuk saringan ini" in none
+
+
+def test_editor_cannot_use_the_emergency_form_and_it_checks_its_fields(live_scheduler: Any) -> None:
+    editor = _login(live_scheduler, "editor")
+    assert editor.get("/admin/emergency").status_code == 403
+    form = {"csrf_token": editor.token(), "title": "x", "ends_local": "2030-01-01T00:00"}
+    r = editor.post("/admin/emergency/send", form)
+    assert r.status_code == 403
+    admin = _login(live_scheduler, "admin")
+    form = {"csrf_token": admin.token(), "severity": "emergency", "title": "", "scope": "all", "ends_local": ""}
+    r = admin.post("/admin/emergency", form)
+    assert r.status_code == 400 and "Judul pesan" in r.text
+    r = admin.post("/admin/emergency", {**form, "title": "Kebakaran", "ends_local": "2001-01-01T00:00"})
+    assert r.status_code == 400 and "Berakhir pada" in r.text and 'value="Kebakaran"' in r.text
+    r = admin.post("/admin/emergency", {**form, "title": "Kebakaran", "ends_local": "2030-01-01T00:00"})
+    assert r.status_code == 200 and "Periksa dan konfirmasi" in r.text and "DARURAT: Kebakaran" in r.text
+    with live_scheduler.service.lock:
+        assert live_scheduler.service.db.table("announcements").count_where("layer = 'emergency'") == 0
+
+
+def test_validation_error_keeps_what_was_typed(live_scheduler: Any) -> None:
+    editor = _login(live_scheduler, "editor")
+    r = _new(editor, title="Jadwal salah", body="isi", display="kantor-bupati", recurrence="monthly", monthday="40",
+             from_time="07:00", to_time="09:00")  # fmt: skip
+    assert r.status_code == 400
+    assert "Pengulangan: pilih tanggal antara 1 dan 31." in r.text
+    assert 'value="Jadwal salah"' in r.text and 'value="40"' in r.text and 'value="07:00"' in r.text
+    assert 'value="kantor-bupati" checked' in r.text
+
+
+def test_a_workflow_step_that_no_longer_applies_is_explained_in_words(live_scheduler: Any) -> None:
+    editor = _login(live_scheduler, "editor")
+    r = _new(editor, title="Sudah diarsipkan", display="kantor-bupati")
+    ann_id = r.url.rstrip("/").rsplit("/", 1)[1]
+    token = editor.token()
+    editor.post(f"/admin/announcements/{ann_id}/archive", {"csrf_token": token})
+    admin = _login(live_scheduler, "admin")
+    r = admin.post(f"/admin/announcements/{ann_id}/approve", {"csrf_token": admin.token()})  # a stale page's button
+    assert r.status_code == 200
+    assert "tidak dapat dilakukan selama pengumuman berstatus &#39;Diarsipkan&#39;" in r.text
+    r = admin.post(f"/admin/announcements/{ann_id}/withdraw", {"csrf_token": admin.token(), "reason": ""})
+    assert "Alasan: tulis alasannya (ditampilkan kepada penulis)." in r.text  # the reason is checked first
+
+
+def test_missing_announcement_is_a_404_page_in_indonesian(live_scheduler: Any) -> None:
+    r = _login(live_scheduler, "editor").get("/admin/announcements/4242")
+    assert r.status_code == 404 and "Tidak ditemukan" in r.text and "Tidak ada (lagi)" in r.text
