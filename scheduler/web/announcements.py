@@ -158,11 +158,15 @@ def new_form(request: Request, user: UserDep, service: ServiceDep) -> Response:
 
 
 def _store_upload(service: Service, upload: UploadFile) -> tuple[int, str, str]:
+    """Store a file sent with the form and wait for the pipeline (like the API's ``wait=true``): a refusal
+    is the form's error, and nothing of the file is kept."""
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         path = Path(tmp) / "upload"
         with path.open("wb") as out:
             shutil.copyfileobj(upload.file, out, length=1 << 20)
-        return service.media_jobs.submit_upload(path, upload.filename or "upload")
+        job_id, kind, sha256 = service.media_jobs.submit_upload(path, upload.filename or "upload")
+    service.media_jobs.wait(job_id)
+    return job_id, kind, sha256
 
 
 async def _values_with_upload(service: Service, form: FormData, t: Any) -> dict[str, Any]:

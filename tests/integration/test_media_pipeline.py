@@ -14,6 +14,7 @@ import ffmpeg
 import pytest
 import requests
 from PIL import Image
+from web_support import WebClient
 
 from signage.errors import UserError
 
@@ -314,44 +315,59 @@ def test_upload_file_name_is_cleaned_like_the_cli(live_scheduler: Any) -> None:
     assert r.json()["job"]["original_name"] == display_name(raw_name) == "x%0AX.png"
     with live_scheduler.service.lock:
         assert live_scheduler.service.db.table("media").get(r.json()["sha256"])["original_name"] == "x%0AX.png"
-    page = _web_login(live_scheduler).get(f"{live_scheduler.url}/admin/", timeout=10).text
+    created = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/announcements",
+        json={"title": "Nama berkas", "kind": "image", "media_sha256": r.json()["sha256"],
+              "targets": {"displays": [], "groups": ["kabupaten"]}},
+        auth=_editor(live_scheduler), timeout=TIMEOUT_S,
+    )
+    assert created.status_code == 201, created.text
+    page = _web_login(live_scheduler).get(f"/admin/announcements/{created.json()['announcement']['id']}").text
     assert "x%0AX.png" in page and "../../../tmp" not in page
 
 
-def _web_login(live: Any, as_admin: bool = False) -> requests.Session:
-    """A browser session on the web admin (the editor's, or the admin's)."""
-    session = requests.Session()
-    session.headers["Origin"] = live.url
+def _web_login(live: Any, as_admin: bool = False) -> WebClient:
+    """A browser-like session on the web admin (the editor's, or the admin's), logged in through the form."""
+    client = WebClient(live.url)
     username, password = _admin(live) if as_admin else _editor(live)
-    session.post(f"{live.url}/admin/login", data={"username": username, "password": password}, timeout=10)
-    return session
-
-
-def _hidden_fields(html: str) -> dict[str, str]:
-    """Hidden inputs of the page's forms (e.g. a CSRF token, if the admin has one)."""
-    import re
-
-    return dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
+    assert client.login(username, password).status_code == 303
+    return client
 
 
 def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_scheduler: Any, tmp_path: Path) -> None:
     service = live_scheduler.service
     data, reason = _hostile_files(tmp_path)["terpotong-moov.mp4"]
     editor = _web_login(live_scheduler)
-    form = _hidden_fields(editor.get(f"{live_scheduler.url}/admin/", timeout=10).text)
-    form.update(title="Video rusak", body="", duration_s="10", group="kabupaten")
-    r = editor.post(
-        f"{live_scheduler.url}/admin/announcements",
-        data=form,
-        files={"file": ("rusak.mp4", data, "video/mp4")},
-        timeout=TIMEOUT_S,
-    )
-    assert r.status_code == 200 and r.url.endswith("/admin/"), r.text[:500]
     with service.lock:
-        ann = next(service.db.table("announcements").rows_where("title = 'Video rusak'"))
-        job_id = next(service.db.table("ingest_jobs").rows_where("original_sha256 = ?", [ann["media_sha256"]]))["id"]
-    assert ann["status"] == "draft"
-    assert _wait_job(live_scheduler, job_id)["state"] == "failed"
+        media_before = service.db.table("media").count
+    form = {"csrf_token": editor.token("/admin/announcements/new"), "title": "Video rusak", "body": "",
+            "duration_s": "10", "group": "kabupaten", "layer": "normal", "recurrence": "daily", "save": "1"}
+    r = editor.post("/admin/announcements/new", data=form, files={"file": ("rusak.mp4", data, "video/mp4")})
+    # the web form refuses it in the request, in Indonesian, keeps what was typed, and creates nothing
+    assert r.status_code == 400 and 'role="alert"' in r.text and 'value="Video rusak"' in r.text
+    with service.lock:
+        assert not list(service.db.table("announcements").rows_where("title = 'Video rusak'"))
+        assert service.db.table("media").count == media_before
+    # through the API (no wait) the upload is accepted, its job fails; a draft using it cannot be approved
+    upload = requests.post(f"{live_scheduler.url}/api/v1/admin/media",
+                           files={"file": ("rusak.mp4", data, "video/mp4")}, auth=_editor(live_scheduler),
+                           timeout=TIMEOUT_S)
+    assert upload.status_code == 202, upload.text
+    assert _wait_job(live_scheduler, upload.json()["job"]["id"])["state"] == "failed"
+    sha = upload.json()["sha256"]
+    created = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/announcements",
+        json={"title": "Video rusak", "kind": "video", "media_sha256": sha,
+              "targets": {"displays": [], "groups": ["kabupaten"]}},
+        auth=_editor(live_scheduler), timeout=TIMEOUT_S,
+    )
+    assert created.status_code == 400 and created.json()["field"] == "media_sha256", created.text
+    assert "upload another" in created.json()["error"]
+    # a draft saved while its video was still converting, whose conversion then failed
+    with service.lock:
+        draft = next(service.db.table("announcements").rows_where("status = 'draft'"))
+        service.db.table("announcements").update(draft["id"], {"kind": "video", "media_sha256": sha})
+        ann = service.db.table("announcements").get(draft["id"])
     assert not service.media.has(ann["media_sha256"])
     refused = requests.post(
         f"{live_scheduler.url}/api/v1/admin/announcements/{ann['id']}/approve", auth=_admin(live_scheduler), timeout=30
@@ -359,8 +375,8 @@ def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_s
     assert refused.status_code == 400 and refused.json()["field"] == "media_sha256", refused.text
     assert reason in refused.json()["error"] and "upload another file" in refused.json()["error"]
     admin = _web_login(live_scheduler, as_admin=True)
-    fields = _hidden_fields(admin.get(f"{live_scheduler.url}/admin/", timeout=10).text)
-    page = admin.post(f"{live_scheduler.url}/admin/announcements/{ann['id']}/approve", data=fields, timeout=30)
+    token = admin.token(f"/admin/announcements/{ann['id']}")
+    page = admin.post(f"/admin/announcements/{ann['id']}/approve", data={"csrf_token": token})
     assert page.status_code == 400 and "upload another file" in page.text
     with service.lock:
         assert service.db.table("announcements").get(ann["id"])["status"] == "draft"
