@@ -40,8 +40,9 @@ fi
 echo "== packages"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
+read -r -a QT_RUNTIME_PACKAGES <<< "$(grep -v '^#' "$SOURCE_DIR/deploy/qt-runtime-packages.txt" | tr '\n' ' ')"
 apt-get install -y -q python3 python3-venv ffmpeg x11-xserver-utils fonts-dejavu-core \
-    libxcb-cursor0 libegl1 libgl1 libxkbcommon-x11-0 >/dev/null
+    "${QT_RUNTIME_PACKAGES[@]}" >/dev/null
 
 echo "== user $USER_NAME"
 if ! id "$USER_NAME" >/dev/null 2>&1; then

@@ -26,12 +26,19 @@ import requests
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 
 from player.cache import LoadedManifest, ManifestStore, MediaCache
-from player.clock import PlayerClock
+from player.clock import ClockFloorFile, PlayerClock
 from player.download import CHUNK_BYTES
 from player.enrol import CODE_PLACEHOLDER, Enroller, display_code
 from player.events import EventStream
-from player.health import RenderWatchdog, heartbeat_payload, memory_rss_bytes, screenshot_png_b64
-from player.identity import Identity, IdentityError, identity_path, load_identity
+from player.fsutil import WriteFaults
+from player.health import (
+    RenderWatchdog,
+    free_disk_bytes,
+    heartbeat_payload,
+    memory_rss_bytes,
+    screenshot_png_b64,
+)
+from player.identity import Identity, IdentityError, identity_path, load_identity, save_identity
 from player.kiosk import hide_cursor, prevent_blanking, screen_geometry
 from player.localfolder import LocalFolder
 from player.overlays import OverlayZones
@@ -79,7 +86,9 @@ class PlayerApp(QObject):
         self.session = session
         self.started_mono_s = time.monotonic()
         self.identity: Identity | None = None
-        self.status = StatusFile(self.data_dir)
+        self.faults = WriteFaults()  # every write path reports a full or failing disk here
+        self.status = StatusFile(self.data_dir, wall_clock=self.clock, faults=self.faults)
+        self.clock_floor = ClockFloorFile(self.data_dir, self.faults)
         self.cache = MediaCache(self.data_dir / "cache", quota_bytes=self.tuning.cache_quota_bytes)
         self.store = ManifestStore(self.data_dir / "manifest")
         self.limiter = TokenBucket(self.tuning.max_bandwidth_bps, CHUNK_BYTES)
@@ -116,7 +125,7 @@ class PlayerApp(QObject):
         self.screenshotter: Screenshotter | None = None
         if config.screenshot_path:
             self.screenshotter = Screenshotter(
-                self.canvas, Path(config.screenshot_path), config.screenshot_interval_s, self
+                self.canvas, Path(config.screenshot_path), config.screenshot_interval_s, self, faults=self.faults
             )
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(int(STATUS_INTERVAL_S * 1000))
@@ -181,6 +190,14 @@ class PlayerApp(QObject):
                     from PySide6.QtGui import QGuiApplication
 
                     handle.setScreen(QGuiApplication.screens()[self.tuning.screen])
+            else:
+                # The screen's size up front: a bare X server (no window manager, as on a kiosk
+                # PC started with xinit) ignores the fullscreen request and keeps the default size.
+                from PySide6.QtGui import QGuiApplication
+
+                primary = QGuiApplication.primaryScreen()
+                if primary is not None:
+                    self.canvas.setGeometry(primary.geometry())
             self.canvas.showFullScreen()
         else:
             self.canvas.resize(*WINDOWED_SIZE)
@@ -252,7 +269,8 @@ class PlayerApp(QObject):
         self.identity = identity
         self.status.update(display_id=identity.display_id, enrol_code=None)
         self.playlog = PlayLog(self.data_dir / PLAYLOG_FILE, identity.display_id,
-                               max_rows=self.tuning.playlog_max_rows)
+                               max_rows=self.tuning.playlog_max_rows, faults=self.faults)
+        self._apply_clock_floor(identity)
         loaded = self.store.load(identity.trusted_keys(), self.cache, identity.display_id,
                                  now=self.clock(), horizon_s=self.tuning.commit_horizon_s)
         if loaded is None:
@@ -270,6 +288,8 @@ class PlayerApp(QObject):
             max_parallel=self.tuning.max_parallel_downloads,
             limiter=self.limiter,
             commit_horizon_s=self.tuning.commit_horizon_s,
+            faults=self.faults,
+            wall_s=self.clock.wall_s,
         )
         self.sync.start(engine)
         self.verifier.start()
@@ -280,6 +300,18 @@ class PlayerApp(QObject):
                                  interval_s=self.tuning.heartbeat_interval_s, playlog=self.playlog,
                                  playlog_batch=self.tuning.playlog_batch)
         self.reporter.start()
+
+    def _apply_clock_floor(self, identity: Identity) -> None:
+        """A PC clock behind a moment known to have passed (offline, dead CMOS battery) is moved up to it."""
+        floors: list[tuple[float, str]] = []
+        saved_s = self.clock_floor.load()
+        if saved_s is not None:
+            floors.append((saved_s, "the last server-corrected time"))
+        generated = self.store.newest_generated_at(identity.trusted_keys(), identity.display_id)
+        if generated is not None:
+            floors.append((generated.timestamp(), "the newest signed manifest's generated_at"))
+        if floors and self.clock.apply_floor(*max(floors)):
+            self.status.update(clock_fault=self.clock.fault, clock_offset_s=round(self.clock.offset_s, 3))
 
     def _apply_manifest(self, loaded: LoadedManifest | None) -> None:
         """Play ``loaded`` (None: no manifest; the local folder if any, else the slate)."""
@@ -333,6 +365,14 @@ class PlayerApp(QObject):
         self.watchdog.rebuilt()
         log.warning("renderer rebuilt (%s)", reason)
 
+    def _save_identity(self, identity: Identity) -> None:
+        try:
+            save_identity(self.data_dir, identity)
+        except OSError as exc:
+            self.faults.failed("identity.json", exc)
+            return
+        self.faults.ok("identity.json")
+
     def _warnings(self) -> list[str]:
         warnings: list[str] = []
         loaded = self.manifest
@@ -349,6 +389,10 @@ class PlayerApp(QObject):
             warnings.append(f"renderer rebuild pending: {self._rebuild_reason}")
         if self.reporter is not None and self.reporter.last_error:
             warnings.append(self.reporter.last_error)
+        free_bytes = free_disk_bytes(self.data_dir)
+        if free_bytes is not None and free_bytes < self.tuning.low_disk_bytes:
+            warnings.append(f"low disk: {free_bytes} bytes free in {self.data_dir}")
+        warnings.extend(self.faults.warnings())
         return warnings
 
     def _heartbeat(self) -> dict[str, object]:
@@ -361,6 +405,8 @@ class PlayerApp(QObject):
     def _on_status_tick(self) -> None:
         if self.playlog is not None:
             self.playlog.checkpoint(at=self.clock(), mono_s=time.monotonic())
+        if self.identity is not None and not identity_path(self.data_dir).exists():
+            self._save_identity(self.identity)  # enrolled while the disk was full
         self.status.update(warnings=self._warnings())
         self.status.write()
 
@@ -438,9 +484,14 @@ class PlayerApp(QObject):
     def _on_sync_finished(self, outcome: SyncOutcome) -> None:
         if outcome.server_epoch_s is not None and outcome.at_monotonic_s is not None:
             local_s = outcome.local_epoch_s if outcome.local_epoch_s is not None else 0.0
-            if self.clock.correct(outcome.server_epoch_s, outcome.at_monotonic_s, local_s):
+            floored = self.clock.floored
+            moved = self.clock.correct(outcome.server_epoch_s, outcome.at_monotonic_s, local_s)
+            if moved and floored and self.playlog is not None:
+                self.playlog.restamp(self.clock.last_drift_s)  # plays recorded on the floor get the true time
+            if moved:
                 self.runner.reevaluate()
-            self.status.update(clock_offset_s=round(self.clock.offset_s, 3))
+            self.clock_floor.save(self.clock, force=moved)
+            self.status.update(clock_offset_s=round(self.clock.offset_s, 3), clock_fault=self.clock.fault)
         if outcome.ok:
             self.status.update(last_sync_ok=iso(outcome.finished_at), last_error=None)
         else:
@@ -450,6 +501,8 @@ class PlayerApp(QObject):
 
     @Slot(object)
     def _on_manifest_changed(self, loaded: LoadedManifest) -> None:
+        if self.clock.apply_floor(loaded.manifest.generated_at.timestamp(), "the new manifest's generated_at"):
+            self.status.update(clock_fault=self.clock.fault, clock_offset_s=round(self.clock.offset_s, 3))
         self._apply_manifest(loaded)
         self.status.write()
 

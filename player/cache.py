@@ -320,6 +320,20 @@ class ManifestStore:
             return LoadedManifest(manifest, envelope, source, complete=not missing)
         return None
 
+    def newest_generated_at(
+        self, trusted_keys: dict[str, Ed25519PublicKey], display_id: str | None = None
+    ) -> datetime | None:
+        """The latest ``generated_at`` among the cached manifests that verify (a floor for the clock)."""
+        newest: datetime | None = None
+        for _source, envelope in self.envelopes():
+            try:
+                manifest = check_envelope(envelope, trusted_keys, display_id)
+            except ManifestRejected:
+                continue
+            if newest is None or manifest.generated_at > newest:
+                newest = manifest.generated_at
+        return newest
+
     def referenced_media(self) -> set[str]:
         """sha256 of every media file referenced by current or last_good (unverified)."""
         keep: set[str] = set()

@@ -107,6 +107,8 @@ def run_player(config: PlayerConfig, tuning: PlayerTuning | None = None) -> int:
         log.info("received %s: quitting", signal.Signals(signum).name)
         qt_app.quit()
 
+    if hasattr(signal, "SIGXFSZ"):  # past a file-size limit a write fails (EFBIG, handled) instead of killing us
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     previous = {sig: signal.signal(sig, request_quit) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     wakeup = QTimer()
     wakeup.timeout.connect(lambda: None)  # lets Python run its signal handlers

@@ -201,7 +201,12 @@ def load_pending_code(data_dir: Path) -> str | None:
 
 
 def save_pending(data_dir: Path, pending: PendingEnrolment) -> None:
-    atomic_write_json(Path(data_dir) / PENDING_FILE, {"code": pending.code, "secret": pending.secret}, mode=0o600)
+    """Keep the code and secret across restarts; a full disk only costs that (a new code after a restart)."""
+    try:
+        atomic_write_json(Path(data_dir) / PENDING_FILE, {"code": pending.code, "secret": pending.secret},
+                          mode=0o600)
+    except OSError as exc:
+        log.warning("cannot save the enrolment code to %s: %s", PENDING_FILE, exc)
 
 
 def default_name() -> str:
@@ -268,8 +273,11 @@ class Enroller(QObject):
                 result = self.client.poll(self.pending)
                 backoff_s = self.poll_interval_s
                 if result.identity is not None:
-                    save_identity(self.data_dir, result.identity)
-                    (self.data_dir / PENDING_FILE).unlink(missing_ok=True)
+                    try:
+                        save_identity(self.data_dir, result.identity)
+                        (self.data_dir / PENDING_FILE).unlink(missing_ok=True)
+                    except OSError as exc:  # full disk: play this session; app retries the save
+                        log.error("cannot save identity.json (%s): enrolled for this run only", exc)
                     self._event.emit("enrolled", result.identity)
                     return
                 status, detail = "enrol_pending", "pending"

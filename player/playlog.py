@@ -17,10 +17,16 @@ An aggregate row is uploaded as one event whose ``reason`` is
 
 SQLite connections are per thread (GUI thread records, the reporter thread
 uploads); WAL lets them work concurrently.
+
+A full or failing disk (``database or disk is full``, ``disk I/O error``)
+never reaches the caller: rows that could not be written are kept in memory
+(at most ``MAX_UNSAVED_ROWS``) and written with the next play or checkpoint,
+the fault is logged once and reported through :class:`player.fsutil.WriteFaults`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -33,6 +39,7 @@ from typing import Any
 import requests
 import sqlite_utils
 
+from player.fsutil import WriteFaults
 from player.http import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, error_text, short_exc
 from signage.apimodels import PlayEvent, PlayEventBatch
 from signage.clock import format_utc, parse_utc
@@ -44,6 +51,12 @@ DEFAULT_MAX_ROWS = 200_000
 DEFAULT_BATCH = 500
 MAX_DURATION_MS = 7 * 86400 * 1000  # the server's limit per event
 REASON_CHARS = 500
+#: Plays kept in memory while the disk refuses writes; beyond this the oldest are dropped.
+MAX_UNSAVED_ROWS = 10_000
+COLUMNS = ("id", "display_id", "zone", "item_id", "sha256", "started_at", "ended_at", "start_mono_s",
+           "end_mono_s", "duration_ms", "result", "reason", "count", "run_id")
+STORE_SQL = f"insert or replace into {TABLE} ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
+WRITE_ERRORS = (sqlite3.Error, OSError)
 
 
 @dataclass(frozen=True)
@@ -51,17 +64,41 @@ class OpenPlay:
     id: str
     item_id: str
     started_mono_s: float
+    row: dict[str, Any]  # the full row, rewritten at each checkpoint
 
 
 class PlayLog:
-    def __init__(self, path: Path, display_id: str = "", *, max_rows: int = DEFAULT_MAX_ROWS) -> None:
+    def __init__(self, path: Path, display_id: str = "", *, max_rows: int = DEFAULT_MAX_ROWS,
+                 faults: WriteFaults | None = None) -> None:
         self.path = Path(path)
         self.display_id = display_id
         self.max_rows = max_rows
+        self.faults = faults or WriteFaults()
         self._local = threading.local()
         self._open: OpenPlay | None = None
         self._write_lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.run_id = uuid.uuid4().hex  # marks the rows of this process (see restamp)
+        self._unsaved: dict[str, dict[str, Any]] = {}  # id -> row the disk refused; written with the next save
+        self._ready = False
+        self.dropped = 0  # plays lost because the disk refused writes for too long
+        with self._write_lock:
+            self._setup()
+
+    def _setup(self) -> bool:
+        """Create the table and close interrupted plays; False (fault recorded) if the disk refuses."""
+        if self._ready:
+            return True
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._create()
+            self._recover()
+        except WRITE_ERRORS as exc:
+            self.faults.failed("play log", exc)
+            return False
+        self._ready = True
+        return True
+
+    def _create(self) -> None:
         db = self._db()
         db.enable_wal()
         if TABLE not in db.table_names():
@@ -76,7 +113,8 @@ class PlayLog:
                 defaults={"count": 1, "reason": "", "result": "played"},
             )
             db.table(TABLE).create_index(["started_at"])
-        self._recover()
+        if "run_id" not in db.table(TABLE).columns_dict:  # a queue written by an older player
+            db.table(TABLE).add_column("run_id", str)
 
     def _db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
@@ -100,14 +138,15 @@ class PlayLog:
         """Close the open play (if any) and open a new one; return its event id."""
         self.finish(ended_at=started_at, mono_s=mono_s)
         event_id = str(uuid.uuid4())
+        row = {
+            "id": event_id, "display_id": self.display_id, "zone": zone, "item_id": item_id,
+            "sha256": sha256, "started_at": format_utc_ms(started_at), "ended_at": None,
+            "start_mono_s": mono_s, "end_mono_s": None, "duration_ms": 0, "result": "played",
+            "reason": "", "count": 1, "run_id": self.run_id,
+        }
         with self._write_lock:
-            self._db().table(TABLE).insert({
-                "id": event_id, "display_id": self.display_id, "zone": zone, "item_id": item_id,
-                "sha256": sha256, "started_at": format_utc_ms(started_at), "ended_at": None,
-                "start_mono_s": mono_s, "end_mono_s": None, "duration_ms": 0, "result": "played",
-                "reason": "", "count": 1,
-            })
-            self._open = OpenPlay(event_id, item_id, mono_s)
+            self._open = OpenPlay(event_id, item_id, mono_s, row)
+            self._save(row)
         return event_id
 
     def finish(self, *, ended_at: datetime, mono_s: float, result: str = "played", reason: str = "") -> None:
@@ -120,16 +159,19 @@ class PlayLog:
             self._close_row(play, ended_at, mono_s, result, reason)
 
     def checkpoint(self, *, at: datetime, mono_s: float) -> None:
-        """Record how far the open play got (survives a power cut)."""
+        """Record how far the open play got (survives a power cut); retry rows the disk refused."""
         with self._write_lock:
             play = self._open
             if play is None:
+                if self._unsaved or not self._ready:
+                    self._save(None)
                 return
-            self._db().table(TABLE).update(play.id, {
+            play.row.update({
                 "ended_at": None, "end_mono_s": mono_s,
                 "duration_ms": _duration_ms(play.started_mono_s, mono_s),
                 "reason": f"checkpoint {format_utc_ms(at)}",
             })
+            self._save(play.row)
 
     def skipped(self, item_id: str, reason: str, *, at: datetime, mono_s: float, sha256: str | None = None,
                 zone: str = "main") -> None:
@@ -140,19 +182,95 @@ class PlayLog:
                 self._open = None
                 self._close_row(play, at, mono_s, "skipped", reason)
                 return
-            self._db().table(TABLE).insert({
+            self._save({
                 "id": str(uuid.uuid4()), "display_id": self.display_id, "zone": zone, "item_id": item_id,
                 "sha256": sha256, "started_at": format_utc_ms(at), "ended_at": format_utc_ms(at),
                 "start_mono_s": mono_s, "end_mono_s": mono_s, "duration_ms": 0, "result": "skipped",
-                "reason": reason[:REASON_CHARS], "count": 1,
+                "reason": reason[:REASON_CHARS], "count": 1, "run_id": self.run_id,
             })
 
+    def restamp(self, delta_s: float) -> int:
+        """Shift the times of every play this process recorded by ``delta_s`` seconds.
+
+        For plays recorded on a floored clock (PC clock in the past, offline)
+        once the server's time is known. Returns how many rows moved.
+        """
+        def shift(value: str | None) -> str | None:
+            return None if value is None else format_utc_ms(parse_utc(value) + timedelta(seconds=delta_s))
+
+        with self._write_lock:
+            memory = {row["id"]: row for row in self._unsaved.values()}
+            if self._open is not None:
+                memory[self._open.id] = self._open.row
+            for row in memory.values():
+                row["started_at"], row["ended_at"] = shift(row["started_at"]), shift(row["ended_at"])
+            if not self._ready:
+                return len(memory)
+            conn = self._db().conn
+            try:
+                stored = conn.execute(f"select id, started_at, ended_at from {TABLE} where run_id = ?",
+                                      [self.run_id]).fetchall()
+                changes = [(shift(start), shift(end), row_id) for row_id, start, end in stored if row_id not in memory]
+                conn.execute("begin immediate")
+                try:
+                    conn.executemany(f"update {TABLE} set started_at = ?, ended_at = ? where id = ?", changes)
+                    conn.execute("commit")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("rollback")
+                    raise
+            except WRITE_ERRORS as exc:
+                self.faults.failed("play log", exc)
+                return len(memory)
+            for row in memory.values():  # written with the corrected times
+                self._unsaved[row["id"]] = row
+            self._save(None)
+        log.info("re-stamped %d play(s) recorded on a floored clock by %+.0f s", len(changes) + len(memory), delta_s)
+        return len(changes) + len(memory)
+
     def _close_row(self, play: OpenPlay, ended_at: datetime, mono_s: float, result: str, reason: str) -> None:
-        self._db().table(TABLE).update(play.id, {
+        play.row.update({
             "ended_at": format_utc_ms(ended_at), "end_mono_s": mono_s,
             "duration_ms": _duration_ms(play.started_mono_s, mono_s), "result": result,
             "reason": reason[:REASON_CHARS],
         })
+        self._save(play.row)
+
+    def _save(self, row: dict[str, Any] | None) -> None:
+        """Write ``row`` and every row the disk refused before (write lock held); never raises."""
+        if row is not None:
+            self._unsaved[row["id"]] = row
+        if not self._setup():
+            self._trim_unsaved()
+            return
+        if not self._unsaved:
+            return
+        conn = self._db().conn
+        try:
+            conn.execute("begin immediate")
+            try:
+                conn.executemany(STORE_SQL, [tuple(r[c] for c in COLUMNS) for r in self._unsaved.values()])
+                conn.execute("commit")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("rollback")
+                raise
+        except WRITE_ERRORS as exc:
+            self.faults.failed("play log", exc)
+            self._trim_unsaved()
+            return
+        self._unsaved.clear()
+        self.faults.ok("play log")
+
+    def _trim_unsaved(self) -> None:
+        while len(self._unsaved) > MAX_UNSAVED_ROWS:
+            del self._unsaved[next(iter(self._unsaved))]
+            self.dropped += 1
+
+    @property
+    def unsaved(self) -> int:
+        """Plays waiting in memory for the disk to accept them."""
+        return len(self._unsaved)
 
     def _recover(self) -> None:
         """Close plays left open by a crash or power cut at their last checkpoint."""
@@ -227,8 +345,17 @@ class PlayLog:
 
     def upload(self, session: requests.Session, url: str, token: str, *, batch: int = DEFAULT_BATCH,
                max_batches: int = 20) -> int:
-        """Upload closed plays; delete each batch after a 2xx. Returns how many were delivered."""
-        self.compact()
+        """Upload closed plays; delete each batch after a 2xx. Returns how many were delivered.
+
+        A disk that refuses the deletion (full) keeps the batch; it is sent again
+        later, harmlessly (the server is idempotent by event id).
+        """
+        if not self._ready:
+            return 0
+        try:
+            self.compact()
+        except WRITE_ERRORS as exc:
+            self.faults.failed("play log", exc)
         sent = 0
         for _ in range(max_batches):
             rows = self.pending_batch(batch)
@@ -245,8 +372,13 @@ class PlayLog:
             if not 200 <= response.status_code < 300:
                 log.warning("play events upload refused: %s", error_text(response))
                 break
-            with self._write_lock:
-                self._db().conn.executemany(f"delete from {TABLE} where id = ?", [(r["id"],) for r in rows])
+            try:
+                with self._write_lock:
+                    self._db().conn.executemany(f"delete from {TABLE} where id = ?", [(r["id"],) for r in rows])
+            except WRITE_ERRORS as exc:
+                self.faults.failed("play log", exc)
+                sent += len(rows)
+                break
             sent += len(rows)
             if len(rows) < batch:
                 break

@@ -1,4 +1,8 @@
-"""Periodic PNG screenshots of the canvas (``QWidget.grab()``), written atomically."""
+"""Periodic PNG screenshots of the canvas (``QWidget.grab()``), written atomically.
+
+A failed write (full disk) is reported to :class:`player.fsutil.WriteFaults`
+(logged once) and tried again at the next capture.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QIODevice, QObject, QTimer, Slot
 from PySide6.QtWidgets import QWidget
 
+from player.fsutil import WriteFaults
 from signage.fsutil import atomic_write_bytes
 
 log = logging.getLogger("player.screenshot")
@@ -18,8 +23,9 @@ AFTER_CHANGE_MS = 700
 
 class Screenshotter(QObject):
     def __init__(self, widget: QWidget, path: Path, interval_s: float,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, faults: WriteFaults | None = None) -> None:
         super().__init__(parent)
+        self.faults = faults or WriteFaults()
         self.widget = widget
         self.path = Path(path)
         self.count = 0
@@ -35,7 +41,10 @@ class Screenshotter(QObject):
         self._soon.timeout.connect(self.capture)
 
     def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.faults.failed("screenshot", exc)
         self._timer.start()
 
     def stop(self) -> None:
@@ -57,13 +66,15 @@ class Screenshotter(QObject):
         image = self.widget.grab().toImage()
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        if not image.save(buffer, "PNG"):  # type: ignore[call-overload]  # stubs say bytes; runtime wants str
-            log.warning("cannot encode screenshot %s", self.path)
+        # PNG into memory first: QImage.save to a file reports no error on a full disk (an empty file)
+        if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
+            log.warning("cannot encode the screenshot as PNG")
             return False
         try:
-            atomic_write_bytes(self.path, bytes(buffer.data().data()), sync=False)  # a new one comes soon
+            atomic_write_bytes(self.path, bytes(buffer.data().data()), sync=False)
         except OSError as exc:
-            log.warning("cannot write screenshot %s: %s", self.path, exc)
+            self.faults.failed("screenshot", exc)
             return False
+        self.faults.ok("screenshot")
         self.count += 1
         return True

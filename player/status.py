@@ -6,7 +6,10 @@ a watchdog or the e2e test can read it at any moment. Shape::
     {"state": "enrolling"|"playing"|"slate"|"off", "display_id", "enrol_code",
      "manifest_version", "source": "manifest"|"last_good"|"slate",
      "current": {"zone", "item_id", "item_type", "title", "since"} | null,
-     "last_sync_ok", "last_error", "clock_offset_s", "warnings": [str], "updated_at"}
+     "last_sync_ok", "last_error", "clock_offset_s", "clock_fault", "warnings": [str], "updated_at"}
+
+A write that fails (full disk) is reported to :class:`player.fsutil.WriteFaults`
+and retried at the next update.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from player.fsutil import WriteFaults
 from signage.clock import format_utc
 from signage.fsutil import atomic_write_json
 
@@ -32,8 +36,10 @@ def iso(moment: datetime | None) -> str | None:
 
 
 class StatusFile:
-    def __init__(self, data_dir: Path, wall_clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, data_dir: Path, wall_clock: Callable[[], datetime] | None = None,
+                 faults: WriteFaults | None = None) -> None:
         self.path = Path(data_dir) / STATUS_FILE
+        self.faults = faults or WriteFaults()
         self._now = wall_clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self._data: dict[str, Any] = {
@@ -46,6 +52,7 @@ class StatusFile:
             "last_sync_ok": None,
             "last_error": None,
             "clock_offset_s": 0.0,
+            "clock_fault": None,
             "warnings": [],
             "updated_at": None,
         }
@@ -68,4 +75,6 @@ class StatusFile:
         try:
             atomic_write_json(self.path, data, sync=False)
         except OSError as exc:
-            log.warning("cannot write %s: %s", self.path, exc)
+            self.faults.failed("status file", exc)
+            return
+        self.faults.ok("status file")

@@ -41,6 +41,7 @@ from player.cache import (
     required_media,
 )
 from player.download import CHUNK_BYTES, Downloader, DownloadStats, download_all
+from player.fsutil import WriteFaults
 from player.http import (
     CONNECT_TIMEOUT_S,
     READ_TIMEOUT_S,
@@ -102,8 +103,12 @@ class SyncEngine:
         max_parallel: int = DEFAULT_PARALLEL_DOWNLOADS,
         limiter: TokenBucket | None = None,
         commit_horizon_s: float = DEFAULT_COMMIT_HORIZON_S,
+        faults: WriteFaults | None = None,
+        wall_s: Callable[[], float] = time.time,
     ) -> None:
         self.identity = identity
+        self.faults = faults or WriteFaults()
+        self.wall_s = wall_s  # the PC's wall clock (for the reported offset)
         self.manifest_url = manifest_url or identity.manifest_url
         self.cache = cache
         self.store = store
@@ -132,7 +137,7 @@ class SyncEngine:
         headers = self._auth_for(self.manifest_url)
         if self.etag and self.current is not None:
             headers["If-None-Match"] = self.etag
-        local_before_s = time.time()
+        local_before_s = self.wall_s()
         sent_s = time.monotonic()
         try:
             response = self.session.get(
@@ -165,13 +170,19 @@ class SyncEngine:
         except requests.RequestException as exc:
             return self._failed(f"media download failed: {short_exc(exc)}", **clock)
         except OSError as exc:
-            return self._failed(f"cannot write to the cache: {exc}", **clock)
+            return self._write_failed(exc, **clock)
         self.etag = etag
+        self.faults.ok("media cache")
         return SyncOutcome("applied", loaded=loaded, **clock)
 
     def _failed(self, reason: str, **clock: Any) -> SyncOutcome:
         log.warning("%s", reason)
         return SyncOutcome("failed", reason=reason, **clock)
+
+    def _write_failed(self, exc: OSError, **clock: Any) -> SyncOutcome:
+        """The cache or manifest store refused a write (full disk): logged once, retried at the next poll."""
+        self.faults.failed("media cache", exc)
+        return SyncOutcome("failed", reason=f"cannot write to the cache: {exc}", **clock)
 
     def _accept(self, body: bytes, should_stop: Callable[[], bool]) -> LoadedManifest:
         manifest = check_envelope(body, self._trusted, self.identity.display_id)
@@ -250,7 +261,8 @@ class SyncEngine:
         except requests.RequestException as exc:
             return self._failed(f"media download failed: {short_exc(exc)}")
         except OSError as exc:
-            return self._failed(f"cannot write to the cache: {exc}")
+            return self._write_failed(exc)
+        self.faults.ok("media cache")
         with self._lock:
             if self.current is not current:
                 return None  # a newer manifest arrived meanwhile
@@ -295,7 +307,7 @@ class SyncEngine:
             try:
                 save_identity(self.data_dir, self.identity)
             except OSError as exc:
-                log.warning("cannot save learned keys to identity.json: %s", exc)
+                self.faults.failed("identity.json (learned keys)", exc)
 
 
 class SyncService(QObject):

@@ -48,6 +48,8 @@ class PlayerTuning:
     prevent_blanking: bool = True
     #: Subscribe to the scheduler's server-sent events.
     use_events: bool = True
+    #: Warn in the heartbeat when the data directory's disk has less than this free.
+    low_disk_mb: int = 200
 
     @property
     def max_bandwidth_bps(self) -> float:
@@ -57,6 +59,10 @@ class PlayerTuning:
     @property
     def cache_quota_bytes(self) -> int:
         return self.cache_quota_mb * 1_000_000
+
+    @property
+    def low_disk_bytes(self) -> int:
+        return self.low_disk_mb * 1_000_000
 
     @property
     def memory_ceiling_bytes(self) -> int:

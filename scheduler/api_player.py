@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import random
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
@@ -31,11 +33,15 @@ from signage.apimodels import (
     PlayEventsReply,
     ServerProof,
 )
-from signage.clock import parse_utc
+from signage.clock import format_utc, parse_utc
 from signage.enrolproof import make_proof
 from signage.errors import UserError
 
 router = APIRouter(prefix="/api/v1")
+log = logging.getLogger("scheduler.api_player")
+
+#: Play events further than this in the future, or this long before the display's enrolment, are flagged.
+PLAY_EVENT_CLOCK_TOLERANCE_S = 300.0
 
 
 def _client(request: Request, service: Service) -> str:
@@ -139,8 +145,8 @@ def heartbeat(
     service: Annotated[Service, Depends(get_service)],
 ) -> HeartbeatReply:
     now_iso = service.now_iso()
-    row = body.model_dump(exclude={"screenshot_png_b64", "clock_fault"})
-    if body.clock_fault:  # shown with the warnings until the store has a column of its own
+    row = body.model_dump(exclude={"screenshot_png_b64"})  # clock_fault has its column (m009)
+    if body.clock_fault:  # and is shown with the warnings on the fleet page
         row["warnings"] = [f"clock: {body.clock_fault}", *row["warnings"]]
     row["cache"] = dumps(row["cache"])
     row["warnings"] = dumps(row["warnings"])
@@ -169,20 +175,56 @@ def play_events(
     display_id: Annotated[str, Depends(current_display)],
     service: Annotated[Service, Depends(get_service)],
 ) -> PlayEventsReply:
-    """Proof of play; idempotent by event UUID, so a re-sent batch adds nothing."""
+    """Proof of play; idempotent by event UUID, so a re-sent batch adds nothing.
+
+    Events whose times cannot be right (a player clock fault) are stored with
+    ``clock_flag`` ``future`` (beyond the tolerance after now) or
+    ``before_enrolment`` (before this display's first token) and counted in ``flagged``.
+    """
+    times: list[tuple[datetime, datetime]] = []
     for i, event in enumerate(body.events):
+        pair = []
         for name in ("started_at", "ended_at"):
             try:
-                parse_utc(getattr(event, name))
+                pair.append(parse_utc(getattr(event, name)))
             except ValueError as exc:
                 raise UserError(f"events[{i}].{name}: {exc}", field=f"events[{i}].{name}") from None
-    now_iso = service.now_iso()
-    rows = [{**e.model_dump(), "id": str(e.id), "display_id": display_id, "received_at": now_iso} for e in body.events]
+        times.append((pair[0], pair[1]))
+    now = service.clock()
+    now_iso = format_utc(now)
+    tolerance = timedelta(seconds=PLAY_EVENT_CLOCK_TOLERANCE_S)
     with service.lock:
+        enrolled = _enrolled_at(service, display_id)
+        rows = []
+        flagged = {"future": 0, "before_enrolment": 0}
+        for event, (started, ended) in zip(body.events, times, strict=True):
+            flag = None
+            if max(started, ended) > now + tolerance:
+                flag = "future"
+            elif enrolled is not None and started < enrolled - tolerance:
+                flag = "before_enrolment"
+            if flag is not None:
+                flagged[flag] += 1
+            rows.append({**event.model_dump(), "id": str(event.id), "display_id": display_id,
+                         "received_at": now_iso, "clock_flag": flag})
         before = service.db.table("play_events").count
         service.db.table("play_events").insert_all(rows, pk="id", ignore=True)
         accepted = service.db.table("play_events").count - before
-    return PlayEventsReply(accepted=accepted, duplicates=len(rows) - accepted)
+    if any(flagged.values()):
+        log.warning("display %s sent play events with implausible times (player clock fault?): %s",
+                    display_id, flagged)
+    return PlayEventsReply(accepted=accepted, duplicates=len(rows) - accepted, flagged=flagged)
+
+
+def _enrolled_at(service: Service, display_id: str) -> datetime | None:
+    """When the display first got a token (its enrolment), or None if unknown."""
+    row = service.db.execute(
+        "select min(created_at) from display_tokens where display_id = ?", [display_id]
+    ).fetchone()
+    try:
+        return parse_utc(row[0]) if row and row[0] else None
+    except ValueError:
+        return None
 
 
 @router.get("/player/events", tags=["player"], response_class=StreamingResponse)

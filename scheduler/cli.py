@@ -60,11 +60,14 @@ def serve(config_path: str | None, data_dir: str | None, host: str | None, port:
     import uvicorn
 
     from scheduler.app import create_app
+    from scheduler.first_run import NOT_INITIALISED, user_count
     from scheduler.service import Service
     from signage.lifecycle import exit_on_signals, terminate_children
 
     exit_on_signals()  # SIGTERM/SIGHUP: graceful stop, children (ffmpeg) included
     config = load_scheduler_config(config_path, data_dir=data_dir, host=host, port=port)
+    if not user_count(Path(config.data_dir)):
+        raise click.ClickException(NOT_INITIALISED.format(data_dir=config.data_dir))
     service = Service(config)
     try:
         click.echo(f"scheduler listening on http://{config.host}:{config.port}/admin/", err=True)
@@ -135,7 +138,7 @@ def users_list(config_path: str | None, data_dir: str | None) -> None:
 
 @click.group()
 def displays() -> None:
-    """List displays and approve enrolments."""
+    """Add, edit, list displays and approve enrolments."""
 
 
 @displays.command("list")

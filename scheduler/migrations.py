@@ -330,7 +330,28 @@ def m009_web_sessions(db: Database) -> None:
 
 
 @migrations()
-def m010_h_sources_snapshot_status(db: Database) -> None:
+def m010_clock_flags(db: Database) -> None:
+    """Clock faults: the player's reported clock fault, and play events with implausible times flagged."""
+    db.table("display_status").add_column("clock_fault", str)  # the player's text, None when its clock is sane
+    db.table("play_events").add_column("clock_flag", str)  # None | future | before_enrolment
+
+
+@migrations()
+def m011_display_setup(db: Database) -> None:
+    """Display coordinates (prayer times) and LED capture geometry."""
+    for column, kind in (
+        ("latitude", float),
+        ("longitude", float),
+        ("capture_x", int),
+        ("capture_y", int),
+        ("capture_w", int),
+        ("capture_h", int),
+    ):
+        db.table("displays").add_column(column, kind)
+
+
+@migrations()
+def m012_h_sources_snapshot_status(db: Database) -> None:
     """Live data sources: per-source poll state and name; per-snapshot validation status and review."""
     db.table("data_sources").add_column("name", str)
     db.table("data_sources").add_column("state", str)  # JSON: validators, failures, next_due_at, last_error

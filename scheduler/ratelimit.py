@@ -16,11 +16,17 @@ class RateLimiter:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.what = what
         self.window_s = window_s
+        self._clock = clock
         self._limiter = KeyedLimiter(per_minute, clock, window_s)
 
     @property
     def per_minute(self) -> int:
         return self._limiter.per_minute
+
+    @per_minute.setter
+    def per_minute(self, value: int) -> None:
+        """A new limit (e.g. from a test or a reloaded setting); what was counted so far is forgotten."""
+        self._limiter = KeyedLimiter(value, self._clock, self.window_s)
 
     def check(self, key: str) -> None:
         if not self._limiter.allow(key):

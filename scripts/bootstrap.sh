@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Set up everything the project needs on a Debian machine; idempotent.
-#   - Debian packages (ffmpeg, Qt runtime libraries, fonts, chromium, nginx, rsync)
+#   - Debian packages (ffmpeg, Qt runtime libraries incl. xcb, fonts, chromium, nginx, rsync, Xvfb + xwd for tests)
 #   - .venv with the project and its test dependencies
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Qt's runtime libraries (xcb platform plugin included) come from one list shared with deploy/install-player.sh.
+read -r -a QT_RUNTIME_PACKAGES <<< "$(grep -v '^#' deploy/qt-runtime-packages.txt | tr '\n' ' ')"
 APT_PACKAGES=(
   ffmpeg libpulse0 fonts-dejavu-core fonts-noto-core
-  libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0
+  "${QT_RUNTIME_PACKAGES[@]}"
   chromium nginx-light rsync
+  xvfb x11-apps x11-xserver-utils  # tests: the player on a real X display (Xvfb), root grabs (xwd), xset
 )
 
 missing=()

@@ -121,3 +121,5 @@ class PlayEventsReply(BaseModel):
     ok: bool = True
     accepted: int = 0
     duplicates: int = 0
+    #: Events stored with a ``clock_flag``: ``future`` / ``before_enrolment`` (a player clock fault).
+    flagged: dict[str, int] = Field(default_factory=dict)

@@ -18,10 +18,12 @@ from signage.errors import UserError
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("scheduler.demo:demo", "Run the Mempawah demo: scheduler + one player on this machine."),
+    "init": ("scheduler.cli_fleet:init", "Set up a new installation: store, signing key, first admin."),
+    "groups": ("scheduler.cli_fleet:groups", "Create and manage display groups."),
     "scheduler": ("scheduler.cli:scheduler", "Run and manage the central scheduler."),
     "player": ("signage.cli:player", "Run the display player."),
     "users": ("scheduler.cli:users", "Manage admin users."),
-    "displays": ("scheduler.cli:displays", "List displays and approve enrolments."),
+    "displays": ("scheduler.cli_fleet:displays", "Add, edit, list displays and approve enrolments."),
     "announcements": ("scheduler.cli:announcements", "List, submit, approve, reject, withdraw, archive (--as USER)."),
     "keys": ("scheduler.cli:keys", "Show, rotate the scheduler's signing keys."),
     "timeline": ("scheduler.cli_schedule:timeline", "Print a display's compiled timeline, or explain an item."),

@@ -383,7 +383,7 @@ def _upload_message(job: dict[str, Any], t: Any) -> tuple[bool, str]:
     if job["state"] == "failed":
         return False, plain_refusal(job["error"] or "-", t)
     if job["state"] == "done":
-        warnings = loads(job.get("warnings"), [])
+        warnings = job.get("warnings") or []  # MediaJobs.job(): already a list
         text = t("%(kind)s received and prepared for every screen size.") % {"kind": kind}
         if warnings:
             text += " " + t("Note: %(warnings)s") % {"warnings": "; ".join(str(w) for w in warnings)}

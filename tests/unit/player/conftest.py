@@ -296,11 +296,28 @@ def video_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 class FakeClock:
+    """A clock a test moves by hand; the parts of PlayerClock's interface the app uses."""
+
     def __init__(self, moment: datetime = T0) -> None:
         self.moment = moment
+        self.fault: str | None = None
+        self.offset_s = 0.0
+        self.server_corrected = False
+        self.floored = False
 
     def __call__(self) -> datetime:
         return self.moment
+
+    def wall_s(self) -> float:
+        return self.moment.timestamp()
+
+    def apply_floor(self, floor_epoch_s: float, source: str) -> bool:
+        if self.moment.timestamp() >= floor_epoch_s:
+            return False
+        self.moment = datetime.fromtimestamp(floor_epoch_s, UTC)
+        self.fault = f"behind {source}"
+        self.floored = True
+        return True
 
     def advance(self, seconds: float) -> None:
         self.moment += timedelta(seconds=seconds)

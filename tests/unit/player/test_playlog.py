@@ -137,3 +137,23 @@ def test_reporter_sends_heartbeat_then_uploads(log_path, helpers, server, tmp_pa
     assert reporter.events_sent == 1 and plays.count() == 0
     assert reporter.report_once()
     assert json.loads(server.hits("POST", "/api/v1/player/heartbeat")[1]["body"])["screenshot_png_b64"] is None
+
+
+def test_restamp_moves_only_this_runs_plays_including_the_open_one(log_path, helpers):
+    t0 = helpers.T0
+    old = PlayLog(log_path, "dsp-1")
+    old.start("from-before", sha256=None, started_at=t0, mono_s=1.0)
+    old.finish(ended_at=t0 + timedelta(seconds=5), mono_s=6.0)
+    old.close()
+    plays = PlayLog(log_path, "dsp-1")
+    plays.start("a", sha256=None, started_at=t0, mono_s=10.0)
+    plays.start("b", sha256=None, started_at=t0 + timedelta(seconds=10), mono_s=20.0)  # open
+    assert plays.restamp(3600.5) == 2
+    plays.checkpoint(at=t0 + timedelta(seconds=12), mono_s=22.0)
+    rows = {r["item_id"]: r for r in plays.rows()}
+    assert rows["from-before"]["started_at"] == "2026-11-28T03:00:00.000Z"  # another run: untouched
+    assert rows["a"]["started_at"] == "2026-11-28T04:00:00.500Z"
+    assert rows["a"]["ended_at"] == "2026-11-28T04:00:10.500Z"
+    assert rows["b"]["started_at"] == "2026-11-28T04:00:10.500Z" and rows["b"]["ended_at"] is None
+    plays.finish(ended_at=t0 + timedelta(seconds=3620.5), mono_s=30.0)
+    assert {r["item_id"]: r for r in plays.rows()}["b"]["ended_at"] == "2026-11-28T04:00:20.500Z"

@@ -1,0 +1,150 @@
+"""One display's compiled day for people: segments in local time, per-announcement plays and why-nots.
+
+The same compile the publisher does (``Publisher.compile``), the same explanations as
+``signage timeline`` (the engine's ``why`` and ``never_plays`` reasons), cut to one local day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from playlists.timeline import expand
+from scheduler.announcements import displays_reached
+from scheduler.schedule import horizon_start
+from scheduler.service import Service
+from scheduler.store import loads
+from signage.clock import zone
+from signage.errors import UserError
+
+DAY_S = 86400
+ROUND_ROBIN_RE = re.compile(r"^(?P<layer>\w+) round-robin of (?P<n>\d+) item\(s\)$")
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: datetime  # local
+    end: datetime
+    zone: str
+    layer: str
+    items: list[tuple[str, str]]  # (item id, title) in loop order
+    why: str
+    why_code: str  # "round_robin" | "off" | "other"
+    count: int  # items in the loop (round_robin)
+    left_pct: float
+    width_pct: float
+
+
+@dataclass
+class ItemDay:
+    item_id: str
+    title: str
+    status: str
+    plays: int = 0
+    seconds: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    reasons: list[str] = field(default_factory=list)  # never_plays reason codes (+ not_approved, not_today)
+
+
+@dataclass
+class DayView:
+    display: dict[str, Any]
+    day: date
+    zone_name: str
+    days: list[date]
+    segments: list[Segment]
+    items: list[ItemDay]
+    warnings: list[dict[str, Any]]
+    now_pct: float | None = None  # where "now" falls on the day's strip (None on other days)
+
+
+def horizon_days(service: Service, zone_name: str) -> list[date]:
+    first = horizon_start(service.clock(), zone_name).date()
+    return [first + timedelta(days=i) for i in range(service.config.horizon_days)]
+
+
+def parse_day(text: str | None, days: list[date]) -> date:
+    if not text:
+        return days[0]
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise UserError("day: write a date as YYYY-MM-DD", field="day") from None
+    if day not in days:
+        raise UserError(
+            f"day: the schedule is compiled from {days[0]} to {days[-1]}; choose a day in that range", field="day"
+        )
+    return day
+
+
+def day_view(service: Service, display_id: str, day_text: str | None) -> DayView:
+    from scheduler.fleet_admin import get_display
+
+    display = get_display(service, display_id)
+    zone_name = display["timezone"]
+    days = horizon_days(service, zone_name)
+    day = parse_day(day_text, days)
+    local = zone(zone_name)
+    day_start = datetime.combine(day, time(), local)
+    d0, d1 = int(day_start.timestamp()), int((day_start + timedelta(days=1)).timestamp())
+    compiled, items = service.publisher.compile(display_id)
+    with service.lock:
+        announcements = list(service.db.table("announcements").rows_where("status != 'archived'", order_by="id"))
+        targeting = [a for a in announcements if display_id in displays_reached(service.db, loads(a["targets"], {}))]
+    titles = {f"ann-{a['id']}": a["title"] for a in announcements}
+    titles.update({k: v.get("title") or titles.get(k, k) for k, v in items.items()})
+
+    segments: list[Segment] = []
+    per_item: dict[str, ItemDay] = {}
+    for a in targeting:
+        key = f"ann-{a['id']}"
+        per_item[key] = ItemDay(key, a["title"], a["status"])
+    for run in sorted(compiled.runs, key=lambda r: (r.start_s, r.zone)):
+        if run.end_s <= d0 or run.start_s >= d1:
+            continue
+        s, e = max(run.start_s, d0), min(run.end_s, d1)
+        loop_ids = list(run.loop.rotated_item_ids(run.pos))
+        match = ROUND_ROBIN_RE.match(run.why)
+        code = "off" if run.layer == "off" else ("round_robin" if match else "other")
+        segments.append(
+            Segment(
+                start=datetime.fromtimestamp(s, local), end=datetime.fromtimestamp(e, local), zone=run.zone,
+                layer=run.layer, items=[(i, titles.get(i, i)) for i in dict.fromkeys(loop_ids)], why=run.why,
+                why_code=code, count=int(match["n"]) if match else len(set(loop_ids)),
+                left_pct=round(100 * (s - d0) / DAY_S, 3), width_pct=round(100 * (e - s) / DAY_S, 3),
+            )
+        )  # fmt: skip
+        for entry in expand(run):
+            if entry.start_s >= d1:
+                break
+            if entry.end_s <= d0 or entry.item_id is None:
+                continue
+            row = per_item.setdefault(entry.item_id, ItemDay(entry.item_id, titles.get(entry.item_id, ""), "approved"))
+            row.plays += 1
+            row.seconds += min(entry.end_s, d1) - max(entry.start_s, d0)
+            moment = datetime.fromtimestamp(entry.start_s, local)
+            row.first = row.first or moment
+            row.last = moment
+    never: dict[str, list[str]] = {}
+    for w in compiled.warnings:
+        if w.code == "never_plays" and w.item_id:
+            never.setdefault(w.item_id, []).append(str(w.detail.get("reason", "crowded_out")))
+    for key, row in per_item.items():
+        if row.plays:
+            continue
+        if row.status != "approved":
+            row.reasons.append("not_approved")
+        elif key not in items:
+            row.reasons.append("media_not_ready")
+        elif never.get(key):
+            row.reasons += sorted(set(never[key]))
+        else:
+            row.reasons.append("not_today")
+    general = [w.to_dict() for w in compiled.warnings if w.code != "never_plays"]
+    ordered = sorted(per_item.values(), key=lambda r: (r.plays == 0, r.first or day_start, r.item_id))
+    now_s = int(service.clock().timestamp())
+    now_pct = round(100 * (now_s - d0) / DAY_S, 3) if d0 <= now_s < d1 else None
+    return DayView(display, day, zone_name, days, segments, ordered, general, now_pct)

@@ -1,0 +1,145 @@
+"""Item 13: the real player on a real X display (Xvfb), as on a display PC.
+
+Xvfb serves a free display at 1024x768; the player runs as its own process,
+fullscreen, with Qt's ``xcb`` platform plugin (not ``offscreen``) against the
+real scheduler. ``xwd -root`` grabs the X root window - what the LED sender
+card would capture - and the test checks that the scheduled content covers it
+edge to edge: first a red image, then a blue video. The Qt xcb runtime
+libraries, Xvfb and xwd come from ``scripts/bootstrap.sh``; without Xvfb the
+test is skipped (and only then).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from player_scenes import add_display, covers, grab_root, publish, solid_png, solid_video, upload
+from tests_support import enrol
+
+from player.identity import Identity, save_identity
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+DISPLAY_ID = "layar-xcb"
+SIZE = (1024, 768)
+RED, BLUE = (220, 30, 30), (30, 40, 210)
+
+
+@pytest.fixture
+def xvfb(tmp_path: Path) -> Iterator[str]:
+    """A fresh Xvfb on a free display number (``-displayfd``); its DISPLAY string."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (scripts/bootstrap.sh installs xvfb)")
+    assert shutil.which("xwd"), "xwd is missing: apt-get install x11-apps (scripts/bootstrap.sh does)"
+    read_fd, write_fd = os.pipe()
+    with (tmp_path / "xvfb.log").open("wb") as log:
+        proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24", "-nolisten", "tcp"],
+            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+    os.close(write_fd)
+    try:
+        ready, _, _ = select.select([read_fd], [], [], 30)
+        number = os.read(read_fd, 64).decode().strip() if ready else ""
+        assert number.isdigit(), f"Xvfb did not report a display: {(tmp_path / 'xvfb.log').read_text()}"
+        yield f":{number}"
+    finally:
+        os.close(read_fd)
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def current_item(data_dir: Path) -> str | None:
+    try:
+        return (json.loads((data_dir / "status.json").read_text()).get("current") or {}).get("item_id")
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, proc: subprocess.Popen[bytes],
+             log: Path) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc.poll() is not None:
+            raise AssertionError(f"player exited ({proc.returncode}) waiting for {what}:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}:\n{log.read_text()[-3000:]}")
+
+
+def screen_shows(display: str, data_dir: Path, item_id: str, colour: tuple[int, int, int],
+                 seen: list[Image.Image], tolerance: int = 40) -> bool:
+    """The item is current and the whole root window is its colour (a crossfade frame just means: later)."""
+    if current_item(data_dir) != item_id:
+        return False
+    image = grab_root(display)
+    seen.append(image)
+    return image.size == SIZE and covers(image, colour, tolerance) == []
+
+
+def test_player_fills_a_real_x_screen_with_image_then_video(xvfb: str, live_scheduler: Any, tmp_path: Path):
+    live = live_scheduler
+    add_display(live.service, DISPLAY_ID, *SIZE)
+    image_item = publish(live, DISPLAY_ID, "Gambar merah", "image",
+                         upload(live, "merah.png", solid_png(RED, SIZE), "image/png"), duration_s=8)
+    approval = enrol(live, DISPLAY_ID, "XCB234")
+    data_dir = tmp_path / "player"
+    save_identity(data_dir, Identity(DISPLAY_ID, approval["token"], approval["manifest_url"],
+                                     approval["public_keys"], live.url))
+    config = tmp_path / "player.yaml"
+    config.write_text("poll_interval_s: 2\n")
+    env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb"}
+    env.pop("WAYLAND_DISPLAY", None)
+    log = tmp_path / "player.log"
+    with log.open("wb") as out:
+        player = subprocess.Popen(
+            [sys.executable, "-m", "signage", "player", "run", "--config", str(config), "--server", live.url,
+             "--data-dir", str(data_dir)],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    seen: list[Image.Image] = []
+    try:
+        try:
+            wait_for(lambda: screen_shows(xvfb, data_dir, image_item, RED, seen), 90,
+                     "the red image across the whole X screen", player, log)
+        finally:
+            if seen:
+                seen[-1].save(tmp_path / "root-image.png")
+        assert b"could not load the Qt platform plugin" not in log.read_bytes()
+
+        video = solid_video(tmp_path / "biru.mp4", BLUE, SIZE, 6)
+        video_item = publish(live, DISPLAY_ID, "Video biru", "video",
+                             upload(live, "biru.mp4", video.read_bytes(), "video/mp4"))
+        seen.clear()
+        try:
+            # H.264 is YUV: a solid colour comes back a few dozen levels off (61,46,182 for 30,40,210)
+            wait_for(lambda: screen_shows(xvfb, data_dir, video_item, BLUE, seen, tolerance=64), 120,
+                     "the blue video across the whole X screen", player, log)
+        finally:
+            if seen:
+                seen[-1].save(tmp_path / "root-video.png")
+    finally:
+        player.terminate()
+        try:
+            player.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            player.kill()
+            player.wait()
+    assert player.returncode == 0, log.read_text()[-3000:]
