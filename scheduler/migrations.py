@@ -348,3 +348,15 @@ def m011_display_setup(db: Database) -> None:
         ("capture_h", int),
     ):
         db.table("displays").add_column(column, kind)
+
+
+@migrations()
+def m012_h_sources_snapshot_status(db: Database) -> None:
+    """Live data sources: per-source poll state and name; per-snapshot validation status and review."""
+    db.table("data_sources").add_column("name", str)
+    db.table("data_sources").add_column("state", str)  # JSON: validators, failures, next_due_at, last_error
+    db.table("snapshots").add_column("status", str)  # ok | invalid | held | approved | rejected
+    db.table("snapshots").add_column("validation", str)  # JSON {status, problems}
+    db.table("snapshots").add_column("reviewed_by", int)
+    db.table("snapshots").add_column("reviewed_at", str)
+    db.table("snapshots").create_index(["source_id", "id"])
