@@ -191,9 +191,13 @@ def _filters_can_match(parts: dict[str, str]) -> bool:
         probe.pop("BYSETPOS", None)
         if not any(k in probe for k in ("BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYDAY")):
             probe["BYMONTHDAY"] = ",".join(str(d) for d in range(1, 32))  # any day of the chosen months
-    text = ";".join([f"FREQ={scan_freq}", *(f"{k}={v}" for k, v in probe.items())])
-    # dateutil walks to the year 9999 when nothing matches: start 400 years before it
-    return _parse(text, date(9600, 1, 1)).after(datetime(9600, 1, 1), inc=True) is not None
+    # a full 400-year cycle, bounded by UNTIL so that dateutil stops there when nothing matches
+    # (walking on towards the year 9999 it can even fail with IndexError on some BYWEEKNO/BYDAY mixes)
+    text = ";".join([f"FREQ={scan_freq}", *(f"{k}={v}" for k, v in probe.items()), "UNTIL=24000101T000000"])
+    try:
+        return _parse(text, date(2000, 1, 1)).after(datetime(2000, 1, 1), inc=True) is not None
+    except (IndexError, ValueError, OverflowError):  # dateutil cannot expand it: it never plays here either
+        return False
 
 
 def _from_end(day: date) -> int:
