@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from PIL import Image, ImageDraw, ImageFont
 
 from scheduler.announcements import approve_announcement, create_announcement
 from scheduler.auth import create_user
+from scheduler.demo_media import PosterSpec, VideoSpec, make_poster, make_video
 from scheduler.service import Service
 from scheduler.store import dumps
 from signage.errors import UserError
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "mempawah.yaml"
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
-)
+# seconds a ticker line needs to cross the strip once on every demo canvas (the player scrolls ~3 characters/s)
+TICKER_S_PER_CHAR = 0.3
+TICKER_MARGIN_S = 10
 
 
 @dataclass(frozen=True)
@@ -30,50 +28,27 @@ class DemoAccounts:
     editor_password: str
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).exists():
-            return ImageFont.truetype(candidate, size)
-    return ImageFont.load_default(size)
+def generate_media(folder: Path, ann: dict[str, Any], index: int) -> Path:
+    """Create the picture or clip an announcement's ``generate:`` block describes, in ``folder``."""
+    spec = dict(ann["generate"])
+    kind = spec.pop("type", None)
+    if kind == "poster":
+        width, height = spec.pop("size", [1920, 1080])
+        target = folder / f"poster-{index}-{width}x{height}.png"
+        make_poster(target, PosterSpec(**{**spec, "lines": tuple(spec.get("lines", ()))}), (int(width), int(height)))
+        return target
+    if kind == "video":
+        target = folder / f"video-{index}.mp4"
+        steps = tuple((str(head), str(text)) for head, text in spec.pop("steps"))
+        make_video(target, VideoSpec(steps=steps, **spec))
+        return target
+    raise UserError(f"{ann['title']}: generate.type must be poster or video", field="generate.type")
 
 
-def make_poster(path: Path, title: str, subtitle: str) -> None:
-    img = Image.new("RGB", (1280, 720), (120, 20, 30))
-    draw = ImageDraw.Draw(img)
-    for y in range(720):
-        shade = int(40 * y / 720)
-        draw.line([(0, y), (1280, y)], fill=(150 - shade, 30 + shade // 2, 40))
-    draw.rectangle([40, 40, 1240, 680], outline=(250, 210, 80), width=8)
-    draw.text((640, 300), title, font=_font(72), fill=(255, 240, 200), anchor="mm")
-    draw.text((640, 420), subtitle, font=_font(34), fill=(255, 255, 255), anchor="mm")
-    img.save(path, "PNG")
-
-
-def make_video(path: Path, duration_s: int = 6) -> None:
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"testsrc2=size=1280x720:rate=25:duration={duration_s}",
-            "-vf",
-            "hue=s=0.6",
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-preset",
-            "veryfast",
-            "-movflags",
-            "+faststart",
-            str(path),
-        ],
-        check=True,
-    )
+def ticker_duration_s(ann: dict[str, Any]) -> int:
+    """Long enough for the whole line (title — body) to scroll past once."""
+    chars = len(ann["title"]) + len(ann.get("body", "")) + 3
+    return round(chars * TICKER_S_PER_CHAR + TICKER_MARGIN_S)
 
 
 def load_demo_file(path: Path = DEMO_FILE) -> dict[str, Any]:
@@ -106,6 +81,7 @@ def seed(service: Service, path: Path = DEMO_FILE) -> DemoAccounts:
                     "groups": dumps(d.get("groups", [])),
                     "tags": dumps(d.get("tags", [])),
                     "operating_hours": dumps(d.get("operating_hours", [])),
+                    "zones": dumps(d.get("zones", ["main"])),
                     "created_at": now_iso,
                 }
             )
@@ -113,17 +89,14 @@ def seed(service: Service, path: Path = DEMO_FILE) -> DemoAccounts:
         editor = next(db.table("users").rows_where("username = 'editor'"))
         jobs: list[int] = []
         with tempfile.TemporaryDirectory(prefix="demo-media-") as tmp:
-            for ann in data["announcements"]:
-                body = {k: ann[k] for k in ("title", "body", "kind", "targets") if k in ann}
+            for index, ann in enumerate(data["announcements"]):
+                body = {k: ann[k] for k in ("title", "body", "kind", "targets", "layer", "schedule") if k in ann}
                 if "duration_s" in ann:
                     body["duration_s"] = ann["duration_s"]
-                generate = ann.get("generate")
-                if generate:
-                    target = Path(tmp) / ("poster.png" if generate == "poster" else "video.mp4")
-                    if generate == "poster":
-                        make_poster(target, ann["title"], ann.get("body", "")[:60])
-                    else:
-                        make_video(target)
+                elif ann.get("schedule", {}).get("zone") == "ticker":
+                    body["duration_s"] = ticker_duration_s(ann)
+                if ann.get("generate"):
+                    target = generate_media(Path(tmp), ann, index)
                     job_id, _kind, sha256 = service.media_jobs.submit_upload(target, target.name)
                     jobs.append(job_id)
                     body["media_sha256"] = sha256
