@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from content.slides import SlideSpec, render_slide
+from content.slides import render_slide
 from scheduler.announcements import displays_reached
-from scheduler.publish import slide_spec_sha
 from scheduler.service import Service
+from scheduler.slide_specs import slide_spec, slide_spec_sha
 from signage.canvas import Canvas
 
 
@@ -32,12 +32,12 @@ def target_canvases(service: Service, row: dict[str, Any]) -> list[dict[str, Any
 
 
 def _text_slide(service: Service, row: dict[str, Any], width: int, height: int) -> tuple[str, list[str]]:
-    key = (slide_spec_sha(row), f"{width}x{height}")
+    key = (slide_spec_sha(row, service.publisher.timezone), f"{width}x{height}")
     with service.lock:
         rows = list(service.db.table("slides").rows_where("spec_sha256 = ? and canvas = ?", list(key)))
     if rows and service.media.has(rows[0]["sha256"]):
         return rows[0]["sha256"], json.loads(rows[0]["warnings"] or "[]")
-    rendered = render_slide(SlideSpec(title=row["title"], body=row["body"] or ""), Canvas(width, height))
+    rendered = render_slide(slide_spec(row, service.publisher.timezone), Canvas(width, height))
     stored = service.media.put_bytes(rendered.png, mime="image/png")
     with service.lock:
         service.db.table("slides").upsert(
