@@ -348,3 +348,9 @@ def m011_display_setup(db: Database) -> None:
         ("capture_h", int),
     ):
         db.table("displays").add_column(column, kind)
+
+
+@migrations()
+def m012_emergency_ack(db: Database) -> None:
+    """Emergency acknowledgement: the emergency items each screen reports showing, and since when."""
+    db.table("display_status").add_column("emergency_shown", str)  # JSON {item id: first reported (UTC)}
