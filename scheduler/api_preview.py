@@ -8,11 +8,7 @@ content (manifest bytes + instant + language), so repeated views cost a file rea
 
 from __future__ import annotations
 
-import hashlib
 import json
-import subprocess
-import sys
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,10 +22,9 @@ from scheduler.deps import current_user, get_service
 from scheduler.errors import NotFound
 from scheduler.legibility import check_announcement
 from scheduler.policy import require
-from scheduler.preview_manifest import preview_manifest
+from scheduler.preview_render import render_announcement, render_png
 from scheduler.service import Service
 from scheduler.store import loads
-from signage.canonical import canonical_json
 from signage.clock import format_utc, parse_utc, zone
 from signage.errors import UserError
 
@@ -58,36 +53,6 @@ def _moment(value: str | None, timezone: str, now: datetime) -> datetime:
     except ValueError:
         raise UserError(f"at: {value!r} is not a time; use 2026-12-04 11:50 (local) or ISO with an offset",
                         field="at") from None
-
-
-def _cache_dir(service: Service) -> Path:
-    folder = service.data_dir / "previews"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
-
-
-def _prune(folder: Path) -> None:
-    files = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime)
-    for stale in files[:-CACHE_KEEP]:
-        stale.unlink(missing_ok=True)
-
-
-def _render(service: Service, key: dict[str, Any], args: list[str]) -> Path:
-    """Run ``signage preview`` (the player's renderer) once per distinct ``key``; returns the cached PNG."""
-    folder = _cache_dir(service)
-    out = folder / (hashlib.sha256(canonical_json(key)).hexdigest()[:40] + ".png")
-    if out.is_file():
-        return out
-    tmp = folder / f".{out.stem}.{id(args)}.png"
-    command = [sys.executable, "-m", "signage", "preview", *args, "-o", str(tmp)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False)
-    if done.returncode != 0 or not tmp.is_file():
-        tmp.unlink(missing_ok=True)
-        message = (done.stderr.strip().splitlines() or ["the renderer failed"])[-1]
-        raise UserError(message.removeprefix("Error: "), field="preview")
-    tmp.replace(out)
-    _prune(folder)
-    return out
 
 
 def _png(path: Path) -> FileResponse:
@@ -132,7 +97,7 @@ def preview_display(
     key = {"display": display_id, "etag": latest.etag, "at": format_utc(moment), "language": language}
     args = ["--data-dir", str(service.data_dir), "--display", display_id, "--at", format_utc(moment),
             "--language", language]
-    return _png(_render(service, key, args))
+    return _png(render_png(service, key, args))
 
 
 @router.get("/preview/announcements/{announcement_id}.png", response_class=Response,
@@ -151,18 +116,10 @@ def preview_announcement(
         rows = list(service.db.table("displays").rows_where("id = ?", [display]))
     if not rows:
         raise NotFound(f"display {display!r} does not exist", field="display")
-    manifest = preview_manifest(service.publisher, rows[0], ann)
-    if manifest is None:
+    path = render_announcement(service, rows[0], ann, language)
+    if path is None:
         raise UserError("the announcement's media is not ready for this display yet; try again after processing",
                         field="media")
-    start = manifest["timeline"][0]["start"]
-    key = {"manifest": hashlib.sha256(canonical_json(manifest)).hexdigest(), "language": language}
-    with tempfile.TemporaryDirectory(dir=_cache_dir(service)) as scratch:
-        manifest_path = Path(scratch) / "manifest.json"
-        manifest_path.write_bytes(canonical_json({"manifest": manifest}))
-        args = ["--manifest-file", str(manifest_path), "--media-dir", str(service.data_dir / "media"),
-                "--at", start, "--language", language]
-        path = _render(service, key, args)
     return _png(path)
 
 

@@ -250,6 +250,31 @@ def announcements_list(config_path: str | None, data_dir: str | None) -> None:
         )
 
 
+@announcements.command("check")
+@click.argument("announcement_id", type=click.IntRange(1, 2**62))
+@config_option
+@data_dir_option
+def announcements_check(announcement_id: int, config_path: str | None, data_dir: str | None) -> None:
+    """Legibility on every target screen size: smallest text drawn vs the readable minimum (docs/content.md)."""
+    from scheduler.announcements import get_announcement
+    from scheduler.legibility import check_announcement
+
+    service = service_for(config_path, data_dir)
+    with service.lock:
+        row = get_announcement(service.db, announcement_id)
+        canvases = check_announcement(service.db, row)
+    if not canvases:
+        click.echo(f"announcement {announcement_id}: no target screen to check (or drawn natively in a strip)")
+        return
+    for check in canvases:
+        how = "measured" if check["measured"] else "estimated from the picture's scale"
+        verdict = "ok" if not check["warnings"] else "WARNING"
+        click.echo(f"{check['canvas']:>9}  {verdict:<7} smallest text {check['min_text_px']:.0f} px ({how}), "
+                   f"readable from {check['required_px']} px  [{', '.join(check['displays'])}]")
+        for warning in check["warnings"]:
+            click.echo(f"           - {warning}")
+
+
 @announcements.command("submit")
 @click.argument("announcement_id", type=click.IntRange(1, 2**62))
 @as_option

@@ -22,6 +22,7 @@ from scheduler.announcements import STATUSES, decode_row, display_status, get_an
 from scheduler.emergency_ack import acknowledgements
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
+from scheduler.preview_render import render_announcement
 from scheduler.service import Service
 from scheduler.store import loads
 from scheduler.web.announcement_form import (
@@ -40,12 +41,13 @@ from scheduler.web.common import (
     checked_form,
     flash,
     gettext_for,
+    language_of,
     page_router,
     redirect,
     render,
     require_action,
 )
-from scheduler.web.preview import previews
+from scheduler.web.preview import previews, target_canvases
 from scheduler.web.refusals import plain_refusal
 from signage.errors import UserError
 
@@ -258,6 +260,24 @@ def _warning_text(warning: str, canvas: str, t: Any) -> str:
     return warning
 
 
+def _preview_warnings(preview: dict[str, Any], t: Any) -> list[str]:
+    """The slide renderer's warnings, then the legibility check's (docs/content.md states the rule)."""
+    canvas = preview["canvas"]
+    out = [_warning_text(w, canvas, t) for w in preview["warnings"]]
+    check = preview.get("legibility")
+    if check and check["too_small"]:
+        values = {"canvas": canvas, "px": f"{check['min_text_px']:.0f}", "min": check["required_px"]}
+        if check["measured"]:
+            out.append(str(t("Text on the %(canvas)s screen is %(px)s px high, under the readable %(min)s px: "
+                             "passers-by cannot read it. Shorten the text.") % values))
+        else:
+            out.append(str(t("On the %(canvas)s screen this picture's small print would be about %(px)s px high, "
+                             "under the readable %(min)s px. Make a version designed for %(canvas)s.") % values))
+    if check and check["cut"] and not any("does not fit" in w for w in preview["warnings"]):
+        out.append(str(t(TEXT_CUT) % {"canvas": canvas}))
+    return out
+
+
 def _history(service: Service, announcement_id: int) -> list[dict[str, Any]]:
     with service.lock:
         return list(
@@ -303,7 +323,7 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
         action_labels=ACTION_LABELS,
         schedule_text=describe_schedule(row["schedule"], t),
         previews=[
-            {**p, "warnings": [_warning_text(w, p["canvas"], t) for w in p["warnings"]]} for p in previews(service, row)
+            {**p, "warnings": _preview_warnings(p, t)} for p in previews(service, row)
         ],
         **_labels(),
     )
@@ -316,10 +336,18 @@ def preview_image(
 ) -> Response:  # fmt: skip
     with service.lock:
         row = get_announcement(service.db, announcement_id)
-    found = next((p for p in previews(service, row) if p["canvas"] == canvas and p["sha256"]), None)
+    found = next((p for p in target_canvases(service, row) if p["canvas"] == canvas), None)
     if found is None:
         return Response(status_code=404)
-    return FileResponse(service.media.path_for(found["sha256"]), headers={"Cache-Control": "private, max-age=300"})
+    with service.lock:
+        display = service.db.table("displays").get(found["display_ids"][0])
+    try:  # the player's own renderer, on that screen's canvas, rotation and layout
+        path = render_announcement(service, display, row, language_of(request, user))
+    except UserError:
+        path = None
+    if path is None:
+        return Response(status_code=404)
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
 async def _workflow(

@@ -12,6 +12,7 @@ from typing import Any
 
 from content.slides import render_slide
 from scheduler.announcements import displays_reached
+from scheduler.legibility import check_announcement
 from scheduler.service import Service
 from scheduler.slide_specs import slide_spec, slide_spec_sha
 from signage.canvas import Canvas
@@ -26,8 +27,9 @@ def target_canvases(service: Service, row: dict[str, Any]) -> list[dict[str, Any
     for display in displays:
         key = f"{display['width']}x{display['height']}"
         entry = canvases.setdefault(key, {"canvas": key, "width": display["width"], "height": display["height"],
-                                          "displays": []})  # fmt: skip
+                                          "displays": [], "display_ids": []})  # fmt: skip
         entry["displays"].append(display["name"])
+        entry["display_ids"].append(display["id"])
     return list(canvases.values())
 
 
@@ -49,8 +51,10 @@ def _text_slide(service: Service, row: dict[str, Any], width: int, height: int) 
 
 
 def previews(service: Service, row: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per target canvas: {canvas, displays, sha256 (image to show or None), warnings}."""
+    """Per target canvas: {canvas, displays, sha256 (image to show or None), warnings, legibility}."""
     out = []
+    with service.lock:
+        legibility = {c["canvas"]: c for c in check_announcement(service.db, row, service.publisher.timezone)}
     for entry in target_canvases(service, row):
         sha256: str | None = None
         warnings: list[str] = []
@@ -69,5 +73,5 @@ def previews(service: Service, row: dict[str, Any]) -> list[dict[str, Any]]:
             else:
                 sha256 = media.get("poster_sha256") or media.get("thumbnail_sha256")
         out.append({**entry, "sha256": sha256 if sha256 and service.media.has(sha256) else None,
-                    "warnings": warnings})  # fmt: skip
+                    "warnings": warnings, "legibility": legibility.get(entry["canvas"])})  # fmt: skip
     return out

@@ -48,6 +48,7 @@ def schedule(
     service: ServiceDep,
     display: Annotated[str | None, Query(max_length=64)] = None,
     day: Annotated[str | None, Query(max_length=10)] = None,
+    at: Annotated[str | None, Query(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = None,
 ) -> Response:
     displays = list_displays(service)
     if not displays:
@@ -69,5 +70,5 @@ def schedule(
 
     return render(
         request, "schedule.html", 400 if error else 200, active="schedule", displays=displays, view=view,
-        reasons=REASONS, layers=LAYERS, error=error, long_date=long_date,
+        reasons=REASONS, layers=LAYERS, error=error, long_date=long_date, at=at,
     )  # fmt: skip

@@ -147,9 +147,18 @@ def test_preview_endpoints(live_scheduler):
     bad = requests.get(f"{base}/preview/displays/desa-antibar.png", params={"at": "kemarin"}, auth=auth, timeout=30)
     assert bad.status_code == 400 and bad.json()["field"] == "at"
 
-    announcements = requests.get(f"{base}/announcements", auth=auth, timeout=30).json()
-    rows = announcements["announcements"] if isinstance(announcements, dict) else announcements
-    poster = next(a for a in rows if a["kind"] == "image")
+    import io
+
+    picture = io.BytesIO()
+    Image.new("RGB", (1920, 1080), (20, 90, 160)).save(picture, "PNG")  # a 16:9 poster made for the big screen
+    upload = requests.post(f"{base}/media?wait=true", auth=auth, timeout=120,
+                           files={"file": ("poster.png", picture.getvalue(), "image/png")})
+    assert upload.status_code == 202, upload.text
+    created = requests.post(f"{base}/announcements", auth=auth, timeout=30, json={
+        "title": "Poster 16:9", "kind": "image", "media_sha256": upload.json()["sha256"],
+        "targets": {"displays": ["kantor-bupati", "desa-antibar"], "groups": []}})
+    assert created.status_code == 201, created.text
+    poster = created.json()["announcement"]
     png = requests.get(f"{base}/preview/announcements/{poster['id']}.png", params={"display": "desa-antibar"},
                        auth=auth, timeout=120)
     assert png.status_code == 200, png.text
@@ -161,3 +170,19 @@ def test_preview_endpoints(live_scheduler):
     assert big and not big[0]["warnings"]
     envelope = requests.get(f"{base}/displays/desa-antibar/manifest", auth=auth, timeout=30)
     assert envelope.status_code == 200 and "signature" in envelope.json()
+
+
+def test_cli_check_prints_legibility_per_canvas(demo_service):
+    service = demo_service
+    people = users(service)
+    row = create_announcement_action(service, {
+        "title": "Pengumuman", "body": " ".join(["Warga diminta menjaga kebersihan lingkungan."] * 40),
+        "kind": "text", "targets": {"displays": ["desa-antibar", "kantor-bupati"], "groups": []},
+    }, people["editor"])
+    done = signage("announcements", "check", str(row["id"]), "--data-dir", str(service.data_dir))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.strip().startswith("400x300  WARNING") for line in lines), done.stdout
+    assert any("text was cut" in line for line in lines)
+    missing = signage("announcements", "check", "99999", "--data-dir", str(service.data_dir))
+    assert missing.returncode != 0 and "announcement 99999 does not exist" in missing.stderr

@@ -127,3 +127,57 @@ def test_a_workflow_step_that_no_longer_applies_is_explained_in_words(live_sched
 def test_missing_announcement_is_a_404_page_in_indonesian(live_scheduler: Any) -> None:
     r = _login(live_scheduler, "editor").get("/admin/announcements/4242")
     assert r.status_code == 404 and "Tidak ditemukan" in r.text and "Tidak ada (lagi)" in r.text
+
+
+def test_poster_preview_is_the_players_frame_and_warns_when_too_small_to_read(live_scheduler: Any) -> None:
+    """The 16:9 demo poster on the 400x300 P10 panel: letterboxed, its fine print unreadable -> warned before
+    approval; the preview image is the player's renderer's frame at that canvas (same bytes as the API's)."""
+    import io
+
+    import requests
+    from PIL import Image
+
+    service = live_scheduler.service
+    auth = ("admin", service.demo_accounts.admin_password)
+    picture = io.BytesIO()
+    Image.new("RGB", (1920, 1080), (20, 90, 160)).save(picture, "PNG")  # a 16:9 poster made for the big screen
+    upload = requests.post(f"{live_scheduler.url}/api/v1/admin/media?wait=true", auth=auth, timeout=120,
+                           files={"file": ("poster.png", picture.getvalue(), "image/png")})
+    assert upload.status_code == 202, upload.text
+    created = requests.post(f"{live_scheduler.url}/api/v1/admin/announcements", auth=auth, timeout=30, json={
+        "title": "Poster 16:9", "kind": "image", "media_sha256": upload.json()["sha256"],
+        "targets": {"displays": ["kantor-bupati", "desa-antibar"], "groups": []}})
+    assert created.status_code == 201, created.text
+    poster = created.json()["announcement"]
+    admin = _login(live_scheduler, "admin")
+    page = admin.get(f"/admin/announcements/{poster['id']}")
+    assert page.status_code == 200
+    assert "Di layar 400x300 tulisan kecil pada gambar ini hanya sekitar" in page.text
+    assert "Di layar 1920x1080 tulisan kecil" not in page.text  # the poster reads fine on the big screen
+    image = admin.get(f"/admin/announcements/{poster['id']}/preview/400x300")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(image.content)) as frame:
+        assert frame.size == (400, 300)
+        top, middle = frame.convert("RGB").getpixel((200, 5)), frame.convert("RGB").getpixel((200, 150))
+    assert top == (0, 0, 0) and middle != (0, 0, 0)  # letterboxed by the player's image fitter
+    api = requests.get(f"{live_scheduler.url}/api/v1/admin/preview/announcements/{poster['id']}.png",
+                       params={"display": "desa-antibar"}, auth=auth, timeout=120)
+    assert api.status_code == 200 and api.content == image.content
+
+
+def test_schedule_page_shows_the_frame_at_a_chosen_time(live_scheduler: Any) -> None:
+    import html
+    import io
+    import re
+
+    from PIL import Image
+
+    viewer = _login(live_scheduler, "admin")
+    page = viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "10:00"})
+    assert page.status_code == 200
+    src = html.unescape(re.search(r'class="frame-preview" src="([^"]+)"', page.text).group(1))
+    frame = viewer.get(src)  # the session cookie is enough: no separate API login
+    assert frame.status_code == 200 and frame.headers["content-type"] == "image/png"
+    with Image.open(io.BytesIO(frame.content)) as image:
+        assert image.size == (400, 300)
+    assert viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "25:00"}).status_code == 422
