@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from scheduler.dataslides import validate_template
 from scheduler.media import media_failure_reason, require_media_approvable
 from scheduler.policy import require
 from scheduler.schedule import sync_announcement_rule, validate_schedule
@@ -17,7 +18,7 @@ from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc
 from signage.errors import NotFoundError, UserError
 
-KINDS = ("text", "image", "video")
+KINDS = ("text", "image", "video", "stat")  # stat: a data-slide template (scheduler/dataslides.py)
 LAYERS = ("normal", "emergency", "interrupt", "fallback", "overlay")
 MAX_TITLE_CHARS = 200
 MAX_BODY_CHARS = 2000
@@ -48,6 +49,8 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
     kind = data.get("kind", "text")
     if kind not in KINDS:
         raise UserError(f"kind: must be one of {', '.join(KINDS)}", field="kind")
+    if kind == "stat":
+        body = validate_template(db, body)
     layer = data.get("layer", "normal")
     if layer not in LAYERS:
         raise UserError(f"layer: must be one of {', '.join(LAYERS)}", field="layer")

@@ -47,7 +47,7 @@ class Targets(BaseModel):
 class AnnouncementIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(default="", max_length=2000)
-    kind: Literal["text", "image", "video"] = "text"
+    kind: Literal["text", "image", "video", "stat"] = "text"
     media_sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
     duration_s: float = Field(default=10, ge=1, le=3600)
     layer: Literal["normal", "emergency", "interrupt", "fallback", "overlay"] = "normal"

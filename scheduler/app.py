@@ -20,6 +20,7 @@ from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
 from scheduler.limits import BodyLimitMiddleware
 from scheduler.service import REVOCATION_POLL_S, Service
+from scheduler.sources_jobs import SourcePoller
 from signage import __version__
 
 log = logging.getLogger("scheduler.app")
@@ -95,6 +96,7 @@ def create_app(
         revocations = asyncio.create_task(_revocation_loop(service, REVOCATION_POLL_S))
         startup = asyncio.create_task(_startup_publish(service)) if publish_on_start else None
         inbox = _start_inbox(service) if with_inbox else None
+        poller = SourcePoller(service).start()
         try:
             yield
         finally:
@@ -103,6 +105,7 @@ def create_app(
             revocations.cancel()
             if startup is not None:
                 startup.cancel()
+            poller.stop()
             if inbox is not None:
                 inbox.stop()
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import click
 
+from content.sources.fakeopensid import FakeOpenSid
 from scheduler import enrolment
 from scheduler.demo_data import seed
+from scheduler.demo_sources import seed_data_sources
 from scheduler.service import Service
 from signage.config import SchedulerConfig
 from signage.enrolproof import fingerprint
@@ -60,6 +62,7 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
     service = Service(config)
     # the port check races with other programs: the player enrols only with the scheduler holding this key
     server_key = fingerprint(service.keyring.active.public_key)
+    village: FakeOpenSid | None = None
     python = sys.executable
     procs: list[subprocess.Popen[bytes]] = []
     log_dir = root / "logs"
@@ -68,6 +71,7 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
     try:
         click.echo("Menyiapkan data demo Kabupaten Mempawah (membuat gambar dan video dengan ffmpeg)...")
         accounts = seed(service)
+        village = seed_data_sources(service)  # a loopback fake OpenSID, served from this process
         procs.append(
             subprocess.Popen(
                 [
@@ -128,6 +132,8 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
     except KeyboardInterrupt:
         click.echo("\nBerhenti...")
     finally:
+        if village is not None:
+            village.stop()
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)

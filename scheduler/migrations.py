@@ -351,6 +351,18 @@ def m011_display_setup(db: Database) -> None:
 
 
 @migrations()
-def m012_emergency_ack(db: Database) -> None:
+def m012_h_sources_snapshot_status(db: Database) -> None:
+    """Live data sources: per-source poll state and name; per-snapshot validation status and review."""
+    db.table("data_sources").add_column("name", str)
+    db.table("data_sources").add_column("state", str)  # JSON: validators, failures, next_due_at, last_error
+    db.table("snapshots").add_column("status", str)  # ok | invalid | held | approved | rejected
+    db.table("snapshots").add_column("validation", str)  # JSON {status, problems}
+    db.table("snapshots").add_column("reviewed_by", int)
+    db.table("snapshots").add_column("reviewed_at", str)
+    db.table("snapshots").create_index(["source_id", "id"])
+
+
+@migrations()
+def m013_emergency_ack(db: Database) -> None:
     """Emergency acknowledgement: the emergency items each screen reports showing, and since when."""
     db.table("display_status").add_column("emergency_shown", str)  # JSON {item id: first reported (UTC)}

@@ -32,6 +32,7 @@ from playlists.budget import DEFAULT_COMPILE_BUDGET_S, CompileRefused
 from playlists.compiler import CompiledTimeline
 from playlists.model import Display, Playlist, Rule
 from playlists.warnings import ScheduleWarning
+from scheduler.dataslides import stat_item
 from scheduler.keyring import KeyRing
 from scheduler.schedule import (
     RefusedRule,
@@ -388,6 +389,9 @@ class Publisher:
             # drawn natively by the player in its strip: a scrolling line, or the date and time
             item.update(type=overlay_zone, text={"title": ann["title"], "body": ann["body"] or ""})
             return item
+        if ann["kind"] == "stat":  # a native data slide filled from the source's last good snapshot
+            with self.db_lock:
+                return stat_item(self.db, ann, item, self.clock())
         if ann["kind"] == "text":
             slide = snapshot.slides[(slide_spec_sha(ann, self.timezone), canvas)]
             item.update(type="image", text={"title": ann["title"], "body": ann["body"] or ""})

@@ -20,7 +20,7 @@ from signage.clock import zone
 from signage.errors import UserError
 
 DAY_S = 86400
-ROUND_ROBIN_RE = re.compile(r"^(?P<layer>\w+) round-robin of (?P<n>\d+) item\(s\)$")
+ROUND_ROBIN_RE = re.compile(r"^(?P<layer>\w+) round-robin of (?P<n>\d+) item\(s\)(, rules? .+)?$")
 
 
 @dataclass(frozen=True)

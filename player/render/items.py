@@ -14,6 +14,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QImage
 
+from player.render.dataslide import data_visual
 from player.render.visuals import (
     ClockStripVisual,
     EmptyVisual,
@@ -90,4 +91,9 @@ def still_visual(
         if overlay:
             return ItemVisual(ClockStripVisual(clock, timezone, language))
         return ItemVisual(SlateVisual(clock, timezone, language))
+    if (item.type == "stat" and item.data and "slide" in item.data) or (item.type == "prayer" and item.data):
+        try:  # drawn natively: statistics, weather and prayer times (player/render/dataslide.py)
+            return ItemVisual(data_visual(item, clock=clock, timezone=timezone, overlay=overlay))
+        except ValueError as exc:
+            return ItemVisual(placeholder_for(item), str(exc))
     return ItemVisual(placeholder_for(item))

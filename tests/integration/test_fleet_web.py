@@ -78,7 +78,7 @@ def test_display_form_refuses_bad_input_keeps_it_and_needs_csrf(live_scheduler: 
 def test_enrol_from_the_layar_page(live_scheduler: Any) -> None:
     base, service = live_scheduler.url, live_scheduler.service
     with service.lock:
-        enrolment.request_enrolment(service.db, "KQ7P4X", "pc-pinyuh", "127.0.0.1", service.clock())
+        enrolment.request_enrolment(service.db, "KQ7P4X", "pc-pinyuh", "0" * 64, "127.0.0.1", service.clock())
     s, token = admin(live_scheduler)
     page = s.get(f"{base}/admin/displays", timeout=TIMEOUT_S).text
     assert "KQ7-P4X" in page

@@ -186,3 +186,29 @@ def test_cli_check_prints_legibility_per_canvas(demo_service):
     assert any("text was cut" in line for line in lines)
     missing = signage("announcements", "check", "99999", "--data-dir", str(service.data_dir))
     assert missing.returncode != 0 and "announcement 99999 does not exist" in missing.stderr
+
+
+def test_preview_over_the_api_from_an_officers_laptop(live_scheduler, tmp_path):
+    """``--server`` reads the running scheduler over its admin API (manifest and media), no data dir needed."""
+    import os
+
+    live = live_scheduler
+    from signage.clock import parse_utc
+
+    tomorrow = parse_utc(manifest_of(live.service, "kantor-bupati")["generated_at"]) + timedelta(days=1)
+    at = tomorrow.astimezone(zone("Asia/Pontianak")).strftime("%Y-%m-%d 09:30")
+    out = tmp_path / "dari-api.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SIGNAGE_PASSWORD": live.service.demo_accounts.admin_password}
+    done = subprocess.run([sys.executable, "-m", "signage", "preview", "--server", live.url, "--user", "admin",
+                           "--display", "kantor-bupati", "--at", at, "-o", str(out)],
+                          capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode == 0, done.stderr
+    local = tmp_path / "dari-disk.png"
+    assert signage("preview", "--data-dir", str(live.service.data_dir), "--display", "kantor-bupati", "--at", at,
+                   "-o", str(local)).returncode == 0
+    assert image(out).tobytes() == image(local).tobytes()  # the same frame either way
+    env["SIGNAGE_PASSWORD"] = "salah-sandi"
+    refused = subprocess.run([sys.executable, "-m", "signage", "preview", "--server", live.url, "--user", "admin",
+                              "--display", "kantor-bupati", "--at", at, "-o", str(out)],
+                             capture_output=True, text=True, timeout=180, env=env)
+    assert refused.returncode != 0 and "refused the user name or password" in refused.stderr

@@ -105,7 +105,7 @@ def test_duplicates_and_unknown_ids_are_refused(service: Service) -> None:
 def test_display_with_a_player_cannot_be_removed_until_revoked(service: Service) -> None:
     fleet_admin.create_display(service, LED)
     with service.lock:
-        enrolment.request_enrolment(service.db, "ABCDEF", "pc", "127.0.0.1", service.clock())
+        enrolment.request_enrolment(service.db, "ABCDEF", "pc", "0" * 64, "127.0.0.1", service.clock())
         enrolment.approve(service.db, "ABCDEF", "led-pinyuh", service.clock())
     with pytest.raises(FieldError, match="revoke it first") as caught:
         fleet_admin.remove_display(service, "led-pinyuh")

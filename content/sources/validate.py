@@ -1,0 +1,81 @@
+"""Validation of a fetched snapshot: ok (airs), invalid (never airs), held (an approver decides).
+
+* every count is a non-negative integer below ``MAX_COUNT``;
+* a category's L + P equals its count, where both are given;
+* categories + BELUM MENGISI add up to the series' total;
+* no series total exceeds the population (eligible-only totals may be lower);
+* a population that moves by ``JUMP_FACTOR`` or more against the last good
+  snapshot is *held*: probably a data-entry error, possibly real.
+"""
+
+from __future__ import annotations
+
+from content.sources.bmkg import forecast_problems
+from content.sources.model import Series, Snapshot, Validation
+
+MAX_COUNT = 10_000_000  # more than Kalimantan Barat's population in one village: absurd
+JUMP_FACTOR = 10.0
+POPULATION_KEYS = ("jenis-kelamin", "wilayah")
+
+
+def population(series: dict[str, Series]) -> int | None:
+    for key in POPULATION_KEYS:
+        found = series.get(key)
+        if found is not None and found.total is not None:
+            return found.total
+    return None
+
+
+def series_problems(series: Series) -> list[str]:
+    problems: list[str] = []
+    counts: list[tuple[str, int | None]] = [(c.label, c.total) for c in series.categories]
+    counts += [(f"{c.label} (L)", c.male) for c in series.categories if c.male is not None]
+    counts += [(f"{c.label} (P)", c.female) for c in series.categories if c.female is not None]
+    counts += [("BELUM MENGISI", series.unfilled), ("TOTAL", series.total)]
+    for label, value in counts:
+        if value is None:
+            continue
+        if value < 0:
+            problems.append(f"{series.key}: {label} negatif ({value})")
+        elif value > MAX_COUNT:
+            problems.append(f"{series.key}: {label} tidak masuk akal ({value})")
+    for c in series.categories:
+        if c.male is not None and c.female is not None and c.male + c.female != c.total:
+            problems.append(f"{series.key}: {c.label}: L {c.male} + P {c.female} != jumlah {c.total}")
+    if series.total is not None:
+        added = sum(c.total for c in series.categories) + series.unfilled
+        if added != series.total:
+            problems.append(f"{series.key}: kategori berjumlah {added}, total tertulis {series.total}")
+        male, female = series.total_male, series.total_female
+        if male is not None and female is not None and male + female != series.total:
+            problems.append(f"{series.key}: total L {male} + P {female} != {series.total}")
+    return problems
+
+
+def validate(snapshot: Snapshot, last_good: Snapshot | None) -> Validation:
+    problems: list[str] = []
+    for series in snapshot.series.values():
+        problems += series_problems(series)
+    people = population(snapshot.series)
+    if people is not None:
+        for series in snapshot.series.values():
+            if series.total is not None and series.total > people:
+                problems.append(f"{series.key}: total {series.total} melebihi jumlah penduduk {people}")
+    if snapshot.forecast is not None:
+        problems += forecast_problems(snapshot.forecast)
+    elif not snapshot.series and not snapshot.articles and snapshot.kind != "cap":  # no active alert is fine
+        problems.append("tidak ada data sama sekali")
+    if problems:
+        return Validation("invalid", tuple(problems))
+    held: list[str] = []
+    if last_good is not None:
+        for key, series in snapshot.series.items():
+            before = last_good.series.get(key)
+            if before is None or before.total is None or series.total is None:
+                continue
+            low, high = sorted((before.total, series.total))
+            if high >= JUMP_FACTOR * max(low, 1) and high >= 10:
+                held.append(f"{key}: total berubah dari {before.total} menjadi {series.total} (>= x{JUMP_FACTOR:g})")
+    if held:
+        return Validation("held", tuple(held))
+    return Validation("ok")
