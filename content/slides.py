@@ -270,9 +270,9 @@ def _render_emergency(spec: SlideSpec, canvas: Canvas) -> RenderedSlide:
     short = min(canvas.width, canvas.height)
     frame = max(2, round(short * EMERGENCY_FRAME_FRACTION))
     margin = max(4, round(short * MARGIN_FRACTION))
-    band_h = max(ABSOLUTE_MIN_PX * 2, round(canvas.height * EMERGENCY_BAND_FRACTION))
+    band_h = max(ABSOLUTE_MIN_PX * 2, round(short * EMERGENCY_BAND_FRACTION))  # short side: portrait too
     footer_lines = [line for line in (spec.issuer, spec.issued) if line]
-    footer_h = max(ABSOLUTE_MIN_PX * 2 + 4, round(canvas.height * EMERGENCY_FOOTER_FRACTION)) if footer_lines else 0
+    footer_h = max(ABSOLUTE_MIN_PX * 2 + 4, round(short * EMERGENCY_FOOTER_FRACTION)) if footer_lines else 0
 
     base = Image.new("RGB", (canvas.width, canvas.height), band_colour.tuple)
     draw = ImageDraw.Draw(base)
@@ -281,6 +281,8 @@ def _render_emergency(spec: SlideSpec, canvas: Canvas) -> RenderedSlide:
     # The band: warning sign and header, centred together.
     header = " ".join((spec.header or "PERINGATAN").split())
     sign = round(band_h * 0.62)
+    header_font = _largest_single_line(header, canvas.width - 2 * margin - sign - max(4, sign // 4), sign)
+    sign = min(sign, round(header_font.size * 1.5))  # a narrow canvas: the sign follows the header's size
     gap = max(4, sign // 4)
     header_font = _largest_single_line(header, canvas.width - 2 * margin - sign - gap, round(band_h * 0.62))
     header_w = round(header_font.getlength(header))

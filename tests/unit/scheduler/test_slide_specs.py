@@ -36,3 +36,19 @@ def test_normal_and_emergency_slides_of_the_same_text_differ() -> None:
     assert slide_spec_sha(normal, ZONE) != slide_spec_sha(row(), ZONE)
     assert slide_spec_sha(row(), ZONE) != slide_spec_sha(row(approved_at="2026-11-30T07:00:00Z"), ZONE)
     assert slide_spec_sha(normal, ZONE) == slide_spec_sha(row(layer="normal", approved_at=None), ZONE)
+
+
+def test_legibility_is_checked_on_the_emergency_design() -> None:
+    """The band and footer leave less room: a text that fits a normal 400x300 slide is cut on the emergency one."""
+    from sqlite_utils import Database
+
+    from scheduler.legibility import check_announcement
+
+    db = Database(memory=True)
+    db["displays"].insert({"id": "desa-antibar", "width": 400, "height": 300, "groups": "[]"}, pk="id")
+    body = "Warga diminta mengungsi ke balai desa " * 3
+    ann = {"title": "DARURAT: Banjir", "body": body[:120], "kind": "text", "layer": "emergency",
+           "targets": {"displays": ["desa-antibar"], "groups": []}, "approved_at": "2026-11-30T06:50:00Z"}  # fmt: skip
+    assert check_announcement(db, {**ann, "layer": "normal"})[0]["cut"] is False
+    emergency = check_announcement(db, ann, ZONE)[0]
+    assert emergency["cut"] is True and "cut" in emergency["warnings"][-1]
