@@ -15,6 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from scheduler.announcements import displays_reached
+from scheduler.fleet import ONLINE_GRACE
 from scheduler.schedule import item_id
 from scheduler.store import loads
 from signage.clock import parse_utc
@@ -26,6 +27,7 @@ class Acknowledgement:
     name: str
     since: datetime | None  # None: the screen does not report showing it (yet)
     last_seen: datetime | None
+    online: bool  # heard from within the fleet's grace (an old acknowledgement may be stale)
 
 
 def emergency_shown(db: Database, display_id: str, items: list[str], now_iso: str) -> dict[str, str]:
@@ -35,7 +37,7 @@ def emergency_shown(db: Database, display_id: str, items: list[str], now_iso: st
     return {item: before.get(item, now_iso) for item in dict.fromkeys(items)}
 
 
-def acknowledgements(db: Database, announcement: dict[str, Any]) -> list[Acknowledgement]:
+def acknowledgements(db: Database, announcement: dict[str, Any], now: datetime) -> list[Acknowledgement]:
     """Every screen the (decoded) announcement targets, by name, with when it started showing it."""
     targets = announcement["targets"]
     if isinstance(targets, str):
@@ -53,8 +55,7 @@ def acknowledgements(db: Database, announcement: dict[str, Any]) -> list[Acknowl
     acks = []
     for row in rows:
         since = loads(row["emergency_shown"], {}).get(key)
-        acks.append(Acknowledgement(
-            row["id"], row["name"], parse_utc(since) if since else None,
-            parse_utc(row["last_seen"]) if row["last_seen"] else None,
-        ))  # fmt: skip
+        last_seen = parse_utc(row["last_seen"]) if row["last_seen"] else None
+        online = last_seen is not None and now - last_seen <= ONLINE_GRACE
+        acks.append(Acknowledgement(row["id"], row["name"], parse_utc(since) if since else None, last_seen, online))
     return acks

@@ -308,7 +308,7 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
     acks = None
     if row["layer"] == "emergency" and row["status"] == "approved":
         with service.lock:
-            acks = acknowledgements(service.db, row)
+            acks = acknowledgements(service.db, row, service.clock())
     t = gettext_for(request)
     return render(
         request,

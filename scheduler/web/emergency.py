@@ -67,7 +67,7 @@ def _page(request: Request, service: Service, values: dict[str, Any], status: in
     pending, active = _emergencies(service)
     with service.lock:
         groups = list(service.db.table("groups").rows_where(order_by="name"))
-        acks_by_id = {a["id"]: acknowledgements(service.db, a) for a in active}
+        acks_by_id = {a["id"]: acknowledgements(service.db, a, service.clock()) for a in active}
     return render(
         request, "emergency.html", status, active="emergency", values=values, groups=groups,
         pending=pending, on_air=active, acks_by_id=acks_by_id, severities=SEVERITIES, **extra,

@@ -36,6 +36,7 @@ DISPLAY, GROUP, WIDTH, HEIGHT = "kec-sungai-pinyuh", "kec-sungai-pinyuh", 768, 4
 RED = (0xD5, 0x00, 0x00)
 ON_AIR_WITHIN_S = 5.0  # the issue's promise: on screen in under 5 s
 LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
 
 
 def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, proc: subprocess.Popen[bytes]) -> Any:
@@ -105,8 +106,15 @@ def new_page(browser: Any) -> Any:
     return browser.new_page(viewport=LAPTOP, locale="id-ID", timezone_id="Asia/Pontianak")
 
 
-def shoot(page: Any, name: str) -> None:
+def shoot(page: Any, name: str, phone: bool = False) -> None:
+    """The page at 1366x768 (and at 390x844, which must not scroll sideways)."""
     page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+    if phone:
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(OUTPUT / f"{name}-ponsel.png"), full_page=True)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        page.set_viewport_size(LAPTOP)
+        assert width <= PHONE["width"] + 1, f"{name} is wider than a phone ({width}px)"
 
 
 def second_approver(browser: Any, admin: Any, base: str) -> Any:
@@ -186,10 +194,10 @@ def test_emergency_from_the_form_reaches_the_player_and_is_acknowledged(
         admin.reload()
     assert "WIB" in admin.inner_text(row)
     assert "Layar yang menampilkan: 1 dari 1" in admin.inner_text(f"#acks-{ann}")
-    shoot(admin, "04-darurat-konfirmasi-layar")
+    shoot(admin, "04-darurat-konfirmasi-layar", phone=True)
     admin.goto(f"{base}/admin/announcements/{ann}")
     assert "menampilkan sejak" in admin.inner_text(row)
-    shoot(admin, "05-pengumuman-darurat")
+    shoot(admin, "05-pengumuman-darurat", phone=True)
 
     # Withdrawal takes it off the player.
     admin.click("text=Tarik (langsung turun dari layar)")

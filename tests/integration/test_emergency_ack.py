@@ -68,6 +68,14 @@ def test_heartbeat_acknowledges_the_emergency_per_screen(live_scheduler: Any) ->
     assert "Layar yang menampilkan: 1 dari 2" in page
     detail = web.get(f"/admin/announcements/{ann}").text
     assert "Konfirmasi per layar" in detail and "menampilkan sejak" in detail
+    assert "Terputus" not in row_showing and "belum pernah tersambung" not in row_showing
+
+    # A screen silent for longer than the fleet's grace: its acknowledgement may be stale, and the page says so.
+    with live.service.lock:
+        live.service.db["display_status"].update(SHOWING, {"last_seen": "2026-01-01T00:00:00Z"})
+    page = web.get("/admin/emergency").text
+    row_showing = page.split(f'id="ack-{ann}-{SHOWING}"')[1].split("</tr>")[0]
+    assert "menampilkan sejak" in row_showing and "Terputus, terakhir terlihat" in row_showing
 
     # The emergency leaves the screen: the next heartbeat drops the acknowledgement.
     assert _beat(live, token, current_item="ann-1", emergency_items=[]).status_code == 200
