@@ -48,8 +48,9 @@ class LegibilityReport:
         return not self.warnings
 
 
-def check_text(title: str, body: str, canvas: Canvas) -> LegibilityReport:
-    slide = render_slide(SlideSpec(title=title, body=body), canvas)
+def check_text(title: str, body: str, canvas: Canvas, spec: SlideSpec | None = None) -> LegibilityReport:
+    """``spec``: the slide as it will be drawn (e.g. the emergency design), default a normal slide of the text."""
+    slide = render_slide(spec or SlideSpec(title=title, body=body), canvas)
     required = readable_min_px(canvas)
     smallest = float(slide.body_px if body.strip() else slide.title_px)
     warnings = []

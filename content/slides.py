@@ -5,6 +5,11 @@ the largest size that fits; long words are hyphenated at Indonesian syllables on
 when nothing fits otherwise; text that cannot fit at the minimum readable size is
 cut with "…" and a warning for staff (never clipped silently). Same input, same
 machine -> same PNG bytes.
+
+``style="emergency"`` draws an official warning instead of a normal slide: a red
+(or, for ``severity="warning"``, amber) band with a warning sign and the header,
+a red frame, the text on black, and a footer with the issuing office and the time
+it was issued.
 """
 
 from __future__ import annotations
@@ -41,6 +46,19 @@ class SlideSpec:
     background: str = "#000000"
     title_colour: str = "#FFD700"
     text_colour: str = "#FFFFFF"
+    style: str = "normal"  # "normal" | "emergency" (see EMERGENCY_STYLES)
+    severity: str = "emergency"  # emergency style only: "emergency" (red) | "warning" (amber)
+    header: str = ""  # emergency style: the band's text, e.g. "PERINGATAN DARURAT"
+    issuer: str = ""  # emergency style: the issuing office, shown in the footer
+    issued: str = ""  # emergency style: when it was issued, in local time, shown in the footer
+
+
+STYLES = ("normal", "emergency")
+#: severity -> (band colour, band text colour); the frame takes the band colour.
+EMERGENCY_STYLES = {"emergency": ("#D50000", "#FFFFFF"), "warning": ("#FFB300", "#000000")}
+EMERGENCY_BAND_FRACTION = 0.2  # of the canvas height
+EMERGENCY_FOOTER_FRACTION = 0.12
+EMERGENCY_FRAME_FRACTION = 0.015  # of the short side
 
 
 @dataclass(frozen=True)
@@ -187,6 +205,10 @@ def _paste_contained(base: Image.Image, picture: Image.Image, box: _Box, backgro
 
 def render_slide(spec: SlideSpec, canvas: Canvas) -> RenderedSlide:
     """Render ``spec`` at exactly ``canvas`` size. Bad image/logo -> ``IngestRefused``."""
+    if spec.style not in STYLES:
+        raise IngestRefused(f"style must be one of {', '.join(STYLES)}, not {spec.style!r}", field="style")
+    if spec.style == "emergency":
+        return _render_emergency(spec, canvas)
     background = Rgb.parse(spec.background)
     title_colour = Rgb.parse(spec.title_colour)
     text_colour = Rgb.parse(spec.text_colour)
@@ -212,5 +234,101 @@ def render_slide(spec: SlideSpec, canvas: Canvas) -> RenderedSlide:
         y += round(layout.body_px * 0.6)
     for line in layout.body_lines:
         draw.text((centre_x, y), line, font=bfont, fill=text_colour.tuple, anchor="ma")
+        y += _line_height(bfont)
+    return RenderedSlide(canvas, encode(base, "png"), layout.title_px, layout.body_px, not warnings, tuple(warnings))
+
+
+def _largest_single_line(text: str, width: int, height: int) -> ImageFont.FreeTypeFont:
+    """The largest bold font (at least ABSOLUTE_MIN_PX) at which ``text`` fits one line of ``width`` x ``height``."""
+    lo, hi, best = ABSOLUTE_MIN_PX, max(ABSOLUTE_MIN_PX, height), ABSOLUTE_MIN_PX
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        font = bold_font(mid)
+        if font.getlength(text) <= width and _line_height(font) <= height:
+            best, lo = mid, mid + 1
+        else:
+            hi = mid - 1
+    return bold_font(best)
+
+
+def _warning_sign(draw: ImageDraw.ImageDraw, x: int, y: int, size: int, colour: Rgb, mark: Rgb) -> None:
+    """A warning triangle with an exclamation mark, ``size`` px high, top-left at (x, y)."""
+    draw.polygon([(x + size / 2, y), (x + size, y + size), (x, y + size)], fill=colour.tuple)
+    bar_w = max(2, round(size * 0.12))
+    cx = x + size / 2
+    draw.rectangle([cx - bar_w / 2, y + size * 0.32, cx + bar_w / 2, y + size * 0.72], fill=mark.tuple)
+    draw.rectangle([cx - bar_w / 2, y + size * 0.8, cx + bar_w / 2, y + size * 0.8 + bar_w], fill=mark.tuple)
+
+
+def _render_emergency(spec: SlideSpec, canvas: Canvas) -> RenderedSlide:
+    """The official warning: band with sign and header, red frame, text on black, issuer and time below."""
+    if spec.severity not in EMERGENCY_STYLES:
+        known = ", ".join(EMERGENCY_STYLES)
+        raise IngestRefused(f"severity must be one of {known}, not {spec.severity!r}", field="severity")
+    band_colour, band_text = (Rgb.parse(c) for c in EMERGENCY_STYLES[spec.severity])
+    black, white, yellow = Rgb(0, 0, 0), Rgb(255, 255, 255), Rgb.parse("#FFD700")
+    short = min(canvas.width, canvas.height)
+    frame = max(2, round(short * EMERGENCY_FRAME_FRACTION))
+    margin = max(4, round(short * MARGIN_FRACTION))
+    band_h = max(ABSOLUTE_MIN_PX * 2, round(short * EMERGENCY_BAND_FRACTION))  # short side: portrait too
+    footer_lines = [line for line in (spec.issuer, spec.issued) if line]
+    footer_h = max(ABSOLUTE_MIN_PX * 2 + 4, round(short * EMERGENCY_FOOTER_FRACTION)) if footer_lines else 0
+
+    base = Image.new("RGB", (canvas.width, canvas.height), band_colour.tuple)
+    draw = ImageDraw.Draw(base)
+    draw.rectangle([frame, band_h, canvas.width - 1 - frame, canvas.height - 1 - frame], fill=black.tuple)
+
+    # The band: warning sign and header, centred together.
+    header = " ".join((spec.header or "PERINGATAN").split())
+    sign = round(band_h * 0.62)
+    header_font = _largest_single_line(header, canvas.width - 2 * margin - sign - max(4, sign // 4), sign)
+    sign = min(sign, round(header_font.size * 1.5))  # a narrow canvas: the sign follows the header's size
+    gap = max(4, sign // 4)
+    header_font = _largest_single_line(header, canvas.width - 2 * margin - sign - gap, round(band_h * 0.62))
+    header_w = round(header_font.getlength(header))
+    x = max(margin, (canvas.width - sign - gap - header_w) // 2)
+    _warning_sign(draw, x, (band_h - sign) // 2, sign, band_text if spec.severity == "warning" else black, band_colour)
+    draw.text((x + sign + gap, band_h / 2), header, font=header_font, fill=band_text.tuple, anchor="lm")
+
+    # The footer: the issuing office and the time, one line when both fit, else two.
+    if footer_lines:
+        top = canvas.height - frame - footer_h
+        draw.line(
+            [(frame + margin, top), (canvas.width - frame - margin, top)],
+            fill=band_colour.tuple,
+            width=max(1, frame // 2),
+        )
+        width = canvas.width - 2 * (frame + margin)
+        joined = "  ·  ".join(footer_lines)
+        one = _largest_single_line(joined, width, round(footer_h * 0.6))
+        two = _largest_single_line(max(footer_lines, key=len), width, round(footer_h * 0.45))
+        if len(footer_lines) == 1 or (one.getlength(joined) <= width and one.size >= two.size):
+            draw.text((canvas.width / 2, top + footer_h / 2), joined, font=one, fill=white.tuple, anchor="mm")
+        else:
+            for i, line in enumerate(footer_lines):
+                y = top + footer_h * (0.3 + 0.42 * i)
+                draw.text((canvas.width / 2, y), line, font=two, fill=white.tuple, anchor="mm")
+
+    # The message, fitted like a normal slide's text.
+    inner = frame + margin
+    text_box = _Box(
+        inner,
+        band_h + margin,
+        max(1, canvas.width - 2 * inner),
+        max(1, canvas.height - band_h - footer_h - frame - 2 * margin),
+    )
+    title = " ".join(spec.title.split())
+    body = "\n".join(" ".join(line.split()) for line in spec.body.strip().splitlines())
+    layout, warnings = _fit_text(title, body, text_box, canvas)
+    y = text_box.y + (text_box.h - layout.height) // 2
+    centre_x = text_box.x + text_box.w / 2
+    tfont, bfont = bold_font(layout.title_px), bold_font(layout.body_px)
+    for line in layout.title_lines:
+        draw.text((centre_x, y), line, font=tfont, fill=yellow.tuple, anchor="ma")
+        y += _line_height(tfont)
+    if layout.title_lines and layout.body_lines:
+        y += round(layout.body_px * 0.6)
+    for line in layout.body_lines:
+        draw.text((centre_x, y), line, font=bfont, fill=white.tuple, anchor="ma")
         y += _line_height(bfont)
     return RenderedSlide(canvas, encode(base, "png"), layout.title_px, layout.body_px, not warnings, tuple(warnings))

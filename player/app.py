@@ -462,13 +462,18 @@ class PlayerApp(QObject):
                 "title": cue.item.title,
                 "since": iso(cue.start),
             }
+        emergency = list(cue.loop or (cue.item.id,)) if cue.item is not None and cue.layer == "emergency" else []
+        emergency_changed = emergency != self.status.snapshot()["emergency_items"]
         self.status.update(
             state=cue.state,
             source=cue.source if cue.state != "slate" else "slate",
             current=current,
+            emergency_items=emergency,
             warnings=self._warnings(),
         )
         self.status.write()
+        if emergency_changed and self.reporter is not None:
+            self.reporter.send_now()  # the scheduler shows the acknowledgement within seconds, not a minute
 
     def _record_play(self, cue: Cue) -> None:
         if self.playlog is None:

@@ -33,6 +33,7 @@ log = logging.getLogger("player.health")
 HEARTBEAT_STATUSES = ("playing", "slate", "enrolling", "off", "local_folder", "last_good", "error")
 MAX_CACHE_ENTRIES = 20_000
 MAX_WARNINGS = 50
+MAX_EMERGENCY_ITEMS = 50
 SCREENSHOT_MAX_WIDTH_PX = 640
 WATCHDOG_INTERVAL_MS = 2000
 #: An item whose end passed this long ago without a new cue means the runner's timer is lost.
@@ -106,6 +107,7 @@ def heartbeat_payload(
         "status": heartbeat_status(status),
         "manifest_version": status.get("manifest_version"),
         "current_item": (str(current["item_id"])[:200] if current.get("item_id") else None),
+        "emergency_items": [str(i)[:200] for i in (status.get("emergency_items") or [])][:MAX_EMERGENCY_ITEMS],
         "cache": cache[:MAX_CACHE_ENTRIES],
         "free_disk_bytes": free_disk_bytes(data_dir),
         "memory_rss_bytes": memory_rss_bytes(),

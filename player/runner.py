@@ -56,6 +56,7 @@ class Cue:
     source: str = "slate"  # "manifest" | "last_good" | "local" | "slate"
     why: str = ""
     loop: tuple[str, ...] = ()  # the loop the item came from (to skip a failing item)
+    layer: str = ""  # the timeline segment's layer ("emergency", "normal", ...); "" for fallback and states
 
     def same_play(self, other: Cue | None) -> bool:
         """True when ``other`` is the same play (no need to restart the visual)."""
@@ -82,7 +83,7 @@ def decide(manifest: Manifest | None, moment: datetime, zone: str = "main",
         item_end = item_start + timedelta(seconds=item.duration_s)
         until = min(item_end, segment.end, next_change or item_end)
         why = segment.why or segment.layer
-        return Cue(zone, "playing", item, item_start, until, source, why, segment.loop)
+        return Cue(zone, "playing", item, item_start, until, source, why, segment.loop, segment.layer)
     if any(s.start <= moment < s.end for s in segments):
         return Cue(zone, "off", until=next_change, source=source, why="off")
     if zone == "main" and manifest.fallback:

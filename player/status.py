@@ -6,6 +6,7 @@ a watchdog or the e2e test can read it at any moment. Shape::
     {"state": "enrolling"|"playing"|"slate"|"off", "display_id", "enrol_code",
      "manifest_version", "source": "manifest"|"last_good"|"slate",
      "current": {"zone", "item_id", "item_type", "title", "since"} | null,
+     "emergency_items": [item ids of the emergency the main zone shows now],
      "last_sync_ok", "last_error", "clock_offset_s", "clock_fault", "warnings": [str], "updated_at"}
 
 A write that fails (full disk) is reported to :class:`player.fsutil.WriteFaults`
@@ -49,6 +50,7 @@ class StatusFile:
             "manifest_version": None,
             "source": "slate",
             "current": None,
+            "emergency_items": [],
             "last_sync_ok": None,
             "last_error": None,
             "clock_offset_s": 0.0,

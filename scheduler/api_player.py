@@ -18,6 +18,7 @@ from scheduler import enrolment
 from scheduler.auth import token_hash
 from scheduler.clientaddr import client_address
 from scheduler.deps import current_display, get_service
+from scheduler.emergency_ack import emergency_shown
 from scheduler.errors import NotFound, RangeNotSatisfiable
 from scheduler.events import CLOSE
 from scheduler.service import Service
@@ -145,12 +146,13 @@ def heartbeat(
     service: Annotated[Service, Depends(get_service)],
 ) -> HeartbeatReply:
     now_iso = service.now_iso()
-    row = body.model_dump(exclude={"screenshot_png_b64"})  # clock_fault has its column (m009)
+    row = body.model_dump(exclude={"screenshot_png_b64", "emergency_items"})  # clock_fault has its column (m009)
     if body.clock_fault:  # and is shown with the warnings on the fleet page
         row["warnings"] = [f"clock: {body.clock_fault}", *row["warnings"]]
     row["cache"] = dumps(row["cache"])
     row["warnings"] = dumps(row["warnings"])
     with service.lock:
+        row["emergency_shown"] = dumps(emergency_shown(service.db, display_id, body.emergency_items, now_iso))
         service.db.table("display_status").upsert(
             {"display_id": display_id, "last_seen": now_iso, **row}, pk="display_id"
         )

@@ -8,6 +8,7 @@ from sqlite_utils import Database
 
 from content.legibility import LegibilityReport, check_picture, check_text
 from scheduler.announcements import displays_reached
+from scheduler.slide_specs import slide_spec
 from scheduler.store import loads
 from signage.canvas import Canvas
 
@@ -23,8 +24,12 @@ def target_canvases(db: Database, targets: dict[str, list[str]]) -> dict[Canvas,
     return out
 
 
-def check_announcement(db: Database, ann: dict[str, Any]) -> list[dict[str, Any]]:
-    """One entry per target canvas: the smallest text drawn, the readable minimum, warnings."""
+def check_announcement(db: Database, ann: dict[str, Any], zone_name: str = "Asia/Pontianak") -> list[dict[str, Any]]:
+    """One entry per target canvas: the smallest text drawn, the readable minimum, warnings.
+
+    Text is measured on the slide as drawn (the emergency design for the emergency layer, see
+    :mod:`scheduler.slide_specs`; ``zone_name`` only changes its footer's time).
+    """
     targets = ann["targets"] if isinstance(ann["targets"], dict) else loads(ann["targets"], {})
     schedule = ann.get("schedule")
     schedule = schedule if isinstance(schedule, dict) else loads(schedule, {})
@@ -38,7 +43,8 @@ def check_announcement(db: Database, ann: dict[str, Any]) -> list[dict[str, Any]
     for canvas, display_ids in sorted(target_canvases(db, targets).items()):
         report: LegibilityReport | None = None
         if ann.get("kind") == "text":
-            report = check_text(str(ann.get("title") or ""), str(ann.get("body") or ""), canvas)
+            spec = slide_spec({**ann, "title": str(ann.get("title") or "")}, zone_name)
+            report = check_text(spec.title, spec.body, canvas, spec=spec)
         elif media is not None and media.get("width") and media.get("height"):
             report = check_picture(int(media["width"]), int(media["height"]), canvas)
         if report is None:

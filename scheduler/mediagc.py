@@ -14,8 +14,8 @@ import logging
 from datetime import timedelta
 
 from content.store import GcReport
-from scheduler.publish import slide_spec_sha
 from scheduler.service import Service
+from scheduler.slide_specs import slide_spec_sha
 from signage.clock import format_utc
 
 log = logging.getLogger("scheduler.mediagc")
@@ -38,9 +38,9 @@ def referenced_media(service: Service) -> set[str]:
         for row in db.table("media_variants").rows:
             if row["original_sha256"] in used:
                 refs.add(row["sha256"])
-        specs = {
-            slide_spec_sha(a) for a in db.table("announcements").rows_where("status != 'archived' and kind = 'text'")
-        }
+        zone_name = service.publisher.timezone
+        texts = db.table("announcements").rows_where("status != 'archived' and kind = 'text'")
+        specs = {slide_spec_sha(a, zone_name) for a in texts}
         for row in db.table("slides").rows:
             if row["spec_sha256"] in specs:
                 refs.add(row["sha256"])

@@ -360,3 +360,9 @@ def m012_h_sources_snapshot_status(db: Database) -> None:
     db.table("snapshots").add_column("reviewed_by", int)
     db.table("snapshots").add_column("reviewed_at", str)
     db.table("snapshots").create_index(["source_id", "id"])
+
+
+@migrations()
+def m013_emergency_ack(db: Database) -> None:
+    """Emergency acknowledgement: the emergency items each screen reports showing, and since when."""
+    db.table("display_status").add_column("emergency_shown", str)  # JSON {item id: first reported (UTC)}

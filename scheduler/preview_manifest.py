@@ -34,7 +34,8 @@ def preview_manifest(publisher: Publisher, display: dict[str, Any], ann: dict[st
             for row in db.table("media_variants").rows_where("original_sha256 = ?", [raw["media_sha256"]]):
                 snapshot.variants[(row["original_sha256"], row["canvas"])] = row
         if raw.get("kind") == "text":
-            for row in publisher.db.table("slides").rows_where("spec_sha256 = ?", [slide_spec_sha(raw)]):
+            spec_sha = slide_spec_sha(raw, publisher.timezone)
+            for row in publisher.db.table("slides").rows_where("spec_sha256 = ?", [spec_sha]):
                 snapshot.slides[(row["spec_sha256"], row["canvas"])] = row
     publisher._render_missing_slides(snapshot)
     canvas = f"{display['width']}x{display['height']}"

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from content.slides import SlideSpec, render_slide
+from content.slides import render_slide
 from content.store import MediaStore
 from playlists.budget import DEFAULT_COMPILE_BUDGET_S, CompileRefused
 from playlists.compiler import CompiledTimeline
@@ -45,6 +45,7 @@ from scheduler.schedule import (
     load_playlists,
     load_rules_checked,
 )
+from scheduler.slide_specs import slide_spec, slide_spec_sha
 from scheduler.store import loads
 from signage.canonical import canonical_json
 from signage.canvas import Canvas
@@ -100,6 +101,7 @@ class Publisher:
         on_missing_variant: Callable[[str], object] | None = None,
         before_publish: Callable[[], object] | None = None,
         compile_budget_s: float | None = DEFAULT_COMPILE_BUDGET_S,
+        timezone: str = "Asia/Pontianak",
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -113,6 +115,7 @@ class Publisher:
         self.on_missing_variant = on_missing_variant
         self.before_publish = before_publish  # e.g. pick up what another process changed in the store
         self.compile_budget_s = compile_budget_s
+        self.timezone = timezone  # the emergency slide's issued time is shown in this zone
         self.publish_lock = threading.Lock()
         self._latest: dict[str, PublishedManifest] = {}
         self.warnings: dict[str, list[dict[str, Any]]] = {}  # display id -> schedule warnings of its last compile
@@ -278,7 +281,8 @@ class Publisher:
                 f"original_sha256 in ({','.join('?' * len(needed))})", sorted(needed)
             ):
                 variants[(row["original_sha256"], row["canvas"])] = row
-        specs = {slide_spec_sha(a) for anns in per_display.values() for a in anns if a["kind"] == "text"}
+        texts = [a for anns in per_display.values() for a in anns if a["kind"] == "text"]
+        specs = {slide_spec_sha(a, self.timezone) for a in texts}
         slides: dict[tuple[str, str], dict[str, Any]] = {}
         if specs:
             for row in self.db.table("slides").rows_where(
@@ -299,10 +303,10 @@ class Publisher:
             for ann in snapshot.announcements_by_display.get(display["id"], []):
                 if ann["kind"] != "text":
                     continue
-                key = (slide_spec_sha(ann), canvas.key)
+                key = (slide_spec_sha(ann, self.timezone), canvas.key)
                 if key in snapshot.slides:
                     continue
-                rendered = render_slide(SlideSpec(title=ann["title"], body=ann["body"] or ""), canvas)
+                rendered = render_slide(slide_spec(ann, self.timezone), canvas)
                 stored = self.media.put_bytes(rendered.png, mime="image/png")
                 row = {"spec_sha256": key[0], "canvas": key[1], "sha256": stored.sha256, "size": stored.size,
                        "warnings": json.dumps(list(rendered.warnings), ensure_ascii=False)}  # fmt: skip
@@ -389,7 +393,7 @@ class Publisher:
             with self.db_lock:
                 return stat_item(self.db, ann, item, self.clock())
         if ann["kind"] == "text":
-            slide = snapshot.slides[(slide_spec_sha(ann), canvas)]
+            slide = snapshot.slides[(slide_spec_sha(ann, self.timezone), canvas)]
             item.update(type="image", text={"title": ann["title"], "body": ann["body"] or ""})
             item["media"] = {"sha256": slide["sha256"], "size": slide["size"], "mime": "image/png",
                              "url": media_prefix + slide["sha256"]}  # fmt: skip
@@ -435,11 +439,6 @@ class Publisher:
             envelope_bytes(static, self.keyring.active, snapshot.introductions),
         )
         write_atomic(self.static_dir / "keys.json", canonical_json(self.keyring.public_keys()))
-
-
-def slide_spec_sha(ann: dict[str, Any]) -> str:
-    """Identity of a text slide's content (title and body), shared by every display of a canvas."""
-    return hashlib.sha256(canonical_json({"title": ann["title"], "body": ann["body"] or ""})).hexdigest()
 
 
 def _content_hash(manifest: dict[str, Any]) -> str:

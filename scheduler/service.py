@@ -63,6 +63,7 @@ class Service:
             db_lock=self.lock,
             on_missing_variant=lambda sha256: self.media_jobs.ensure_variants(sha256),
             before_publish=self.pick_up_external_changes,
+            timezone=config.timezone,
         )
         self.media_jobs = MediaJobs(self.db, self.lock, self.media, clock, config.max_ingest_jobs, self._media_ready)
         self._token_cache: dict[str, tuple[str, float]] = {}

@@ -19,6 +19,7 @@ MAX_SCREENSHOT_B64_CHARS = 900_000  # about 650 KB of PNG
 MAX_EVENTS_PER_BATCH = 2000
 MAX_WARNINGS = 50
 MAX_CACHE_ENTRIES = 20000
+MAX_EMERGENCY_ITEMS = 50
 
 Sha256Hex = Annotated[str, Field(pattern="^[0-9a-f]{64}$")]
 #: A per-request random value (URL-safe base64), echoed in the server's proof.
@@ -80,6 +81,11 @@ class Heartbeat(BaseModel):
     status: Literal["playing", "slate", "enrolling", "off", "local_folder", "last_good", "error"] = "playing"
     manifest_version: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
     current_item: str | None = Field(default=None, max_length=200)
+    emergency_items: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list,
+        max_length=MAX_EMERGENCY_ITEMS,
+        description="Item ids of the emergency the main zone shows now (its acknowledgement); empty when none",
+    )
     cache: list[Sha256Hex] = Field(default_factory=list, max_length=MAX_CACHE_ENTRIES)
     free_disk_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
     memory_rss_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from scheduler import actions
 from scheduler.announcements import STATUSES, decode_row, display_status, get_announcement
+from scheduler.emergency_ack import acknowledgements
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
 from scheduler.preview_render import render_announcement
@@ -304,12 +305,17 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
             else []
         )
     row["display_status"] = display_status(row, service.clock())
+    acks = None
+    if row["layer"] == "emergency" and row["status"] == "approved":
+        with service.lock:
+            acks = acknowledgements(service.db, row, service.clock())
     t = gettext_for(request)
     return render(
         request,
         "announcement_detail.html",
         active="announcements",
         a=row,
+        acks=acks,
         media=media,
         job=jobs[0] if jobs else None,
         job_warnings=loads(jobs[0]["warnings"], []) if jobs else [],

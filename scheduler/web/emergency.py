@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from scheduler import actions
 from scheduler.announcements import decode_row, display_status
+from scheduler.emergency_ack import acknowledgements
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
 from scheduler.service import Service
@@ -66,9 +67,10 @@ def _page(request: Request, service: Service, values: dict[str, Any], status: in
     pending, active = _emergencies(service)
     with service.lock:
         groups = list(service.db.table("groups").rows_where(order_by="name"))
+        acks_by_id = {a["id"]: acknowledgements(service.db, a, service.clock()) for a in active}
     return render(
         request, "emergency.html", status, active="emergency", values=values, groups=groups,
-        pending=pending, on_air=active, severities=SEVERITIES, **extra,
+        pending=pending, on_air=active, acks_by_id=acks_by_id, severities=SEVERITIES, **extra,
     )  # fmt: skip
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from content.slides import SlideSpec, render_slide
+from content.slides import render_slide
 from scheduler.announcements import displays_reached
 from scheduler.legibility import check_announcement
-from scheduler.publish import slide_spec_sha
 from scheduler.service import Service
+from scheduler.slide_specs import slide_spec, slide_spec_sha
 from signage.canvas import Canvas
 
 
@@ -34,12 +34,12 @@ def target_canvases(service: Service, row: dict[str, Any]) -> list[dict[str, Any
 
 
 def _text_slide(service: Service, row: dict[str, Any], width: int, height: int) -> tuple[str, list[str]]:
-    key = (slide_spec_sha(row), f"{width}x{height}")
+    key = (slide_spec_sha(row, service.publisher.timezone), f"{width}x{height}")
     with service.lock:
         rows = list(service.db.table("slides").rows_where("spec_sha256 = ? and canvas = ?", list(key)))
     if rows and service.media.has(rows[0]["sha256"]):
         return rows[0]["sha256"], json.loads(rows[0]["warnings"] or "[]")
-    rendered = render_slide(SlideSpec(title=row["title"], body=row["body"] or ""), Canvas(width, height))
+    rendered = render_slide(slide_spec(row, service.publisher.timezone), Canvas(width, height))
     stored = service.media.put_bytes(rendered.png, mime="image/png")
     with service.lock:
         service.db.table("slides").upsert(
@@ -54,7 +54,7 @@ def previews(service: Service, row: dict[str, Any]) -> list[dict[str, Any]]:
     """Per target canvas: {canvas, displays, sha256 (image to show or None), warnings, legibility}."""
     out = []
     with service.lock:
-        legibility = {c["canvas"]: c for c in check_announcement(service.db, row)}
+        legibility = {c["canvas"]: c for c in check_announcement(service.db, row, service.publisher.timezone)}
     for entry in target_canvases(service, row):
         sha256: str | None = None
         warnings: list[str] = []

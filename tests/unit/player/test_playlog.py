@@ -107,12 +107,13 @@ def test_open_play_is_not_uploaded(log_path, helpers, server):
 
 def test_heartbeat_payload_matches_the_server_model(tmp_path: Path):
     status: dict[str, Any] = {"state": "playing", "source": "last_good", "manifest_version": 4,
-                              "current": {"item_id": "ann-3"}, "clock_offset_s": -0.25,
+                              "current": {"item_id": "ann-3"}, "clock_offset_s": -0.25, "emergency_items": ["ann-3"],
                               "warnings": ["manifest past its horizon, playing last good"]}
     payload = heartbeat_payload(status, ["ab" * 32], tmp_path, screenshot_png_b64=None)
     assert set(payload) == set(Heartbeat.model_fields)
     model = Heartbeat.model_validate(payload)
     assert model.status == "last_good" and model.current_item == "ann-3" and model.cache == ["ab" * 32]
+    assert model.emergency_items == ["ann-3"]  # the emergency acknowledgement
     assert model.free_disk_bytes and model.memory_rss_bytes and model.memory_rss_bytes > 10_000_000
     assert model.warnings == ["manifest past its horizon, playing last good"]
     cases = {("enrolling", "slate"): "enrolling", ("off", "manifest"): "off", ("slate", "slate"): "slate",

@@ -55,6 +55,8 @@ def test_emergency_wins_and_cuts_the_item(publisher, helpers):
     during = decide(manifest, t0 + timedelta(minutes=10, seconds=40))
     assert during.item is not None and during.item.id == "e"
     assert during.until == t0 + timedelta(minutes=11)  # emergency ends before item end
+    assert (during.layer, during.loop) == ("emergency", ("e",))  # what the heartbeat acknowledges
+    assert before.layer == "normal"
 
 
 def test_fallback_off_and_slate(publisher, helpers):

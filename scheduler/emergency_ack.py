@@ -1,0 +1,61 @@
+"""Emergency acknowledgement: which targeted screen reports showing an emergency, and since when.
+
+A player's heartbeat lists the item ids of the emergency its main zone shows now
+(``Heartbeat.emergency_items``, sent at once when an emergency starts or ends). The
+scheduler keeps, per display, each of those ids with the time it was *first* reported
+(``display_status.emergency_shown``); an id no longer reported is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from scheduler.announcements import displays_reached
+from scheduler.fleet import ONLINE_GRACE
+from scheduler.schedule import item_id
+from scheduler.store import loads
+from signage.clock import parse_utc
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    display_id: str
+    name: str
+    since: datetime | None  # None: the screen does not report showing it (yet)
+    last_seen: datetime | None
+    online: bool  # heard from within the fleet's grace (an old acknowledgement may be stale)
+
+
+def emergency_shown(db: Database, display_id: str, items: list[str], now_iso: str) -> dict[str, str]:
+    """The display's new ``{item id: first reported}``, keeping the first time of ids still reported."""
+    rows = list(db.query("select emergency_shown from display_status where display_id = ?", [display_id]))
+    before: dict[str, str] = loads(rows[0]["emergency_shown"], {}) if rows else {}
+    return {item: before.get(item, now_iso) for item in dict.fromkeys(items)}
+
+
+def acknowledgements(db: Database, announcement: dict[str, Any], now: datetime) -> list[Acknowledgement]:
+    """Every screen the (decoded) announcement targets, by name, with when it started showing it."""
+    targets = announcement["targets"]
+    if isinstance(targets, str):
+        targets = loads(targets, {})
+    reached = displays_reached(db, targets)
+    if not reached:
+        return []
+    key = item_id(int(announcement["id"]))
+    marks = ",".join("?" * len(reached))
+    rows = db.query(
+        f"select d.id, d.name, s.emergency_shown, s.last_seen from displays d "
+        f"left join display_status s on s.display_id = d.id where d.id in ({marks}) order by d.name, d.id",
+        sorted(reached),
+    )
+    acks = []
+    for row in rows:
+        since = loads(row["emergency_shown"], {}).get(key)
+        last_seen = parse_utc(row["last_seen"]) if row["last_seen"] else None
+        online = last_seen is not None and now - last_seen <= ONLINE_GRACE
+        acks.append(Acknowledgement(row["id"], row["name"], parse_utc(since) if since else None, last_seen, online))
+    return acks

@@ -1,0 +1,60 @@
+"""What a text announcement's slide shows: a normal slide, or the emergency design for the emergency layer.
+
+The Darurat form stores the severity as the title's prefix ("DARURAT: ..." / "PERINGATAN: ...", or the
+English "EMERGENCY:" / "WARNING:"); on screen that prefix becomes the band's header instead. An emergency
+made through the API without a prefix is shown as "PERINGATAN DARURAT". The issued time is the approval
+time (else the last change, for a preview before approval) in the scheduler's time zone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from content.slides import SlideSpec
+from signage.canonical import canonical_json
+from signage.clock import parse_utc
+from signage.timefmt import format_long
+
+EMERGENCY_ISSUER = "Pemerintah Kabupaten Mempawah · Diskominfo"
+#: title prefix (upper case) -> severity
+SEVERITY_PREFIXES = {"DARURAT": "emergency", "EMERGENCY": "emergency", "PERINGATAN": "warning", "WARNING": "warning"}
+#: severity -> the band's header on screen (the screen speaks Indonesian)
+SEVERITY_HEADERS = {"emergency": "PERINGATAN DARURAT", "warning": "PERINGATAN"}
+
+
+def emergency_severity(title: str) -> tuple[str, str]:
+    """(severity, the title without its severity prefix) of an emergency announcement's title."""
+    prefix, sep, rest = title.partition(":")
+    severity = SEVERITY_PREFIXES.get(prefix.strip().upper()) if sep else None
+    if severity is None or not rest.strip():
+        return "emergency", title.strip()
+    return severity, rest.strip()
+
+
+def slide_spec(ann: dict[str, Any], zone_name: str) -> SlideSpec:
+    """The slide of text announcement ``ann`` (a store row); emergency-layer rows get the emergency design."""
+    body = ann.get("body") or ""
+    if ann.get("layer") != "emergency":
+        return SlideSpec(title=ann["title"], body=body)
+    severity, title = emergency_severity(ann["title"])
+    issued_at = ann.get("approved_at") or ann.get("updated_at") or ann.get("created_at")
+    issued = format_long(parse_utc(issued_at), zone_name) if issued_at else ""
+    return SlideSpec(
+        title=title, body=body, style="emergency", severity=severity, header=SEVERITY_HEADERS[severity],
+        issuer=EMERGENCY_ISSUER, issued=issued,
+    )  # fmt: skip
+
+
+def slide_spec_sha(ann: dict[str, Any], zone_name: str) -> str:
+    """Identity of a text slide's content, shared by every display of a canvas.
+
+    A normal slide is identified by its title and body alone (as before the emergency design), an
+    emergency slide also by its design, severity, header, issuer and issued time.
+    """
+    spec = slide_spec(ann, zone_name)
+    identity: dict[str, Any] = {"title": ann["title"], "body": ann.get("body") or ""}
+    if spec.style != "normal":
+        identity.update(title=spec.title, style=spec.style, severity=spec.severity, header=spec.header,
+                        issuer=spec.issuer, issued=spec.issued)  # fmt: skip
+    return hashlib.sha256(canonical_json(identity)).hexdigest()

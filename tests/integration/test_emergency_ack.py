@@ -1,0 +1,93 @@
+"""Emergency acknowledgement over real HTTP: the heartbeat's emergency_items, stored with the time each was first
+reported, shown per targeted screen on the Darurat page and the announcement page ("menampilkan sejak" / "belum")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+from tests_support import enrol
+from web_support import WebClient
+
+from signage.apimodels import Heartbeat
+
+TIMEOUT_S = 10
+SHOWING, WAITING = "kec-sungai-pinyuh", "desa-antibar"
+
+
+def _beat(live: Any, token: str, **fields: Any) -> requests.Response:
+    body = Heartbeat(**fields).model_dump(mode="json")
+    return requests.post(f"{live.url}/api/v1/player/heartbeat", json=body, timeout=TIMEOUT_S,
+                         headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+
+
+def _emergency(live: Any) -> int:
+    editor = ("editor", live.service.demo_accounts.editor_password)
+    admin = ("admin", live.service.demo_accounts.admin_password)
+    r = requests.post(f"{live.url}/api/v1/admin/announcements", auth=editor, timeout=TIMEOUT_S,
+                      json={"title": "DARURAT: Banjir Rob", "body": "Warga pesisir harap waspada.",
+                            "layer": "emergency", "targets": {"displays": [SHOWING, WAITING]},
+                            "ends_at": "2030-12-01T00:00:00Z"})  # fmt: skip
+    r.raise_for_status()
+    ann = int(r.json()["announcement"]["id"])
+    requests.post(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
+                  timeout=TIMEOUT_S).raise_for_status()  # fmt: skip
+    return ann
+
+
+def _shown(live: Any, display_id: str) -> dict[str, str]:
+    with live.service.lock:
+        row = live.service.db["display_status"].get(display_id)
+    return dict(json.loads(row["emergency_shown"] or "{}"))
+
+
+def test_heartbeat_acknowledges_the_emergency_per_screen(live_scheduler: Any) -> None:
+    live = live_scheduler
+    token = enrol(live, SHOWING, "ACK234")["token"]
+    enrol(live, WAITING, "ACK567")
+    ann = _emergency(live)
+    item = f"ann-{ann}"
+
+    web = WebClient(live.url)
+    web.login("admin", live.service.demo_accounts.admin_password)
+    page = web.get("/admin/emergency").text
+    assert f'id="ack-{ann}-{SHOWING}"' in page and "menampilkan sejak" not in page  # nobody reported it yet
+    assert "Layar yang menampilkan: 0 dari 2" in page
+
+    assert _beat(live, token, current_item=item, emergency_items=[item]).status_code == 200
+    first = _shown(live, SHOWING)[item]
+    assert _beat(live, token, current_item=item, emergency_items=[item]).status_code == 200
+    assert _shown(live, SHOWING) == {item: first}, "the acknowledgement keeps the time it was first reported"
+
+    page = web.get("/admin/emergency").text
+    row_showing = page.split(f'id="ack-{ann}-{SHOWING}"')[1].split("</tr>")[0]
+    row_waiting = page.split(f'id="ack-{ann}-{WAITING}"')[1].split("</tr>")[0]
+    assert "menampilkan sejak" in row_showing and "WIB" in row_showing
+    assert "belum" in row_waiting
+    assert "Layar yang menampilkan: 1 dari 2" in page
+    detail = web.get(f"/admin/announcements/{ann}").text
+    assert "Konfirmasi per layar" in detail and "menampilkan sejak" in detail
+    assert "Terputus" not in row_showing and "belum pernah tersambung" not in row_showing
+
+    # A screen silent for longer than the fleet's grace: its acknowledgement may be stale, and the page says so.
+    with live.service.lock:
+        live.service.db["display_status"].update(SHOWING, {"last_seen": "2026-01-01T00:00:00Z"})
+    page = web.get("/admin/emergency").text
+    row_showing = page.split(f'id="ack-{ann}-{SHOWING}"')[1].split("</tr>")[0]
+    assert "menampilkan sejak" in row_showing and "Terputus, terakhir terlihat" in row_showing
+
+    # The emergency leaves the screen: the next heartbeat drops the acknowledgement.
+    assert _beat(live, token, current_item="ann-1", emergency_items=[]).status_code == 200
+    assert _shown(live, SHOWING) == {}
+    assert "menampilkan sejak" not in web.get(f"/admin/announcements/{ann}").text
+
+
+def test_bad_emergency_items_are_refused_naming_the_field(live_scheduler: Any) -> None:
+    token = enrol(live_scheduler, SHOWING, "ACK789")["token"]
+    r = requests.post(f"{live_scheduler.url}/api/v1/player/heartbeat", json={"emergency_items": ["x" * 201]},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)  # fmt: skip
+    assert r.status_code == 422 and r.json()["field"] == "emergency_items[0]"
+    r = requests.post(f"{live_scheduler.url}/api/v1/player/heartbeat", json={"emergency_items": "ann-1"},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)  # fmt: skip
+    assert r.status_code == 422 and r.json()["field"] == "emergency_items"
