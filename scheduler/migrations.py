@@ -360,3 +360,9 @@ def m012_h_sources_snapshot_status(db: Database) -> None:
     db.table("snapshots").add_column("reviewed_by", int)
     db.table("snapshots").add_column("reviewed_at", str)
     db.table("snapshots").create_index(["source_id", "id"])
+
+
+@migrations()
+def m013_display_region_code(db: Database) -> None:
+    """A display's village code (Kemendagri adm4, e.g. 61.04.01.2001): its own BMKG weather forecast."""
+    db.table("displays").add_column("region_code", str)
