@@ -42,6 +42,7 @@ class DisplayPatch(BaseModel):
     location: str | None = Field(default=None, max_length=200)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
+    region_code: str | None = Field(default=None, max_length=13, description="kode wilayah adm4, e.g. 61.04.01.2001")
     width: int | None = Field(default=None, ge=16, le=fleet_admin.MAX_CANVAS_PX)
     height: int | None = Field(default=None, ge=16, le=fleet_admin.MAX_CANVAS_PX)
     rotation: Literal[0, 90, 180, 270] | None = None

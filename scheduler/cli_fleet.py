@@ -104,6 +104,8 @@ def display_options(required: bool) -> Any:
         click.option("--location", default=None, help="Address or place, e.g. 'Jl. GM Taufik, Mempawah Hilir'."),
         click.option("--lat", "latitude", default=None, help="Latitude in decimal degrees (prayer times), e.g. 0.36."),
         click.option("--lon", "longitude", default=None, help="Longitude in decimal degrees, e.g. 108.96."),
+        click.option("--region-code", "region_code", default=None,
+                     help="Village code (kode wilayah adm4) for its BMKG weather, e.g. 61.04.01.2001."),
         click.option("--width", type=int, required=required, default=None, help="Canvas width in pixels."),
         click.option("--height", type=int, required=required, default=None, help="Canvas height in pixels."),
         click.option("--rotation", type=click.Choice([str(r) for r in ROTATIONS]), default=None, help="Degrees."),

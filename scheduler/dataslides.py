@@ -41,6 +41,9 @@ def validate_template(db: Database, body: str) -> str:
         raise UserError("body: a JSON object", field="body")
     if spec.get("slide") == "prayer":
         return dumps(_prayer_template(spec))
+    if spec.get("slide") == "weather" and "source" not in spec and "sources" not in spec:
+        # per display: the BMKG source whose adm4 is the display's region_code ("kode wilayah")
+        return dumps({"slide": "weather", **({"place": str(spec["place"])[:60]} if spec.get("place") else {})})
     sources = spec.get("sources") if "sources" in spec else [spec.get("source")]
     if not isinstance(sources, list) or not sources or len(sources) > MAX_SOURCES:
         raise UserError(f"body.sources: a list of 1 to {MAX_SOURCES} data source ids", field="body.sources")
@@ -75,6 +78,9 @@ def validate_template(db: Database, body: str) -> str:
 
 
 def _prayer_template(spec: dict[str, Any]) -> dict[str, Any]:
+    """``lat``/``lon`` are optional: each display's own coordinates win; the template's are the fallback."""
+    if "lat" not in spec and "lon" not in spec:
+        return {"slide": "prayer", **({"place": str(spec["place"])[:60]} if spec.get("place") else {})}
     try:
         prayer = parse_prayer(spec)
     except ValueError as exc:
@@ -84,15 +90,28 @@ def _prayer_template(spec: dict[str, Any]) -> dict[str, Any]:
     return {"slide": "prayer", "lat": prayer.latitude, "lon": prayer.longitude, "place": prayer.place[:60]}
 
 
-def stat_item(db: Database, ann: dict[str, Any], item: dict[str, Any], now: datetime) -> dict[str, Any] | None:
-    """The manifest item for a data-slide template; None while its source has no good snapshot."""
+def stat_item(
+    db: Database, ann: dict[str, Any], item: dict[str, Any], now: datetime, display: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The manifest item for a data-slide template on ``display``; None while it has no data for it."""
     spec = loads(ann["body"], {})
     if spec.get("slide") == "prayer":  # computed on the player from the coordinates; no source
-        item.update(type="prayer", data={k: spec[k] for k in ("lat", "lon", "place")})
+        data = _prayer_data(spec, display or {})
+        if data is None:
+            log.warning("announcement %s: display %s has no coordinates for prayer times; left out", ann["id"],
+                        (display or {}).get("id"))  # fmt: skip
+            return None
+        item.update(type="prayer", data=data)
         return item
     if "sources" in spec:
         return _aggregate_item(db, ann, spec, item, now)
     source_id = spec.get("source", "")
+    if spec.get("slide") == "weather" and not source_id:
+        source_id = weather_source_for(db, (display or {}).get("region_code"))
+        if source_id is None:
+            log.info("announcement %s: no BMKG source for display %s's kode wilayah %r; left out", ann["id"],
+                     (display or {}).get("id"), (display or {}).get("region_code"))  # fmt: skip
+            return None
     try:
         stored = get_source(db, source_id)
     except NotFoundError:
@@ -114,6 +133,28 @@ def stat_item(db: Database, ann: dict[str, Any], item: dict[str, Any], now: date
         "stale_after_s": stale_after_s(stored.config.poll_interval_s), "snapshot": snapshot_id,
     })  # fmt: skip
     return item
+
+
+def _prayer_data(spec: dict[str, Any], display: dict[str, Any]) -> dict[str, Any] | None:
+    """The display's own coordinates, else the template's; the place from the template, else the display."""
+    if display.get("latitude") is not None and display.get("longitude") is not None:
+        lat, lon = float(display["latitude"]), float(display["longitude"])
+    elif spec.get("lat") is not None and spec.get("lon") is not None:
+        lat, lon = float(spec["lat"]), float(spec["lon"])
+    else:
+        return None
+    place = spec.get("place") or display.get("location") or display.get("name") or ""
+    return {"lat": lat, "lon": lon, "place": str(place)[:60]}
+
+
+def weather_source_for(db: Database, region_code: str | None) -> str | None:
+    """The BMKG forecast source of a village code (the first by id when several have it), or None."""
+    if not region_code:
+        return None
+    for row in db.table("data_sources").rows_where("kind = 'bmkg'", order_by="id"):
+        if (loads(row["config"], {}).get("options") or {}).get("adm4") == region_code:
+            return str(row["id"])
+    return None
 
 
 def stale_after_s(poll_interval_s: int) -> int:
@@ -172,8 +213,14 @@ def displays_for_source(db: Database, source_id: str) -> set[str]:
     from scheduler.announcements import displays_reached
 
     reached: set[str] = set()
+    row = db.table("data_sources").get(source_id) if db.table("data_sources").count_where("id = ?", [source_id]) else {}
+    adm4 = (loads(row.get("config"), {}).get("options") or {}).get("adm4") if row.get("kind") == "bmkg" else None
     for ann in db.table("announcements").rows_where("kind = 'stat' and status = 'approved'"):
         spec = loads(ann["body"], {})
         if spec.get("source") == source_id or source_id in (spec.get("sources") or []):
             reached |= displays_reached(db, loads(ann["targets"], {}))
+        elif adm4 and spec.get("slide") == "weather" and not spec.get("source"):  # per-display weather
+            for display_id in displays_reached(db, loads(ann["targets"], {})):
+                if db.table("displays").get(display_id).get("region_code") == adm4:
+                    reached.add(display_id)
     return reached

@@ -30,7 +30,7 @@ HOURS_RE = re.compile(r"(?:(?P<days>[a-z,\- ]+?)\s+)?(?P<start>\d{1,2}[:.]\d{2})
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DISPLAY_FIELDS = (
     "name", "location", "latitude", "longitude", "width", "height", "rotation", "timezone", "operating_hours",
-    "groups", "capture_x", "capture_y", "capture_w", "capture_h",
+    "groups", "capture_x", "capture_y", "capture_w", "capture_h", "region_code",
 )  # fmt: skip
 
 
@@ -52,6 +52,7 @@ FIELD_LABELS_ID = {
     "location": "Lokasi",
     "latitude": "Lintang",
     "longitude": "Bujur",
+    "region_code": "Kode wilayah",
     "width": "Lebar kanvas",
     "height": "Tinggi kanvas",
     "rotation": "Rotasi",
@@ -316,6 +317,19 @@ def has_player(service: Service, display_id: str) -> bool:
         )
 
 
+def _region_code(value: Any) -> str | None:
+    """The village's Kemendagri code (adm4) for its BMKG forecast, or None."""
+    from content.sources.bmkg import ADM4_RE
+
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if not ADM4_RE.match(text):
+        raise FieldError("region_code", "the village's Kemendagri code (adm4), e.g. 61.04.01.2001, or empty",
+                         "kode desa Kemendagri (adm4), mis. 61.04.01.2001, atau kosongkan")  # fmt: skip
+    return text
+
+
 def _display_values(service: Service, data: dict[str, Any]) -> dict[str, Any]:
     """Validated column values from ``data`` (every field of DISPLAY_FIELDS present or defaulted)."""
     width = _int(data.get("width"), "width", 16, MAX_CANVAS_PX)
@@ -353,6 +367,7 @@ def _display_values(service: Service, data: dict[str, Any]) -> dict[str, Any]:
         "location": _text(data.get("location"), "location", 200, required=False),
         "latitude": _coordinate(data.get("latitude"), "latitude", 90),
         "longitude": _coordinate(data.get("longitude"), "longitude", 180),
+        "region_code": _region_code(data.get("region_code")),
         "width": width,
         "height": height,
         "rotation": rotation,

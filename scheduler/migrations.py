@@ -366,3 +366,9 @@ def m012_h_sources_snapshot_status(db: Database) -> None:
 def m013_emergency_ack(db: Database) -> None:
     """Emergency acknowledgement: the emergency items each screen reports showing, and since when."""
     db.table("display_status").add_column("emergency_shown", str)  # JSON {item id: first reported (UTC)}
+
+
+@migrations()
+def m014_display_region_code(db: Database) -> None:
+    """A display's village code (Kemendagri adm4, e.g. 61.04.01.2001): its own BMKG weather forecast."""
+    db.table("displays").add_column("region_code", str)

@@ -7,7 +7,8 @@ Roles, from least to most trusted:
 - ``approver``: also approves/rejects (never their own work: two-person rule) and uses the emergency
   broadcast form (``emergency``). An editor may still draft emergency-layer content: like every
   announcement it reaches a screen only once someone else (an approver) approves it.
-- ``admin``: also manages displays, enrolments, keys and users.
+- ``admin``: also manages displays, enrolments, keys, users and live data sources (``manage_sources``).
+  Approvers decide on held data-source snapshots (``approve``).
 
 The two-person rule: the approver must differ from the creator and from everyone who
 changed the content since the last approval (``editors_since_approval``). Taking an
@@ -37,11 +38,12 @@ ACTIONS = (
     "manage_users",
     "view_reports",
     "view_audit",
+    "manage_sources",
 )
 _VIEWER = frozenset({"view", "view_reports"})
 _EDITOR = _VIEWER | {"create", "edit", "submit", "withdraw", "archive"}
 _APPROVER = _EDITOR | {"approve", "reject", "emergency", "view_audit"}
-_ADMIN = _APPROVER | {"manage_displays", "manage_users"}
+_ADMIN = _APPROVER | {"manage_displays", "manage_users", "manage_sources"}
 ROLE_ACTIONS: dict[str, frozenset[str]] = {"viewer": _VIEWER, "editor": _EDITOR, "approver": _APPROVER, "admin": _ADMIN}
 assert set(ROLE_ACTIONS) == set(ROLES)
 # Acting on an item that is (or is about to be) on air needs authorship or a reviewer's role.

@@ -39,7 +39,7 @@ def preview_manifest(publisher: Publisher, display: dict[str, Any], ann: dict[st
                 snapshot.slides[(row["spec_sha256"], row["canvas"])] = row
     publisher._render_missing_slides(snapshot)
     canvas = f"{display['width']}x{display['height']}"
-    item = publisher._item(raw, snapshot, canvas, API_MEDIA_PREFIX)
+    item = publisher._item(raw, snapshot, canvas, API_MEDIA_PREFIX, display)
     if item is None:
         return None
     now = publisher.clock().replace(microsecond=0)

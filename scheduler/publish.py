@@ -332,7 +332,7 @@ class Publisher:
         canvas = f"{display['width']}x{display['height']}"
         items: dict[str, dict[str, Any]] = {}
         for ann in snapshot.announcements_by_display.get(display["id"], []):
-            item = self._item(ann, snapshot, canvas, media_prefix)
+            item = self._item(ann, snapshot, canvas, media_prefix, display)
             if item is not None:
                 items[item_id(ann["id"])] = item
         model = display_model(display)
@@ -381,8 +381,13 @@ class Publisher:
             key_id=self.keyring.active.key_id,
         )
 
-    def _item(self, ann: dict[str, Any], snapshot: Snapshot, canvas: str, media_prefix: str) -> dict[str, Any] | None:
-        """The manifest item for ``ann`` on a ``canvas`` display; None while its media is not ready for it."""
+    def _item(
+        self, ann: dict[str, Any], snapshot: Snapshot, canvas: str, media_prefix: str,
+        display: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:  # fmt: skip
+        """The manifest item for ``ann`` on ``display`` (a ``canvas``); None while its media is not ready for it.
+
+        Data slides use the display's own coordinates (prayer times) and village code (weather)."""
         item: dict[str, Any] = {"title": ann["title"], "duration_s": ann["duration_s"]}
         overlay_zone = loads(ann.get("schedule"), {}).get("zone") if ann["layer"] == "overlay" else None
         if ann["kind"] == "text" and overlay_zone in ("ticker", "clock"):
@@ -391,7 +396,7 @@ class Publisher:
             return item
         if ann["kind"] == "stat":  # a native data slide filled from the source's last good snapshot
             with self.db_lock:
-                return stat_item(self.db, ann, item, self.clock())
+                return stat_item(self.db, ann, item, self.clock(), display)
         if ann["kind"] == "text":
             slide = snapshot.slides[(slide_spec_sha(ann, self.timezone), canvas)]
             item.update(type="image", text={"title": ann["title"], "body": ann["body"] or ""})

@@ -65,6 +65,7 @@ NAV: list[tuple[str, str, str, str | None]] = [
     ("emergency", "/admin/emergency", N_("Emergency"), "emergency"),
     ("schedule", "/admin/schedule", N_("Schedule"), None),
     ("displays", "/admin/displays", N_("Displays"), None),
+    ("sources", "/admin/sources", N_("Data sources"), None),
     ("reports", "/admin/reports", N_("Reports"), "view_reports"),
     ("audit", "/admin/audit", N_("Audit"), "view_audit"),
     ("users", "/admin/users", N_("Users"), "manage_users"),

@@ -1,0 +1,94 @@
+"""The Sumber data page in real headless Chromium: an admin tests and adds a village, an approver airs a held jump.
+
+Screenshots land in ``<pytest basetemp>/admin-screenshots/`` at 1366x768 and 390x844.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, login
+
+from content.sources.fakeopensid import FakeOpenSid
+from scheduler.sources_jobs import SourcePoller
+from scheduler.store import dumps
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.getbasetemp() / "admin-screenshots"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenSid]:
+    server = FakeOpenSid("esensi").start()
+    yield server
+    server.stop()
+
+
+SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
+
+
+def screenshot_everywhere(page: Any, shots: Path, name: str) -> None:
+    """Save the page at laptop and phone size; on a phone it must not scroll sideways."""
+    for size, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(shots / f"{name}-{size}.png"), full_page=True)
+        if size == "phone":
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll_width <= width + 1, f"{name} is wider than a phone ({scroll_width}px)"
+    page.set_viewport_size({"width": 1366, "height": 768})
+
+
+def _poll(service: Any, source_id: str) -> None:
+    with service.lock:
+        service.db.table("data_sources").update(source_id, {"state": dumps({})})
+    SourcePoller(service, tick_s=3600).run_due()
+
+
+def test_sources_page_in_the_browser(browser: Any, live_scheduler: Any, fake: FakeOpenSid, shots: Path) -> None:
+    base, service = live_scheduler.url, live_scheduler.service
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(page, base, "admin", service.demo_accounts.admin_password)
+    page.click("nav >> text=Sumber data")
+    page.fill("#id", "desa-sungai-bakau")
+    page.fill("#name", "Desa Sungai Bakau")
+    page.fill("#url", fake.url)
+    page.fill("#options", '{"categories": ["jenis-kelamin", "agama", "pekerjaan", "pendidikan-dalam-kk"]}')
+    page.click("text=Uji sekarang")
+    assert "5.861" in page.inner_text("#test-result")
+    assert page.input_value("#id") == "desa-sungai-bakau"  # the form keeps what was typed
+    screenshot_everywhere(page, shots, "20-sumber-data-uji")
+    page.click("text=Simpan sumber")
+    assert "disimpan" in page.inner_text("[role=status]")
+
+    _poll(service, "desa-sungai-bakau")
+    fake.scale = 10
+    _poll(service, "desa-sungai-bakau")
+    page.goto(f"{base}/admin/sources")
+    assert "Ditahan" in page.inner_text("#sources")
+    screenshot_everywhere(page, shots, "21-sumber-data")
+    page.click("#sources >> text=Desa Sungai Bakau")
+    held = page.inner_text("#held-table")
+    assert "5.861" in held and "58.610" in held
+    screenshot_everywhere(page, shots, "22-sumber-data-ditahan")
+    page.click("#approve-snapshot")
+    assert "disetujui" in page.inner_text("[role=status]") and page.locator("#held").count() == 0
+    assert "58.610" in page.inner_text("#good-summary")

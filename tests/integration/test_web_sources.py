@@ -1,0 +1,142 @@
+"""The "Sumber data" admin page over real HTTP against a loopback fake OpenSID village."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from web_support import WebClient
+
+from content.sources.fakeopensid import FakeOpenSid
+from scheduler.sources import last_good
+from scheduler.sources_jobs import SourcePoller
+from scheduler.store import dumps
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenSid]:
+    server = FakeOpenSid("natra").start()
+    yield server
+    server.stop()
+
+
+def _login(live: Any, username: str) -> WebClient:
+    client = WebClient(live.url)
+    accounts = live.service.demo_accounts
+    password = accounts.admin_password if username == "admin" else accounts.editor_password
+    assert client.login(username, password).status_code == 303
+    return client
+
+
+def _form(client: WebClient, **fields: str) -> dict[str, str]:
+    return {"csrf_token": client.token("/admin/sources"), "kind": "opensid", "poll_interval_min": "60",
+            "timeout_s": "5", "options": '{"categories": ["jenis-kelamin", "agama"]}', **fields}  # fmt: skip
+
+
+def _poll(service: Any, source_id: str) -> None:
+    with service.lock:
+        service.db.table("data_sources").update(source_id, {"state": dumps({})})  # due now
+    SourcePoller(service, tick_s=3600).run_due()
+
+
+def _audit(service: Any, action: str) -> list[dict[str, Any]]:
+    with service.lock:
+        return list(service.db.table("audit_log").rows_where("action = ?", [action]))
+
+
+def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
+    live_scheduler: Any, fake: FakeOpenSid
+) -> None:
+    live, service = live_scheduler, live_scheduler.service
+    admin = _login(live, "admin")
+    page = admin.get("/admin/sources")
+    assert page.status_code == 200 and ">Sumber data</a>" in page.text and "Tambah sumber" in page.text
+
+    # A bad address: refused naming the field, what was typed stays, nothing stored.
+    bad = admin.post("/admin/sources", _form(admin, id="desa-sungai-bakau", name="Desa Sungai Bakau", url="antibar"))
+    assert bad.status_code == 400 and "Alamat: alamat situs" in bad.text
+    assert 'class="field invalid"><label for="url">' in bad.text and 'value="Desa Sungai Bakau"' in bad.text
+    bad_options = admin.post("/admin/sources", _form(admin, id="desa-x", url=fake.url, options="{categories"))
+    assert bad_options.status_code == 400 and 'class="field invalid"><label for="options">' in bad_options.text
+    assert "{categories" in bad_options.text
+
+    # Test now: fetched and summarised, nothing stored.
+    tested = admin.post("/admin/sources", _form(admin, id="desa-sungai-bakau", url=fake.url, action="test"))
+    assert tested.status_code == 200 and "Hasil uji (tidak ada yang disimpan)" in tested.text
+    assert "Sah: akan ditayangkan" in tested.text and "5.861" in tested.text  # population, Indonesian digits
+    with service.lock:
+        assert service.db.table("data_sources").count == 0
+
+    saved = admin.post("/admin/sources", _form(admin, id="desa-sungai-bakau", name="Desa Sungai Bakau", url=fake.url))
+    assert saved.url.endswith("/admin/sources/desa-sungai-bakau") and "Sumber desa-sungai-bakau disimpan" in saved.text
+    [created] = _audit(service, "source.create")
+    assert created["subject"] == "source:desa-sungai-bakau" and "password" not in (created["after"] or "")
+    again = admin.post("/admin/sources", _form(admin, id="desa-sungai-bakau", url=fake.url))
+    assert again.status_code == 400 and "sudah ada" in again.text
+
+    _poll(service, "desa-sungai-bakau")
+    listing = admin.get("/admin/sources").text.split('id="sources"', 1)[1]
+    assert "Desa Sungai Bakau" in listing and ">Baik</span>" in listing and "5.861" in listing
+    assert "WIB" in listing  # last fetch and next poll in local time
+    detail = admin.get("/admin/sources/desa-sungai-bakau").text
+    assert "Data baik terakhir" in detail and "Agama" in detail and 'id="held"' not in detail
+
+    # Test now on the stored source stores nothing either.
+    with service.lock:
+        count = service.db.table("snapshots").count
+    now = admin.post("/admin/sources/desa-sungai-bakau/test", {"csrf_token": admin.token("/admin/sources")})
+    assert "Hasil uji" in now.text and "5.861" in now.text
+    with service.lock:
+        assert service.db.table("snapshots").count == count
+
+    # A x10 jump is held: old and new figures side by side; an editor may not decide.
+    fake.scale = 10
+    _poll(service, "desa-sungai-bakau")
+    detail = admin.get("/admin/sources/desa-sungai-bakau").text
+    held = detail.split('id="held-table"', 1)[1].split("</table>", 1)[0]
+    assert "5.861" in held and "58.610" in held
+    assert "Ditahan, perlu ditinjau" in admin.get("/admin/sources").text
+    snapshot_id = int(detail.split("/snapshots/", 1)[1].split("/", 1)[0])
+    editor = _login(live, "editor")
+    assert 'id="approve-snapshot"' not in editor.get("/admin/sources/desa-sungai-bakau").text
+    refused = editor.post(f"/admin/sources/desa-sungai-bakau/snapshots/{snapshot_id}/approve",
+                          {"csrf_token": editor.token("/admin/sources")})  # fmt: skip
+    assert refused.status_code == 403
+    no_csrf = admin.post(f"/admin/sources/desa-sungai-bakau/snapshots/{snapshot_id}/approve", {})
+    assert no_csrf.status_code == 403
+    with service.lock:
+        assert last_good(service.db, "desa-sungai-bakau")[1].series["jenis-kelamin"].total == 5861  # type: ignore[index]
+
+    approved = admin.post(f"/admin/sources/desa-sungai-bakau/snapshots/{snapshot_id}/approve",
+                          {"csrf_token": admin.token("/admin/sources")})  # fmt: skip
+    assert "Angka baru disetujui" in approved.text and 'id="held"' not in approved.text
+    with service.lock:
+        good = last_good(service.db, "desa-sungai-bakau")
+    assert good is not None and good[0] == snapshot_id and good[1].series["jenis-kelamin"].total == 58610
+    [decision] = _audit(service, "snapshot.approve")
+    assert decision["subject"] == "source:desa-sungai-bakau" and str(snapshot_id) in decision["detail"]
+
+
+def test_a_failing_source_shows_the_reason_and_keeps_its_last_good_data(live_scheduler: Any, fake: FakeOpenSid) -> None:
+    live, service = live_scheduler, live_scheduler.service
+    admin = _login(live, "admin")
+    admin.post("/admin/sources", _form(admin, id="desa-antibar", name="Desa Antibar", url=fake.url, timeout_s="2"))
+    _poll(service, "desa-antibar")
+    fake.faults["/index.php/data-statistik/jenis-kelamin"] = "429"
+    fake.faults["/index.php/data-statistik/agama"] = "429"
+    fake.scale = 10  # (would be held, were it read)
+    _poll(service, "desa-antibar")
+    row = admin.get("/admin/sources").text.split('id="source-desa-antibar"', 1)[1].split("</tr>", 1)[0]
+    assert ">Gagal</span>" in row and 'class="reason"' in row and "429" in row
+    assert "5.861" in row  # the last good population is still what is on screen
+    detail = admin.get("/admin/sources/desa-antibar").text
+    assert "Gagal" in detail and "5.861" in detail
+
+    viewer_page = _login(live, "editor").get("/admin/sources").text
+    assert "Tambah sumber" not in viewer_page and "Desa Antibar" in viewer_page  # editors see, admins add
+    refused = _login(live, "editor")
+    r = refused.post("/admin/sources", _form(refused, id="desa-lain", url=fake.url))
+    assert r.status_code == 403
