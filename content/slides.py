@@ -51,6 +51,8 @@ class SlideSpec:
     header: str = ""  # emergency style: the band's text, e.g. "PERINGATAN DARURAT"
     issuer: str = ""  # emergency style: the issuing office, shown in the footer
     issued: str = ""  # emergency style: when it was issued, in local time, shown in the footer
+    safe_top: float = 0.0  # normal style: fraction of the height kept free of text (a clock strip drawn over it)
+    safe_bottom: float = 0.0  # normal style: the same at the bottom (a running-text strip)
 
 
 STYLES = ("normal", "emergency")
@@ -172,9 +174,13 @@ def _load_picture(path: Path) -> Image.Image:
     return open_image(path).image
 
 
-def _boxes(canvas: Canvas, has_image: bool, has_logo: bool) -> tuple[_Box, _Box | None, _Box | None]:
+def _boxes(
+    canvas: Canvas, has_image: bool, has_logo: bool, safe_top: float = 0.0, safe_bottom: float = 0.0
+) -> tuple[_Box, _Box | None, _Box | None]:
     margin = max(2, round(min(canvas.width, canvas.height) * MARGIN_FRACTION))
-    content = _Box(margin, margin, canvas.width - 2 * margin, canvas.height - 2 * margin)
+    top = max(margin, round(canvas.height * safe_top) + margin // 2) if safe_top else margin
+    bottom = max(margin, round(canvas.height * safe_bottom) + margin // 2) if safe_bottom else margin
+    content = _Box(margin, top, canvas.width - 2 * margin, canvas.height - top - bottom)
     logo_box = None
     if has_logo:
         logo_h = max(8, round(canvas.height * LOGO_FRACTION))
@@ -214,7 +220,10 @@ def render_slide(spec: SlideSpec, canvas: Canvas) -> RenderedSlide:
     text_colour = Rgb.parse(spec.text_colour)
     title = " ".join(spec.title.split())
     body = "\n".join(" ".join(line.split()) for line in spec.body.strip().splitlines())
-    text_box, image_box, logo_box = _boxes(canvas, spec.image is not None, spec.logo is not None)
+    if not (0.0 <= spec.safe_top < 0.5 and 0.0 <= spec.safe_bottom < 0.5):
+        raise IngestRefused("safe_top and safe_bottom must be fractions from 0 to 0.5", field="safe_top")
+    text_box, image_box, logo_box = _boxes(canvas, spec.image is not None, spec.logo is not None,
+                                           spec.safe_top, spec.safe_bottom)
 
     base = Image.new("RGB", (canvas.width, canvas.height), background.tuple)
     if spec.image is not None and image_box is not None:

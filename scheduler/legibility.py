@@ -8,7 +8,7 @@ from sqlite_utils import Database
 
 from content.legibility import LegibilityReport, check_picture, check_text
 from scheduler.announcements import displays_reached
-from scheduler.slide_specs import slide_spec
+from scheduler.slide_specs import display_zones, slide_spec
 from scheduler.store import loads
 from signage.canvas import Canvas
 
@@ -43,7 +43,8 @@ def check_announcement(db: Database, ann: dict[str, Any], zone_name: str = "Asia
     for canvas, display_ids in sorted(target_canvases(db, targets).items()):
         report: LegibilityReport | None = None
         if ann.get("kind") == "text":
-            spec = slide_spec({**ann, "title": str(ann.get("title") or "")}, zone_name)
+            display = db.table("displays").get(display_ids[0])
+            spec = slide_spec({**ann, "title": str(ann.get("title") or "")}, zone_name, display_zones(display))
             report = check_text(spec.title, spec.body, canvas, spec=spec)
         elif media is not None and media.get("width") and media.get("height"):
             report = check_picture(int(media["width"]), int(media["height"]), canvas)

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from content.store import GcReport
 from scheduler.service import Service
-from scheduler.slide_specs import slide_spec_sha
+from scheduler.slide_specs import slide_spec_sha, strip_sets
 from signage.clock import format_utc
 
 log = logging.getLogger("scheduler.mediagc")
@@ -40,7 +40,8 @@ def referenced_media(service: Service) -> set[str]:
                 refs.add(row["sha256"])
         zone_name = service.publisher.timezone
         texts = db.table("announcements").rows_where("status != 'archived' and kind = 'text'")
-        specs = {slide_spec_sha(a, zone_name) for a in texts}
+        zone_sets = strip_sets(db.table("displays").rows)
+        specs = {slide_spec_sha(a, zone_name, zones) for a in texts for zones in zone_sets}
         for row in db.table("slides").rows:
             if row["spec_sha256"] in specs:
                 refs.add(row["sha256"])

@@ -11,8 +11,9 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from scheduler.publish import API_MEDIA_PREFIX, Publisher, slide_spec_sha
+from scheduler.publish import API_MEDIA_PREFIX, Publisher
 from scheduler.schedule import display_model, item_id, layout_for
+from scheduler.slide_specs import display_zones, slide_spec_sha
 from scheduler.store import loads
 from signage.clock import format_utc
 from signage.manifest import build_manifest
@@ -34,7 +35,7 @@ def preview_manifest(publisher: Publisher, display: dict[str, Any], ann: dict[st
             for row in db.table("media_variants").rows_where("original_sha256 = ?", [raw["media_sha256"]]):
                 snapshot.variants[(row["original_sha256"], row["canvas"])] = row
         if raw.get("kind") == "text":
-            spec_sha = slide_spec_sha(raw, publisher.timezone)
+            spec_sha = slide_spec_sha(raw, publisher.timezone, display_zones(display))
             for row in publisher.db.table("slides").rows_where("spec_sha256 = ?", [spec_sha]):
                 snapshot.slides[(row["spec_sha256"], row["canvas"])] = row
     publisher._render_missing_slides(snapshot)

@@ -45,7 +45,7 @@ from scheduler.schedule import (
     load_playlists,
     load_rules_checked,
 )
-from scheduler.slide_specs import slide_spec, slide_spec_sha
+from scheduler.slide_specs import display_zones, slide_spec, slide_spec_sha, strip_sets
 from scheduler.store import loads
 from signage.canonical import canonical_json
 from signage.canvas import Canvas
@@ -282,7 +282,7 @@ class Publisher:
             ):
                 variants[(row["original_sha256"], row["canvas"])] = row
         texts = [a for anns in per_display.values() for a in anns if a["kind"] == "text"]
-        specs = {slide_spec_sha(a, self.timezone) for a in texts}
+        specs = {slide_spec_sha(a, self.timezone, zones) for a in texts for zones in strip_sets(displays)}
         slides: dict[tuple[str, str], dict[str, Any]] = {}
         if specs:
             for row in self.db.table("slides").rows_where(
@@ -303,10 +303,11 @@ class Publisher:
             for ann in snapshot.announcements_by_display.get(display["id"], []):
                 if ann["kind"] != "text":
                     continue
-                key = (slide_spec_sha(ann, self.timezone), canvas.key)
+                zones = display_zones(display)
+                key = (slide_spec_sha(ann, self.timezone, zones), canvas.key)
                 if key in snapshot.slides:
                     continue
-                rendered = render_slide(slide_spec(ann, self.timezone), canvas)
+                rendered = render_slide(slide_spec(ann, self.timezone, zones), canvas)
                 stored = self.media.put_bytes(rendered.png, mime="image/png")
                 row = {"spec_sha256": key[0], "canvas": key[1], "sha256": stored.sha256, "size": stored.size,
                        "warnings": json.dumps(list(rendered.warnings), ensure_ascii=False)}  # fmt: skip
@@ -398,7 +399,7 @@ class Publisher:
             with self.db_lock:
                 return stat_item(self.db, ann, item, self.clock(), display)
         if ann["kind"] == "text":
-            slide = snapshot.slides[(slide_spec_sha(ann, self.timezone), canvas)]
+            slide = snapshot.slides[(slide_spec_sha(ann, self.timezone, display_zones(display or {})), canvas)]
             item.update(type="image", text={"title": ann["title"], "body": ann["body"] or ""})
             item["media"] = {"sha256": slide["sha256"], "size": slide["size"], "mime": "image/png",
                              "url": media_prefix + slide["sha256"]}  # fmt: skip

@@ -20,7 +20,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 from player.preview.stills import VideoStills
-from player.render.compose import output_size, render_image
+from player.render.compose import output_size, render_image, shown_zones
 from player.render.items import idle_visual, placeholder_for, still_visual
 from player.render.presenter import TRANSITION_MS
 from player.render.visuals import BlackVisual, CrossfadeVisual, EmptyVisual, ImageVisual, Visual
@@ -71,7 +71,9 @@ class FrameRenderer:
     def frame(self, moment: datetime) -> QImage:
         """The output frame (panel pixels, rotation applied) at ``moment``."""
         width, height = self.size
-        painted = [(zc.zone, self._zone_visual(zc, moment)) for zc in self.cues(moment)]
+        cues = [(zc.zone, zc) for zc in self.cues(moment)]
+        main_layer = next((zc.cue.layer for zone, zc in cues if zone.id == "main"), None)
+        painted = [(zone, self._zone_visual(zc, moment)) for zone, zc in shown_zones(cues, main_layer)]
         return render_image(width, height, self.manifest.canvas.rotation, painted)
 
     def _zone_visual(self, zone_cue: ZoneCue, moment: datetime) -> Visual:

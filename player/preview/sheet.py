@@ -111,7 +111,7 @@ def contact_sheet(renderer: FrameRenderer, day: date, language: str = "id") -> t
     try:
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        start, _end = day_bounds(renderer.manifest, day)
+        start, day_end = day_bounds(renderer.manifest, day)
         header = QFont("DejaVu Sans")
         header.setPixelSize(22)
         header.setBold(True)
@@ -134,7 +134,10 @@ def contact_sheet(renderer: FrameRenderer, day: date, language: str = "id") -> t
             painter.setPen(QColor("#102030"))
             when = format_time(entry.start, renderer.manifest.timezone, language)
             if entry.plays > 1:
-                when = f"{when.rsplit(' ', 1)[0]}–{format_time(entry.until, renderer.manifest.timezone, language)}"
+                until = format_time(entry.until, renderer.manifest.timezone, language)
+                if entry.until >= day_end:  # the run lasts to midnight: "24.00", not "00.00"
+                    until = "24.00" + until[5:] if language == "id" else "24:00" + until[5:]
+                when = f"{when.rsplit(' ', 1)[0]}–{until}"
             name = entry.title if entry.state == "playing" else text(language, f"sheet_{entry.state}")
             repeat = f" · {entry.plays}×" if entry.plays > 1 else ""
             painter.drawText(QRectF(x + 6, y + tile_h + 2, TILE_W - 12, LABEL_H - 4),

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
-from player.render.compose import logical_size, paint_zones
+from player.render.compose import logical_size, paint_zones, shown_zones
 from player.render.presenter import ZonePresenter
 from signage.manifest import Zone
 
@@ -59,5 +59,7 @@ class CanvasWidget(QWidget):
 
     def paint_into(self, painter: QPainter) -> None:
         """Paint every zone with ``painter`` (ended afterwards); the preview paints the same way."""
+        main = next((presenter for zone, presenter in self._zones if zone.id == "main"), None)
+        main_layer = main.cue.layer if main is not None and main.cue is not None else None
         paint_zones(painter, self.width(), self.height(), self.rotation,
-                    [(zone, presenter.visual) for zone, presenter in self._zones])
+                    [(zone, presenter.visual) for zone, presenter in shown_zones(self._zones, main_layer)])

@@ -7,12 +7,15 @@ The player's canvas and the preview renderer both paint through
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from player.render.visuals import Visual
 from signage.manifest import Zone
+
+T = TypeVar("T")
 
 
 def logical_size(out_w: int, out_h: int, rotation: int) -> tuple[int, int]:
@@ -23,6 +26,13 @@ def logical_size(out_w: int, out_h: int, rotation: int) -> tuple[int, int]:
 def output_size(width: int, height: int, rotation: int) -> tuple[int, int]:
     """The output's size for content of ``width`` x ``height`` shown turned by ``rotation`` degrees."""
     return (height, width) if rotation in (90, 270) else (width, height)
+
+
+def shown_zones(zones: Iterable[tuple[Zone, T]], main_layer: str | None) -> list[tuple[Zone, T]]:
+    """Every zone, except that an emergency in the main zone takes the whole screen (no ticker, no clock)."""
+    if main_layer == "emergency":
+        return [(zone, value) for zone, value in zones if zone.id == "main"]
+    return list(zones)
 
 
 def paint_zones(

@@ -216,7 +216,8 @@ class EmptyVisual(Visual):
 
 
 class ClockStripVisual(Visual):
-    """A one-line strip: ``Sabtu, 28 November 2026 · 10.15 WIB``."""
+    """The clock zone: ``10.15 WIB`` large over ``Sabtu, 28 November 2026``; in a long thin strip one line,
+    ``Sabtu, 28 November 2026 · 10.15 WIB``."""
 
     frame_interval_ms = 1000
 
@@ -229,8 +230,17 @@ class ClockStripVisual(Visual):
         painter.fillRect(rect, TEXT_BG)
         painter.fillRect(QRectF(rect.x(), rect.y(), rect.width(), max(2.0, rect.height() * 0.06)),
                          ACCENT)
-        content = format_long(self.clock(), self.timezone, self.language)
-        draw_fitted(painter, inset(rect, 0.12), content, bold=True, flags=CENTER)
+        moment = self.clock()
+        if rect.width() > rect.height() * 8:  # a long, thin strip: one line
+            draw_fitted(painter, inset(rect, 0.12), format_long(moment, self.timezone, self.language),
+                        bold=True, flags=CENTER)
+            return
+        # a corner box: the time large, the date below it
+        inner = inset(rect, 0.08)
+        draw_fitted(painter, band(inner, 0.04, 0.62), format_time(moment, self.timezone, self.language),
+                    bold=True, flags=CENTER)
+        draw_fitted(painter, band(inner, 0.64, 1.0), format_date_long(moment, self.timezone, self.language),
+                    color=ACCENT, flags=CENTER)
 
 
 class TickerVisual(Visual):

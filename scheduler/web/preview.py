@@ -14,7 +14,7 @@ from content.slides import render_slide
 from scheduler.announcements import displays_reached
 from scheduler.legibility import check_announcement
 from scheduler.service import Service
-from scheduler.slide_specs import slide_spec, slide_spec_sha
+from scheduler.slide_specs import display_zones, slide_spec, slide_spec_sha
 from signage.canvas import Canvas
 
 
@@ -27,19 +27,22 @@ def target_canvases(service: Service, row: dict[str, Any]) -> list[dict[str, Any
     for display in displays:
         key = f"{display['width']}x{display['height']}"
         entry = canvases.setdefault(key, {"canvas": key, "width": display["width"], "height": display["height"],
-                                          "displays": [], "display_ids": []})  # fmt: skip
+                                          "displays": [], "display_ids": [],
+                                          "zones": display_zones(display)})  # fmt: skip
         entry["displays"].append(display["name"])
         entry["display_ids"].append(display["id"])
     return list(canvases.values())
 
 
-def _text_slide(service: Service, row: dict[str, Any], width: int, height: int) -> tuple[str, list[str]]:
-    key = (slide_spec_sha(row, service.publisher.timezone), f"{width}x{height}")
+def _text_slide(
+    service: Service, row: dict[str, Any], width: int, height: int, zones: tuple[str, ...]
+) -> tuple[str, list[str]]:
+    key = (slide_spec_sha(row, service.publisher.timezone, zones), f"{width}x{height}")
     with service.lock:
         rows = list(service.db.table("slides").rows_where("spec_sha256 = ? and canvas = ?", list(key)))
     if rows and service.media.has(rows[0]["sha256"]):
         return rows[0]["sha256"], json.loads(rows[0]["warnings"] or "[]")
-    rendered = render_slide(slide_spec(row, service.publisher.timezone), Canvas(width, height))
+    rendered = render_slide(slide_spec(row, service.publisher.timezone, zones), Canvas(width, height))
     stored = service.media.put_bytes(rendered.png, mime="image/png")
     with service.lock:
         service.db.table("slides").upsert(
@@ -59,7 +62,7 @@ def previews(service: Service, row: dict[str, Any]) -> list[dict[str, Any]]:
         sha256: str | None = None
         warnings: list[str] = []
         if row["kind"] == "text":
-            sha256, warnings = _text_slide(service, row, entry["width"], entry["height"])
+            sha256, warnings = _text_slide(service, row, entry["width"], entry["height"], entry["zones"])
         elif row.get("media_sha256"):
             with service.lock:
                 variants = list(

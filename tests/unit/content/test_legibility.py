@@ -29,3 +29,28 @@ def test_a_cut_text_slide_is_flagged_and_a_short_one_passes() -> None:
     assert cut.cut and not cut.ok and any("cut" in w for w in cut.warnings)
     fitting = check_text("Pelayanan KTP Keliling", "Selasa 08.00–14.00 WIB di Kantor Camat", P10)
     assert fitting.ok and fitting.measured and fitting.min_text_px >= 12
+
+
+def test_a_slide_keeps_its_text_out_of_the_strips_drawn_over_it() -> None:
+    """A display with a clock strip on top and a running-text strip below: the text stays between them."""
+    import io
+
+    from PIL import Image
+
+    from content.slides import SlideSpec, render_slide
+
+    canvas = Canvas(768, 432)
+    long_body = " ".join(["Pelayanan KTP-el keliling di kantor camat setiap Selasa."] * 4)
+    free = render_slide(SlideSpec("Pelayanan KTP Elektronik Keliling", long_body), canvas)
+    kept = render_slide(SlideSpec("Pelayanan KTP Elektronik Keliling", long_body, safe_top=0.12, safe_bottom=0.12),
+                        canvas)
+
+    def inked_rows(png: bytes) -> list[int]:
+        with Image.open(io.BytesIO(png)) as image:
+            grey = image.convert("L")
+            return [y for y in range(grey.height) if grey.crop((0, y, grey.width, y + 1)).getextrema()[1] > 60]
+
+    band = round(432 * 0.12)
+    assert min(inked_rows(free.png)) < band or max(inked_rows(free.png)) > 432 - band  # without: under the strips
+    rows = inked_rows(kept.png)
+    assert min(rows) >= band and max(rows) < 432 - band, (min(rows), max(rows))

@@ -168,3 +168,35 @@ def test_window_scrubs_and_plays(qtbot, publisher, helpers, tmp_path):
     controller.play(0)
     controller.advance(5.0)
     assert (controller.moment - before).total_seconds() == 135
+
+
+def test_an_emergency_takes_the_whole_screen_over_the_strips(publisher, helpers, tmp_path):
+    """Ticker and clock strips are drawn over normal content but not over an emergency (player and preview)."""
+    green = publisher.add_media(helpers.png(320, 180, ("#20a040", "#20a040")), "image/png")
+    red = publisher.add_media(helpers.png(320, 180, ("#d01010", "#d01010")), "image/png")
+    items = {"poster": {"type": "image", "duration_s": 30, "title": "Poster", "media": green},
+             "darurat": {"type": "image", "duration_s": 30, "title": "Darurat", "media": red},
+             "info": {"type": "ticker", "duration_s": 60, "title": "Info",
+                      "text": {"title": "Info", "body": "Pelayanan KTP-el keliling"}}}
+    start = helpers.T0 - timedelta(hours=1)
+    end = helpers.T0 + timedelta(hours=1)
+    timeline = [
+        {"start": helpers.fmt(start), "end": helpers.fmt(end), "zone": "main", "layer": "normal",
+         "loop": ["poster"], "why": "loop"},
+        {"start": helpers.fmt(helpers.T0), "end": helpers.fmt(end), "zone": "main", "layer": "emergency",
+         "loop": ["darurat"], "why": "darurat"},
+        {"start": helpers.fmt(start), "end": helpers.fmt(end), "zone": "ticker", "layer": "overlay",
+         "loop": ["info"], "why": "ticker"},
+    ]
+    layouts = {"strips": [{"id": "main", "x": 0, "y": 0, "w": 1, "h": 1, "z": 0},
+                          {"id": "ticker", "x": 0, "y": 0.8, "w": 1, "h": 0.2, "z": 2}]}
+    manifest = parse_manifest(publisher.manifest(1, items, timeline, layouts=layouts, layout="strips",
+                                                 start=start - timedelta(days=1)))
+    for sha, data in publisher.media.items():
+        (tmp_path / sha).write_bytes(data)
+    renderer = FrameRenderer(manifest, lambda ref: tmp_path / ref.sha256)
+    before = rgb(renderer.frame(helpers.T0 - timedelta(minutes=5)))
+    during = rgb(renderer.frame(helpers.T0 + timedelta(minutes=5)))
+    strip_y = 170
+    assert before.pixelColor(5, strip_y).name() != before.pixelColor(5, 20).name()  # the ticker over the poster
+    assert during.pixelColor(5, strip_y).name() == during.pixelColor(5, 20).name() == "#d01010"  # no strip
