@@ -44,6 +44,7 @@ from player.localfolder import LocalFolder
 from player.overlays import OverlayZones
 from player.playlog import PlayLog
 from player.render.canvas import MAIN_ZONE, CanvasWidget
+from player.render.compose import strip_insets
 from player.render.presenter import ZonePresenter
 from player.render.video import VideoVisual
 from player.report import Reporter
@@ -324,6 +325,7 @@ class PlayerApp(QObject):
         if loaded is not None:
             manifest = loaded.manifest
             self.presenter.timezone = manifest.timezone
+            self.presenter.safe_area = strip_insets(manifest.zones)
             main = next((z for z in manifest.zones if z.id == "main"), MAIN_ZONE)
         self._main_zone = main
         self.overlays.set_manifest(loaded)
@@ -354,6 +356,7 @@ class PlayerApp(QObject):
         old = self.presenter
         new = self._new_presenter()
         new.timezone = old.timezone
+        new.safe_area = old.safe_area
         new.take_over(old)
         self._disconnect_presenter(old)
         self.presenter = new

@@ -20,7 +20,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 from player.preview.stills import VideoStills
-from player.render.compose import output_size, render_image, shown_zones
+from player.render.compose import output_size, render_image, shown_zones, strip_insets
 from player.render.items import idle_visual, placeholder_for, still_visual
 from player.render.presenter import TRANSITION_MS
 from player.render.visuals import BlackVisual, CrossfadeVisual, EmptyVisual, ImageVisual, Visual
@@ -111,7 +111,8 @@ class FrameRenderer:
                 return placeholder_for(item)
             return ImageVisual(image)
         made = still_visual(item, media_path=self.media_path, clock=clock, timezone=timezone,
-                            language=self.language, overlay=overlay, elapsed_s=lambda: elapsed_s)
+                            language=self.language, overlay=overlay, elapsed_s=lambda: elapsed_s,
+                            safe_area=strip_insets(self.zones()))
         if made.failure is not None:
             self.failures[item.id] = made.failure
         return made.visual

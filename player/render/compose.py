@@ -28,6 +28,19 @@ def output_size(width: int, height: int, rotation: int) -> tuple[int, int]:
     return (height, width) if rotation in (90, 270) else (width, height)
 
 
+def strip_insets(zones: Iterable[Zone]) -> tuple[float, float]:
+    """(top, bottom) fractions of the screen covered by strips drawn over the main zone (clock, ticker...)."""
+    top = bottom = 0.0
+    for zone in zones:
+        if zone.id == "main" or zone.h >= 0.5:
+            continue  # the main zone itself, or a side column
+        if zone.y <= 0.05:
+            top = max(top, zone.y + zone.h)
+        if zone.y + zone.h >= 0.95:
+            bottom = max(bottom, 1.0 - zone.y)
+    return top, bottom
+
+
 def shown_zones(zones: Iterable[tuple[Zone, T]], main_layer: str | None) -> list[tuple[Zone, T]]:
     """Every zone, except that an emergency in the main zone takes the whole screen (no ticker, no clock)."""
     if main_layer == "emergency":

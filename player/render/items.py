@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 
 from player.render.dataslide import data_visual
+from player.render.dataslide_layout import BG_DARK as DATA_BACKGROUND
 from player.render.visuals import (
     ClockStripVisual,
     EmptyVisual,
     ImageVisual,
+    SafeAreaVisual,
     SlateVisual,
     TextVisual,
     TickerVisual,
@@ -75,6 +77,7 @@ def still_visual(
     language: str,
     overlay: bool,
     elapsed_s: Callable[[], float],
+    safe_area: tuple[float, float] = (0.0, 0.0),
 ) -> ItemVisual:
     """The visual of any item but a video (whose media the caller decodes itself)."""
     if item.type == "image" and item.media is not None:
@@ -93,7 +96,10 @@ def still_visual(
         return ItemVisual(SlateVisual(clock, timezone, language))
     if (item.type == "stat" and item.data and "slide" in item.data) or (item.type == "prayer" and item.data):
         try:  # drawn natively: statistics, weather and prayer times (player/render/dataslide.py)
-            return ItemVisual(data_visual(item, clock=clock, timezone=timezone, overlay=overlay))
+            visual = data_visual(item, clock=clock, timezone=timezone, overlay=overlay)
+            if not overlay and any(safe_area):  # keep titles and the data's age out from under the strips
+                visual = SafeAreaVisual(visual, *safe_area, QColor(DATA_BACKGROUND))
+            return ItemVisual(visual)
         except ValueError as exc:
             return ItemVisual(placeholder_for(item), str(exc))
     return ItemVisual(placeholder_for(item))

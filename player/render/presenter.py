@@ -66,6 +66,7 @@ class ZonePresenter(QObject):
         self.transition_ms = transition_ms
         self.monotonic_s = monotonic_s
         self.cue: Cue | None = None
+        self.safe_area: tuple[float, float] = (0.0, 0.0)  # strips over this zone (top, bottom), see compose
         self.target: Visual = self._idle_visual()
         self._fade: CrossfadeVisual | None = None
         self._fade_start_s = 0.0
@@ -159,7 +160,7 @@ class ZonePresenter(QObject):
         start_s = self.monotonic_s()
         made = still_visual(item, media_path=self.media_path, clock=self.clock, timezone=self.timezone,
                             language=self.language, overlay=self.overlay,
-                            elapsed_s=lambda: self.monotonic_s() - start_s)
+                            elapsed_s=lambda: self.monotonic_s() - start_s, safe_area=self.safe_area)
         if made.failure is not None:
             self._fail(item, made.failure)
         return made.visual

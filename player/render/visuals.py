@@ -299,3 +299,18 @@ class CrossfadeVisual(Visual):
         painter.setOpacity(amount)
         self.new.paint(painter, rect)
         painter.restore()
+
+
+class SafeAreaVisual(Visual):
+    """Paints ``inner`` between the strips drawn over the zone (their bands filled with ``background``)."""
+
+    def __init__(self, inner: Visual, top: float, bottom: float, background: QColor) -> None:
+        self.inner = inner
+        self.top = top
+        self.bottom = bottom
+        self.background = background
+        self.frame_interval_ms = inner.frame_interval_ms
+
+    def paint(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, self.background)
+        self.inner.paint(painter, rect.adjusted(0, rect.height() * self.top, 0, -rect.height() * self.bottom))

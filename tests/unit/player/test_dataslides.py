@@ -232,3 +232,27 @@ def test_strip_keeps_the_highlighted_part_when_space_runs_out() -> None:
     texts = [t.text.strip(" ·") for t in layout.texts]
     assert "Isya 18.51" in texts and len(texts) < len(parts)
     assert layout.problems() == []
+
+
+def test_data_slide_keeps_its_title_and_age_out_from_under_the_strips(qapp: Any) -> None:
+    """With a clock strip on top and a running-text strip below, the slide is laid out between them."""
+    from signage.manifest import Item
+
+    from player.render.items import still_visual
+    from player.render.visuals import SafeAreaVisual
+
+    item = Item("penduduk", "stat", 10, data=SLIDES["penduduk"])
+    made = still_visual(item, media_path=lambda ref: Path("/nonexistent"), clock=lambda: NOW,
+                        timezone="Asia/Pontianak", language="id", overlay=False, elapsed_s=lambda: 0.0,
+                        safe_area=(0.12, 0.12))
+    assert made.failure is None and isinstance(made.visual, SafeAreaVisual)
+    image = QImage(768, 432, QImage.Format.Format_RGB32)
+    painter = QPainter(image)
+    made.visual.paint(painter, QRectF(0, 0, 768, 432))
+    painter.end()
+    inner = made.visual.inner
+    assert isinstance(inner, DataSlideVisual)
+    laid_out = inner.layout(768, 432 - 2 * round(432 * 0.12))
+    assert laid_out is inner._cache[1]  # painted in the band between the strips, not over the full zone
+    assert laid_out.height == 432 - 2 * round(432 * 0.12) and laid_out.problems() == []
+    assert any("Data per" in op.text for op in laid_out.texts)
