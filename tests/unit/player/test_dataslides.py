@@ -236,10 +236,9 @@ def test_strip_keeps_the_highlighted_part_when_space_runs_out() -> None:
 
 def test_data_slide_keeps_its_title_and_age_out_from_under_the_strips(qapp: Any) -> None:
     """With a clock strip on top and a running-text strip below, the slide is laid out between them."""
-    from signage.manifest import Item
-
     from player.render.items import still_visual
     from player.render.visuals import SafeAreaVisual
+    from signage.manifest import Item
 
     item = Item("penduduk", "stat", 10, data=SLIDES["penduduk"])
     made = still_visual(item, media_path=lambda ref: Path("/nonexistent"), clock=lambda: NOW,
