@@ -141,10 +141,16 @@ def test_hundred_transitions_without_black_frames(qtbot, publisher, helpers, enr
         # item's first frame can precede the computed boundary slightly (gap counted as 0 then)
         earliest_s = boundary_s - FRAME_INTERVAL_S
         shown = next((f for f in frames if f.t_s >= earliest_s and f.item_id == item_id and f.own_content), None)
-        if not any(earliest_s <= f.t_s < next_s for f in frames):
-            stalls.append(item_id)  # the machine painted nothing at all during this slot: not the player's doing
+        if not any(boundary_s <= f.t_s < next_s for f in frames):
+            # no frame at all was painted during this slot: the event loop was held up, so frames cannot tell
+            # what the screen showed; counted, and allowed rarely (seen about once in five runs: #13)
+            stalls.append(item_id)
             continue
-        assert shown is not None and shown.t_s < next_s, f"item {item_id} never showed its own content"
+        in_slot = [(round((f.t_s - boundary_s) * 1000), f.item_id, f.own_content) for f in frames
+                   if earliest_s <= f.t_s < next_s]
+        assert shown is not None and shown.t_s < next_s, (
+            f"item {item_id} never showed its own content; frames in its slot (ms from boundary, item, own): "
+            f"{in_slot[:12]}")
         # judged by the renderer's own frames, not wall-clock luck: after the boundary at most one painted frame
         # (the one in flight) may still show something other than the new item's own content
         stale = [f for f in frames if boundary_s <= f.t_s < shown.t_s]
@@ -154,7 +160,7 @@ def test_hundred_transitions_without_black_frames(qtbot, publisher, helpers, enr
     most_stale = max(stale_frames)
     median_ms = statistics.median(g for g, _ in gaps) * 1000
     print(f"transitions {len(gaps)}: median gap {median_ms:.1f} ms, worst {worst[0] * 1000:.1f} ms ({worst[1]}), "
-          f"most stale frames {most_stale[0]} ({most_stale[1]}), frames {len(played)}")
+          f"most stale frames {most_stale[0]} ({most_stale[1]}), stalls {stalls}, frames {len(played)}")
     # a loaded machine may run the boundary timer a few frames late now and then; systematic lateness (no
     # preload, a slow decoder start) shows in most transitions, so: 95 % within one frame, none beyond six
     assert len(stalls) <= TRANSITIONS // 50, f"no frame at all painted during {stalls}"
