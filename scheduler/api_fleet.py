@@ -124,15 +124,3 @@ def remove_display(display_id: ItemId, service: ServiceDep, user: UserDep) -> di
     require_fleet_admin(user)
     fleet_admin.remove_display(service, display_id)
     return {"ok": True}
-
-
-@router.post("/displays/{display_id}/revoke")
-def revoke_player(display_id: ItemId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
-    """Revoke the display's player tokens (the player must enrol again)."""
-    from scheduler import enrolment
-
-    require_fleet_admin(user)
-    fleet_admin.get_display(service, display_id)
-    with service.lock:
-        count = enrolment.revoke_display_tokens(service.db, display_id, service.clock())
-    return {"ok": True, "revoked": count}

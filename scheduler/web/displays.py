@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from scheduler import enrolment, fleet_admin
@@ -96,7 +97,7 @@ async def create_display(request: Request, user: UserDep, service: ServiceDep) -
     require_action(user, "manage_displays")
     values = _form_values(form)
     try:
-        row = fleet_admin.create_display(service, values)
+        row = await run_in_threadpool(fleet_admin.create_display, service, values)
     except UserError as exc:
         return _form(request, service, values, True, 400, error=_message(request, exc), invalid=exc.field)
     with service.lock:
@@ -131,7 +132,8 @@ async def save_display(display_id: ItemId, request: Request, user: UserDep, serv
     before = fleet_admin.get_display(service, display_id)
     values = {**_form_values(form), "id": display_id}
     try:
-        row = fleet_admin.edit_display(service, display_id, {k: v for k, v in values.items() if k != "id"})
+        changes = {k: v for k, v in values.items() if k != "id"}
+        row = await run_in_threadpool(fleet_admin.edit_display, service, display_id, changes)
     except UserError as exc:
         return _form(request, service, values, False, 400, error=_message(request, exc), invalid=exc.field)
     with service.lock:
@@ -169,8 +171,8 @@ async def revoke(display_id: ItemId, request: Request, user: UserDep, service: S
     await checked_form(request)
     require_action(user, "manage_displays")
     fleet_admin.get_display(service, display_id)
+    count = await run_in_threadpool(service.revoke_display, display_id)  # also ends its open event streams
     with service.lock:
-        count = enrolment.revoke_display_tokens(service.db, display_id, service.clock())
         audit(service.db, service.clock(), user["id"], "display.revoke", f"display:{display_id}",
               after={"revoked_tokens": count})  # fmt: skip
     flash(request, gettext_for(request)(N_("Player removed from this display; it must be enrolled again.")))
@@ -184,7 +186,7 @@ async def delete_display(display_id: ItemId, request: Request, user: UserDep, se
     t = gettext_for(request)
     before = fleet_admin.get_display(service, display_id)
     try:
-        fleet_admin.remove_display(service, display_id)
+        await run_in_threadpool(fleet_admin.remove_display, service, display_id)
     except FieldError as exc:
         flash(request, _message(request, exc))
         return redirect(f"/admin/displays/{display_id}")
@@ -237,7 +239,7 @@ async def create_group(request: Request, user: UserDep, service: ServiceDep) -> 
     require_action(user, "manage_displays")
     values = {k: str(form.get(k) or "").strip() for k in ("id", "name", "kind")}
     try:
-        row = fleet_admin.create_group(service, values)
+        row = await run_in_threadpool(fleet_admin.create_group, service, values)
     except UserError as exc:
         return _groups_page(request, service, 400, error=_message(request, exc), values=values, invalid=exc.field)
     with service.lock:
@@ -252,7 +254,9 @@ async def edit_group(group_id: ItemId, request: Request, user: UserDep, service:
     require_action(user, "manage_displays")
     before = fleet_admin.get_group(service, group_id)
     try:
-        row = fleet_admin.edit_group(service, group_id, {k: str(form.get(k) or "") for k in ("name", "kind")})
+        row = await run_in_threadpool(
+            fleet_admin.edit_group, service, group_id, {k: str(form.get(k) or "") for k in ("name", "kind")}
+        )
     except UserError as exc:
         return _groups_page(request, service, 400, error=_message(request, exc))
     with service.lock:
@@ -267,7 +271,7 @@ async def delete_group(group_id: ItemId, request: Request, user: UserDep, servic
     require_action(user, "manage_displays")
     before = fleet_admin.get_group(service, group_id)
     try:
-        fleet_admin.remove_group(service, group_id)
+        await run_in_threadpool(fleet_admin.remove_group, service, group_id)
     except UserError as exc:
         return _groups_page(request, service, 400, error=_message(request, exc))
     with service.lock:
