@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from content.sources.config import KINDS, SourceConfig, SourceConfigError, checked
@@ -150,7 +151,7 @@ async def add_source(request: Request, user: UserDep, service: ServiceDep) -> Re
         field, message = _field_error(request, exc)
         return _list(request, service, 400, values=values, error=message, invalid=field)
     if form.get("action") == "test":
-        result = _test(config, service.clock())
+        result = await run_in_threadpool(_test, config, service.clock())  # a fetch: never on the event loop
         return _list(request, service, values=values, tested=_result_view(result), tested_url=config.url)
     with service.lock:
         if service.db.table("data_sources").count_where("id = ?", [config.id]):
@@ -185,7 +186,7 @@ async def test_source(source_id: SourceId, request: Request, user: UserDep, serv
     require_action(user, "manage_sources")
     with service.lock:
         config = get_source(service.db, source_id).config
-    result = _test(config, service.clock())
+    result = await run_in_threadpool(_test, config, service.clock())
     return _detail(request, service, source_id, tested=_result_view(result))
 
 
@@ -211,7 +212,7 @@ async def review_snapshot(
     if decision == "approve":
         with service.lock:
             reached = displays_for_source(service.db, source_id)
-        service.publisher.publish(reached)
+        await run_in_threadpool(service.publisher.publish, reached)
         flash(request, t("The new figures are approved and go on air."))
     else:
         flash(request, t("The held figures are rejected; the screens keep the last good data."))
