@@ -35,8 +35,6 @@ UserDep = Annotated[dict[str, Any], Depends(current_user)]
 AnnouncementId = Annotated[int, PathParam(ge=1, le=2**62)]
 DisplayId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 SHA256 = Annotated[str, PathParam(pattern="^[0-9a-f]{64}$")]
-RENDER_TIMEOUT_S = 120
-CACHE_KEEP = 500
 LOCAL_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
 
 

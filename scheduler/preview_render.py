@@ -11,6 +11,7 @@ import hashlib
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from signage.errors import UserError
 
 RENDER_TIMEOUT_S = 120
 CACHE_KEEP = 500
+RENDERS_AT_ONCE = 2  # the machines have 2 cores: more renderers at once only queue for them
+_RENDERS = threading.BoundedSemaphore(RENDERS_AT_ONCE)
 
 
 def _cache_dir(service: Service) -> Path:
@@ -43,7 +46,10 @@ def render_png(service: Service, key: dict[str, Any], args: list[str]) -> Path:
         return out
     tmp = folder / f".{out.stem}.{id(args)}.png"
     command = [sys.executable, "-m", "signage", "preview", *args, "-o", str(tmp)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False)
+    with _RENDERS:  # at most RENDERS_AT_ONCE renderer processes, however many views arrive at once
+        if out.is_file():  # drawn by another request while this one waited
+            return out
+        done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False)
     if done.returncode != 0 or not tmp.is_file():
         tmp.unlink(missing_ok=True)
         message = (done.stderr.strip().splitlines() or ["the renderer failed"])[-1]

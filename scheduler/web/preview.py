@@ -1,21 +1,19 @@
 """Previews of an announcement at each target canvas, before approval.
 
-A text announcement is rendered with the on-screen slide renderer (``content.slides``) and
-stored like the publisher does (so approval reuses it); an image shows its prepared variant
-for the canvas; a video its poster. Warnings such as "text was cut" come with the preview.
+Which canvases the announcement reaches and whether a picture can be shown for each; the picture
+itself is drawn on request by the player's renderer (``/admin/announcements/{id}/preview/{canvas}``,
+``scheduler.preview_render``), so viewing this page writes nothing. Warnings ("text was cut", "too
+small to read") come from the legibility check (``scheduler.legibility``).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from content.slides import render_slide
 from scheduler.announcements import displays_reached
 from scheduler.legibility import check_announcement
 from scheduler.service import Service
-from scheduler.slide_specs import display_zones, slide_spec, slide_spec_sha
-from signage.canvas import Canvas
+from scheduler.slide_specs import display_zones
 
 
 def target_canvases(service: Service, row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -34,23 +32,6 @@ def target_canvases(service: Service, row: dict[str, Any]) -> list[dict[str, Any
     return list(canvases.values())
 
 
-def _text_slide(
-    service: Service, row: dict[str, Any], width: int, height: int, zones: tuple[str, ...]
-) -> tuple[str, list[str]]:
-    key = (slide_spec_sha(row, service.publisher.timezone, zones), f"{width}x{height}")
-    with service.lock:
-        rows = list(service.db.table("slides").rows_where("spec_sha256 = ? and canvas = ?", list(key)))
-    if rows and service.media.has(rows[0]["sha256"]):
-        return rows[0]["sha256"], json.loads(rows[0]["warnings"] or "[]")
-    rendered = render_slide(slide_spec(row, service.publisher.timezone, zones), Canvas(width, height))
-    stored = service.media.put_bytes(rendered.png, mime="image/png")
-    with service.lock:
-        service.db.table("slides").upsert(
-            {"spec_sha256": key[0], "canvas": key[1], "sha256": stored.sha256, "size": stored.size,
-             "warnings": json.dumps(list(rendered.warnings), ensure_ascii=False)},
-            pk=("spec_sha256", "canvas"),
-        )  # fmt: skip
-    return stored.sha256, list(rendered.warnings)
 
 
 def previews(service: Service, row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -62,7 +43,9 @@ def previews(service: Service, row: dict[str, Any]) -> list[dict[str, Any]]:
         sha256: str | None = None
         warnings: list[str] = []
         if row["kind"] == "text":
-            sha256, warnings = _text_slide(service, row, entry["width"], entry["height"], entry["zones"])
+            # drawn on request by the player's renderer (/preview/{canvas}); cut text is in the legibility check
+            out.append({**entry, "sha256": "slide", "warnings": [], "legibility": legibility.get(entry["canvas"])})
+            continue
         elif row.get("media_sha256"):
             with service.lock:
                 variants = list(
