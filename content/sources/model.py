@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from signage.clock import format_utc, parse_utc
+from signage.clock import parse_utc
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,3 @@ class Snapshot:
             lines.append(f"  {key:<28} tidak tersedia: {why}")
         return lines
 
-
-def as_of_text(moment: datetime | None) -> str:
-    return "" if moment is None else format_utc(moment)

@@ -25,17 +25,6 @@ def parse_count(value: object, field: str) -> int:
     raise ValueError(f"{field}: expected a count, got {value!r}")
 
 
-def parse_percent(value: object) -> float | None:
-    """``"47,42%"`` -> 47.42; None when absent or unreadable."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    text = value.strip().rstrip("%").strip().replace(".", "").replace(",", ".")
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def format_count(value: int) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 
 from player.preview.stills import VideoStills
-from player.render.compose import output_size, render_image, shown_zones, strip_insets
+from player.render.compose import logical_size, render_image, shown_zones, strip_insets
 from player.render.items import idle_visual, placeholder_for, still_visual
 from player.render.presenter import TRANSITION_MS
 from player.render.visuals import BlackVisual, CrossfadeVisual, EmptyVisual, ImageVisual, Visual
@@ -53,7 +53,7 @@ class FrameRenderer:
     @property
     def size(self) -> tuple[int, int]:
         canvas = self.manifest.canvas
-        return output_size(canvas.width, canvas.height, canvas.rotation)
+        return logical_size(canvas.width, canvas.height, canvas.rotation)  # the swap undoes itself
 
     def zones(self) -> list[Zone]:
         zones = list(self.manifest.zones) or [MAIN_ZONE]

@@ -23,9 +23,6 @@ def logical_size(out_w: int, out_h: int, rotation: int) -> tuple[int, int]:
     return (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
 
 
-def output_size(width: int, height: int, rotation: int) -> tuple[int, int]:
-    """The output's size for content of ``width`` x ``height`` shown turned by ``rotation`` degrees."""
-    return (height, width) if rotation in (90, 270) else (width, height)
 
 
 def strip_insets(zones: Iterable[Zone]) -> tuple[float, float]:
