@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 #: A keyed limiter forgets idle keys (full buckets) once it tracks this many.
@@ -81,15 +82,19 @@ class KeyedLimiter:
         self.per_minute = per_minute
         self.window_s = window_s
         self._clock = clock
-        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
 
     def _bucket(self, key: str) -> TokenBucket:
         bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= MAX_TRACKED_KEYS:
-                self._buckets = {k: b for k, b in self._buckets.items() if not b.is_full()}
+                # forget the least recently used key: O(1), so a flood of new keys (made-up user names) cannot
+                # make every request walk the whole table
+                self._buckets.popitem(last=False)
             bucket = self._buckets[key] = TokenBucket(self.per_minute / self.window_s, self.per_minute, self._clock)
+        else:
+            self._buckets.move_to_end(key)
         return bucket
 
     def allow(self, key: str) -> bool:
