@@ -164,7 +164,8 @@ def test_emergency_from_the_form_reaches_the_player_and_is_acknowledged(
     admin.wait_for_url(re.compile(r".*/admin/announcements/\d+$"))
     ann = int(admin.url.rsplit("/", 1)[1])
     assert admin.locator("#approve").count() == 0, "two-person rule: not the one who prepared it"
-    time.sleep(1.5)
+    time.sleep(1.5)  # a screenshot or two later: still nothing, judged by the player's own status and pixels
+    assert not read_status(data_dir).get("emergency_items"), "not on screen before the second approval"
     assert not red_band(shot), "not on screen before the second approval"
 
     # The second approver approves it from the Darurat page; the clock runs from the click.
