@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -21,7 +22,12 @@ PRIVATE_FILE_MODE = 0o600
 def _make_private(path: Path) -> None:
     """Create the data dir 0700 and the store 0600, and tighten existing ones (and the WAL/SHM) on every start."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))  # SQLite gives WAL/SHM the same mode
+    if not path.exists():  # SQLite gives WAL/SHM the same mode
+        # Never open (and close) a store that exists: closing any descriptor of a file drops every POSIX lock
+        # this process holds on it, SQLite's shared lock included; another process closing its connection
+        # then thinks it is the last one and deletes the WAL under this one (commits lost).
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, PRIVATE_FILE_MODE))
     for target, mode in (
         (path.parent, PRIVATE_DIR_MODE),
         (path, PRIVATE_FILE_MODE),
