@@ -372,3 +372,12 @@ def m013_emergency_ack(db: Database) -> None:
 def m014_display_region_code(db: Database) -> None:
     """A display's village code (Kemendagri adm4, e.g. 61.04.01.2001): its own BMKG weather forecast."""
     db.table("displays").add_column("region_code", str)
+
+
+@migrations()
+def m015_ops_version_floor(db: Database) -> None:
+    """A floor under every manifest version (set by ``signage restore``): versions a restored store
+    issues go past any version a player may have accepted from the machine before it."""
+    db.table("version_floor").create(
+        {"id": int, "floor": int, "set_at": str, "reason": str}, pk="id", not_null={"floor"}
+    )

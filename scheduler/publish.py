@@ -47,6 +47,7 @@ from scheduler.schedule import (
 )
 from scheduler.slide_specs import display_zones, slide_spec, slide_spec_sha, strip_sets
 from scheduler.store import loads
+from scheduler.version_floor import read_floor
 from signage.canonical import canonical_json
 from signage.canvas import Canvas
 from signage.clock import Clock
@@ -84,6 +85,7 @@ class Snapshot:
     playlists: list[Playlist] = field(default_factory=list)
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (original, "WxH") -> row
     slides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (spec sha, "WxH") -> row
+    version_floor: int = 0  # scheduler/version_floor.py: every new version goes past it
 
 
 class Publisher:
@@ -177,6 +179,7 @@ class Publisher:
                     and previous["body_sha256"] == content_hash
                     and previous["key_id"] == key.key_id
                     and files_version == db_version
+                    and db_version > snapshot.version_floor
                 ):
                     if self.static_dir is not None and not self._static_path(display["id"]).exists():
                         current = self.latest(display["id"])  # e.g. static_dir was just switched on
@@ -184,8 +187,9 @@ class Publisher:
                             self._write_static(json.loads(current.body)["manifest"], snapshot)
                     continue
                 # Files ahead of the database (a crash between writing and committing) may have been
-                # served already: a version number is never issued twice, so go past both.
-                version = max(files_version, self._static_version(display["id"])) + 1
+                # served already: a version number is never issued twice, so go past both. A restored store
+                # (signage restore) also goes past its floor: versions the old machine issued after the backup.
+                version = max(files_version, self._static_version(display["id"]), snapshot.version_floor) + 1
                 manifest = {**draft, "version": version}
                 body = envelope_bytes(manifest, key, snapshot.introductions)
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -293,6 +297,7 @@ class Publisher:
         return Snapshot(
             displays, per_display, media, previous, self.keyring.introductions(),
             rules=rules, refused=refused, playlists=load_playlists(self.db), variants=variants, slides=slides,
+            version_floor=read_floor(self.db),
         )  # fmt: skip
 
     def _render_missing_slides(self, snapshot: Snapshot) -> None:

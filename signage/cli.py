@@ -31,6 +31,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "preview": ("player.preview.cli:preview", "Show what a display shows: frame, day sheet, clip, window."),
     "ingest": ("scheduler.cli:ingest", "Normalise media files for the screens and create draft announcements."),
     "sources": ("scheduler.cli_sources:sources", "Live data sources (OpenSID, OpenDK, CKAN, CSV/JSON)."),
+    "backup": ("scheduler.cli_backup:backup", "Back up the scheduler (store, keys, config; media optional), live."),
+    "restore": ("scheduler.cli_backup:restore", "Restore a backup into a new data folder; players keep working."),
 }
 
 
