@@ -14,11 +14,12 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
 from content.inbox import InboxWatcher, pipeline_handler
-from scheduler import api_admin, api_fleet, api_player, api_preview, mediagc, web
+from scheduler import api_admin, api_fleet, api_player, api_preview, mediagc, ops_api, web
 from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
 from scheduler.limits import BodyLimitMiddleware
+from scheduler.metrics import Metrics, MetricsMiddleware
 from scheduler.service import REVOCATION_POLL_S, Service
 from scheduler.sources_jobs import SourcePoller
 from signage import __version__
@@ -118,13 +119,17 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.metrics = metrics = Metrics(service)
+    metrics.watch_publisher(service.publisher)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts every answer, errors included
     install_error_handlers(app)
     app.include_router(api_player.router)
     app.include_router(api_admin.router)
     app.include_router(api_preview.router)
     app.include_router(api_fleet.router)
+    app.include_router(ops_api.router)
     web.install(app)
 
     install_api_docs(app)

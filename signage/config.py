@@ -65,6 +65,9 @@ class SchedulerConfig:
         20, "Failed logins per client address within login_lockout_s before that address is locked out."
     )
     login_lockout_s: int = setting(900, "Window and lockout time (seconds) of the login throttle.")
+    metrics_token: str = setting(
+        "", "Bearer token that opens /metrics to non-loopback clients (e.g. Prometheus); empty: loopback only."
+    )
 
     def validate(self, path: str) -> None:
         if not 1 <= self.port <= 65535:
