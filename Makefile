@@ -1,7 +1,8 @@
 # The two commands (see README.md):
 #   make demo   set up, then run the scheduler + one player on the Mempawah demo
 #   make test   set up, then run the whole test suite
-.PHONY: setup demo test lint bench
+#   make lock   refresh constraints.txt from a clean venv (scripts/lock.sh)
+.PHONY: setup demo test lint bench lock
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -18,3 +19,6 @@ lint: setup
 
 bench: setup
 	.venv/bin/python benchmarks/run_all.py
+
+lock:
+	bash scripts/lock.sh

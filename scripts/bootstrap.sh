@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the project needs on a Debian machine; idempotent.
 #   - Debian packages (ffmpeg, Qt runtime libraries incl. xcb, fonts, chromium, nginx, rsync, Xvfb + xwd for tests)
-#   - .venv with the project and its test dependencies
+#   - .venv with the project and its test dependencies, at the versions pinned in constraints.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,11 +32,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# constraints.txt pins every dependency to the version the suite runs with (refresh: scripts/lock.sh);
+# a change to either file reinstalls.
+stamp=.venv/.installed-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  echo "bootstrap: installing the project into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]'
+  echo "bootstrap: installing the project into .venv (versions from constraints.txt)"
+  .venv/bin/python -m pip install -q -c constraints.txt --upgrade pip
+  .venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -6,4 +6,11 @@ the content pipeline all depend on this package, never the other way round.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+DISTRIBUTION = "mempawah-signage"
+
+try:
+    __version__ = version(DISTRIBUTION)  # one source of truth: pyproject.toml, as installed
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
