@@ -137,9 +137,12 @@ def create_backup(
         raise UserError(f"--config: {config_path} is not a file", field="config")
     if output.exists() and output.is_dir():
         raise UserError(f"-o: {output} is a folder; name the archive file to write", field="output")
-    output.parent.mkdir(parents=True, exist_ok=True)
     compress = output.name.endswith((".gz", ".tgz"))
-    fd, partial_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".partial")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".partial")
+    except OSError as exc:
+        raise UserError(f"-o: cannot write {output} ({exc.strerror or exc})", field="output") from exc
     os.fchmod(fd, ARCHIVE_MODE)
     partial = Path(partial_name)
     raw = os.fdopen(fd, "wb")
@@ -200,6 +203,11 @@ def create_backup(
             os.fsync(fh.fileno())
         partial.replace(output)
         os.chmod(output, ARCHIVE_MODE)
+    except OSError as exc:  # the output disk (full, read-only...): no half archive is left
+        raw.close()
+        partial.unlink(missing_ok=True)
+        message = f"-o: cannot write {output} ({exc.strerror or exc}); no backup was written"
+        raise UserError(message, field="output") from exc
     except BaseException:
         raw.close()
         partial.unlink(missing_ok=True)

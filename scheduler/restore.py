@@ -221,8 +221,11 @@ def restore_backup(
         )
     if media_dir is not None and not Path(media_dir).is_dir():
         raise UserError(f"--media-dir: {media_dir} is not a folder", field="media_dir")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.restore-"))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.restore-"))
+    except OSError as exc:
+        raise UserError(f"--data-dir: cannot write next to {target} ({exc.strerror or exc})", field="data_dir") from exc
     os.chmod(staging, PRIVATE_DIR_MODE)
     try:
         manifest, seen = _unpack(archive, staging)
@@ -234,6 +237,12 @@ def restore_backup(
                 os.chmod(folder, PRIVATE_DIR_MODE)
         floor = _raise_floor(staging)
         _move_into(staging, target, force)
+    except OSError as exc:  # the disk (full, read-only), not the archive: nothing was restored either
+        shutil.rmtree(staging, ignore_errors=True)
+        raise UserError(
+            f"--data-dir: cannot write the restore into {target} ({exc.strerror or exc}); nothing was restored",
+            field="data_dir",
+        ) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -188,3 +188,15 @@ def test_a_tar_that_is_not_a_backup_and_a_missing_store_are_refused(old_store: P
     result = run("backup", "-o", str(tmp_path / "x.tar"), "--data-dir", str(tmp_path / "kosong"))
     assert result.returncode == 2 and "--data-dir" in result.stderr and "no scheduler store" in result.stderr
     assert not (tmp_path / "x.tar").exists()
+
+
+def test_unwritable_output_and_target_are_named(old_store: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "berkas"
+    blocker.write_text("bukan folder")
+    result = run("backup", "-o", str(blocker / "b.tar"), "--data-dir", str(old_store))
+    assert result.returncode == 2 and "-o: cannot write" in result.stderr and "Traceback" not in result.stderr
+    archive = tmp_path / "b.tar"
+    create_backup(old_store, archive)
+    result = run("restore", str(archive), "--data-dir", str(blocker / "new"))
+    assert result.returncode == 2 and "--data-dir" in result.stderr and "Traceback" not in result.stderr
+    assert blocker.read_text() == "bukan folder"
