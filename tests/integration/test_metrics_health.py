@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 import requests
+from procs import wait_for
 from prometheus_client.parser import text_string_to_metric_families
+from tests_support import enrol
 
 from signage.clock import format_utc
 
@@ -121,3 +123,18 @@ def test_healthz_is_200_when_healthy_and_503_naming_the_failing_check(live_sched
     finally:
         pem.write_bytes(saved)
     assert requests.get(f"{url}/healthz", timeout=TIMEOUT_S).status_code == 200
+
+
+def test_open_event_streams_are_counted(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    live_scheduler.service.sse_keepalive_s = 0.5  # a closed stream is noticed at the next keep-alive
+    token = enrol(live_scheduler, "desa-antibar", "MTR234")["token"]
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    stream = requests.get(f"{live_scheduler.url}/api/v1/player/events", headers=headers, stream=True, timeout=(5, 60))
+    try:
+        assert stream.status_code == 200
+        lines = stream.iter_lines(decode_unicode=True)
+        assert next(line for line in lines if line.startswith(": connected"))
+        assert value(scrape(live_scheduler.url), "signage_sse_connections_open") == 1
+    finally:
+        stream.close()
+    wait_for(lambda: value(scrape(live_scheduler.url), "signage_sse_connections_open") == 0, 30, "the stream to close")
