@@ -170,8 +170,13 @@ if [ "$KIOSK" -eq 1 ]; then
         "$ROOT/etc/default/grub.d/signage-consoleblank.cfg"
     if [ -n "$ROOT" ]; then
         skipped "update-grub (consoleblank=0 applies from the next boot)"
-    elif command -v update-grub >/dev/null 2>&1; then
-        update-grub >/dev/null 2>&1 || echo "warning: update-grub failed; add consoleblank=0 to the kernel command line" >&2
+        skipped "systemctl set-default graphical.target"
+    else
+        if command -v update-grub >/dev/null 2>&1; then
+            update-grub >/dev/null 2>&1 || echo "warning: update-grub failed; add consoleblank=0 to the kernel command line" >&2
+        fi
+        # the player unit is WantedBy=graphical.target: boot into it (a minimal install boots multi-user)
+        systemctl set-default graphical.target >/dev/null
     fi
 fi
 

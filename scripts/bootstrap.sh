@@ -12,6 +12,7 @@ APT_PACKAGES=(
   "${QT_RUNTIME_PACKAGES[@]}"
   chromium nginx-light rsync
   xvfb x11-apps x11-xserver-utils  # tests: the player on a real X display (Xvfb), root grabs (xwd), xset
+  systemd  # tests: systemd-analyze verify and systemctl --root of deploy/install-player.sh
 )
 
 missing=()
