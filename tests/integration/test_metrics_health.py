@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import threading
 from typing import Any
 
 import pytest
@@ -138,3 +139,26 @@ def test_open_event_streams_are_counted(live_scheduler) -> None:  # type: ignore
     finally:
         stream.close()
     wait_for(lambda: value(scrape(live_scheduler.url), "signage_sse_connections_open") == 0, 30, "the stream to close")
+
+
+def test_healthz_reports_a_store_that_does_not_answer(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    service = live_scheduler.service
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_store() -> None:
+        with service.lock:  # e.g. a stuck writer
+            held.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold_the_store, daemon=True)
+    holder.start()
+    try:
+        assert held.wait(10)
+        busy = requests.get(f"{live_scheduler.url}/healthz", timeout=30)
+        assert busy.status_code == 503
+        database = busy.json()["checks"]["database"]
+        assert database["ok"] is False and "busy" in database["error"]
+    finally:
+        release.set()
+        holder.join(10)
+    assert requests.get(f"{live_scheduler.url}/healthz", timeout=TIMEOUT_S).status_code == 200
