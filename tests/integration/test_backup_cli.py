@@ -101,8 +101,11 @@ def test_restore_with_media_dir_copies_listed_media_and_keeps_keys_private(old_s
 def test_with_media_includes_them_and_the_restored_server_signs_with_the_same_key(
     old_store: Path, tmp_path: Path
 ) -> None:
+    rotated = run("keys", "rotate", "--data-dir", str(old_store))  # the whole ring travels: old key and new
+    assert rotated.returncode == 0, rotated.stderr
     archive = tmp_path / "b.tgz"
-    create_backup(old_store, archive, with_media=True)
+    report = create_backup(old_store, archive, with_media=True)
+    assert len(report.key_ids) == 2
     target = tmp_path / "new"
     result = run("restore", str(archive), "--data-dir", str(target))
     assert result.returncode == 0, result.stderr
@@ -111,7 +114,8 @@ def test_with_media_includes_them_and_the_restored_server_signs_with_the_same_ke
     new = Service(SchedulerConfig(data_dir=str(target)))
     try:
         assert new.keyring.active.key_id == old.keyring.active.key_id
-        assert new.keyring.public_keys() == old.keyring.public_keys()
+        assert new.keyring.public_keys() == old.keyring.public_keys() and len(new.keyring.public_keys()) == 2
+        assert new.keyring.introductions() == old.keyring.introductions() != []
         assert [sha for sha, _ in new.media.iter_media()] == [sha for sha, _ in old.media.iter_media()]
         assert len(list(new.media.iter_media())) == 1
         published = new.publisher.publish_all()  # same content, but above the floor: republished
