@@ -20,6 +20,7 @@ import yaml
 from signage.errors import ConfigError
 
 T = TypeVar("T")
+MIN_METRICS_TOKEN_CHARS = 16
 
 
 def setting(default: Any, help: str) -> Any:
@@ -66,7 +67,7 @@ class SchedulerConfig:
     )
     login_lockout_s: int = setting(900, "Window and lockout time (seconds) of the login throttle.")
     metrics_token: str = setting(
-        "", "Bearer token that opens /metrics to non-loopback clients (e.g. Prometheus); empty: loopback only."
+        "", "Bearer token (16+ characters) that opens /metrics to non-loopback clients; empty: loopback only."
     )
 
     def validate(self, path: str) -> None:
@@ -88,6 +89,13 @@ class SchedulerConfig:
                 raise ConfigError(path, key, "must be between 1 and 10000")
         _check_zone(path, "timezone", self.timezone)
         _check_networks(path, "trusted_proxies", self.trusted_proxies)
+        token = self.metrics_token
+        if token and (len(token) < MIN_METRICS_TOKEN_CHARS or any(c.isspace() for c in token)):
+            raise ConfigError(
+                path, "metrics_token",
+                f"must be empty or at least {MIN_METRICS_TOKEN_CHARS} characters without spaces "
+                "(e.g. the output of `openssl rand -hex 24`)",
+            )  # fmt: skip
 
     @property
     def base_url(self) -> str:
