@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import tarfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,18 @@ def count_announcements(store: Path) -> int:
         connection.close()
 
 
-def test_backup_during_writes_restore_and_the_enrolled_player_accepts_the_next_manifest(tmp_path: Path) -> None:
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Processes the test starts; all stopped at the end, whatever happened."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for proc in reversed(started):
+        stop(proc)
+
+
+def test_backup_during_writes_restore_and_the_enrolled_player_accepts_the_next_manifest(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
     old_dir, new_dir, player_dir = tmp_path / "old", tmp_path / "new", tmp_path / "player"
     passwords = make_store(old_dir)
     editor, admin = ("editor", passwords["editor"]), ("admin", passwords["admin"])
@@ -93,9 +105,11 @@ def test_backup_during_writes_restore_and_the_enrolled_player_accepts_the_next_m
     archive = tmp_path / "cadangan.tar.gz"
     player = None
     scheduler = start_scheduler(old_dir, port, tmp_path / "old.log")
+    processes.append(scheduler)
     try:
         first = announce(base, editor, admin, "Sebelum cadangan")
         player = start_player(base, player_dir, tmp_path / "player.log")
+        processes.append(player)
         code = wait_for(lambda: read_status(player_dir).get("enrol_code"), 60, "the enrolment code", player)
         subprocess.run([*signage("displays", "approve", code, "--as", DISPLAY_ID, "--data-dir", str(old_dir))],
                        check=True, env=env(), timeout=60, capture_output=True)
@@ -103,14 +117,16 @@ def test_backup_during_writes_restore_and_the_enrolled_player_accepts_the_next_m
 
         writer = Writer(base, editor)
         writer.start()
-        wait_for(lambda: len(writer.created) >= 3, 30, "writes before the backup")
-        before = len(writer.created) + 1
-        result = subprocess.run([*signage("backup", "-o", str(archive), "--data-dir", str(old_dir))],
-                                env=env(), timeout=120, capture_output=True, text=True)
-        after = len(writer.created) + 1
-        wait_for(lambda: len(writer.created) >= after + 3, 30, "writes after the backup")
-        writer.stopping.set()
-        writer.join(TIMEOUT_S * 2)
+        try:
+            wait_for(lambda: len(writer.created) >= 3, 30, "writes before the backup")
+            before = len(writer.created) + 1
+            result = subprocess.run([*signage("backup", "-o", str(archive), "--data-dir", str(old_dir))],
+                                    env=env(), timeout=120, capture_output=True, text=True)
+            after = len(writer.created) + 1
+            wait_for(lambda: len(writer.created) >= after + 3, 30, "writes after the backup")
+        finally:
+            writer.stopping.set()
+            writer.join(TIMEOUT_S * 2)
         assert result.returncode == 0, result.stderr
         assert "private signing keys" in result.stderr
         assert writer.failures == []
@@ -132,6 +148,7 @@ def test_backup_during_writes_restore_and_the_enrolled_player_accepts_the_next_m
         assert {m.name for m in tar if m.name.startswith("keys/")}, "the key ring is in the archive"
 
     scheduler = start_scheduler(new_dir, port, tmp_path / "new.log")
+    processes.append(scheduler)
     try:
         assert player is not None
         wait_for(lambda: (read_status(player_dir).get("manifest_version") or 0) > accepted_version, 60,
@@ -143,6 +160,4 @@ def test_backup_during_writes_restore_and_the_enrolled_player_accepts_the_next_m
         wait_for(lambda: playing(player_dir, fresh), 60, "a new announcement from the restored server", player)
         assert "lower than" not in (read_status(player_dir).get("last_error") or "")
     finally:
-        if player is not None:
-            stop(player)
         stop(scheduler)
