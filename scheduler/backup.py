@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import sqlite3
 import tarfile
 import tempfile
@@ -31,6 +30,7 @@ from typing import Any
 from signage import __version__
 from signage.clock import format_utc, system_clock
 from signage.errors import UserError
+from signage.fsutil import atomic_writer
 
 FORMAT = "mempawah-signage-backup"
 FORMAT_VERSION = 1
@@ -121,6 +121,60 @@ def _media_blobs(media_dir: Path) -> list[Path]:
     return sorted(p for p in media_dir.iterdir() if p.is_file() and len(p.name) == SHA256_HEX_LEN)
 
 
+def _write_members(
+    tar: tarfile.TarFile, data_dir: Path, snapshot: Path, config_path: Path | None, with_media: bool
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """Every member, then ``backup.json``; the file checksums, the media list and the key ids."""
+    key_ids, versions = _store_facts(snapshot)
+    writer = _Writer(tar)
+    writer.add_file(STORE_NAME, snapshot, 0o600)
+    # The key files are read after the store: every key the snapshot names exists already.
+    for key_id in key_ids:
+        pem = data_dir / "keys" / f"{key_id}.pem"
+        if not pem.is_file():
+            raise UserError(f"keys: the store names signing key {key_id} but {pem} is missing")
+        writer.add_bytes(f"keys/{key_id}.pem", pem.read_bytes(), 0o600)
+    # Manifest files are written before their rows commit: reading them now gives all the snapshot names.
+    manifests = data_dir / "manifests"
+    if manifests.is_dir():
+        for path in sorted(manifests.rglob("*.json")):
+            writer.add_bytes(f"manifests/{path.relative_to(manifests).as_posix()}", path.read_bytes(), 0o644)
+    media_dir = data_dir / "media"
+    meta_dir = media_dir / ".meta"
+    if meta_dir.is_dir():
+        for path in sorted(meta_dir.glob("*.json")):
+            writer.add_bytes(f"media/.meta/{path.name}", path.read_bytes(), 0o644)
+    media_list: list[dict[str, Any]] = []
+    for blob in _media_blobs(media_dir):
+        if with_media:
+            writer.add_file(f"media/{blob.name}", blob, 0o644)
+            size = writer.files[f"media/{blob.name}"]["size"]
+            media_list.append({"sha256": blob.name, "size": size, "included": True})
+        else:
+            media_list.append({"sha256": blob.name, "size": blob.stat().st_size, "included": False})
+    if config_path is not None:
+        writer.add_bytes("config/scheduler.yaml", Path(config_path).read_bytes(), 0o600)
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created_at": format_utc(system_clock()),
+        "signage_version": __version__,
+        "source_data_dir": str(data_dir.resolve()),
+        "key_ids": key_ids,
+        "manifest_versions": versions,
+        "with_media": with_media,
+        "files": writer.files,
+        "media": media_list,
+    }
+    body = json.dumps(manifest, indent=1, sort_keys=True).encode()
+    info = tarfile.TarInfo(MANIFEST_NAME)
+    info.size = len(body)
+    info.mode = 0o600
+    info.mtime = int(time.time())
+    tar.addfile(info, io.BytesIO(body))
+    return writer.files, media_list, key_ids
+
+
 def create_backup(
     data_dir: Path, output: Path, *, config_path: Path | None = None, with_media: bool = False
 ) -> BackupReport:
@@ -140,81 +194,22 @@ def create_backup(
     compress = output.name.endswith((".gz", ".tgz"))
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".partial")
-    except OSError as exc:
-        raise UserError(f"-o: cannot write {output} ({exc.strerror or exc})", field="output") from exc
-    os.fchmod(fd, ARCHIVE_MODE)
-    partial = Path(partial_name)
-    raw = os.fdopen(fd, "wb")
-    try:
         with tempfile.TemporaryDirectory(dir=output.parent, prefix=".backup-") as scratch:
             snapshot = Path(scratch) / STORE_NAME
             snapshot_store(store, snapshot)
-            key_ids, versions = _store_facts(snapshot)
-            with raw, tarfile.open(fileobj=raw, mode="w:gz" if compress else "w") as tar:
-                writer = _Writer(tar)
-                writer.add_file(STORE_NAME, snapshot, 0o600)
-                # The key files are read after the store: every key the snapshot names exists already.
-                for key_id in key_ids:
-                    pem = data_dir / "keys" / f"{key_id}.pem"
-                    if not pem.is_file():
-                        raise UserError(f"keys: the store names signing key {key_id} but {pem} is missing")
-                    writer.add_bytes(f"keys/{key_id}.pem", pem.read_bytes(), 0o600)
-                # Manifest files are written before their rows commit: reading them now gives all the snapshot names.
-                manifests = data_dir / "manifests"
-                if manifests.is_dir():
-                    for path in sorted(manifests.rglob("*.json")):
-                        name = f"manifests/{path.relative_to(manifests).as_posix()}"
-                        writer.add_bytes(name, path.read_bytes(), 0o644)
-                media_dir = data_dir / "media"
-                meta_dir = media_dir / ".meta"
-                if meta_dir.is_dir():
-                    for path in sorted(meta_dir.glob("*.json")):
-                        writer.add_bytes(f"media/.meta/{path.name}", path.read_bytes(), 0o644)
-                media_list: list[dict[str, Any]] = []
-                for blob in _media_blobs(media_dir):
-                    if with_media:
-                        writer.add_file(f"media/{blob.name}", blob, 0o644)
-                        entry = writer.files[f"media/{blob.name}"]
-                        media_list.append({"sha256": blob.name, "size": entry["size"], "included": True})
-                    else:
-                        media_list.append({"sha256": blob.name, "size": blob.stat().st_size, "included": False})
-                if config_path is not None:
-                    writer.add_bytes("config/scheduler.yaml", Path(config_path).read_bytes(), 0o600)
-                manifest = {
-                    "format": FORMAT,
-                    "format_version": FORMAT_VERSION,
-                    "created_at": format_utc(system_clock()),
-                    "signage_version": __version__,
-                    "source_data_dir": str(data_dir.resolve()),
-                    "key_ids": key_ids,
-                    "manifest_versions": versions,
-                    "with_media": with_media,
-                    "files": writer.files,
-                    "media": media_list,
-                }
-                body = json.dumps(manifest, indent=1, sort_keys=True).encode()
-                info = tarfile.TarInfo(MANIFEST_NAME)
-                info.size = len(body)
-                info.mode = 0o600
-                info.mtime = int(time.time())
-                tar.addfile(info, io.BytesIO(body))
-        with partial.open("rb") as fh:
-            os.fsync(fh.fileno())
-        partial.replace(output)
-        os.chmod(output, ARCHIVE_MODE)
-    except OSError as exc:  # the output disk (full, read-only...): no half archive is left
-        raw.close()
-        partial.unlink(missing_ok=True)
-        message = f"-o: cannot write {output} ({exc.strerror or exc}); no backup was written"
+            # written 0600 from the start, fsynced, renamed into place: never a half archive under the name
+            with (
+                atomic_writer(output, mode=ARCHIVE_MODE) as raw,
+                tarfile.open(fileobj=raw, mode="w:gz" if compress else "w") as tar,
+            ):
+                files, media_list, key_ids = _write_members(tar, data_dir, snapshot, config_path, with_media)
+    except OSError as exc:  # a disk (full, read-only...) or a file that vanished: no archive is left
+        where = exc.filename or output
+        message = f"-o {output}: backup failed at {where} ({exc.strerror or exc}); no backup was written"
         raise UserError(message, field="output") from exc
-    except BaseException:
-        raw.close()
-        partial.unlink(missing_ok=True)
-        raise
     return BackupReport(
         output,
-        files=len(writer.files),
+        files=len(files),
         bytes_total=output.stat().st_size,
         media_included=sum(1 for m in media_list if m["included"]),
         media_listed=sum(1 for m in media_list if not m["included"]),
