@@ -372,3 +372,29 @@ def m013_emergency_ack(db: Database) -> None:
 def m014_display_region_code(db: Database) -> None:
     """A display's village code (Kemendagri adm4, e.g. 61.04.01.2001): its own BMKG weather forecast."""
     db.table("displays").add_column("region_code", str)
+
+
+@migrations()
+def m015_ota_player_updates(db: Database) -> None:
+    """Player updates over the air: signed releases, the release offered to each group, each player's update."""
+    db.table("releases").create(
+        {
+            "version": str,
+            "filename": str,
+            "sha256": str,
+            "size": int,
+            "min_compatible": str,
+            "max_compatible": str,
+            "created_at": str,  # when it was built
+            "added_at": str,
+            "added_by": str,
+            "envelope": str,  # the signed release manifest, canonical JSON (signage/release.py)
+        },
+        pk="version",
+    )
+    db.table("release_offers").create(
+        {"group_id": str, "version": str, "offered_at": str, "offered_by": str},
+        pk="group_id",
+    )
+    for column in ("update_state", "update_version", "update_detail"):  # the player's report (apimodels.UpdateReport)
+        db.table("display_status").add_column(column, str)

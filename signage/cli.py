@@ -31,11 +31,13 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "preview": ("player.preview.cli:preview", "Show what a display shows: frame, day sheet, clip, window."),
     "ingest": ("scheduler.cli:ingest", "Normalise media files for the screens and create draft announcements."),
     "sources": ("scheduler.cli_sources:sources", "Live data sources (OpenSID, OpenDK, CKAN, CSV/JSON)."),
+    "release": ("scheduler.cli_release:release", "Player updates: build, add, offer a release to display groups."),
 }
 
 
 PLAYER_SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("player.cli:run", "Run the player: sync, cache and show this display's manifest."),
+    "launch": ("player.launcher_cli:launch", "Run the player under the update launcher (same options as run)."),
 }
 
 
