@@ -18,10 +18,17 @@ PRIVATE_DIR_MODE = 0o700  # the data dir holds the store, the signing keys and t
 PRIVATE_FILE_MODE = 0o600
 
 
-def _make_private(path: Path) -> None:
-    """Create the data dir 0700 and the store 0600, and tighten existing ones (and the WAL/SHM) on every start."""
+def _make_private(path: Path, *, create: bool = True) -> None:
+    """Create the data dir 0700 and the store 0600, and tighten existing ones (and the WAL/SHM) on every start.
+
+    ``create=False`` once this process has the store open: closing any descriptor of the file would drop
+    the process's POSIX locks, including the SHARED lock SQLite holds in WAL mode; another process closing
+    its connection would then think it was the last one and delete the WAL under the open connection,
+    whose later writes nobody else would ever see.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))  # SQLite gives WAL/SHM the same mode
+    if create:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE_FILE_MODE))  # SQLite gives WAL/SHM the same mode
     for target, mode in (
         (path.parent, PRIVATE_DIR_MODE),
         (path, PRIVATE_FILE_MODE),
@@ -46,7 +53,7 @@ def open_store(path: Path | str) -> Database:
     db.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":
         db.enable_wal()
-        _make_private(Path(path))  # the WAL/SHM of a store from before this rule
+        _make_private(Path(path), create=False)  # the WAL/SHM of a store from before this rule
     migrations.apply(db)
     return db
 
