@@ -428,6 +428,9 @@ class PlayerApp(QObject):
         """Synced once and painted something: the launcher may keep this version."""
         if self.status.snapshot().get("last_sync_ok") and self.canvas.paint_count > 0 and self.runner.cue:
             self.updates.mark_healthy(__version__)
+        cue = self.runner.cue
+        if (cue is None or cue.item is None) and not self._enrolling and self.updates.switch_now():
+            QCoreApplication.exit(EXIT_SWITCH)  # slate or off: no item boundary to wait for
 
     @Slot()
     def _on_painted(self) -> None:

@@ -74,7 +74,8 @@ class Launcher:
     # -- environment -------------------------------------------------------
 
     def command(self) -> list[str]:
-        return [self.python, "-m", "signage", "player", "run", *self.run_args]
+        # -P: the working directory is not put first on sys.path, so only PYTHONPATH decides which code runs
+        return [self.python, "-P", "-m", "signage", "player", "run", *self.run_args]
 
     def environment(self, version: str | None) -> dict[str, str]:
         env = dict(os.environ)

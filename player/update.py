@@ -66,6 +66,7 @@ class UpdateEngine:
         self._lock = threading.Lock()
         self._report: dict[str, Any] | None = None
         self._refused: dict[str, str] = {}  # version -> reason (this run; a bad file is not fetched again)
+        self._last_refusal: tuple[str, str] | None = None
 
     # -- report ----------------------------------------------------------
 
@@ -107,11 +108,12 @@ class UpdateEngine:
             release = verify_release(response.content, self._trusted_keys())
         except ReleaseRejected as exc:
             version = _claimed_version(response.content)
-            if self._refused.get(version) != exc.reason:
+            if self._last_refusal != (version, exc.reason):  # log once, not at every poll
                 log.warning("release %s refused: %s", version, exc.reason)
-            self._refused[version] = exc.reason
+            self._last_refusal = (version, exc.reason)
             self._set("refused", version, exc.reason)
             return
+        self._last_refusal = None
         self._consider(release, should_stop)
 
     def _trusted_keys(self) -> dict[str, Any]:
@@ -127,6 +129,10 @@ class UpdateEngine:
         state = LauncherState.load(self.data_dir)
         if version == self.running_version:
             self._set("running", version)
+            return
+        if state.active == version:  # the launcher started it, yet this process runs other code
+            self._set("refused", version, f"release {version} is active but this process runs "
+                                          f"{self.running_version}; its installed copy does not load")
             return
         if version in state.failed:
             self._set("rolled_back", version, state.failed[version])
