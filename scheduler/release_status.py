@@ -6,16 +6,6 @@ from typing import Any
 
 from signage.apimodels import UpdateReport
 
-#: Indonesian labels of the states (``apimodels.UpdateState``); the web admin translates through gettext.
-STATE_LABELS = {
-    "offered": "ditawarkan",
-    "downloading": "mengunduh",
-    "installed": "terpasang",
-    "healthy": "sehat",
-    "rolled_back": "dikembalikan",
-    "refused": "ditolak",
-}
-
 
 def update_columns(report: UpdateReport | None) -> dict[str, Any]:
     """The ``display_status`` columns of a heartbeat's update report (all None without one)."""
