@@ -33,6 +33,7 @@ from player.release_state import (
     LauncherState,
     is_installed,
     read_health,
+    releases_dir,
     remove_release,
     site_dir,
     take_switch_request,
@@ -103,6 +104,10 @@ class Launcher:
         state.trial = None
         state.last = {"state": "healthy", "version": version, "detail": None}
         state.save(self.data_dir)
+        keep = {state.active, state.previous, "downloads"}
+        for folder in releases_dir(self.data_dir).iterdir():  # older releases: only one step back is kept
+            if folder.is_dir() and folder.name not in keep and not folder.name.startswith("."):
+                remove_release(self.data_dir, folder.name)
 
     def roll_back(self, state: LauncherState, reason: str) -> None:
         failed = str((state.trial or {}).get("version") or state.active)

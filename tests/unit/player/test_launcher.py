@@ -74,10 +74,11 @@ def _runs(data_dir: Path) -> list[str]:
 
 
 def test_a_switch_request_starts_the_release_on_trial_and_its_health_keeps_it(tmp_path: Path) -> None:
-    data_dir = _setup(tmp_path, {"base": "switch:0.2.0", "0.2.0": "healthy"})
+    data_dir = _setup(tmp_path, {"base": "switch:0.2.0", "0.2.0": "healthy"}, installed=("0.1.5", "0.2.0"))
     assert _run(data_dir) == 0
     state = LauncherState.load(data_dir)
     assert (state.active, state.previous, state.trial) == ("0.2.0", None, None)
+    assert not (data_dir / "releases" / "0.1.5").exists()  # neither running nor the way back: removed
     assert state.last == {"state": "healthy", "version": "0.2.0", "detail": None}
     assert _runs(data_dir) == ["base", "0.2.0"]
 
