@@ -50,6 +50,7 @@ def launch(run_args: tuple[str, ...]) -> None:
     settings = LaunchSettings(health_timeout_s=tuning.update_health_timeout_s,
                               max_crashes=max(1, tuning.update_max_crashes))
     launcher = Launcher(Path(config.data_dir), run_args, settings, base_version=__version__)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, launcher.request_stop)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):  # no SIGHUP on Windows
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), launcher.request_stop)
     sys.exit(launcher.run())

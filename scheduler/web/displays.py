@@ -117,6 +117,7 @@ def display_detail(display_id: ItemId, request: Request, user: UserDep, service:
     return render(
         request, "display_detail.html", active="displays", row=rows[0], alert_labels=ALERT_LABELS,
         kind_labels=KIND_LABELS, waiting=waiting, events_connected=service.events.connections,
+        update_labels=UPDATE_LABELS,
     )  # fmt: skip
 
 

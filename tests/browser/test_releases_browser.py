@@ -71,6 +71,8 @@ def test_offering_a_release_and_seeing_each_players_update(browser: Any, live_sc
     page.goto(f"{base}/admin/displays")
     cell = page.inner_text(f"#display-{DISPLAY}")
     assert "0.1.0" in cell and "pembaruan 0.6.0: dikembalikan ke versi sebelumnya" in cell
+    page.goto(f"{base}/admin/displays/{DISPLAY}")
+    assert "pembaruan 0.6.0: dikembalikan ke versi sebelumnya" in page.inner_text("main")
     page.goto(f"{base}/admin/releases")
     row = page.inner_text(f"#player-{DISPLAY}")
     assert "0.1.0" in row and "exited with status 1 3 times" in row
