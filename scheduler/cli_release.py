@@ -56,10 +56,16 @@ def build(out_dir: str, source: str | None, min_compatible: str, max_compatible:
 @config_option
 @data_dir_option
 def add(manifest: str, wheel: str | None, config_path: str | None, data_dir: str | None) -> None:
-    """Check a built release against its manifest, sign it with the active key and store it."""
+    """Check a built release against its manifest, sign it with the active key and store it.
+
+    MANIFEST is the release.json written by `signage release build` (or the wheel beside it).
+    """
     from scheduler.releases import add_release
 
-    info = add_release(service_for(config_path, data_dir), Path(manifest), Path(wheel) if wheel else None)
+    path, wheel_path = Path(manifest), Path(wheel) if wheel else None
+    if path.suffix == ".whl":
+        path, wheel_path = path.parent / "release.json", wheel_path or path
+    info = add_release(service_for(config_path, data_dir), path, wheel_path)
     click.echo(f"added release {info.version} ({info.filename}, sha256 {info.sha256[:16]}…), signed")
     click.echo(f"next: signage release offer {info.version} --group GROUP")
 

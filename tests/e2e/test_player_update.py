@@ -193,7 +193,8 @@ def test_a_good_release_is_installed_switched_to_at_an_item_boundary_and_reporte
 def test_a_release_that_crashes_at_start_is_rolled_back_and_not_retried(
     fleet: Fleet, releases: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fleet.cli("release", "add", str(releases[CRASH]))
+    wheel = next(releases[CRASH].parent.glob("*.whl"))
+    fleet.cli("release", "add", str(wheel))  # the wheel itself: its release.json beside it is read
     assert CRASH in fleet.cli("release", "list")
     fleet.cli("release", "offer", CRASH, "--group", GROUP)
     player = fleet.launch(monkeypatch, update_max_crashes="2")
