@@ -19,11 +19,12 @@ objects themselves know nothing about each other::
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
 import requests
-from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Slot
 
 from player.cache import LoadedManifest, ManifestStore, MediaCache
 from player.clock import ClockFloorFile, PlayerClock
@@ -43,6 +44,7 @@ from player.kiosk import hide_cursor, prevent_blanking, screen_geometry
 from player.localfolder import LocalFolder
 from player.overlays import OverlayZones
 from player.playlog import PlayLog
+from player.release_state import EXIT_SWITCH, LAUNCHER_ENV
 from player.render.canvas import MAIN_ZONE, CanvasWidget
 from player.render.compose import strip_insets
 from player.render.presenter import ZonePresenter
@@ -55,7 +57,10 @@ from player.status import StatusFile, iso
 from player.sync import SyncEngine, SyncOutcome, SyncService
 from player.texts import text
 from player.tuning import PlayerTuning
+from player.update import UpdateEngine
+from player.updater import UpdateService
 from player.verifier import CacheVerifier
+from signage import __version__
 from signage.config import PlayerConfig
 from signage.manifest import MediaRef, Zone
 from signage.ratelimit import TokenBucket
@@ -112,6 +117,7 @@ class PlayerApp(QObject):
         self.verifier = CacheVerifier(self.cache, self.tuning.verify_interval_s, self.sync.media_damaged)
         self.playlog: PlayLog | None = None
         self.reporter: Reporter | None = None
+        self.updates = UpdateService(self.data_dir, config.poll_interval_s)
         self.notifier = SystemdNotifier(parent=self)
         self.watchdog = RenderWatchdog(
             clock=self.clock,
@@ -251,6 +257,7 @@ class PlayerApp(QObject):
         self.events.stop()
         self.verifier.stop()
         self.sync.stop()
+        self.updates.stop()
         if self.reporter is not None:
             self.reporter.stop()
         if self.playlog is not None:
@@ -301,6 +308,8 @@ class PlayerApp(QObject):
                                  interval_s=self.tuning.heartbeat_interval_s, playlog=self.playlog,
                                  playlog_batch=self.tuning.playlog_batch)
         self.reporter.start()
+        self.updates.start(UpdateEngine(identity, self.data_dir, server_url, limiter=self.limiter,
+                                        can_switch=os.environ.get(LAUNCHER_ENV) == "1"))
 
     def _apply_clock_floor(self, identity: Identity) -> None:
         """A PC clock behind a moment known to have passed (offline, dead CMOS battery) is moved up to it."""
@@ -400,7 +409,8 @@ class PlayerApp(QObject):
 
     def _heartbeat(self) -> dict[str, object]:
         """Worker thread: the heartbeat document (status snapshot is thread-safe)."""
-        return heartbeat_payload(self.status.snapshot(), self.cache.cached(), self.data_dir)
+        return heartbeat_payload(self.status.snapshot(), self.cache.cached(), self.data_dir,
+                                 update=self.updates.report())
 
     # -- slots -----------------------------------------------------------
 
@@ -412,6 +422,15 @@ class PlayerApp(QObject):
             self._save_identity(self.identity)  # enrolled while the disk was full
         self.status.update(warnings=self._warnings())
         self.status.write()
+        self._check_healthy()
+
+    def _check_healthy(self) -> None:
+        """Synced once and painted something: the launcher may keep this version."""
+        if self.status.snapshot().get("last_sync_ok") and self.canvas.paint_count > 0 and self.runner.cue:
+            self.updates.mark_healthy(__version__)
+        cue = self.runner.cue
+        if (cue is None or cue.item is None) and not self._enrolling and self.updates.switch_now():
+            QCoreApplication.exit(EXIT_SWITCH)  # slate or off: no item boundary to wait for
 
     @Slot()
     def _on_painted(self) -> None:
@@ -450,6 +469,9 @@ class PlayerApp(QObject):
     @Slot(object)
     def _on_cue(self, cue: Cue) -> None:
         if self._enrolling:
+            return
+        if self.updates.switch_now():  # an installed release takes over at this boundary (player/updater.py)
+            QCoreApplication.exit(EXIT_SWITCH)
             return
         if self._rebuild_reason is not None:
             reason, self._rebuild_reason = self._rebuild_reason, None

@@ -98,8 +98,9 @@ def heartbeat_payload(
     data_dir: Path,
     *,
     screenshot_png_b64: str | None = None,
+    update: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``Heartbeat`` document, field for field."""
+    """The ``Heartbeat`` document, field for field (``update``: :meth:`player.update.UpdateEngine.report`)."""
     current = status.get("current") or {}
     warnings = [str(w)[:500] for w in (status.get("warnings") or [])][:MAX_WARNINGS]
     offset = status.get("clock_offset_s")
@@ -113,6 +114,7 @@ def heartbeat_payload(
         "memory_rss_bytes": memory_rss_bytes(),
         "clock_offset_s": float(offset) if isinstance(offset, int | float) else None,
         "app_version": __version__,
+        "update": update,
         "warnings": warnings,
         "screenshot_png_b64": screenshot_png_b64,
     }

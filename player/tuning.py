@@ -50,6 +50,10 @@ class PlayerTuning:
     use_events: bool = True
     #: Warn in the heartbeat when the data directory's disk has less than this free.
     low_disk_mb: int = 200
+    #: Launcher: a new release that has not synced and painted within this many seconds is rolled back.
+    update_health_timeout_s: float = 600.0
+    #: Launcher: a new release that exits abnormally this many times before it is healthy is rolled back.
+    update_max_crashes: int = 3
 
     @property
     def max_bandwidth_bps(self) -> float:

@@ -21,6 +21,7 @@ from scheduler.deps import current_display, get_service
 from scheduler.emergency_ack import emergency_shown
 from scheduler.errors import NotFound, RangeNotSatisfiable
 from scheduler.events import CLOSE
+from scheduler.release_status import update_columns
 from scheduler.service import Service
 from scheduler.store import dumps
 from signage.apimodels import (
@@ -146,7 +147,8 @@ def heartbeat(
     service: Annotated[Service, Depends(get_service)],
 ) -> HeartbeatReply:
     now_iso = service.now_iso()
-    row = body.model_dump(exclude={"screenshot_png_b64", "emergency_items"})  # clock_fault has its column (m009)
+    row = body.model_dump(exclude={"screenshot_png_b64", "emergency_items", "update"})  # clock_fault: column (m010)
+    row.update(update_columns(body.update))  # m015
     if body.clock_fault:  # and is shown with the warnings on the fleet page
         row["warnings"] = [f"clock: {body.clock_fault}", *row["warnings"]]
     row["cache"] = dumps(row["cache"])

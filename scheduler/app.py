@@ -14,7 +14,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
 from content.inbox import InboxWatcher, pipeline_handler
-from scheduler import api_admin, api_fleet, api_player, api_preview, mediagc, ops_api, web
+from scheduler import api_admin, api_fleet, api_player, api_preview, api_release, mediagc, ops_api, web
 from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
@@ -130,6 +130,7 @@ def create_app(
     app.include_router(api_preview.router)
     app.include_router(api_fleet.router)
     app.include_router(ops_api.router)
+    app.include_router(api_release.router)
     web.install(app)
 
     install_api_docs(app)

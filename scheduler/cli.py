@@ -146,21 +146,29 @@ def displays() -> None:
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def displays_list(config_path: str | None, data_dir: str | None, as_json: bool) -> None:
-    """Fleet health: online/offline, last seen, version lag, missing media, offline coverage."""
+    """Fleet health: online/offline, last seen, version lag, missing media, offline coverage, player version/update."""
     from scheduler.fleet import fleet_health
+    from scheduler.release_status import update_text
 
     service = service_for(config_path, data_dir)
     with service.lock:
         health = fleet_health(service.db, service.publisher, service.clock())
+        players = {r["display_id"]: r for r in service.db.table("display_status").rows_where(
+            select="display_id, app_version, update_state, update_version, update_detail")}
     if as_json:
-        click.echo(json.dumps([h.to_dict() for h in health], indent=2))
+        rows = [{**h.to_dict(), **{k: v for k, v in players.get(h.display_id, {}).items() if k != "display_id"}}
+                for h in health]
+        click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(f"{'display':<24} {'state':<8} {'last seen':<21} {'version':<9} {'missing':<8} covered until")
+    click.echo(f"{'display':<24} {'state':<8} {'last seen':<21} {'version':<9} {'missing':<8} {'covered until':<21} "
+               f"{'player':<9} update")
     for h in health:
         version = f"{h.reported_version if h.reported_version is not None else '-'}/{h.latest_version or '-'}"
+        player = players.get(h.display_id) or {}
         click.echo(
             f"{h.display_id:<24} {'online' if h.online else 'offline':<8} {h.last_seen or 'never':<21} "
-            f"{version:<9} {len(h.missing_media):<8} {h.offline_coverage_until or '-'}"
+            f"{version:<9} {len(h.missing_media):<8} {h.offline_coverage_until or '-':<21} "
+            f"{player.get('app_version') or '-':<9} {update_text(player)}"
         )
 
 

@@ -25,6 +25,7 @@ class FleetRow:
     screenshot_at: str | None
     hours_text: str
     alerts: list[str]  # codes: no_player, offline, version_lag, missing_media, clock_offset, low_disk
+    update: dict[str, Any] | None = None  # the player's update report: {state, version, detail} (m015)
 
 
 def fleet_rows(service: Service) -> list[FleetRow]:
@@ -66,9 +67,17 @@ def fleet_rows(service: Service) -> list[FleetRow]:
                 current_title=titles.get(current or "", current), free_disk_bytes=disk, clock_offset_s=offset,
                 app_version=status.get("app_version"), screenshot_at=shots.get(display["id"]),
                 hours_text=format_hours(display["operating_hours"]), alerts=alerts,
+                update=_update(status),
             )
         )  # fmt: skip
     return rows
+
+
+def _update(status: dict[str, Any]) -> dict[str, Any] | None:
+    if not status.get("update_state"):
+        return None
+    return {"state": status["update_state"], "version": status.get("update_version") or "",
+            "detail": status.get("update_detail")}
 
 
 def screenshot_png(service: Service, display_id: str) -> bytes | None:

@@ -381,3 +381,29 @@ def m015_ops_version_floor(db: Database) -> None:
     db.table("version_floor").create(
         {"id": int, "floor": int, "set_at": str, "reason": str}, pk="id", not_null={"floor"}
     )
+
+
+@migrations()
+def m016_ota_player_updates(db: Database) -> None:
+    """Player updates over the air: signed releases, the release offered to each group, each player's update."""
+    db.table("releases").create(
+        {
+            "version": str,
+            "filename": str,
+            "sha256": str,
+            "size": int,
+            "min_compatible": str,
+            "max_compatible": str,
+            "created_at": str,  # when it was built
+            "added_at": str,
+            "added_by": str,
+            "envelope": str,  # the signed release manifest, canonical JSON (signage/release.py)
+        },
+        pk="version",
+    )
+    db.table("release_offers").create(
+        {"group_id": str, "version": str, "offered_at": str, "offered_by": str},
+        pk="group_id",
+    )
+    for column in ("update_state", "update_version", "update_detail"):  # the player's report (apimodels.UpdateReport)
+        db.table("display_status").add_column(column, str)

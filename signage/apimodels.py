@@ -75,6 +75,17 @@ class EnrolmentApproved(BaseModel):
 
 
 # -- heartbeat -----------------------------------------------------------------
+UpdateState = Literal["offered", "downloading", "installed", "healthy", "rolled_back", "refused"]
+
+
+class UpdateReport(BaseModel):
+    """Where the player is with the release offered to it (see docs/operations.md, "Player updates")."""
+
+    state: UpdateState
+    version: str = Field(max_length=50, description="The release version the state is about")
+    detail: str | None = Field(default=None, max_length=500, description="Why it was refused or rolled back")
+
+
 class Heartbeat(BaseModel):
     """``POST /api/v1/player/heartbeat``."""
 
@@ -91,7 +102,8 @@ class Heartbeat(BaseModel):
     memory_rss_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
     clock_offset_s: float | None = Field(default=None, ge=-1e9, le=1e9)
     clock_fault: str | None = Field(default=None, max_length=500, description="Why the player distrusts its clock")
-    app_version: str | None = Field(default=None, max_length=50)
+    app_version: str | None = Field(default=None, max_length=50, description="The player version running now")
+    update: UpdateReport | None = Field(default=None, description="Player update state; null when none offered")
     warnings: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=MAX_WARNINGS)
     screenshot_png_b64: str | None = Field(default=None, max_length=MAX_SCREENSHOT_B64_CHARS)
 

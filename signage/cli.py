@@ -33,11 +33,13 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sources": ("scheduler.cli_sources:sources", "Live data sources (OpenSID, OpenDK, CKAN, CSV/JSON)."),
     "backup": ("scheduler.cli_backup:backup", "Back up the scheduler (store, keys, config; media optional), live."),
     "restore": ("scheduler.cli_backup:restore", "Restore a backup into a new data folder; players keep working."),
+    "release": ("scheduler.cli_release:release", "Player updates: build, add, offer a release to display groups."),
 }
 
 
 PLAYER_SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "run": ("player.cli:run", "Run the player: sync, cache and show this display's manifest."),
+    "launch": ("player.launcher_cli:launch", "Run the player under the update launcher (same options as run)."),
 }
 
 

@@ -14,13 +14,25 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from scheduler.errors import web_error_pages
-from scheduler.web import account, announcements, audit, displays, emergency, home, reports, schedule, sources, users
+from scheduler.web import (
+    account,
+    announcements,
+    audit,
+    displays,
+    emergency,
+    home,
+    releases,
+    reports,
+    schedule,
+    sources,
+    users,
+)
 from scheduler.web.common import CsrfRefused, LoginRequired, PasswordChangeRequired, error_page, gettext_for, redirect
 from scheduler.web.security import WebSecurityMiddleware
 from signage.errors import UserError
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-PAGES = (account, home, announcements, emergency, schedule, displays, sources, reports, users, audit)
+PAGES = (account, home, announcements, emergency, schedule, displays, releases, sources, reports, users, audit)
 
 router = APIRouter()
 for _page in PAGES:

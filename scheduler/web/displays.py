@@ -32,6 +32,7 @@ from scheduler.web.common import (
     render,
     require_action,
 )
+from scheduler.web.releases import UPDATE_LABELS
 from signage.errors import NotFoundError, UserError
 
 router = page_router()
@@ -81,7 +82,7 @@ def displays(request: Request, user: UserDep, service: ServiceDep) -> Response:
     rows = fleet_rows(service)
     return render(
         request, "displays.html", active="displays", rows=rows, waiting=waiting, alert_labels=ALERT_LABELS,
-        online=sum(1 for r in rows if r.health.online),
+        online=sum(1 for r in rows if r.health.online), update_labels=UPDATE_LABELS,
     )  # fmt: skip
 
 
@@ -116,6 +117,7 @@ def display_detail(display_id: ItemId, request: Request, user: UserDep, service:
     return render(
         request, "display_detail.html", active="displays", row=rows[0], alert_labels=ALERT_LABELS,
         kind_labels=KIND_LABELS, waiting=waiting, events_connected=service.events.connections,
+        update_labels=UPDATE_LABELS,
     )  # fmt: skip
 
 

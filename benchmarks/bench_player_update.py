@@ -1,0 +1,167 @@
+"""Benchmark: a player update over the air, as a viewer and an operator see it.
+
+Builds ``--switches`` releases from copies of this tree (``signage release build``), starts the real
+scheduler and ``signage player launch`` (offscreen, 640x360, 3 s text items, manifest/release poll
+every 2 s) on loopback, then offers each release in turn and reads the player's own log:
+
+* ``switch_gap_s`` — from the old process's ``player stopping`` to the new version's
+  ``first content frame painted``: how long the screen shows no player window (goal <= 3 s);
+* ``install_s`` — from ``downloading`` to ``installed`` (download + verify + ``pip install --target``);
+* ``offer_to_healthy_s`` — from the admin's offer to the launcher's ``reported healthy``
+  (includes the 2 s poll, the wait for the next item boundary and the restart).
+
+    .venv/bin/python benchmarks/bench_player_update.py [--switches 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+import requests  # noqa: E402
+from procs import DISPLAY_ID, env, make_store, signage, spawn, start_scheduler, stop, wait_for  # noqa: E402
+from resultfile import Figure, write_result  # noqa: E402
+from tests_support import collect_request, enrolment_request, free_port  # noqa: E402
+
+import signage as signage_package  # noqa: E402
+from player.identity import Identity, save_identity  # noqa: E402
+
+BASE = signage_package.__version__
+PACKAGES = ("signage", "scheduler", "player", "content", "playlists")
+GROUP = "bench-pembaruan"
+GAP_GOAL_S = 3.0
+LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ [\w.]+: (.*)$")
+
+
+def build(root: Path, version: str) -> Path:
+    tree = root / f"src-{version}"
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, tree / name)
+    init = tree / "signage" / "__init__.py"
+    init.write_text(init.read_text().replace(f'__version__ = "{BASE}"', f'__version__ = "{version}"'))
+    out = root / f"release-{version}"
+    subprocess.run([*signage("release", "build", "-o", str(out), "--source", str(tree), "--min-compatible", BASE)],
+                   check=True, capture_output=True, env=env(), timeout=600)
+    return out / "release.json"
+
+
+def events(log: Path) -> list[tuple[float, str]]:
+    out = []
+    for line in log.read_text(errors="replace").splitlines():
+        match = LINE.match(line)
+        if match:
+            moment = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            out.append((moment, match.group(2)))
+    return out
+
+
+def first_after(log: list[tuple[float, str]], since: float, text: str) -> float | None:
+    return next((t for t, message in log if t >= since and text in message), None)
+
+
+def setup(work: Path) -> tuple[str, tuple[str, str], Path, Path, object]:
+    scheduler_dir, player_dir = work / "scheduler", work / "player"
+    passwords = make_store(scheduler_dir)
+    port = free_port()
+    proc = start_scheduler(scheduler_dir, port, work / "scheduler.log")
+    url = f"http://127.0.0.1:{port}"
+    admin, editor = ("admin", passwords["admin"]), ("editor", passwords["editor"])
+    requests.post(f"{url}/api/v1/admin/groups", json={"id": GROUP, "name": GROUP, "kind": "tag"}, auth=admin,
+                  timeout=10).raise_for_status()
+    requests.patch(f"{url}/api/v1/admin/displays/{DISPLAY_ID}", json={"groups": [GROUP]}, auth=admin,
+                   timeout=10).raise_for_status()
+    for title in ("Satu", "Dua"):
+        r = requests.post(f"{url}/api/v1/admin/announcements", auth=editor, timeout=10,
+                          json={"title": title, "body": "Uji pembaruan.", "duration_s": 3,
+                                "targets": {"displays": [DISPLAY_ID]}})
+        r.raise_for_status()
+        requests.post(f"{url}/api/v1/admin/announcements/{r.json()['announcement']['id']}/approve", auth=admin,
+                      timeout=10).raise_for_status()
+    secret = "b" * 40
+    requests.post(f"{url}/api/v1/enrolments", json=enrolment_request("BEN234", secret), timeout=10).raise_for_status()
+    requests.post(f"{url}/api/v1/admin/enrolments/BEN234/approve", json={"display_id": DISPLAY_ID}, auth=admin,
+                  timeout=10).raise_for_status()
+    approval = requests.post(f"{url}/api/v1/enrolments/BEN234/collect", json=collect_request(secret),
+                             timeout=10).json()
+    save_identity(player_dir, Identity(DISPLAY_ID, approval["token"], approval["manifest_url"],
+                                       approval["public_keys"], url))
+    return url, admin, scheduler_dir, player_dir, proc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--switches", type=int, default=3, help="releases offered one after the other (>= 3)")
+    args = parser.parse_args()
+    versions = [f"{BASE}.{i + 1}" for i in range(max(3, args.switches))]
+    work = Path(tempfile.mkdtemp(prefix="bench-update-"))
+    gaps, installs, totals = [], [], []
+    try:
+        built = {v: build(work, v) for v in versions}
+        url, admin, scheduler_dir, player_dir, scheduler = setup(work)
+        os.environ["SIGNAGE_PLAYER_VERIFY_INTERVAL_S"] = "0"
+        config = work / "player.yaml"
+        config.write_text("poll_interval_s: 2\n")
+        log = work / "player.log"
+        player = spawn(signage("player", "launch", "--config", str(config), "--server", url, "--data-dir",
+                               str(player_dir), "--geometry", "0,0,640,360"), log)
+        try:
+            wait_for(lambda: "healthy (synced and painted)" in log.read_text(errors="replace"), 60,
+                     "the first version to be healthy", player)
+            for version in versions:
+                subprocess.run([*signage("release", "add", str(built[version]), "--data-dir", str(scheduler_dir))],
+                               check=True, capture_output=True, env=env(), timeout=120)
+                offered_at = time.time()
+                requests.post(f"{url}/api/v1/admin/releases/offers", json={"group": GROUP, "version": version},
+                              auth=admin, timeout=10).raise_for_status()
+                wait_for(lambda v=version: f"release {v} reported healthy" in log.read_text(errors="replace"), 120,
+                         f"release {version} to be healthy", player)
+                lines = events(log)
+                stopping = first_after(lines, offered_at, "player stopping")
+                started = first_after(lines, offered_at, f"player {version} started")
+                painted = first_after(lines, started or offered_at, "first content frame painted")
+                downloading = first_after(lines, offered_at, f"release {version}: downloading")
+                installed = first_after(lines, offered_at, f"release {version} installed in")
+                healthy = first_after(lines, offered_at, f"release {version} reported healthy")
+                assert None not in (stopping, painted, downloading, installed, healthy), lines[-20:]
+                gaps.append(round(painted - stopping, 3))  # type: ignore[operator]
+                installs.append(round(installed - downloading, 3))  # type: ignore[operator]
+                totals.append(round(healthy - offered_at, 3))  # type: ignore[operator]
+                print(f"{version}: gap {gaps[-1]:.2f} s, install {installs[-1]:.2f} s, "
+                      f"offer to healthy {totals[-1]:.1f} s", flush=True)
+        finally:
+            stop(player)
+            stop(scheduler)  # type: ignore[arg-type]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    figures = [
+        Figure("switch_gap_s", "no player window: old process stopping -> new version's first frame", "s", gaps,
+               goal=GAP_GOAL_S),
+        Figure("install_s", "download + verify + pip install --target of the release wheel", "s", installs),
+        Figure("offer_to_healthy_s", "admin's offer -> launcher keeps the new version (2 s poll, 3 s items)", "s",
+               totals),
+    ]
+    path = write_result(
+        "player_update", "Player update over the air", figures,
+        workload=f"{len(versions)} releases offered in turn to one player (offscreen 640x360, 3 s text items, "
+                 "poll 2 s) on loopback; wheels of this tree built with `signage release build`",
+        notes=["The gap is what a viewer sees: the desktop behind the player window (black on a kiosk X session)."],
+    )  # fmt: skip
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Layar → Pembaruan pemutar in real headless Chromium: an admin offers a release to a group, a refusal names
+what to choose, and each display's running version and update state show on the fleet pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from browser_support import CHROMIUM, CHROMIUM_ARGS, login
+from tests_support import enrol
+
+from scheduler.releases import add_release
+from signage.canonical import canonical_json
+from signage.release_build import describe_wheel
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DISPLAY = "desa-antibar"
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def _add(service: Any, tmp_path: Path, version: str) -> None:
+    wheel = tmp_path / f"mempawah_signage-{version}-py3-none-any.whl"
+    wheel.write_bytes(b"PK\x03\x04" + version.encode() * 500)
+    release = describe_wheel(wheel, min_compatible="0.1.0", max_compatible=None, created_at="2026-11-30T11:00:00Z")
+    (tmp_path / "release.json").write_bytes(canonical_json(release.to_dict()))
+    add_release(service, tmp_path / "release.json")
+
+
+def test_offering_a_release_and_seeing_each_players_update(browser: Any, live_scheduler: Any, tmp_path: Path) -> None:
+    base, service = live_scheduler.url, live_scheduler.service
+    _add(service, tmp_path, "0.6.0")
+    token = enrol(live_scheduler, DISPLAY, "WEB234")["token"]
+    admin = ("admin", service.demo_accounts.admin_password)
+    display = requests.get(f"{base}/api/v1/admin/displays/{DISPLAY}", auth=admin, timeout=10).json()["display"]
+    group = display["groups"][0]
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    login(page, base, "admin", service.demo_accounts.admin_password)
+    page.goto(f"{base}/admin/displays")
+    page.click("text=Pembaruan pemutar")
+    assert "0.6.0" in page.inner_text("#releases")
+
+    page.click("text=Tawarkan ke grup ini")  # no group chosen: the browser's own check keeps the form
+    assert page.url.endswith("/admin/releases")
+    page.evaluate("document.querySelector('#offer-group').removeAttribute('required')")
+    page.click("text=Tawarkan ke grup ini")  # sent anyway: the server refuses and says what to choose
+    assert "Pilih rilis dan grup" in page.inner_text("[role=alert]")
+
+    page.select_option("#offer-group", group)
+    page.click("text=Tawarkan ke grup ini")
+    assert f"Rilis 0.6.0 ditawarkan ke grup {group}" in page.inner_text("[role=status]")
+    assert group in page.inner_text("#release-0\\.6\\.0")
+    assert list(service.db.table("release_offers").rows_where("group_id = ?", [group]))
+
+    beat = {"status": "playing", "app_version": "0.1.0",
+            "update": {"state": "rolled_back", "version": "0.6.0", "detail": "exited with status 1 3 times"}}
+    requests.post(f"{base}/api/v1/player/heartbeat", json=beat, headers={"Authorization": f"Bearer {token}"},
+                  timeout=10).raise_for_status()
+    page.goto(f"{base}/admin/displays")
+    cell = page.inner_text(f"#display-{DISPLAY}")
+    assert "0.1.0" in cell and "pembaruan 0.6.0: dikembalikan ke versi sebelumnya" in cell
+    page.goto(f"{base}/admin/displays/{DISPLAY}")
+    assert "pembaruan 0.6.0: dikembalikan ke versi sebelumnya" in page.inner_text("main")
+    page.goto(f"{base}/admin/releases")
+    row = page.inner_text(f"#player-{DISPLAY}")
+    assert "0.1.0" in row and "exited with status 1 3 times" in row
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391  # usable on a phone
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.click(f"#offers >> li:has-text('{group}') >> text=Tarik")
+    assert "tidak lagi ditawari rilis" in page.inner_text("[role=status]")
+    assert not list(service.db.table("release_offers").rows_where("group_id = ?", [group]))
