@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,7 +15,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
 from content.inbox import InboxWatcher, pipeline_handler
-from scheduler import api_admin, api_fleet, api_player, api_preview, mediagc, web
+from scheduler import api_admin, api_fleet, api_player, api_preview, mediagc, proof_of_play, web
 from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
@@ -26,6 +27,7 @@ from signage import __version__
 log = logging.getLogger("scheduler.app")
 REPUBLISH_INTERVAL_S = 300.0
 GC_INTERVAL_S = 3600.0
+PLAY_RETENTION_INTERVAL_S = 3600.0  # raw play events past the retention are folded into hourly totals this often
 
 
 async def _periodic_loop(service: Service, interval_s: float) -> None:
@@ -50,6 +52,17 @@ async def _revocation_loop(service: Service, interval_s: float) -> None:
             await asyncio.to_thread(service.sweep_revocations)
         except Exception:  # a busy or full store: retried next round
             log.exception("revocation sweep failed")
+
+
+async def _retention_loop(service: Service, interval_s: float) -> None:
+    """Fold raw proof-of-play rows older than ``play_retention_days`` into hourly totals (one chunk per commit)."""
+    while True:
+        try:
+            cutoff = service.clock() - timedelta(days=service.config.play_retention_days)
+            await asyncio.to_thread(proof_of_play.prune, service.intake.run, cutoff)
+        except Exception:  # a busy or full store: retried next round
+            log.exception("proof-of-play retention failed")
+        await asyncio.sleep(interval_s)
 
 
 async def _startup_publish(service: Service) -> None:
@@ -94,6 +107,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_periodic_loop(service, republish_interval_s))
         revocations = asyncio.create_task(_revocation_loop(service, REVOCATION_POLL_S))
+        retention = asyncio.create_task(_retention_loop(service, PLAY_RETENTION_INTERVAL_S))
         startup = asyncio.create_task(_startup_publish(service)) if publish_on_start else None
         inbox = _start_inbox(service) if with_inbox else None
         poller = SourcePoller(service).start()
@@ -103,6 +117,7 @@ def create_app(
             service.stopping.set()
             task.cancel()
             revocations.cancel()
+            retention.cancel()
             if startup is not None:
                 startup.cancel()
             poller.stop()

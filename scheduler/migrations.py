@@ -372,3 +372,14 @@ def m013_emergency_ack(db: Database) -> None:
 def m014_display_region_code(db: Database) -> None:
     """A display's village code (Kemendagri adm4, e.g. 61.04.01.2001): its own BMKG weather forecast."""
     db.table("displays").add_column("region_code", str)
+
+
+@migrations()
+def m015_intake_play_totals_and_fleet_alerts(db: Database) -> None:
+    """Proof-of-play hourly totals (raw rows are folded in after the retention) and fleet alerts with their outbox."""
+    db.table("play_totals").create(
+        {"display_id": str, "item_id": str, "hour_utc": str, "plays": int, "played_ms": int, "skipped": int},
+        pk=("display_id", "item_id", "hour_utc"),
+    )
+    db.table("play_totals").create_index(["hour_utc"])
+    db.table("play_events").create_index(["received_at"])

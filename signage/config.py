@@ -65,6 +65,17 @@ class SchedulerConfig:
         20, "Failed logins per client address within login_lockout_s before that address is locked out."
     )
     login_lockout_s: int = setting(900, "Window and lockout time (seconds) of the login throttle.")
+    play_retention_days: int = setting(
+        90,
+        "Raw proof-of-play events are kept this many days after receipt, then folded into hourly totals per "
+        "display and item (reports stay the same; a re-sent event older than this is no longer recognised).",
+    )
+    intake_queue_limit: int = setting(
+        5000, "Heartbeats and play-event batches waiting to be written; beyond this the player is told 503 (retry)."
+    )
+    intake_linger_ms: int = setting(
+        2, "How long the intake writer waits for more heartbeats/play events to commit together (group commit)."
+    )
 
     def validate(self, path: str) -> None:
         if not 1 <= self.port <= 65535:
@@ -80,6 +91,12 @@ class SchedulerConfig:
         for key in ("session_idle_timeout_s", "session_max_age_s", "login_lockout_s"):
             if not 1 <= getattr(self, key) <= 30 * 86400:
                 raise ConfigError(path, key, "must be between 1 and 2592000 seconds (30 days)")
+        if not 1 <= self.play_retention_days <= 3660:
+            raise ConfigError(path, "play_retention_days", "must be between 1 and 3660 days")
+        if not 10 <= self.intake_queue_limit <= 1_000_000:
+            raise ConfigError(path, "intake_queue_limit", "must be between 10 and 1000000")
+        if not 0 <= self.intake_linger_ms <= 1000:
+            raise ConfigError(path, "intake_linger_ms", "must be between 0 and 1000 milliseconds")
         for key in ("login_max_failures", "login_max_failures_per_address"):
             if not 1 <= getattr(self, key) <= 10000:
                 raise ConfigError(path, key, "must be between 1 and 10000")
