@@ -19,6 +19,7 @@ from scheduler import api_admin, api_fleet, api_player, api_preview, mediagc, pr
 from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
+from scheduler.fleet_alerts import FleetAlerts
 from scheduler.limits import BodyLimitMiddleware
 from scheduler.service import REVOCATION_POLL_S, Service
 from scheduler.sources_jobs import SourcePoller
@@ -65,6 +66,17 @@ async def _retention_loop(service: Service, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
 
 
+async def _fleet_alert_loop(service: Service) -> None:
+    """Evaluate the fleet alert rules and send their messages every ``alert_check_interval_s``."""
+    alerts = FleetAlerts(service)
+    while True:
+        await asyncio.sleep(service.config.alert_check_interval_s)
+        try:
+            await asyncio.to_thread(alerts.run_once)
+        except Exception:  # a busy store or a bug in one rule: logged, evaluated again next round
+            log.exception("fleet alert evaluation failed")
+
+
 async def _startup_publish(service: Service) -> None:
     """Publish what changed while the scheduler was down, after the server listens.
 
@@ -108,6 +120,7 @@ def create_app(
         task = asyncio.create_task(_periodic_loop(service, republish_interval_s))
         revocations = asyncio.create_task(_revocation_loop(service, REVOCATION_POLL_S))
         retention = asyncio.create_task(_retention_loop(service, PLAY_RETENTION_INTERVAL_S))
+        fleet_alerts = asyncio.create_task(_fleet_alert_loop(service))
         startup = asyncio.create_task(_startup_publish(service)) if publish_on_start else None
         inbox = _start_inbox(service) if with_inbox else None
         poller = SourcePoller(service).start()
@@ -118,6 +131,7 @@ def create_app(
             task.cancel()
             revocations.cancel()
             retention.cancel()
+            fleet_alerts.cancel()
             if startup is not None:
                 startup.cancel()
             poller.stop()

@@ -383,3 +383,34 @@ def m015_intake_play_totals_and_fleet_alerts(db: Database) -> None:
     )
     db.table("play_totals").create_index(["hour_utc"])
     db.table("play_events").create_index(["received_at"])
+    db.table("fleet_alerts").create(
+        {
+            "id": int,
+            "key": str,  # kind:subject, e.g. offline:kantor-bupati; one open row per key
+            "kind": str,  # offline | horizon | low_disk | clock | playback | source_stale
+            "subject": str,  # display or data source id
+            "detail": str,  # JSON: the facts the message is built from
+            "opened_at": str,
+            "last_true_at": str,
+            "last_notified_at": str,
+            "resolved_at": str,
+        },
+        pk="id",
+    )
+    db.table("fleet_alerts").create_index(["key", "resolved_at"])
+    db.table("alert_outbox").create(
+        {
+            "id": int,
+            "alert_id": int,
+            "event": str,  # opened | reminder | resolved
+            "channel": str,  # email | webhook
+            "created_at": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "sent_at": str,
+            "failed_at": str,  # given up (kept for the record)
+            "last_error": str,
+        },
+        pk="id",
+    )
+    db.table("alert_outbox").create_index(["sent_at", "failed_at", "next_attempt_at"])

@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "preview": ("player.preview.cli:preview", "Show what a display shows: frame, day sheet, clip, window."),
     "ingest": ("scheduler.cli:ingest", "Normalise media files for the screens and create draft announcements."),
     "sources": ("scheduler.cli_sources:sources", "Live data sources (OpenSID, OpenDK, CKAN, CSV/JSON)."),
+    "alerts": ("scheduler.cli_alerts:alerts", "Fleet alerts: list open alerts, send a test message."),
 }
 
 
