@@ -47,7 +47,7 @@ def test_play_events_and_heartbeats_run_no_count_query(live_scheduler: Any) -> N
     live = live_scheduler
     auth = {"Authorization": f"Bearer {enrol(live, 'desa-antibar', 'CNT234')['token']}"}
     statements: list[str] = []
-    live.service.db.conn.set_trace_callback(statements.append)
+    live.service.db.conn.set_trace_callback(lambda sql: _record(statements, sql))
     writer = live.service.intake
     writer.close()  # a fresh writer whose connection is traced too
     live.service.intake = IntakeWriter(writer.path, connect=lambda: _traced(writer, statements))
@@ -67,8 +67,14 @@ def test_play_events_and_heartbeats_run_no_count_query(live_scheduler: Any) -> N
 
 def _traced(writer: IntakeWriter, statements: list[str]) -> Any:
     conn = writer._default_connect()
-    conn.set_trace_callback(statements.append)
+    conn.set_trace_callback(lambda sql: _record(statements, sql))
     return conn
+
+
+def _record(statements: list[str], sql: str) -> None:
+    """Statements run for requests; the server's periodic loops (asyncio's worker threads) are not requests."""
+    if not threading.current_thread().name.startswith("asyncio_"):
+        statements.append(sql)
 
 
 def test_heartbeat_is_answered_after_its_commit_and_a_full_queue_answers_503(live_scheduler: Any) -> None:
