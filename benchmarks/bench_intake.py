@@ -151,6 +151,14 @@ def unpack(ref: str, into: Path) -> Path:
     return into
 
 
+def check_code(tree: Tree) -> None:
+    """Fail loudly unless the tree's own code is what its processes import."""
+    out = subprocess.run([sys.executable, "-c", "import scheduler; print(scheduler.__file__)"], env=env_for(tree),
+                         cwd=tree.path, capture_output=True, text=True, check=True)  # fmt: skip
+    if not Path(out.stdout.strip()).resolve().is_relative_to(tree.path.resolve()):
+        raise SystemExit(f"{tree.label}: imports {out.stdout.strip()}, not the code in {tree.path}")
+
+
 def env_for(tree: Tree) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(tree.path)
@@ -162,7 +170,7 @@ def setup(tree: Tree, data_dir: Path, displays: int) -> None:
     import json
 
     out = subprocess.run([sys.executable, "-c", SETUP, str(data_dir), str(displays)], env=env_for(tree),
-                         capture_output=True, text=True, check=True)  # fmt: skip
+                         cwd=tree.path, capture_output=True, text=True, check=True)  # fmt: skip
     tree.tokens = json.loads(out.stdout.strip().splitlines()[-1])
     tree.data_dir = data_dir
 
@@ -197,7 +205,8 @@ def start_server(tree: Tree, port: int, log_path: Path) -> subprocess.Popen[byte
     command = ["taskset", "-c", SERVER_CPU, sys.executable, "-m", "signage", "scheduler", "serve",
                "--data-dir", str(tree.data_dir), "--port", str(port)]  # fmt: skip
     with log_path.open("ab") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env_for(tree))
+        # cwd too: `python -m` puts the working directory first on sys.path
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env_for(tree), cwd=tree.path)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -302,6 +311,7 @@ def main() -> None:
     try:
         trees = [Tree("before", unpack(args.before, work / "before-code")), Tree("after", ROOT)]
         for tree in trees:
+            check_code(tree)
             log(f"{tree.label}: building a store with {args.displays} enrolled displays")
             setup(tree, work / f"{tree.label}-data", args.displays)
             port = free_port()

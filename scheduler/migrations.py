@@ -383,6 +383,8 @@ def m015_intake_play_totals_and_fleet_alerts(db: Database) -> None:
     )
     db.table("play_totals").create_index(["hour_utc"])
     db.table("play_events").create_index(["received_at"])
+    # skipped plays of the last hour (fleet alert rule): only the skipped rows are indexed
+    db.execute("create index play_events_skipped_received on play_events (received_at) where result = 'skipped'")
     db.table("fleet_alerts").create(
         {
             "id": int,
