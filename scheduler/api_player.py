@@ -157,7 +157,7 @@ async def heartbeat(
     row["warnings"] = dumps(row["warnings"])
     png = await asyncio.to_thread(_screenshot_png, body.screenshot_png_b64) if body.screenshot_png_b64 else None
     job = partial(_store_heartbeat, display_id, row, body.emergency_items, png, now_iso)
-    await asyncio.wrap_future(service.intake.submit(job))
+    await service.intake.write(job)
     latest = service.publisher.latest(display_id)
     return HeartbeatReply(latest_version=latest.version if latest else None)
 
@@ -219,7 +219,7 @@ async def play_events(
     rows = [{**event.model_dump(), "id": str(event.id), "display_id": display_id, "received_at": format_utc(now)}
             for event in body.events]  # fmt: skip
     job = partial(_store_play_events, display_id, rows, times, now)
-    accepted, flagged = await asyncio.wrap_future(service.intake.submit(job))
+    accepted, flagged = await service.intake.write(job)
     if any(flagged.values()):
         log.warning("display %s sent play events with implausible times (player clock fault?): %s",
                     display_id, flagged)

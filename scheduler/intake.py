@@ -20,13 +20,14 @@ stops taking jobs, commits everything queued and ends the thread.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ Job = Callable[[Database], Any]
 #: The retry back-off of a failed batch: first wait, doubled up to the cap.
 RETRY_FIRST_S = 0.05
 RETRY_MAX_S = 1.0
+#: How long a request waits for its commit before it is told 503 (the batch retry gives up after 10 s).
+WAIT_S = 60.0
 
 
 class IntakeUnavailable(Exception):
@@ -129,9 +132,21 @@ class IntakeWriter:
                 raise IntakeUnavailable("the scheduler is busy writing; send again later") from None
         return future
 
-    def run(self, job: Job, timeout_s: float = 60.0) -> Any:
+    def run(self, job: Job, timeout_s: float = WAIT_S) -> Any:
         """Submit and wait (for callers on a worker thread)."""
-        return self.submit(job).result(timeout=timeout_s)
+        try:
+            return self.submit(job).result(timeout=timeout_s)
+        except TimeoutError:
+            raise IntakeUnavailable("the store did not answer in time; send again later") from None
+
+    async def write(self, job: Job, timeout_s: float = WAIT_S) -> Any:
+        """Submit and await the commit (for request handlers)."""
+        future = self.submit(job)
+        try:
+            # shielded: the job stays queued (and is answered to nobody) rather than half-cancelled
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout_s)
+        except TimeoutError:  # the write may still land: heartbeats and play events are idempotent
+            raise IntakeUnavailable("the store did not answer in time; send again later") from None
 
     def close(self, timeout_s: float = 30.0) -> None:
         """Refuse new jobs, commit all queued ones, end the thread."""
@@ -149,7 +164,7 @@ class IntakeWriter:
 
     # -- the writer thread ----------------------------------------------------
     def _run(self) -> None:
-        conn = self._connect()
+        conn = self._open()
         db = Database(conn)
         try:
             stop = False
@@ -159,9 +174,26 @@ class IntakeWriter:
                     break
                 batch: list[_Item] = [first]  # type: ignore[list-item]
                 stop = self._gather(batch)
-                self._commit(db, batch)
+                try:
+                    self._commit(db, batch)
+                except Exception as exc:  # a bug here must not strand the waiting requests or end the writer
+                    log.exception("intake: writing a batch of %d failed", len(batch))
+                    _rollback(conn)
+                    for item in batch:
+                        _settle(item.future, IntakeUnavailable(f"the store cannot be written now ({exc})"))
         finally:
             conn.close()
+
+    def _open(self) -> sqlite3.Connection:
+        """The writer's connection; retried (with a log line) until the store can be opened."""
+        delay_s = RETRY_FIRST_S
+        while True:
+            try:
+                return self._connect()
+            except sqlite3.Error as exc:
+                log.error("intake: cannot open the store (%s); retrying in %.1f s", exc, delay_s)
+                time.sleep(delay_s)
+                delay_s = min(delay_s * 2, RETRY_MAX_S)
 
     def _gather(self, batch: list[_Item]) -> bool:
         """Add what is queued (lingering briefly for more); True when the stop mark was met."""
@@ -207,7 +239,7 @@ class IntakeWriter:
                               len(batch), self.retry_for_s, exc)
                     for item in batch:
                         self.stats.failed_jobs += 1
-                        item.future.set_exception(IntakeUnavailable(f"the store cannot be written now ({exc})"))
+                        _settle(item.future, IntakeUnavailable(f"the store cannot be written now ({exc})"))
                     return
                 self.stats.retries += 1
                 log.warning("intake: writing a batch of %d failed (%s); retrying in %.2f s", len(batch), exc, delay_s)
@@ -217,11 +249,9 @@ class IntakeWriter:
         self.stats.jobs += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         for item, (ok, value) in zip(batch, results, strict=True):
-            if ok:
-                item.future.set_result(value)
-            else:
+            if not ok:
                 self.stats.failed_jobs += 1
-                item.future.set_exception(value)
+            _settle(item.future, value, ok)
 
     @staticmethod
     def _apply(db: Database, batch: list[_Item]) -> list[tuple[bool, Any]]:
@@ -244,6 +274,19 @@ class IntakeWriter:
             results.append((True, value))
         conn.execute("COMMIT")
         return results
+
+
+def _settle(future: Future[Any], value: Any, ok: bool = False) -> None:
+    """Resolve ``future`` unless its caller gave up on it (cancelled) or it is resolved already."""
+    if future.done():
+        return
+    try:
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+    except InvalidStateError:  # cancelled in between
+        pass
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -147,3 +148,25 @@ def test_close_commits_everything_queued_then_refuses(store: Path) -> None:
     assert _count(store) == 50
     with pytest.raises(IntakeUnavailable, match="shutting down"):
         writer.submit(_insert(99))
+
+
+def test_a_request_waits_for_its_commit_at_most_its_timeout(store: Path) -> None:
+    writer = IntakeWriter(store)
+    release = _gate(writer)
+    with pytest.raises(IntakeUnavailable, match="did not answer in time"):
+        asyncio.run(writer.write(_insert(1), timeout_s=0.2))
+    release.set()
+    assert asyncio.run(writer.write(_insert(2))) == 2
+    writer.close()
+    assert _count(store) == 2  # the late write still landed (the player's re-send is a duplicate)
+
+
+def test_a_caller_that_gave_up_does_not_fail_the_rest_of_its_batch(store: Path) -> None:
+    writer = IntakeWriter(store)
+    release = _gate(writer)
+    first, gone, last = writer.submit(_insert(1)), writer.submit(_insert(2)), writer.submit(_insert(3))
+    assert gone.cancel()
+    release.set()
+    assert (first.result(WAIT_S), last.result(WAIT_S)) == (1, 3)
+    writer.close()
+    assert writer.stats.failed_jobs == 0
