@@ -272,7 +272,10 @@ def wrk(port: int, tree: Tree, mode: str, duration_s: int, connections: int, bat
     if not match:
         raise RuntimeError(f"wrk gave no result:\n{out.stdout}\n{out.stderr}")
     requests = int(match[5])
-    run = Run(float(match[1]), float(match[2]) / 1000, float(match[3]) / 1000, int(match[4]), requests,
+    p99_ms, p50_ms = float(match[2]) / 1000, float(match[3]) / 1000
+    if requests == 0:  # nothing came back within the run: its latency is at least the run's length
+        p99_ms = p50_ms = duration_s * 1000.0
+    run = Run(float(match[1]), p99_ms, p50_ms, int(match[4]), requests,
               cpu_used_s * 1000 / max(requests, 1))  # fmt: skip
     if run.errors:
         log(f"  {tree.label} {mode}: {run.errors} error(s) (non-2xx, timeouts)")
@@ -383,6 +386,9 @@ def write(results: dict[str, dict[str, list[Run]]], args: argparse.Namespace) ->
         "figures vary with its load (see machine.load_at_start); before and after ran back to back.",
         "After = group commit: a reply is sent once its batch is committed (durable), as before.",
         f"non-2xx answers or socket errors over all runs: {errors}",
+        "A run in which no request completed records its p50/p99 as the run's length (a lower bound); server CPU "
+        "per request divides the CPU of the run by the requests completed in it (work on requests still waiting "
+        "counts too).",
     ]
     name = "intake_quick" if args.quick else "intake"
     path = write_result(
