@@ -307,6 +307,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.rows, args.duration = min(args.rows, 200_000), min(args.duration, 5)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stopped: still stop the servers and remove the data
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     work = Path(tempfile.mkdtemp(prefix="bench-intake-"))
