@@ -331,6 +331,14 @@ def alert_text(row: dict[str, Any], zone_name: str, language: str) -> str:
     return describe(row["kind"], name, facts, zone_name, language)
 
 
+def open_counts(service: Service) -> dict[str, int]:
+    """Open alerts per kind (every kind present, 0 when none): for monitoring (/metrics)."""
+    with service.lock:
+        rows = service.db.execute("select kind, count(*) from fleet_alerts where resolved_at is null group by kind")
+        counts = dict(rows.fetchall())
+    return {kind: int(counts.get(kind, 0)) for kind in KINDS}
+
+
 def fleet_alert_items(service: Service, language: str) -> list[dict[str, Any]]:
     """Open alerts for the Beranda/Layar pages, newest first: kind, subject, since, text in ``language``."""
     with service.lock:

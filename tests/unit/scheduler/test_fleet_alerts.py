@@ -13,7 +13,7 @@ from fake_smtp import FakeSmtp
 from fake_webhook import FakeWebhook
 from procs import make_store
 
-from scheduler.fleet_alerts import FleetAlerts, findings
+from scheduler.fleet_alerts import FleetAlerts, findings, open_counts
 from scheduler.notify import SIGNATURE_HEADER, signature
 from scheduler.service import Service
 from scheduler.store import dumps
@@ -117,6 +117,9 @@ def test_each_rule_finds_its_condition_and_a_healthy_display_has_none(
         "source_stale:broken",
     }  # fmt: skip
     assert found["low_disk:disk"].facts["problem"] == "100 MB free"
+    FleetAlerts(service, make_channels=lambda config: {}).sync(list(found.values()), clock.now)
+    assert open_counts(service) == {"offline": 2, "horizon": 1, "low_disk": 2, "clock": 2, "playback": 2,
+                                    "source_stale": 2}  # fmt: skip
     assert found["source_stale:broken"].facts == {"never": True, "problem": "HTTP 500"}
     service.close()
 
