@@ -10,7 +10,9 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import requests
+from procs import wait_for
 from sqlite_utils import Database
 from tests_support import enrol
 from web_support import WebClient
@@ -143,3 +145,24 @@ def _tables(html: str) -> list[str]:
     tables = re.findall(r"<table.*?</table>", html, flags=re.S)
     assert tables, "no table on the report page"
     return tables
+
+
+@pytest.fixture
+def aged_plays(demo_service: Any) -> list[str]:
+    """Raw plays received 100 days ago (past the 90-day retention), stored before the server starts."""
+    old = format_utc(demo_service.clock() - timedelta(days=100))
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    demo_service.db["play_events"].insert_all(
+        {"id": i, "display_id": "desa-antibar", "item_id": "ann-1", "started_at": old, "ended_at": old,
+         "duration_ms": 10000, "result": "played", "reason": "", "received_at": old} for i in ids
+    )  # fmt: skip
+    return ids
+
+
+def test_the_server_folds_plays_past_the_retention_on_its_own(aged_plays: list[str], live_scheduler: Any) -> None:
+    db = live_scheduler.service.db
+    marks = ",".join("?" * len(aged_plays))
+    wait_for(lambda: db.execute(f"select count(*) from play_events where id in ({marks})", aged_plays).fetchone()[0]
+             == 0, TIMEOUT_S, "the retention loop to fold the old plays")  # fmt: skip
+    totals = list(db["play_totals"].rows_where("display_id = 'desa-antibar' and item_id = 'ann-1'"))
+    assert sum(r["plays"] for r in totals) == 3 and sum(r["played_ms"] for r in totals) == 30000
