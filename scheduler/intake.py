@@ -43,8 +43,9 @@ Job = Callable[[Database], Any]
 #: The retry back-off of a failed batch: first wait, doubled up to the cap.
 RETRY_FIRST_S = 0.05
 RETRY_MAX_S = 1.0
-#: How long a request waits for its commit before it is told 503 (the batch retry gives up after 10 s).
-WAIT_S = 60.0
+#: How long a request waits for its commit before it is told 503: under the player's 20 s read timeout, above
+#: the 10 s a failing batch is retried.
+WAIT_S = 15.0
 
 
 class IntakeUnavailable(Exception):

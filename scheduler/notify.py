@@ -52,6 +52,7 @@ class EmailChannel:
     password: str
     sender: str
     recipients: tuple[str, ...]
+    ca_file: str = ""
     name: str = "email"
 
     def send(self, message: Message) -> None:
@@ -66,12 +67,12 @@ class EmailChannel:
             with smtplib.SMTP(self.host, self.port, timeout=SEND_TIMEOUT_S) as smtp:
                 smtp.ehlo()
                 if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=ssl.create_default_context(cafile=self.ca_file or None))
                     smtp.ehlo()
                 if self.user:
                     smtp.login(self.user, self.password)
                 smtp.send_message(mail)
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
             raise DeliveryError(f"e-mail via {self.host}:{self.port}: {exc or type(exc).__name__}") from exc
 
 
@@ -107,6 +108,7 @@ def channels(config: SchedulerConfig) -> dict[str, Channel]:
         out["email"] = EmailChannel(
             config.alert_smtp_host, config.alert_smtp_port, config.alert_smtp_starttls, config.alert_smtp_user,
             config.alert_smtp_password, config.alert_email_from, tuple(config.alert_email_to),
+            config.alert_smtp_ca_file,
         )  # fmt: skip
     if config.alert_webhook_url:
         out["webhook"] = WebhookChannel(config.alert_webhook_url, config.alert_webhook_secret)

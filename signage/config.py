@@ -96,6 +96,9 @@ class SchedulerConfig:
     alert_smtp_host: str = setting("", "SMTP server for fleet alert e-mail; empty disables e-mail.")
     alert_smtp_port: int = setting(587, "SMTP port (587 with STARTTLS, 25 without).")
     alert_smtp_starttls: bool = setting(True, "Upgrade the SMTP connection with STARTTLS before logging in.")
+    alert_smtp_ca_file: str = setting(
+        "", "PEM file of the CA that signed the SMTP server's certificate (an internal CA); empty: the system's CAs."
+    )
     alert_smtp_user: str = setting("", "SMTP login name; empty sends without logging in.")
     alert_smtp_password: str = setting("", "SMTP password (keep the config file readable only by the scheduler).")
     alert_email_from: str = setting("signage@localhost", "Sender address of fleet alert e-mail.")
@@ -203,6 +206,8 @@ def _check_alerts(path: str, config: SchedulerConfig) -> None:
         if "@" not in address or any(c.isspace() for c in address):
             raise ConfigError(path, "alert_email_to" if address != config.alert_email_from else "alert_email_from",
                               f"{address!r} is not an e-mail address (name@example.go.id)")  # fmt: skip
+    if config.alert_smtp_ca_file and not Path(config.alert_smtp_ca_file).is_file():
+        raise ConfigError(path, "alert_smtp_ca_file", f"no file {config.alert_smtp_ca_file!r} (a PEM CA certificate)")
     if config.alert_webhook_url and not config.alert_webhook_url.startswith(("http://", "https://")):
         raise ConfigError(path, "alert_webhook_url", "must start with http:// or https://")
 

@@ -1,4 +1,5 @@
-"""A minimal SMTP responder on loopback: enough of RFC 5321 for ``smtplib`` (EHLO, AUTH PLAIN, MAIL, RCPT, DATA).
+"""A minimal SMTP responder on loopback: enough of RFC 5321 for ``smtplib`` (EHLO, STARTTLS, AUTH PLAIN, MAIL,
+RCPT, DATA).
 
 Received mail is kept in ``messages`` as parsed ``email.message.EmailMessage`` objects.
 """
@@ -8,14 +9,50 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import ipaddress
 import socketserver
+import ssl
 import threading
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (its own CA) and its key, as PEM files in ``directory``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake-smtp")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_path, key_path = directory / "smtp-cert.pem", directory / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    return cert_path, key_path
+
+
 class FakeSmtp:
-    def __init__(self, user: str = "", password: str = "") -> None:
+    """``tls``: (certificate, key) PEM paths: STARTTLS is offered and AUTH only after it."""
+
+    def __init__(self, user: str = "", password: str = "", tls: tuple[Path, Path] | None = None) -> None:
+        self.tls_context: ssl.SSLContext | None = None
+        if tls is not None:
+            self.tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self.tls_context.load_cert_chain(*tls)
+        self.tls_sessions = 0
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.logins: list[str] = []
@@ -31,6 +68,7 @@ class FakeSmtp:
             def handle(self) -> None:
                 self.reply("220 fake-smtp ready")
                 sender, recipients = "", []
+                secure = False
                 while True:
                     raw = self.rfile.readline()
                     if not raw:
@@ -39,7 +77,19 @@ class FakeSmtp:
                     verb = line.split(" ", 1)[0].upper()
                     if verb in ("EHLO", "HELO"):
                         self.wfile.write(b"250-fake-smtp\r\n")
-                        self.reply("250 AUTH PLAIN" if fake.user else "250 8BITMIME")
+                        if fake.tls_context is not None and not secure:
+                            self.wfile.write(b"250-STARTTLS\r\n")
+                        can_auth = fake.user and (secure or fake.tls_context is None)
+                        self.reply("250 AUTH PLAIN" if can_auth else "250 8BITMIME")
+                    elif verb == "STARTTLS" and fake.tls_context is not None and not secure:
+                        self.reply("220 go ahead")
+                        try:
+                            self.tls = fake.tls_context.wrap_socket(self.request, server_side=True)
+                        except (ssl.SSLError, OSError):  # the client refused our certificate
+                            return
+                        self.rfile, self.wfile = self.tls.makefile("rb"), self.tls.makefile("wb")
+                        secure = True
+                        fake.tls_sessions += 1
                     elif verb == "AUTH":
                         fake._auth(self, line)
                     elif verb == "MAIL":
@@ -59,6 +109,12 @@ class FakeSmtp:
                         return
                     else:
                         self.reply("502 command not implemented")
+
+            def finish(self) -> None:
+                super().finish()
+                tls = getattr(self, "tls", None)
+                if tls is not None:
+                    tls.close()
 
             def _read_data(self) -> bytes:
                 lines = []
