@@ -9,10 +9,12 @@ import logging
 import random
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
+from sqlite_utils import Database
 
 from scheduler import enrolment
 from scheduler.auth import token_hash
@@ -21,6 +23,7 @@ from scheduler.deps import current_display, get_service
 from scheduler.emergency_ack import emergency_shown
 from scheduler.errors import NotFound, RangeNotSatisfiable
 from scheduler.events import CLOSE
+from scheduler.proof_of_play import insert_play_events
 from scheduler.release_status import update_columns
 from scheduler.service import Service
 from scheduler.store import dumps
@@ -140,40 +143,59 @@ def media(
 
 
 @router.post("/player/heartbeat", tags=["player"])
-def heartbeat(
+async def heartbeat(
     body: Heartbeat,
     request: Request,
     display_id: Annotated[str, Depends(current_display)],
     service: Annotated[Service, Depends(get_service)],
 ) -> HeartbeatReply:
+    """The display's status; answered once it is committed (group commit by the intake writer)."""
     now_iso = service.now_iso()
     row = body.model_dump(exclude={"screenshot_png_b64", "emergency_items", "update"})  # clock_fault: column (m010)
-    row.update(update_columns(body.update))  # m015
+    row.update(update_columns(body.update))  # m016
     if body.clock_fault:  # and is shown with the warnings on the fleet page
         row["warnings"] = [f"clock: {body.clock_fault}", *row["warnings"]]
     row["cache"] = dumps(row["cache"])
     row["warnings"] = dumps(row["warnings"])
-    with service.lock:
-        row["emergency_shown"] = dumps(emergency_shown(service.db, display_id, body.emergency_items, now_iso))
-        service.db.table("display_status").upsert(
-            {"display_id": display_id, "last_seen": now_iso, **row}, pk="display_id"
-        )
-        if body.screenshot_png_b64:
-            try:
-                png = base64.b64decode(body.screenshot_png_b64, validate=True)
-            except ValueError:
-                raise UserError("screenshot_png_b64: not base64", field="screenshot_png_b64") from None
-            if not png.startswith(b"\x89PNG"):
-                raise UserError("screenshot_png_b64: not a PNG image", field="screenshot_png_b64")
-            service.db.table("screenshots").upsert(
-                {"display_id": display_id, "taken_at": now_iso, "png": png}, pk="display_id"
-            )
+    png = await asyncio.to_thread(_screenshot_png, body.screenshot_png_b64) if body.screenshot_png_b64 else None
+    job = partial(_store_heartbeat, display_id, row, body.emergency_items, png, now_iso)
+    await service.intake.write(job)
     latest = service.publisher.latest(display_id)
     return HeartbeatReply(latest_version=latest.version if latest else None)
 
 
+def _screenshot_png(text: str) -> bytes:
+    try:
+        png = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise UserError("screenshot_png_b64: not base64", field="screenshot_png_b64") from None
+    if not png.startswith(b"\x89PNG"):
+        raise UserError("screenshot_png_b64: not a PNG image", field="screenshot_png_b64")
+    return png
+
+
+def _store_heartbeat(
+    display_id: str, row: dict[str, Any], emergency_items: list[str], png: bytes | None, now_iso: str, db: Database
+) -> None:
+    """Intake job: upsert the display's status (and screenshot) with plain SQL inside the writer's transaction."""
+    values = {"display_id": display_id, "last_seen": now_iso, **row,
+              "emergency_shown": dumps(emergency_shown(db, display_id, emergency_items, now_iso))}  # fmt: skip
+    columns = list(values)
+    db.execute(
+        f"INSERT INTO display_status ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT (display_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in columns[1:])}",
+        [values[c] for c in columns],
+    )
+    if png is not None:
+        db.execute(
+            "INSERT INTO screenshots (display_id, taken_at, png) VALUES (?, ?, ?) "
+            "ON CONFLICT (display_id) DO UPDATE SET taken_at = excluded.taken_at, png = excluded.png",
+            [display_id, now_iso, png],
+        )
+
+
 @router.post("/player/play-events", tags=["player"])
-def play_events(
+async def play_events(
     body: PlayEventBatch,
     request: Request,
     display_id: Annotated[str, Depends(current_display)],
@@ -184,6 +206,7 @@ def play_events(
     Events whose times cannot be right (a player clock fault) are stored with
     ``clock_flag`` ``future`` (beyond the tolerance after now) or
     ``before_enrolment`` (before this display's first token) and counted in ``flagged``.
+    Answered once the events are committed (group commit by the intake writer).
     """
     times: list[tuple[datetime, datetime]] = []
     for i, event in enumerate(body.events):
@@ -195,36 +218,38 @@ def play_events(
                 raise UserError(f"events[{i}].{name}: {exc}", field=f"events[{i}].{name}") from None
         times.append((pair[0], pair[1]))
     now = service.clock()
-    now_iso = format_utc(now)
-    tolerance = timedelta(seconds=PLAY_EVENT_CLOCK_TOLERANCE_S)
-    with service.lock:
-        enrolled = _enrolled_at(service, display_id)
-        rows = []
-        flagged = {"future": 0, "before_enrolment": 0}
-        for event, (started, ended) in zip(body.events, times, strict=True):
-            flag = None
-            if max(started, ended) > now + tolerance:
-                flag = "future"
-            elif enrolled is not None and started < enrolled - tolerance:
-                flag = "before_enrolment"
-            if flag is not None:
-                flagged[flag] += 1
-            rows.append({**event.model_dump(), "id": str(event.id), "display_id": display_id,
-                         "received_at": now_iso, "clock_flag": flag})
-        before = service.db.table("play_events").count
-        service.db.table("play_events").insert_all(rows, pk="id", ignore=True)
-        accepted = service.db.table("play_events").count - before
+    rows = [{**event.model_dump(), "id": str(event.id), "display_id": display_id, "received_at": format_utc(now)}
+            for event in body.events]  # fmt: skip
+    job = partial(_store_play_events, display_id, rows, times, now)
+    accepted, flagged = await service.intake.write(job)
     if any(flagged.values()):
         log.warning("display %s sent play events with implausible times (player clock fault?): %s",
                     display_id, flagged)
     return PlayEventsReply(accepted=accepted, duplicates=len(rows) - accepted, flagged=flagged)
 
 
-def _enrolled_at(service: Service, display_id: str) -> datetime | None:
+def _store_play_events(
+    display_id: str, rows: list[dict[str, Any]], times: list[tuple[datetime, datetime]], now: datetime, db: Database
+) -> tuple[int, dict[str, int]]:
+    """Intake job: flag implausible times, insert the new events; (accepted, flagged counts)."""
+    tolerance = timedelta(seconds=PLAY_EVENT_CLOCK_TOLERANCE_S)
+    enrolled = _enrolled_at(db, display_id)
+    flagged = {"future": 0, "before_enrolment": 0}
+    for row, (started, ended) in zip(rows, times, strict=True):
+        flag = None
+        if max(started, ended) > now + tolerance:
+            flag = "future"
+        elif enrolled is not None and started < enrolled - tolerance:
+            flag = "before_enrolment"
+        if flag is not None:
+            flagged[flag] += 1
+        row["clock_flag"] = flag
+    return insert_play_events(db, rows), flagged
+
+
+def _enrolled_at(db: Database, display_id: str) -> datetime | None:
     """When the display first got a token (its enrolment), or None if unknown."""
-    row = service.db.execute(
-        "select min(created_at) from display_tokens where display_id = ?", [display_id]
-    ).fetchone()
+    row = db.execute("select min(created_at) from display_tokens where display_id = ?", [display_id]).fetchone()
     try:
         return parse_utc(row[0]) if row and row[0] else None
     except ValueError:

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,10 +15,11 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
 from content.inbox import InboxWatcher, pipeline_handler
-from scheduler import api_admin, api_fleet, api_player, api_preview, api_release, mediagc, ops_api, web
+from scheduler import api_admin, api_fleet, api_player, api_preview, api_release, mediagc, ops_api, proof_of_play, web
 from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
+from scheduler.fleet_alerts import FleetAlerts
 from scheduler.limits import BodyLimitMiddleware
 from scheduler.metrics import Metrics, MetricsMiddleware
 from scheduler.service import REVOCATION_POLL_S, Service
@@ -27,6 +29,7 @@ from signage import __version__
 log = logging.getLogger("scheduler.app")
 REPUBLISH_INTERVAL_S = 300.0
 GC_INTERVAL_S = 3600.0
+PLAY_RETENTION_INTERVAL_S = 3600.0  # raw play events past the retention are folded into hourly totals this often
 
 
 async def _periodic_loop(service: Service, interval_s: float) -> None:
@@ -51,6 +54,28 @@ async def _revocation_loop(service: Service, interval_s: float) -> None:
             await asyncio.to_thread(service.sweep_revocations)
         except Exception:  # a busy or full store: retried next round
             log.exception("revocation sweep failed")
+
+
+async def _retention_loop(service: Service, interval_s: float) -> None:
+    """Fold raw proof-of-play rows older than ``play_retention_days`` into hourly totals (one chunk per commit)."""
+    while True:
+        try:
+            cutoff = service.clock() - timedelta(days=service.config.play_retention_days)
+            await asyncio.to_thread(proof_of_play.prune, service.intake.run, cutoff)
+        except Exception:  # a busy or full store: retried next round
+            log.exception("proof-of-play retention failed")
+        await asyncio.sleep(interval_s)
+
+
+async def _fleet_alert_loop(service: Service) -> None:
+    """Evaluate the fleet alert rules and send their messages every ``alert_check_interval_s``."""
+    alerts = FleetAlerts(service)
+    while True:
+        await asyncio.sleep(service.config.alert_check_interval_s)
+        try:
+            await asyncio.to_thread(alerts.run_once)
+        except Exception:  # a busy store or a bug in one rule: logged, evaluated again next round
+            log.exception("fleet alert evaluation failed")
 
 
 async def _startup_publish(service: Service) -> None:
@@ -95,6 +120,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(_periodic_loop(service, republish_interval_s))
         revocations = asyncio.create_task(_revocation_loop(service, REVOCATION_POLL_S))
+        retention = asyncio.create_task(_retention_loop(service, PLAY_RETENTION_INTERVAL_S))
+        fleet_alerts = asyncio.create_task(_fleet_alert_loop(service))
         startup = asyncio.create_task(_startup_publish(service)) if publish_on_start else None
         inbox = _start_inbox(service) if with_inbox else None
         poller = SourcePoller(service).start()
@@ -104,6 +131,8 @@ def create_app(
             service.stopping.set()
             task.cancel()
             revocations.cancel()
+            retention.cancel()
+            fleet_alerts.cancel()
             if startup is not None:
                 startup.cancel()
             poller.stop()

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scheduler.enrolment import CodeGone
+from scheduler.intake import IntakeUnavailable
 from signage.errors import NotFoundError, UserError
 
 log = logging.getLogger("scheduler.errors")
@@ -109,6 +110,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             401, exc.message, None, {"WWW-Authenticate": 'Basic realm="signage"'} if sent_basic else None
         )
+
+    @app.exception_handler(IntakeUnavailable)
+    async def _unavailable(request: Request, exc: IntakeUnavailable) -> Response:
+        return error_response(503, exc.message, None, {"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

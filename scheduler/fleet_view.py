@@ -25,7 +25,7 @@ class FleetRow:
     screenshot_at: str | None
     hours_text: str
     alerts: list[str]  # codes: no_player, offline, version_lag, missing_media, clock_offset, low_disk
-    update: dict[str, Any] | None = None  # the player's update report: {state, version, detail} (m015)
+    update: dict[str, Any] | None = None  # the player's update report: {state, version, detail} (m016)
 
 
 def fleet_rows(service: Service) -> list[FleetRow]:

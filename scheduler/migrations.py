@@ -407,3 +407,47 @@ def m016_ota_player_updates(db: Database) -> None:
     )
     for column in ("update_state", "update_version", "update_detail"):  # the player's report (apimodels.UpdateReport)
         db.table("display_status").add_column(column, str)
+
+
+@migrations()
+def m017_intake_play_totals_and_fleet_alerts(db: Database) -> None:
+    """Proof-of-play hourly totals (raw rows are folded in after the retention) and fleet alerts with their outbox."""
+    db.table("play_totals").create(
+        {"display_id": str, "item_id": str, "hour_utc": str, "plays": int, "played_ms": int, "skipped": int},
+        pk=("display_id", "item_id", "hour_utc"),
+    )
+    db.table("play_totals").create_index(["hour_utc"])
+    db.table("play_events").create_index(["received_at"])
+    # skipped plays of the last hour (fleet alert rule): only the skipped rows are indexed
+    db.execute("create index play_events_skipped_received on play_events (received_at) where result = 'skipped'")
+    db.table("fleet_alerts").create(
+        {
+            "id": int,
+            "key": str,  # kind:subject, e.g. offline:kantor-bupati; one open row per key
+            "kind": str,  # offline | horizon | low_disk | clock | playback | source_stale
+            "subject": str,  # display or data source id
+            "detail": str,  # JSON: the facts the message is built from
+            "opened_at": str,
+            "last_true_at": str,
+            "last_notified_at": str,
+            "resolved_at": str,
+        },
+        pk="id",
+    )
+    db.table("fleet_alerts").create_index(["key", "resolved_at"])
+    db.table("alert_outbox").create(
+        {
+            "id": int,
+            "alert_id": int,
+            "event": str,  # opened | reminder | resolved
+            "channel": str,  # email | webhook
+            "created_at": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "sent_at": str,
+            "failed_at": str,  # given up (kept for the record)
+            "last_error": str,
+        },
+        pk="id",
+    )
+    db.table("alert_outbox").create_index(["sent_at", "failed_at", "next_attempt_at"])

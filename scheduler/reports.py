@@ -1,5 +1,8 @@
 """Proof-of-play reports: plays and on-screen time per announcement, display and day; CSV; SVG chart.
 
+Plays come from the recent raw events and from the hourly totals that older ones were
+folded into (``scheduler/proof_of_play.py``), so a report does not change after a prune.
+
 Days are local days of the scheduler's zone (``config.timezone``): a play belongs to the
 day on which it started there.
 """
@@ -15,6 +18,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from scheduler.proof_of_play import plays_between
 from scheduler.service import Service
 from signage.clock import format_utc, parse_utc, zone
 from signage.errors import UserError
@@ -27,8 +31,8 @@ class Totals:
     plays: int = 0
     seconds: float = 0.0
 
-    def add(self, seconds: float) -> None:
-        self.plays += 1
+    def add(self, seconds: float, plays: int = 1) -> None:
+        self.plays += plays
         self.seconds += seconds
 
 
@@ -90,31 +94,25 @@ def build_report(service: Service, start: date, end: date, display_id: str | Non
     local = zone(zone_name)
     since = format_utc(datetime.combine(start, time(), local))
     until = format_utc(datetime.combine(end + timedelta(days=1), time(), local))
-    where = "started_at >= ? and started_at < ?"
-    params: list[Any] = [since, until]
-    if display_id:
-        where += " and display_id = ?"
-        params.append(display_id)
     with service.lock:
-        events = list(
-            service.db.table("play_events").rows_where(
-                where, params, select="display_id, item_id, started_at, duration_ms, result"
-            )
-        )
+        plays = list(plays_between(service.db, since, until, display_id))
         titles = {f"ann-{a['id']}": a["title"] for a in service.db.table("announcements").rows}
         names = {d["id"]: d["name"] for d in service.db.table("displays").rows}
     report = Report(start, end, zone_name, titles=titles, display_names=names)
     cells: dict[tuple[date, str, str], Totals] = defaultdict(Totals)
-    for event in events:
-        if event["result"] != "played":
-            report.skipped += 1
+    for cell in plays:
+        report.skipped += cell.skipped
+        if not cell.plays:
             continue
-        day = parse_utc(event["started_at"]).astimezone(local).date()
-        seconds = (event["duration_ms"] or 0) / 1000
-        cells[(day, event["display_id"], event["item_id"])].add(seconds)
-        report.by_item.setdefault(event["item_id"], Totals()).add(seconds)
-        report.by_display.setdefault(event["display_id"], Totals()).add(seconds)
-        report.by_day.setdefault(day, Totals()).add(seconds)
+        day = parse_utc(cell.started_at).astimezone(local).date()
+        seconds = cell.played_ms / 1000
+        for totals in (
+            cells[(day, cell.display_id, cell.item_id)],
+            report.by_item.setdefault(cell.item_id, Totals()),
+            report.by_display.setdefault(cell.display_id, Totals()),
+            report.by_day.setdefault(day, Totals()),
+        ):
+            totals.add(seconds, cell.plays)
     for (day, display, item), totals in sorted(cells.items()):
         report.rows.append(
             PlayRow(

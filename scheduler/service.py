@@ -15,6 +15,7 @@ from scheduler.auth import token_hash
 from scheduler.changes import ExternalChanges
 from scheduler.clientaddr import parse_networks
 from scheduler.events import EventHub
+from scheduler.intake import IntakeWriter
 from scheduler.keyring import KeyRing
 from scheduler.media import MediaJobs
 from scheduler.publish import PublishedManifest, Publisher
@@ -40,6 +41,10 @@ class Service:
         self.lock = threading.RLock()  # one writer: every store access holds it, briefly
         self.stopping = threading.Event()
         self.db = open_store(self.data_dir / "signage.db")
+        # heartbeats and proof of play: group-committed on the writer's own connection (scheduler/intake.py)
+        self.intake = IntakeWriter(
+            self.data_dir / "signage.db", queue_limit=config.intake_queue_limit, linger_ms=config.intake_linger_ms
+        )
         self.media = MediaStore(self.data_dir / "media")
         self.keyring = KeyRing(self.db, self.data_dir / "keys", format_utc(clock()))
         self.external = ExternalChanges(self.db, self.lock)
@@ -79,6 +84,7 @@ class Service:
         self._revocation_mark: tuple[int, str | None] = (-1, None)
 
     def close(self) -> None:
+        self.intake.close()
         self.media_jobs.shutdown()
 
     def _notify(self, published: PublishedManifest) -> None:

@@ -34,6 +34,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "backup": ("scheduler.cli_backup:backup", "Back up the scheduler (store, keys, config; media optional), live."),
     "restore": ("scheduler.cli_backup:restore", "Restore a backup into a new data folder; players keep working."),
     "release": ("scheduler.cli_release:release", "Player updates: build, add, offer a release to display groups."),
+    "alerts": ("scheduler.cli_alerts:alerts", "Fleet alerts: list open alerts, send a test message."),
 }
 
 

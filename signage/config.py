@@ -69,6 +69,50 @@ class SchedulerConfig:
     metrics_token: str = setting(
         "", "Bearer token (16+ characters) that opens /metrics to non-loopback clients; empty: loopback only."
     )
+    play_retention_days: int = setting(
+        90,
+        "Raw proof-of-play events are kept this many days after receipt, then folded into hourly totals per "
+        "display and item (reports stay the same; a re-sent event older than this is no longer recognised).",
+    )
+    intake_queue_limit: int = setting(
+        5000, "Heartbeats and play-event batches waiting to be written; beyond this the player is told 503 (retry)."
+    )
+    intake_linger_ms: int = setting(
+        2, "How long the intake writer waits for more heartbeats/play events to commit together (group commit)."
+    )
+    alert_check_interval_s: int = setting(60, "Seconds between evaluations of the fleet alert rules.")
+    alert_offline_min: int = setting(10, "Fleet alert when a display has not sent a heartbeat for this many minutes.")
+    alert_horizon_days: float = setting(
+        2.0, "Fleet alert when a display's offline coverage (its manifest's valid_until) ends within this many days."
+    )
+    alert_low_disk_mb: int = setting(
+        2048, "Fleet alert when a player reports less free disk than this (MB) or a low-disk/write warning."
+    )
+    alert_clock_offset_s: int = setting(
+        60, "Fleet alert when a player reports a clock fault or a clock offset larger than this (seconds)."
+    )
+    alert_playback_failures: int = setting(
+        5, "Fleet alert when a display reports this many skipped plays within an hour (or an error status)."
+    )
+    alert_renotify_min: int = setting(
+        240, "Repeat the message of an alert still open after this many minutes; 0 sends one message per opening."
+    )
+    alert_smtp_host: str = setting("", "SMTP server for fleet alert e-mail; empty disables e-mail.")
+    alert_smtp_port: int = setting(587, "SMTP port (587 with STARTTLS, 25 without).")
+    alert_smtp_starttls: bool = setting(True, "Upgrade the SMTP connection with STARTTLS before logging in.")
+    alert_smtp_ca_file: str = setting(
+        "", "PEM file of the CA that signed the SMTP server's certificate (an internal CA); empty: the system's CAs."
+    )
+    alert_smtp_user: str = setting("", "SMTP login name; empty sends without logging in.")
+    alert_smtp_password: str = setting("", "SMTP password (keep the config file readable only by the scheduler).")
+    alert_email_from: str = setting("signage@localhost", "Sender address of fleet alert e-mail.")
+    alert_email_to: list[str] = setting([], "Recipients of fleet alert e-mail.")
+    alert_webhook_url: str = setting(
+        "", "URL that receives each fleet alert message as a JSON POST (e.g. a Telegram/WhatsApp gateway); empty: off."
+    )
+    alert_webhook_secret: str = setting(
+        "", "If set, each webhook POST carries X-Signage-Signature: sha256=<HMAC-SHA256 of the body with this secret>."
+    )
 
     def validate(self, path: str) -> None:
         if not 1 <= self.port <= 65535:
@@ -84,6 +128,13 @@ class SchedulerConfig:
         for key in ("session_idle_timeout_s", "session_max_age_s", "login_lockout_s"):
             if not 1 <= getattr(self, key) <= 30 * 86400:
                 raise ConfigError(path, key, "must be between 1 and 2592000 seconds (30 days)")
+        if not 1 <= self.play_retention_days <= 3660:
+            raise ConfigError(path, "play_retention_days", "must be between 1 and 3660 days")
+        if not 10 <= self.intake_queue_limit <= 1_000_000:
+            raise ConfigError(path, "intake_queue_limit", "must be between 10 and 1000000")
+        if not 0 <= self.intake_linger_ms <= 1000:
+            raise ConfigError(path, "intake_linger_ms", "must be between 0 and 1000 milliseconds")
+        _check_alerts(path, self)
         for key in ("login_max_failures", "login_max_failures_per_address"):
             if not 1 <= getattr(self, key) <= 10000:
                 raise ConfigError(path, key, "must be between 1 and 10000")
@@ -144,6 +195,32 @@ class PlayerConfig:
                 normalise_pin(self.server_key_fingerprint)
             except ValueError as exc:
                 raise ConfigError(path, "server_key_fingerprint", str(exc)) from None
+
+
+def _check_alerts(path: str, config: SchedulerConfig) -> None:
+    for key, low, high in (
+        ("alert_check_interval_s", 1, 86400),
+        ("alert_offline_min", 1, 10080),
+        ("alert_low_disk_mb", 0, 10**7),
+        ("alert_clock_offset_s", 1, 86400),
+        ("alert_playback_failures", 1, 100000),
+        ("alert_renotify_min", 0, 10080),
+        ("alert_smtp_port", 1, 65535),
+    ):
+        if not low <= getattr(config, key) <= high:
+            raise ConfigError(path, key, f"must be between {low} and {high}")
+    if not 0 < config.alert_horizon_days <= 60:
+        raise ConfigError(path, "alert_horizon_days", "must be more than 0 and at most 60 days")
+    if config.alert_smtp_host and not config.alert_email_to:
+        raise ConfigError(path, "alert_email_to", "list at least one recipient, or leave alert_smtp_host empty")
+    for address in [config.alert_email_from, *config.alert_email_to]:
+        if "@" not in address or any(c.isspace() for c in address):
+            raise ConfigError(path, "alert_email_to" if address != config.alert_email_from else "alert_email_from",
+                              f"{address!r} is not an e-mail address (name@example.go.id)")  # fmt: skip
+    if config.alert_smtp_ca_file and not Path(config.alert_smtp_ca_file).is_file():
+        raise ConfigError(path, "alert_smtp_ca_file", f"no file {config.alert_smtp_ca_file!r} (a PEM CA certificate)")
+    if config.alert_webhook_url and not config.alert_webhook_url.startswith(("http://", "https://")):
+        raise ConfigError(path, "alert_webhook_url", "must start with http:// or https://")
 
 
 def _check_networks(path: str, key: str, values: list[str]) -> None:

@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from scheduler import enrolment, fleet_admin
 from scheduler.announcements import audit
 from scheduler.fleet_admin import DISPLAY_FIELDS, GROUP_KINDS, ROTATIONS, FieldError, format_hours
+from scheduler.fleet_alerts import fleet_alert_items
 from scheduler.fleet_view import fleet_rows, screenshot_png
 from scheduler.i18n import N_
 from scheduler.service import Service
@@ -83,6 +84,7 @@ def displays(request: Request, user: UserDep, service: ServiceDep) -> Response:
     return render(
         request, "displays.html", active="displays", rows=rows, waiting=waiting, alert_labels=ALERT_LABELS,
         online=sum(1 for r in rows if r.health.online), update_labels=UPDATE_LABELS,
+        fleet_alerts=fleet_alert_items(service, language_of(request)),
     )  # fmt: skip
 
 

@@ -9,9 +9,10 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from scheduler.fleet import fleet_health
+from scheduler.fleet_alerts import fleet_alert_items
 from scheduler.service import Service
 from scheduler.store import loads
-from scheduler.web.common import ServiceDep, UserDep, page_router, render
+from scheduler.web.common import ServiceDep, UserDep, language_of, page_router, render
 from signage.manifest import parse_manifest
 from signage.signing import public_key_from_text, verify_envelope
 
@@ -88,5 +89,6 @@ def home(request: Request, user: UserDep, service: ServiceDep) -> Response:
         waiting=waiting,
         emergencies=emergencies,
         alerts=alerts(service),
+        fleet_alerts=fleet_alert_items(service, language_of(request)),
         loads=loads,
     )
