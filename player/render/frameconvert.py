@@ -164,19 +164,27 @@ def available() -> bool:
 
 
 class FrameConverter:
-    """Converts frames of one clip; keeps its libswscale context while sizes and formats stay the same."""
+    """Converts frames of one clip; keeps its libswscale context while sizes and formats stay the same.
+
+    With ``reuse=True`` the result is written into the image returned by the
+    last such call (so playing a clip does not allocate, and page-fault in, a
+    canvas-sized image per frame): the caller must not keep that Python object
+    past the next call. C++ copies of it (``QImage(image)``, a pixmap) are safe:
+    writing through ``bits()`` detaches the shared data first.
+    """
 
     def __init__(self) -> None:
         self._context: int | None = None
         self._key: tuple[object, ...] | None = None
         self._pix_fmts: dict[str, int] = {}
+        self._target: QImage | None = None
 
     def _pix_fmt(self, lib: _Swscale, name: str) -> int:
         if name not in self._pix_fmts:
             self._pix_fmts[name] = lib.get_pix_fmt(name.encode())
         return self._pix_fmts[name]
 
-    def convert(self, frame: QVideoFrame, out_w: int, out_h: int) -> QImage | None:
+    def convert(self, frame: QVideoFrame, out_w: int, out_h: int, *, reuse: bool = False) -> QImage | None:
         """``frame`` as an RGB32 image of ``out_w`` x ``out_h``; None if libswscale cannot do it."""
         lib = swscale()
         entry = AV_PIX_FMT_NAMES.get(frame.pixelFormat())
@@ -196,10 +204,10 @@ class FrameConverter:
                 return None
             self._context, self._key = context, key
             self._set_colorspace(lib, surface)
+        image = self._target_image(out_w, out_h, reuse)
         mapped = QVideoFrame(frame)
         if not mapped.map(QVideoFrame.MapMode.ReadOnly):
             return None
-        image = QImage(out_w, out_h, QImage.Format.Format_RGB32)
         try:
             with _Buffers() as buffers:
                 src = (ctypes.c_void_p * 4)(*[buffers.address(mapped.bits(p)) for p in planes])
@@ -211,6 +219,15 @@ class FrameConverter:
             mapped.unmap()
         return image if rows == out_h else None
 
+    def _target_image(self, out_w: int, out_h: int, reuse: bool) -> QImage:
+        target = self._target
+        if reuse and target is not None and target.width() == out_w and target.height() == out_h:
+            return target
+        image = QImage(out_w, out_h, QImage.Format.Format_RGB32)
+        if reuse:
+            self._target = image
+        return image
+
     def _set_colorspace(self, lib: _Swscale, surface: QVideoFrameFormat) -> None:
         space = SWS_COLORSPACES.get(surface.colorSpace(), SWS_CS_ITU709)  # like Qt: untagged = BT.709
         full_range = int(surface.colorRange() == QVideoFrameFormat.ColorRange.ColorRange_Full)
@@ -221,7 +238,7 @@ class FrameConverter:
         lib = swscale()
         if lib is not None and self._context:
             lib.free_context(self._context)
-        self._context, self._key = None, None
+        self._context, self._key, self._target = None, None, None
 
     def __del__(self) -> None:
         self.close()

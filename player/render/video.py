@@ -137,7 +137,7 @@ class VideoSource(QObject):
             return None
         frame = self._frame
         if frame is not None:
-            image = self._converter.convert(frame, shown.width(), shown.height())
+            image = self._converter.convert(frame, shown.width(), shown.height(), reuse=True)
             if image is not None:
                 return image
         source = self.last_frame  # fallback: Qt's conversion, then a smooth scale
@@ -218,6 +218,10 @@ class VideoVisual(Visual):
         self.source = source
         self.underlay = underlay
         self.placeholder = placeholder
+
+    @property
+    def opaque(self) -> bool:
+        return self.source.has_frame  # a frame fills the zone, with black bars if letterboxed
 
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         image = self.source.image_at(rect.size().toSize()) if not rect.isEmpty() else None

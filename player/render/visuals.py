@@ -92,6 +92,11 @@ def band(rect: QRectF, top: float, bottom: float) -> QRectF:
 class Visual:
     frame_interval_ms = 0
 
+    @property
+    def opaque(self) -> bool:
+        """True when paint() covers every pixel of its rect with opaque colour (nothing to clear under it)."""
+        return False
+
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         raise NotImplementedError
 
