@@ -263,7 +263,7 @@ def player_run(mode: str, clip: Path, size: tuple[int, int], seconds: float, dis
     out = subprocess.run([sys.executable, __file__, "--child", mode, "--clip", str(clip), "--size",
                           f"{size[0]}x{size[1]}", "--seconds", str(seconds)], check=True, capture_output=True,
                          text=True, cwd=ROOT, env=env, timeout=seconds + 120).stdout
-    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(out.strip().splitlines()[-1])
 
 
 # -- the parent: every variant and both peers per canvas size ----------------------------------------------------
