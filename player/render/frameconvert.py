@@ -229,7 +229,8 @@ class FrameConverter:
         return image
 
     def _set_colorspace(self, lib: _Swscale, surface: QVideoFrameFormat) -> None:
-        space = SWS_COLORSPACES.get(surface.colorSpace(), SWS_CS_ITU709)  # like Qt: untagged = BT.709
+        # untagged = BT.601, as Qt's own conversion and FFmpeg's encoders (our transcodes tag nothing) assume
+        space = SWS_COLORSPACES.get(surface.colorSpace(), SWS_CS_ITU601)
         full_range = int(surface.colorRange() == QVideoFrameFormat.ColorRange.ColorRange_Full)
         table = lib.coefficients(space)
         lib.set_colorspace(self._context, table, full_range, table, 1, 0, 1 << 16, 1 << 16)
