@@ -54,15 +54,16 @@ def paint_zones(
 ) -> None:
     """Paint ``zones`` (lowest ``z`` first) with ``painter``, then end it.
 
-    The frame is cleared to black first, unless an opaque visual covers the whole
-    screen (a playing video: that saves a full-screen fill per video frame).
+    The frame is cleared to black first, unless a visual whose ``opaque`` is true
+    covers the whole screen (a playing video: that saves a full-screen fill per
+    video frame); visuals without that attribute count as not opaque.
     """
     try:
         ordered = sorted(zones, key=lambda pair: pair[0].z)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        if not any(covers_screen(zone) and visual.opaque for zone, visual in ordered):
+        if not any(covers_screen(zone) and getattr(visual, "opaque", False) for zone, visual in ordered):
             painter.fillRect(QRectF(0, 0, out_w, out_h), QColor("#000000"))
         width, height = logical_size(out_w, out_h, rotation)
         if rotation:

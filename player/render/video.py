@@ -228,7 +228,10 @@ class VideoVisual(Visual):
         if image is not None:
             self.underlay = None  # release the previous clip
             draw_centred(painter, rect, image)
-        elif self.underlay is not None:
+            return
+        if self.opaque:  # a frame neither libswscale nor Qt could convert: keep the promise of no stale pixels
+            painter.fillRect(rect, TEXT_BG)
+        if self.underlay is not None:
             self.underlay.paint(painter, rect)
         elif self.placeholder is not None:
             self.placeholder.paint(painter, rect)
