@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,7 +116,8 @@ def child(mode: str, clip: Path, width: int, height: int, seconds: float) -> Non
     def begin() -> None:  # the window is mapped and painted once: start the clock and the clip
         before.update(cpu=cpu_s(resource.getrusage(resource.RUSAGE_SELF)), wall=time.monotonic())
         start()
-        QTimer.singleShot(round(seconds * 1000), finish)
+        # a thread, not a QTimer: the old path can flood the event loop until a timer never fires
+        threading.Timer(seconds, finish).start()
 
     def finish() -> None:
         wall = time.monotonic() - before["wall"]
