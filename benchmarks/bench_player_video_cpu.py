@@ -20,7 +20,8 @@ copy is the GPU's) and how many frames it decoded and painted:
 Peers in the same run, per second of video: ``ffmpeg -f null`` (decode only)
 and ``ffmpeg -vf scale=W:H,format=rgb32 -f null`` (decode and convert to RGB
 at the canvas size: what a CPU renderer cannot go below). Goal: new / the
-second peer <= 1.5. Writes ``benchmarks/results/player_video_cpu.json``.
+second peer <= 1.5. Writes ``benchmarks/results/player_video_cpu.json``
+(``player_video_cpu_quick.json`` with ``--quick``: 8 s per run).
 
     .venv/bin/python benchmarks/bench_player_video_cpu.py [--runs 3] [--seconds 20] [--quick]
 """
@@ -330,7 +331,8 @@ def main() -> None:
     command = " ".join([".venv/bin/python benchmarks/bench_player_video_cpu.py", f"--runs {args.runs}",
                         "--quick" if args.quick else f"--seconds {seconds:g}"])
     path = write_result(
-        "player_video_cpu", "Player video CPU (1080p30 H.264, real X window)", figures, command=command,
+        "player_video_cpu_quick" if args.quick else "player_video_cpu",
+        "Player video CPU (1080p30 H.264, real X window)", figures, command=command,
         workload=f"{clip_s} s testsrc2 1920x1080 {FPS} fps H.264 8 Mbit/s; each player run plays "
                  f"{min(seconds, clip_s):g} s in a frameless xcb window on Xvfb (1920x1080x24) at 1920x1080, "
                  "768x432 and 400x300 (the 16:9 clip letterboxed to 400x225)",
@@ -339,7 +341,9 @@ def main() -> None:
                "peers decode as fast as they can; their CPU is divided by the clip's length",
                "old = QVideoFrame.toImage() per frame (Qt converts on an llvmpipe GL pipeline under xcb) + smooth "
                "scale; new = frame kept as decoded, libswscale to the zone size when painted; qvideowidget = "
-               "Qt's QRhi video output (shader conversion, Mesa llvmpipe without a GPU)"])
+               "Qt's QRhi video output (shader conversion, Mesa llvmpipe without a GPU)",
+               "*_paints_per_s: frames a path actually put on screen; a path far below 30 spends its CPU on "
+               "fewer frames (the old path under xcb)"])
     print(f"wrote {path.relative_to(ROOT)}")
 
 
