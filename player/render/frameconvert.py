@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtGui import QImage
-from PySide6.QtMultimedia import QVideoFrame, QVideoFrameFormat
+from PySide6.QtMultimedia import QtVideo, QVideoFrame, QVideoFrameFormat
 
 log = logging.getLogger("player.video")
 
@@ -49,7 +49,8 @@ SWS_COLORSPACES = {CS.ColorSpace_BT709: SWS_CS_ITU709, CS.ColorSpace_BT601: SWS_
 class _PyBuffer(ctypes.Structure):
     """CPython's ``Py_buffer``: the address behind a (read-only) memoryview without copying it."""
 
-    _fields_ = [("buf", ctypes.c_void_p), ("obj", ctypes.py_object), ("len", ctypes.c_ssize_t),
+    # obj as a plain pointer: ctypes must not manage that reference (PyBuffer_Release drops it)
+    _fields_ = [("buf", ctypes.c_void_p), ("obj", ctypes.c_void_p), ("len", ctypes.c_ssize_t),
                 ("itemsize", ctypes.c_ssize_t), ("readonly", ctypes.c_int), ("ndim", ctypes.c_int),
                 ("format", ctypes.c_char_p), ("shape", ctypes.c_void_p), ("strides", ctypes.c_void_p),
                 ("suboffsets", ctypes.c_void_p), ("internal", ctypes.c_void_p)]
@@ -163,6 +164,12 @@ def available() -> bool:
     return swscale() is not None
 
 
+def _transformed(surface: QVideoFrameFormat) -> bool:
+    """A rotated, mirrored or bottom-up frame: left to ``toImage()``, which applies that transformation."""
+    return (surface.rotation() != QtVideo.Rotation.None_ or surface.isMirrored()
+            or surface.scanLineDirection() != QVideoFrameFormat.Direction.TopToBottom)
+
+
 class FrameConverter:
     """Converts frames of one clip; keeps its libswscale context while sizes and formats stay the same.
 
@@ -188,7 +195,7 @@ class FrameConverter:
         """``frame`` as an RGB32 image of ``out_w`` x ``out_h``; None if libswscale cannot do it."""
         lib = swscale()
         entry = AV_PIX_FMT_NAMES.get(frame.pixelFormat())
-        if lib is None or entry is None or out_w <= 0 or out_h <= 0:
+        if lib is None or entry is None or out_w <= 0 or out_h <= 0 or _transformed(frame.surfaceFormat()):
             return None
         name, planes = entry
         src_fmt, dst_fmt = self._pix_fmt(lib, name), self._pix_fmt(lib, DEST_PIX_FMT)

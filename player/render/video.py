@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoFrameFormat, QVideoSink
+from PySide6.QtMultimedia import QMediaPlayer, QtVideo, QVideoFrame, QVideoFrameFormat, QVideoSink
 
 from player.render.frameconvert import FrameConverter
 from player.render.visuals import TEXT_BG, Visual, draw_centred, fitted_size
@@ -26,6 +26,13 @@ log = logging.getLogger("player.video")
 
 #: Loop only when the item outlasts the clip by more than this.
 LOOP_MARGIN_S = 0.5
+
+
+def _display_size(frame: QVideoFrame) -> tuple[int, int]:
+    """The frame's width and height as shown: swapped when its surface format turns it by 90 or 270 degrees."""
+    if frame.surfaceFormat().rotation() in (QtVideo.Rotation.Clockwise90, QtVideo.Rotation.Clockwise270):
+        return frame.height(), frame.width()
+    return frame.width(), frame.height()
 
 
 class VideoSource(QObject):
@@ -122,7 +129,7 @@ class VideoSource(QObject):
                 return still
             size_key = QSize(shown)
         else:
-            shown = fitted_size(self._frame.width(), self._frame.height(), zone)
+            shown = fitted_size(*_display_size(self._frame), zone)
             size_key = shown
         if self._shown is not None and self._shown[0] == self.frames_seen and self._shown[1] == size_key:
             return self._shown[2]

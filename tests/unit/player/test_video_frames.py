@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtMultimedia import QVideoFrame, QVideoFrameFormat
+from PySide6.QtMultimedia import QtVideo, QVideoFrame, QVideoFrameFormat
 
 from player.render import frameconvert
 from player.render.canvas import MAIN_ZONE, CanvasWidget
@@ -109,6 +109,20 @@ def test_reused_buffer_never_changes_an_image_someone_kept(qapp):
 def test_unknown_pixel_format_is_left_to_qt(qapp):
     frame = QVideoFrame(QVideoFrameFormat(QSize(8, 8), PF.Format_Y8))
     assert FrameConverter().convert(frame, 8, 8) is None
+
+
+@pytest.mark.parametrize("change", ["rotation", "mirrored", "bottom-up"])
+def test_transformed_frames_are_left_to_qt(qapp, change):
+    """A phone clip's rotation (or a mirrored / bottom-up frame) is applied by toImage(), not dropped."""
+    fmt = QVideoFrameFormat(QSize(64, 36), PF.Format_YUV420P)
+    if change == "rotation":
+        fmt.setRotation(QtVideo.Rotation.Clockwise90)
+    elif change == "mirrored":
+        fmt.setMirrored(True)
+    else:
+        fmt.setScanLineDirection(QVideoFrameFormat.Direction.BottomToTop)
+    assert FrameConverter().convert(QVideoFrame(fmt), 64, 36) is None
+    assert FrameConverter().convert(split_frame(PF.Format_YUV420P), 64, 36) is not None
 
 
 # -- the real decoder ------------------------------------------------------------------------------------------
