@@ -45,21 +45,32 @@ def shown_zones(zones: Iterable[tuple[Zone, T]], main_layer: str | None) -> list
     return list(zones)
 
 
+def covers_screen(zone: Zone) -> bool:
+    return zone.x <= 0 and zone.y <= 0 and zone.x + zone.w >= 1 and zone.y + zone.h >= 1
+
+
 def paint_zones(
     painter: QPainter, out_w: int, out_h: int, rotation: int, zones: Iterable[tuple[Zone, Visual]]
 ) -> None:
-    """Paint ``zones`` (lowest ``z`` first) with ``painter``, then end it."""
+    """Paint ``zones`` (lowest ``z`` first) with ``painter``, then end it.
+
+    The frame is cleared to black first, unless a visual whose ``opaque`` is true
+    covers the whole screen (a playing video: that saves a full-screen fill per
+    video frame); visuals without that attribute count as not opaque.
+    """
     try:
+        ordered = sorted(zones, key=lambda pair: pair[0].z)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.fillRect(QRectF(0, 0, out_w, out_h), QColor("#000000"))
+        if not any(covers_screen(zone) and getattr(visual, "opaque", False) for zone, visual in ordered):
+            painter.fillRect(QRectF(0, 0, out_w, out_h), QColor("#000000"))
         width, height = logical_size(out_w, out_h, rotation)
         if rotation:
             painter.translate(out_w / 2, out_h / 2)
             painter.rotate(rotation)
             painter.translate(-width / 2, -height / 2)
-        for zone, visual in sorted(zones, key=lambda pair: pair[0].z):
+        for zone, visual in ordered:
             rect = QRectF(zone.x * width, zone.y * height, zone.w * width, zone.h * height)
             painter.save()
             painter.setClipRect(rect)

@@ -180,7 +180,7 @@ class ZonePresenter(QObject):
             source = VideoSource(path, item.duration_s, offset_s, self)
         else:
             source.start_offset_s = offset_s
-        underlay = None if source.last_frame is not None else self._still_of(self.target)
+        underlay = None if source.has_frame else self._still_of(self.target)
         return VideoVisual(source, underlay=underlay, placeholder=placeholder)
 
     def _take_preloaded(self, item: Item) -> VideoSource | None:

@@ -92,6 +92,11 @@ def band(rect: QRectF, top: float, bottom: float) -> QRectF:
 class Visual:
     frame_interval_ms = 0
 
+    @property
+    def opaque(self) -> bool:
+        """True when paint() covers every pixel of its rect with opaque colour (nothing to clear under it)."""
+        return False
+
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         raise NotImplementedError
 
@@ -101,6 +106,24 @@ class BlackVisual(Visual):
 
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, Qt.GlobalColor.black)
+
+
+def fitted_size(src_w: int, src_h: int, zone: QSize) -> QSize:
+    """The size a ``src_w`` x ``src_h`` picture is shown at in ``zone``: fill if the aspect matches, else letterbox."""
+    if src_w <= 0 or src_h <= 0 or zone.isEmpty():
+        return QSize(0, 0)
+    if abs((src_w / src_h) / (zone.width() / zone.height()) - 1) <= FILL_ASPECT_TOLERANCE:
+        return QSize(zone)
+    return QSize(src_w, src_h).scaled(zone, Qt.AspectRatioMode.KeepAspectRatio)
+
+
+def draw_centred(painter: QPainter, rect: QRectF, picture: QImage) -> None:
+    """Draw ``picture`` (already at its shown size) centred in ``rect``, black bars around it if smaller."""
+    if picture.size() != rect.size().toSize():
+        painter.fillRect(rect, Qt.GlobalColor.black)
+    x = rect.x() + (rect.width() - picture.width()) / 2
+    y = rect.y() + (rect.height() - picture.height()) / 2
+    painter.drawImage(round(x), round(y), picture)
 
 
 class ImageFitter:
@@ -116,20 +139,11 @@ class ImageFitter:
         size = rect.size().toSize()
         key = (image.cacheKey(), size)
         if key != self._key or self._scaled is None:
-            image_aspect = image.width() / image.height()
-            zone_aspect = rect.width() / rect.height()
-            if abs(image_aspect / zone_aspect - 1) <= FILL_ASPECT_TOLERANCE:
-                mode = Qt.AspectRatioMode.IgnoreAspectRatio
-            else:
-                mode = Qt.AspectRatioMode.KeepAspectRatio
-            self._scaled = image.scaled(size, mode, Qt.TransformationMode.SmoothTransformation)
+            shown = fitted_size(image.width(), image.height(), size)
+            self._scaled = image.scaled(shown, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                        Qt.TransformationMode.SmoothTransformation)
             self._key = key
-        scaled = self._scaled
-        if scaled.size() != size:
-            painter.fillRect(rect, Qt.GlobalColor.black)
-        x = rect.x() + (rect.width() - scaled.width()) / 2
-        y = rect.y() + (rect.height() - scaled.height()) / 2
-        painter.drawImage(round(x), round(y), scaled)
+        draw_centred(painter, rect, self._scaled)
 
 
 class ImageVisual(Visual):

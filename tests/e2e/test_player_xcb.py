@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
-import shutil
 import subprocess
 import sys
 import time
@@ -24,7 +22,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from player_scenes import add_display, covers, grab_root, publish, solid_png, solid_video, upload
+from player_scenes import add_display, covers, grab_root, publish, solid_png, solid_video, upload, xvfb_server
 from tests_support import enrol
 
 from player.identity import Identity, save_identity
@@ -39,29 +37,8 @@ RED, BLUE = (220, 30, 30), (30, 40, 210)
 @pytest.fixture
 def xvfb(tmp_path: Path) -> Iterator[str]:
     """A fresh Xvfb on a free display number (``-displayfd``); its DISPLAY string."""
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (scripts/bootstrap.sh installs xvfb)")
-    assert shutil.which("xwd"), "xwd is missing: apt-get install x11-apps (scripts/bootstrap.sh does)"
-    read_fd, write_fd = os.pipe()
-    with (tmp_path / "xvfb.log").open("wb") as log:
-        proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{SIZE[0]}x{SIZE[1]}x24", "-nolisten", "tcp"],
-            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
-    os.close(write_fd)
-    try:
-        ready, _, _ = select.select([read_fd], [], [], 30)
-        number = os.read(read_fd, 64).decode().strip() if ready else ""
-        assert number.isdigit(), f"Xvfb did not report a display: {(tmp_path / 'xvfb.log').read_text()}"
-        yield f":{number}"
-    finally:
-        os.close(read_fd)
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with xvfb_server(tmp_path / "xvfb.log", SIZE) as display:
+        yield display
 
 
 def current_item(data_dir: Path) -> str | None:

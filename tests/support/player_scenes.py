@@ -6,8 +6,10 @@ plays there (no demo content, no operating hours: never "off").
 
 from __future__ import annotations
 
+import contextlib
 import io
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +119,42 @@ def read_xwd(data: bytes) -> Image.Image:
     raw_modes = {(32, 0): "BGRX", (32, 1): "XRGB", (24, 0): "BGR", (24, 1): "RGB"}
     raw_mode = raw_modes[(bits_per_pixel, byte_order)]
     return Image.frombuffer("RGB", (width, height), pixels, "raw", raw_mode, bytes_per_line, 1)
+
+
+@contextlib.contextmanager
+def xvfb_server(log_path: Path, size: tuple[int, int]) -> Iterator[str]:
+    """A fresh Xvfb of ``size`` on a free display number (``-displayfd``); its DISPLAY string.
+
+    Skips the test when Xvfb is not installed (scripts/bootstrap.sh installs it)."""
+    import os
+    import select
+    import shutil
+
+    import pytest
+
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (scripts/bootstrap.sh installs xvfb)")
+    assert shutil.which("xwd"), "xwd is missing: apt-get install x11-apps (scripts/bootstrap.sh does)"
+    read_fd, write_fd = os.pipe()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"],
+            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+    os.close(write_fd)
+    try:
+        ready, _, _ = select.select([read_fd], [], [], 30)
+        number = os.read(read_fd, 64).decode().strip() if ready else ""
+        assert number.isdigit(), f"Xvfb did not report a display: {log_path.read_text()}"
+        yield f":{number}"
+    finally:
+        os.close(read_fd)
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def grab_root(display: str) -> Image.Image:
