@@ -11,7 +11,11 @@ watches it:
   ``health_timeout_s``, is rolled back: the previous version becomes active again and the failed
   one is recorded in ``state.json`` (never retried; the player reports ``rolled_back``);
 * exit 0 (SIGTERM to the player, window closed) ends the launcher with 0; any other exit
-  restarts the player after a short backoff. SIGTERM/SIGINT/SIGHUP to the launcher are passed on.
+  restarts the player after a short backoff. SIGTERM/SIGINT/SIGHUP to the launcher are passed on
+  (SIGTERM to the child, wait up to :data:`STOP_TIMEOUT_S`, then SIGKILL) and the launcher exits 0.
+
+Under systemd (deploy/signage-player.service) the launcher is the main process and the player its
+child sends ``READY=1``/``WATCHDOG=1`` (``NotifyAccess=all``); ``WATCHDOG_PID`` is not passed on.
 """
 
 from __future__ import annotations
@@ -81,6 +85,10 @@ class Launcher:
     def environment(self, version: str | None) -> dict[str, str]:
         env = dict(os.environ)
         env[LAUNCHER_ENV] = "1"
+        # Under systemd (Type=notify, NotifyAccess=all) the player, our child, sends READY/WATCHDOG for the
+        # service: a WATCHDOG_PID naming the launcher would make it think the watchdog is not its job.
+        if env.get("WATCHDOG_PID") == str(os.getpid()):
+            del env["WATCHDOG_PID"]
         if version is not None:
             paths = [str(site_dir(self.data_dir, version)), env.get("PYTHONPATH", "")]
             env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)

@@ -94,7 +94,12 @@ def test_the_unit_passes_systemd_analyze_verify(installed, tmp_path: Path) -> No
     root, _ = installed
     assert shutil.which("systemd-analyze"), "systemd-analyze is missing (package systemd)"
     unit = (root / "etc/systemd/system/signage-player.service").read_text()
-    assert "\nExecStart=/opt/signage/" in unit  # the player (or a launcher) from the installed tree
+    # the update launcher from the installed venv, with the player's own arguments; the player (its child) notifies
+    assert "\nExecStart=/opt/signage/venv/bin/signage player launch --config /etc/signage/player.yaml\n" in unit
+    assert "\nNotifyAccess=all\n" in unit and "\nType=notify\n" in unit and "\nKillMode=mixed\n" in unit
+    launch = subprocess.run([str(root / "opt/signage/venv/bin/signage"), "player", "launch", "--launcher-help"],
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert launch.returncode == 0 and "update launcher" in launch.stdout, launch.stderr
     # verify checks that ExecStart exists: point it at the installed venv
     check = tmp_path / "signage-player.service"
     check.write_text(unit.replace("ExecStart=/opt/signage/", f"ExecStart={root}/opt/signage/"))

@@ -12,6 +12,8 @@ processes on loopback, releases built from copies of this tree with `signage rel
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -153,9 +155,22 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
         stop(proc)
 
 
+def _child_pids(log: str) -> list[int]:
+    """The players the launcher started, from its log ("player VERSION started (pid N)")."""
+    return [int(m) for m in re.findall(r"player \S+ started \(pid (\d+)\)", log)]
+
+
 def _stop_launcher(player: subprocess.Popen[bytes]) -> int | None:
-    stop(player)
+    stop(player)  # SIGTERM to the launcher only, as systemd's KillMode=mixed does
     return player.returncode
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 def test_a_good_release_is_installed_switched_to_at_an_item_boundary_and_reported(
@@ -182,6 +197,9 @@ def test_a_good_release_is_installed_switched_to_at_an_item_boundary_and_reporte
     finally:
         code = _stop_launcher(player)
     assert code == 0, fleet.log()[-3000:]
+    # the launcher passed SIGTERM on: its player stopped too (no orphan left drawing on the screen)
+    assert "launcher received SIGTERM: stopping the player" in fleet.log()
+    assert all(_gone(pid) for pid in _child_pids(fleet.log())), fleet.log()[-3000:]
     # the launcher starts the active release again after a restart (no switch needed)
     player = fleet.launch(monkeypatch)
     try:
