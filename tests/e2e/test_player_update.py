@@ -191,6 +191,7 @@ def test_a_good_release_is_installed_switched_to_at_an_item_boundary_and_reporte
         assert f"switching to release {GOOD} at this item boundary" in log
         assert f"switching from {BASE} to release {GOOD} (on trial)" in log
         assert f"release {GOOD} reported healthy" in log
+        _assert_the_switch_was_never_black(fleet)
         listing = fleet.cli("displays", "list")
         row = next(line for line in listing.splitlines() if line.startswith(DISPLAY_ID))
         assert GOOD in row and "healthy" in row
@@ -206,6 +207,31 @@ def test_a_good_release_is_installed_switched_to_at_an_item_boundary_and_reporte
         wait_for(lambda: f"player {GOOD} started" in fleet.log(), 30, "the launcher to start the release", player)
     finally:
         _stop_launcher(player)
+
+
+def _assert_the_switch_was_never_black(fleet: Fleet) -> None:
+    """The launcher's own event log and the bridge window's own grab: a window of ours was always up."""
+    from PIL import Image, ImageChops
+
+    releases = fleet.player_dir / "releases"
+    events = [json.loads(line) for line in (releases / "switch-events.jsonl").read_text().splitlines()]
+    at = {e["event"]: e for e in events}
+    assert [e["event"] for e in events] == ["bridge_started", "bridge_shown", "player_exited", "new_painted",
+                                            "bridge_hidden"], events
+    old_pid, new_pid = _child_pids(fleet.log())[:2]
+    assert at["bridge_started"]["pid"] == at["bridge_shown"]["pid"]
+    assert at["player_exited"]["pid"] == old_pid and at["player_exited"]["status"] == 86
+    assert at["new_painted"]["pid"] == new_pid
+    # the bridge was on screen before the old player left, and left only after the new one painted
+    assert at["bridge_shown"]["at_mono_s"] < at["player_exited"]["at_mono_s"]
+    assert at["new_painted"]["at_mono_s"] <= at["bridge_hidden"]["at_mono_s"]
+    assert "the new player painted" in at["bridge_hidden"]["reason"]
+    # what the bridge showed is the old player's last frame, pixel for pixel, and that frame is content
+    frame = Image.open(releases / "switch-frame.png").convert("RGB")
+    shown = Image.open(releases / "bridge-shot.png").convert("RGB")
+    assert frame.size == shown.size == (640, 360)
+    assert ImageChops.difference(frame, shown).getbbox() is None
+    assert len(frame.getcolors(maxcolors=1 << 16) or range(1 << 16)) > 2  # text on a background, not a blank
 
 
 def test_a_release_that_crashes_at_start_is_rolled_back_and_not_retried(
