@@ -45,7 +45,7 @@ from player.release_state import (
     site_dir,
     take_switch_request,
 )
-from player.switch_bridge import Bridge, record
+from player.switch_bridge import BRIDGE_ENV, Bridge, record
 
 log = logging.getLogger("player.launcher")
 
@@ -91,6 +91,7 @@ class Launcher:
     def environment(self, version: str | None) -> dict[str, str]:
         env = dict(os.environ)
         env[LAUNCHER_ENV] = "1"
+        env[BRIDGE_ENV] = "1"  # this launcher covers a switch with the bridge window
         # Under systemd (Type=notify, NotifyAccess=all) the player, our child, sends READY/WATCHDOG for the
         # service: a WATCHDOG_PID naming the launcher would make it think the watchdog is not its job.
         if env.get("WATCHDOG_PID") == str(os.getpid()):

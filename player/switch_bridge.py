@@ -35,6 +35,8 @@ from signage.fsutil import atomic_write_bytes
 
 log = logging.getLogger("player.launcher")
 
+#: Set by a launcher that shows a bridge; a player under an older launcher switches without waiting for one.
+BRIDGE_ENV = "SIGNAGE_PLAYER_SWITCH_BRIDGE"
 FRAME_PNG = "switch-frame.png"
 FRAME_JSON = "switch-frame.json"
 READY_JSON = "bridge-ready.json"

@@ -3,12 +3,14 @@
 At the item boundary where it switches, the player saves what its window shows now
 (``switch-frame.png`` + ``switch-frame.json``), keeps showing it, and exits with
 :data:`player.release_state.EXIT_SWITCH` once the launcher's bridge window reports that it is
-shown, or after :data:`player.switch_bridge.BRIDGE_WAIT_S` if no bridge comes.
+shown, or after :data:`player.switch_bridge.BRIDGE_WAIT_S` if no bridge comes. Under a launcher
+that does not set :data:`player.switch_bridge.BRIDGE_ENV` (an older one) it exits at once.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -45,7 +47,10 @@ class SwitchHandover(QObject):
         if self.started:
             return
         self.started_s = time.monotonic()
-        if self._save_frame():
+        if os.environ.get(switch_bridge.BRIDGE_ENV) != "1":
+            log.info("switch: this launcher shows no bridge window; exiting at once")
+            self._exit()
+        elif self._save_frame():
             log.info("switch: last frame saved; waiting for the launcher's bridge window")
             self._timer.start()
         else:

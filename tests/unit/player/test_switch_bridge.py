@@ -57,6 +57,7 @@ releases = data / "releases"
 parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if "/releases/" in p]
 version = parts[0].split("/releases/")[1].split("/")[0] if parts else "base"
 if version == "base":  # the old player: save the frame, wait for the bridge, then leave for 0.2.0
+    assert os.environ["SIGNAGE_PLAYER_SWITCH_BRIDGE"] == "1"
     (releases / "next.json").write_text(json.dumps({{"version": "0.2.0"}}))
     (releases / "switch-frame.png").write_bytes((data / "frame.png").read_bytes())
     (releases / "switch-frame.json").write_text(json.dumps({{"geometry": [0, 0, 320, 180], "fullscreen": False}}))
