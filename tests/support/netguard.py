@@ -4,7 +4,7 @@ Installed once by tests/conftest.py as an audit hook (PEP 578) on ``socket.conne
 ``socket.sendto``: a test (or the code it drives in-process) that reaches for a non-loopback
 address fails at once with :class:`NonLoopbackConnect` instead of sending a packet. Unix sockets
 (sd_notify, X11) pass. Subprocesses (pip, the player, Chromium) are outside its reach: the
-network-namespace run described in docs/architecture.md ("Tests touch only loopback") checks those.
+network-namespace run in docs/architecture.md ("Tests touch only loopback") checks those.
 """
 
 from __future__ import annotations
