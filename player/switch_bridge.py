@@ -125,16 +125,23 @@ class Bridge:
         record(self.data_dir, "bridge_started", time.monotonic(), pid=self.proc.pid)
 
     def poll(self) -> None:
-        """Notice the bridge's first paint (its own time) once."""
-        if self.proc is None or self.shown:
+        """Notice the bridge's first paint (its own time) once, and a bridge that ended by itself."""
+        if self.proc is None:
             return
-        ready = read_json(path(self.data_dir, READY_JSON))
-        if ready is not None and ready.get("pid") == self.proc.pid:
-            self.shown = True
-            record(self.data_dir, "bridge_shown", float(ready.get("at_mono_s", time.monotonic())), pid=self.proc.pid)
-        elif self.proc.poll() is not None:
+        if not self.shown:
+            ready = read_json(path(self.data_dir, READY_JSON))
+            if ready is not None and ready.get("pid") == self.proc.pid:
+                self.shown = True
+                record(self.data_dir, "bridge_shown", float(ready.get("at_mono_s", time.monotonic())),
+                       pid=self.proc.pid)
+        if self.proc.poll() is None:
+            return
+        if self.shown:  # its BRIDGE_MAX_S ran out (no new player painted) or it was closed from outside
+            record(self.data_dir, "bridge_hidden", time.monotonic(), reason="the bridge ended by itself",
+                   status=self.proc.returncode)
+        else:
             log.warning("the switch bridge exited (status %s) before it was shown", self.proc.returncode)
-            self._forget()
+        self._forget()
 
     def child_painted(self, pid: int) -> bool:
         """True once the new player ``pid`` reported its first painted frame (recorded once)."""
@@ -145,10 +152,10 @@ class Bridge:
         return True
 
     def stop(self, reason: str) -> None:
+        self.poll()  # record its first paint if not yet seen; let go of one that already ended
         proc = self.proc
         if proc is None:
             return
-        self.poll()
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:

@@ -115,3 +115,25 @@ def test_a_frame_left_by_an_unfinished_switch_starts_no_bridge(tmp_path: Path) -
     assert bridge.frame_waiting()
     bridge.clear_stale()
     assert not bridge.frame_waiting() and not bridge.active
+
+
+def test_a_bridge_that_ends_by_itself_is_let_go_so_the_next_switch_gets_one(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    releases = tmp_path / "releases"
+    _frame(releases / switch_bridge.FRAME_PNG)
+    switch_bridge.write_json(releases / switch_bridge.FRAME_JSON, {"geometry": [0, 0, 320, 180]})
+    monkeypatch.setattr(switch_bridge, "BRIDGE_MAX_S", 1.0)  # no new player ever paints: it closes itself
+    bridge = switch_bridge.Bridge(tmp_path, env=env())
+    assert bridge.frame_waiting()
+    bridge.start()
+
+    def let_go() -> bool:
+        bridge.poll()
+        return not bridge.active
+
+    wait_for(let_go, 60, "the bridge to end by itself and be let go")
+    assert [e["event"] for e in switch_bridge.read_events(tmp_path)] == ["bridge_started", "bridge_shown",
+                                                                         "bridge_hidden"]
+    assert switch_bridge.read_events(tmp_path)[-1]["reason"] == "the bridge ended by itself"
+    switch_bridge.write_json(releases / switch_bridge.FRAME_JSON, {"geometry": [0, 0, 320, 180]})
+    assert bridge.frame_waiting()  # the next switch starts a new one
