@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import requests
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
 
 from player.cache import LoadedManifest, ManifestStore, MediaCache
 from player.clock import ClockFloorFile, PlayerClock
@@ -44,7 +44,7 @@ from player.kiosk import hide_cursor, prevent_blanking, screen_geometry
 from player.localfolder import LocalFolder
 from player.overlays import OverlayZones
 from player.playlog import PlayLog
-from player.release_state import EXIT_SWITCH, LAUNCHER_ENV
+from player.release_state import LAUNCHER_ENV
 from player.render.canvas import MAIN_ZONE, CanvasWidget
 from player.render.compose import strip_insets
 from player.render.presenter import ZonePresenter
@@ -54,6 +54,8 @@ from player.runner import Cue, TimelineRunner
 from player.screenshot import Screenshotter
 from player.sdnotify import SystemdNotifier
 from player.status import StatusFile, iso
+from player.switch_bridge import mark_painted
+from player.switch_handover import SwitchHandover
 from player.sync import SyncEngine, SyncOutcome, SyncService
 from player.texts import text
 from player.tuning import PlayerTuning
@@ -141,6 +143,8 @@ class PlayerApp(QObject):
         self._rebuild_reason: str | None = None
         self.rebuilds = 0
         self.first_content_s: float | None = None
+        self._painted_marked = False
+        self.handover = SwitchHandover(self.data_dir, self.canvas, self)
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -430,17 +434,33 @@ class PlayerApp(QObject):
             self.updates.mark_healthy(__version__)
         cue = self.runner.cue
         if (cue is None or cue.item is None) and not self._enrolling and self.updates.switch_now():
-            QCoreApplication.exit(EXIT_SWITCH)  # slate or off: no item boundary to wait for
+            self._switch()  # slate or off: no item boundary to wait for
+
+    def _switch(self) -> None:
+        """Leave for the installed release, covered by the launcher's bridge window (player/switch_handover.py)."""
+        self.handover.begin()
+
+    def _mark_painted(self) -> None:
+        """First frame on screen: the launcher may close the bridge of a switch (once, under the launcher)."""
+        self._painted_marked = True
+        if os.environ.get(LAUNCHER_ENV) != "1":
+            return
+        try:
+            mark_painted(self.data_dir)
+        except OSError as exc:
+            log.warning("cannot write painted.json for the launcher: %s", exc)
 
     @Slot()
     def _on_painted(self) -> None:
         if self.first_content_s is not None:
             return
         cue = self.presenter.cue
-        if cue is None or cue.item is None:
-            return
         visual = self.presenter.visual
         if isinstance(visual, VideoVisual) and visual.source.last_frame is None:
+            return  # a clip's first frame has not arrived: black, not yet something to show
+        if not self._painted_marked:
+            self._mark_painted()
+        if cue is None or cue.item is None:
             return
         self.first_content_s = time.monotonic() - self.started_mono_s
         log.info("first content frame painted %.2f s after start (item %s)", self.first_content_s, cue.item.id)
@@ -471,7 +491,7 @@ class PlayerApp(QObject):
         if self._enrolling:
             return
         if self.updates.switch_now():  # an installed release takes over at this boundary (player/updater.py)
-            QCoreApplication.exit(EXIT_SWITCH)
+            self._switch()
             return
         if self._rebuild_reason is not None:
             reason, self._rebuild_reason = self._rebuild_reason, None

@@ -11,7 +11,14 @@ watches it:
   ``health_timeout_s``, is rolled back: the previous version becomes active again and the failed
   one is recorded in ``state.json`` (never retried; the player reports ``rolled_back``);
 * exit 0 (SIGTERM to the player, window closed) ends the launcher with 0; any other exit
-  restarts the player after a short backoff. SIGTERM/SIGINT/SIGHUP to the launcher are passed on.
+  restarts the player after a short backoff. SIGTERM/SIGINT/SIGHUP to the launcher are passed on
+  (SIGTERM to the child, wait up to :data:`STOP_TIMEOUT_S`, then SIGKILL) and the launcher exits 0.
+
+A switch never shows the desktop: the old player saves its last frame and the launcher shows it in a
+bridge window until the new version has painted (:mod:`player.switch_bridge`, :mod:`player.bridge`).
+
+Under systemd (deploy/signage-player.service) the launcher is the main process and the player its
+child sends ``READY=1``/``WATCHDOG=1`` (``NotifyAccess=all``); ``WATCHDOG_PID`` is not passed on.
 """
 
 from __future__ import annotations
@@ -38,10 +45,11 @@ from player.release_state import (
     site_dir,
     take_switch_request,
 )
+from player.switch_bridge import BRIDGE_ENV, Bridge, record
 
 log = logging.getLogger("player.launcher")
 
-POLL_S = 0.5
+POLL_S = 0.2
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 STOP_TIMEOUT_S = 20.0
 
@@ -71,6 +79,8 @@ class Launcher:
         self.monotonic = monotonic
         self.stopping = threading.Event()
         self.child: subprocess.Popen[bytes] | None = None
+        # the window that shows the old player's last frame during a switch (player/switch_bridge.py)
+        self.bridge = Bridge(self.data_dir, python, env=self.environment(None))
 
     # -- environment -------------------------------------------------------
 
@@ -81,6 +91,11 @@ class Launcher:
     def environment(self, version: str | None) -> dict[str, str]:
         env = dict(os.environ)
         env[LAUNCHER_ENV] = "1"
+        env[BRIDGE_ENV] = "1"  # this launcher covers a switch with the bridge window
+        # Under systemd (Type=notify, NotifyAccess=all) the player, our child, sends READY/WATCHDOG for the
+        # service: a WATCHDOG_PID naming the launcher would make it think the watchdog is not its job.
+        if env.get("WATCHDOG_PID") == str(os.getpid()):
+            del env["WATCHDOG_PID"]
         if version is not None:
             paths = [str(site_dir(self.data_dir, version)), env.get("PYTHONPATH", "")]
             env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
@@ -126,7 +141,14 @@ class Launcher:
     # -- the loop ----------------------------------------------------------
 
     def run(self) -> int:
+        try:
+            return self._run()
+        finally:
+            self.bridge.stop("launcher stopping")
+
+    def _run(self) -> int:
         crashes_in_a_row = 0
+        self.bridge.clear_stale()
         while not self.stopping.is_set():
             state = LauncherState.load(self.data_dir)
             if state.active is not None and not is_installed(self.data_dir, state.active):
@@ -171,9 +193,15 @@ class Launcher:
         started_s = self.monotonic()
         while True:
             try:
-                return child.wait(timeout=POLL_S)
+                code = child.wait(timeout=POLL_S)
             except subprocess.TimeoutExpired:
                 pass
+            else:
+                self._tend_bridge(child)
+                if self.bridge.active:
+                    record(self.data_dir, "player_exited", time.monotonic(), pid=child.pid, status=code)
+                return code
+            self._tend_bridge(child)
             if self.stopping.is_set():
                 self._stop_child(child)
                 return child.returncode
@@ -187,6 +215,15 @@ class Launcher:
                 self._stop_child(child)
                 self.roll_back(state, f"no healthy report within {self.settings.health_timeout_s:.0f} s")
                 return None
+
+    def _tend_bridge(self, child: subprocess.Popen[bytes]) -> None:
+        """Start the bridge when the player saved its last frame; close it once a new player painted."""
+        bridge = self.bridge
+        if bridge.frame_waiting():
+            bridge.start()
+        bridge.poll()
+        if bridge.active and bridge.shown and child.poll() is None and bridge.child_painted(child.pid):
+            bridge.stop("the new player painted its first frame")
 
     def _stop_child(self, child: subprocess.Popen[bytes]) -> None:
         if child.poll() is not None:

@@ -26,10 +26,11 @@ def release() -> None:
               help="Oldest running player version that may update straight to this release.")
 @click.option("--max-compatible", default=None,
               help="Newest running player version that may update to it (default: the release's own version).")
-@click.option("--no-build-isolation", is_flag=True,
-              help="Build with this venv's setuptools (>= 77) instead of an isolated build environment.")
+@click.option("--build-isolation/--no-build-isolation", default=None,
+              help="Force pip's isolated build (downloads setuptools) or this venv's build tools; "
+                   "default: this venv's when it has them (no network), else isolated.")
 def build(out_dir: str, source: str | None, min_compatible: str, max_compatible: str | None,
-          no_build_isolation: bool) -> None:
+          build_isolation: bool | None) -> None:
     """Build the project's wheel (pip wheel --no-deps) and its release manifest (release.json, unsigned).
 
     `signage release add` on the scheduler signs it with the scheduler's key.
@@ -43,7 +44,8 @@ def build(out_dir: str, source: str | None, min_compatible: str, max_compatible:
         raise click.UsageError("this signage is not an editable install: give --source TREE")
     wheel, manifest, info = build_release(tree, Path(out_dir), min_compatible=min_compatible,
                                           max_compatible=max_compatible, created_at=format_utc(datetime.now(UTC)),
-                                          build_isolation=not no_build_isolation)
+                                          build_isolation=build_isolation,
+                                          note=lambda text: click.echo(f"note: {text}", err=True))
     click.echo(f"built release {info.version}: {wheel} ({info.size} bytes, sha256 {info.sha256})")
     click.echo(f"release manifest: {manifest} (compatible with players {info.min_compatible}..{info.max_compatible})")
     click.echo(f"next: signage release add {manifest}")

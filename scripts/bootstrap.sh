@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up everything the project needs on a Debian machine; idempotent.
 #   - Debian packages (ffmpeg, Qt runtime libraries incl. xcb, fonts, chromium, nginx, rsync, Xvfb + xwd for tests)
-#   - .venv with the project and its test dependencies, at the versions pinned in constraints.txt
+#   - .venv with the project and its test dependencies, at the versions pinned in constraints.txt,
+#     and the build tools (setuptools, wheel) so the project's wheel builds offline
+#   - var/wheelhouse/<lock hash>/: every wheel deploy/install-player.sh needs, so tests install offline
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,8 +40,11 @@ fi
 stamp=.venv/.installed-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "bootstrap: installing the project into .venv (versions from constraints.txt)"
-  .venv/bin/python -m pip install -q -c constraints.txt --upgrade pip
+  .venv/bin/python -m pip install -q -c constraints.txt --upgrade pip setuptools wheel
   .venv/bin/python -m pip install -q -c constraints.txt -e '.[test]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# The only step besides the two above that uses the network: tests run pip with --no-index against it.
+.venv/bin/python scripts/wheelhouse.py --check 2>/dev/null || .venv/bin/python scripts/wheelhouse.py

@@ -9,7 +9,7 @@ PYTHON="${PYTHON:-python3}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 "$PYTHON" -m venv "$tmp/venv"
-"$tmp/venv/bin/python" -m pip install -q --upgrade pip
+"$tmp/venv/bin/python" -m pip install -q --upgrade pip setuptools wheel  # build tools are pinned too
 "$tmp/venv/bin/python" -m pip install -q -e '.[test]'
 "$tmp/venv/bin/python" scripts/lock.py constraints.txt
 echo "lock: now run 'rm -f .venv/.installed-*; make test' and commit pyproject.toml + constraints.txt"

@@ -6,11 +6,9 @@ the content pipeline all depend on this package, never the other way round.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 DISTRIBUTION = "mempawah-signage"
 
-try:
-    __version__ = version(DISTRIBUTION)  # one source of truth: pyproject.toml, as installed
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+# The one place the version is written: pyproject.toml reads it (dynamic, attr; a literal so setuptools
+# needs no import) and the installed metadata carries it. It must be the tree's own version, never the
+# installed one: `signage release build` builds a release of *this* tree.
+__version__ = "0.1.0"

@@ -1,7 +1,10 @@
 """``signage release build``: the project's wheel plus its (unsigned) release manifest.
 
 The wheel is built with ``pip wheel --no-deps`` from a source tree (default:
-the tree this package was installed from, editable installs only). It holds
+the tree this package was installed from, editable installs only). When this
+venv already has the build tools the tree's ``[build-system] requires`` names
+(scripts/bootstrap.sh installs them), the build uses them (``--no-build-isolation``)
+and needs no network; otherwise pip's isolated build fetches them, with a note saying so. It holds
 the project's own code only; a player installs it beside the running version
 and keeps using the dependencies of its current venv, so installing needs no
 network. ``signage release add`` on the scheduler signs the manifest.
@@ -14,7 +17,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
+from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
 
 from signage.canonical import canonical_json
 from signage.errors import UserError
@@ -23,6 +31,9 @@ from signage.release import WHEEL_RE, Release, check_version, version_key
 
 MANIFEST_NAME = "release.json"
 BUILD_TIMEOUT_S = 600.0
+#: Not copied into the build tree: VCS, venvs, data, earlier build output, caches.
+COPY_IGNORE = (".git", ".venv", "venv", "var", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
+               ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "node_modules")
 
 
 def default_source() -> Path | None:
@@ -47,20 +58,64 @@ def wheel_version(filename: str) -> str:
     return filename.split("-")[1]
 
 
-def build_wheel(source: Path, out_dir: Path, *, build_isolation: bool = True) -> Path:
+def missing_build_tools(source: Path) -> list[str]:
+    """The ``[build-system] requires`` of ``source`` this venv does not satisfy (empty: it builds offline)."""
+    try:
+        requires = tomllib.loads((source / "pyproject.toml").read_text()).get("build-system", {}).get("requires")
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return [f"a readable pyproject.toml ({exc})"]
+    missing: list[str] = []
+    for text in requires if isinstance(requires, list) else ["setuptools"]:
+        try:
+            req = Requirement(str(text))
+        except InvalidRequirement:
+            missing.append(str(text))
+            continue
+        if req.marker is not None and not req.marker.evaluate():
+            continue
+        try:
+            installed = version(req.name)
+        except PackageNotFoundError:
+            missing.append(str(req))
+            continue
+        if not req.specifier.contains(installed, prereleases=True):
+            missing.append(f"{req} (this venv has {installed})")
+    return missing
+
+
+def choose_isolation(source: Path, build_isolation: bool | None, note: Callable[[str], None]) -> bool:
+    """True for pip's isolated build; None asks: isolated only when this venv lacks the build tools."""
+    if build_isolation is not None:
+        return build_isolation
+    missing = missing_build_tools(source)
+    if not missing:
+        return False
+    note(f"this venv lacks the build tools {', '.join(missing)}: building in pip's isolated environment, "
+         "which downloads them from the package index (run scripts/bootstrap.sh to build offline)")
+    return True
+
+
+def build_wheel(source: Path, out_dir: Path, *, build_isolation: bool | None = None,
+                note: Callable[[str], None] = print) -> Path:
     """Run ``pip wheel --no-deps`` on ``source``; the wheel's path in ``out_dir``."""
     if not (source / "pyproject.toml").is_file():
         raise UserError(f"--source {source}: no pyproject.toml there (give the project's source tree)",
                         field="source")
+    build_isolation = choose_isolation(source, build_isolation, note)
     with tempfile.TemporaryDirectory(prefix="signage-wheel-") as tmp:
-        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", tmp, str(source)]
+        # built from a clean copy: setuptools builds in the tree (build/, *.egg-info), and a stale build/lib
+        # in the source would put deleted modules into the wheel
+        tree = Path(tmp) / "src"
+        shutil.copytree(source, tree, ignore=shutil.ignore_patterns(*COPY_IGNORE), symlinks=True)
+        wheel_dir = Path(tmp) / "wheel"
+        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(wheel_dir), str(tree)]
         if not build_isolation:
             command.insert(5, "--no-build-isolation")
         done = subprocess.run(command, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False)
         if done.returncode != 0:
             tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
             raise UserError(f"pip wheel failed for {source} (exit {done.returncode}):\n{tail}", field="source")
-        wheels = sorted(Path(tmp).glob("*.whl"))
+        wheels = sorted(wheel_dir.glob("*.whl"))
         if len(wheels) != 1:
             raise UserError(f"pip wheel made {len(wheels)} wheels in {tmp}, expected one", field="source")
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,10 +144,11 @@ def build_release(
     min_compatible: str,
     max_compatible: str | None,
     created_at: str,
-    build_isolation: bool = True,
+    build_isolation: bool | None = None,
+    note: Callable[[str], None] = print,
 ) -> tuple[Path, Path, Release]:
-    """Build the wheel into ``out_dir`` and write ``release.json`` beside it."""
-    wheel = build_wheel(source, out_dir, build_isolation=build_isolation)
+    """Build the wheel into ``out_dir`` and write ``release.json`` beside it (isolation: see build_wheel)."""
+    wheel = build_wheel(source, out_dir, build_isolation=build_isolation, note=note)
     release = describe_wheel(wheel, min_compatible=min_compatible, max_compatible=max_compatible,
                              created_at=created_at)
     manifest = out_dir / MANIFEST_NAME

@@ -15,7 +15,10 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
+import netguard
 from tests_support import free_port
+
+netguard.install()  # any in-process connection to a non-loopback address fails the test (tests/support/netguard.py)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """deploy/install-player.sh into a throwaway root (--root): files, modes, venv, unit, kiosk session.
 
 The installer really creates the venv and installs the project with the
-versions from constraints.txt (pip from the configured package index, or a
-wheelhouse named by SIGNAGE_TEST_PIP_ARGS); only what would
+versions from constraints.txt, offline: pip gets ``--no-index --find-links``
+the wheelhouse scripts/bootstrap.sh fills (scripts/wheelhouse.py; or the pip
+arguments in SIGNAGE_TEST_PIP_ARGS), so the test touches no network; only what would
 change the host (packages, the user, systemctl start, update-grub) is skipped,
 and the unit is enabled with ``systemctl --root``. The unit passes
 ``systemd-analyze verify`` with its ExecStart pointed at the installed venv,
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from importlib.metadata import version
@@ -26,16 +28,26 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALLER = REPO / "deploy" / "install-player.sh"
+WHEELHOUSE = REPO / "scripts" / "wheelhouse.py"
 SERVER = "http://127.0.0.1:8470"
 INSTALL_TIMEOUT_S = 900
 
 
+def offline_pip_args() -> str:
+    """pip arguments that install from the local wheelhouse only (never the package index)."""
+    if os.environ.get("SIGNAGE_TEST_PIP_ARGS"):
+        return os.environ["SIGNAGE_TEST_PIP_ARGS"]
+    check = subprocess.run([sys.executable, str(WHEELHOUSE), "--check"], capture_output=True, text=True, timeout=60)
+    if check.returncode != 0:
+        pytest.fail(check.stderr.strip())
+    where = subprocess.run([sys.executable, str(WHEELHOUSE), "--path"], capture_output=True, text=True,
+                           timeout=60, check=True).stdout.strip()  # fmt: skip
+    return f"--no-index --find-links {where}"
+
+
 def install(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    # SIGNAGE_TEST_PIP_ARGS, e.g. "--no-index --find-links /srv/wheels", installs offline from a wheelhouse
-    pip_args = os.environ.get("SIGNAGE_TEST_PIP_ARGS", "")
     return subprocess.run(
-        ["bash", str(INSTALLER), "--root", str(root), "--server", SERVER, *extra,
-         *(["--pip-args", pip_args] if pip_args else [])],
+        ["bash", str(INSTALLER), "--root", str(root), "--server", SERVER, *extra, "--pip-args", offline_pip_args()],
         capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S,
     )  # fmt: skip
 
@@ -82,7 +94,12 @@ def test_the_unit_passes_systemd_analyze_verify(installed, tmp_path: Path) -> No
     root, _ = installed
     assert shutil.which("systemd-analyze"), "systemd-analyze is missing (package systemd)"
     unit = (root / "etc/systemd/system/signage-player.service").read_text()
-    assert "\nExecStart=/opt/signage/" in unit  # the player (or a launcher) from the installed tree
+    # the update launcher from the installed venv, with the player's own arguments; the player (its child) notifies
+    assert "\nExecStart=/opt/signage/venv/bin/signage player launch --config /etc/signage/player.yaml\n" in unit
+    assert "\nNotifyAccess=all\n" in unit and "\nType=notify\n" in unit and "\nKillMode=mixed\n" in unit
+    launch = subprocess.run([str(root / "opt/signage/venv/bin/signage"), "player", "launch", "--launcher-help"],
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert launch.returncode == 0 and "update launcher" in launch.stdout, launch.stderr
     # verify checks that ExecStart exists: point it at the installed venv
     check = tmp_path / "signage-player.service"
     check.write_text(unit.replace("ExecStart=/opt/signage/", f"ExecStart={root}/opt/signage/"))

@@ -12,6 +12,8 @@ processes on loopback, releases built from copies of this tree with `signage rel
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -153,9 +155,22 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
         stop(proc)
 
 
+def _child_pids(log: str) -> list[int]:
+    """The players the launcher started, from its log ("player VERSION started (pid N)")."""
+    return [int(m) for m in re.findall(r"player \S+ started \(pid (\d+)\)", log)]
+
+
 def _stop_launcher(player: subprocess.Popen[bytes]) -> int | None:
-    stop(player)
+    stop(player)  # SIGTERM to the launcher only, as systemd's KillMode=mixed does
     return player.returncode
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 def test_a_good_release_is_installed_switched_to_at_an_item_boundary_and_reported(
@@ -176,18 +191,47 @@ def test_a_good_release_is_installed_switched_to_at_an_item_boundary_and_reporte
         assert f"switching to release {GOOD} at this item boundary" in log
         assert f"switching from {BASE} to release {GOOD} (on trial)" in log
         assert f"release {GOOD} reported healthy" in log
+        _assert_the_switch_was_never_black(fleet)
         listing = fleet.cli("displays", "list")
         row = next(line for line in listing.splitlines() if line.startswith(DISPLAY_ID))
         assert GOOD in row and "healthy" in row
     finally:
         code = _stop_launcher(player)
     assert code == 0, fleet.log()[-3000:]
+    # the launcher passed SIGTERM on: its player stopped too (no orphan left drawing on the screen)
+    assert "launcher received SIGTERM: stopping the player" in fleet.log()
+    assert all(_gone(pid) for pid in _child_pids(fleet.log())), fleet.log()[-3000:]
     # the launcher starts the active release again after a restart (no switch needed)
     player = fleet.launch(monkeypatch)
     try:
         wait_for(lambda: f"player {GOOD} started" in fleet.log(), 30, "the launcher to start the release", player)
     finally:
         _stop_launcher(player)
+
+
+def _assert_the_switch_was_never_black(fleet: Fleet) -> None:
+    """The launcher's own event log and the bridge window's own grab: a window of ours was always up."""
+    from PIL import Image, ImageChops
+
+    releases = fleet.player_dir / "releases"
+    events = [json.loads(line) for line in (releases / "switch-events.jsonl").read_text().splitlines()]
+    at = {e["event"]: e for e in events}
+    assert [e["event"] for e in events] == ["bridge_started", "bridge_shown", "player_exited", "new_painted",
+                                            "bridge_hidden"], events
+    old_pid, new_pid = _child_pids(fleet.log())[:2]
+    assert at["bridge_started"]["pid"] == at["bridge_shown"]["pid"]
+    assert at["player_exited"]["pid"] == old_pid and at["player_exited"]["status"] == 86
+    assert at["new_painted"]["pid"] == new_pid
+    # the bridge was on screen before the old player left, and left only after the new one painted
+    assert at["bridge_shown"]["at_mono_s"] < at["player_exited"]["at_mono_s"]
+    assert at["new_painted"]["at_mono_s"] <= at["bridge_hidden"]["at_mono_s"]
+    assert "the new player painted" in at["bridge_hidden"]["reason"]
+    # what the bridge showed is the old player's last frame, pixel for pixel, and that frame is content
+    frame = Image.open(releases / "switch-frame.png").convert("RGB")
+    shown = Image.open(releases / "bridge-shot.png").convert("RGB")
+    assert frame.size == shown.size == (640, 360)
+    assert ImageChops.difference(frame, shown).getbbox() is None
+    assert len(frame.getcolors(maxcolors=1 << 16) or range(1 << 16)) > 2  # text on a background, not a blank
 
 
 def test_a_release_that_crashes_at_start_is_rolled_back_and_not_retried(

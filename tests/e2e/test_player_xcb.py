@@ -120,3 +120,38 @@ def test_player_fills_a_real_x_screen_with_image_then_video(xvfb: str, live_sche
             player.kill()
             player.wait()
     assert player.returncode == 0, log.read_text()[-3000:]
+
+
+def test_the_update_switch_bridge_covers_the_player_s_place(xvfb: str, tmp_path: Path) -> None:
+    """The bridge window of an update switch (player/bridge.py) on X: the root window shows the old player's
+    last frame pixel for pixel at the player's geometry once the bridge reports its first paint; after
+    SIGTERM it is gone."""
+    import signal
+
+    from PIL import ImageChops, ImageDraw
+    from procs import wait_for
+
+    x, y, width, height = 80, 40, 640, 360
+    frame = Image.new("RGB", (width, height), (10, 20, 120))
+    ImageDraw.Draw(frame).rectangle((100, 80, 500, 280), fill=(250, 210, 0))
+    frame.save(tmp_path / "frame.png")
+    ready = tmp_path / "ready.json"
+    proc = subprocess.Popen([sys.executable, "-P", "-m", "player.bridge", "--image", str(tmp_path / "frame.png"),
+                             "--geometry", f"{x},{y},{width},{height}", "--ready", str(ready)],
+                            env={**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb"})  # fmt: skip
+    try:
+        wait_for(ready.exists, 60, "the bridge's first paint", proc)
+        assert json.loads(ready.read_text())["pid"] == proc.pid
+
+        def shows_frame() -> bool:
+            region = grab_root(xvfb).crop((x, y, x + width, y + height))
+            return ImageChops.difference(region, frame).getbbox() is None
+
+        wait_for(shows_frame, 30, "the root window to show the last frame at the player's geometry", proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        wait_for(lambda: not shows_frame(), 30, "the bridge to be gone from the screen")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

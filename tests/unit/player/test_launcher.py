@@ -118,3 +118,16 @@ def test_a_switch_to_a_release_that_is_not_installed_is_ignored(tmp_path: Path) 
     assert _run_until_rollback(data_dir, {}) == 0
     assert LauncherState.load(data_dir).active is None
     assert _runs(data_dir) == ["base", "base"]
+
+
+def test_under_systemd_the_child_takes_over_the_watchdog(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # systemd names the launcher (its main process) in WATCHDOG_PID; the player must not think that means "not me"
+    import os
+
+    launcher = Launcher(tmp_path, [], LaunchSettings(), base_version="0.1.0")
+    monkeypatch.setenv("WATCHDOG_USEC", "30000000")
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    env = launcher.environment(None)
+    assert "WATCHDOG_PID" not in env and env["WATCHDOG_USEC"] == "30000000"
+    monkeypatch.setenv("WATCHDOG_PID", "1")  # someone else's watchdog: passed on untouched
+    assert launcher.environment(None)["WATCHDOG_PID"] == "1"
