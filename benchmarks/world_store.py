@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from content.store import MediaStore
 from playlists.codec import display_to_dict, rule_to_dict
 from playlists.model import Display, ItemSpec, Rule
 
@@ -34,8 +35,17 @@ def _canvas(display: Display) -> str:
     return f"{display.width_px}x{display.height_px}"
 
 
-def write_world(db: Database, displays: list[Display], rules: list[Rule], items: dict[str, ItemSpec]) -> None:
-    """Fill ``db`` (a migrated scheduler store) with the world; returns nothing, commits once."""
+def write_world(
+    db: Database,
+    displays: list[Display],
+    rules: list[Rule],
+    items: dict[str, ItemSpec],
+    media: MediaStore | None = None,
+) -> None:
+    """Fill ``db`` (a migrated scheduler store) with the world, in one transaction.
+
+    With ``media``, each variant's bytes (a short text, hashed as such) are stored too (a static tree copies them).
+    """
     display_rows = []
     for d in displays:
         as_dict = display_to_dict(d)
@@ -76,8 +86,11 @@ def write_world(db: Database, displays: list[Display], rules: list[Rule], items:
                                "height": 1080, "duration_s": float(spec.duration_s), "original_name": rule.item,
                                "created_at": NOW_ISO, "status": "ready"}  # fmt: skip
             for canvas in canvases:
+                content = f"{rule.item}@{canvas}".encode()
+                if media is not None:
+                    media.put_bytes(content)
                 variant_rows.append(
-                    {"original_sha256": sha, "canvas": canvas, "sha256": _sha(f"{rule.item}@{canvas}"), "size": 1000,
+                    {"original_sha256": sha, "canvas": canvas, "sha256": _sha(content.decode()), "size": len(content),
                      "mime": "video/mp4" if kind == "video" else "image/png", "width": 1, "height": 1,
                      "duration_s": float(spec.duration_s) if kind == "video" else None, "action": "copy", "note": ""}
                 )  # fmt: skip

@@ -227,9 +227,17 @@ def runs_from_columns(table: RunTable, cols: RunColumns, base_s: int = 0) -> lis
     ]
 
 
-def _utc_text(instant_s: int) -> str:
-    """``format_utc(utc(instant_s))``, without a datetime."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(instant_s))
+def _utc_text(instant_s: int, days: dict[int, str] | None = None) -> str:
+    """``format_utc(utc(instant_s))``, without a datetime; ``days`` caches each day's date text."""
+    day, second = divmod(instant_s, 86_400)
+    date_text = days.get(day) if days is not None else None
+    if date_text is None:
+        date_text = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
+        if days is not None:
+            days[day] = date_text
+    hour, rest = divmod(second, 3600)
+    minute, sec = divmod(rest, 60)
+    return f"{date_text}{hour:02d}:{minute:02d}:{sec:02d}Z"
 
 
 def segments_from_columns(table: RunTable, cols: RunColumns, base_s: int = 0) -> list[dict[str, Any]]:
@@ -243,15 +251,16 @@ def segments_from_columns(table: RunTable, cols: RunColumns, base_s: int = 0) ->
     slots, labels = table.slots, table.labels
     item_ids: dict[int, tuple[str, ...]] = {}
     texts: dict[int, str] = {}
+    days: dict[int, str] = {}
     out = []
     for i in order:
         start, end = starts[i] + base_s, ends[i] + base_s
         start_text = texts.get(start)
         if start_text is None:
-            start_text = texts[start] = _utc_text(start)
+            start_text = texts[start] = _utc_text(start, days)
         end_text = texts.get(end)
         if end_text is None:
-            end_text = texts[end] = _utc_text(end)
+            end_text = texts[end] = _utc_text(end, days)
         zone, layer, why = labels[label_col[i]]
         loop_no, pos = loop_col[i], pos_col[i]
         ids = item_ids.get(loop_no)

@@ -59,6 +59,7 @@ class RenderJob:
     items: dict[str, dict[str, Any]]  # item id -> manifest item (API media URLs), before the compile's durations
     unchanged_hash: str | None  # a content hash equal to this means "no change": nothing is signed
     version: int  # the version a changed manifest gets
+    unchanged_fingerprint: str | None = None  # the fingerprint that last gave ``unchanged_hash`` (see Rendered)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class Rendered:
     warnings: list[dict[str, Any]]
     refused: str | None = None  # why the compile was refused (the display keeps its last manifest)
     content_hash: str = ""
+    # SHA-256 of the manifest's fields but the timeline, plus the compiled timeline's digest: the same
+    # fingerprint means the same content hash, known without building and serialising the timeline
+    fingerprint: str = ""
     generated_at: str = ""
     valid_until: str = ""
     body: bytes | None = None  # the signed envelope; None when unchanged or refused
@@ -119,8 +123,7 @@ def render(job: RenderJob, ctx: RenderContext, key: SigningKey | None = None) ->
     except CompileRefused as exc:
         return Rendered(display["id"], refusal_warnings(display, ctx, exc), refused=exc.message)
     warnings = [w.to_dict() for w in compiled.warnings]
-    timeline = compiled.segments()
-    used = {i for seg in timeline for i in seg["loop"]} | set(model.fallback)
+    used = compiled.used_item_ids() | set(model.fallback)
     start = horizon_start(ctx.now, display["timezone"])
     draft = build_manifest(
         display_id=display["id"],
@@ -139,12 +142,15 @@ def render(job: RenderJob, ctx: RenderContext, key: SigningKey | None = None) ->
         check=False,
     )
     del draft["timeline"]
-    timeline_bytes = canonical_json(timeline)
     stable = {k: v for k, v in draft.items() if k not in UNHASHED_FIELDS}
+    fingerprint = hashlib.sha256(canonical_json(stable) + compiled.segments_digest().encode()).hexdigest()
+    if job.unchanged_hash is not None and fingerprint == job.unchanged_fingerprint:
+        return Rendered(display["id"], warnings, content_hash=job.unchanged_hash, fingerprint=fingerprint)
+    timeline = compiled.segments()
+    timeline_bytes = canonical_json(timeline)
     content_hash = hashlib.sha256(canonical_object(stable, {"timeline": timeline_bytes})).hexdigest()
-    done = Rendered(display["id"], warnings, content_hash=content_hash)
     if content_hash == job.unchanged_hash:
-        return done
+        return Rendered(display["id"], warnings, content_hash=content_hash, fingerprint=fingerprint)
     check_manifest({**draft, "timeline": timeline})
     key = key or SigningKey.from_pem(ctx.key_pem)
     body = envelope_bytes_of(canonical_object(draft, {"timeline": timeline_bytes}), key, ctx.introductions)
@@ -159,6 +165,7 @@ def render(job: RenderJob, ctx: RenderContext, key: SigningKey | None = None) ->
         display["id"],
         warnings,
         content_hash=content_hash,
+        fingerprint=fingerprint,
         generated_at=draft["generated_at"],
         valid_until=draft["valid_until"],
         body=body,

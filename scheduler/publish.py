@@ -130,6 +130,8 @@ class Publisher:
         self._latest: dict[str, PublishedManifest] = {}
         self.warnings: dict[str, list[dict[str, Any]]] = {}  # display id -> schedule warnings of its last compile
         self.pool = pool if pool is not None else RenderPool()  # many displays: every core
+        # display id -> (fingerprint, content hash) of its last render: "no change" without serialising
+        self._fingerprints: dict[str, tuple[str, str]] = {}
 
     def close(self) -> None:
         """Stop the worker processes (the service closes its publisher)."""
@@ -194,12 +196,14 @@ class Publisher:
             rows: list[dict[str, Any]] = []
             out: list[PublishedManifest] = []
             wrote_static = False
+            fingerprints: dict[str, tuple[str, str]] = {}
             for job, rendered in zip(jobs, self.pool.render_all(jobs, ctx), strict=True):
                 display_id = job.display["id"]
                 self.warnings[display_id] = rendered.warnings
                 if rendered.refused is not None:  # this display keeps its last good manifest; the others go on
                     log.warning("display %s not published: %s", display_id, rendered.refused)
                     continue
+                fingerprints[display_id] = (rendered.fingerprint, rendered.content_hash)
                 if not rendered.changed:
                     if self.static_dir is not None and not self._static_path(display_id).exists():
                         current = self.latest(display_id)  # e.g. static_dir was just switched on
@@ -227,6 +231,7 @@ class Publisher:
             if rows:
                 with self.db_lock, self.db.atomic():
                     self.db.table("manifests").insert_all(rows)
+            self._fingerprints.update(fingerprints)  # (after the commit: each now matches its stored hash)
             for published in out:
                 self._latest[published.display_id] = published
                 log.info(
@@ -250,7 +255,9 @@ class Publisher:
         # Files ahead of the database (a crash between writing and committing) may have been
         # served already: a version number is never issued twice, so go past both.
         version = max(files_version, self._static_version(display_id)) + 1
-        return RenderJob(display, self._items(display, snapshot, API_MEDIA_PREFIX), unchanged, version)
+        known = self._fingerprints.get(display_id)
+        fingerprint = known[0] if known is not None and unchanged is not None and known[1] == unchanged else None
+        return RenderJob(display, self._items(display, snapshot, API_MEDIA_PREFIX), unchanged, version, fingerprint)
 
     def _write(self, job: RenderJob, rendered: Rendered) -> PublishedManifest:
         """Keep the new version's files (plain and gzipped; the static tree's too); its PublishedManifest."""
