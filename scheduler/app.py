@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
 from content.inbox import InboxWatcher, pipeline_handler
@@ -18,6 +17,7 @@ from scheduler import api_admin, api_fleet, api_player, api_preview, mediagc, we
 from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
+from scheduler.gzip_middleware import GZipExceptPrecompressed
 from scheduler.limits import BodyLimitMiddleware
 from scheduler.service import REVOCATION_POLL_S, Service
 from scheduler.sources_jobs import SourcePoller
@@ -118,7 +118,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipExceptPrecompressed, minimum_size=1024)  # not the manifest: gzipped at publish
     app.add_middleware(BodyLimitMiddleware)
     install_error_handlers(app)
     app.include_router(api_player.router)
