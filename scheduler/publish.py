@@ -132,6 +132,7 @@ class Publisher:
         self.pool = pool if pool is not None else RenderPool()  # many displays: every core
         # display id -> (fingerprint, content hash) of its last render: "no change" without serialising
         self._fingerprints: dict[str, tuple[str, str]] = {}
+        self._rule_cache: dict[str, Rule] = {}  # stored rule body -> parsed rule (rules are immutable)
 
     def close(self) -> None:
         """Stop the worker processes (the service closes its publisher)."""
@@ -355,7 +356,7 @@ class Publisher:
                 f"spec_sha256 in ({','.join('?' * len(specs))})", sorted(specs)
             ):
                 slides[(row["spec_sha256"], row["canvas"])] = row
-        rules, refused = load_rules_checked(self.db)
+        rules, refused = load_rules_checked(self.db, self._rule_cache)
         return Snapshot(
             displays, per_display, media, previous, self.keyring.introductions(),
             rules=rules, refused=refused, playlists=load_playlists(self.db), variants=variants, slides=slides,
