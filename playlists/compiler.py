@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -37,9 +37,11 @@ from playlists.timeline import (
     RunColumns,
     RunTable,
     columns_from_runs,
+    columns_plausible,
     expand,
     runs_from_columns,
     segments_from_columns,
+    segments_json_from_columns,
     utc,
 )
 from playlists.warnings import REASONS, ScheduleWarning
@@ -128,6 +130,14 @@ class CompiledTimeline:
     def segments(self) -> list[dict[str, Any]]:
         """The manifest ``timeline``: segment dicts ordered by (start, zone)."""
         return segments_from_columns(self._table, self._cols)
+
+    def segments_json(self) -> bytes:
+        """``canonical_json(self.segments())``, written straight from the columns (no segment dicts)."""
+        return segments_json_from_columns(self._table, self._cols)
+
+    def plausible(self, zone_ids: Collection[str], layers: Collection[str], item_ids: Collection[str]) -> bool:
+        """Whether :meth:`segments` would pass a manifest's timeline check (see ``signage.manifest``)."""
+        return columns_plausible(self._table, self._cols, zone_ids, layers, item_ids)
 
     def segments_digest(self) -> str:
         """A SHA-256 over exactly what :meth:`segments` is made of: equal digests, equal segments.

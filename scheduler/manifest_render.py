@@ -28,7 +28,7 @@ from scheduler.schedule import (
 )
 from scheduler.store import loads
 from signage.canonical import canonical_json, canonical_object
-from signage.manifest import build_manifest, check_manifest
+from signage.manifest import LAYERS, build_manifest, check_manifest
 from signage.signing import SigningKey, envelope_bytes_of
 
 API_MEDIA_PREFIX = "../media/"
@@ -146,12 +146,11 @@ def render(job: RenderJob, ctx: RenderContext, key: SigningKey | None = None) ->
     fingerprint = hashlib.sha256(canonical_json(stable) + compiled.segments_digest().encode()).hexdigest()
     if job.unchanged_hash is not None and fingerprint == job.unchanged_fingerprint:
         return Rendered(display["id"], warnings, content_hash=job.unchanged_hash, fingerprint=fingerprint)
-    timeline = compiled.segments()
-    timeline_bytes = canonical_json(timeline)
+    timeline_bytes = compiled.segments_json()  # canonical_json(compiled.segments()), without the dicts
     content_hash = hashlib.sha256(canonical_object(stable, {"timeline": timeline_bytes})).hexdigest()
     if content_hash == job.unchanged_hash:
         return Rendered(display["id"], warnings, content_hash=content_hash, fingerprint=fingerprint)
-    check_manifest({**draft, "timeline": timeline})
+    _check(draft, compiled)
     key = key or SigningKey.from_pem(ctx.key_pem)
     body = envelope_bytes_of(canonical_object(draft, {"timeline": timeline_bytes}), key, ctx.introductions)
     static_body = static_gz = None
@@ -174,6 +173,19 @@ def render(job: RenderJob, ctx: RenderContext, key: SigningKey | None = None) ->
         static_gz=static_gz,
         media_sha256=media,
     )
+
+
+def _check(draft: dict[str, Any], compiled: CompiledTimeline) -> None:
+    """Refuse what a player would refuse: the fields here, the timeline on the compiled columns.
+
+    Should the columns fail, the segments are built and checked the player's way, for an error
+    naming the segment and field.
+    """
+    check_manifest({**draft, "timeline": []})
+    zone_ids = {zone["id"] for zone in draft["layouts"][draft["layout"]]}
+    if not compiled.plausible(zone_ids, LAYERS, draft["items"].keys()):
+        check_manifest({**draft, "timeline": compiled.segments()})
+        raise AssertionError(f"{draft['display_id']}: the compiled timeline fails its check but its segments pass")
 
 
 def static_manifest(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -78,15 +78,8 @@ def test_a_version_published_before_gzip_was_stored_is_compressed_once_on_load(b
     assert gz_path.read_bytes() == loaded.body_gz  # kept for the next start
 
 
-def test_no_change_republish_builds_and_checks_no_timeline(busy_service: Service, monkeypatch: Any) -> None:
-    """The regression: each republish built the segments twice and re-parsed the whole manifest."""
-    busy_service.publisher.publish(["busy"])
-    calls = {"segments": 0, "check": 0, "parse": 0}
-    real_segments = CompiledTimeline.segments
-
-    def counting_segments(self: CompiledTimeline) -> list[dict[str, Any]]:
-        calls["segments"] += 1
-        return real_segments(self)
+def _count_timeline_work(monkeypatch: Any) -> dict[str, int]:
+    calls = {"segments": 0, "segments_json": 0, "check": 0, "parse": 0}
 
     def counting(name: str, real: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -95,34 +88,65 @@ def test_no_change_republish_builds_and_checks_no_timeline(busy_service: Service
 
         return wrapper
 
-    monkeypatch.setattr(CompiledTimeline, "segments", counting_segments)
+    for name in ("segments", "segments_json"):
+        monkeypatch.setattr(CompiledTimeline, name, counting(name, getattr(CompiledTimeline, name)))
     monkeypatch.setattr("scheduler.manifest_render.check_manifest", counting("check", check_manifest))
     monkeypatch.setattr(manifest_module, "parse_manifest", counting("parse", manifest_module.parse_manifest))
+    return calls
+
+
+def test_no_change_republish_builds_and_checks_no_timeline(busy_service: Service, monkeypatch: Any) -> None:
+    """The regression: each republish built the segments twice and re-parsed the whole manifest."""
+    busy_service.publisher.publish(["busy"])
+    calls = _count_timeline_work(monkeypatch)
     assert busy_service.publisher.publish(["busy"]) == []
-    assert calls == {"segments": 0, "check": 0, "parse": 0}  # the compiled timeline's digest says "unchanged"
+    assert calls == {"segments": 0, "segments_json": 0, "check": 0, "parse": 0}  # the digest says "unchanged"
     cold = _fresh_publisher(busy_service)  # after a restart: no fingerprint in memory yet
     assert cold.publish(["busy"]) == []
-    assert calls == {"segments": 1, "check": 0, "parse": 0}  # built once, hashed, found unchanged
+    assert calls == {"segments": 0, "segments_json": 1, "check": 0, "parse": 0}  # serialised once, hashed
     assert cold.publish(["busy"]) == []
-    assert calls["segments"] == 1
+    assert calls["segments_json"] == 1
 
 
-def test_a_changed_manifest_builds_its_timeline_once(busy_service: Service, monkeypatch: Any) -> None:
+def test_a_changed_manifest_serialises_its_timeline_once(busy_service: Service, monkeypatch: Any) -> None:
     busy_service.publisher.publish(["busy"])
-    calls = {"segments": 0}
-    real_segments = CompiledTimeline.segments
-
-    def counting_segments(self: CompiledTimeline) -> list[dict[str, Any]]:
-        calls["segments"] += 1
-        return real_segments(self)
-
-    monkeypatch.setattr(CompiledTimeline, "segments", counting_segments)
+    calls = _count_timeline_work(monkeypatch)
     with busy_service.lock:
         busy_service.db.execute("update announcements set title = 'Berita baru' where id = 1")
     (published,) = busy_service.publisher.publish(["busy"])
-    assert published.version == 2 and calls["segments"] == 1
+    assert published.version == 2
+    # one serialisation; the fields checked once (with an empty timeline: the columns are checked instead)
+    assert calls["segments_json"] == 1 and calls["segments"] == 0 and calls["check"] == 1
     manifest = parse_manifest(verify_envelope(published.body, _keys(busy_service)))
     assert manifest.items["ann-1"].title == "Berita baru"
+
+
+def test_the_timeline_written_from_columns_is_canonical_json_of_the_segments() -> None:
+    from playlists.codec import parse_item, parse_rule
+
+    display, rules, items = busy_display()
+    odd = 'slide "ganjil" é ✓'
+    items[odd] = parse_item({"id": odd, "type": "image", "duration_s": 7})
+    rules = [*rules, parse_rule({"id": "odd", "item": odd, "targets": {"all": True}, "layer": "fallback"})]
+    from bench_compile import compile_one, make_world
+
+    compiled = [compile_one(display, rules, items)]
+    world, world_rules, world_items = make_world(20, 200, caps_percent=5)
+    compiled += [compile_one(d, world_rules, world_items) for d in world]
+    for timeline in compiled:
+        assert timeline.segments_json() == canonical_json(timeline.segments())
+
+
+def test_the_column_check_agrees_with_the_manifest_check() -> None:
+    from bench_compile import compile_one
+
+    display, rules, items = busy_display()
+    compiled = compile_one(display, rules, items)
+    zones, layers, item_ids = {"main", "ticker", "clock"}, set(manifest_module.LAYERS), set(items)
+    assert compiled.plausible(zones, layers, item_ids)
+    assert not compiled.plausible(zones - {"clock"}, layers, item_ids)
+    assert not compiled.plausible(zones, layers - {"interrupt"}, item_ids)
+    assert not compiled.plausible(zones, layers, item_ids - {"spot2"})
 
 
 def test_an_edit_that_moves_the_timeline_is_not_mistaken_for_no_change(busy_service: Service) -> None:
