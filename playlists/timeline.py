@@ -295,6 +295,8 @@ def segments_json_from_columns(table: RunTable, cols: RunColumns, base_s: int = 
     slots, labels = table.slots, table.labels
     label_json: dict[int, tuple[str, str]] = {}  # label no -> ('"layer":..,"loop":', '"why":..,"zone":..}')
     loop_json: dict[tuple[int, int], str] = {}
+    loop_ids: dict[int, list[str]] = {}
+    id_json: dict[str, str] = {}
     texts: dict[int, str] = {}
     days: dict[int, str] = {}
     parts = []
@@ -317,8 +319,11 @@ def segments_json_from_columns(table: RunTable, cols: RunColumns, base_s: int = 
         key = (loop_col[i], pos_col[i])
         loop_text = loop_json.get(key)
         if loop_text is None:
-            ids = [slot.item_id for slot in slots[key[0]]]
-            loop_text = loop_json[key] = _json_text(ids[key[1] :] + ids[: key[1]])
+            ids = loop_ids.get(key[0])
+            if ids is None:  # each loop's ids encoded once; a rotation only joins them
+                ids = loop_ids[key[0]] = [id_json.get(s.item_id) or id_json.setdefault(s.item_id, _json_text(s.item_id))
+                                          for s in slots[key[0]]]  # fmt: skip
+            loop_text = loop_json[key] = "[" + ",".join(ids[key[1] :] + ids[: key[1]]) + "]"
         parts.append(f'{{"end":"{end_text}"{around[0]}{loop_text},"start":"{start_text}"{around[1]}')
     return ("[" + ",".join(parts) + "]").encode("utf-8")
 
