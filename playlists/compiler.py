@@ -16,8 +16,10 @@ same input gives byte-identical output.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import json
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -35,9 +37,11 @@ from playlists.timeline import (
     RunColumns,
     RunTable,
     columns_from_runs,
+    columns_plausible,
     expand,
     runs_from_columns,
     segments_from_columns,
+    segments_json_from_columns,
     utc,
 )
 from playlists.warnings import REASONS, ScheduleWarning
@@ -126,6 +130,33 @@ class CompiledTimeline:
     def segments(self) -> list[dict[str, Any]]:
         """The manifest ``timeline``: segment dicts ordered by (start, zone)."""
         return segments_from_columns(self._table, self._cols)
+
+    def segments_json(self) -> bytes:
+        """``canonical_json(self.segments())``, written straight from the columns (no segment dicts)."""
+        return segments_json_from_columns(self._table, self._cols)
+
+    def plausible(self, zone_ids: Collection[str], layers: Collection[str], item_ids: Collection[str]) -> bool:
+        """Whether :meth:`segments` would pass a manifest's timeline check (see ``signage.manifest``)."""
+        return columns_plausible(self._table, self._cols, zone_ids, layers, item_ids)
+
+    def segments_digest(self) -> str:
+        """A SHA-256 over exactly what :meth:`segments` is made of: equal digests, equal segments.
+
+        Costs a hash of the columns (no segment dicts), so a publisher can tell "no change" cheaply.
+        """
+        table, cols = self._table, self._cols
+        digest = hashlib.sha256()
+        for column in (cols.start, cols.end, cols.loop, cols.pos, cols.label):
+            digest.update(f"{column.typecode}{len(column)}:".encode())
+            digest.update(column.tobytes())
+        digest.update(json.dumps([[slot.item_id for slot in slots] for slots in table.slots]).encode())
+        digest.update(json.dumps(table.labels).encode())
+        return digest.hexdigest()
+
+    def used_item_ids(self) -> set[str]:
+        """The items the segments' loops play (without building the segments)."""
+        slots = self._table.slots
+        return {slot.item_id for n in set(self._cols.loop) for slot in slots[n]}
 
     def zones(self) -> list[str]:
         table, cols = self._table, self._cols

@@ -9,9 +9,10 @@ item of the entry covering that instant.
 
 from __future__ import annotations
 
+import json
 import time
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -227,9 +228,17 @@ def runs_from_columns(table: RunTable, cols: RunColumns, base_s: int = 0) -> lis
     ]
 
 
-def _utc_text(instant_s: int) -> str:
-    """``format_utc(utc(instant_s))``, without a datetime."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(instant_s))
+def _utc_text(instant_s: int, days: dict[int, str] | None = None) -> str:
+    """``format_utc(utc(instant_s))``, without a datetime; ``days`` caches each day's date text."""
+    day, second = divmod(instant_s, 86_400)
+    date_text = days.get(day) if days is not None else None
+    if date_text is None:
+        date_text = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
+        if days is not None:
+            days[day] = date_text
+    hour, rest = divmod(second, 3600)
+    minute, sec = divmod(rest, 60)
+    return f"{date_text}{hour:02d}:{minute:02d}:{sec:02d}Z"
 
 
 def segments_from_columns(table: RunTable, cols: RunColumns, base_s: int = 0) -> list[dict[str, Any]]:
@@ -243,15 +252,16 @@ def segments_from_columns(table: RunTable, cols: RunColumns, base_s: int = 0) ->
     slots, labels = table.slots, table.labels
     item_ids: dict[int, tuple[str, ...]] = {}
     texts: dict[int, str] = {}
+    days: dict[int, str] = {}
     out = []
     for i in order:
         start, end = starts[i] + base_s, ends[i] + base_s
         start_text = texts.get(start)
         if start_text is None:
-            start_text = texts[start] = _utc_text(start)
+            start_text = texts[start] = _utc_text(start, days)
         end_text = texts.get(end)
         if end_text is None:
-            end_text = texts[end] = _utc_text(end)
+            end_text = texts[end] = _utc_text(end, days)
         zone, layer, why = labels[label_col[i]]
         loop_no, pos = loop_col[i], pos_col[i]
         ids = item_ids.get(loop_no)
@@ -268,3 +278,70 @@ def segments_from_columns(table: RunTable, cols: RunColumns, base_s: int = 0) ->
             }
         )
     return out
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def segments_json_from_columns(table: RunTable, cols: RunColumns, base_s: int = 0) -> bytes:
+    """``canonical_json(segments_from_columns(table, cols, base_s))``, written straight from the columns.
+
+    The same bytes (keys sorted, no spaces, UTF-8) without building a dict per segment: each
+    label's and each rotated loop's JSON is encoded once, times are fixed-width ASCII.
+    """
+    starts, ends, loop_col, pos_col, label_col = cols.start, cols.end, cols.loop, cols.pos, cols.label
+    order = sorted(range(len(starts)), key=starts.__getitem__)
+    slots, labels = table.slots, table.labels
+    label_json: dict[int, tuple[str, str]] = {}  # label no -> ('"layer":..,"loop":', '"why":..,"zone":..}')
+    loop_json: dict[tuple[int, int], str] = {}
+    loop_ids: dict[int, list[str]] = {}
+    id_json: dict[str, str] = {}
+    texts: dict[int, str] = {}
+    days: dict[int, str] = {}
+    parts = []
+    for i in order:
+        start, end = starts[i] + base_s, ends[i] + base_s
+        start_text = texts.get(start)
+        if start_text is None:
+            start_text = texts[start] = _utc_text(start, days)
+        end_text = texts.get(end)
+        if end_text is None:
+            end_text = texts[end] = _utc_text(end, days)
+        label_no = label_col[i]
+        around = label_json.get(label_no)
+        if around is None:
+            zone, layer, why = labels[label_no]
+            around = label_json[label_no] = (
+                f',"layer":{_json_text(layer)},"loop":',
+                f',"why":{_json_text(why)},"zone":{_json_text(zone)}}}',
+            )
+        key = (loop_col[i], pos_col[i])
+        loop_text = loop_json.get(key)
+        if loop_text is None:
+            ids = loop_ids.get(key[0])
+            if ids is None:  # each loop's ids encoded once; a rotation only joins them
+                ids = loop_ids[key[0]] = [id_json.get(s.item_id) or id_json.setdefault(s.item_id, _json_text(s.item_id))
+                                          for s in slots[key[0]]]  # fmt: skip
+            loop_text = loop_json[key] = "[" + ",".join(ids[key[1] :] + ids[: key[1]]) + "]"
+        parts.append(f'{{"end":"{end_text}"{around[0]}{loop_text},"start":"{start_text}"{around[1]}')
+    return ("[" + ",".join(parts) + "]").encode("utf-8")
+
+
+def columns_plausible(
+    table: RunTable, cols: RunColumns, zone_ids: Collection[str], layers: Collection[str], item_ids: Collection[str]
+) -> bool:
+    """Whether every run would pass a manifest check: start < end, known zone, layer and items, and a
+    non-empty loop unless the layer is ``off``. (Checked per distinct label and loop, not per run.)"""
+    if any(start >= end for start, end in zip(cols.start, cols.end, strict=True)):
+        return False
+    for zone, layer, _why in (table.labels[n] for n in set(cols.label)):
+        if zone not in zone_ids or layer not in layers:
+            return False
+    for label_no, loop_no in set(zip(cols.label, cols.loop, strict=True)):
+        loop = table.slots[loop_no]
+        if not loop and table.labels[label_no][1] != "off":
+            return False
+        if any(slot.item_id not in item_ids for slot in loop):
+            return False
+    return True

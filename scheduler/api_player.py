@@ -23,6 +23,7 @@ from scheduler.deps import current_display, get_service
 from scheduler.emergency_ack import emergency_shown
 from scheduler.errors import NotFound, RangeNotSatisfiable
 from scheduler.events import CLOSE
+from scheduler.precompressed import accepts_gzip
 from scheduler.proof_of_play import insert_play_events
 from scheduler.release_status import update_columns
 from scheduler.service import Service
@@ -118,10 +119,16 @@ async def manifest(
         # private: a shared cache must not hand one display's manifest to another
         "Cache-Control": "private, no-cache",
         "X-Manifest-Version": str(published.version),
+        "Vary": "Accept-Encoding",
     }
     inm = request.headers.get("if-none-match", "")
     if published.etag in [tag.strip() for tag in inm.split(",")]:
         return Response(status_code=304, headers=headers)
+    if published.body_gz and accepts_gzip(request.headers.get("accept-encoding")):
+        # gzipped once at publish; Content-Encoding set, so GZipMiddleware passes it through untouched
+        return Response(
+            published.body_gz, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"}
+        )
     return Response(published.body, media_type="application/json", headers=headers)
 
 

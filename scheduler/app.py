@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import RedirectResponse
 
 from content.inbox import InboxWatcher, pipeline_handler
@@ -20,6 +19,7 @@ from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
 from scheduler.fleet_alerts import FleetAlerts
+from scheduler.gzip_middleware import GZipExceptPrecompressed
 from scheduler.limits import BodyLimitMiddleware
 from scheduler.metrics import Metrics, MetricsMiddleware
 from scheduler.service import REVOCATION_POLL_S, Service
@@ -150,7 +150,7 @@ def create_app(
     app.state.service = service
     app.state.metrics = metrics = Metrics(service)
     metrics.watch_publisher(service.publisher)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipExceptPrecompressed, minimum_size=1024)  # not the manifest: gzipped at publish
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts every answer, errors included
     install_error_handlers(app)

@@ -5,10 +5,17 @@ new manifest version only when the content changed (so restarting the
 scheduler does not make every screen re-sync). Each version is kept on disk as
 the exact envelope bytes served, and optionally mirrored into a static tree.
 
+Each version is also kept gzipped (``<version>.json.gz``, compressed once here)
+and served as stored to clients that accept gzip (``scheduler.precompressed``).
+
 Locking: the store is read once into a :class:`Snapshot` under the DB lock;
 compiling, signing and writing files happen outside it (serialised among
 publishers by ``publish_lock``); the new version rows go in with one short
 transaction. Heartbeats and manifest requests never wait for a big publish.
+
+Many displays at once (a group approval, start-up): compile + sign runs on every
+core in worker processes (``scheduler.publish_pool``); a few displays stay
+in-process. Workers get a picklable copy of the snapshot, never the store.
 """
 
 from __future__ import annotations
@@ -16,11 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,21 +38,22 @@ from content.slides import render_slide
 from content.store import MediaStore
 from playlists.budget import DEFAULT_COMPILE_BUDGET_S, CompileRefused
 from playlists.compiler import CompiledTimeline
-from playlists.model import Display, Playlist, Rule
-from playlists.warnings import ScheduleWarning
+from playlists.model import Playlist, Rule
 from scheduler.dataslides import stat_item
 from scheduler.keyring import KeyRing
-from scheduler.schedule import (
-    RefusedRule,
-    compile_for_display,
-    display_model,
-    horizon_start,
-    item_id,
-    item_model,
-    layout_for,
-    load_playlists,
-    load_rules_checked,
+from scheduler.manifest_render import (
+    API_MEDIA_PREFIX,
+    STATIC_MEDIA_PREFIX,
+    RenderContext,
+    Rendered,
+    RenderJob,
+    compile_items,
+    refusal_warnings,
+    static_manifest,
 )
+from scheduler.precompressed import gzip_bytes
+from scheduler.publish_pool import RenderPool
+from scheduler.schedule import RefusedRule, item_id, load_playlists, load_rules_checked
 from scheduler.slide_specs import display_zones, slide_spec, slide_spec_sha, strip_sets
 from scheduler.store import loads
 from scheduler.version_floor import read_floor
@@ -54,13 +63,14 @@ from signage.clock import Clock
 from signage.errors import NotFoundError
 from signage.fsutil import atomic_copy as copy_atomic
 from signage.fsutil import atomic_write_bytes as write_atomic
-from signage.manifest import build_manifest
 from signage.signing import envelope_bytes
 
-log = logging.getLogger("scheduler.publish")
+__all__ = ["API_MEDIA_PREFIX", "STATIC_MEDIA_PREFIX", "PublishedManifest", "Publisher", "Snapshot"]
 
-API_MEDIA_PREFIX = "../media/"
-STATIC_MEDIA_PREFIX = "../../media/"
+log = logging.getLogger("scheduler.publish")
+WRITE_THREADS = 8  # files written (and fsynced) at once by a large publish
+# the tail of a canonical envelope: the manifest's last key is "version", then comes "signature"
+_TAIL_VERSION = re.compile(rb'"version":(\d{1,18})\},"signature":\{[^{}]*\}\}$')
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,7 @@ class PublishedManifest:
     version: int
     etag: str
     body: bytes
+    body_gz: bytes = b""  # the same bytes gzipped once at publish (served as is to clients that accept gzip)
 
 
 @dataclass
@@ -104,6 +115,7 @@ class Publisher:
         before_publish: Callable[[], object] | None = None,
         compile_budget_s: float | None = DEFAULT_COMPILE_BUDGET_S,
         timezone: str = "Asia/Pontianak",
+        pool: RenderPool | None = None,
     ) -> None:
         self.db = db
         self.keyring = keyring
@@ -121,6 +133,14 @@ class Publisher:
         self.publish_lock = threading.Lock()
         self._latest: dict[str, PublishedManifest] = {}
         self.warnings: dict[str, list[dict[str, Any]]] = {}  # display id -> schedule warnings of its last compile
+        self.pool = pool if pool is not None else RenderPool()  # many displays: every core
+        # display id -> (fingerprint, content hash) of its last render: "no change" without serialising
+        self._fingerprints: dict[str, tuple[str, str]] = {}
+        self._rule_cache: dict[str, Rule] = {}  # stored rule body -> parsed rule (rules are immutable)
+
+    def close(self) -> None:
+        """Stop the worker processes (the service closes its publisher)."""
+        self.pool.close()
 
     # -- reading ---------------------------------------------------------
     def latest(self, display_id: str) -> PublishedManifest | None:
@@ -136,7 +156,17 @@ class Publisher:
         path = self.manifests_dir / display_id / f"{rows[0]['version']}.json"
         if not path.exists():
             return None
-        published = PublishedManifest(display_id, rows[0]["version"], rows[0]["etag"], path.read_bytes())
+        body = path.read_bytes()
+        gz_path = path.with_name(path.name + ".gz")
+        try:
+            body_gz = gz_path.read_bytes()
+        except FileNotFoundError:  # published before manifests were stored gzipped: compress it once now
+            body_gz = gzip_bytes(body)
+            try:
+                write_atomic(gz_path, body_gz)
+            except OSError as exc:  # served from memory all the same
+                log.warning("could not store %s: %s", gz_path, exc)
+        published = PublishedManifest(display_id, rows[0]["version"], rows[0]["etag"], body, body_gz)
         self._latest[display_id] = published
         return published
 
@@ -162,55 +192,53 @@ class Publisher:
                 snapshot = self._snapshot(wanted)
             self._render_missing_slides(snapshot)
             key = self.keyring.active
+            ctx = RenderContext(
+                rules=snapshot.rules, refused=snapshot.refused, playlists=snapshot.playlists, now=self.clock(),
+                horizon_days=self.horizon_days, compile_budget_s=self.compile_budget_s, key_pem=key.to_pem(),
+                key_id=key.key_id, introductions=snapshot.introductions, static_tree=self.static_dir is not None,
+            )  # fmt: skip
+            jobs = [self._job(display, snapshot, key.key_id) for display in snapshot.displays]
             rows: list[dict[str, Any]] = []
             out: list[PublishedManifest] = []
-            for display in snapshot.displays:
-                try:
-                    draft = self._manifest_for(display, snapshot, 1, API_MEDIA_PREFIX)
-                except CompileRefused as exc:  # this display keeps its last good manifest; the others go on
-                    log.warning("display %s not published: %s", display["id"], exc.message)
+            wrote_static = False
+            fingerprints: dict[str, tuple[str, str]] = {}
+            changed: list[tuple[RenderJob, Rendered]] = []
+            for job, rendered in zip(jobs, self.pool.render_all(jobs, ctx), strict=True):
+                display_id = job.display["id"]
+                self.warnings[display_id] = rendered.warnings
+                if rendered.refused is not None:  # this display keeps its last good manifest; the others go on
+                    log.warning("display %s not published: %s", display_id, rendered.refused)
                     continue
-                content_hash = _content_hash(draft)
-                previous = snapshot.previous.get(display["id"])
-                db_version = previous["version"] if previous else 0
-                files_version = self._version_files_ahead(display["id"], db_version)
-                if (
-                    previous
-                    and previous["body_sha256"] == content_hash
-                    and previous["key_id"] == key.key_id
-                    and files_version == db_version
-                    and db_version > snapshot.version_floor
-                ):
-                    if self.static_dir is not None and not self._static_path(display["id"]).exists():
-                        current = self.latest(display["id"])  # e.g. static_dir was just switched on
+                fingerprints[display_id] = (rendered.fingerprint, rendered.content_hash)
+                if not rendered.changed:
+                    if self.static_dir is not None and not self._static_path(display_id).exists():
+                        current = self.latest(display_id)  # e.g. static_dir was just switched on
                         if current is not None:
-                            self._write_static(json.loads(current.body)["manifest"], snapshot)
+                            self._write_static_of(json.loads(current.body)["manifest"], snapshot)
+                            wrote_static = True
                     continue
-                # Files ahead of the database (a crash between writing and committing) may have been
-                # served already: a version number is never issued twice, so go past both. A restored store
-                # (signage restore) also goes past its floor: versions the old machine issued after the backup.
-                version = max(files_version, self._static_version(display["id"]), snapshot.version_floor) + 1
-                manifest = {**draft, "version": version}
-                body = envelope_bytes(manifest, key, snapshot.introductions)
-                etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-                write_atomic(self.manifests_dir / display["id"] / f"{version}.json", body)
-                if self.static_dir is not None:
-                    self._write_static(manifest, snapshot)
+                changed.append((job, rendered))
+                wrote_static = wrote_static or rendered.static_body is not None
+            for (job, rendered), published in zip(changed, self._write_all(changed), strict=True):
                 rows.append(
                     {
-                        "display_id": display["id"],
-                        "version": version,
-                        "etag": etag,
-                        "body_sha256": content_hash,
-                        "generated_at": manifest["generated_at"],
-                        "valid_until": manifest["valid_until"],
+                        "display_id": published.display_id,
+                        "version": job.version,
+                        "etag": published.etag,
+                        "body_sha256": rendered.content_hash,
+                        "generated_at": rendered.generated_at,
+                        "valid_until": rendered.valid_until,
                         "key_id": key.key_id,
                     }
                 )
-                out.append(PublishedManifest(display["id"], version, etag, body))
+                out.append(published)
+            if wrote_static:
+                assert self.static_dir is not None
+                write_atomic(self.static_dir / "keys.json", canonical_json(self.keyring.public_keys()))
             if rows:
                 with self.db_lock, self.db.atomic():
                     self.db.table("manifests").insert_all(rows)
+            self._fingerprints.update(fingerprints)  # (after the commit: each now matches its stored hash)
             for published in out:
                 self._latest[published.display_id] = published
                 log.info(
@@ -219,6 +247,57 @@ class Publisher:
                 if self.on_published is not None:
                     self.on_published(published)
             return out
+
+    def _job(self, display: dict[str, Any], snapshot: Snapshot, key_id: str) -> RenderJob:
+        """What a render of ``display`` needs: its items, and what counts as "no change"."""
+        display_id = display["id"]
+        previous = snapshot.previous.get(display_id)
+        db_version = previous["version"] if previous else 0
+        files_version = self._version_files_ahead(display_id, db_version)
+        unchanged = (
+            previous["body_sha256"]
+            if (
+                previous
+                and previous["key_id"] == key_id
+                and files_version == db_version
+                and db_version > snapshot.version_floor
+            )
+            else None
+        )
+        # Files ahead of the database (a crash between writing and committing) may have been
+        # served already: a version number is never issued twice, so go past both. A restored store
+        # (signage restore) also goes past its floor: versions the old machine issued after the backup.
+        version = max(files_version, self._static_version(display_id), snapshot.version_floor) + 1
+        known = self._fingerprints.get(display_id)
+        fingerprint = known[0] if known is not None and unchanged is not None and known[1] == unchanged else None
+        return RenderJob(display, self._items(display, snapshot, API_MEDIA_PREFIX), unchanged, version, fingerprint)
+
+    def _write_all(self, changed: list[tuple[RenderJob, Rendered]]) -> list[PublishedManifest]:
+        """Write every new version's files, all durable before the caller records them (in order).
+
+        Each file is fsynced (file and folder): one after another, a thousand displays spent most
+        of a publish waiting for the disk, so a batch is written by a few threads at once.
+        """
+        if len(changed) <= 1:
+            return [self._write(job, rendered) for job, rendered in changed]
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="publish-write") as writers:
+            return list(writers.map(lambda pair: self._write(*pair), changed))
+
+    def _write(self, job: RenderJob, rendered: Rendered) -> PublishedManifest:
+        """Keep the new version's files (plain and gzipped; the static tree's too); its PublishedManifest."""
+        assert rendered.body is not None and rendered.body_gz is not None
+        display_id, version = job.display["id"], job.version
+        folder = self.manifests_dir / display_id
+        write_atomic(folder / f"{version}.json.gz", rendered.body_gz)  # first: a .json is never without its .gz
+        write_atomic(folder / f"{version}.json", rendered.body)
+        if self.static_dir is not None:
+            assert rendered.static_body is not None and rendered.static_gz is not None
+            self._copy_static_media(rendered.media_sha256)
+            path = self._static_path(display_id)
+            write_atomic(path.with_name(path.name + ".gz"), rendered.static_gz)
+            write_atomic(path, rendered.static_body)
+        etag = '"' + hashlib.sha256(rendered.body).hexdigest()[:32] + '"'
+        return PublishedManifest(display_id, version, etag, rendered.body, rendered.body_gz)
 
     def _version_files_ahead(self, display_id: str, db_version: int) -> int:
         """The highest kept envelope file at or above ``db_version`` (files written, rows never committed).
@@ -235,8 +314,15 @@ class Publisher:
         """The version the static tree's manifest of ``display_id`` holds (0 without one)."""
         if self.static_dir is None:
             return 0
+        path = self._static_path(display_id)
         try:
-            version = json.loads(self._static_path(display_id).read_bytes())["manifest"]["version"]
+            with path.open("rb") as fh:  # canonical JSON ends with the version: read the tail, not 1 MB
+                size = fh.seek(0, 2)
+                fh.seek(max(0, size - 512))
+                found = _TAIL_VERSION.search(fh.read())
+            if found:
+                return int(found.group(1))
+            version = json.loads(path.read_bytes())["manifest"]["version"]
         except (OSError, ValueError, KeyError, TypeError):
             return 0
         return version if isinstance(version, int) else 0
@@ -293,7 +379,7 @@ class Publisher:
                 f"spec_sha256 in ({','.join('?' * len(specs))})", sorted(specs)
             ):
                 slides[(row["spec_sha256"], row["canvas"])] = row
-        rules, refused = load_rules_checked(self.db)
+        rules, refused = load_rules_checked(self.db, self._rule_cache)
         return Snapshot(
             displays, per_display, media, previous, self.keyring.introductions(),
             rules=rules, refused=refused, playlists=load_playlists(self.db), variants=variants, slides=slides,
@@ -329,63 +415,30 @@ class Publisher:
         if not snapshot.displays:
             raise NotFoundError(f"display: unknown display {display_id!r}", field="display")
         self._render_missing_slides(snapshot)
-        compiled, items, _model = self._compile(snapshot.displays[0], snapshot, API_MEDIA_PREFIX)
+        display = snapshot.displays[0]
+        items = self._items(display, snapshot, API_MEDIA_PREFIX)
+        ctx = RenderContext(
+            rules=snapshot.rules, refused=snapshot.refused, playlists=snapshot.playlists, now=self.clock(),
+            horizon_days=self.horizon_days, compile_budget_s=self.compile_budget_s, key_pem=b"", key_id="",
+            introductions=[], static_tree=False,
+        )  # fmt: skip
+        try:
+            compiled, _model = compile_items(display, items, ctx)
+        except CompileRefused as exc:
+            self.warnings[display_id] = refusal_warnings(display, ctx, exc)
+            raise
+        self.warnings[display_id] = [w.to_dict() for w in compiled.warnings]
         return compiled, items
 
-    def _compile(
-        self, display: dict[str, Any], snapshot: Snapshot, media_prefix: str
-    ) -> tuple[CompiledTimeline, dict[str, dict[str, Any]], Display]:
+    def _items(self, display: dict[str, Any], snapshot: Snapshot, media_prefix: str) -> dict[str, dict[str, Any]]:
+        """The manifest items of the announcements reaching ``display`` (those whose media is ready)."""
         canvas = f"{display['width']}x{display['height']}"
         items: dict[str, dict[str, Any]] = {}
         for ann in snapshot.announcements_by_display.get(display["id"], []):
             item = self._item(ann, snapshot, canvas, media_prefix, display)
             if item is not None:
                 items[item_id(ann["id"])] = item
-        model = display_model(display)
-        specs = {key: item_model(key, item) for key, item in items.items()}
-        bad = [r for r in snapshot.refused if r.targets_display(model)]
-        try:
-            if bad:
-                first = bad[0].warning(model.id)
-                raise CompileRefused(first.code, first.message, rule_id=first.rule_id, detail=first.detail)
-            compiled = compile_for_display(
-                model, snapshot.rules, specs, snapshot.playlists, self.clock(), self.horizon_days,
-                budget_s=self.compile_budget_s,
-            )  # fmt: skip
-        except CompileRefused as exc:
-            failed = [r.warning(model.id) for r in bad] or [
-                ScheduleWarning(exc.code, exc.message, display_id=model.id, rule_id=exc.rule_id, detail=exc.detail)
-            ]
-            self.warnings[display["id"]] = [w.to_dict() for w in failed]
-            raise
-        self.warnings[display["id"]] = [w.to_dict() for w in compiled.warnings]
-        for key, slot_s in compiled.item_durations_s.items():
-            if key in items:
-                items[key]["duration_s"] = slot_s  # the timeline's whole-second slots, so both ends agree
-        return compiled, items, model
-
-    def _manifest_for(
-        self, display: dict[str, Any], snapshot: Snapshot, version: int, media_prefix: str
-    ) -> dict[str, Any]:
-        now = self.clock()
-        compiled, items, model = self._compile(display, snapshot, media_prefix)
-        used = {i for seg in compiled.segments() for i in seg["loop"]} | set(model.fallback)
-        start = horizon_start(now, display["timezone"])
-        return build_manifest(
-            display_id=display["id"],
-            version=version,
-            generated_at=now,
-            valid_until=start + timedelta(days=self.horizon_days),
-            timezone=display["timezone"],
-            canvas={"width": display["width"], "height": display["height"], "rotation": display["rotation"] or 0},
-            layouts={"default": layout_for(model.zones)},
-            layout="default",
-            items={k: v for k, v in items.items() if k in used},
-            timeline=compiled.segments(),
-            fallback=[i for i in model.fallback if i in items],
-            operating_hours=loads(display["operating_hours"], []),
-            key_id=self.keyring.active.key_id,
-        )
+        return items
 
     def _item(
         self, ann: dict[str, Any], snapshot: Snapshot, canvas: str, media_prefix: str,
@@ -432,26 +485,18 @@ class Publisher:
         assert self.static_dir is not None
         return self.static_dir / "displays" / display_id / "manifest.json"
 
-    def _write_static(self, manifest: dict[str, Any], snapshot: Snapshot) -> None:
-        """The same manifest for a static tree: media URLs relative to displays/<id>/manifest.json."""
+    def _copy_static_media(self, sha256s: Iterable[str]) -> None:
         assert self.static_dir is not None
-        items = {}
-        for key, item in manifest["items"].items():
-            media = item.get("media")
-            if media:
-                target = self.static_dir / "media" / media["sha256"]
-                if not target.exists():
-                    copy_atomic(self.media.path_for(media["sha256"]), target)
-                item = {**item, "media": {**media, "url": STATIC_MEDIA_PREFIX + media["sha256"]}}
-            items[key] = item
-        static = {**manifest, "items": items}
-        write_atomic(
-            self._static_path(manifest["display_id"]),
-            envelope_bytes(static, self.keyring.active, snapshot.introductions),
-        )
-        write_atomic(self.static_dir / "keys.json", canonical_json(self.keyring.public_keys()))
+        for sha256 in sha256s:
+            target = self.static_dir / "media" / sha256
+            if not target.exists():
+                copy_atomic(self.media.path_for(sha256), target)
 
-
-def _content_hash(manifest: dict[str, Any]) -> str:
-    stable = {k: v for k, v in manifest.items() if k not in ("version", "generated_at")}
-    return hashlib.sha256(canonical_json(stable)).hexdigest()
+    def _write_static_of(self, manifest: dict[str, Any], snapshot: Snapshot) -> None:
+        """The static tree's copy of an already published ``manifest`` (plain and gzipped)."""
+        static = static_manifest(manifest)
+        self._copy_static_media(item["media"]["sha256"] for item in static["items"].values() if item.get("media"))
+        body = envelope_bytes(static, self.keyring.active, snapshot.introductions)
+        path = self._static_path(manifest["display_id"])
+        write_atomic(path.with_name(path.name + ".gz"), gzip_bytes(body))
+        write_atomic(path, body)

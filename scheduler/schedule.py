@@ -120,15 +120,29 @@ class RefusedRule:
         )
 
 
-def load_rules_checked(db: Database) -> tuple[list[Rule], list[RefusedRule]]:
-    """Every stored rule, validated: (the valid ones, the refused ones). Never raises for a bad body."""
+def load_rules_checked(db: Database, cache: dict[str, Rule] | None = None) -> tuple[list[Rule], list[RefusedRule]]:
+    """Every stored rule, validated: (the valid ones, the refused ones). Never raises for a bad body.
+
+    ``cache`` (stored body text -> parsed rule, owned by the caller) skips parsing the bodies that did
+    not change since the last call (5,000 rules: ~150 ms of each publish); it is left holding
+    exactly the current valid rules.
+    """
     rules: list[Rule] = []
     refused: list[RefusedRule] = []
+    seen: dict[str, Rule] = {}
     for row in db.table("rules").rows_where(order_by="id"):
         body: Any = None
+        text = row["body"]
+        known = cache.get(text) if cache is not None and isinstance(text, str) else None
+        if known is not None:
+            rules.append(known)
+            seen[text] = known
+            continue
         try:
-            body = json.loads(row["body"])
+            body = json.loads(text)
             rules.append(parse_rule(body))
+            if isinstance(text, str):
+                seen[text] = rules[-1]
         except (UserError, ValueError, TypeError) as exc:
             targets: Targets | None = None
             try:
@@ -137,6 +151,9 @@ def load_rules_checked(db: Database) -> tuple[list[Rule], list[RefusedRule]]:
                 targets = None
             refused.append(RefusedRule(str(row["id"]), targets, str(exc)))
             log.warning("stored rule %s refused: %s", row["id"], exc)
+    if cache is not None:
+        cache.clear()
+        cache.update(seen)
     return rules, refused
 
 

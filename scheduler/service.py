@@ -86,6 +86,7 @@ class Service:
     def close(self) -> None:
         self.intake.close()
         self.media_jobs.shutdown()
+        self.publisher.close()  # its worker processes, if a large publish started them
 
     def _notify(self, published: PublishedManifest) -> None:
         for listener in self._listeners:

@@ -15,6 +15,7 @@ that item's duration; a long round-robin run is one segment, which keeps a
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -158,7 +159,12 @@ def build_manifest(
     fallback: list[str],
     operating_hours: list[dict[str, Any]],
     key_id: str,
+    check: bool = True,
 ) -> dict[str, Any]:
+    """The manifest dict; ``check`` (default) refuses what a player would refuse (:func:`check_manifest`).
+
+    The publisher passes ``check=False`` for a draft it may discard unchanged, and checks what it signs.
+    """
     manifest = {
         "schema": SCHEMA,
         "display_id": display_id,
@@ -175,8 +181,80 @@ def build_manifest(
         "operating_hours": operating_hours,
         "key_id": key_id,
     }
-    parse_manifest(manifest)  # the publisher never emits what a player would refuse
+    if check:
+        check_manifest(manifest)  # the publisher never emits what a player would refuse
     return manifest
+
+
+def check_manifest(data: dict[str, Any]) -> None:
+    """Refuse exactly what :func:`parse_manifest` refuses, with the same error, without building the timeline.
+
+    A busy display's timeline has thousands of segments; they are checked in one tight loop and
+    only a segment that fails it goes through the parser's own code (so the error names its field).
+    """
+    head = parse_manifest({**data, "timeline": []})
+    timeline = _get(data, "timeline", list, "")
+    zone_ids = {z.id for z in head.zones}
+    item_ids = head.items.keys()
+    instants: dict[str, datetime] = {}
+    loops_ok: set[tuple[str, ...]] = set()
+    for i, s in enumerate(timeline):
+        try:
+            start, end, zone, layer, loop = s["start"], s["end"], s["zone"], s["layer"], s["loop"]
+            begins, ends = instants.get(start), instants.get(end)
+            if begins is None:
+                begins = instants[start] = _fast_instant(start)
+            if ends is None:
+                ends = instants[end] = _fast_instant(end)
+            ok = (
+                type(zone) is str
+                and type(layer) is str
+                and type(loop) is list
+                and begins < ends
+                and zone in zone_ids
+                and layer in LAYERS
+                and (bool(loop) or layer == "off")
+            )
+            if ok:
+                key = tuple(loop)
+                if key not in loops_ok:
+                    ok = all(type(item_id) is str and item_id in item_ids for item_id in key)
+                    if ok:
+                        loops_ok.add(key)
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            _segment(s, i, zone_ids, head.layout, item_ids)  # raises with the parser's own message
+
+
+def _fast_instant(text: Any) -> datetime:
+    if type(text) is not str:
+        raise TypeError("not a string")
+    return parse_utc(text)
+
+
+def _segment(s: Any, i: int, zone_ids: set[str], layout: str, item_ids: Collection[str]) -> Segment:
+    p = f"timeline[{i}]."
+    seg = Segment(
+        start=_instant(s, "start", p),
+        end=_instant(s, "end", p),
+        zone=_get(s, "zone", str, p),
+        layer=_get(s, "layer", str, p),
+        loop=tuple(_get(s, "loop", list, p)),
+        why=str(s.get("why", "")),
+    )
+    if seg.end <= seg.start:
+        raise ManifestFormatError(f"{p}end", "must be after start")
+    if seg.layer not in LAYERS:
+        raise ManifestFormatError(f"{p}layer", f"unknown layer {seg.layer!r}")
+    if seg.zone not in zone_ids:
+        raise ManifestFormatError(f"{p}zone", f"zone {seg.zone!r} is not in layout {layout!r}")
+    for item_id in seg.loop:
+        if item_id not in item_ids:
+            raise ManifestFormatError(f"{p}loop", f"unknown item {item_id!r}")
+    if seg.layer != "off" and not seg.loop:
+        raise ManifestFormatError(f"{p}loop", "empty loop outside an 'off' segment")
+    return seg
 
 
 def _get(obj: Any, key: str, kind: type | tuple[type, ...], path: str) -> Any:
@@ -261,29 +339,7 @@ def parse_manifest(data: dict[str, Any]) -> Manifest:
             text=it.get("text"),
             data=it.get("data"),
         )
-    timeline = []
-    for i, s in enumerate(_get(data, "timeline", list, "")):
-        p = f"timeline[{i}]."
-        seg = Segment(
-            start=_instant(s, "start", p),
-            end=_instant(s, "end", p),
-            zone=_get(s, "zone", str, p),
-            layer=_get(s, "layer", str, p),
-            loop=tuple(_get(s, "loop", list, p)),
-            why=str(s.get("why", "")),
-        )
-        if seg.end <= seg.start:
-            raise ManifestFormatError(f"{p}end", "must be after start")
-        if seg.layer not in LAYERS:
-            raise ManifestFormatError(f"{p}layer", f"unknown layer {seg.layer!r}")
-        if seg.zone not in zone_ids:
-            raise ManifestFormatError(f"{p}zone", f"zone {seg.zone!r} is not in layout {layout!r}")
-        for item_id in seg.loop:
-            if item_id not in items:
-                raise ManifestFormatError(f"{p}loop", f"unknown item {item_id!r}")
-        if seg.layer != "off" and not seg.loop:
-            raise ManifestFormatError(f"{p}loop", "empty loop outside an 'off' segment")
-        timeline.append(seg)
+    timeline = [_segment(s, i, zone_ids, layout, items.keys()) for i, s in enumerate(_get(data, "timeline", list, ""))]
     fallback = tuple(_get(data, "fallback", list, ""))
     for item_id in fallback:
         if item_id not in items:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -45,6 +46,7 @@ http {{
         listen 127.0.0.1:{port};
         root {root};
         etag on;
+        gzip_static on;  # displays/<id>/manifest.json.gz, written at publish, sent as is
         location /media/ {{ add_header Cache-Control "public, max-age=31536000, immutable"; }}
     }}
 }}
@@ -78,6 +80,14 @@ def test_player_plays_from_a_static_tree_behind_nginx(seeded_template: Path, tmp
 
     port = free_port()
     nginx = _nginx(static_dir, tmp_path, port)
+    manifest_path = static_dir / "displays" / "kec-sungai-pinyuh" / "manifest.json"
+    stored_gz = manifest_path.with_name("manifest.json.gz").read_bytes()
+    assert gzip.decompress(stored_gz) == manifest_path.read_bytes()
+    url = f"http://127.0.0.1:{port}/displays/kec-sungai-pinyuh/manifest.json"
+    zipped = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=10, stream=True)
+    assert zipped.headers.get("Content-Encoding") == "gzip" and zipped.raw.read(decode_content=False) == stored_gz
+    plain = requests.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+    assert "Content-Encoding" not in plain.headers and plain.content == manifest_path.read_bytes()
     player_dir = tmp_path / "player"
     player_dir.mkdir()
     dead = f"http://127.0.0.1:{free_port()}"

@@ -1,0 +1,117 @@
+"""Rendering many manifests on every core: worker processes the publisher owns.
+
+A group approval or the start-up publish renders hundreds or thousands of
+manifests; compile + serialise + sign + gzip is CPU-bound Python, so one process
+uses one core. :class:`RenderPool` splits a large batch into contiguous chunks
+(neighbouring displays share loops, which the compiler caches per process) for a
+``spawn`` process pool; a small batch (fewer than ``min_parallel`` displays) is
+rendered in the calling thread, which is faster than handing it over.
+
+Workers never see the store: each chunk carries picklable jobs and a pickled
+:class:`RenderContext` (rules, key PEM...), unpickled once per publish per worker.
+The pool starts on first use, is rebuilt after a worker dies (that batch is then
+rendered in-process), and :meth:`close` stops it (the service closes it on exit).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from scheduler.manifest_render import RenderContext, Rendered, RenderJob, render
+from signage.signing import SigningKey
+
+log = logging.getLogger("scheduler.publish_pool")
+
+#: Batches smaller than this are rendered in-process (a display's edit, an enrolment).
+PARALLEL_MIN_DISPLAYS = 11
+CHUNKS_PER_WORKER = 4
+
+_worker_context: tuple[str, RenderContext, SigningKey] | None = None
+
+
+def _init_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+
+
+def _render_chunk(token: str, context_pickle: bytes, jobs: list[RenderJob]) -> list[Rendered]:
+    global _worker_context
+    if _worker_context is None or _worker_context[0] != token:
+        ctx: RenderContext = pickle.loads(context_pickle)
+        _worker_context = (token, ctx, SigningKey.from_pem(ctx.key_pem))
+    _token, ctx, key = _worker_context
+    return [render(job, ctx, key) for job in jobs]
+
+
+def _chunks(jobs: list[RenderJob], count: int) -> list[list[RenderJob]]:
+    size, extra = divmod(len(jobs), count)
+    out, start = [], 0
+    for n in range(count):
+        end = start + size + (1 if n < extra else 0)
+        out.append(jobs[start:end])
+        start = end
+    return [chunk for chunk in out if chunk]
+
+
+class RenderPool:
+    def __init__(self, workers: int | None = None, min_parallel: int = PARALLEL_MIN_DISPLAYS) -> None:
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.min_parallel = min_parallel
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def render_all(self, jobs: list[RenderJob], ctx: RenderContext) -> list[Rendered]:
+        """Every job rendered, in order; in worker processes when the batch is large."""
+        if len(jobs) >= max(2, self.min_parallel) and self.workers > 1:
+            executor = self._start()
+            if executor is not None:
+                try:
+                    return self._parallel(executor, jobs, ctx)
+                except BrokenProcessPool:  # a worker died (killed, out of memory): this batch in-process
+                    log.warning("a publish worker process died; rendering this batch in-process")
+                    self._discard(executor)
+        key = SigningKey.from_pem(ctx.key_pem)
+        return [render(job, ctx, key) for job in jobs]
+
+    def _parallel(self, executor: ProcessPoolExecutor, jobs: list[RenderJob], ctx: RenderContext) -> list[Rendered]:
+        token = uuid.uuid4().hex
+        context_pickle = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
+        chunks = _chunks(jobs, min(len(jobs), self.workers * CHUNKS_PER_WORKER))
+        futures = [executor.submit(_render_chunk, token, context_pickle, chunk) for chunk in chunks]
+        try:
+            return [rendered for future in futures for rendered in future.result()]
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def _start(self) -> ProcessPoolExecutor | None:
+        with self._lock:
+            if self._closed:
+                return None
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+                )
+            return self._executor
+
+    def _discard(self, executor: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._executor is executor:
+                self._executor = None
+        executor.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the workers (waits for a chunk being rendered); later batches render in-process."""
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
