@@ -372,3 +372,26 @@ def m013_emergency_ack(db: Database) -> None:
 def m014_display_region_code(db: Database) -> None:
     """A display's village code (Kemendagri adm4, e.g. 61.04.01.2001): its own BMKG weather forecast."""
     db.table("displays").add_column("region_code", str)
+
+
+@migrations()
+def m015_emerg_pushes(db: Database) -> None:
+    """Signed emergency pushes (one per emergency or cancel; ``seq`` only increases) and their receipts."""
+    db.table("emergency_pushes").create(
+        {
+            "seq": int,
+            "kind": str,  # emergency | cancel
+            "announcement_id": int,
+            "approved_at": str,  # the approval it carries (a new approval is a new push)
+            "issued_at": str,
+            "valid_until": str,
+            "targets": int,  # the number of displays targeted
+            "envelope": str,  # the exact signed JSON sent
+        },
+        pk="seq",
+    )
+    db.table("emergency_pushes").create_index(["announcement_id", "seq"])
+    db.table("emergency_receipts").create(
+        {"seq": int, "display_id": str, "outcome": str, "reason": str, "received_at": str},
+        pk=("seq", "display_id"),
+    )
