@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -12,7 +11,6 @@ from pydantic import BaseModel, Field
 from scheduler.announcements import get_announcement
 from scheduler.deps import current_display, current_user, get_service
 from scheduler.emergency_ack import acknowledgements
-from scheduler.errors import NotFound
 from scheduler.service import Service
 from signage.errors import UserError
 
@@ -35,17 +33,7 @@ def emergency_receipt(
 ) -> dict[str, Any]:
     """The player verified a pushed emergency message and shows it (or took it off, or refused it)."""
     now_iso = service.now_iso()
-    with service.lock:
-        rows = list(service.db.table("emergency_pushes").rows_where("seq = ?", [body.seq]))
-        if not rows:
-            raise NotFound(f"seq: no emergency push {body.seq}", field="seq")
-        targets = json.loads(rows[0]["envelope"])["message"]["targets"]
-        if not targets.get("all") and display_id not in (targets.get("displays") or []):
-            raise UserError(f"seq: emergency push {body.seq} was not sent to display {display_id}", field="seq")
-        service.db.table("emergency_receipts").upsert(
-            {"seq": body.seq, "display_id": display_id, "outcome": body.outcome, "reason": body.reason,
-             "received_at": now_iso}, pk=("seq", "display_id"),
-        )  # fmt: skip
+    service.receipts.add(body.seq, display_id, body.outcome, body.reason, now_iso)
     return {"ok": True, "received_at": now_iso}
 
 

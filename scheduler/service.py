@@ -77,9 +77,11 @@ class Service:
         )
         self._revoked_tokens: set[str] = set()  # digests, as last read from the store
         self._revocation_mark: tuple[int, str | None] = (-1, None)
-        from scheduler.emergency_push import EmergencyPusher  # it needs a Service (type-only import back)
+        from scheduler.emergency_push import EmergencyPusher  # they need a Service (type-only import back)
+        from scheduler.emergency_receipts import ReceiptBook
 
         self.pushes = EmergencyPusher(self)
+        self.receipts = ReceiptBook(self)
 
     def close(self) -> None:
         self.media_jobs.shutdown()
