@@ -10,7 +10,8 @@ same pre-serialised event to every targeted display's stream (``EventHub.emit_to
 * a pushed emergency that is no longer approved (withdrawn, archived, edited) -> a ``cancel`` message.
 
 Callers push first and republish the full manifests behind it (:mod:`scheduler.actions`). Every push is
-kept in ``emergency_pushes`` with its sequence number; a push recorded by another process (the CLI) is
+kept in ``emergency_pushes`` with its sequence number (the issue time in milliseconds, or one more than the
+last push if that is higher); a push recorded by another process (the CLI) is
 sent by the server when it notices the change (:meth:`emit_recorded`).
 """
 
@@ -125,7 +126,9 @@ class EmergencyPusher:
             return []
         all_ids = {r["id"] for r in db.table("displays").rows}
         row = db.execute("select max(seq) from emergency_pushes").fetchone()
-        seq = int(row[0] or 0)
+        # Milliseconds since the epoch, or one more than the last: players keep accepting new pushes
+        # even after the store is restored from an older backup (their floor is the last seq they saw).
+        seq = max(int(row[0] or 0), int(now.timestamp() * 1000) - 1)
         pushes = []
         with db.atomic():
             for kind, ann, last in wanted:
