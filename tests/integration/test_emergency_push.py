@@ -13,6 +13,7 @@ import pytest
 import requests
 from sse_support import SSEClient
 from tests_support import enrol
+from web_support import WebClient
 
 from signage.clock import format_utc
 from signage.emergency_message import EmergencyRefused, verify_message
@@ -111,6 +112,12 @@ def test_approved_emergency_is_pushed_signed_before_its_manifest_and_withdrawal_
         assert set(by_display) == {TARGET, OTHER_TARGET}
         assert by_display[TARGET]["outcome"] == "shown" and by_display[TARGET]["received_at"]
         assert by_display[OTHER_TARGET]["received_at"] is None
+        web = WebClient(live.url)
+        web.login("admin", live.service.demo_accounts.admin_password)
+        page = web.get("/admin/emergency").text  # the Darurat page, in Indonesian
+        row = page[page.index(f'id="ack-{ann}-{TARGET}"'):].split("</tr>", 1)[0]
+        assert "pesan darurat diterima" in row
+        assert "pesan darurat diterima" not in page[page.index(f'id="ack-{ann}-{OTHER_TARGET}"'):].split("</tr>")[0]
 
         # withdraw: a signed cancel first, then the manifest without the emergency
         assert requests.post(f"{live.url}/api/v1/admin/announcements/{ann}/withdraw", auth=_admin(live),
