@@ -98,6 +98,11 @@ class EventHub:
                 queue.qsize() for d in display_ids for queue, _loop, _digest in self._subscribers.get(d, {}).values()
             )
 
+    def still_pending(self, display_ids: Iterable[str]) -> set[str]:
+        """The displays among ``display_ids`` with an event queued but not yet taken by their stream."""
+        with self._lock:
+            return {d for d in display_ids if any(q.qsize() for q, _l, _d in self._subscribers.get(d, {}).values())}
+
     def subscribe(self, display_id: str, token_digest: str = "") -> tuple[int, asyncio.Queue[Event]]:
         """A queue of this display's events; ``token_digest`` lets a revocation end exactly its streams."""
         queue: asyncio.Queue[Event] = asyncio.Queue()

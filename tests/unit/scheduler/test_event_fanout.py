@@ -34,8 +34,8 @@ def test_pending_counts_what_the_streams_have_not_taken_yet() -> None:
         _, queue = hub.subscribe("a")
         hub.emit_to({"a"}, "emergency", {"x": 1})
         await asyncio.sleep(0)
-        assert hub.pending({"a"}) == 1
+        assert hub.pending({"a"}) == 1 and hub.still_pending({"a", "b"}) == {"a"}
         queue.get_nowait()
-        assert hub.pending({"a"}) == 0
+        assert hub.pending({"a"}) == 0 and hub.still_pending({"a", "b"}) == set()
 
     asyncio.run(scenario())
