@@ -8,6 +8,7 @@ objects themselves know nothing about each other::
     SyncService --manifestChanged--> TimelineRunner --cueChanged--> ZonePresenter --> Canvas
     SyncService --syncFinished--> clock correction + status file
     EventStream (SSE) --manifestHint--> SyncService.trigger; --screenshotRequested--> Reporter
+    EventStream --emergencyPushed--> EmergencyBook (verify, keep) --> played over the manifest; ReceiptSender
     ZonePresenter --itemFailed--> TimelineRunner.skip + PlayLog;  TimelineRunner --upcoming--> preload
     TimelineRunner --cueChanged--> PlayLog (proof of play) --> Reporter (worker thread) --> scheduler
     CacheVerifier (worker thread) --corrupt file--> SyncService.media_damaged
@@ -29,6 +30,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from player.cache import LoadedManifest, ManifestStore, MediaCache
 from player.clock import ClockFloorFile, PlayerClock
 from player.download import CHUNK_BYTES
+from player.emergency import EmergencyBook, overlay
+from player.emergency_receipts import ReceiptSender
+from player.emergency_slide import EmergencySlides
 from player.enrol import CODE_PLACEHOLDER, Enroller, display_code
 from player.events import EventStream
 from player.fsutil import WriteFaults
@@ -63,7 +67,9 @@ from player.update import UpdateEngine
 from player.updater import UpdateService
 from player.verifier import CacheVerifier
 from signage import __version__
+from signage.canvas import Canvas
 from signage.config import PlayerConfig
+from signage.emergency_message import EmergencyRefused
 from signage.manifest import MediaRef, Zone
 from signage.ratelimit import TokenBucket
 
@@ -120,6 +126,9 @@ class PlayerApp(QObject):
         self.playlog: PlayLog | None = None
         self.reporter: Reporter | None = None
         self.updates = UpdateService(self.data_dir, config.poll_interval_s)
+        self.emergencies: EmergencyBook | None = None  # pushed emergencies (after enrolment)
+        self.receipts: ReceiptSender | None = None
+        self.emergency_slides = EmergencySlides(self.cache)
         self.notifier = SystemdNotifier(parent=self)
         self.watchdog = RenderWatchdog(
             clock=self.clock,
@@ -159,6 +168,7 @@ class PlayerApp(QObject):
         self.sync.syncFinished.connect(self._on_sync_finished)
         self.sync.manifestChanged.connect(self._on_manifest_changed)
         self.events.manifestHint.connect(self.sync.trigger)
+        self.events.emergencyPushed.connect(self._on_emergency_pushed)
         self.events.screenshotRequested.connect(self._on_screenshot_requested)
         self.watchdog.rebuildRequested.connect(self._on_rebuild_requested)
         self.watchdog.timelineStalled.connect(self.runner.reevaluate)
@@ -264,6 +274,8 @@ class PlayerApp(QObject):
         self.updates.stop()
         if self.reporter is not None:
             self.reporter.stop()
+        if self.receipts is not None:
+            self.receipts.stop()
         if self.playlog is not None:
             self.playlog.close()
         self.presenter.shutdown()
@@ -287,6 +299,9 @@ class PlayerApp(QObject):
                                  now=self.clock(), horizon_s=self.tuning.commit_horizon_s)
         if loaded is None:
             log.info("no usable cached manifest: slate until the first sync")
+        self.emergencies = EmergencyBook(self.data_dir, identity.display_id, self.faults)
+        self.emergencies.load(identity.trusted_keys(), self.clock())
+        self.emergencies.superseded_by(loaded.manifest if loaded is not None else None)
         self._apply_manifest(loaded)
         engine = SyncEngine(
             identity,
@@ -314,6 +329,8 @@ class PlayerApp(QObject):
         self.reporter.start()
         self.updates.start(UpdateEngine(identity, self.data_dir, server_url, limiter=self.limiter,
                                         can_switch=os.environ.get(LAUNCHER_ENV) == "1"))
+        self.receipts = ReceiptSender(server_url, identity.token, session=self.session)
+        self.receipts.start()
 
     def _apply_clock_floor(self, identity: Identity) -> None:
         """A PC clock behind a moment known to have passed (offline, dead CMOS battery) is moved up to it."""
@@ -334,6 +351,7 @@ class PlayerApp(QObject):
         self._play(loaded or (self.local.loaded if self.local is not None else None))
 
     def _play(self, loaded: LoadedManifest | None) -> None:
+        loaded = self._with_emergencies(loaded)
         main = MAIN_ZONE
         if loaded is not None:
             manifest = loaded.manifest
@@ -344,6 +362,20 @@ class PlayerApp(QObject):
         self.overlays.set_manifest(loaded)
         self.canvas.set_zones([(main, self.presenter), *self.overlays.zones()])
         self.runner.set_manifest(loaded)
+
+    def _with_emergencies(self, loaded: LoadedManifest | None) -> LoadedManifest | None:
+        """``loaded`` with the pushed emergencies its manifest does not carry yet laid over it."""
+        book = self.emergencies
+        if book is None or self.identity is None:
+            return loaded
+        now = self.clock()
+        active, cancelled = book.active(now), book.cancelled(now)
+        if not active and not cancelled:
+            return loaded
+        size = self.canvas.size()
+        canvas = Canvas(max(1, size.width()), max(1, size.height()))
+        return overlay(loaded, active, cancelled, self.emergency_slides, display_id=self.identity.display_id,
+                       timezone=self.config.timezone, canvas=canvas)
 
     def _media_path(self, media: MediaRef) -> Path:
         if self.local is not None and media.sha256 in self.local.paths:
@@ -553,8 +585,28 @@ class PlayerApp(QObject):
     def _on_manifest_changed(self, loaded: LoadedManifest) -> None:
         if self.clock.apply_floor(loaded.manifest.generated_at.timestamp(), "the new manifest's generated_at"):
             self.status.update(clock_fault=self.clock.fault, clock_offset_s=round(self.clock.offset_s, 3))
+        if self.emergencies is not None:
+            self.emergencies.superseded_by(loaded.manifest)  # it carries the pushed emergency (or its end)
         self._apply_manifest(loaded)
         self.status.write()
+
+    @Slot(object)
+    def _on_emergency_pushed(self, envelope: object) -> None:
+        """A signed emergency (or cancel) from the event stream: verify it, show it at once, send a receipt."""
+        if self.emergencies is None or self.identity is None:
+            return
+        try:
+            message = self.emergencies.receive(envelope, self.identity.trusted_keys(), self.clock())
+        except EmergencyRefused as exc:
+            self.status.update(last_error=f"emergency push refused: {exc.reason}")
+            seq = _seq_of(envelope)
+            if self.receipts is not None and seq is not None and exc.code not in ("not_for_me", "replayed"):
+                self.receipts.send(seq, "refused", exc.reason)
+            return
+        self._play(self.manifest or (self.local.loaded if self.local is not None else None))
+        self.status.write()
+        if self.receipts is not None:
+            self.receipts.send(message.seq, "shown" if message.kind == "emergency" else "cancelled")
 
     @Slot(str, str)
     def _on_item_failed(self, item_id: str, reason: str) -> None:
@@ -580,6 +632,13 @@ class PlayerApp(QObject):
     def _on_rebuild_requested(self, reason: str) -> None:
         self._rebuild_reason = reason
         self.status.update(warnings=self._warnings())
+
+
+def _seq_of(envelope: object) -> int | None:
+    """The sequence number a (refused) pushed message claims, if any, for its receipt."""
+    message = envelope.get("message") if isinstance(envelope, dict) else None
+    seq = message.get("seq") if isinstance(message, dict) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
 
 
 __all__ = ["PlayerApp", "memory_rss_bytes"]

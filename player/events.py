@@ -6,7 +6,8 @@ and calls ``on_event(type, data, id)``. A broken or silent connection
 (no byte, not even a keep-alive comment, for ``read_timeout_s``) is
 reconnected with exponential backoff and jitter, sending ``Last-Event-ID`` so
 the server replays what was missed. :class:`EventStream` wraps it for Qt:
-``manifestHint`` (``manifest``/``emergency``: poll now) and
+``manifestHint`` (``manifest``, or an unsigned ``emergency`` hint: poll now),
+``emergencyPushed`` (a signed emergency or cancel message, see :mod:`player.emergency`) and
 ``screenshotRequested`` arrive on the GUI thread.
 """
 
@@ -187,6 +188,7 @@ class EventStream(QObject):
     """Qt face of :class:`EventStreamClient`: signals on the GUI thread."""
 
     manifestHint = Signal(str)  # event type: "manifest" or "emergency"
+    emergencyPushed = Signal(object)  # the signed envelope (dict), not yet verified
     screenshotRequested = Signal()
     _received = Signal(object)  # worker -> GUI thread
 
@@ -212,7 +214,9 @@ class EventStream(QObject):
 
     @Slot(object)
     def _on_received(self, event: ServerEvent) -> None:
-        if event.type in ("manifest", "emergency"):
+        if event.type == "emergency" and "signature" in event.data:
+            self.emergencyPushed.emit(event.data)  # the manifest follows with its own event
+        elif event.type in ("manifest", "emergency"):
             self.manifestHint.emit(event.type)
         elif event.type == "screenshot":
             self.screenshotRequested.emit()

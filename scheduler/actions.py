@@ -1,7 +1,9 @@
 """Use cases shared by the JSON API, the web admin and the CLI.
 
 Each checks :mod:`scheduler.policy` (through :mod:`scheduler.announcements`), changes the store
-under the service lock, audits, and republishes the displays whose manifests may change. Each
+under the service lock, audits, and republishes the displays whose manifests may change. A change to
+an emergency first pushes a signed emergency (or cancel) message to the targeted screens' event streams
+(:mod:`scheduler.emergency_push`), then republishes the full manifests behind it. Each
 raises ``UserError`` (400, naming the field), ``NotFoundError`` (404) or ``PolicyDenied`` (403).
 """
 
@@ -23,6 +25,14 @@ from scheduler.announcements import (
 from scheduler.policy import require
 from scheduler.publish import PublishedManifest
 from scheduler.service import Service
+
+
+def push_then_publish(service: Service, display_ids: set[str]) -> list[PublishedManifest]:
+    """Push what the emergencies need now (signed once, on every targeted stream), then republish."""
+    pushes = service.pushes.push_due()
+    if pushes:
+        service.pushes.wait_delivered(pushes)  # the event loop sends them before compiling takes the CPU
+    return service.publisher.publish(display_ids)
 
 Changed = tuple[dict[str, Any], list[PublishedManifest]]
 
@@ -52,11 +62,7 @@ def approve_and_publish(service: Service, announcement_id: int, user: dict[str, 
     with service.lock:
         row = approve_announcement(service.db, announcement_id, user, service.clock())
         reached = displays_reached(service.db, row["targets"])
-    published = service.publisher.publish(reached)
-    if row["layer"] == "emergency":
-        for display_id in sorted(reached):
-            service.events.emit(display_id, "emergency", {"announcement_id": announcement_id, "title": row["title"]})
-    return row, published
+    return row, push_then_publish(service, reached)
 
 
 def edit_and_publish(service: Service, announcement_id: int, data: dict[str, Any], user: dict[str, Any]) -> Changed:
@@ -65,8 +71,7 @@ def edit_and_publish(service: Service, announcement_id: int, data: dict[str, Any
         before = displays_reached(service.db, get_announcement(service.db, announcement_id)["targets"])
         row = update_announcement(service.db, announcement_id, data, user, service.clock())
         after = displays_reached(service.db, row["targets"])
-    published = service.publisher.publish(before | after)
-    return row, published
+    return row, push_then_publish(service, before | after)
 
 
 def withdraw_and_publish(service: Service, announcement_id: int, user: dict[str, Any], reason: str) -> Changed:
@@ -74,8 +79,7 @@ def withdraw_and_publish(service: Service, announcement_id: int, user: dict[str,
     with service.lock:
         row = withdraw_announcement(service.db, announcement_id, user, reason, service.clock())
         reached = displays_reached(service.db, row["targets"])
-    published = service.publisher.publish(reached)
-    return row, published
+    return row, push_then_publish(service, reached)
 
 
 def archive_and_publish(service: Service, announcement_id: int, user: dict[str, Any]) -> Changed:
@@ -83,5 +87,4 @@ def archive_and_publish(service: Service, announcement_id: int, user: dict[str, 
     with service.lock:
         row = archive_announcement(service.db, announcement_id, user, service.clock())
         reached = displays_reached(service.db, row["targets"])
-    published = service.publisher.publish(reached)
-    return row, published
+    return row, push_then_publish(service, reached)

@@ -14,7 +14,18 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from content.inbox import InboxWatcher, pipeline_handler
-from scheduler import api_admin, api_fleet, api_player, api_preview, api_release, mediagc, ops_api, proof_of_play, web
+from scheduler import (
+    api_admin,
+    api_emergency,
+    api_fleet,
+    api_player,
+    api_preview,
+    api_release,
+    mediagc,
+    ops_api,
+    proof_of_play,
+    web,
+)
 from scheduler.apidocs import install_api_docs
 from scheduler.drafts import canvases_for_group, create_draft
 from scheduler.errors import install_error_handlers
@@ -155,6 +166,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: counts every answer, errors included
     install_error_handlers(app)
     app.include_router(api_player.router)
+    app.include_router(api_emergency.router)
     app.include_router(api_admin.router)
     app.include_router(api_preview.router)
     app.include_router(api_fleet.router)

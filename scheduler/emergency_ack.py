@@ -4,6 +4,10 @@ A player's heartbeat lists the item ids of the emergency its main zone shows now
 (``Heartbeat.emergency_items``, sent at once when an emergency starts or ends). The
 scheduler keeps, per display, each of those ids with the time it was *first* reported
 (``display_status.emergency_shown``); an id no longer reported is dropped.
+
+A pushed emergency (:mod:`scheduler.emergency_push`) is also acknowledged at once by a *receipt*
+(``POST /api/v1/player/emergency-receipts``): the player verified the signed message and shows it,
+or refused it with a reason. The latest push of an emergency counts.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from scheduler.announcements import displays_reached
 from scheduler.fleet import ONLINE_GRACE
 from scheduler.schedule import item_id
 from scheduler.store import loads
-from signage.clock import parse_utc
+from signage.clock import format_utc, parse_utc
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,17 @@ class Acknowledgement:
     since: datetime | None  # None: the screen does not report showing it (yet)
     last_seen: datetime | None
     online: bool  # heard from within the fleet's grace (an old acknowledgement may be stale)
+    received: datetime | None = None  # the receipt for the latest push of this emergency
+    outcome: str | None = None  # its outcome: shown | refused (with ``reason``)
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(moment: datetime | None) -> str | None:
+            return format_utc(moment) if moment is not None else None
+
+        return {"display_id": self.display_id, "name": self.name, "showing_since": iso(self.since),
+                "received_at": iso(self.received), "outcome": self.outcome, "reason": self.reason,
+                "last_seen": iso(self.last_seen), "online": self.online}  # fmt: skip
 
 
 def emergency_shown(db: Database, display_id: str, items: list[str], now_iso: str) -> dict[str, str]:
@@ -52,10 +67,24 @@ def acknowledgements(db: Database, announcement: dict[str, Any], now: datetime) 
         f"left join display_status s on s.display_id = d.id where d.id in ({marks}) order by d.name, d.id",
         sorted(reached),
     )
+    got = receipts(db, int(announcement["id"]))
     acks = []
     for row in rows:
         since = loads(row["emergency_shown"], {}).get(key)
         last_seen = parse_utc(row["last_seen"]) if row["last_seen"] else None
         online = last_seen is not None and now - last_seen <= ONLINE_GRACE
-        acks.append(Acknowledgement(row["id"], row["name"], parse_utc(since) if since else None, last_seen, online))
+        receipt = got.get(row["id"])
+        acks.append(Acknowledgement(
+            row["id"], row["name"], parse_utc(since) if since else None, last_seen, online,
+            parse_utc(receipt["received_at"]) if receipt else None, receipt["outcome"] if receipt else None,
+            (receipt["reason"] or "") if receipt else "",
+        ))  # fmt: skip
     return acks
+
+
+def receipts(db: Database, announcement_id: int) -> dict[str, dict[str, Any]]:
+    """display id -> its receipt for the latest emergency push of the announcement (none: {})."""
+    rows = list(db.query(
+        "select r.* from emergency_receipts r where r.seq = (select max(seq) from emergency_pushes "
+        "where announcement_id = ? and kind = 'emergency')", [announcement_id]))  # fmt: skip
+    return {row["display_id"]: row for row in rows}

@@ -3,6 +3,9 @@
 Events are kept in a bounded ring so a client reconnecting with ``Last-Event-ID``
 gets what it missed; every new connection also starts with the display's current
 manifest version, so even a client from before a scheduler restart catches up.
+
+:meth:`EventHub.emit_to` sends one event to many displays (an emergency push): it is serialised once,
+and every targeted queue gets the same object (one wake-up of each event loop, not one per queue).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import json
 import secrets
 import threading
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 RING_SIZE = 1000
@@ -24,11 +28,20 @@ Subscriber = tuple["asyncio.Queue[Event]", asyncio.AbstractEventLoop, str]  # qu
 class Event:
     id: str
     display_id: str  # "*" for every display
-    type: str  # manifest | emergency | screenshot
+    type: str  # manifest | emergency | emergency-push | screenshot
     data: dict[str, Any]
+    targets: frozenset[str] | None = None  # emit_to: the displays it is for (display_id is then "+")
+    payload: bytes = field(default=b"", compare=False, repr=False)  # pre-serialised (emit_to)
 
     def encode(self) -> bytes:
+        if self.payload:
+            return self.payload
         return f"id: {self.id}\nevent: {self.type}\ndata: {json.dumps(self.data, separators=(',', ':'))}\n\n".encode()
+
+    def for_display(self, display_id: str) -> bool:
+        if self.targets is not None:
+            return display_id in self.targets
+        return self.display_id in ("*", display_id)
 
 
 # Put in a subscriber's queue to end its stream (its token was revoked); never sent to a client.
@@ -57,6 +70,38 @@ class EventHub:
         for queue, loop, _digest in targets:
             loop.call_soon_threadsafe(queue.put_nowait, event)
         return event
+
+    def emit_to(self, display_ids: Iterable[str], type_: str, data: dict[str, Any]) -> tuple[Event, int]:
+        """One event for many displays, serialised once; (the event, the number of open streams it went to).
+
+        Thread-safe. Every subscriber queue gets the same object; each event loop is woken once.
+        """
+        targets = frozenset(display_ids)
+        with self._lock:
+            event_id = f"{self.boot}-{next(self._counter)}"
+            text = json.dumps(data, separators=(",", ":"))
+            payload = f"id: {event_id}\nevent: {type_}\ndata: {text}\n\n".encode()
+            event = Event(event_id, "+", type_, data, targets, payload)
+            self._ring.append(event)
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Queue[Event]]] = {}
+            for display_id in targets:
+                for queue, loop, _digest in self._subscribers.get(display_id, {}).values():
+                    by_loop.setdefault(loop, []).append(queue)
+        for loop, queues in by_loop.items():
+            loop.call_soon_threadsafe(_put_all, queues, event)
+        return event, sum(len(q) for q in by_loop.values())
+
+    def pending(self, display_ids: Iterable[str]) -> int:
+        """Events queued but not yet written to the streams of ``display_ids`` (approximate, any thread)."""
+        with self._lock:
+            return sum(
+                queue.qsize() for d in display_ids for queue, _loop, _digest in self._subscribers.get(d, {}).values()
+            )
+
+    def still_pending(self, display_ids: Iterable[str]) -> set[str]:
+        """The displays among ``display_ids`` with an event queued but not yet taken by their stream."""
+        with self._lock:
+            return {d for d in display_ids if any(q.qsize() for q, _l, _d in self._subscribers.get(d, {}).values())}
 
     def subscribe(self, display_id: str, token_digest: str = "") -> tuple[int, asyncio.Queue[Event]]:
         """A queue of this display's events; ``token_digest`` lets a revocation end exactly its streams."""
@@ -103,9 +148,14 @@ class EventHub:
         except ValueError:
             return []
         with self._lock:
-            return [e for e in self._ring if int(e.id.rsplit("-", 1)[1]) > last and e.display_id in ("*", display_id)]
+            return [e for e in self._ring if int(e.id.rsplit("-", 1)[1]) > last and e.for_display(display_id)]
 
     @property
     def connections(self) -> int:
         with self._lock:
             return sum(len(subs) for subs in self._subscribers.values())
+
+
+def _put_all(queues: list[asyncio.Queue[Event]], event: Event) -> None:
+    for queue in queues:
+        queue.put_nowait(event)

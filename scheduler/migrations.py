@@ -451,3 +451,26 @@ def m017_intake_play_totals_and_fleet_alerts(db: Database) -> None:
         pk="id",
     )
     db.table("alert_outbox").create_index(["sent_at", "failed_at", "next_attempt_at"])
+
+
+@migrations()
+def m018_emerg_pushes(db: Database) -> None:
+    """Signed emergency pushes (one per emergency or cancel; ``seq`` only increases) and their receipts."""
+    db.table("emergency_pushes").create(
+        {
+            "seq": int,
+            "kind": str,  # emergency | cancel
+            "announcement_id": int,
+            "approved_at": str,  # the approval it carries (a new approval is a new push)
+            "issued_at": str,
+            "valid_until": str,
+            "targets": int,  # the number of displays targeted
+            "envelope": str,  # the exact signed JSON sent
+        },
+        pk="seq",
+    )
+    db.table("emergency_pushes").create_index(["announcement_id", "seq"])
+    db.table("emergency_receipts").create(
+        {"seq": int, "display_id": str, "outcome": str, "reason": str, "received_at": str},
+        pk=("seq", "display_id"),
+    )

@@ -372,7 +372,8 @@ class Publisher:
             ):
                 variants[(row["original_sha256"], row["canvas"])] = row
         texts = [a for anns in per_display.values() for a in anns if a["kind"] == "text"]
-        specs = {slide_spec_sha(a, self.timezone, zones) for a in texts for zones in strip_sets(displays)}
+        zone_sets = strip_sets(displays)  # once: inside the comprehension it was re-read per text (quadratic)
+        specs = {slide_spec_sha(a, self.timezone, zones) for a in texts for zones in zone_sets}
         slides: dict[tuple[str, str], dict[str, Any]] = {}
         if specs:
             for row in self.db.table("slides").rows_where(

@@ -82,6 +82,11 @@ class Service:
         )
         self._revoked_tokens: set[str] = set()  # digests, as last read from the store
         self._revocation_mark: tuple[int, str | None] = (-1, None)
+        from scheduler.emergency_push import EmergencyPusher  # they need a Service (type-only import back)
+        from scheduler.emergency_receipts import ReceiptBook
+
+        self.pushes = EmergencyPusher(self)
+        self.receipts = ReceiptBook(self)
 
     def close(self) -> None:
         self.intake.close()
@@ -116,6 +121,8 @@ class Service:
             if self.keyring.reload():
                 log.info("signing key changed by another process: now signing with %s", self.keyring.active.key_id)
         self._token_cache.clear()  # a revocation from the CLI applies at once
+        if hasattr(self, "pushes"):
+            self.pushes.emit_recorded()  # an emergency approved by the CLI goes out before its manifests
         before = self.publisher.forget()
         for display_id, old in before.items():
             new = self.publisher.latest(display_id)

@@ -76,6 +76,7 @@ class SourcePoller:
         for source_id in refreshed:
             self.on_new_data(source_id)
         if alert_displays:
+            service.pushes.push_due()  # an auto-aired CAP emergency reaches the screens before its manifests
             service.publisher.publish(alert_displays)
         return refreshed
 

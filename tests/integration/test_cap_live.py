@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 from fake_cap import FakeCapFeed, cap_document
+from sse_support import SSEClient
 from tests_support import enrol
 
 from content.sources.config import checked
@@ -73,11 +75,18 @@ def test_emergency_airs_automatically_when_switched_on(live_scheduler: Any, feed
                                         description="Hujan sedang di Kab. Mempawah.", **times))  # fmt: skip
     feed.publish("CKH003", cap_document("CKH003", description="Hujan lebat di Kab. Kapuas Hulu.",
                                         area="Kapuas Hulu", headline="Kapuas Hulu", **times))  # fmt: skip
+    stream = SSEClient(f"{live.url}/api/v1/player/events", token)
+    assert stream.next()[1] == "manifest"  # the catch-up on connect
     poller = SourcePoller(service, tick_s=3600)
     poller.run_due()
+    _, kind, data = stream.next()  # the system-approved emergency is pushed, signed, before its manifest
+    pushed = json.loads(data)["message"]
+    assert kind == "emergency" and pushed["kind"] == "emergency" and "signature" in json.loads(data)
+    assert stream.next()[1] == "manifest"
     announcements = alerts_table(service)
     emergency = announcements["Hujan Lebat disertai Petir di Kalimantan Barat"]
     assert emergency["layer"] == "emergency" and emergency["status"] == "approved"
+    assert pushed["item_id"] == f"ann-{emergency['id']}"
     assert emergency["ends_at"] == utc(times["expires"])  # honours CAP expires
     on_air = segments(live, token)
     assert ("emergency", "Hujan Lebat disertai Petir di Kalimantan Barat") in on_air
@@ -90,6 +99,9 @@ def test_emergency_airs_automatically_when_switched_on(live_scheduler: Any, feed
                                         references="bmkg@bmkg.go.id,CKB001,2026-11-28T09:45:00+07:00"))  # fmt: skip
     make_due(service, "bmkg")
     poller.run_due()
+    _, kind, data = stream.next()
+    assert kind == "emergency" and json.loads(data)["message"]["kind"] == "cancel"  # off the screens at once
+    stream.close()
     with service.lock:
         assert service.db.table("announcements").get(emergency["id"])["status"] == "archived"
     assert not [s for s in segments(live, token) if s[0] == "emergency"]
@@ -107,6 +119,8 @@ def test_without_the_switch_an_emergency_waits_for_an_approver(live_scheduler: A
     poller.run_due()
     [draft] = alerts_table(service).values()
     assert draft["status"] == "draft" and draft["layer"] == "emergency"
+    with service.lock:
+        assert service.db.table("emergency_pushes").count == 0  # nothing unapproved is ever pushed
     assert not [s for s in segments(live, token) if s[0] == "emergency"]
     # an Update replaces it: the old draft is archived, the new one is a draft again
     later = wib(timedelta(hours=3))
