@@ -2,6 +2,7 @@
 # Set up everything the project needs on a Debian machine; idempotent.
 #   - Debian packages (ffmpeg, Qt runtime libraries incl. xcb, fonts, chromium, nginx, rsync, Xvfb + xwd for tests)
 #   - .venv with the project and its test dependencies
+#   - with --bench (`make bench`): the load tools the benchmarks need (wrk, stress-ng); they fail without them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,10 @@ APT_PACKAGES=(
   chromium nginx-light rsync
   xvfb x11-apps x11-xserver-utils  # tests: the player on a real X display (Xvfb), root grabs (xwd), xset
 )
+BENCH_PACKAGES=(wrk stress-ng)  # benchmarks/: HTTP load generator, CPU/memory pressure
+if [ "${1:-}" = "--bench" ]; then
+  APT_PACKAGES+=("${BENCH_PACKAGES[@]}")
+fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
