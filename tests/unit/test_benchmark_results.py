@@ -123,3 +123,10 @@ def test_make_bench_installs_the_benchmarks_tools() -> None:
     makefile = (root / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split("\nbench:", 1)[1].split("\n\n", 1)[0]
     assert "scripts/bootstrap.sh --bench" in recipe
+
+
+def test_only_refuses_an_unknown_benchmark_naming_the_choices() -> None:
+    assert [p.name for p in run_all.scripts(["api_herd"])] == ["bench_api_herd.py"]
+    with pytest.raises(SystemExit) as excinfo:
+        run_all.scripts(["api_herd", "no_such"])
+    assert "--only: no benchmark no_such" in str(excinfo.value) and "api_herd" in str(excinfo.value)
