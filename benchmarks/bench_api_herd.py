@@ -650,6 +650,8 @@ def write(
         f" {world.notes['publish_all_s']:.1f} s) {world.setup_s:.0f} s",
         "players share --displays distinct displays because the scheduler keeps every display's latest manifest"
         " in memory (10,000 busy displays would need ~24 GB); each request still does the full per-player work",
+        "players learn of the approval by SSE (not held open here: bench_api_load.py measures the SSE fan-out);"
+        " each fetches at a uniformly random instant of the jitter window, on a fresh connection",
         "nginx serves manifest.json.gz made once per publish by this benchmark (gzip_static): what a CDN holds;"
         " its ETag differs from the scheduler's, so both answer 200 with the new manifest",
     ]
