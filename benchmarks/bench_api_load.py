@@ -1275,7 +1275,9 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
         and not rec.failures()
         and rec.rps >= 0.9 * rate
     ]
-    best_rate = max((rate for rate, _ in passing), default=0.0)
+    missed_rates = {rate for rate, rec in ladder if all(rec is not ok for _, ok in passing)}
+    # a rate counts only if every run at it passed (the goal rate is run GOAL_RATE_RUNS times)
+    best_rate = max((rate for rate, _ in passing if rate not in missed_rates), default=0.0)
     implied_open = best_rate * INTERVAL_S / REQUESTS_PER_DISPLAY
     ladder_open_ended = bool(ladder) and len(passing) == len(ladder)  # never broke: the capacity is higher
     ge = ">= " if ladder_open_ended else ""

@@ -126,7 +126,7 @@ def num(value: float | None) -> str:
         return f"{value:.2f}"
     if a == 0:
         return "0"
-    return f"{value:.3g}"
+    return f"{value:#.3g}"
 
 
 def ratio_text(value: float | None) -> str:
