@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from resultfile import Figure, write_result  # noqa: E402
+from toolcheck import require_tools  # noqa: E402
 
 GOAL = 0.05
 ITEM_S = 600.0
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="12 simulated hours")
     args = parser.parse_args()
     hours = 12.0 if args.quick else args.hours
+    require_tools(["ffmpeg"])  # makes the test clips
 
     from PySide6.QtCore import QBuffer, QIODevice
     from PySide6.QtGui import QColor, QImage
