@@ -120,10 +120,12 @@ def num(value: float | None) -> str:
     a = abs(value)
     if a >= 1000:
         return f"{value:,.0f}"
-    if a >= 10:
+    if a >= 100:
         return f"{value:.1f}"
-    if a >= 1:
+    if a >= 10:
         return f"{value:.2f}"
+    if a >= 1:
+        return f"{value:.3f}"
     if a == 0:
         return "0"
     return f"{value:#.3g}"

@@ -52,9 +52,9 @@ def test_a_missed_goal_is_marked_not_met_with_its_goal_and_ratio(tmp_path: Path)
     assert run_all.check_result(result) == []
     text = run_all.render([result], tmp_path)
     slow = next(line for line in text.splitlines() if line.startswith("| a slow thing"))
-    assert "30.0 / **40.0** / 50.0 (3)" in slow
-    assert "≤ 20.0" in slow and "| 2.00 |" in slow and "**NOT MET**" in slow
-    assert "10.0 (nginx) | 4.00 |" in slow
+    assert "30.00 / **40.00** / 50.00 (3)" in slow
+    assert "≤ 20.00" in slow and "| 2.00 |" in slow and "**NOT MET**" in slow
+    assert "10.00 (nginx) | 4.00 |" in slow
     rate = next(line for line in text.splitlines() if line.startswith("| a fast rate"))
     assert "≥ 500.0" in rate and "| 0.50 | met |" in rate
     assert "figures not met: `demo.slow_ms`." in text
