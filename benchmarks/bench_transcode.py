@@ -98,6 +98,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--no-write", action="store_true", help="do not update results/transcode.md")
+    parser.add_argument("--note", action="append", default=[], help="a note for the result file (repeatable)")
     args = parser.parse_args()
     require_tools(["ffmpeg", "ffprobe"])
 
@@ -189,6 +190,7 @@ def main() -> int:
                 " wall times are noisy when it is busy, CPU times much less",
                 "the pipeline also probes the source, stores and hashes the original, checks the output and"
                 " extracts a poster and a thumbnail",
+                *args.note,
             ],
         )
     return 0
