@@ -555,7 +555,7 @@ def write(
     rss_mb: float,
 ) -> None:
     n = args.players
-    wire = [o.body_bytes / n for o in ours]
+    wire = [o.body_bytes / max(1, len(o.all_latencies())) for o in ours]
     encodings = sorted(set().union(*(o.encodings for o in ours)))
     figures = [
         Figure(
@@ -596,11 +596,11 @@ def write(
         ),
         Figure(
             "herd_server_cpu_ms_per_fetch",
-            "herd: server CPU per manifest fetch (scheduler process vs nginx worker)",
+            "herd: server CPU per successful manifest fetch (scheduler process vs nginx worker)",
             "ms",
-            runs=[o.server_cpu_s / n * 1000 for o in ours],
+            runs=[o.server_cpu_s / max(1, len(o.all_latencies())) * 1000 for o in ours],
             peer_label="nginx static tree",
-            peer_runs=[o.server_cpu_s / n * 1000 for o in theirs],
+            peer_runs=[o.server_cpu_s / max(1, len(o.all_latencies())) * 1000 for o in theirs],
         ),
         Figure(
             "herd_wire_kb_per_fetch",
@@ -609,7 +609,7 @@ def write(
             runs=[w / 1024 for w in wire],
             goal=256.0,
             peer_label="nginx static tree (gzip_static, level 9)",
-            peer_runs=[o.body_bytes / n / 1024 for o in theirs],
+            peer_runs=[o.body_bytes / max(1, len(o.all_latencies())) / 1024 for o in theirs],
         ),
         Figure(
             "group_approval_s",
