@@ -986,6 +986,14 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
         raise RuntimeError("scheduler did not answer /api/v1/health within 120 s")
     startup_s = time.perf_counter() - t_start
     log(f"scheduler up in {startup_s:.1f} s (includes its start-up publish_all of {len(world.tokens)} displays)")
+    # its start-up work (a republish round) may still run after /health answers: the first sync of every
+    # display at once would then time out on a busy machine
+    for _ in range(150):  # <= 300 s
+        before = proc_cpu_s(server.pid)
+        await asyncio.sleep(2.0)
+        if proc_cpu_s(server.pid) - before < 0.1:
+            break
+    log(f"scheduler idle {time.perf_counter() - t_start:.1f} s after start")
 
     # -- every player's first sync: full manifest GET (200), gives ETag + version + media list
     bench = world.bench_ids
