@@ -1006,7 +1006,8 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
             raw = get_request(
                 port, "/api/v1/player/manifest", {"Authorization": f"Bearer {world.tokens[display_id]}"}, close=True
             )
-            status, head, body = await one_request(port, raw)
+            # a set-up step, not a measurement: generous, so a busy machine does not abort the run
+            status, head, body = await one_request(port, raw, 120.0)
             if status != 200:
                 raise RuntimeError(f"{display_id}: manifest HTTP {status}")
             env = json.loads(body)
