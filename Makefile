@@ -17,7 +17,9 @@ lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/mypy signage scheduler playlists content player
 
-bench: setup
+# bench: also installs the benchmarks' tools (wrk, stress-ng), then runs them all and writes benchmarks/RESULTS.md
+bench:
+	@bash scripts/bootstrap.sh --bench
 	.venv/bin/python benchmarks/run_all.py
 
 lock:

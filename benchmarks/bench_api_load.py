@@ -23,13 +23,14 @@ What it does, all on 127.0.0.1:
      and multiples), a fresh TCP connection per request with ``Connection:
      close`` (a player polling every 60 s finds uvicorn's 5 s keep-alive gone);
      latency is measured from the scheduled send time;
-   * wrk (if installed) on the same 304 GET, to show the Python client is not the limit.
+   * wrk (required: the benchmark refuses to run without it) on the same 304 GET, 3 runs,
+     to show the Python client is not the limit.
 4. Approval -> SSE ``manifest`` event latency (editor creates, admin approves,
    HTTP Basic), quiet and under the goal-rate load.
 5. Manifest size of the largest demo display with ``Accept-Encoding: gzip``.
 
 Prints a Markdown report and writes it to ``benchmarks/results/api_load.md``
-(``--quick``: ``api_load_quick.md``; smoke test, < 60 s).
+(``--quick``: smoke test, < 60 s) and ``benchmarks/results/api_load.json`` (every figure's runs).
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from resultfile import Figure, write_result  # noqa: E402
+from toolcheck import require_tools  # noqa: E402
 
 HOST = "127.0.0.1"
 GOAL_DISPLAYS = 10_000
@@ -74,6 +79,8 @@ INTERVAL_S = 60.0
 REQUESTS_PER_DISPLAY = 2  # one conditional manifest GET + one heartbeat per interval
 GOAL_RATE = GOAL_DISPLAYS * REQUESTS_PER_DISPLAY / INTERVAL_S  # 333.3 req/s
 REQ_TIMEOUT_S = 10.0
+GOAL_RATE_RUNS = 3  # the goal-rate open loop is run this many times (a figure of >= 3 runs)
+WRK_RUNS = 3
 SERVER_CPU = 0
 CLIENT_CPU = 1
 DEMO_DISPLAYS = ("kantor-bupati", "kec-sungai-pinyuh", "desa-antibar")
@@ -286,7 +293,15 @@ http {{
         encoding="utf-8",
     )
     proc = subprocess.Popen(
-        ["/usr/sbin/nginx", "-e", str(www.parent / "nginx_error.log"), "-p", str(www.parent), "-c", str(conf)],
+        [
+            require_tools(["nginx"])["nginx"],
+            "-e",
+            str(www.parent / "nginx_error.log"),
+            "-p",
+            str(www.parent),
+            "-c",
+            str(conf),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=(www.parent / "nginx_stderr.log").open("wb"),
         start_new_session=True,
@@ -846,10 +861,8 @@ async def approval_latency(port: int, world: World, reps: int, spacing_s: float)
 # --------------------------------------------------------------------------- wrk
 
 
-def run_wrk(url: str, headers: dict[str, str], conc: int, duration: float) -> dict[str, float] | None:
-    wrk = shutil.which("wrk")
-    if not wrk:
-        return None
+def run_wrk(url: str, headers: dict[str, str], conc: int, duration: float) -> dict[str, float]:
+    wrk = require_tools(["wrk"])["wrk"]  # no silent fallback: main() already refused to start without it
     cmd = [wrk, "-t1", f"-c{conc}", f"-d{max(1, int(duration))}s", "--latency", "--timeout", "10s"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
@@ -973,6 +986,14 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
         raise RuntimeError("scheduler did not answer /api/v1/health within 120 s")
     startup_s = time.perf_counter() - t_start
     log(f"scheduler up in {startup_s:.1f} s (includes its start-up publish_all of {len(world.tokens)} displays)")
+    # its start-up work (a republish round) may still run after /health answers: the first sync of every
+    # display at once would then time out on a busy machine
+    for _ in range(150):  # <= 300 s
+        before = proc_cpu_s(server.pid)
+        await asyncio.sleep(2.0)
+        if proc_cpu_s(server.pid) - before < 0.1:
+            break
+    log(f"scheduler idle {time.perf_counter() - t_start:.1f} s after start")
 
     # -- every player's first sync: full manifest GET (200), gives ETag + version + media list
     bench = world.bench_ids
@@ -985,7 +1006,8 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
             raw = get_request(
                 port, "/api/v1/player/manifest", {"Authorization": f"Bearer {world.tokens[display_id]}"}, close=True
             )
-            status, head, body = await one_request(port, raw)
+            # a set-up step, not a measurement: generous, so a busy machine does not abort the run
+            status, head, body = await one_request(port, raw, 120.0)
             if status != 200:
                 raise RuntimeError(f"{display_id}: manifest HTTP {status}")
             env = json.loads(body)
@@ -1105,7 +1127,8 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
     server_sse = body.get("connected") if status == 202 else None
 
     results: dict[str, Recorder] = {}
-    wrk_res: dict[str, dict[str, float] | None] = {}
+    wrk_res: dict[str, dict[str, float]] = {}
+    wrk_runs: dict[str, list[dict[str, float]]] = {"ours": [], "nginx": []}
     approvals: dict[str, dict[str, list[float]]] = {}
     ladder: list[tuple[float, Recorder]] = []
     rss_log: list[tuple[str, float]] = [("SSE open", rss_sse)]
@@ -1133,9 +1156,9 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
             )
 
         # open loop: fixed arrival rate (goal rate first, then multiples until p99 breaks)
-        multiples = [1.0] if args.quick else [1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
+        multiples = [1.0] * GOAL_RATE_RUNS + ([] if args.quick else [1.5, 2.0, 3.0, 4.0, 6.0])
         step_s = dur if args.quick else max(15.0, dur)  # >= one 15 s SSE keep-alive cycle
-        for mult in multiples:
+        for i_rung, mult in enumerate(multiples):
             rate = GOAL_RATE * mult
             log(f"open loop: {rate:.0f} req/s ({mult:g} x goal), fresh connection per request, {step_s:g} s")
             rec = await open_loop(port, mixed_close, rate, step_s, server.pid)
@@ -1148,22 +1171,28 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
                 f" client max lag {ms(rec.max_lag_s)}, server CPU {rec.server_cpu * 100:.0f}%,"
                 f" other load {rec.other_cpu:.2f} cores"
             )
-            if p99 > GOAL_P99_MS / 1000 or rec.failures() or rec.rps < 0.9 * rate:
+            missed = p99 > GOAL_P99_MS / 1000 or rec.failures() or rec.rps < 0.9 * rate
+            if missed and i_rung >= GOAL_RATE_RUNS - 1:  # the goal rate is always measured GOAL_RATE_RUNS times
                 break
 
         # wrk cross-check of the same 304 GET (shows whether the Python client limits)
         wrk_dur = max(2.0, dur / 2)
         log(f"wrk cross-check, {conc} connections, {wrk_dur:g} s each")
         d0 = bench[0]
-        wrk_res["ours"] = run_wrk(
-            f"http://{HOST}:{port}/api/v1/player/manifest",
-            {"Authorization": f"Bearer {world.tokens[d0]}", "If-None-Match": info[d0]["etag"]},
-            conc,
-            wrk_dur,
-        )
-        wrk_res["nginx"] = run_wrk(
-            f"http://{HOST}:{nginx_port}/manifest.json", {"If-None-Match": nginx_etag}, conc, wrk_dur
-        )
+        for _ in range(WRK_RUNS):  # alternating, so both see the same machine state
+            wrk_runs["ours"].append(
+                run_wrk(
+                    f"http://{HOST}:{port}/api/v1/player/manifest",
+                    {"Authorization": f"Bearer {world.tokens[d0]}", "If-None-Match": info[d0]["etag"]},
+                    conc,
+                    wrk_dur,
+                )
+            )
+            wrk_runs["nginx"].append(
+                run_wrk(f"http://{HOST}:{nginx_port}/manifest.json", {"If-None-Match": nginx_etag}, conc, wrk_dur)
+            )
+        for side, side_runs in wrk_runs.items():  # the report's table quotes the median run (by req/s)
+            wrk_res[side] = sorted(side_runs, key=lambda w: w["rps"])[len(side_runs) // 2]
         log(f"  wrk: {wrk_res}")
 
         # approval -> SSE event
@@ -1255,7 +1284,9 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
         and not rec.failures()
         and rec.rps >= 0.9 * rate
     ]
-    best_rate = max((rate for rate, _ in passing), default=0.0)
+    missed_rates = {rate for rate, rec in ladder if all(rec is not ok for _, ok in passing)}
+    # a rate counts only if every run at it passed (the goal rate is run GOAL_RATE_RUNS times)
+    best_rate = max((rate for rate, _ in passing if rate not in missed_rates), default=0.0)
     implied_open = best_rate * INTERVAL_S / REQUESTS_PER_DISPLAY
     ladder_open_ended = bool(ladder) and len(passing) == len(ladder)  # never broke: the capacity is higher
     ge = ">= " if ladder_open_ended else ""
@@ -1481,6 +1512,119 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
         f"- a no-change `publish_all()` over {len(world.tokens)} displays (the 300 s `_republish_loop` holds the"
         f" lock this long, stalling every heartbeat): {notes['republish_noop_s']:.2f} s",
     ]
+    write_json(args, world, ladder, approvals, wrk_runs, holders.connected, mix, implied_open, ladder_open_ended, group)
+
+
+def write_json(
+    args: Args,
+    world: World,
+    ladder: list[tuple[float, Recorder]],
+    approvals: dict[str, dict[str, list[float]]],
+    wrk_runs: dict[str, list[dict[str, float]]],
+    sse_connected: int,
+    mix: Recorder,
+    implied_open: float,
+    open_ended: bool,
+    group: dict[str, Any],
+) -> None:
+    """results/api_load.json: every run of every figure, for RESULTS.md."""
+    goal_runs = [rec for rate, rec in ladder if rate == GOAL_RATE][:GOAL_RATE_RUNS]
+    nginx_label = "nginx, same 304 GET (wrk)"
+    figures = [
+        Figure(
+            "capacity_displays",
+            "displays at a 60 s interval (manifest GET + heartbeat), open loop, p99 <= 100 ms"
+            + (" (highest rung tried, never broke)" if open_ended else " (highest rung passed)"),
+            "displays",
+            runs=[implied_open],
+            goal=GOAL_DISPLAYS,
+            goal_op=">=",
+        ),
+        Figure(
+            "p99_304_goal_rate_ms",
+            f"p99 conditional manifest GET (304) at 10,000 displays' rate ({GOAL_RATE:.0f} req/s), fresh connections",
+            "ms",
+            runs=[pct(rec.lat.get("304", []), 99) * 1000 for rec in goal_runs],
+            goal=GOAL_P99_MS,
+        ),
+        Figure(
+            "p99_heartbeat_goal_rate_ms",
+            "p99 heartbeat at that rate",
+            "ms",
+            runs=[pct(rec.lat.get("hb", []), 99) * 1000 for rec in goal_runs],
+            goal=GOAL_P99_MS,
+        ),
+        Figure(
+            "approval_event_quiet_s",
+            "approval click -> SSE manifest event, quiet (one run per approval)",
+            "s",
+            runs=approvals["quiet"]["event"],
+            goal=GOAL_APPROVAL_S,
+        ),
+        Figure(
+            "approval_event_loaded_s",
+            "approval click -> SSE manifest event under the goal-rate load (one run per approval)",
+            "s",
+            runs=approvals["under load"]["event"],
+            goal=GOAL_APPROVAL_S,
+        ),
+        Figure(
+            "wrk_304_rps",
+            f"304 conditional GET, wrk -t1 -c{args.concurrency}, keep-alive",
+            "req/s",
+            runs=[w["rps"] for w in wrk_runs["ours"]],
+            goal_op=">=",
+            peer_label=nginx_label,
+            peer_runs=[w["rps"] for w in wrk_runs["nginx"]],
+        ),
+        Figure(
+            "wrk_304_p99_ms",
+            "p99 of that 304 GET (wrk)",
+            "ms",
+            runs=[w["p99"] * 1000 for w in wrk_runs["ours"]],
+            peer_label=nginx_label,
+            peer_runs=[w["p99"] * 1000 for w in wrk_runs["nginx"]],
+        ),
+        Figure(
+            "mixed_closed_rps",
+            f"mixed 304 + heartbeat, closed loop ({args.concurrency} connections)",
+            "req/s",
+            runs=[mix.rps],
+        ),
+        Figure(
+            "sse_held",
+            "SSE connections held open throughout",
+            "count",
+            runs=[float(sse_connected)],
+            goal=float(args.sse),
+            goal_op=">=",
+        ),
+    ]
+    notes = [
+        "the machine is shared with other engineers' work (load at start under 'machine'): figures are noisy",
+        f"group-wide approval ({group.get('published')} displays republished): approve request"
+        f" {group.get('approve_s', float('nan')):.2f} s, last of {group.get('events')} SSE events after"
+        f" {group.get('last_s', float('nan')):.2f} s (one run; see the detail table)",
+        f"in-process, under Service.lock: heartbeat upsert p50 {world.notes['upsert_p50_s'] * 1000:.2f} ms,"
+        f" one scrypt check {world.notes['scrypt_s'] * 1000:.0f} ms,"
+        f" no-change publish_all {world.notes['republish_noop_s']:.2f} s",
+        "the demo displays' manifests are small (a few KB) and the 12 s request cycle keeps the 30 s token cache"
+        " warm; bench_api_herd.py measures the busy manifest, 60 s cycles and the herd after an approval",
+    ]
+    if args.quick:
+        notes.append("--quick: 200 displays, 3 s phases; not the figures of record")
+    quick = " --quick" if args.quick else ""
+    write_result(
+        "api_load",
+        "Scheduler player API under load",
+        figures,
+        command=f".venv/bin/python benchmarks/bench_api_load.py{quick} --displays {args.displays} --sse {args.sse}"
+        f" --duration {args.duration:g} --concurrency {args.concurrency}",
+        workload=f"demo + {args.displays} displays (group kabupaten), {len(world.tokens)} tokens, {args.sse} SSE"
+        f" connections held; one uvicorn worker on CPU {SERVER_CPU}, load generator and wrk on CPU {CLIENT_CPU};"
+        " nginx serves the same manifest bytes",
+        notes=notes,
+    )
 
 
 def main() -> int:
@@ -1497,6 +1641,7 @@ def main() -> int:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(holder_main(int(ns.sse_holder[0]), Path(ns.sse_holder[1])))
         return 0
+    require_tools(["wrk", "nginx"])  # fail loudly: no Python fallback that would measure something else
     displays = ns.displays if ns.displays is not None else (200 if ns.quick else 2000)
     args = Args(
         quick=ns.quick,
@@ -1504,7 +1649,7 @@ def main() -> int:
         sse=max(0, min(ns.sse if ns.sse is not None else displays, displays)),
         duration=ns.duration if ns.duration is not None else (3.0 if ns.quick else 20.0),
         concurrency=max(1, min(ns.concurrency, 1000)),
-        out=ns.out or ROOT / "benchmarks" / "results" / ("api_load_quick.md" if ns.quick else "api_load.md"),
+        out=ns.out or ROOT / "benchmarks" / "results" / "api_load.md",
     )
 
     def on_term(signum: int, frame: Any) -> None:

@@ -4,6 +4,7 @@
 #   - .venv with the project and its test dependencies, at the versions pinned in constraints.txt,
 #     and the build tools (setuptools, wheel) so the project's wheel builds offline
 #   - var/wheelhouse/<lock hash>/: every wheel deploy/install-player.sh needs, so tests install offline
+#   - with --bench (`make bench`): the load tools the benchmarks need (wrk, stress-ng); they fail without them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,10 @@ APT_PACKAGES=(
   xvfb x11-apps x11-xserver-utils  # tests: the player on a real X display (Xvfb), root grabs (xwd), xset
   systemd  # tests: systemd-analyze verify and systemctl --root of deploy/install-player.sh
 )
+BENCH_PACKAGES=(wrk stress-ng)  # benchmarks/: HTTP load generator, CPU/memory pressure
+if [ "${1:-}" = "--bench" ]; then
+  APT_PACKAGES+=("${BENCH_PACKAGES[@]}")
+fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
