@@ -1,6 +1,6 @@
 # The two commands (see README.md):
 #   make demo   set up, then run the scheduler + one player on the Mempawah demo
-#   make test   set up, then run the whole test suite
+#   make test   set up, run the whole test suite, then the player timing tests again under CPU load
 .PHONY: setup demo test lint bench
 
 setup:
@@ -11,6 +11,7 @@ demo: setup
 
 test: setup
 	.venv/bin/python -m pytest
+	bash scripts/test_under_load.sh
 
 lint: setup
 	.venv/bin/ruff check .

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the project needs on a Debian machine; idempotent.
-#   - Debian packages (ffmpeg, Qt runtime libraries incl. xcb, fonts, chromium, nginx, rsync, Xvfb + xwd for tests)
+#   - Debian packages (ffmpeg, Qt runtime libraries incl. xcb, fonts, chromium, nginx, rsync, Xvfb + xwd, stress-ng for tests)
 #   - .venv with the project and its test dependencies
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ APT_PACKAGES=(
   "${QT_RUNTIME_PACKAGES[@]}"
   chromium nginx-light rsync
   xvfb x11-apps x11-xserver-utils  # tests: the player on a real X display (Xvfb), root grabs (xwd), xset
+  stress-ng  # tests: `make test` runs the player timing tests again under CPU load (scripts/test_under_load.sh)
 )
 
 missing=()
