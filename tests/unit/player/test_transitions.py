@@ -70,16 +70,19 @@ SEPARATION_MIN = 3 * RESIDUAL_MAX
 #: ``STALE_TYPICAL``, none beyond ``STALE_MAX``.
 STALE_TYPICAL = 2
 STALE_MAX = 6
-#: A scheduler tick may fire this late on a loaded machine (measured against the cue's own start); later than
-#: that, items would be cut short or skipped.
-LATE_TICK_MAX_S = 0.3
+#: A scheduler tick may fire this late on a loaded machine (measured against the boundary it was due at, by the
+#: player's clock); an item is then shown that much shorter. Below ``ITEM_S``, so no item can be skipped.
+LATE_TICK_MAX_S = 0.4
+#: The picture may freeze (no frame painted: the GUI thread held up, or starved of a core) at most this long.
+#: Every slot is a 400 ms crossfade or a 25 fps clip, so frames are due every 33-40 ms.
+FRAME_GAP_MAX_S = 1.0
 
 
 @dataclass(frozen=True)
 class Tick:
     t_s: float  # monotonic, when the cue reached the app
     item_id: str
-    late_s: float  # how long after the cue's scheduled start
+    late_s: float  # how long after the boundary it was due at (the previous item's end), by the player's clock
 
 
 def looks(app: PlayerApp, clips: dict[str, Path]) -> dict[str, Visual]:
@@ -160,9 +163,13 @@ def test_hundred_transitions_without_black_or_wrong_frames(qtbot, publisher, hel
     ticks: list[Tick] = []
     app.canvas.frame_probe = lambda image: frames.append(capture(image, app.canvas.painted_at_s))
 
+    due: list[float] = []  # when the next cue is due: the current item's end (a skipped item would hide lateness)
+
     def on_cue(cue: Any) -> None:
         if cue.item is not None:
-            ticks.append(Tick(time.monotonic(), cue.item.id, app.clock.epoch_s() - cue.start.timestamp()))
+            due_s = due[-1] if due else cue.start.timestamp()
+            ticks.append(Tick(time.monotonic(), cue.item.id, app.clock.epoch_s() - due_s))
+            due.append(cue.until.timestamp())
 
     app.runner.cueChanged.connect(on_cue)
     app.start()
@@ -179,6 +186,12 @@ def test_hundred_transitions_without_black_or_wrong_frames(qtbot, publisher, hel
     close = [(a, b, round(distance(alone[a], alone[b]), 1)) for i, a in enumerate(LOOP) for b in LOOP[i + 1:]
              if distance(alone[a], alone[b]) < SEPARATION_MIN]
     assert close == [], f"test items too alike to tell apart: {close}"
+
+    # a scheduler tick late beyond the bound is reported as such (a loaded machine), before judging the order
+    late = [t.late_s for t in ticks[1: TRANSITIONS + 2]]
+    assert max(late) <= LATE_TICK_MAX_S, (
+        f"a scheduler tick fired {max(late) * 1000:.0f} ms late (bound {LATE_TICK_MAX_S * 1000:.0f} ms; "
+        f"worst five {[round(v, 3) for v in sorted(late)[-5:]]})")
 
     # order of the cues: exactly the loop, from wherever it started (the player may start a little late)
     first = LOOP.index(ticks[0].item_id)
@@ -216,7 +229,6 @@ def test_hundred_transitions_without_black_or_wrong_frames(qtbot, publisher, hel
         shown_at = next((n for n, (_t, label) in enumerate(in_slot) if label == tick.item_id), None)
         assert shown_at is not None, f"{tick.item_id} never on screen in its slot: {in_slot[:12]}"
         stale.append((shown_at, tick.item_id))
-    late = [t.late_s for t in ticks[1: TRANSITIONS + 1]]
     intervals_ms = [(b.t_s - a.t_s) * 1000 for a, b in itertools.pairwise(window)]
     typical = percentile([float(n) for n, _ in stale], 0.95)
     most = max(stale)
@@ -227,11 +239,11 @@ def test_hundred_transitions_without_black_or_wrong_frames(qtbot, publisher, hel
           f"max {max(late) * 1000:.0f} ms; frame interval median {statistics.median(intervals_ms):.0f} ms, "
           f"99th pct {percentile(intervals_ms, 0.99):.0f} ms, max {max(intervals_ms):.0f} ms"
           + (f"; under load: {os.environ['SIGNAGE_UNDER_LOAD']}" if os.environ.get("SIGNAGE_UNDER_LOAD") else ""))
-    assert max(late) <= LATE_TICK_MAX_S, (
-        f"a scheduler tick fired {max(late) * 1000:.0f} ms late (bound {LATE_TICK_MAX_S * 1000:.0f} ms): "
-        f"{sorted(late)[-5:]}")
     assert typical <= STALE_TYPICAL, f"95th percentile of stale frames after a cue is {typical:.0f}: {stale}"
     assert most[0] <= STALE_MAX, f"{most[0]} frames after the cue of {most[1]} still showed the previous item"
+    assert max(intervals_ms) <= FRAME_GAP_MAX_S * 1000, (
+        f"the renderer painted nothing for {max(intervals_ms):.0f} ms (bound {FRAME_GAP_MAX_S * 1000:.0f} ms) "
+        f"while every frame is part of a crossfade or a clip")
 
 
 def _first_difference(got: list[str], want: list[str]) -> tuple[int, list[str], list[str]] | None:
