@@ -45,7 +45,7 @@ from player.tuning import PlayerTuning
 from signage.config import PlayerConfig
 
 TRANSITIONS = 500 if os.environ.get("SIGNAGE_STRESS") else 100
-ITEM_S = 0.5
+ITEM_S = 0.8
 SIZE = (128, 72)
 LOOP = ["img-a", "vid-b", "vid-c", "img-d", "txt-e", "txt-f", "stat-g", "vid-h", "img-i", "txt-j"]
 COLOURS = {
@@ -72,9 +72,9 @@ STALE_TYPICAL = 2
 STALE_MAX = 6
 #: A scheduler tick may fire this late on a loaded machine (measured against the boundary it was due at, by the
 #: player's clock); an item is then shown that much shorter. Below ``ITEM_S``, so no item can be skipped.
-LATE_TICK_MAX_S = 0.4
-#: The picture may freeze (no frame painted: the GUI thread held up, or starved of a core) at most this long.
-#: Every slot is a 400 ms crossfade or a 25 fps clip, so frames are due every 33-40 ms.
+LATE_TICK_MAX_S = 0.6
+#: A crossfade may freeze (no frame painted: the GUI thread held up, or starved of a core) at most this long;
+#: its frames are due every 33 ms.
 FRAME_GAP_MAX_S = 1.0
 
 
@@ -187,6 +187,17 @@ def test_hundred_transitions_without_black_or_wrong_frames(qtbot, publisher, hel
              if distance(alone[a], alone[b]) < SEPARATION_MIN]
     assert close == [], f"test items too alike to tell apart: {close}"
 
+    # every frame from the first transition between items (the first cue fades in from the slate) to the end
+    # of the last judged item: no black pixel, and explained by one item or one crossfade of two
+    judge = Identifier(samples)
+    window = [f for f in frames if ticks[1].t_s <= f.t_s < ticks[TRANSITIONS + 1].t_s]
+    assert len(window) >= TRANSITIONS * 3, f"only {len(window)} frames painted for {TRANSITIONS} items"
+    black = [(round(f.t_s - ticks[1].t_s, 3), n) for f in window if (n := dark_pixels(f))]
+    assert black == [], f"{len(black)} frame(s) with black pixels (s after the first transition, count): {black[:10]}"
+    seen = [(f.t_s, judge.identify(features(f))) for f in window]
+    wrong = [(round(t - ticks[1].t_s, 3), who) for t, who in seen if who.residual > RESIDUAL_MAX]
+    assert wrong == [], f"{len(wrong)} frame(s) that show no item nor a crossfade of two: {wrong[:5]}"
+
     # a scheduler tick late beyond the bound is reported as such (a loaded machine), before judging the order
     late = [t.late_s for t in ticks[1: TRANSITIONS + 2]]
     assert max(late) <= LATE_TICK_MAX_S, (
@@ -198,17 +209,6 @@ def test_hundred_transitions_without_black_or_wrong_frames(qtbot, publisher, hel
     expected = [LOOP[(first + n) % len(LOOP)] for n in range(TRANSITIONS + 2)]
     cues = [t.item_id for t in ticks[: TRANSITIONS + 2]]
     assert cues == expected, f"cues out of loop order (first difference at {_first_difference(cues, expected)})"
-
-    # every frame from the first transition between items (the first cue fades in from the slate) to the end
-    # of the last judged item: no black pixel, and explained by one item or one crossfade of two
-    judge = Identifier(samples)
-    window = [f for f in frames if ticks[1].t_s <= f.t_s < ticks[TRANSITIONS + 1].t_s]
-    assert len(window) >= TRANSITIONS * 3, f"only {len(window)} frames painted for {TRANSITIONS} items"
-    black = [(round(f.t_s - ticks[1].t_s, 3), n) for f in window if (n := dark_pixels(f))]
-    assert black == [], f"{len(black)} frame(s) with black pixels (s after the first transition, count): {black[:10]}"
-    seen = [(f.t_s, judge.identify(features(f))) for f in window]
-    wrong = [(round(t - ticks[1].t_s, 3), who) for t, who in seen if who.residual > RESIDUAL_MAX]
-    assert wrong == [], f"{len(wrong)} frame(s) that show no item nor a crossfade of two: {wrong[:5]}"
 
     # order on screen, from the pixels: exactly the cues' order, every item visibly there
     on_screen: list[str] = []
@@ -229,21 +229,24 @@ def test_hundred_transitions_without_black_or_wrong_frames(qtbot, publisher, hel
         shown_at = next((n for n, (_t, label) in enumerate(in_slot) if label == tick.item_id), None)
         assert shown_at is not None, f"{tick.item_id} never on screen in its slot: {in_slot[:12]}"
         stale.append((shown_at, tick.item_id))
-    intervals_ms = [(b.t_s - a.t_s) * 1000 for a, b in itertools.pairwise(window)]
+    # frames are due every 33 ms while a crossfade runs (a still item alone is not repainted): the gap after
+    # each mid-crossfade frame, by the renderer's clock
+    intervals_ms = [(b_t - a_t) * 1000 for (a_t, a), (b_t, _b) in itertools.pairwise(seen) if a.old != a.new]
     typical = percentile([float(n) for n, _ in stale], 0.95)
     most = max(stale)
     worst_fit = max(who.residual for _t, who in seen)
     print(f"transitions {len(stale)}, frames {len(window)} (worst fit {worst_fit:.1f} levels); "
           f"stale frames after a cue: 95th pct {typical:.0f}, "
           f"max {most[0]} ({most[1]}); scheduler ticks late by median {statistics.median(late) * 1000:.0f} ms, "
-          f"max {max(late) * 1000:.0f} ms; frame interval median {statistics.median(intervals_ms):.0f} ms, "
-          f"99th pct {percentile(intervals_ms, 0.99):.0f} ms, max {max(intervals_ms):.0f} ms"
+          f"max {max(late) * 1000:.0f} ms; frame interval in crossfades median "
+          f"{statistics.median(intervals_ms):.0f} ms, 99th pct {percentile(intervals_ms, 0.99):.0f} ms, "
+          f"max {max(intervals_ms):.0f} ms"
           + (f"; under load: {os.environ['SIGNAGE_UNDER_LOAD']}" if os.environ.get("SIGNAGE_UNDER_LOAD") else ""))
     assert typical <= STALE_TYPICAL, f"95th percentile of stale frames after a cue is {typical:.0f}: {stale}"
     assert most[0] <= STALE_MAX, f"{most[0]} frames after the cue of {most[1]} still showed the previous item"
     assert max(intervals_ms) <= FRAME_GAP_MAX_S * 1000, (
-        f"the renderer painted nothing for {max(intervals_ms):.0f} ms (bound {FRAME_GAP_MAX_S * 1000:.0f} ms) "
-        f"while every frame is part of a crossfade or a clip")
+        f"the renderer painted nothing for {max(intervals_ms):.0f} ms in a crossfade "
+        f"(bound {FRAME_GAP_MAX_S * 1000:.0f} ms)")
 
 
 def _first_difference(got: list[str], want: list[str]) -> tuple[int, list[str], list[str]] | None:
