@@ -22,8 +22,10 @@ from collections.abc import Callable
 
 log = logging.getLogger("player.diskwriter")
 
-#: How long :meth:`DiskWriter.stop` waits for pending writes at shutdown.
-STOP_TIMEOUT_S = 15.0
+#: How long :meth:`DiskWriter.stop` waits for pending writes at shutdown (a stop must not hang on a bad disk).
+STOP_TIMEOUT_S = 3.0
+#: How long :meth:`DiskWriter.flush` waits by default.
+FLUSH_TIMEOUT_S = 15.0
 
 
 class DiskWriter:
@@ -50,7 +52,7 @@ class DiskWriter:
         if stopped:
             job()
 
-    def flush(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
+    def flush(self, timeout_s: float = FLUSH_TIMEOUT_S) -> bool:
         """Wait until every job submitted so far has run; False if ``timeout_s`` passed first."""
         if threading.current_thread() is self._thread:
             return True  # called from a job: everything before it has run

@@ -57,6 +57,8 @@ MAX_DURATION_MS = 7 * 86400 * 1000  # the server's limit per event
 REASON_CHARS = 500
 #: Plays kept in memory while the disk refuses writes; beyond this the oldest are dropped.
 MAX_UNSAVED_ROWS = 10_000
+#: How long :meth:`PlayLog.close` waits for pending writes (and then for the database) at shutdown.
+CLOSE_TIMEOUT_S = 3.0
 COLUMNS = ("id", "display_id", "zone", "item_id", "sha256", "started_at", "ended_at", "start_mono_s",
            "end_mono_s", "duration_ms", "result", "reason", "count", "run_id")
 STORE_SQL = f"insert or replace into {TABLE} ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
@@ -144,16 +146,26 @@ class PlayLog:
             return True
         return self.writer.flush(timeout_s)
 
-    def close(self) -> None:
-        """Commit what is pending (with a writer), then close every thread's connection."""
+    def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Commit what is pending (with a writer), then close every thread's connection.
+
+        Waits at most about ``timeout_s`` (a stop must not hang on a failing disk: plays not written by then are
+        closed at their last checkpoint at the next start)."""
         if self.writer is not None:
             self.writer.submit(self._writer_key, self._write_pending)
-            self.writer.flush()
-        with self._db_lock, self._conn_lock:
-            for conn in self._connections:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
-            self._connections.clear()
+            if not self.writer.flush(timeout_s):
+                log.warning("play log: pending writes not finished within %.0f s at close", timeout_s)
+        if not self._db_lock.acquire(timeout=timeout_s):
+            log.warning("play log busy at close; leaving its connections to the process exit")
+            return
+        try:
+            with self._conn_lock:
+                for conn in self._connections:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.close()
+                self._connections.clear()
+        finally:
+            self._db_lock.release()
         self._local = threading.local()
 
     # -- recording (GUI thread) ----------------------------------------------------
@@ -317,8 +329,19 @@ class PlayLog:
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("rollback")
+            if conn.in_transaction:  # the disk refused the rollback too: never keep the write lock
+                self._drop_connection(conn)
             raise
         return moved
+
+    def _drop_connection(self, conn: sqlite3.Connection) -> None:
+        """Close this thread's connection (it releases its locks); the next write opens a new one."""
+        with self._conn_lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
+        self._local.db = None
 
     def _trim_unsaved(self) -> None:
         while len(self._unsaved) > MAX_UNSAVED_ROWS:
