@@ -1,6 +1,6 @@
 # The two commands (see README.md):
 #   make demo   set up, then run the scheduler + one player on the Mempawah demo
-#   make test   set up, then run the whole test suite
+#   make test   set up, run the whole test suite, then the player timing tests again under CPU load
 #   make lock   refresh constraints.txt from a clean venv (scripts/lock.sh)
 .PHONY: setup demo test lint bench lock
 
@@ -12,6 +12,7 @@ demo: setup
 
 test: setup
 	.venv/bin/python -m pytest
+	bash scripts/test_under_load.sh
 
 lint: setup
 	.venv/bin/ruff check .

@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Slot
 
 from player.cache import LoadedManifest, ManifestStore, MediaCache
 from player.clock import ClockFloorFile, PlayerClock
+from player.diskwriter import DiskWriter
 from player.download import CHUNK_BYTES
 from player.emergency import EmergencyBook, overlay
 from player.emergency_receipts import ReceiptSender
@@ -101,8 +102,10 @@ class PlayerApp(QObject):
         self.started_mono_s = time.monotonic()
         self.identity: Identity | None = None
         self.faults = WriteFaults()  # every write path reports a full or failing disk here
+        self.disk_writer = DiskWriter()  # commits and fsyncs off the GUI thread (a slow disk must not freeze frames)
         self.status = StatusFile(self.data_dir, wall_clock=self.clock, faults=self.faults)
-        self.clock_floor = ClockFloorFile(self.data_dir, self.faults)
+        self.clock_floor = ClockFloorFile(self.data_dir, self.faults, writer=self.disk_writer)
+        self._free_disk_bytes: int | None = None  # measured at each status tick, not at each item change
         self.cache = MediaCache(self.data_dir / "cache", quota_bytes=self.tuning.cache_quota_bytes)
         self.store = ManifestStore(self.data_dir / "manifest")
         self.limiter = TokenBucket(self.tuning.max_bandwidth_bps, CHUNK_BYTES)
@@ -244,6 +247,7 @@ class PlayerApp(QObject):
             self._start_enrolment()
         else:
             self._start_with_identity(identity)
+        self._free_disk_bytes = free_disk_bytes(self.data_dir)
         self._status_timer.start()
         self.watchdog.start()
         if self.local is not None:
@@ -277,7 +281,8 @@ class PlayerApp(QObject):
         if self.receipts is not None:
             self.receipts.stop()
         if self.playlog is not None:
-            self.playlog.close()
+            self.playlog.close()  # commits the plays still on the writer thread
+        self.disk_writer.stop()
         self.presenter.shutdown()
         self.status.write()
 
@@ -293,7 +298,7 @@ class PlayerApp(QObject):
         self.identity = identity
         self.status.update(display_id=identity.display_id, enrol_code=None)
         self.playlog = PlayLog(self.data_dir / PLAYLOG_FILE, identity.display_id,
-                               max_rows=self.tuning.playlog_max_rows, faults=self.faults)
+                               max_rows=self.tuning.playlog_max_rows, faults=self.faults, writer=self.disk_writer)
         self._apply_clock_floor(identity)
         loaded = self.store.load(identity.trusted_keys(), self.cache, identity.display_id,
                                  now=self.clock(), horizon_s=self.tuning.commit_horizon_s)
@@ -437,7 +442,7 @@ class PlayerApp(QObject):
             warnings.append(f"renderer rebuild pending: {self._rebuild_reason}")
         if self.reporter is not None and self.reporter.last_error:
             warnings.append(self.reporter.last_error)
-        free_bytes = free_disk_bytes(self.data_dir)
+        free_bytes = self._free_disk_bytes
         if free_bytes is not None and free_bytes < self.tuning.low_disk_bytes:
             warnings.append(f"low disk: {free_bytes} bytes free in {self.data_dir}")
         warnings.extend(self.faults.warnings())
@@ -452,6 +457,7 @@ class PlayerApp(QObject):
 
     @Slot()
     def _on_status_tick(self) -> None:
+        self._free_disk_bytes = free_disk_bytes(self.data_dir)
         if self.playlog is not None:
             self.playlog.checkpoint(at=self.clock(), mono_s=time.monotonic())
         if self.identity is not None and not identity_path(self.data_dir).exists():

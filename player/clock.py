@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from player.diskwriter import DiskWriter
 from player.fsutil import WriteFaults, atomic_write_json
 from signage.clock import format_utc
 
@@ -117,11 +118,15 @@ class PlayerClock:
 
 
 class ClockFloorFile:
-    """``data_dir/clock.json``: the last server-corrected time, a floor for the next start."""
+    """``data_dir/clock.json``: the last server-corrected time, a floor for the next start.
 
-    def __init__(self, data_dir: Path, faults: WriteFaults | None = None) -> None:
+    With a :class:`player.diskwriter.DiskWriter` the write (and its fsync) runs on the writer thread.
+    """
+
+    def __init__(self, data_dir: Path, faults: WriteFaults | None = None, writer: DiskWriter | None = None) -> None:
         self.path = Path(data_dir) / CLOCK_FILE
         self.faults = faults or WriteFaults()
+        self.writer = writer
         self._saved_mono_s: float | None = None
 
     def load(self) -> float | None:
@@ -136,19 +141,28 @@ class ClockFloorFile:
         return float(value) if isinstance(value, int | float) else None
 
     def save(self, clock: PlayerClock, *, force: bool = False) -> bool:
-        """Save the clock's time if it is server-corrected (at most every 10 min unless ``force``)."""
+        """Save the clock's time if it is server-corrected (at most every 10 min unless ``force``).
+
+        True if a write was made (with a writer: handed to it)."""
         if not clock.server_corrected:
             return False
         now_mono_s = time.monotonic()
         if not force and self._saved_mono_s is not None and now_mono_s - self._saved_mono_s < FLOOR_SAVE_INTERVAL_S:
             return False
         epoch_s = clock.epoch_s()
+        self._saved_mono_s = now_mono_s
+        if self.writer is not None:
+            self.writer.submit(f"clock floor {self.path}", lambda: self._write(epoch_s))
+            return True
+        return self._write(epoch_s)
+
+    def _write(self, epoch_s: float) -> bool:
         try:
             atomic_write_json(self.path, {"server_time_epoch_s": epoch_s,
                                           "server_time": format_utc(datetime.fromtimestamp(epoch_s, UTC))})
         except OSError as exc:
             self.faults.failed("clock floor file", exc)
+            self._saved_mono_s = None  # try again at the next sync
             return False
         self.faults.ok("clock floor file")
-        self._saved_mono_s = now_mono_s
         return True

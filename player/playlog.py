@@ -16,7 +16,10 @@ An aggregate row is uploaded as one event whose ``reason`` is
 ``aggregate: N plays`` and whose start/end span the plays it stands for.
 
 SQLite connections are per thread (GUI thread records, the reporter thread
-uploads); WAL lets them work concurrently.
+uploads); WAL lets them work concurrently. With a :class:`player.diskwriter.DiskWriter`
+(the player passes one) the GUI thread only updates the rows in memory: the
+commits run on the writer thread, so a slow disk never freezes the picture
+(:meth:`PlayLog.flush` waits for them; :meth:`PlayLog.upload` flushes first).
 
 A full or failing disk (``database or disk is full``, ``disk I/O error``)
 never reaches the caller: rows that could not be written are kept in memory
@@ -39,6 +42,7 @@ from typing import Any
 import requests
 import sqlite_utils
 
+from player.diskwriter import DiskWriter
 from player.fsutil import WriteFaults
 from player.http import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, error_text, short_exc
 from signage.apimodels import PlayEvent, PlayEventBatch
@@ -53,6 +57,8 @@ MAX_DURATION_MS = 7 * 86400 * 1000  # the server's limit per event
 REASON_CHARS = 500
 #: Plays kept in memory while the disk refuses writes; beyond this the oldest are dropped.
 MAX_UNSAVED_ROWS = 10_000
+#: How long :meth:`PlayLog.close` waits for pending writes (and then for the database) at shutdown.
+CLOSE_TIMEOUT_S = 3.0
 COLUMNS = ("id", "display_id", "zone", "item_id", "sha256", "started_at", "ended_at", "start_mono_s",
            "end_mono_s", "duration_ms", "result", "reason", "count", "run_id")
 STORE_SQL = f"insert or replace into {TABLE} ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
@@ -69,19 +75,25 @@ class OpenPlay:
 
 class PlayLog:
     def __init__(self, path: Path, display_id: str = "", *, max_rows: int = DEFAULT_MAX_ROWS,
-                 faults: WriteFaults | None = None) -> None:
+                 faults: WriteFaults | None = None, writer: DiskWriter | None = None) -> None:
         self.path = Path(path)
         self.display_id = display_id
         self.max_rows = max_rows
         self.faults = faults or WriteFaults()
+        self.writer = writer  # None: every save commits on the caller's thread
         self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []  # every thread's, closed by close()
+        self._conn_lock = threading.Lock()
         self._open: OpenPlay | None = None
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # the rows in memory (held briefly; never during disk I/O with a writer)
+        self._db_lock = threading.RLock()  # write transactions (save, restamp, compact, upload's delete)
+        self._restamps: list[tuple[float, frozenset[str]]] = []  # (delta, ids shifted in memory), not yet stored
+        self._writer_key = f"play log {self.path}"
         self.run_id = uuid.uuid4().hex  # marks the rows of this process (see restamp)
         self._unsaved: dict[str, dict[str, Any]] = {}  # id -> row the disk refused; written with the next save
         self._ready = False
         self.dropped = 0  # plays lost because the disk refused writes for too long
-        with self._write_lock:
+        with self._write_lock, self._db_lock:
             self._setup()
 
     def _setup(self) -> bool:
@@ -115,21 +127,46 @@ class PlayLog:
             db.table(TABLE).create_index(["started_at"])
         if "run_id" not in db.table(TABLE).columns_dict:  # a queue written by an older player
             db.table(TABLE).add_column("run_id", str)
+        db.conn.execute(f"create index if not exists idx_{TABLE}_run_id on {TABLE} (run_id)")  # restamp
 
     def _db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)
         if db is None:
-            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across power cuts per checkpoint
             db = sqlite_utils.Database(conn)
             self._local.db = db
+            with self._conn_lock:
+                self._connections.append(conn)
         return db
 
-    def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.conn.close()
-            self._local.db = None
+    def flush(self, timeout_s: float = 15.0) -> bool:
+        """Wait until the writer thread has committed what was recorded so far (True at once without one)."""
+        if self.writer is None:
+            return True
+        return self.writer.flush(timeout_s)
+
+    def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
+        """Commit what is pending (with a writer), then close every thread's connection.
+
+        Waits at most about ``timeout_s`` (a stop must not hang on a failing disk: plays not written by then are
+        closed at their last checkpoint at the next start)."""
+        if self.writer is not None:
+            self.writer.submit(self._writer_key, self._write_pending)
+            if not self.writer.flush(timeout_s):
+                log.warning("play log: pending writes not finished within %.0f s at close", timeout_s)
+        if not self._db_lock.acquire(timeout=timeout_s):
+            log.warning("play log busy at close; leaving its connections to the process exit")
+            return
+        try:
+            with self._conn_lock:
+                for conn in self._connections:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.close()
+                self._connections.clear()
+        finally:
+            self._db_lock.release()
+        self._local = threading.local()
 
     # -- recording (GUI thread) ----------------------------------------------------
 
@@ -193,40 +230,22 @@ class PlayLog:
         """Shift the times of every play this process recorded by ``delta_s`` seconds.
 
         For plays recorded on a floored clock (PC clock in the past, offline)
-        once the server's time is known. Returns how many rows moved.
+        once the server's time is known. Returns how many rows moved (with a
+        writer: the rows in memory; the stored ones move on the writer thread).
         """
-        def shift(value: str | None) -> str | None:
-            return None if value is None else format_utc_ms(parse_utc(value) + timedelta(seconds=delta_s))
-
         with self._write_lock:
             memory = {row["id"]: row for row in self._unsaved.values()}
             if self._open is not None:
                 memory[self._open.id] = self._open.row
             for row in memory.values():
-                row["started_at"], row["ended_at"] = shift(row["started_at"]), shift(row["ended_at"])
-            if not self._ready:
-                return len(memory)
-            conn = self._db().conn
-            try:
-                stored = conn.execute(f"select id, started_at, ended_at from {TABLE} where run_id = ?",
-                                      [self.run_id]).fetchall()
-                changes = [(shift(start), shift(end), row_id) for row_id, start, end in stored if row_id not in memory]
-                conn.execute("begin immediate")
-                try:
-                    conn.executemany(f"update {TABLE} set started_at = ?, ended_at = ? where id = ?", changes)
-                    conn.execute("commit")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("rollback")
-                    raise
-            except WRITE_ERRORS as exc:
-                self.faults.failed("play log", exc)
-                return len(memory)
-            for row in memory.values():  # written with the corrected times
-                self._unsaved[row["id"]] = row
-            self._save(None)
-        log.info("re-stamped %d play(s) recorded on a floored clock by %+.0f s", len(changes) + len(memory), delta_s)
-        return len(changes) + len(memory)
+                row["started_at"] = _shift(row["started_at"], delta_s)
+                row["ended_at"] = _shift(row["ended_at"], delta_s)
+                self._unsaved[row["id"]] = row  # written with the corrected times
+            self._restamps.append((delta_s, frozenset(memory)))
+            moved = self._save(None)
+        log.info("re-stamped %d play(s) recorded on a floored clock by %+.0f s%s", len(memory) + moved, delta_s,
+                 " (stored ones on the writer thread)" if self.writer is not None else "")
+        return len(memory) + moved
 
     def _close_row(self, play: OpenPlay, ended_at: datetime, mono_s: float, result: str, reason: str) -> None:
         play.row.update({
@@ -236,31 +255,93 @@ class PlayLog:
         })
         self._save(play.row)
 
-    def _save(self, row: dict[str, Any] | None) -> None:
-        """Write ``row`` and every row the disk refused before (write lock held); never raises."""
+    def _save(self, row: dict[str, Any] | None) -> int:
+        """Write ``row``, every row the disk refused before and pending re-stamps (write lock held); never raises.
+
+        With a writer this only hands the work to its thread. Returns how many stored rows were re-stamped.
+        """
         if row is not None:
             self._unsaved[row["id"]] = row
-        if not self._setup():
-            self._trim_unsaved()
-            return
-        if not self._unsaved:
-            return
-        conn = self._db().conn
-        try:
-            conn.execute("begin immediate")
+        if self.writer is not None:
+            self.writer.submit(self._writer_key, self._write_pending)
+            return 0
+        with self._db_lock:
+            if not self._setup():
+                self._trim_unsaved()
+                return 0
+            if not self._unsaved and not self._restamps:
+                return 0
             try:
-                conn.executemany(STORE_SQL, [tuple(r[c] for c in COLUMNS) for r in self._unsaved.values()])
-                conn.execute("commit")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("rollback")
-                raise
-        except WRITE_ERRORS as exc:
-            self.faults.failed("play log", exc)
-            self._trim_unsaved()
-            return
+                moved = self._commit(self._restamps, list(self._unsaved.values()))
+            except WRITE_ERRORS as exc:
+                self.faults.failed("play log", exc)
+                self._trim_unsaved()
+                return 0
+        self._restamps.clear()
         self._unsaved.clear()
         self.faults.ok("play log")
+        return moved
+
+    def _write_pending(self) -> None:
+        """Writer thread: commit a copy of the pending rows and re-stamps; the GUI thread is never held up."""
+        with self._write_lock:
+            restamps = list(self._restamps)
+            rows = {row_id: dict(row) for row_id, row in self._unsaved.items()}
+        with self._db_lock:
+            if not self._setup():
+                with self._write_lock:
+                    self._trim_unsaved()
+                return
+            if not rows and not restamps:
+                return
+            try:
+                self._commit(restamps, list(rows.values()))
+            except WRITE_ERRORS as exc:
+                self.faults.failed("play log", exc)
+                with self._write_lock:
+                    self._trim_unsaved()
+                return
+        with self._write_lock:
+            del self._restamps[:len(restamps)]
+            for row_id, row in rows.items():
+                if self._unsaved.get(row_id) == row:  # not changed meanwhile (else written next time)
+                    del self._unsaved[row_id]
+        self.faults.ok("play log")
+
+    def _commit(self, restamps: list[tuple[float, frozenset[str]]], rows: list[dict[str, Any]]) -> int:
+        """One transaction: shift this run's stored plays (except those rewritten from memory), store ``rows``.
+
+        Database lock held; raises the disk's error. Returns how many stored rows were re-stamped.
+        """
+        conn = self._db().conn
+        moved = 0
+        conn.execute("begin immediate")
+        try:
+            for delta_s, in_memory in restamps:
+                stored = conn.execute(f"select id, started_at, ended_at from {TABLE} where run_id = ?",
+                                      [self.run_id]).fetchall()
+                changes = [(_shift(start, delta_s), _shift(end, delta_s), row_id)
+                           for row_id, start, end in stored if row_id not in in_memory]
+                conn.executemany(f"update {TABLE} set started_at = ?, ended_at = ? where id = ?", changes)
+                moved += len(changes)
+            conn.executemany(STORE_SQL, [tuple(r[c] for c in COLUMNS) for r in rows])
+            conn.execute("commit")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("rollback")
+            if conn.in_transaction:  # the disk refused the rollback too: never keep the write lock
+                self._drop_connection(conn)
+            raise
+        return moved
+
+    def _drop_connection(self, conn: sqlite3.Connection) -> None:
+        """Close this thread's connection (it releases its locks); the next write opens a new one."""
+        with self._conn_lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
+        self._local.db = None
 
     def _trim_unsaved(self) -> None:
         while len(self._unsaved) > MAX_UNSAVED_ROWS:
@@ -301,7 +382,7 @@ class PlayLog:
         target = max(1, self.max_rows * 9 // 10)  # leave room so this does not run every play
         excess = total - target
         db = self._db()
-        with self._write_lock:
+        with self._db_lock:
             db.conn.execute("begin immediate")
             try:
                 oldest = list(db.query(
@@ -350,6 +431,7 @@ class PlayLog:
         A disk that refuses the deletion (full) keeps the batch; it is sent again
         later, harmlessly (the server is idempotent by event id).
         """
+        self.flush()  # closed plays and re-stamps still on the writer thread go out in this upload
         if not self._ready:
             return 0
         try:
@@ -373,7 +455,7 @@ class PlayLog:
                 log.warning("play events upload refused: %s", error_text(response))
                 break
             try:
-                with self._write_lock:
+                with self._db_lock:
                     self._db().conn.executemany(f"delete from {TABLE} where id = ?", [(r["id"],) for r in rows])
             except WRITE_ERRORS as exc:
                 self.faults.failed("play log", exc)
@@ -408,6 +490,10 @@ def format_utc_ms(moment: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS.mmmZ`` (sorts like the time; parse_utc reads it)."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _shift(value: str | None, delta_s: float) -> str | None:
+    return None if value is None else format_utc_ms(parse_utc(value) + timedelta(seconds=delta_s))
 
 
 def _duration_ms(start_s: float, end_s: float) -> int:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the project needs on a Debian machine; idempotent.
-#   - Debian packages (ffmpeg, Qt runtime libraries incl. xcb, fonts, chromium, nginx, rsync, Xvfb + xwd for tests)
+#   - Debian packages (ffmpeg, Qt runtime libraries incl. xcb, fonts, chromium, nginx, rsync, Xvfb + xwd, stress-ng for tests)
 #   - .venv with the project and its test dependencies, at the versions pinned in constraints.txt,
 #     and the build tools (setuptools, wheel) so the project's wheel builds offline
 #   - var/wheelhouse/<lock hash>/: every wheel deploy/install-player.sh needs, so tests install offline
@@ -16,6 +16,7 @@ APT_PACKAGES=(
   chromium nginx-light rsync
   xvfb x11-apps x11-xserver-utils  # tests: the player on a real X display (Xvfb), root grabs (xwd), xset
   systemd  # tests: systemd-analyze verify and systemctl --root of deploy/install-player.sh
+  stress-ng  # tests: `make test` runs the player timing tests again under CPU load (scripts/test_under_load.sh)
 )
 BENCH_PACKAGES=(wrk stress-ng)  # benchmarks/: HTTP load generator, CPU/memory pressure
 if [ "${1:-}" = "--bench" ]; then

@@ -20,6 +20,28 @@ from tests_support import free_port
 
 netguard.install()  # any in-process connection to a non-loopback address fails the test (tests/support/netguard.py)
 
+#: The player's timing tests (marker ``timing``): `make test` runs them a second time under `stress-ng --cpu 2`
+#: (scripts/test_under_load.sh), since a display PC is not always idle. Paths relative to tests/.
+TIMING_TESTS = (
+    "unit/player/test_transitions.py",
+    "e2e/test_player_timetravel.py",
+    "e2e/test_player_clock_fault.py",
+    "e2e/test_player_disk_full.py",
+    "e2e/test_player_kill.py",
+    "e2e/test_player_live.py",
+    "e2e/test_player_xcb.py",
+    "e2e/test_daypart_on_real_player.py",
+    "e2e/test_walking_skeleton.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    timing = {here / name for name in TIMING_TESTS}
+    for item in items:
+        if Path(str(item.fspath)) in timing:
+            item.add_marker(pytest.mark.timing)
+
 
 @dataclass
 class RunningScheduler:

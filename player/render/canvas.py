@@ -1,13 +1,16 @@
 """The canvas: the one widget. It paints each zone's visual, nothing else.
 
 ``paint_count`` counts painted frames (the render watchdog reads it) and
-``painted`` is emitted after each one. With ``frame_probe`` set, each frame is
-first painted into a QImage that is handed to the probe (a frame log for
-tests and benchmarks), then shown.
+``painted`` is emitted after each one; ``painted_at_s`` is the renderer's frame
+clock: ``time.monotonic()`` when the last frame was painted. With ``frame_probe``
+set, each frame is first painted into a QImage that is handed to the probe
+(a frame log for tests and benchmarks; it reads ``painted_at_s`` for the
+frame's time), then shown.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -34,6 +37,7 @@ class CanvasWidget(QWidget):
         self.setAutoFillBackground(False)
         self._zones: list[tuple[Zone, ZonePresenter]] = []
         self.paint_count = 0
+        self.painted_at_s = 0.0  # monotonic seconds at the start of the last paint
         self.frame_probe: Callable[[QImage], None] | None = None
 
     def set_zones(self, zones: list[tuple[Zone, ZonePresenter]]) -> None:
@@ -44,6 +48,7 @@ class CanvasWidget(QWidget):
         return logical_size(self.width(), self.height(), self.rotation)
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        self.painted_at_s = time.monotonic()
         if self.frame_probe is None:
             painter = QPainter(self)
             self.paint_into(painter)

@@ -91,8 +91,14 @@ class DataSlideVisual(Visual):
         paint_layout(painter, rect, self.layout(int(rect.width()), int(rect.height())), self.measure)
 
 
+def minute_of(moment: datetime) -> int:
+    """Minutes since the epoch: layouts that show the time (to the minute) are re-made once per minute."""
+    return int(moment.timestamp() // 60)
+
+
 class PrayerVisual(Visual):
-    """Today's prayer times for the display's coordinates, computed on the player (no network)."""
+    """Today's prayer times for the display's coordinates, computed on the player (no network).
+    Laid out once per minute and zone size, not on every paint (a crossfade paints 30 times a second)."""
 
     frame_interval_ms = 60_000
 
@@ -101,12 +107,18 @@ class PrayerVisual(Visual):
         self.clock = clock
         self.timezone = timezone
         self.measure = QtMeasure()
+        self._cache: tuple[tuple[int, int, int], Layout] | None = None
+        self.layouts_made = 0
 
     def layout(self, width: int, height: int) -> Layout:
         now = self.clock()
-        local_day = now.astimezone(kemenag_zone(self.timezone)).date()
-        day = kemenag_times(self.slide.latitude, self.slide.longitude, local_day, self.timezone)
-        return layout_prayer(day, self.slide.place, width, height, now, self.timezone, self.measure)
+        key = (width, height, minute_of(now))
+        if self._cache is None or self._cache[0] != key:
+            local_day = now.astimezone(kemenag_zone(self.timezone)).date()
+            day = kemenag_times(self.slide.latitude, self.slide.longitude, local_day, self.timezone)
+            self._cache = (key, layout_prayer(day, self.slide.place, width, height, now, self.timezone, self.measure))
+            self.layouts_made += 1
+        return self._cache[1]
 
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         if rect.width() < 8 or rect.height() < 8:
@@ -115,7 +127,8 @@ class PrayerVisual(Visual):
 
 
 class StripVisual(Visual):
-    """An overlay strip (prayer times, weather) whose parts depend on the time; re-laid out each minute."""
+    """An overlay strip (prayer times, weather) whose parts depend on the time; re-laid out each minute
+    (and when the zone's size changes), not on every paint."""
 
     frame_interval_ms = 60_000
 
@@ -123,9 +136,16 @@ class StripVisual(Visual):
         self.parts = parts
         self.clock = clock
         self.measure = QtMeasure()
+        self._cache: tuple[tuple[int, int, int], Layout] | None = None
+        self.layouts_made = 0
 
     def layout(self, width: int, height: int) -> Layout:
-        return layout_strip(self.parts(self.clock()), width, height, self.measure)
+        now = self.clock()
+        key = (width, height, minute_of(now))
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, layout_strip(self.parts(now), width, height, self.measure))
+            self.layouts_made += 1
+        return self._cache[1]
 
     def paint(self, painter: QPainter, rect: QRectF) -> None:
         if rect.width() < 8 or rect.height() < 8:

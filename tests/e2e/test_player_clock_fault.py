@@ -28,7 +28,7 @@ from player_scenes import PortForwarder, add_display, covers, publish, solid_png
 from tests_support import enrol, free_port
 
 from player.app import PlayerApp
-from player.clock import PlayerClock
+from player.clock import CORRECTION_THRESHOLD_S, PlayerClock
 from player.identity import Identity, save_identity
 from player.tuning import PlayerTuning
 from scheduler.api_player import Heartbeat
@@ -166,7 +166,10 @@ def test_clock_in_2020_offline_plays_the_cache_and_reports_the_fault(qtbot, live
                 floored_s = parse_utc(floored[e["id"]]).timestamp()
                 true_s = parse_utc(e["started_at"]).timestamp()
                 assert floored_s < started_s - 2, (floored[e["id"]], started_s)  # the PC was off >= 3 s
-                assert started_s - 1 < true_s < time.time(), (e, started_s)
+                # the server's Date has 1 s resolution and reaches the player a round trip late (longer on a
+                # loaded machine): the corrected clock may be that much behind; the player itself treats
+                # differences below CORRECTION_THRESHOLD_S as none
+                assert started_s - CORRECTION_THRESHOLD_S < true_s < time.time(), (e, started_s)
                 assert e["clock_flag"] is None, e
         finally:
             forwarder.close()

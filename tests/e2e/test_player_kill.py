@@ -36,6 +36,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DISPLAY = "layar-kill"
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 RUNS = 50 if os.environ.get("SIGNAGE_STRESS") else 5
+#: Logged by `signage player run` once the player is built, right before it starts playing and syncing.
+STARTED = "player starting:"
 
 
 def noise_png(seed: int, width: int = 360, height: int = 300) -> bytes:
@@ -59,6 +61,15 @@ def read_status(data_dir: Path) -> dict[str, Any]:
         return json.loads((data_dir / "status.json").read_text())
     except (FileNotFoundError, ValueError):
         return {}
+
+
+def wait_started(log_path: Path, before: int, proc: subprocess.Popen[bytes], timeout_s: float = 120) -> None:
+    """Wait until the player process has logged its start (``STARTED``) once more than ``before`` times."""
+    deadline = time.monotonic() + timeout_s
+    while log_path.read_text().count(STARTED) <= before:
+        assert proc.poll() is None, log_path.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"the player did not start within {timeout_s:.0f} s"
+        time.sleep(0.02)
 
 
 def check_cache(data_dir: Path, key: SigningKey) -> int:
@@ -117,9 +128,13 @@ def test_kill_minus_9_during_sync_never_leaves_a_corrupt_cache(tmp_path: Path):
                         path.unlink()
                 for path in (data_dir / "manifest").glob("*.json"):
                     path.unlink()
+            started = log_path.read_text().count(STARTED) if log_path.exists() else 0
             with log_path.open("ab") as log:
                 proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=player_env())
-            time.sleep(rng.uniform(0.8, 3.0))
+            # the random moment counts from the player's own start (its sync begins then), not from the spawn:
+            # on a loaded machine Python and Qt may take seconds to load, and a kill then hits no sync at all
+            wait_started(log_path, started, proc)
+            time.sleep(rng.uniform(0.0, 2.2))
             partial = list((data_dir / "cache" / ".partial").glob("*.part"))
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)

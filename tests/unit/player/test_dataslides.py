@@ -255,3 +255,30 @@ def test_data_slide_keeps_its_title_and_age_out_from_under_the_strips(qapp: Any)
     assert laid_out is inner._cache[1]  # painted in the band between the strips, not over the full zone
     assert laid_out.height == 432 - 2 * round(432 * 0.12) and laid_out.problems() == []
     assert any("Data per" in op.text for op in laid_out.texts)
+
+
+def test_prayer_slide_and_strip_are_laid_out_once_a_minute_not_per_paint(qapp: Any) -> None:
+    """Regression (#13 item 8): PrayerVisual and StripVisual computed the prayer times and laid out again on every
+    paint (30 a second during a crossfade, on the GUI thread). Now once per minute and zone size; the next
+    prayer is still highlighted as the minute turns."""
+    from player.render.dataslide import PrayerVisual, prayer_strip
+    from signage.dataslide import parse_prayer
+
+    slide = parse_prayer({"lat": 0.3622, "lon": 108.9614, "place": "Mempawah"})
+    now = [NOW]
+    full = PrayerVisual(slide, lambda: now[0], "Asia/Pontianak")
+    strip = prayer_strip(slide, lambda: now[0], "Asia/Pontianak")
+    image = QImage(480, 270, QImage.Format.Format_RGB32)
+    for _ in range(30):  # one second of a crossfade
+        now[0] += timedelta(milliseconds=33)
+        painter = QPainter(image)
+        full.paint(painter, QRectF(0, 0, 480, 270))
+        strip.paint(painter, QRectF(0, 240, 480, 30))
+        painter.end()
+    assert (full.layouts_made, strip.layouts_made) == (1, 1)
+    full.layout(640, 360)
+    assert full.layouts_made == 2  # another zone size: laid out again
+    dzuhur = next(t for t in full.layout(480, 270).texts if t.text == "Dzuhur")
+    assert dzuhur.color == "#071f49"  # 10.00 WIB: Dzuhur is next
+    now[0] = NOW.replace(hour=7)  # 14.00 WIB: past Dzuhur, a new minute
+    assert next(t for t in full.layout(480, 270).texts if t.text == "Dzuhur").color != "#071f49"
