@@ -128,7 +128,7 @@ class PlayerApp(QObject):
         self.verifier = CacheVerifier(self.cache, self.tuning.verify_interval_s, self.sync.media_damaged)
         self.playlog: PlayLog | None = None
         self.reporter: Reporter | None = None
-        self.updates = UpdateService(self.data_dir, config.poll_interval_s)
+        self.updates = UpdateService(self.data_dir, config.poll_interval_s, self.faults)
         self.emergencies: EmergencyBook | None = None  # pushed emergencies (after enrolment)
         self.receipts: ReceiptSender | None = None
         self.emergency_slides = EmergencySlides(self.cache)

@@ -7,6 +7,7 @@ Options override the YAML config file. A :class:`signage.errors.UserError`
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import logging
 import os
 import signal
@@ -107,6 +108,8 @@ def run_player(config: PlayerConfig, tuning: PlayerTuning | None = None) -> int:
         log.info("received %s: quitting", signal.Signals(signum).name)
         qt_app.quit()
 
+    if hasattr(signal, "SIGUSR1"):  # on-site diagnosis of a hung player: `kill -USR1 PID` prints every thread's stack
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     if hasattr(signal, "SIGXFSZ"):  # past a file-size limit a write fails (EFBIG, handled) instead of killing us
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     previous = {sig: signal.signal(sig, request_quit) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from player.fsutil import WriteFaults
 from player.release_state import request_switch, write_health
 from player.update import UpdateEngine
 from player.worker import WorkerThread
@@ -24,8 +25,9 @@ FIRST_POLL_DELAY_S = 3.0
 
 
 class UpdateService:
-    def __init__(self, data_dir: Path, interval_s: float) -> None:
+    def __init__(self, data_dir: Path, interval_s: float, faults: WriteFaults | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.faults = faults if faults is not None else WriteFaults()  # a full disk is logged once, not per try
         self.interval_s = interval_s
         self.engine: UpdateEngine | None = None
         self.switching = False
@@ -52,8 +54,9 @@ class UpdateService:
         try:
             write_health(self.data_dir, version)
         except OSError as exc:
-            log.warning("cannot write health.json: %s", exc)
+            self.faults.failed("health.json", exc)
             return
+        self.faults.ok("health.json")
         self._healthy_written = True
         if self.engine is not None:
             self.engine.healthy = True

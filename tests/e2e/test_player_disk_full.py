@@ -18,6 +18,7 @@ import io
 import logging
 import os
 import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -253,8 +254,10 @@ def test_file_size_limit_on_the_player_process_keeps_it_playing(live_scheduler: 
     finally:
         player.terminate()
         try:
-            player.wait(timeout=15)
+            player.wait(timeout=25)  # under systemd's TimeoutStopSec=30
         except subprocess.TimeoutExpired:
+            player.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack into the output, for the report
+            time.sleep(2)
             player.kill()
             player.wait()
         reader.join(timeout=5)
