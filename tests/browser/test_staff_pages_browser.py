@@ -1,0 +1,137 @@
+"""The staff pages of this round with something to show, in real headless Chromium against the real scheduler:
+open fleet alerts (Beranda, Layar), a release offered to a group with each player's update state (Pembaruan
+pemutar, Layar, a display's page) and an approved emergency with a push receipt and an acknowledgement (Darurat).
+
+Each page is screenshot at 1366x768 (full page) and the key ones at 390x844 into var/test-output/browser/panduan/
+(the source of docs/img/panduan/); on the phone no page may scroll sideways, and no Indonesian page shows raw
+English status words or internal ids meant for machines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from browser_support import CHROMIUM, CHROMIUM_ARGS, login
+from tests_support import enrol
+
+from scheduler.fleet_alerts import Finding, FleetAlerts
+from scheduler.releases import add_release
+from signage.canonical import canonical_json
+from signage.clock import format_utc
+from signage.release_build import describe_wheel
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+OUTPUT = Path(__file__).resolve().parents[2] / "var" / "test-output" / "browser" / "panduan"
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_S = 10
+SHOWN, REFUSED = "kec-sungai-pinyuh", "kantor-bupati"
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def shoot(page: Any, name: str, phone: bool = False) -> None:
+    """The page at 1366x768 (and at 390x844, which must not scroll sideways)."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+    if phone:
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(OUTPUT / f"{name}-ponsel.png"), full_page=True)
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        page.set_viewport_size(LAPTOP)
+        assert width <= PHONE["width"] + 1, f"{name} is wider than a phone ({width}px)"
+
+
+def _release(service: Any, tmp_path: Path, version: str) -> None:
+    wheel = tmp_path / f"mempawah_signage-{version}-py3-none-any.whl"
+    wheel.write_bytes(b"PK\x03\x04" + version.encode() * 500)
+    release = describe_wheel(wheel, min_compatible="0.1.0", max_compatible=None, created_at="2026-11-30T11:00:00Z")
+    (tmp_path / "release.json").write_bytes(canonical_json(release.to_dict()))
+    add_release(service, tmp_path / "release.json")
+
+
+def _beat(base: str, token: str, body: dict[str, Any]) -> None:
+    requests.post(f"{base}/api/v1/player/heartbeat", json=body, headers={"Authorization": f"Bearer {token}"},
+                  timeout=TIMEOUT_S).raise_for_status()  # fmt: skip
+
+
+def _emergency(live: Any, tokens: dict[str, str]) -> int:
+    """An editor prepares an emergency for two screens, the admin approves it; one screen's player receipts the
+    push and shows it, the other refuses it."""
+    base, service = live.url, live.service
+    editor = ("editor", service.demo_accounts.editor_password)
+    admin = ("admin", service.demo_accounts.admin_password)
+    until = format_utc(datetime.now(UTC) + timedelta(hours=2))
+    r = requests.post(f"{base}/api/v1/admin/announcements", auth=editor, timeout=TIMEOUT_S,
+                      json={"title": "Banjir di Sungai Pinyuh", "body": "Hindari Jalan Raya Sungai Pinyuh.",
+                            "layer": "emergency", "targets": {"displays": [SHOWN, REFUSED]}, "ends_at": until})  # fmt: skip
+    r.raise_for_status()
+    ann = int(r.json()["announcement"]["id"])
+    requests.post(f"{base}/api/v1/admin/announcements/{ann}/submit", auth=editor, timeout=TIMEOUT_S).raise_for_status()
+    requests.post(f"{base}/api/v1/admin/announcements/{ann}/approve", auth=admin, timeout=TIMEOUT_S).raise_for_status()
+    with service.lock:
+        seq = service.db.execute("select max(seq) from emergency_pushes where announcement_id = ?", [ann]).fetchone()[0]
+    receipts = f"{base}/api/v1/player/emergency-receipts"
+    for display, body in ((SHOWN, {"seq": seq, "outcome": "shown"}),
+                          (REFUSED, {"seq": seq, "outcome": "refused", "reason": "clock too far off"})):  # fmt: skip
+        requests.post(receipts, json=body, headers={"Authorization": f"Bearer {tokens[display]}"},
+                      timeout=TIMEOUT_S).raise_for_status()  # fmt: skip
+    _beat(base, tokens[SHOWN], {"status": "playing", "emergency_items": [f"ann-{ann}"]})
+    return ann
+
+
+def test_staff_pages_of_this_round_on_laptop_and_phone(browser: Any, live_scheduler: Any, tmp_path: Path) -> None:
+    base, service = live_scheduler.url, live_scheduler.service
+    tokens = {d: enrol(live_scheduler, d, code)["token"] for d, code in ((SHOWN, "SCR234"), (REFUSED, "SCR567"))}
+    _release(service, tmp_path, "0.6.0")
+    admin_auth = ("admin", service.demo_accounts.admin_password)
+    group = requests.get(f"{base}/api/v1/admin/displays/{SHOWN}", auth=admin_auth,
+                         timeout=TIMEOUT_S).json()["display"]["groups"][0]  # fmt: skip
+    _beat(base, tokens[SHOWN], {"status": "playing", "app_version": "0.5.0",
+                                "update": {"state": "downloading", "version": "0.6.0"}})  # fmt: skip
+    _beat(base, tokens[REFUSED], {"status": "playing", "app_version": "0.5.0",
+                                  "update": {"state": "rolled_back", "version": "0.6.0",
+                                             "detail": "exited with status 1 3 times"}})  # fmt: skip
+    now = service.clock()
+    alerts = FleetAlerts(service, make_channels=lambda config: {})
+    alerts.sync([Finding("low_disk", REFUSED, "Kantor Bupati", {"problem": "120 MB free"}),
+                 Finding("offline", "desa-antibar", "Desa Antibar", {"since": format_utc(now - timedelta(hours=3))}),
+                 Finding("clock", SHOWN, "Kec. Sungai Pinyuh", {"problem": "+420 s"})], now)  # fmt: skip
+    ann = _emergency(live_scheduler, tokens)
+
+    page = browser.new_page(viewport=LAPTOP, locale="id-ID", timezone_id="Asia/Pontianak")
+    login(page, base, "admin", service.demo_accounts.admin_password)
+    page.goto(f"{base}/admin/releases")
+    page.select_option("#offer-group", group)
+    page.click("text=Tawarkan ke grup ini")
+    assert f"Rilis 0.6.0 ditawarkan ke grup {group}" in page.inner_text("[role=status]")
+
+    page.goto(f"{base}/admin/")
+    assert "Disk layar Kantor Bupati hampir penuh" in page.inner_text("#fleet-alerts")
+    shoot(page, "beranda", phone=True)
+    page.goto(f"{base}/admin/displays")
+    assert "Peringatan layar" in page.inner_text("#fleet-alerts")
+    shoot(page, "layar", phone=True)
+    page.goto(f"{base}/admin/releases")
+    assert "0.6.0" in page.inner_text("#releases")
+    shoot(page, "pembaruan-pemutar", phone=True)
+    page.goto(f"{base}/admin/displays/{REFUSED}")
+    shoot(page, "layar-detail", phone=True)
+    page.goto(f"{base}/admin/emergency")
+    assert "pesan darurat diterima" in page.inner_text(f"#ack-{ann}-{SHOWN}")
+    assert "ditolak" in page.inner_text(f"#ack-{ann}-{REFUSED}")
+    shoot(page, "darurat-konfirmasi-layar", phone=True)
