@@ -76,9 +76,14 @@ def _emergency(live: Any, tokens: dict[str, str]) -> int:
     editor = ("editor", service.demo_accounts.editor_password)
     admin = ("admin", service.demo_accounts.admin_password)
     until = format_utc(datetime.now(UTC) + timedelta(hours=2))
-    r = requests.post(f"{base}/api/v1/admin/announcements", auth=editor, timeout=TIMEOUT_S,
-                      json={"title": "Banjir di Sungai Pinyuh", "body": "Hindari Jalan Raya Sungai Pinyuh.",
-                            "layer": "emergency", "targets": {"displays": [SHOWN, REFUSED]}, "ends_at": until})  # fmt: skip
+    body = {
+        "title": "Banjir di Sungai Pinyuh",
+        "body": "Hindari Jalan Raya Sungai Pinyuh.",
+        "layer": "emergency",
+        "targets": {"displays": [SHOWN, REFUSED]},
+        "ends_at": until,
+    }
+    r = requests.post(f"{base}/api/v1/admin/announcements", auth=editor, timeout=TIMEOUT_S, json=body)
     r.raise_for_status()
     ann = int(r.json()["announcement"]["id"])
     requests.post(f"{base}/api/v1/admin/announcements/{ann}/submit", auth=editor, timeout=TIMEOUT_S).raise_for_status()
