@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,6 +64,11 @@ SUBJECTS: dict[str, str] = {
     "reminder": N_("[Signage] Still open: %(text)s"),
     "resolved": N_("[Signage] Resolved: %(text)s"),
 }
+PROBLEM_TEXTS = (  # the English fragments _display_findings writes, as patterns, and their message ids
+    (re.compile(r"(?P<mb>\d+) MB free"), N_("%(mb)s MB free")),
+    (re.compile(r"(?P<count>\d+) skipped plays in the last hour"), N_("%(count)s skipped plays in the last hour")),
+    (re.compile(r"player status: error"), N_("player status: error")),
+)
 RESOLVED_TEXT = N_("Resolved at %(at)s. It started at %(opened)s.")
 TEST_SUBJECT = N_("[Signage] Test message")
 TEST_TEXT = N_("This is a test message from the signage scheduler at %(url)s. Fleet alerts will arrive like this.")
@@ -187,7 +193,23 @@ def describe(kind: str, name: str, facts: dict[str, Any], zone_name: str, langua
             values[time_key] = _when(values[time_key], zone_name, language)
     if "days" in values:
         values["days"] = f"{float(values['days']):g}"
+    if "problem" in values:
+        values["problem"] = localized_problem(str(values["problem"]), t)
     return t(TEXTS[key]) % values
+
+
+def localized_problem(problem: str, t: Callable[[str], str]) -> str:
+    """The scheduler's own fragments of a finding's ``problem`` (kept in English in the store) in the reader's
+    language; what a player reported (e.g. a disk error) is shown as it came."""
+    parts = []
+    for part in problem.split("; "):
+        for pattern, text in PROBLEM_TEXTS:
+            match = pattern.fullmatch(part)
+            if match:
+                part = t(text) % match.groupdict()
+                break
+        parts.append(part)
+    return "; ".join(parts)
 
 
 def _when(text: str, zone_name: str, language: str) -> str:

@@ -66,7 +66,8 @@ async def offer(request: Request, user: UserDep, service: ServiceDep) -> Respons
     except UserError as exc:
         return _page(request, service, 400, error=fleet_admin.localized(exc, language_of(request)),
                      invalid=exc.field)
-    flash(request, t("Release %(version)s offered to group %(group)s.") % {"version": version, "group": group})
+    name = _group_name(service, group)
+    flash(request, t("Release %(version)s offered to group %(group)s.") % {"version": version, "group": name})
     return redirect("/admin/releases")
 
 
@@ -80,5 +81,11 @@ async def withdraw(request: Request, user: UserDep, service: ServiceDep) -> Resp
         await run_in_threadpool(releases.withdraw_offer, service, group, user=user)
     except UserError as exc:
         return _page(request, service, 400, error=fleet_admin.localized(exc, language_of(request)))
-    flash(request, t("Group %(group)s is offered no release any more.") % {"group": group})
+    flash(request, t("Group %(group)s is offered no release any more.") % {"group": _group_name(service, group)})
     return redirect("/admin/releases")
+
+
+def _group_name(service: Service, group_id: str) -> str:
+    """The group's name as staff know it (its id only if it has gone)."""
+    names = {g["id"]: g["name"] for g in fleet_admin.list_groups(service)}
+    return str(names.get(group_id, group_id))

@@ -32,7 +32,7 @@ def test_open_fleet_alerts_show_on_home_and_displays_until_resolved(browser: Any
     login(page, live_scheduler.url, "admin", service.demo_accounts.admin_password)
     card = page.locator("#fleet-alerts")
     assert "Peringatan layar" in card.inner_text()
-    assert "Disk layar Kantor Bupati hampir penuh: 120 MB free." in card.inner_text()
+    assert "Disk layar Kantor Bupati hampir penuh: tersisa 120 MB." in card.inner_text()  # no English fragment
     page.goto(f"{live_scheduler.url}/admin/displays")
     assert "Disk layar Kantor Bupati hampir penuh" in page.locator("#fleet-alerts").inner_text()
     alerts.sync([], now)  # the condition cleared

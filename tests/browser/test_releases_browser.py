@@ -46,6 +46,7 @@ def test_offering_a_release_and_seeing_each_players_update(browser: Any, live_sc
     admin = ("admin", service.demo_accounts.admin_password)
     display = requests.get(f"{base}/api/v1/admin/displays/{DISPLAY}", auth=admin, timeout=10).json()["display"]
     group = display["groups"][0]
+    group_name = service.db.table("groups").get(group)["name"]  # staff see the group's name, not its id
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     login(page, base, "admin", service.demo_accounts.admin_password)
     page.goto(f"{base}/admin/displays")
@@ -60,8 +61,8 @@ def test_offering_a_release_and_seeing_each_players_update(browser: Any, live_sc
 
     page.select_option("#offer-group", group)
     page.click("text=Tawarkan ke grup ini")
-    assert f"Rilis 0.6.0 ditawarkan ke grup {group}" in page.inner_text("[role=status]")
-    assert group in page.inner_text("#release-0\\.6\\.0")
+    assert f"Rilis 0.6.0 ditawarkan ke grup {group_name}" in page.inner_text("[role=status]")
+    assert page.inner_text("#release-0\\.6\\.0 td:last-child").strip() == group_name
     assert list(service.db.table("release_offers").rows_where("group_id = ?", [group]))
 
     beat = {"status": "playing", "app_version": "0.1.0",
@@ -80,6 +81,7 @@ def test_offering_a_release_and_seeing_each_players_update(browser: Any, live_sc
     assert page.evaluate("document.documentElement.scrollWidth") <= 391  # usable on a phone
 
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.click(f"#offers >> li:has-text('{group}') >> text=Tarik")
-    assert "tidak lagi ditawari rilis" in page.inner_text("[role=status]")
+    assert page.inner_text(f"#offer-{group}").startswith(f"{group_name}: 0.6.0")
+    page.click(f"#offer-{group} >> text=Tarik")
+    assert f"Grup {group_name} tidak lagi ditawari rilis" in page.inner_text("[role=status]")
     assert not list(service.db.table("release_offers").rows_where("group_id = ?", [group]))

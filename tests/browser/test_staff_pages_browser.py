@@ -19,7 +19,7 @@ import requests
 from browser_support import CHROMIUM, CHROMIUM_ARGS, login
 from tests_support import enrol
 
-from scheduler.fleet_alerts import Finding, FleetAlerts
+from scheduler.fleet_alerts import Finding, FleetAlerts, findings
 from scheduler.releases import add_release
 from signage.canonical import canonical_json
 from signage.clock import format_utc
@@ -32,6 +32,12 @@ LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_S = 10
 SHOWN, REFUSED = "kec-sungai-pinyuh", "kantor-bupati"
+MB = 1024 * 1024
+SHOWN_BEAT = {"status": "playing", "app_version": "0.5.0", "free_disk_bytes": 9000 * MB, "clock_offset_s": 420.0,
+              "update": {"state": "downloading", "version": "0.6.0"}}  # fmt: skip
+REFUSED_BEAT = {"status": "playing", "app_version": "0.5.0", "free_disk_bytes": 120 * MB, "clock_offset_s": 0.4,
+                "update": {"state": "rolled_back", "version": "0.6.0",
+                           "detail": "exited with status 1 3 times"}}  # fmt: skip
 
 
 @pytest.fixture
@@ -95,7 +101,7 @@ def _emergency(live: Any, tokens: dict[str, str]) -> int:
                           (REFUSED, {"seq": seq, "outcome": "refused", "reason": "clock too far off"})):  # fmt: skip
         requests.post(receipts, json=body, headers={"Authorization": f"Bearer {tokens[display]}"},
                       timeout=TIMEOUT_S).raise_for_status()  # fmt: skip
-    _beat(base, tokens[SHOWN], {"status": "playing", "emergency_items": [f"ann-{ann}"]})
+    _beat(base, tokens[SHOWN], {**SHOWN_BEAT, "emergency_items": [f"ann-{ann}"]})
     return ann
 
 
@@ -106,16 +112,14 @@ def test_staff_pages_of_this_round_on_laptop_and_phone(browser: Any, live_schedu
     admin_auth = ("admin", service.demo_accounts.admin_password)
     group = requests.get(f"{base}/api/v1/admin/displays/{SHOWN}", auth=admin_auth,
                          timeout=TIMEOUT_S).json()["display"]["groups"][0]  # fmt: skip
-    _beat(base, tokens[SHOWN], {"status": "playing", "app_version": "0.5.0",
-                                "update": {"state": "downloading", "version": "0.6.0"}})  # fmt: skip
-    _beat(base, tokens[REFUSED], {"status": "playing", "app_version": "0.5.0",
-                                  "update": {"state": "rolled_back", "version": "0.6.0",
-                                             "detail": "exited with status 1 3 times"}})  # fmt: skip
+    _beat(base, tokens[SHOWN], SHOWN_BEAT)
+    _beat(base, tokens[REFUSED], REFUSED_BEAT)
     now = service.clock()
-    alerts = FleetAlerts(service, make_channels=lambda config: {})
-    alerts.sync([Finding("low_disk", REFUSED, "Kantor Bupati", {"problem": "120 MB free"}),
-                 Finding("offline", "desa-antibar", "Desa Antibar", {"since": format_utc(now - timedelta(hours=3))}),
-                 Finding("clock", SHOWN, "Kec. Sungai Pinyuh", {"problem": "+420 s"})], now)  # fmt: skip
+    alerts = FleetAlerts(service, make_channels=lambda config: {})  # shown only: no channel configured
+    found = findings(service, now)  # the real rules: low disk and a wrong clock from the heartbeats above
+    assert {f.kind for f in found} >= {"low_disk", "clock"}
+    stale = format_utc(now - timedelta(hours=3))
+    alerts.sync([*found, Finding("offline", "desa-antibar", "LED P10 Kantor Desa Antibar", {"since": stale})], now)
     ann = _emergency(live_scheduler, tokens)
 
     page = browser.new_page(viewport=LAPTOP, locale="id-ID", timezone_id="Asia/Pontianak")
@@ -123,16 +127,18 @@ def test_staff_pages_of_this_round_on_laptop_and_phone(browser: Any, live_schedu
     page.goto(f"{base}/admin/releases")
     page.select_option("#offer-group", group)
     page.click("text=Tawarkan ke grup ini")
-    assert f"Rilis 0.6.0 ditawarkan ke grup {group}" in page.inner_text("[role=status]")
+    group_name = service.db.table("groups").get(group)["name"]
+    assert f"Rilis 0.6.0 ditawarkan ke grup {group_name}" in page.inner_text("[role=status]")  # its name, not id
 
     page.goto(f"{base}/admin/")
-    assert "Disk layar Kantor Bupati hampir penuh" in page.inner_text("#fleet-alerts")
+    disk = "Disk layar Videotron Kantor Bupati Mempawah hampir penuh: tersisa 120 MB."
+    assert disk in page.inner_text("#fleet-alerts")
     shoot(page, "beranda", phone=True)
     page.goto(f"{base}/admin/displays")
     assert "Peringatan layar" in page.inner_text("#fleet-alerts")
     shoot(page, "layar", phone=True)
     page.goto(f"{base}/admin/releases")
-    assert "0.6.0" in page.inner_text("#releases")
+    assert page.inner_text("#release-0\\.6\\.0 td:last-child").strip() == group_name
     shoot(page, "pembaruan-pemutar", phone=True)
     page.goto(f"{base}/admin/displays/{REFUSED}")
     shoot(page, "layar-detail", phone=True)

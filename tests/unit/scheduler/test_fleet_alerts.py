@@ -13,7 +13,7 @@ from fake_smtp import FakeSmtp
 from fake_webhook import FakeWebhook
 from procs import make_store
 
-from scheduler.fleet_alerts import FleetAlerts, findings, open_counts
+from scheduler.fleet_alerts import FleetAlerts, describe, findings, open_counts
 from scheduler.notify import SIGNATURE_HEADER, signature
 from scheduler.service import Service
 from scheduler.store import dumps
@@ -179,3 +179,14 @@ def test_open_remind_resolve_and_retry_when_the_receiver_is_down(
     assert service.db["alert_outbox"].count_where("sent_at is null") == 0
     assert len(smtp.messages) == 3  # opened, reminder, resolved: one each
     service.close()
+
+
+def test_the_schedulers_own_problem_fragments_read_in_the_readers_language() -> None:
+    problem = "120 MB free; low disk: /var is read-only"  # the scheduler's fragment; then the player's own words
+    assert describe("low_disk", "Kantor Bupati", {"problem": problem}, "Asia/Pontianak", "id") == (
+        "Disk layar Kantor Bupati hampir penuh: tersisa 120 MB; low disk: /var is read-only."
+    )
+    playback = {"problem": "player status: error; 7 skipped plays in the last hour"}
+    text = describe("playback", "Desa Antibar", playback, "Asia/Pontianak", "id")
+    assert text.endswith("status pemutar: galat; 7 pemutaran dilewati dalam satu jam terakhir.")
+    assert "120 MB free" in describe("low_disk", "Kantor Bupati", {"problem": "120 MB free"}, "Asia/Pontianak", "en")
