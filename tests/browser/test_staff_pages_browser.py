@@ -140,6 +140,11 @@ def test_staff_pages_of_this_round_on_laptop_and_phone(browser: Any, live_schedu
     page.goto(f"{base}/admin/releases")
     assert page.inner_text("#release-0\\.6\\.0 td:last-child").strip() == group_name
     shoot(page, "pembaruan-pemutar", phone=True)
+    page.set_viewport_size(PHONE)  # stacked rows: every value starts at the same place, whatever its label
+    lefts = page.evaluate("() => [...document.querySelectorAll('#releases td > div, #players td > div')]"
+                          ".map(d => Math.round(d.getBoundingClientRect().left))")  # fmt: skip
+    page.set_viewport_size(LAPTOP)
+    assert len(lefts) >= 12 and len(set(lefts)) == 1, f"values not aligned on a phone: {lefts}"
     page.goto(f"{base}/admin/displays/{REFUSED}")
     shoot(page, "layar-detail", phone=True)
     page.goto(f"{base}/admin/emergency")
