@@ -22,7 +22,8 @@ import pickle
 import signal
 import threading
 import uuid
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from scheduler.manifest_render import RenderContext, Rendered, RenderJob, render
@@ -70,27 +71,49 @@ class RenderPool:
 
     def render_all(self, jobs: list[RenderJob], ctx: RenderContext) -> list[Rendered]:
         """Every job rendered, in order; in worker processes when the batch is large."""
+        return list(self.render_iter(jobs, ctx))
+
+    def render_iter(self, jobs: list[RenderJob], ctx: RenderContext) -> Iterator[Rendered]:
+        """Every job rendered, in order, each handed over as soon as its chunk is done.
+
+        The caller writes and drops each manifest as it comes: a whole batch of plain
+        envelopes (~4 MB each in a large world) is never held at once.
+        """
+        done = 0
         if len(jobs) >= max(2, self.min_parallel) and self.workers > 1:
             executor = self._start()
             if executor is not None:
                 try:
-                    return self._parallel(executor, jobs, ctx)
-                except BrokenProcessPool:  # a worker died (killed, out of memory): this batch in-process
+                    for rendered in self._parallel(executor, jobs, ctx):
+                        done += 1
+                        yield rendered
+                    return
+                except BrokenProcessPool:  # a worker died (killed, out of memory): the rest in-process
                     log.warning("a publish worker process died; rendering this batch in-process")
                     self._discard(executor)
         key = SigningKey.from_pem(ctx.key_pem)
-        return [render(job, ctx, key) for job in jobs]
+        for job in jobs[done:]:
+            yield render(job, ctx, key)
 
-    def _parallel(self, executor: ProcessPoolExecutor, jobs: list[RenderJob], ctx: RenderContext) -> list[Rendered]:
+    def _parallel(self, executor: ProcessPoolExecutor, jobs: list[RenderJob], ctx: RenderContext) -> Iterator[Rendered]:
         token = uuid.uuid4().hex
         context_pickle = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
         chunks = _chunks(jobs, min(len(jobs), self.workers * CHUNKS_PER_WORKER))
-        futures = [executor.submit(_render_chunk, token, context_pickle, chunk) for chunk in chunks]
+        futures: list[Future[list[Rendered]] | None] = [
+            executor.submit(_render_chunk, token, context_pickle, chunk) for chunk in chunks
+        ]
         try:
-            return [rendered for future in futures for rendered in future.result()]
+            for n, future in enumerate(futures):
+                assert future is not None
+                chunk_out = future.result()
+                futures[n] = None  # a chunk handed over is not kept by its future
+                chunk_out.reverse()
+                while chunk_out:
+                    yield chunk_out.pop()
         finally:
-            for future in futures:
-                future.cancel()
+            for left in futures:
+                if left is not None:
+                    left.cancel()
 
     def _start(self) -> ProcessPoolExecutor | None:
         with self._lock:
