@@ -40,6 +40,7 @@ from content.store import MediaStore
 from playlists.budget import DEFAULT_COMPILE_BUDGET_S, CompileRefused
 from playlists.compiler import CompiledTimeline
 from playlists.model import Playlist, Rule
+from scheduler.compile_share import class_order_key, personal_rules
 from scheduler.dataslides import stat_item
 from scheduler.keyring import KeyRing
 from scheduler.manifest_render import (
@@ -248,6 +249,8 @@ class Publisher:
                 key_id=key.key_id, introductions=snapshot.introductions, static_tree=self.static_dir is not None,
             )  # fmt: skip
             jobs = [self._job(display, snapshot, key.key_id) for display in snapshot.displays]
+            personal = personal_rules(snapshot.rules)  # displays alike side by side: they compile once
+            jobs.sort(key=lambda job: class_order_key(job.display, job.items, personal))
             rows: list[dict[str, Any]] = []
             out: list[PublishedManifest] = []
             wrote_static = False
@@ -289,6 +292,7 @@ class Publisher:
                 with self.db_lock, self.db.atomic():
                     self.db.table("manifests").insert_all(rows)
             self._fingerprints.update(fingerprints)  # (after the commit: each now matches its stored hash)
+            out.sort(key=lambda published: published.display_id)  # in display order, as the snapshot
             for published in out:
                 self._latest[published.display_id] = published
                 log.info(

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from scheduler.compile_share import SharedCompiles
 from scheduler.manifest_render import RenderContext, Rendered, RenderJob, render
 from signage.signing import SigningKey
 
@@ -35,7 +36,7 @@ log = logging.getLogger("scheduler.publish_pool")
 PARALLEL_MIN_DISPLAYS = 11
 CHUNKS_PER_WORKER = 4
 
-_worker_context: tuple[str, RenderContext, SigningKey] | None = None
+_worker_context: tuple[str, RenderContext, SigningKey, SharedCompiles] | None = None
 
 
 def _init_worker() -> None:
@@ -46,9 +47,9 @@ def _render_chunk(token: str, context_pickle: bytes, jobs: list[RenderJob]) -> l
     global _worker_context
     if _worker_context is None or _worker_context[0] != token:
         ctx: RenderContext = pickle.loads(context_pickle)
-        _worker_context = (token, ctx, SigningKey.from_pem(ctx.key_pem))
-    _token, ctx, key = _worker_context
-    return [render(job, ctx, key) for job in jobs]
+        _worker_context = (token, ctx, SigningKey.from_pem(ctx.key_pem), SharedCompiles())
+    _token, ctx, key, shared = _worker_context
+    return [render(job, ctx, key, shared) for job in jobs]
 
 
 def _chunks(jobs: list[RenderJob], count: int) -> list[list[RenderJob]]:
@@ -91,9 +92,9 @@ class RenderPool:
                 except BrokenProcessPool:  # a worker died (killed, out of memory): the rest in-process
                     log.warning("a publish worker process died; rendering this batch in-process")
                     self._discard(executor)
-        key = SigningKey.from_pem(ctx.key_pem)
+        key, shared = SigningKey.from_pem(ctx.key_pem), SharedCompiles()
         for job in jobs[done:]:
-            yield render(job, ctx, key)
+            yield render(job, ctx, key, shared)
 
     def _parallel(self, executor: ProcessPoolExecutor, jobs: list[RenderJob], ctx: RenderContext) -> Iterator[Rendered]:
         token = uuid.uuid4().hex
