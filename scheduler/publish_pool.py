@@ -2,9 +2,10 @@
 
 A group approval or the start-up publish renders hundreds or thousands of
 manifests; compile + serialise + sign + gzip is CPU-bound Python, so one process
-uses one core. :class:`RenderPool` splits a large batch into contiguous chunks
+uses one core. :class:`RenderPool` splits a large batch into small contiguous chunks
 (neighbouring displays share loops, which the compiler caches per process) for a
-``spawn`` process pool; a small batch (fewer than ``min_parallel`` displays) is
+``spawn`` process pool, submitting only a few ahead of the one handed over (the
+caller writes and drops each render: memory stays bounded); a small batch (fewer than ``min_parallel`` displays) is
 rendered in the calling thread, which is faster than handing it over.
 
 Workers never see the store: each chunk carries picklable jobs and a pickled
@@ -22,6 +23,7 @@ import pickle
 import signal
 import threading
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -35,6 +37,11 @@ log = logging.getLogger("scheduler.publish_pool")
 #: Batches smaller than this are rendered in-process (a display's edit, an enrolment).
 PARALLEL_MIN_DISPLAYS = 11
 CHUNKS_PER_WORKER = 4
+#: A chunk's renders come back together (~4 MB each in a large world): chunks stay small...
+MAX_CHUNK_DISPLAYS = 16
+#: ...and only this many per worker are submitted ahead of the one the caller is taking, so
+#: finished chunks never pile up in the scheduler's memory while it writes the earlier ones.
+CHUNKS_AHEAD_PER_WORKER = 2
 
 _worker_context: tuple[str, RenderContext, SigningKey, SharedCompiles] | None = None
 
@@ -63,9 +70,13 @@ def _chunks(jobs: list[RenderJob], count: int) -> list[list[RenderJob]]:
 
 
 class RenderPool:
-    def __init__(self, workers: int | None = None, min_parallel: int = PARALLEL_MIN_DISPLAYS) -> None:
+    def __init__(
+        self, workers: int | None = None, min_parallel: int = PARALLEL_MIN_DISPLAYS,
+        max_chunk: int = MAX_CHUNK_DISPLAYS,
+    ) -> None:  # fmt: skip
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self.min_parallel = min_parallel
+        self.max_chunk = max_chunk
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -99,22 +110,21 @@ class RenderPool:
     def _parallel(self, executor: ProcessPoolExecutor, jobs: list[RenderJob], ctx: RenderContext) -> Iterator[Rendered]:
         token = uuid.uuid4().hex
         context_pickle = pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
-        chunks = _chunks(jobs, min(len(jobs), self.workers * CHUNKS_PER_WORKER))
-        futures: list[Future[list[Rendered]] | None] = [
-            executor.submit(_render_chunk, token, context_pickle, chunk) for chunk in chunks
-        ]
+        count = max(self.workers * CHUNKS_PER_WORKER, -(-len(jobs) // max(1, self.max_chunk)))
+        chunks = deque(_chunks(jobs, min(len(jobs), count)))
+        ahead = self.workers * CHUNKS_AHEAD_PER_WORKER
+        futures: deque[Future[list[Rendered]]] = deque()
         try:
-            for n, future in enumerate(futures):
-                assert future is not None
-                chunk_out = future.result()
-                futures[n] = None  # a chunk handed over is not kept by its future
+            while chunks or futures:
+                while chunks and len(futures) < ahead:
+                    futures.append(executor.submit(_render_chunk, token, context_pickle, chunks.popleft()))
+                chunk_out = futures.popleft().result()  # a chunk handed over is not kept by its future
                 chunk_out.reverse()
                 while chunk_out:
                     yield chunk_out.pop()
         finally:
             for left in futures:
-                if left is not None:
-                    left.cancel()
+                left.cancel()
 
     def _start(self) -> ProcessPoolExecutor | None:
         with self._lock:

@@ -12,6 +12,7 @@ import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,3 +66,37 @@ def test_a_large_publish_never_holds_every_plain_manifest_at_once(world_service:
     plain_total_b = sum((folder / p.display_id / f"{p.version}.json").stat().st_size for p in published)
     # before: every Rendered of the batch (plain + gzip) was kept until the writes, then cached
     assert peak_b < plain_total_b * 0.75, (peak_b, plain_total_b)
+
+
+def test_worker_chunks_are_submitted_a_few_ahead_not_all_at_once(
+    world_service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finished chunks (plain envelopes) waited in memory while the first ones were written."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from scheduler.publish import Publisher
+
+    pool = RenderPool(workers=2, min_parallel=2, max_chunk=4)
+    world_service.publisher.pool = pool
+    submitted: list[int] = []
+    at_first_write: list[int] = []
+    real_submit, real_write = ProcessPoolExecutor.submit, Publisher._write
+
+    def counting_submit(self: ProcessPoolExecutor, *args: Any, **kwargs: Any) -> Any:
+        submitted.append(1)
+        return real_submit(self, *args, **kwargs)
+
+    def first_write(self: Publisher, *args: Any) -> Any:
+        if not at_first_write:
+            at_first_write.append(len(submitted))
+        return real_write(self, *args)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", counting_submit)
+    monkeypatch.setattr(Publisher, "_write", first_write)
+    try:
+        published = world_service.publisher.publish_all()
+    finally:
+        pool.close()
+    assert len(published) == DISPLAYS
+    assert len(submitted) == DISPLAYS // 4  # chunks of at most max_chunk displays
+    assert at_first_write and at_first_write[0] <= 2 * pool.workers, (at_first_write, len(submitted))
