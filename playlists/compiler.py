@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -112,7 +113,7 @@ class CompiledTimeline:
 
     def __getstate__(self) -> dict[str, Any]:
         # arrays pickle as raw bytes; loops as their (memoised, shared) slots
-        return {k: v for k, v in self.__dict__.items() if k not in ("runs", "entries")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("runs", "entries", "_derived_memo")}
 
     @property
     def horizon_start(self) -> datetime:
@@ -132,8 +133,41 @@ class CompiledTimeline:
         return segments_from_columns(self._table, self._cols)
 
     def segments_json(self) -> bytes:
-        """``canonical_json(self.segments())``, written straight from the columns (no segment dicts)."""
-        return segments_json_from_columns(self._table, self._cols)
+        """``canonical_json(self.segments())``, written straight from the columns (no segment dicts).
+
+        Written once per timeline: copies made by :meth:`as_display` share it.
+        """
+        derived = self._derived()
+        out = derived.get("json")
+        if out is None:
+            out = derived["json"] = segments_json_from_columns(self._table, self._cols)
+        return out
+
+    def _derived(self) -> dict[str, Any]:
+        """What is computed from the (immutable) columns, shared with the :meth:`as_display` copies."""
+        derived = self.__dict__.get("_derived_memo")
+        if derived is None:
+            derived = self.__dict__["_derived_memo"] = {}
+        return derived
+
+    def as_display(self, display_id: str, placeholder: str) -> CompiledTimeline:
+        """The same timeline for ``display_id``: ``placeholder`` (the id it was compiled under) replaced
+        in its warnings. The columns and what is derived from them are shared, not copied.
+
+        A timeline depends on a display's settings and the rules reaching it, never on its id
+        (only warnings name it), so displays alike compile once (``scheduler.compile_share``).
+        """
+        copy = CompiledTimeline._from_columns(
+            display_id,
+            self.horizon_start_s,
+            self.horizon_end_s,
+            self._table,
+            self._cols,
+            [_warning_as(w, display_id, placeholder) for w in self.warnings],
+            dict(self.item_durations_s),
+        )
+        copy.__dict__["_derived_memo"] = self._derived()
+        return copy
 
     def plausible(self, zone_ids: Collection[str], layers: Collection[str], item_ids: Collection[str]) -> bool:
         """Whether :meth:`segments` would pass a manifest's timeline check (see ``signage.manifest``)."""
@@ -144,6 +178,9 @@ class CompiledTimeline:
 
         Costs a hash of the columns (no segment dicts), so a publisher can tell "no change" cheaply.
         """
+        derived = self._derived()
+        if "digest" in derived:
+            return derived["digest"]
         table, cols = self._table, self._cols
         digest = hashlib.sha256()
         for column in (cols.start, cols.end, cols.loop, cols.pos, cols.label):
@@ -151,7 +188,8 @@ class CompiledTimeline:
             digest.update(column.tobytes())
         digest.update(json.dumps([[slot.item_id for slot in slots] for slots in table.slots]).encode())
         digest.update(json.dumps(table.labels).encode())
-        return digest.hexdigest()
+        derived["digest"] = digest.hexdigest()
+        return derived["digest"]
 
     def used_item_ids(self) -> set[str]:
         """The items the segments' loops play (without building the segments)."""
@@ -200,6 +238,29 @@ def _slots(rule: Rule, specs: tuple[ItemSpec, ...]) -> tuple[Slot, ...]:
     )
 
 
+def _warning_as(warning: ScheduleWarning, display_id: str, placeholder: str) -> ScheduleWarning:
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(placeholder, display_id)
+        if isinstance(value, list | tuple):
+            return type(value)(swap(v) for v in value)
+        if isinstance(value, dict):
+            return {swap(k): swap(v) for k, v in value.items()}
+        return value
+
+    return replace(
+        warning,
+        message=swap(warning.message),
+        display_id=swap(warning.display_id),
+        detail={k: swap(v) for k, v in warning.detail.items()},
+    )
+
+
+def rules_targeting(display: Display, rules: Iterable[Rule]) -> list[Rule]:
+    """The rules whose targets reach ``display`` (by id, group, tag or all), in order."""
+    return _rules_targeting(display, rules)
+
+
 def compile_display(
     display: Display,
     rules: Iterable[Rule],
@@ -209,8 +270,10 @@ def compile_display(
     *,
     playlists: Mapping[str, Playlist] | None = None,
     budget_s: float | None = DEFAULT_COMPILE_BUDGET_S,
+    rules_targeted: bool = False,
 ) -> CompiledTimeline:
-    """Compile ``display``'s horizon. ``rules`` may hold all rules; only those targeting it count.
+    """Compile ``display``'s horizon. ``rules`` may hold all rules; only those targeting it count
+    (``rules_targeted``: ``rules`` are already those, see :func:`rules_targeting`).
 
     Raises :class:`playlists.budget.CompileBudgetExceeded` when it takes longer
     than ``budget_s`` (None: no time limit) or a rule has too many windows.
@@ -218,7 +281,7 @@ def compile_display(
     if horizon_s <= 0:
         raise UserError("horizon_s: must be positive", field="horizon_s")
     start_s = _epoch_s(horizon_start)
-    mine = _rules_targeting(display, rules)
+    mine = list(rules) if rules_targeted else _rules_targeting(display, rules)
     if len(_SHARED_LOOPS) > LOOP_CACHE_LIMIT or len(_SHARED_KEYS) > LOOP_CACHE_LIMIT:
         _SHARED_LOOPS.clear()
         _SHARED_KEYS.clear()

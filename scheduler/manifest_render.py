@@ -17,6 +17,7 @@ from playlists.budget import CompileRefused
 from playlists.compiler import CompiledTimeline
 from playlists.model import Display, Playlist, Rule
 from playlists.warnings import ScheduleWarning
+from scheduler.compile_share import SharedCompiles
 from scheduler.precompressed import gzip_bytes
 from scheduler.schedule import (
     RefusedRule,
@@ -85,7 +86,7 @@ class Rendered:
 
 
 def compile_items(
-    display: dict[str, Any], items: dict[str, dict[str, Any]], ctx: RenderContext
+    display: dict[str, Any], items: dict[str, dict[str, Any]], ctx: RenderContext, shared: SharedCompiles | None = None
 ) -> tuple[CompiledTimeline, Display]:
     """Compile ``display``; sets each item's ``duration_s`` to its whole-second slot (both ends agree).
 
@@ -97,9 +98,12 @@ def compile_items(
     if bad:
         first = bad[0].warning(model.id)
         raise CompileRefused(first.code, first.message, rule_id=first.rule_id, detail=first.detail)
-    compiled = compile_for_display(
-        model, ctx.rules, specs, ctx.playlists, ctx.now, ctx.horizon_days, budget_s=ctx.compile_budget_s
-    )
+    if shared is not None:  # displays alike (same settings, rules and items) compile once
+        compiled = shared.compile(model, specs, ctx)
+    else:
+        compiled = compile_for_display(
+            model, ctx.rules, specs, ctx.playlists, ctx.now, ctx.horizon_days, budget_s=ctx.compile_budget_s
+        )
     for key, slot_s in compiled.item_durations_s.items():
         if key in items:
             items[key]["duration_s"] = slot_s
@@ -114,12 +118,17 @@ def refusal_warnings(display: dict[str, Any], ctx: RenderContext, exc: CompileRe
     return [w.to_dict() for w in failed]
 
 
-def render(job: RenderJob, ctx: RenderContext, key: SigningKey | None = None) -> Rendered:
-    """The manifest of ``job`` signed with ``ctx``'s key, or only its hash when it equals ``unchanged_hash``."""
+def render(
+    job: RenderJob, ctx: RenderContext, key: SigningKey | None = None, shared: SharedCompiles | None = None
+) -> Rendered:
+    """The manifest of ``job`` signed with ``ctx``'s key, or only its hash when it equals ``unchanged_hash``.
+
+    ``shared``: compiles of this ``ctx`` that displays alike reuse (``scheduler.compile_share``).
+    """
     display = job.display
     items = {k: dict(v) for k, v in job.items.items()}
     try:
-        compiled, model = compile_items(display, items, ctx)
+        compiled, model = compile_items(display, items, ctx, shared)
     except CompileRefused as exc:
         return Rendered(display["id"], refusal_warnings(display, ctx, exc), refused=exc.message)
     warnings = [w.to_dict() for w in compiled.warnings]

@@ -20,14 +20,15 @@ in-process. Workers get a picklable copy of the snapshot, never the store.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
 import re
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from content.store import MediaStore
 from playlists.budget import DEFAULT_COMPILE_BUDGET_S, CompileRefused
 from playlists.compiler import CompiledTimeline
 from playlists.model import Playlist, Rule
+from scheduler.compile_share import class_order_key, personal_rules
 from scheduler.dataslides import stat_item
 from scheduler.keyring import KeyRing
 from scheduler.manifest_render import (
@@ -75,11 +77,22 @@ _TAIL_VERSION = re.compile(rb'"version":(\d{1,18})\},"signature":\{[^{}]*\}\}$')
 
 @dataclass(frozen=True)
 class PublishedManifest:
+    """A display's latest version as kept in memory: only its gzip bytes (players accept gzip).
+
+    A world manifest is ~4 MB plain and ~150 KB gzipped: keeping both for every display held
+    gigabytes. The plain envelope (rarely wanted: admin pages, clients without gzip) is
+    decompressed on demand -- the very bytes that were signed and stored.
+    """
+
     display_id: str
     version: int
     etag: str
-    body: bytes
-    body_gz: bytes = b""  # the same bytes gzipped once at publish (served as is to clients that accept gzip)
+    body_gz: bytes  # the signed envelope gzipped once at publish (served as is to clients that accept gzip)
+
+    @property
+    def body(self) -> bytes:
+        """The signed envelope, plain (decompressed on each call: keep it only as long as needed)."""
+        return gzip.decompress(self.body_gz)
 
 
 @dataclass
@@ -97,6 +110,45 @@ class Snapshot:
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (original, "WxH") -> row
     slides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (spec sha, "WxH") -> row
     version_floor: int = 0  # scheduler/version_floor.py: every new version goes past it
+
+
+class _Writer:
+    """Writes new versions' files on a few threads while later displays are still rendering.
+
+    Each file is fsynced (file and folder): one after another, a thousand displays spent most
+    of a publish waiting for the disk, so a batch is written by a few threads at once. At most
+    ``2 * WRITE_THREADS`` renders wait for their write, so a large batch's plain envelopes are
+    never all in memory together. Results come back in submission order, all durable.
+    """
+
+    def __init__(self, write: Callable[[RenderJob, Rendered], PublishedManifest]) -> None:
+        self._write = write
+        self._threads: ThreadPoolExecutor | None = None
+        self._pending: deque[tuple[dict[str, Any], Future[PublishedManifest]]] = deque()
+        self._done: list[tuple[dict[str, Any], PublishedManifest]] = []
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+
+    def submit(self, row: dict[str, Any], job: RenderJob, rendered: Rendered) -> None:
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="publish-write")
+        while len(self._pending) >= 2 * WRITE_THREADS:
+            self._collect_one()
+        self._pending.append((row, self._threads.submit(self._write, job, rendered)))
+
+    def _collect_one(self) -> None:
+        row, future = self._pending.popleft()
+        self._done.append((row, future.result()))
+
+    def results(self) -> list[tuple[dict[str, Any], PublishedManifest]]:
+        while self._pending:
+            self._collect_one()
+        return self._done
 
 
 class Publisher:
@@ -156,17 +208,16 @@ class Publisher:
         path = self.manifests_dir / display_id / f"{rows[0]['version']}.json"
         if not path.exists():
             return None
-        body = path.read_bytes()
         gz_path = path.with_name(path.name + ".gz")
         try:
             body_gz = gz_path.read_bytes()
         except FileNotFoundError:  # published before manifests were stored gzipped: compress it once now
-            body_gz = gzip_bytes(body)
+            body_gz = gzip_bytes(path.read_bytes())
             try:
                 write_atomic(gz_path, body_gz)
             except OSError as exc:  # served from memory all the same
                 log.warning("could not store %s: %s", gz_path, exc)
-        published = PublishedManifest(display_id, rows[0]["version"], rows[0]["etag"], body, body_gz)
+        published = PublishedManifest(display_id, rows[0]["version"], rows[0]["etag"], body_gz)
         self._latest[display_id] = published
         return published
 
@@ -198,40 +249,42 @@ class Publisher:
                 key_id=key.key_id, introductions=snapshot.introductions, static_tree=self.static_dir is not None,
             )  # fmt: skip
             jobs = [self._job(display, snapshot, key.key_id) for display in snapshot.displays]
+            personal = personal_rules(snapshot.rules)  # displays alike side by side: they compile once
+            jobs.sort(key=lambda job: class_order_key(job.display, job.items, personal))
             rows: list[dict[str, Any]] = []
             out: list[PublishedManifest] = []
             wrote_static = False
             fingerprints: dict[str, tuple[str, str]] = {}
-            changed: list[tuple[RenderJob, Rendered]] = []
-            for job, rendered in zip(jobs, self.pool.render_all(jobs, ctx), strict=True):
-                display_id = job.display["id"]
-                self.warnings[display_id] = rendered.warnings
-                if rendered.refused is not None:  # this display keeps its last good manifest; the others go on
-                    log.warning("display %s not published: %s", display_id, rendered.refused)
-                    continue
-                fingerprints[display_id] = (rendered.fingerprint, rendered.content_hash)
-                if not rendered.changed:
-                    if self.static_dir is not None and not self._static_path(display_id).exists():
-                        current = self.latest(display_id)  # e.g. static_dir was just switched on
-                        if current is not None:
-                            self._write_static_of(json.loads(current.body)["manifest"], snapshot)
-                            wrote_static = True
-                    continue
-                changed.append((job, rendered))
-                wrote_static = wrote_static or rendered.static_body is not None
-            for (job, rendered), published in zip(changed, self._write_all(changed), strict=True):
-                rows.append(
-                    {
-                        "display_id": published.display_id,
+            with _Writer(self._write) as writer:
+                for job, rendered in zip(jobs, self.pool.render_iter(jobs, ctx), strict=True):
+                    display_id = job.display["id"]
+                    self.warnings[display_id] = rendered.warnings
+                    if rendered.refused is not None:  # this display keeps its last good manifest; the others go on
+                        log.warning("display %s not published: %s", display_id, rendered.refused)
+                        continue
+                    fingerprints[display_id] = (rendered.fingerprint, rendered.content_hash)
+                    if not rendered.changed:
+                        if self.static_dir is not None and not self._static_path(display_id).exists():
+                            current = self.latest(display_id)  # e.g. static_dir was just switched on
+                            if current is not None:
+                                self._write_static_of(json.loads(current.body)["manifest"], snapshot)
+                                wrote_static = True
+                        continue
+                    wrote_static = wrote_static or rendered.static_body is not None
+                    row = {
+                        "display_id": display_id,
                         "version": job.version,
-                        "etag": published.etag,
+                        "etag": "",  # from the written bytes, below
                         "body_sha256": rendered.content_hash,
                         "generated_at": rendered.generated_at,
                         "valid_until": rendered.valid_until,
                         "key_id": key.key_id,
                     }
-                )
-                out.append(published)
+                    writer.submit(row, job, rendered)
+                    del rendered  # written and dropped: the plain bytes are not kept past their write
+                for row, published in writer.results():
+                    rows.append({**row, "etag": published.etag})
+                    out.append(published)
             if wrote_static:
                 assert self.static_dir is not None
                 write_atomic(self.static_dir / "keys.json", canonical_json(self.keyring.public_keys()))
@@ -239,10 +292,14 @@ class Publisher:
                 with self.db_lock, self.db.atomic():
                     self.db.table("manifests").insert_all(rows)
             self._fingerprints.update(fingerprints)  # (after the commit: each now matches its stored hash)
+            out.sort(key=lambda published: published.display_id)  # in display order, as the snapshot
             for published in out:
                 self._latest[published.display_id] = published
                 log.info(
-                    "published %s version %d (%d bytes)", published.display_id, published.version, len(published.body)
+                    "published %s version %d (%d bytes gzip)",
+                    published.display_id,
+                    published.version,
+                    len(published.body_gz),
                 )
                 if self.on_published is not None:
                     self.on_published(published)
@@ -272,17 +329,6 @@ class Publisher:
         fingerprint = known[0] if known is not None and unchanged is not None and known[1] == unchanged else None
         return RenderJob(display, self._items(display, snapshot, API_MEDIA_PREFIX), unchanged, version, fingerprint)
 
-    def _write_all(self, changed: list[tuple[RenderJob, Rendered]]) -> list[PublishedManifest]:
-        """Write every new version's files, all durable before the caller records them (in order).
-
-        Each file is fsynced (file and folder): one after another, a thousand displays spent most
-        of a publish waiting for the disk, so a batch is written by a few threads at once.
-        """
-        if len(changed) <= 1:
-            return [self._write(job, rendered) for job, rendered in changed]
-        with ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="publish-write") as writers:
-            return list(writers.map(lambda pair: self._write(*pair), changed))
-
     def _write(self, job: RenderJob, rendered: Rendered) -> PublishedManifest:
         """Keep the new version's files (plain and gzipped; the static tree's too); its PublishedManifest."""
         assert rendered.body is not None and rendered.body_gz is not None
@@ -297,7 +343,7 @@ class Publisher:
             write_atomic(path.with_name(path.name + ".gz"), rendered.static_gz)
             write_atomic(path, rendered.static_body)
         etag = '"' + hashlib.sha256(rendered.body).hexdigest()[:32] + '"'
-        return PublishedManifest(display_id, version, etag, rendered.body, rendered.body_gz)
+        return PublishedManifest(display_id, version, etag, rendered.body_gz)
 
     def _version_files_ahead(self, display_id: str, db_version: int) -> int:
         """The highest kept envelope file at or above ``db_version`` (files written, rows never committed).

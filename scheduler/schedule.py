@@ -219,8 +219,11 @@ def compile_for_display(
     horizon_days: int,
     *,
     budget_s: float | None = DEFAULT_COMPILE_BUDGET_S,
+    rules_targeted: bool = False,
 ) -> CompiledTimeline:
     """Compile with the rules whose item (or playlist items) can be played on this display.
+
+    ``rules_targeted``: ``rules`` are already those reaching the display (``playlists.compiler.rules_targeting``).
 
     Raises :class:`playlists.budget.CompileRefused` (a UserError with a warning ``code``) over budget.
     """
@@ -236,4 +239,5 @@ def compile_for_display(
         horizon_days * 86400,
         playlists={p.id: p for p in usable_playlists},
         budget_s=budget_s,
+        rules_targeted=rules_targeted,
     )

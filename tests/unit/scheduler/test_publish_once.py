@@ -328,9 +328,14 @@ def test_a_batch_writes_its_files_on_several_threads_before_recording_them(tmp_p
         service.publisher.pool = RenderPool(workers=1)  # rendering in-process: only the writes are threaded
         threads: set[str] = set()
         real_write = Publisher._write
+        # the first two writes wait for each other: two files in flight at once, on two threads
+        together = threading.Barrier(2, timeout=120)
+        calls = iter(range(1_000))
 
         def recording(self: Publisher, *args: Any) -> Any:
             threads.add(threading.current_thread().name)
+            if next(calls) < 2:
+                together.wait()
             with service.lock:  # nothing recorded before every file is written
                 assert service.db.table("manifests").count == 0
             return real_write(self, *args)
