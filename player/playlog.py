@@ -85,7 +85,9 @@ class PlayLog:
         self._connections: list[sqlite3.Connection] = []  # every thread's, closed by close()
         self._conn_lock = threading.Lock()
         self._open: OpenPlay | None = None
-        self._write_lock = threading.Lock()  # the rows in memory (held briefly; never during disk I/O with a writer)
+        # the rows in memory (held briefly; never during disk I/O with a writer); re-entrant: after the writer
+        # stops, submit() runs the job in place, with this lock already held by the caller
+        self._write_lock = threading.RLock()
         self._db_lock = threading.RLock()  # write transactions (save, restamp, compact, upload's delete)
         self._restamps: list[tuple[float, frozenset[str]]] = []  # (delta, ids shifted in memory), not yet stored
         self._writer_key = f"play log {self.path}"

@@ -173,6 +173,7 @@ class TimelineRunner(QObject):
         self.cue: Cue | None = None
         self.next_cue: Cue | None = None
         self.failed: dict[str, str] = {}
+        self._stopped = False  # after stop() nothing re-arms the timer or announces a cue
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)  # coarse may be 5% late
@@ -200,6 +201,8 @@ class TimelineRunner(QObject):
     @Slot()
     def reevaluate(self) -> None:
         """Decide now, emit on change, and arm the timer for the next boundary."""
+        if self._stopped:  # a late signal (a manifest loaded, a clock jump) after shutdown
+            return
         now = self.clock()
         manifest = self.loaded.manifest if self.loaded else None
         source = self.loaded.source if self.loaded else "slate"
@@ -231,6 +234,7 @@ class TimelineRunner(QObject):
         return self._timer.isActive()
 
     def stop(self) -> None:
+        self._stopped = True
         self._timer.stop()
 
     def _announce(self, cue: Cue) -> None:

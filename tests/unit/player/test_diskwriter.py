@@ -131,3 +131,24 @@ def test_clock_floor_is_written_on_the_writer_thread(tmp_path: Path, writer):
     gate.set()
     assert writer.flush(10)
     assert floor.load() == pytest.approx(1_800_000_500.0)
+
+
+def test_a_play_recorded_after_the_writer_stopped_is_written_in_place_without_a_deadlock(tmp_path: Path, helpers):
+    """Regression: after the writer stopped (shutdown), submit() ran the job on the caller's thread, which
+    already held the play log's lock; the GUI thread hung forever at the next item change."""
+    writer = DiskWriter()
+    plays = PlayLog(tmp_path / "playlog.sqlite", "dsp-1", writer=writer)
+    writer.stop()
+    t0 = helpers.T0
+    done = threading.Event()
+
+    def record() -> None:
+        plays.start("late", sha256=None, started_at=t0, mono_s=0.0)
+        plays.finish(ended_at=t0 + timedelta(seconds=1), mono_s=1.0)
+        done.set()
+
+    thread = threading.Thread(target=record, daemon=True)
+    thread.start()
+    assert done.wait(20), "recording a play after the writer stopped hung (lock taken twice)"
+    assert [(r["item_id"], r["result"]) for r in plays.rows()] == [("late", "played")]
+    plays.close()

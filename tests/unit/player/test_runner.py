@@ -118,3 +118,16 @@ def test_runner_timer_fires_at_boundary(qtbot, publisher, helpers):
     qtbot.waitUntil(lambda: len(seen) >= 3, timeout=3000)
     assert seen[1] != seen[0] and seen[2] == seen[0]
     runner.stop()
+
+
+def test_a_stopped_runner_neither_announces_nor_rearms(qtbot, publisher, helpers, fake_clock):
+    """Regression: reevaluate() re-armed the timer after stop(), so a late signal (a manifest loaded, a clock
+    jump) after shutdown kept cues coming to a torn-down player."""
+    runner = TimelineRunner(fake_clock)
+    seen: list[Any] = []
+    runner.cueChanged.connect(seen.append)
+    runner.stop()
+    runner.set_manifest(build(publisher, helpers))
+    fake_clock.advance(30)
+    runner.reevaluate()
+    assert seen == [] and not runner._timer.isActive()
