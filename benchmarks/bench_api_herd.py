@@ -26,7 +26,8 @@ process) on CPU 1. The server holds every display's latest manifest in memory, s
 share ``--displays`` distinct busy displays (each player still has its own token and the full
 per-request work: token lookup, ETag check, compression and transfer of its display's manifest).
 
-Writes ``benchmarks/results/api_herd.json`` (``--quick``: 1,000 players, 20 s cycles, 20 busy displays).
+Writes ``benchmarks/results/api_herd.json`` (``--quick``: ``api_herd_quick.json``; 1,000 players, 20 s cycles,
+20 busy displays).
 """
 
 from __future__ import annotations
@@ -686,7 +687,7 @@ def write(
     if args.quick:
         notes.append("--quick: 1,000 players on 20 displays, 20 s cycles; not the figures of record")
     path = write_result(
-        "api_herd",
+        "api_herd_quick" if args.quick else "api_herd",
         "Scheduler API: the herd after a group approval",
         figures,
         command=command,
