@@ -517,6 +517,7 @@ def _require_some(outs: list[Outcome], what: str) -> None:
 
 
 async def run(args: Args, work: Path) -> int:
+    load_start = os.getloadavg()[0]
     log(f"building {args.displays} busy displays and {args.players:,} player tokens")
     world = build_world(work, args.displays, args.players, args.seed)
     log(f"  setup {world.setup_s:.1f} s; manifest {world.notes['raw_bytes']:,} B raw")
@@ -542,7 +543,7 @@ async def run(args: Args, work: Path) -> int:
     _require_some(steady, "steady cycle")
     _require_some(ours, "herd (scheduler)")
     _require_some(theirs, "herd (nginx)")
-    write(args, world, steady, ours, theirs, approvals, rss_mb)
+    write(args, world, steady, ours, theirs, approvals, rss_mb, load_start)
     return 0
 
 
@@ -554,6 +555,7 @@ def write(
     theirs: list[Outcome],
     approvals: list[float],
     rss_mb: float,
+    load_start: float,
 ) -> None:
     n = args.players
     wire = [o.body_bytes / max(1, len(o.all_latencies())) for o in ours]
@@ -661,9 +663,8 @@ def write(
         f" asyncio load generator on CPU {CLIENT_CPU}."
     )
     notes = [
-        "the machine is shared with other engineers' work while this ran (load at start in 'machine',"
-        f" {os.getloadavg()[0]:.1f} at the end on 2 cores): the server got a fraction of its core, so times are"
-        " longer than on a quiet machine; the server CPU per fetch is the steadier figure",
+        f"machine load: {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (2 cores); above ~2 the"
+        " server gets only a fraction of its core and times stretch; the server CPU per fetch is the steadier figure",
         f"server RSS after the runs: {rss_mb:.0f} MB; setup (seed, {args.displays} busy displays, publish_all"
         f" {world.notes['publish_all_s']:.1f} s) {world.setup_s:.0f} s",
         "players share --displays distinct displays because the scheduler keeps every display's latest manifest"
