@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from procs import make_store, signage, spawn, up, wait_for
+from procs import alive, make_store, signage, spawn, up, wait_for
 from tests_support import free_port
 
 from signage.lifecycle import child_pids
@@ -15,14 +15,6 @@ from signage.lifecycle import child_pids
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"
 
 
 def _is_worker(pid: int) -> bool:
@@ -57,7 +49,7 @@ def test_sigterm_stops_the_publish_workers(tmp_path: Path) -> None:
         assert sum(_is_worker(pid) for pid in children) >= 1, (children, log.read_text())
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-        wait_for(lambda: not any(_alive(pid) for pid in children), 15, "the publish workers to stop")
+        wait_for(lambda: not any(alive(pid) for pid in children), 15, "the publish workers to stop")
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -7,20 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from procs import make_store, read_status, signage, spawn, start_player, start_scheduler, stop, wait_for
+from procs import alive, make_store, read_status, signage, spawn, start_player, start_scheduler, stop, wait_for
 from tests_support import free_port
 
 from signage.lifecycle import child_pids
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"
 
 
 def test_sigterm_on_demo_stops_its_scheduler_and_player(tmp_path: Path) -> None:
@@ -36,13 +28,13 @@ def test_sigterm_on_demo_stops_its_scheduler_and_player(tmp_path: Path) -> None:
         assert len(children) >= 2, children  # scheduler and player
         demo.send_signal(signal.SIGTERM)
         demo.wait(timeout=30)
-        wait_for(lambda: not any(_alive(pid) for pid in children), 10, "the demo's children to stop")
+        wait_for(lambda: not any(alive(pid) for pid in children), 10, "the demo's children to stop")
     finally:
         if demo.poll() is None:
             demo.kill()
             demo.wait()
         for pid in children:  # never leave strays from a failed run
-            if _alive(pid):
+            if alive(pid):
                 subprocess.run(["kill", "-KILL", str(pid)], check=False)
 
 

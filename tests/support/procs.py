@@ -98,6 +98,15 @@ def wait_for(
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (read from /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"
+
+
 def read_status(data_dir: Path) -> dict[str, Any]:
     try:
         return dict(json.loads((data_dir / "status.json").read_text()))
