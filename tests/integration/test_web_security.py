@@ -294,3 +294,29 @@ def test_upload_named_with_dots_lands_only_in_the_store_and_refusals_are_plain(
     assert refused.json()["message"].startswith("Berkas ditolak: Jenis berkas ini tidak diterima.")
     no_token = editor.post("/admin/media", {}, files={"file": ("a.png", png.getvalue(), "image/png")})
     assert no_token.status_code == 403
+
+
+def test_release_offer_form_needs_the_csrf_token_and_the_admin_role(live_scheduler: Any) -> None:
+    """Offering a player release changes what code the screens run: no token, or an editor, is refused."""
+    live = live_scheduler
+
+    def offers() -> int:
+        with live.service.lock:
+            return int(live.service.db.table("release_offers").count)
+
+    admin = WebClient(live.url)
+    assert admin.login("admin", live.service.demo_accounts.admin_password).status_code == 303
+    r = admin.post("/admin/releases/offer", {"group": "kabupaten", "version": "9.9.9"}, allow_redirects=False)
+    assert r.status_code == 403 and "kedaluwarsa atau tidak berasal dari situs ini" in r.text
+    editor = _editor(live)
+    r = editor.post("/admin/releases/offer", {"csrf_token": editor.token(), "group": "kabupaten", "version": "9.9.9"},
+                    allow_redirects=False)
+    assert r.status_code == 403
+    assert offers() == 0
+
+
+def test_emergency_receipts_need_a_display_token(live_scheduler: Any) -> None:
+    url = f"{live_scheduler.url}/api/v1/player/emergency-receipts"
+    assert requests.post(url, json={"seq": 1, "outcome": "shown"}, timeout=10).status_code == 401
+    forged = {"Authorization": "Bearer not-a-display-token"}
+    assert requests.post(url, json={"seq": 1, "outcome": "shown"}, headers=forged, timeout=10).status_code == 401
