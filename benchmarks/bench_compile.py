@@ -22,6 +22,9 @@ Figures (medians over ``--runs``), written to ``results/compile.json``:
   displays it reaches (``displays_reached``) -- goal <= 200 ms;
 * the no-change republish of the busy display (20-item loop, 3 interrupts,
   2 overlays) -- goal <= 30 ms; also right after a restart (nothing in memory);
+* the no-change republish of every display (the 5-minute loop): inputs equal to the current
+  versions' are known from a digest, without compiling (``scheduler/publish_inputs.py``);
+  peer: compiling each display to find its timeline unchanged (the path before);
 * the busy display's stored manifest, raw and gzip (goal <= 256 KB gzip).
 """
 
@@ -304,6 +307,22 @@ def bench_fleet(args: argparse.Namespace, root: Path, notes: list[str]) -> list[
         figures.append(Figure("maxrss_main_mb", "peak memory of the scheduler process (maxrss)", "MB",
                               runs=[_maxrss_mb(resource.RUSAGE_SELF)]))  # fmt: skip
 
+        # nothing changed (the 5-minute loop, a restart's second publish): a digest per display, no compile;
+        # peer: the same publisher compiling every display to find its content unchanged (before)
+        noop, noop_peer = [], []
+        for _ in range(args.runs):
+            for skip, out in ((True, noop), (False, noop_peer)):
+                publisher.skip_unchanged_inputs = skip
+                seconds, published = timed(publisher.publish_all)
+                assert published == [], "nothing changed"
+                out.append(seconds)
+        publisher.skip_unchanged_inputs = True
+        print(f"no-change publish of every display: {noop} s, compiling each {noop_peer} s", flush=True)
+        figures.append(Figure(
+            "publish_noop_all_s", f"no-change republish of all {len(displays)} displays (the 5-minute loop)", "s",
+            runs=noop, peer_label="compiling each display to find it unchanged (before)", peer_runs=noop_peer,
+        ))  # fmt: skip
+
         # one edit: an announcement of one kecamatan (toggled, so every run is a real change)
         kecamatan = f"kec-{42 % max(1, len(displays) // 10):02d}"
         old = next(r for r in rules if r.layer == "normal" and r.targets.groups == (kecamatan,) and not r.dayparts)
@@ -345,11 +364,14 @@ def bench_busy(args: argparse.Namespace, root: Path) -> list[Figure]:
     publisher = service.publisher
     try:
         (first,) = publisher.publish(["busy"])
-        warm = []
+        warm, warm_peer = [], []
         for _ in range(max(10, args.runs)):
-            seconds, published = timed(lambda: publisher.publish(["busy"]))
-            assert published == []
-            warm.append(seconds * 1000)
+            for skip, out in ((True, warm), (False, warm_peer)):
+                publisher.skip_unchanged_inputs = skip
+                seconds, published = timed(lambda: publisher.publish(["busy"]))
+                assert published == []
+                out.append(seconds * 1000)
+        publisher.skip_unchanged_inputs = True
         cold = []
         for _ in range(max(5, args.runs)):
             fresh = Publisher(service.db, service.keyring, service.media, publisher.manifests_dir, clock,
@@ -361,7 +383,8 @@ def bench_busy(args: argparse.Namespace, root: Path) -> list[Figure]:
         service.close()
     return [
         Figure("publish_noop_busy_ms", "no-change republish, busy display (20-item loop, 3 interrupts, 2 overlays)",
-               "ms", runs=warm, goal=GOAL_NOOP_MS),
+               "ms", runs=warm, goal=GOAL_NOOP_MS,
+               peer_label="compiling it to compare timeline digests (before)", peer_runs=warm_peer),
         Figure("publish_noop_busy_cold_ms", "the same right after a restart (no fingerprint in memory yet)", "ms",
                runs=cold, goal=GOAL_NOOP_MS),
         Figure("busy_manifest_kb", "busy display manifest (signed envelope), raw", "KB", runs=[len(first.body) / 1024]),

@@ -61,6 +61,32 @@ class SharedCompiles:
         return shared.as_display(model.id, PLACEHOLDER_ID)
 
 
+def rules_reaching_any(rules: list[Rule], displays: list[Display]) -> list[Rule]:
+    """The rules reaching at least one of ``displays``, in order: what a batch's compiles can use.
+
+    Each display's compile still picks its own rules from these (``rules_targeting``), so the result is
+    the same as with every rule; a batch of ten displays no longer carries (and scans, per display, and
+    pickles for the worker processes) thousands of rules meant for other displays.
+    """
+    ids = {d.id for d in displays}
+    groups = frozenset(g for d in displays for g in d.groups)
+    tags = frozenset(t for d in displays for t in d.tags)
+    out = []
+    for rule in rules:
+        targets = rule.targets
+        if targets.all:
+            out.append(rule)
+            continue
+        rule_ids, rule_groups, rule_tags = targets.names
+        if (
+            not ids.isdisjoint(rule_ids)
+            or (rule_groups and not groups.isdisjoint(rule_groups))
+            or (rule_tags and not tags.isdisjoint(rule_tags))
+        ):
+            out.append(rule)
+    return out
+
+
 def personal_rules(rules: list[Rule]) -> dict[str, list[str]]:
     """Display id -> the ids of the rules naming it in their targets."""
     out: dict[str, list[str]] = defaultdict(list)

@@ -30,6 +30,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from content.store import MediaStore
 from playlists.budget import DEFAULT_COMPILE_BUDGET_S, CompileRefused
 from playlists.compiler import CompiledTimeline
 from playlists.model import Playlist, Rule
-from scheduler.compile_share import class_order_key, personal_rules
+from scheduler.compile_share import class_order_key, personal_rules, rules_reaching_any
 from scheduler.dataslides import stat_item
 from scheduler.keyring import KeyRing
 from scheduler.manifest_render import (
@@ -54,8 +55,9 @@ from scheduler.manifest_render import (
     static_manifest,
 )
 from scheduler.precompressed import gzip_bytes
+from scheduler.publish_inputs import InputDigests
 from scheduler.publish_pool import RenderPool
-from scheduler.schedule import RefusedRule, item_id, load_playlists, load_rules_checked
+from scheduler.schedule import RefusedRule, display_model, item_id, load_playlists, load_rules_checked
 from scheduler.slide_specs import display_zones, slide_spec, slide_spec_sha, strip_sets
 from scheduler.store import loads
 from scheduler.version_floor import read_floor
@@ -189,6 +191,10 @@ class Publisher:
         # display id -> (fingerprint, content hash) of its last render: "no change" without serialising
         self._fingerprints: dict[str, tuple[str, str]] = {}
         self._rule_cache: dict[str, Rule] = {}  # stored rule body -> parsed rule (rules are immutable)
+        # display id -> (digest of its render inputs, content hash they gave): the same inputs again are no
+        # change, known without compiling (scheduler/publish_inputs.py); False: always compile (a benchmark peer)
+        self._inputs: dict[str, tuple[str, str]] = {}
+        self.skip_unchanged_inputs = True
 
     def close(self) -> None:
         """Stop the worker processes (the service closes its publisher)."""
@@ -243,26 +249,31 @@ class Publisher:
                 snapshot = self._snapshot(wanted)
             self._render_missing_slides(snapshot)
             key = self.keyring.active
+            rules = rules_reaching_any(snapshot.rules, [display_model(d) for d in snapshot.displays])
             ctx = RenderContext(
-                rules=snapshot.rules, refused=snapshot.refused, playlists=snapshot.playlists, now=self.clock(),
+                rules=rules, refused=snapshot.refused, playlists=snapshot.playlists, now=self.clock(),
                 horizon_days=self.horizon_days, compile_budget_s=self.compile_budget_s, key_pem=key.to_pem(),
                 key_id=key.key_id, introductions=snapshot.introductions, static_tree=self.static_dir is not None,
             )  # fmt: skip
             jobs = [self._job(display, snapshot, key.key_id) for display in snapshot.displays]
-            personal = personal_rules(snapshot.rules)  # displays alike side by side: they compile once
+            personal = personal_rules(rules)  # displays alike side by side: they compile once
             jobs.sort(key=lambda job: class_order_key(job.display, job.items, personal))
+            unchanged, todo, digests = self._unchanged_inputs(jobs, ctx)
             rows: list[dict[str, Any]] = []
             out: list[PublishedManifest] = []
             wrote_static = False
             fingerprints: dict[str, tuple[str, str]] = {}
+            inputs: dict[str, tuple[str, str]] = {}
             with _Writer(self._write) as writer:
-                for job, rendered in zip(jobs, self.pool.render_iter(jobs, ctx), strict=True):
+                for job, rendered in chain(unchanged, zip(todo, self.pool.render_iter(todo, ctx), strict=True)):
                     display_id = job.display["id"]
                     self.warnings[display_id] = rendered.warnings
                     if rendered.refused is not None:  # this display keeps its last good manifest; the others go on
                         log.warning("display %s not published: %s", display_id, rendered.refused)
                         continue
                     fingerprints[display_id] = (rendered.fingerprint, rendered.content_hash)
+                    if display_id in digests:
+                        inputs[display_id] = (digests[display_id], rendered.content_hash)
                     if not rendered.changed:
                         if self.static_dir is not None and not self._static_path(display_id).exists():
                             current = self.latest(display_id)  # e.g. static_dir was just switched on
@@ -292,6 +303,7 @@ class Publisher:
                 with self.db_lock, self.db.atomic():
                     self.db.table("manifests").insert_all(rows)
             self._fingerprints.update(fingerprints)  # (after the commit: each now matches its stored hash)
+            self._inputs.update(inputs)
             out.sort(key=lambda published: published.display_id)  # in display order, as the snapshot
             for published in out:
                 self._latest[published.display_id] = published
@@ -304,6 +316,33 @@ class Publisher:
                 if self.on_published is not None:
                     self.on_published(published)
             return out
+
+    def _unchanged_inputs(
+        self, jobs: list[RenderJob], ctx: RenderContext
+    ) -> tuple[list[tuple[RenderJob, Rendered]], list[RenderJob], dict[str, str]]:
+        """Split ``jobs``: those made from the very inputs of their current version (answered without a
+        compile: same content, same warnings) and those to render; with each display's input digest."""
+        if not self.skip_unchanged_inputs:
+            return [], jobs, {}
+        digests = InputDigests(ctx)
+        unchanged: list[tuple[RenderJob, Rendered]] = []
+        todo: list[RenderJob] = []
+        by_display: dict[str, str] = {}
+        for job in jobs:
+            display_id = job.display["id"]
+            digest = by_display[display_id] = digests.digest(job)
+            warnings = self.warnings.get(display_id)
+            if (
+                job.unchanged_hash is not None
+                and warnings is not None
+                and self._inputs.get(display_id) == (digest, job.unchanged_hash)
+            ):
+                fingerprint = job.unchanged_fingerprint or ""
+                unchanged.append((job, Rendered(display_id, warnings, content_hash=job.unchanged_hash,
+                                                fingerprint=fingerprint)))  # fmt: skip
+            else:
+                todo.append(job)
+        return unchanged, todo, by_display
 
     def _job(self, display: dict[str, Any], snapshot: Snapshot, key_id: str) -> RenderJob:
         """What a render of ``display`` needs: its items, and what counts as "no change"."""
