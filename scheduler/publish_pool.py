@@ -5,8 +5,10 @@ manifests; compile + serialise + sign + gzip is CPU-bound Python, so one process
 uses one core. :class:`RenderPool` splits a large batch into small contiguous chunks
 (neighbouring displays share loops, which the compiler caches per process) for a
 ``spawn`` process pool, submitting only a few ahead of the one handed over (the
-caller writes and drops each render: memory stays bounded); a small batch (fewer than ``min_parallel`` displays) is
-rendered in the calling thread, which is faster than handing it over.
+caller writes and drops each render: memory stays bounded). A small batch (fewer than
+``min_parallel`` displays: an edit, an enrolment) is rendered in the calling thread while no
+workers run, which beats starting them; once a large batch has started them, any batch of two or
+more is handed over too (a kecamatan's ten displays after an edit: both cores).
 
 Workers never see the store: each chunk carries picklable jobs and a pickled
 :class:`RenderContext` (rules, key PEM...), unpickled once per publish per worker.
@@ -34,7 +36,8 @@ from signage.signing import SigningKey
 
 log = logging.getLogger("scheduler.publish_pool")
 
-#: Batches smaller than this are rendered in-process (a display's edit, an enrolment).
+#: Batches smaller than this are rendered in-process (a display's edit, an enrolment) unless the workers
+#: are already running (a large batch started them): then any batch of two or more uses every core.
 PARALLEL_MIN_DISPLAYS = 11
 CHUNKS_PER_WORKER = 4
 #: A chunk's renders come back together (~4 MB each in a large world): chunks stay small...
@@ -92,7 +95,7 @@ class RenderPool:
         envelopes (~4 MB each in a large world) is never held at once.
         """
         done = 0
-        if len(jobs) >= max(2, self.min_parallel) and self.workers > 1:
+        if self.workers > 1 and len(jobs) >= 2 and (len(jobs) >= self.min_parallel or self.running):
             executor = self._start()
             if executor is not None:
                 try:
@@ -125,6 +128,12 @@ class RenderPool:
         finally:
             for left in futures:
                 left.cancel()
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker processes are up (a large batch started them): then two displays are
+        already worth handing over; starting them for a small batch would cost more than it saves."""
+        return self._executor is not None
 
     def _start(self) -> ProcessPoolExecutor | None:
         with self._lock:

@@ -7,6 +7,9 @@ import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
@@ -114,5 +117,39 @@ def test_a_dead_worker_only_costs_speed(tmp_path: Path) -> None:
         with service.lock:
             service.db.execute("update announcements set title = 'baru'")
         assert len(service.publisher.publish_all()) == 12 and pool._executor is not None
+    finally:
+        service.close()
+
+
+def test_small_batches_go_to_the_workers_once_they_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A three-display edit renders in-process while no workers run; once a large batch started them, on them."""
+    import scheduler.publish_pool as pool_module
+
+    displays, rules, items = make_world(14, 100)
+    service = _service(tmp_path / "scheduler", tmp_path / "static")
+    write_world(service.db, displays, rules, items, service.media)
+    service.publisher.pool = RenderPool(workers=2)  # the default threshold (11 displays)
+    in_process: list[str] = []
+    real_render = pool_module.render
+
+    def counting(job: Any, *args: Any, **kwargs: Any) -> Any:
+        in_process.append(job.display["id"])
+        return real_render(job, *args, **kwargs)
+
+    monkeypatch.setattr(pool_module, "render", counting)  # the workers (spawned) keep the real one
+    three = [d.id for d in displays[:3]]
+    try:
+        assert len(service.publisher.publish(three)) == 3
+        assert sorted(in_process) == three and not service.publisher.pool.running
+        in_process.clear()
+        assert len(service.publisher.publish_all()) == 11  # the other eleven: a large batch starts the workers
+        assert in_process == [] and service.publisher.pool.running
+        with service.lock:  # new operating hours for the first three displays
+            hours = json.dumps([{"start": "06:00", "end": "21:00"}])
+            for display_id in three:
+                service.db.table("displays").update(display_id, {"operating_hours": hours})
+        changed = service.publisher.publish(three)
+        assert {p.display_id for p in changed} == set(three)
+        assert in_process == [], "with the workers up, a three-display batch is handed over"
     finally:
         service.close()
