@@ -27,14 +27,30 @@ from scheduler.publish import PublishedManifest
 from scheduler.service import Service
 
 
-def push_then_publish(service: Service, display_ids: set[str]) -> list[PublishedManifest]:
-    """Push what the emergencies need now (signed once, on every targeted stream), then republish."""
+class Published(list[PublishedManifest]):
+    """The versions a change published in the request; ``behind``: displays left to the background publisher."""
+
+    behind: int = 0
+
+
+def push_then_publish(service: Service, display_ids: set[str]) -> Published:
+    """Push what the emergencies need now (signed once, on every targeted stream), then republish.
+
+    More displays than ``publish_inline_max_displays`` (a province-wide approval) are published in the
+    background when the server runs one (scheduler/publish_behind.py): the request answers at once.
+    """
     pushes = service.pushes.push_due()
     if pushes:
         service.pushes.wait_delivered(pushes)  # the event loop sends them before compiling takes the CPU
-    return service.publisher.publish(display_ids)
+    behind = service.publish_behind
+    if behind is not None and len(display_ids) > service.config.publish_inline_max_displays:
+        out = Published()
+        out.behind = behind.submit(display_ids)
+        return out
+    return Published(service.publisher.publish(display_ids))
 
-Changed = tuple[dict[str, Any], list[PublishedManifest]]
+
+Changed = tuple[dict[str, Any], Published]
 
 
 def create_announcement_action(service: Service, data: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:

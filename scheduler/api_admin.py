@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from scheduler import enrolment
 from scheduler.actions import (
+    Published,
     approve_and_publish,
     archive_and_publish,
     create_announcement_action,
@@ -26,7 +27,6 @@ from scheduler.deps import current_user, get_service
 from scheduler.errors import NotFound
 from scheduler.fleet import fleet_health
 from scheduler.policy import require
-from scheduler.publish import PublishedManifest
 from scheduler.service import Service
 from scheduler.store import loads
 
@@ -110,12 +110,14 @@ def archive(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep)
     return _changed(row, published)
 
 
-def _changed(row: dict[str, Any], published: list[PublishedManifest]) -> dict[str, Any]:
-    """The answer to a change: the announcement and the manifest versions it produced."""
+def _changed(row: dict[str, Any], published: Published) -> dict[str, Any]:
+    """The answer to a change: the announcement, the manifest versions it produced in the request, and how
+    many displays a background publish is still working on (a change reaching many displays)."""
     return {
         "ok": True,
         "announcement": row,
         "published": [{"display_id": p.display_id, "version": p.version} for p in published],
+        "publishing_in_background": published.behind,
     }
 
 

@@ -133,6 +133,7 @@ def create_app(
         revocations = asyncio.create_task(_revocation_loop(service, REVOCATION_POLL_S))
         retention = asyncio.create_task(_retention_loop(service, PLAY_RETENTION_INTERVAL_S))
         fleet_alerts = asyncio.create_task(_fleet_alert_loop(service))
+        service.start_publish_behind()  # large staff-caused publishes answer at once (scheduler/publish_behind.py)
         startup = asyncio.create_task(_startup_publish(service)) if publish_on_start else None
         inbox = _start_inbox(service) if with_inbox else None
         poller = SourcePoller(service).start()
@@ -149,6 +150,7 @@ def create_app(
             poller.stop()
             if inbox is not None:
                 inbox.stop()
+            await asyncio.to_thread(service.stop_publish_behind)  # a round under way finishes
 
     app = FastAPI(
         title="Mempawah Signage Scheduler",

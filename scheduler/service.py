@@ -19,6 +19,7 @@ from scheduler.intake import IntakeWriter
 from scheduler.keyring import KeyRing
 from scheduler.media import MediaJobs
 from scheduler.publish import PublishedManifest, Publisher
+from scheduler.publish_behind import PublishBehind
 from scheduler.ratelimit import RateLimiter
 from scheduler.sessions import SessionStore
 from scheduler.store import loads, open_store
@@ -85,10 +86,23 @@ class Service:
         from scheduler.emergency_push import EmergencyPusher  # they need a Service (type-only import back)
         from scheduler.emergency_receipts import ReceiptBook
 
+        self.publish_behind: PublishBehind | None = None  # started by the server (scheduler/publish_behind.py)
         self.pushes = EmergencyPusher(self)
         self.receipts = ReceiptBook(self)
 
+    def start_publish_behind(self) -> PublishBehind:
+        """Serve large staff-caused publishes from a background thread (the server does; the CLI does not)."""
+        if self.publish_behind is None:
+            self.publish_behind = PublishBehind(self.publisher.publish)
+        return self.publish_behind
+
+    def stop_publish_behind(self) -> None:
+        behind, self.publish_behind = self.publish_behind, None
+        if behind is not None:
+            behind.close()
+
     def close(self) -> None:
+        self.stop_publish_behind()
         self.intake.close()
         self.media_jobs.shutdown()
         self.publisher.close()  # its worker processes, if a large publish started them

@@ -40,6 +40,11 @@ class SchedulerConfig:
     language: str = setting("id", "Language of the admin: 'id' (Bahasa Indonesia) or 'en'.")
     horizon_days: int = setting(14, "How many days ahead each manifest's timeline covers.")
     static_dir: str = setting("", "If set, every publish also writes manifests and media as a static tree here.")
+    publish_inline_max_displays: int = setting(
+        50,
+        "A staff change (approve, withdraw, edit, archive) reaching more displays than this is published in the "
+        "background: the request answers at once and the screens get it when the publish ends.",
+    )
     default_duration_s: int = setting(10, "Duration of an image or text slide by default.")
     max_ingest_jobs: int = setting(1, "How many media normalisations (ffmpeg) may run at once.")
     inbox_dir: str = setting(
@@ -130,6 +135,8 @@ class SchedulerConfig:
                 raise ConfigError(path, key, "must be between 1 and 2592000 seconds (30 days)")
         if not 1 <= self.play_retention_days <= 3660:
             raise ConfigError(path, "play_retention_days", "must be between 1 and 3660 days")
+        if not 1 <= self.publish_inline_max_displays <= 100_000:
+            raise ConfigError(path, "publish_inline_max_displays", "must be between 1 and 100000")
         if not 10 <= self.intake_queue_limit <= 1_000_000:
             raise ConfigError(path, "intake_queue_limit", "must be between 10 and 1000000")
         if not 0 <= self.intake_linger_ms <= 1000:

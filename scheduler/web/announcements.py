@@ -356,22 +356,32 @@ async def _workflow(
     form = await checked_form(request)
     t = gettext_for(request)
     reason = str(form.get("reason") or "")
+    published = actions.Published()
     try:
         if action == "submit":
             await run_in_threadpool(actions.submit, service, announcement_id, user)
             message = t("Submitted for approval.")
         elif action == "approve":
-            await run_in_threadpool(actions.approve_and_publish, service, announcement_id, user)
+            _row, published = await run_in_threadpool(actions.approve_and_publish, service, announcement_id, user)
             message = t("Approved. The screens get the new schedule at their next sync.")
         elif action == "reject":
             await run_in_threadpool(actions.reject, service, announcement_id, user, reason)
             message = t("Rejected. The author sees your reason.")
         elif action == "withdraw":
-            await run_in_threadpool(actions.withdraw_and_publish, service, announcement_id, user, reason)
+            _row, published = await run_in_threadpool(
+                actions.withdraw_and_publish, service, announcement_id, user, reason
+            )
             message = t("Withdrawn: it is off air now.")
         else:
-            await run_in_threadpool(actions.archive_and_publish, service, announcement_id, user)
+            _row, published = await run_in_threadpool(actions.archive_and_publish, service, announcement_id, user)
             message = t("Archived.")
+        if published.behind:
+            if action == "withdraw":  # off air once each screen has its new schedule, not at once
+                message = t("Withdrawn.")
+            message = t(
+                "%(message)s %(count)d screens are being updated in the background; each gets the change as soon "
+                "as its new schedule is ready (a minute or two for this many)."
+            ) % {"message": message, "count": published.behind}
     except UserError as exc:
         if exc.field == "status":  # e.g. approving what was withdrawn meanwhile (another tab, another person)
             with service.lock:

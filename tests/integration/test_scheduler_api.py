@@ -240,3 +240,38 @@ def test_enrolment_attempts_are_rate_limited(live_scheduler) -> None:  # type: i
     # the bucket refills one request per 3 s, so a slow run may let one more through per 3 s
     assert statuses.count(202) <= 20 + elapsed_s / 3 + 1 and 429 in statuses
     assert live_scheduler.service.db["enrolments"].count == statuses.count(202)
+
+
+def test_an_api_approval_reaching_many_displays_returns_before_the_publish(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    service = live_scheduler.service
+    service.config = replace(service.config, publish_inline_max_displays=1)
+    identity = enrol(live_scheduler, "desa-antibar", "BGP234")
+    auth = {"Authorization": f"Bearer {identity['token']}"}
+    targets = {"displays": ["desa-antibar", "kantor-bupati"]}
+    r = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/announcements",
+        json={"title": "Pasar murah", "targets": targets},
+        auth=_editor(live_scheduler),
+        timeout=TIMEOUT_S,
+    )
+    ann_id = r.json()["announcement"]["id"]
+    r = requests.post(
+        f"{live_scheduler.url}/api/v1/admin/announcements/{ann_id}/approve",
+        auth=_admin(live_scheduler),
+        timeout=TIMEOUT_S,
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["published"] == [] and r.json()["publishing_in_background"] == 2
+    assert service.publish_behind.wait_idle(120)
+    manifest = requests.get(f"{live_scheduler.url}/api/v1/player/manifest", headers=auth, timeout=TIMEOUT_S)
+    assert "Pasar murah" in manifest.content.decode()
+    # at or below the limit the request publishes and lists the versions, as before
+    service.config = replace(service.config, publish_inline_max_displays=50)
+    r = requests.delete(f"{live_scheduler.url}/api/v1/admin/announcements/{ann_id}", auth=_editor(live_scheduler),
+                        timeout=TIMEOUT_S)  # fmt: skip
+    body = r.json()
+    assert body["publishing_in_background"] == 0 and {p["display_id"] for p in body["published"]} == set(
+        targets["displays"]
+    )

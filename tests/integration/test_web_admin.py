@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from web_support import WebClient
 
+from scheduler.announcements import displays_reached
+
 pytestmark = pytest.mark.slow
 
 
@@ -181,3 +183,32 @@ def test_schedule_page_shows_the_frame_at_a_chosen_time(live_scheduler: Any) -> 
     with Image.open(io.BytesIO(frame.content)) as image:
         assert image.size == (400, 300)
     assert viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "25:00"}).status_code == 422
+
+
+def test_an_approval_reaching_many_screens_answers_at_once_and_publishes_behind(live_scheduler: Any) -> None:
+    """Above publish_inline_max_displays the request does not wait for the publish; the screens still get it."""
+    from dataclasses import replace
+
+    service = live_scheduler.service
+    service.config = replace(service.config, publish_inline_max_displays=1)  # the demo's outdoor group is 2+
+    editor = _login(live_scheduler, "editor")
+    r = _new(editor, title="Vaksinasi massal", body="Di puskesmas terdekat.", group="led-luar-ruang")
+    ann_id = int(r.url.rstrip("/").rsplit("/", 1)[1])
+    with service.lock:
+        reached = displays_reached(service.db, {"groups": ["led-luar-ruang"]})
+    assert len(reached) >= 2
+    admin = _login(live_scheduler, "admin")
+    r = admin.post(f"/admin/announcements/{ann_id}/approve", {"csrf_token": admin.token()})
+    assert r.status_code == 200
+    assert f"{len(reached)} layar sedang diperbarui di latar belakang" in r.text
+    assert service.publish_behind is not None and service.publish_behind.wait_idle(120)
+    for display_id in reached:
+        latest = service.publisher.latest(display_id)
+        assert latest is not None and "Vaksinasi massal" in latest.body.decode()
+    # the API says the same: nothing published in the request, the count left to the background
+    r = admin.post(f"/admin/announcements/{ann_id}/withdraw", {"csrf_token": admin.token(), "reason": "Salah tanggal"})
+    assert "Ditarik. " in r.text and "latar belakang" in r.text
+    assert service.publish_behind.wait_idle(120)
+    for display_id in reached:
+        latest = service.publisher.latest(display_id)
+        assert latest is not None and "Vaksinasi massal" not in latest.body.decode()
