@@ -607,7 +607,7 @@ class PlayerApp(QObject):
             self.status.update(last_error=f"emergency push refused: {exc.reason}")
             seq = _seq_of(envelope)
             if self.receipts is not None and seq is not None and exc.code not in ("not_for_me", "replayed"):
-                self.receipts.send(seq, "refused", exc.reason)
+                self.receipts.send(seq, "refused", exc.reason, exc.code, exc.params)
             return
         self._play(self.manifest or (self.local.loaded if self.local is not None else None))
         self.status.write()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from scheduler.store import dumps
 from signage.apimodels import UpdateReport
 
 
 def update_columns(report: UpdateReport | None) -> dict[str, Any]:
     """The ``display_status`` columns of a heartbeat's update report (all None without one)."""
     if report is None:
-        return {"update_state": None, "update_version": None, "update_detail": None}
-    return {"update_state": report.state, "update_version": report.version, "update_detail": report.detail}
+        return {"update_state": None, "update_version": None, "update_detail": None, "update_code": None,
+                "update_params": None}
+    return {"update_state": report.state, "update_version": report.version, "update_detail": report.detail,
+            "update_code": report.code, "update_params": dumps(report.params) if report.params else None}
 
 
 def update_text(row: dict[str, Any] | None) -> str:
