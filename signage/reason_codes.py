@@ -93,7 +93,7 @@ _RULES: tuple[tuple[str, str, _Parse], ...] = (
      lambda m: {"count": int(m[1]), "version": m[2]}),
     (r"renderer rebuild pending: .*", "renderer_rebuild", lambda m: {}),
     (r"low disk: (\d+) bytes free.*", "low_disk", lambda m: {"free_bytes": int(m[1])}),
-    (r"cannot write (\S+): .*", "cannot_write", lambda m: {"what": m[1]}),
+    (r"cannot write (.+?): .*", "cannot_write", lambda m: {"what": m[1]}),
     (r"heartbeat (?:refused|failed): .*", "heartbeat_failed", lambda m: {}),
 )
 _LEGACY = tuple((re.compile(pattern, re.DOTALL), code, parse) for pattern, code, parse in _RULES)

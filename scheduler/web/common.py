@@ -47,10 +47,10 @@ from starlette.datastructures import FormData
 from scheduler import policy
 from scheduler.deps import SESSION_COOKIE, get_service, service_of
 from scheduler.i18n import LANGUAGES, N_, language_or_default, translator
+from scheduler.player_reasons import PlayerReasons
 from scheduler.service import Service
 from scheduler.sessions import WebSession
 from scheduler.store import loads
-from scheduler.web.player_reasons import PlayerReasons
 from signage.clock import parse_utc, zone
 from signage.errors import UserError
 from signage.timefmt import format_date_long, format_long, format_time

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from scheduler.i18n import translator
+from scheduler.player_reasons import MESSAGES, PlayerReasons
 from scheduler.web.common import Formatter
-from scheduler.web.player_reasons import MESSAGES, PlayerReasons
 from signage.reason_codes import KNOWN_CODES
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -48,6 +48,15 @@ def test_a_code_is_shown_as_its_indonesian_sentence_and_so_is_an_old_players_eng
     assert (coded.sentence, coded.english, coded.code) == (sentence, "", code)  # no English left over
     legacy = reasons(None, None, text)  # an old player: the same English text, no code
     assert (legacy.sentence, legacy.english, legacy.code) == (sentence, "", code)
+
+
+def test_a_message_refused_as_expired_while_still_valid_points_at_the_players_clock() -> None:
+    text = "emergency message emg-4 expired at 2026-11-30T10:00:00Z"  # 17.00 WIB, later than NOW (15.00 WIB)
+    for code, params in (("expired", {"expired_at": "2026-11-30T10:00:00Z"}), (None, None)):
+        said = _reasons()(code, params, text)
+        assert said.sentence == ("pemutar menganggap pesan sudah kedaluwarsa padahal berlaku sampai 17.00 WIB: "
+                                 "jam PC-nya kemungkinan salah"), said
+        assert said.english == ""
 
 
 def test_english_staff_get_the_english_sentence() -> None:

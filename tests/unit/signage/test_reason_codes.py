@@ -41,6 +41,7 @@ LEGACY = [
     ("3 media file(s) of manifest version 8 still downloading", "media_downloading", {"count": 3, "version": "8"}),
     ("low disk: 1048576 bytes free in /var/lib/signage", "low_disk", {"free_bytes": 1048576}),
     ("cannot write state.json: [Errno 28] No space left on device", "cannot_write", {"what": "state.json"}),
+    ("cannot write play log: disk I/O error", "cannot_write", {"what": "play log"}),
     ("heartbeat failed: connection refused", "heartbeat_failed", {}),
 ]
 

@@ -5,18 +5,23 @@ Players report in English, and newer ones add a stable ``code`` with ``params``
 :class:`PlayerText`: the translated sentence with the params filled in; for an old player (no code) the
 code is recognised from the English text first. What cannot be translated -- an unknown code, a
 text no rule recognises, a sentence missing a param -- keeps the player's English text, which the
-page shows labelled as the player's message in English (``_player_text.html``).
+page shows labelled as the player's message in English (``_player_text.html``); :func:`plain_text` says it
+in one line for fleet alerts (pages and e-mail).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from babel.numbers import format_decimal
 
 from scheduler.i18n import N_
 from signage.clock import parse_utc
 from signage.reason_codes import legacy_reason
+from signage.timefmt import format_long
 
 #: Each known code as an English sentence (the msgid); ``%(name)s`` are the code's params.
 MESSAGES: dict[str, str] = {
@@ -56,12 +61,19 @@ MESSAGES: dict[str, str] = {
     "cannot_write": N_("the player cannot write %(what)s to its disk"),
     "heartbeat_failed": N_("the previous status report did not reach the scheduler"),
 }
+#: ``expired`` for a message still valid by the scheduler's clock: the player's clock is ahead.
+EXPIRED_BY_CLOCK = N_("the player thinks the message has expired although it is valid until %(expired_at)s: "
+                      "its PC clock is probably wrong")
 #: A code this scheduler does not know (a newer player): said in general, with the English text beside it.
 UNKNOWN = N_("the player reported a reason this scheduler does not know yet (code %(code)s)")
+#: The label of a player's text that could not be translated.
+ENGLISH_LABEL = N_("player message (English)")
 
 
 class Moments(Protocol):
     """The page's formatter (scheduler.web.common.Formatter): numbers and times in the staff's language."""
+
+    now: datetime
 
     def number(self, value: float | int | None, digits: int = 0) -> str: ...
 
@@ -73,6 +85,23 @@ class PlayerText:
     sentence: str  # in the staff's language ("" when nothing is known about the text)
     english: str  # the player's own text, shown labelled as English ("" when the sentence says it all)
     code: str | None = None  # the code the sentence is for (None: not recognised)
+
+
+class TextMoments:
+    """Numbers and times for text outside a page (fleet alerts): Babel, the configured zone."""
+
+    def __init__(self, language: str, zone_name: str, now: datetime | None = None) -> None:
+        self.language = language
+        self.zone_name = zone_name
+        self.now = now or datetime.now(UTC)
+
+    def number(self, value: float | int | None, digits: int = 0) -> str:
+        if value is None:
+            return "-"
+        return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""), locale=self.language)
+
+    def short(self, value: Any) -> str:
+        return format_long(value, self.zone_name, self.language) if isinstance(value, datetime) else str(value)
 
 
 class PlayerReasons:
@@ -90,12 +119,20 @@ class PlayerReasons:
                 return PlayerText("", text)
             code, params = legacy
         template = MESSAGES.get(code)
+        if code == "expired" and self._after_now((params or {}).get("expired_at")):
+            template = EXPIRED_BY_CLOCK
         if template is not None:
             try:
                 return PlayerText(self.t(template) % self._values(params or {}), "", code)
             except (KeyError, TypeError, ValueError):  # a param missing or of the wrong kind: say it in general
                 pass
         return PlayerText(self.t(UNKNOWN) % {"code": code}, text, code)
+
+    def _after_now(self, moment: Any) -> bool:
+        try:
+            return isinstance(moment, str) and parse_utc(moment) > self.fmt.now
+        except ValueError:
+            return False
 
     def _values(self, params: Mapping[str, Any]) -> dict[str, str]:
         return {name: self._value(name, value) for name, value in params.items()}
@@ -116,4 +153,12 @@ class PlayerReasons:
         return str(value)
 
 
-__all__ = ["MESSAGES", "PlayerReasons", "PlayerText"]
+def plain_text(said: PlayerText, gettext: Callable[[str], str]) -> str:
+    """One line of text: the sentence, and the untranslated English text labelled (for alerts and e-mail)."""
+    english = f"{gettext(ENGLISH_LABEL)}: \u201c{said.english}\u201d" if said.english else ""
+    if said.sentence and english:
+        return f"{said.sentence} ({english})"
+    return said.sentence or english
+
+
+__all__ = ["MESSAGES", "PlayerReasons", "PlayerText", "TextMoments", "plain_text"]
