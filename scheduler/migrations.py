@@ -482,3 +482,4 @@ def m019_darurat_i18n_reason_codes(db: Database) -> None:
     for table, prefix in (("emergency_receipts", ""), ("display_status", "update_")):
         db.table(table).add_column(f"{prefix}code", str)
         db.table(table).add_column(f"{prefix}params", str)  # JSON object
+    db.table("display_status").add_column("warning_codes", str)  # JSON [{code, params}], as ``warnings``

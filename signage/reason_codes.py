@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -130,5 +130,10 @@ def clean_code(code: object) -> str | None:
     return code if isinstance(code, str) and re.fullmatch(CODE_PATTERN, code) else None
 
 
-__all__ = ["CODE_PATTERN", "KNOWN_CODES", "ReasonCode", "ReasonParams", "clean_code", "clean_params",
+def coded(code: str | None, params: ReasonParams | None = None) -> dict[str, Any]:
+    """``{"code", "params"}`` as the API takes it beside an English text (checked, so always valid)."""
+    return {"code": clean_code(code), "params": clean_params(params) if clean_code(code) else {}}
+
+
+__all__ = ["CODE_PATTERN", "KNOWN_CODES", "ReasonCode", "ReasonParams", "clean_code", "clean_params", "coded",
            "legacy_reason"]  # fmt: skip

@@ -5,6 +5,7 @@ player's English text only where it cannot be translated, labelled as such."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -111,7 +112,13 @@ def test_update_pages_show_rollback_reasons_and_warnings_in_indonesian(live_sche
     crash = "exited with status 1 3 times before reporting healthy"
     beat(CODED, {"status": "playing", "app_version": "0.1.0",
                  "update": {"state": "rolled_back", "version": "0.2.0", "detail": crash, "code": "crash_loop",
-                            "params": {"status": 1, "crashes": 3}}})  # fmt: skip
+                            "params": {"status": 1, "crashes": 3}},
+                 # a newer player words its warnings its own way: the codes decide what staff read
+                 "clock_fault": "the PC clock runs 7 minutes early", "clock_fault_code": {"code": "clock_offset",
+                                                                                         "params": {"offset_s": 420}},
+                 "warnings": ["only 3 MB left on the disk", "GPU fan slow"],
+                 "warning_codes": [{"code": "low_disk", "params": {"free_bytes": 3 * 1024 * 1024}},
+                                   {"code": "gpu_fan", "params": {"rpm": 300}}]})  # fmt: skip
     timeout = "no healthy report within 600 s"
     low_disk = "low disk: 1048576 bytes free in /var/lib/signage"
     clock = "PC clock is +42 s off the scheduler's; playing on the scheduler's time"
@@ -133,6 +140,17 @@ def test_update_pages_show_rollback_reasons_and_warnings_in_indonesian(live_sche
     assert clock not in detail and low_disk not in detail
     assert f"{LABEL}: frobnicator stalled" in _text(detail)  # not recognised: shown, marked as English
 
-    layar = _text(_row(web.get("/admin/displays").text, f"display-{LEGACY}"))
+    layar_page = web.get("/admin/displays").text
+    layar = _text(_row(layar_page, f"display-{LEGACY}"))
     assert "jam PC selisih 42 detik dari jam penjadwal" in layar and "sisa 1 MB" in layar
     assert clock not in layar and low_disk not in layar and f"{LABEL}: frobnicator stalled" in layar
+    coded_layar = _text(_row(layar_page, f"display-{CODED}"))  # by code, whatever the English says
+    assert "jam PC selisih 420 detik dari jam penjadwal" in coded_layar and "sisa 3 MB" in coded_layar
+    assert "the PC clock runs 7 minutes early" not in coded_layar and "only 3 MB left" not in coded_layar
+    assert "(kode gpu_fan)" in coded_layar and f"{LABEL}: GPU fan slow" in coded_layar  # a newer code: labelled
+    row = next(live.service.db.table("display_status").rows_where("display_id = ?", [CODED]))
+    assert json.loads(row["warning_codes"])[0] == {"code": "clock_offset", "params": {"offset_s": 420}}
+
+    home = _text(web.get("/admin/").text)  # Beranda lists the players' warnings too
+    assert "ruang disk pemutar hampir habis: sisa 1 MB" in home and "sisa 3 MB" in home
+    assert low_disk not in home and "only 3 MB left" not in home
