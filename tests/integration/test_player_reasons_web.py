@@ -74,7 +74,7 @@ def test_darurat_page_shows_push_refusals_in_indonesian_for_new_and_old_players(
     assert receipt(CODED, coded).status_code == 200
     legacy = {"seq": seq, "outcome": "refused", "reason": "emergency message signature does not verify"}  # no code
     assert receipt(LEGACY, legacy).status_code == 200
-    future = {"seq": seq, "outcome": "refused", "reason": "GPU too hot to show it", "code": "gpu_too_hot",
+    future = {"seq": seq, "outcome": "refused", "reason": "GPU too hot to show it <b>now</b>", "code": "gpu_too_hot",
               "params": {"temp_c": 97}}  # fmt: skip
     assert receipt(FUTURE, future).status_code == 200  # a code this scheduler does not know is still accepted
     bad = receipt(CODED, dict(coded, code="Expired!"))
@@ -93,6 +93,7 @@ def test_darurat_page_shows_push_refusals_in_indonesian_for_new_and_old_players(
     assert LABEL not in coded_row and LABEL not in legacy_row
     assert "pemutar melaporkan alasan yang belum dikenal penjadwal ini (kode gpu_too_hot)" in future_row
     assert f"{LABEL}: GPU too hot to show it" in future_row  # the untranslatable text, marked as the player's
+    assert "<b>now</b>" not in page and "&lt;b&gt;now&lt;/b&gt;" in page  # the player's text is escaped
 
     english = _admin_web(live)  # the language switch: English sentences, from the same code
     assert english.post("/admin/language", {"csrf_token": english.token(), "language": "en"}).ok
