@@ -23,6 +23,7 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
@@ -73,6 +74,7 @@ from signage.config import PlayerConfig
 from signage.emergency_message import EmergencyRefused
 from signage.manifest import MediaRef, Zone
 from signage.ratelimit import TokenBucket
+from signage.reason_codes import coded
 
 log = logging.getLogger("player.app")
 
@@ -347,7 +349,8 @@ class PlayerApp(QObject):
         if generated is not None:
             floors.append((generated.timestamp(), "the newest signed manifest's generated_at"))
         if floors and self.clock.apply_floor(*max(floors)):
-            self.status.update(clock_fault=self.clock.fault, clock_offset_s=round(self.clock.offset_s, 3))
+            self.status.update(clock_fault=self.clock.fault, clock_fault_code=self.clock.fault_code,
+                               clock_offset_s=round(self.clock.offset_s, 3))
 
     def _apply_manifest(self, loaded: LoadedManifest | None) -> None:
         """Play ``loaded`` (None: no manifest; the local folder if any, else the slate)."""
@@ -427,25 +430,37 @@ class PlayerApp(QObject):
         self.faults.ok("identity.json")
 
     def _warnings(self) -> list[str]:
-        warnings: list[str] = []
+        return [text for text, _ in self._coded_warnings()]
+
+    def _warning_status(self) -> dict[str, list[Any]]:
+        """The status' ``warnings`` (English) and ``warning_codes`` (the same as signage.reason_codes)."""
+        warnings = self._coded_warnings()
+        return {"warnings": [text for text, _ in warnings], "warning_codes": [code for _, code in warnings]}
+
+    def _coded_warnings(self) -> list[tuple[str, dict[str, Any]]]:
+        warnings: list[tuple[str, dict[str, Any]]] = []
         loaded = self.manifest
         if loaded is not None and self.runner.past_horizon:
-            warnings.append(f"manifest version {loaded.version} past its horizon "
-                            f"({iso(loaded.manifest.valid_until)}), playing last good")
+            warnings.append((f"manifest version {loaded.version} past its horizon "
+                             f"({iso(loaded.manifest.valid_until)}), playing last good",
+                             coded("past_horizon", {"version": loaded.version})))  # fmt: skip
         elif loaded is not None and loaded.source == "last_good":
-            warnings.append(f"current manifest unusable, playing last good version {loaded.version}")
+            warnings.append((f"current manifest unusable, playing last good version {loaded.version}",
+                             coded("last_good", {"version": loaded.version})))  # fmt: skip
         engine = self.sync.engine
         if engine is not None and engine.pending:
-            warnings.append(f"{len(engine.pending)} media file(s) of manifest version "
-                            f"{loaded.version if loaded else '?'} still downloading")
+            version = loaded.version if loaded else "?"
+            warnings.append((f"{len(engine.pending)} media file(s) of manifest version {version} still downloading",
+                             coded("media_downloading", {"count": len(engine.pending), "version": str(version)})))
         if self._rebuild_reason is not None:
-            warnings.append(f"renderer rebuild pending: {self._rebuild_reason}")
+            warnings.append((f"renderer rebuild pending: {self._rebuild_reason}", coded("renderer_rebuild")))
         if self.reporter is not None and self.reporter.last_error:
-            warnings.append(self.reporter.last_error)
+            warnings.append((self.reporter.last_error, coded("heartbeat_failed")))
         free_bytes = self._free_disk_bytes
         if free_bytes is not None and free_bytes < self.tuning.low_disk_bytes:
-            warnings.append(f"low disk: {free_bytes} bytes free in {self.data_dir}")
-        warnings.extend(self.faults.warnings())
+            warnings.append((f"low disk: {free_bytes} bytes free in {self.data_dir}",
+                             coded("low_disk", {"free_bytes": free_bytes})))  # fmt: skip
+        warnings.extend(self.faults.coded_warnings())
         return warnings
 
     def _heartbeat(self) -> dict[str, object]:
@@ -462,7 +477,7 @@ class PlayerApp(QObject):
             self.playlog.checkpoint(at=self.clock(), mono_s=time.monotonic())
         if self.identity is not None and not identity_path(self.data_dir).exists():
             self._save_identity(self.identity)  # enrolled while the disk was full
-        self.status.update(warnings=self._warnings())
+        self.status.update(**self._warning_status())
         self.status.write()
         self._check_healthy()
 
@@ -552,7 +567,7 @@ class PlayerApp(QObject):
             source=cue.source if cue.state != "slate" else "slate",
             current=current,
             emergency_items=emergency,
-            warnings=self._warnings(),
+            **self._warning_status(),
         )
         self.status.write()
         if emergency_changed and self.reporter is not None:
@@ -579,18 +594,20 @@ class PlayerApp(QObject):
             if moved:
                 self.runner.reevaluate()
             self.clock_floor.save(self.clock, force=moved)
-            self.status.update(clock_offset_s=round(self.clock.offset_s, 3), clock_fault=self.clock.fault)
+            self.status.update(clock_offset_s=round(self.clock.offset_s, 3), clock_fault=self.clock.fault,
+                               clock_fault_code=self.clock.fault_code)
         if outcome.ok:
             self.status.update(last_sync_ok=iso(outcome.finished_at), last_error=None)
         else:
             self.status.update(last_error=outcome.reason)
-        self.status.update(warnings=self._warnings())
+        self.status.update(**self._warning_status())
         self.status.write()
 
     @Slot(object)
     def _on_manifest_changed(self, loaded: LoadedManifest) -> None:
         if self.clock.apply_floor(loaded.manifest.generated_at.timestamp(), "the new manifest's generated_at"):
-            self.status.update(clock_fault=self.clock.fault, clock_offset_s=round(self.clock.offset_s, 3))
+            self.status.update(clock_fault=self.clock.fault, clock_fault_code=self.clock.fault_code,
+                               clock_offset_s=round(self.clock.offset_s, 3))
         if self.emergencies is not None:
             self.emergencies.superseded_by(loaded.manifest)  # it carries the pushed emergency (or its end)
         self._apply_manifest(loaded)
@@ -607,7 +624,7 @@ class PlayerApp(QObject):
             self.status.update(last_error=f"emergency push refused: {exc.reason}")
             seq = _seq_of(envelope)
             if self.receipts is not None and seq is not None and exc.code not in ("not_for_me", "replayed"):
-                self.receipts.send(seq, "refused", exc.reason)
+                self.receipts.send(seq, "refused", exc.reason, exc.code, exc.params)
             return
         self._play(self.manifest or (self.local.loaded if self.local is not None else None))
         self.status.write()
@@ -637,7 +654,7 @@ class PlayerApp(QObject):
     @Slot(str)
     def _on_rebuild_requested(self, reason: str) -> None:
         self._rebuild_reason = reason
-        self.status.update(warnings=self._warnings())
+        self.status.update(**self._warning_status())
 
 
 def _seq_of(envelope: object) -> int | None:

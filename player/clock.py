@@ -24,10 +24,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from player.diskwriter import DiskWriter
 from player.fsutil import WriteFaults, atomic_write_json
 from signage.clock import format_utc
+from signage.reason_codes import coded
 
 log = logging.getLogger("player.clock")
 
@@ -55,6 +57,8 @@ class PlayerClock:
         self.server_corrected = False
         #: Why the PC clock is not trusted (None: no fault seen).
         self.fault: str | None = None
+        #: The same as ``{"code", "params"}`` (signage.reason_codes) for the heartbeat.
+        self.fault_code: dict[str, Any] | None = None
         #: True while the time comes from a floor, not from the server.
         self.floored = False
         #: Server time minus this clock at the last correction.
@@ -85,6 +89,7 @@ class PlayerClock:
         behind_s = floor_epoch_s - ours_s
         self.fault = (f"PC clock {format_utc(datetime.fromtimestamp(ours_s, UTC))} is {behind_s:.0f} s behind "
                       f"{source} ({format_utc(datetime.fromtimestamp(floor_epoch_s, UTC))}); using that as the time")
+        self.fault_code = coded("clock_behind", {"behind_s": round(behind_s)})
         log.warning("clock fault: %s", self.fault)
         self._anchor_epoch_s = floor_epoch_s
         self._anchor_mono_s = now_mono_s
@@ -103,8 +108,10 @@ class PlayerClock:
         self.floored = False
         if abs(self.offset_s) > CLOCK_FAULT_S:
             self.fault = f"PC clock is {self.offset_s:+.0f} s off the scheduler's; playing on the scheduler's time"
+            self.fault_code = coded("clock_offset", {"offset_s": round(self.offset_s)})
         else:
             self.fault = None
+            self.fault_code = None
         ours_s = self._anchor_epoch_s + (at_monotonic_s - self._anchor_mono_s)
         drift_s = server_epoch_s - ours_s
         self.last_drift_s = drift_s

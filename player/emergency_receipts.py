@@ -1,8 +1,9 @@
 """Receipts for pushed emergencies: the player tells the scheduler at once that it shows (or refused) one.
 
-``POST /api/v1/player/emergency-receipts`` with ``{seq, outcome, reason}``; a worker thread sends the
-queued receipts, retrying with backoff while the scheduler cannot be reached (the heartbeat's
-``emergency_items`` acknowledges what is on screen as well, a minute later at the latest).
+``POST /api/v1/player/emergency-receipts`` with ``{seq, outcome, reason, code, params}`` (``code`` and
+``params``: the refusal as :mod:`signage.reason_codes`, so staff read it in their language; ``reason`` stays
+English); a worker thread sends the queued receipts, retrying with backoff while the scheduler cannot be
+reached (the heartbeat's ``emergency_items`` acknowledges what is on screen as well, a minute later at the latest).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import requests
 
 from player.http import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, error_text, new_session, short_exc
 from player.worker import WorkerThread
+from signage.reason_codes import clean_code, clean_params
 
 log = logging.getLogger("player.emergency")
 
@@ -40,10 +42,15 @@ class ReceiptSender:
     def stop(self, timeout_s: float = 3.0) -> None:
         self._worker.stop(timeout_s)
 
-    def send(self, seq: int, outcome: str, reason: str = "") -> None:
-        """Thread-safe: queue a receipt and send it now."""
+    def send(self, seq: int, outcome: str, reason: str = "", code: str | None = None,
+             params: dict[str, int | float | str] | None = None) -> None:
+        """Thread-safe: queue a receipt and send it now (``code``/``params``: the refusal's, see reason_codes)."""
+        body: dict[str, object] = {"seq": seq, "outcome": outcome, "reason": reason[:500]}
+        if clean_code(code):
+            body["code"] = code
+            body["params"] = clean_params(params)
         with self._lock:
-            self._queue.append({"seq": seq, "outcome": outcome, "reason": reason[:500]})
+            self._queue.append(body)
         self._worker.wake.set()
 
     def _run(self) -> None:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from signage.fsutil import atomic_write_bytes, atomic_write_json, fsync_dir
+from signage.reason_codes import coded
 
 log = logging.getLogger("player.disk")
 
@@ -48,7 +50,12 @@ class WriteFaults:
             return dict(self._faults)
 
     def warnings(self) -> list[str]:
-        return [f"cannot write {what}: {reason}" for what, reason in sorted(self.active().items())]
+        return [text for text, _ in self.coded_warnings()]
+
+    def coded_warnings(self) -> list[tuple[str, dict[str, Any]]]:
+        """Each warning in English with its code (signage.reason_codes) for the heartbeat."""
+        return [(f"cannot write {what}: {reason}", coded("cannot_write", {"what": what}))
+                for what, reason in sorted(self.active().items())]  # fmt: skip
 
 
 __all__ = ["WriteFaults", "atomic_write_bytes", "atomic_write_json", "fsync_dir"]

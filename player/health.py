@@ -27,6 +27,7 @@ from PySide6.QtGui import QImage
 
 from signage import __version__
 from signage.apimodels import Heartbeat
+from signage.reason_codes import coded
 
 log = logging.getLogger("player.health")
 
@@ -103,6 +104,7 @@ def heartbeat_payload(
     """The ``Heartbeat`` document, field for field (``update``: :meth:`player.update.UpdateEngine.report`)."""
     current = status.get("current") or {}
     warnings = [str(w)[:500] for w in (status.get("warnings") or [])][:MAX_WARNINGS]
+    codes = status.get("warning_codes") or []
     offset = status.get("clock_offset_s")
     payload: dict[str, Any] = {
         "status": heartbeat_status(status),
@@ -118,9 +120,18 @@ def heartbeat_payload(
         "warnings": warnings,
         "screenshot_png_b64": screenshot_png_b64,
     }
+    if isinstance(codes, list) and len(codes) >= len(warnings):  # the same order: warnings[i] is codes[i]
+        payload["warning_codes"] = [_coded(c) for c in codes[: len(warnings)]]
     if status.get("clock_fault"):
         payload["clock_fault"] = str(status["clock_fault"])[:500]
+        if status.get("clock_fault_code"):
+            payload["clock_fault_code"] = _coded(status["clock_fault_code"])
     return Heartbeat.model_validate(payload).model_dump(mode="json")
+
+
+def _coded(value: Any) -> dict[str, Any]:
+    """A status file's ``{"code", "params"}`` as the API takes it (anything else: no code)."""
+    return coded(value.get("code"), value.get("params")) if isinstance(value, dict) else coded(None)
 
 
 def screenshot_png_b64(image: QImage, max_width_px: int = SCREENSHOT_MAX_WIDTH_PX) -> str:

@@ -124,13 +124,15 @@ class Launcher:
             if folder.is_dir() and folder.name not in keep and not folder.name.startswith("."):
                 remove_release(self.data_dir, folder.name)
 
-    def roll_back(self, state: LauncherState, reason: str) -> None:
+    def roll_back(self, state: LauncherState, reason: str, code: str, params: dict[str, int | float | str]) -> None:
+        """``reason`` in English for the log and old schedulers; ``code``/``params`` as signage.reason_codes."""
         failed = str((state.trial or {}).get("version") or state.active)
         back_to = state.previous
         log.error("rolling back from release %s to %s: %s", failed, back_to or self.base_version, reason)
         state.failed[failed] = reason
+        state.failed_codes[failed] = {"code": code, "params": params}
         state.active, state.previous, state.trial = back_to, None, None
-        state.last = {"state": "rolled_back", "version": failed, "detail": reason}
+        state.last = {"state": "rolled_back", "version": failed, "detail": reason, "code": code, "params": params}
         state.save(self.data_dir)
         remove_release(self.data_dir, failed)
 
@@ -153,7 +155,8 @@ class Launcher:
             state = LauncherState.load(self.data_dir)
             if state.active is not None and not is_installed(self.data_dir, state.active):
                 state.trial = {"version": state.active, "crashes": 0}
-                self.roll_back(state, f"release {state.active} is not installed any more")
+                self.roll_back(state, f"release {state.active} is not installed any more", "not_installed",
+                               {"version": state.active})
                 continue
             version = state.active
             self.child = subprocess.Popen(self.command(), env=self.environment(version))
@@ -177,7 +180,8 @@ class Launcher:
                 state.trial["crashes"] = int(state.trial.get("crashes", 0)) + 1
                 crashes = state.trial["crashes"]
                 if crashes >= self.settings.max_crashes:
-                    self.roll_back(state, f"exited with status {code} {crashes} times before reporting healthy")
+                    self.roll_back(state, f"exited with status {code} {crashes} times before reporting healthy",
+                                   "crash_loop", {"status": code, "crashes": crashes})
                     crashes_in_a_row = 0
                     continue
                 state.save(self.data_dir)
@@ -213,7 +217,9 @@ class Launcher:
                 trial = None
             elif self.monotonic() - started_s > self.settings.health_timeout_s:
                 self._stop_child(child)
-                self.roll_back(state, f"no healthy report within {self.settings.health_timeout_s:.0f} s")
+                timeout_s = round(self.settings.health_timeout_s)
+                self.roll_back(state, f"no healthy report within {timeout_s} s", "health_timeout",
+                               {"timeout_s": timeout_s})
                 return None
 
     def _tend_bridge(self, child: subprocess.Popen[bytes]) -> None:

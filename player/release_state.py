@@ -8,7 +8,8 @@ Under ``<data_dir>/releases/``:
 * ``next.json`` — ``{"version"}``: the player installed it and exits at an item boundary to switch to it;
 * ``state.json`` — the launcher's: ``active`` (None: the version of the venv itself), ``previous``,
   ``trial`` (``{"version", "crashes"}`` until the new version reports healthy), ``failed``
-  (version -> reason, never retried) and ``last`` (``{"state", "version", "detail"}``, reported).
+  (version -> reason, never retried), ``failed_codes`` (version -> ``{"code", "params"}``: the reason as
+  :mod:`signage.reason_codes`) and ``last`` (``{"state", "version", "detail", "code", "params"}``, reported).
 
 ``<data_dir>/health.json`` — ``{"version", "pid", "at"}``: written by a player once it has synced and painted.
 Only the launcher writes ``state.json``; only the player writes ``next.json`` and ``health.json``.
@@ -68,6 +69,7 @@ class LauncherState:
     trial: dict[str, Any] | None = None
     failed: dict[str, str] = field(default_factory=dict)
     last: dict[str, Any] | None = None
+    failed_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data_dir: Path) -> LauncherState:
@@ -78,8 +80,10 @@ class LauncherState:
         last = raw.get("last") if isinstance(raw.get("last"), dict) else None
         active = raw.get("active") if isinstance(raw.get("active"), str) else None
         previous = raw.get("previous") if isinstance(raw.get("previous"), str) else None
+        codes_raw = raw.get("failed_codes")
+        codes = {str(k): v for k, v in codes_raw.items() if isinstance(v, dict)} if isinstance(codes_raw, dict) else {}
         return cls(active=active, previous=previous, trial=trial, failed={str(k): str(v) for k, v in failed.items()},
-                   last=last)
+                   last=last, failed_codes=codes)
 
     def save(self, data_dir: Path) -> None:
         atomic_write_json(releases_dir(data_dir) / STATE_FILE, asdict(self))

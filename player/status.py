@@ -7,7 +7,8 @@ a watchdog or the e2e test can read it at any moment. Shape::
      "manifest_version", "source": "manifest"|"last_good"|"slate",
      "current": {"zone", "item_id", "item_type", "title", "since"} | null,
      "emergency_items": [item ids of the emergency the main zone shows now],
-     "last_sync_ok", "last_error", "clock_offset_s", "clock_fault", "warnings": [str], "updated_at"}
+     "last_sync_ok", "last_error", "clock_offset_s", "clock_fault", "clock_fault_code",
+     "warnings": [str], "warning_codes": [{"code", "params"}] (the same, signage.reason_codes), "updated_at"}
 
 A write that fails (full disk) is reported to :class:`player.fsutil.WriteFaults`
 and retried at the next update.
@@ -55,7 +56,9 @@ class StatusFile:
             "last_error": None,
             "clock_offset_s": 0.0,
             "clock_fault": None,
+            "clock_fault_code": None,
             "warnings": [],
+            "warning_codes": [],
             "updated_at": None,
         }
 

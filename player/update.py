@@ -6,7 +6,8 @@ release is newer than the running version, compatible with it, not failed before
 runs under ``signage player launch``: downloads the wheel with the media downloader (Range resume,
 sha256 check), installs it beside the running version and marks it ready. The player then exits at
 the next item boundary and the launcher starts the new version. Nothing unverified is ever
-installed or run. :meth:`UpdateEngine.report` is the heartbeat's ``update``.
+installed or run. :meth:`UpdateEngine.report` is the heartbeat's ``update``; a refusal or rollback carries
+its English ``detail`` and the same as a ``code`` with ``params`` (:mod:`signage.reason_codes`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from player.release_state import LauncherState, is_installed, releases_dir
 from signage import __version__
 from signage.manifest import MediaRef
 from signage.ratelimit import TokenBucket
+from signage.reason_codes import clean_code, clean_params
 from signage.release import Release, ReleaseRejected, verify_release, version_key
 
 log = logging.getLogger("player.release")
@@ -65,27 +67,30 @@ class UpdateEngine:
         self.ready_version: str | None = None  # installed, switch at the next item boundary
         self._lock = threading.Lock()
         self._report: dict[str, Any] | None = None
-        self._refused: dict[str, str] = {}  # version -> reason (this run; a bad file is not fetched again)
+        self._refused: dict[str, tuple[str, str]] = {}  # version -> (reason, code): a bad file is not fetched again
         self._last_refusal: tuple[str, str] | None = None
 
     # -- report ----------------------------------------------------------
 
     def report(self) -> dict[str, Any] | None:
-        """``{"state", "version", "detail"}`` for the heartbeat (thread-safe), or None."""
+        """``{"state", "version", "detail", "code", "params"}`` for the heartbeat (thread-safe), or None."""
         with self._lock:
             report = dict(self._report) if self._report else None
         if report is None:
             last = LauncherState.load(self.data_dir).last
             if last and last.get("state") == "rolled_back":
-                return {"state": "rolled_back", "version": str(last.get("version")), "detail": last.get("detail")}
+                return {"state": "rolled_back", "version": str(last.get("version"))[:50], "detail": last.get("detail"),
+                        "code": clean_code(last.get("code")), "params": clean_params(last.get("params"))}
             return None
         if report["state"] == "running":
             report["state"] = "healthy" if self.healthy else "installed"
         return report
 
-    def _set(self, state: str, version: str, detail: str | None = None) -> None:
+    def _set(self, state: str, version: str, detail: str | None = None, code: str | None = None,
+             params: dict[str, int | float | str] | None = None) -> None:
         with self._lock:
-            self._report = {"state": state, "version": version[:50], "detail": detail[:500] if detail else None}
+            self._report = {"state": state, "version": version[:50], "detail": detail[:500] if detail else None,
+                            "code": clean_code(code), "params": clean_params(params)}
 
     # -- poll ------------------------------------------------------------
 
@@ -111,7 +116,7 @@ class UpdateEngine:
             if self._last_refusal != (version, exc.reason):  # log once, not at every poll
                 log.warning("release %s refused: %s", version, exc.reason)
             self._last_refusal = (version, exc.reason)
-            self._set("refused", version, exc.reason)
+            self._set("refused", version, exc.reason, "release_rejected")
             return
         self._last_refusal = None
         self._consider(release, should_stop)
@@ -132,23 +137,28 @@ class UpdateEngine:
             return
         if state.active == version:  # the launcher started it, yet this process runs other code
             self._set("refused", version, f"release {version} is active but this process runs "
-                                          f"{self.running_version}; its installed copy does not load")
+                                          f"{self.running_version}; its installed copy does not load",
+                      "not_loaded", {"version": version, "running": self.running_version})
             return
         if version in state.failed:
-            self._set("rolled_back", version, state.failed[version])
+            why = state.failed_codes.get(version) or {}
+            self._set("rolled_back", version, state.failed[version], why.get("code"), why.get("params"))
             return
         if version_key(version) < version_key(self.running_version):
-            self._set("refused", version, f"older than the running version {self.running_version}")
+            self._set("refused", version, f"older than the running version {self.running_version}",
+                      "older_than_running", {"running": self.running_version})
             return
         if not release.accepts(self.running_version):
             self._set("refused", version, f"running version {self.running_version} is outside "
-                                          f"{release.min_compatible}..{release.max_compatible}")
+                                          f"{release.min_compatible}..{release.max_compatible}", "incompatible",
+                      {"running": self.running_version, "min": release.min_compatible,
+                       "max": release.max_compatible})
             return
         if version in self._refused:
-            self._set("refused", version, self._refused[version])
+            self._set("refused", version, *self._refused[version])
             return
         if not self.can_switch:
-            self._set("offered", version, "updates need the launcher (signage player launch)")
+            self._set("offered", version, "updates need the launcher (signage player launch)", "needs_launcher")
             return
         if not is_installed(self.data_dir, version):
             self._set("downloading", version)
@@ -169,9 +179,10 @@ class UpdateEngine:
             install_release(self.data_dir, release, wheel)
         except (MediaMismatch, InstallFailed) as exc:
             reason = str(exc)
+            code = "download_mismatch" if isinstance(exc, MediaMismatch) else "install_failed"
             log.warning("release %s refused: %s", release.version, reason)
-            self._refused[release.version] = reason
-            self._set("refused", release.version, reason)
+            self._refused[release.version] = (reason, code)
+            self._set("refused", release.version, reason, code)
             return False
         except (requests.RequestException, OSError) as exc:
             log.info("release %s: download paused (%s); resuming at the next round", release.version,

@@ -13,6 +13,7 @@ from scheduler.deps import current_display, current_user, get_service
 from scheduler.emergency_ack import acknowledgements
 from scheduler.service import Service
 from signage.errors import UserError
+from signage.reason_codes import MAX_PARAMS, ParamName, ParamValue, ReasonCode
 
 router = APIRouter(prefix="/api/v1")
 
@@ -22,7 +23,11 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 class EmergencyReceipt(BaseModel):
     seq: int = Field(ge=1, le=2**62, description="the pushed message's sequence number")
     outcome: Literal["shown", "cancelled", "refused"]
-    reason: str = Field(default="", max_length=500, description="why it was refused")
+    reason: str = Field(default="", max_length=500, description="why it was refused (English, for the log)")
+    code: ReasonCode | None = Field(default=None, description="the refusal as a code (signage/reason_codes.py); "
+                                    "staff pages show it translated. Old players send none")
+    params: dict[ParamName, ParamValue] = Field(default_factory=dict, max_length=MAX_PARAMS,
+                                                description="the numbers and names the refusal mentions")
 
 
 @router.post("/player/emergency-receipts", tags=["player"])
@@ -33,7 +38,8 @@ def emergency_receipt(
 ) -> dict[str, Any]:
     """The player verified a pushed emergency message and shows it (or took it off, or refused it)."""
     now_iso = service.now_iso()
-    service.receipts.add(body.seq, display_id, body.outcome, body.reason, now_iso)
+    service.receipts.add(body.seq, display_id, body.outcome, body.reason, now_iso, code=body.code,
+                         params=body.params)
     return {"ok": True, "received_at": now_iso}
 
 

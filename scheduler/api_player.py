@@ -25,7 +25,7 @@ from scheduler.errors import NotFound, RangeNotSatisfiable
 from scheduler.events import CLOSE
 from scheduler.precompressed import accepts_gzip
 from scheduler.proof_of_play import insert_play_events
-from scheduler.release_status import update_columns
+from scheduler.release_status import update_columns, warning_codes
 from scheduler.service import Service
 from scheduler.store import dumps
 from signage.apimodels import (
@@ -158,12 +158,15 @@ async def heartbeat(
 ) -> HeartbeatReply:
     """The display's status; answered once it is committed (group commit by the intake writer)."""
     now_iso = service.now_iso()
-    row = body.model_dump(exclude={"screenshot_png_b64", "emergency_items", "update"})  # clock_fault: column (m010)
+    row = body.model_dump(exclude={"screenshot_png_b64", "emergency_items", "update", "warning_codes",
+                                   "clock_fault_code"})  # clock_fault: column (m010)  # fmt: skip
     row.update(update_columns(body.update))  # m016
+    codes = warning_codes(body)  # m019: warnings[i] as a code (None: an older player, recognised by its text)
     if body.clock_fault:  # and is shown with the warnings on the fleet page
         row["warnings"] = [f"clock: {body.clock_fault}", *row["warnings"]]
     row["cache"] = dumps(row["cache"])
     row["warnings"] = dumps(row["warnings"])
+    row["warning_codes"] = dumps(codes) if codes is not None else None
     png = await asyncio.to_thread(_screenshot_png, body.screenshot_png_b64) if body.screenshot_png_b64 else None
     job = partial(_store_heartbeat, display_id, row, body.emergency_items, png, now_iso)
     await service.intake.write(job)

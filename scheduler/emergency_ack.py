@@ -7,12 +7,13 @@ scheduler keeps, per display, each of those ids with the time it was *first* rep
 
 A pushed emergency (:mod:`scheduler.emergency_push`) is also acknowledged at once by a *receipt*
 (``POST /api/v1/player/emergency-receipts``): the player verified the signed message and shows it,
-or refused it with a reason. The latest push of an emergency counts.
+or refused it with a reason (English, and as a ``code`` with ``params`` from newer players: see
+:mod:`signage.reason_codes`; staff pages translate it). The latest push of an emergency counts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,8 @@ class Acknowledgement:
     received: datetime | None = None  # the receipt for the latest push of this emergency
     outcome: str | None = None  # its outcome: shown | refused (with ``reason``)
     reason: str = ""
+    code: str | None = None  # the reason as signage.reason_codes (None: an old player sent only ``reason``)
+    params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         def iso(moment: datetime | None) -> str | None:
@@ -42,6 +45,7 @@ class Acknowledgement:
 
         return {"display_id": self.display_id, "name": self.name, "showing_since": iso(self.since),
                 "received_at": iso(self.received), "outcome": self.outcome, "reason": self.reason,
+                "code": self.code, "params": self.params,
                 "last_seen": iso(self.last_seen), "online": self.online}  # fmt: skip
 
 
@@ -77,7 +81,8 @@ def acknowledgements(db: Database, announcement: dict[str, Any], now: datetime) 
         acks.append(Acknowledgement(
             row["id"], row["name"], parse_utc(since) if since else None, last_seen, online,
             parse_utc(receipt["received_at"]) if receipt else None, receipt["outcome"] if receipt else None,
-            (receipt["reason"] or "") if receipt else "",
+            (receipt["reason"] or "") if receipt else "", receipt.get("code") if receipt else None,
+            loads(receipt.get("params"), {}) if receipt else {},
         ))  # fmt: skip
     return acks
 

@@ -32,14 +32,18 @@ class ReceiptBook:
         self._write_lock = threading.Lock()
         self.batches = 0  # transactions written
 
-    def add(self, seq: int, display_id: str, outcome: str, reason: str, received_at: str) -> None:
-        """Check and record one receipt; NotFoundError / UserError name the field ``seq``."""
+    def add(self, seq: int, display_id: str, outcome: str, reason: str, received_at: str, *,
+            code: str | None = None, params: dict[str, Any] | None = None) -> None:
+        """Check and record one receipt; NotFoundError / UserError name the field ``seq``.
+
+        ``code``/``params``: the refusal as :mod:`signage.reason_codes` (None from an old player)."""
         targets = self._targets_of(seq)
         if ALL not in targets and display_id not in targets:
             raise UserError(f"seq: emergency push {seq} was not sent to display {display_id}", field="seq")
         with self._queue_lock:
             self._rows.append({"seq": seq, "display_id": display_id, "outcome": outcome, "reason": reason,
-                               "received_at": received_at})  # fmt: skip
+                               "received_at": received_at, "code": code,
+                               "params": json.dumps(params) if params else None})  # fmt: skip
         self._write()
 
     def _targets_of(self, seq: int) -> frozenset[str]:

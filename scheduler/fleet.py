@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,13 @@ class DisplayHealth:
     status: str | None
     current_item: str | None
     warnings: list[str]
+    #: ``warnings[i]`` as ``{"code", "params"}`` (signage.reason_codes); empty from an older player
+    warning_codes: list[dict[str, Any]] = field(default_factory=list)
+
+    def coded_warnings(self) -> list[tuple[str | None, dict[str, Any], str]]:
+        """``(code, params, English text)`` per warning, for :mod:`scheduler.player_reasons`."""
+        codes = self.warning_codes if len(self.warning_codes) == len(self.warnings) else [{}] * len(self.warnings)
+        return [(c.get("code"), c.get("params") or {}, str(w)) for c, w in zip(codes, self.warnings, strict=True)]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,6 +75,7 @@ def fleet_health(db: Database, publisher: Publisher, now: datetime) -> list[Disp
                 status=status["status"] if status else None,
                 current_item=status["current_item"] if status else None,
                 warnings=loads(status["warnings"], []) if status else [],
+                warning_codes=loads(status["warning_codes"], []) if status else [],
             )
         )
     return out

@@ -32,6 +32,7 @@ from typing import Any
 
 from scheduler.i18n import N_, translator
 from scheduler.notify import Channel, DeliveryError, Message, channels
+from scheduler.player_reasons import PlayerReasons, TextMoments, plain_text
 from scheduler.service import Service
 from scheduler.store import loads
 from signage.clock import format_utc, parse_utc
@@ -69,6 +70,7 @@ PROBLEM_TEXTS = (  # the English fragments _display_findings writes, as patterns
     (re.compile(r"(?P<count>\d+) skipped plays in the last hour"), N_("%(count)s skipped plays in the last hour")),
     (re.compile(r"player status: error"), N_("player status: error")),
 )
+PLAYER_KINDS = ("low_disk", "clock", "playback")  # findings whose ``problem`` may carry a player's own words
 RESOLVED_TEXT = N_("Resolved at %(at)s. It started at %(opened)s.")
 TEST_SUBJECT = N_("[Signage] Test message")
 TEST_TEXT = N_("This is a test message from the signage scheduler at %(url)s. Fleet alerts will arrive like this.")
@@ -194,13 +196,20 @@ def describe(kind: str, name: str, facts: dict[str, Any], zone_name: str, langua
     if "days" in values:
         values["days"] = f"{float(values['days']):g}"
     if "problem" in values:
-        values["problem"] = localized_problem(str(values["problem"]), t)
+        reasons = PlayerReasons(t, TextMoments(language, zone_name)) if kind in PLAYER_KINDS else None
+        values["problem"] = localized_problem(str(values["problem"]), t, reasons)
     return t(TEXTS[key]) % values
 
 
-def localized_problem(problem: str, t: Callable[[str], str]) -> str:
+def localized_problem(problem: str, t: Callable[[str], str], reasons: PlayerReasons | None = None) -> str:
     """The scheduler's own fragments of a finding's ``problem`` (kept in English in the store) in the reader's
-    language; what a player reported (e.g. a disk error) is shown as it came."""
+    language. With ``reasons``, what a player reported (a disk warning, a clock fault) is translated too
+    (:mod:`scheduler.player_reasons`), or else shown as it came, labelled as the player's English text;
+    without, it is shown as it came."""
+    if reasons is not None:
+        whole = reasons(None, None, problem)  # one player text that itself contains "; " (a clock fault)
+        if whole.code is not None:
+            return plain_text(whole, t)
     parts = []
     for part in problem.split("; "):
         for pattern, text in PROBLEM_TEXTS:
@@ -208,6 +217,9 @@ def localized_problem(problem: str, t: Callable[[str], str]) -> str:
             if match:
                 part = t(text) % match.groupdict()
                 break
+        else:
+            if reasons is not None:
+                part = plain_text(reasons(None, None, part), t)
         parts.append(part)
     return "; ".join(parts)
 

@@ -8,6 +8,7 @@ from typing import Any
 from scheduler.fleet import DisplayHealth, fleet_health
 from scheduler.fleet_admin import decode_display, format_hours
 from scheduler.service import Service
+from scheduler.store import loads
 
 CLOCK_OFFSET_WARN_S = 5.0
 LOW_DISK_BYTES = 2 * 1024**3
@@ -25,7 +26,7 @@ class FleetRow:
     screenshot_at: str | None
     hours_text: str
     alerts: list[str]  # codes: no_player, offline, version_lag, missing_media, clock_offset, low_disk
-    update: dict[str, Any] | None = None  # the player's update report: {state, version, detail} (m016)
+    update: dict[str, Any] | None = None  # the player's update report: {state, version, detail, code, params}
 
 
 def fleet_rows(service: Service) -> list[FleetRow]:
@@ -77,7 +78,8 @@ def _update(status: dict[str, Any]) -> dict[str, Any] | None:
     if not status.get("update_state"):
         return None
     return {"state": status["update_state"], "version": status.get("update_version") or "",
-            "detail": status.get("update_detail")}
+            "detail": status.get("update_detail"), "code": status.get("update_code"),
+            "params": loads(status.get("update_params"), {})}
 
 
 def screenshot_png(service: Service, display_id: str) -> bytes | None:

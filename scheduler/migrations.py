@@ -474,3 +474,12 @@ def m018_emerg_pushes(db: Database) -> None:
         {"seq": int, "display_id": str, "outcome": str, "reason": str, "received_at": str},
         pk=("seq", "display_id"),
     )
+
+
+@migrations()
+def m019_darurat_i18n_reason_codes(db: Database) -> None:
+    """Player reasons as codes (signage/reason_codes.py) beside their English text, so staff pages translate them."""
+    for table, prefix in (("emergency_receipts", ""), ("display_status", "update_")):
+        db.table(table).add_column(f"{prefix}code", str)
+        db.table(table).add_column(f"{prefix}params", str)  # JSON object
+    db.table("display_status").add_column("warning_codes", str)  # JSON [{code, params}], as ``warnings``

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from signage.reason_codes import MAX_PARAMS, ParamName, ParamValue, ReasonCode
+
 MAX_SQL_INT = 2**62
 MAX_SCREENSHOT_B64_CHARS = 900_000  # about 650 KB of PNG
 MAX_EVENTS_PER_BATCH = 2000
@@ -84,6 +86,16 @@ class UpdateReport(BaseModel):
     state: UpdateState
     version: str = Field(max_length=50, description="The release version the state is about")
     detail: str | None = Field(default=None, max_length=500, description="Why it was refused or rolled back")
+    code: ReasonCode | None = Field(default=None, description="``detail`` as a code (signage/reason_codes.py)")
+    params: dict[ParamName, ParamValue] = Field(default_factory=dict, max_length=MAX_PARAMS,
+                                                description="The numbers and names ``detail`` mentions")
+
+
+class ReasonRef(BaseModel):
+    """A player text as a code with params (signage/reason_codes.py); ``code`` None: the player has none."""
+
+    code: ReasonCode | None = None
+    params: dict[ParamName, ParamValue] = Field(default_factory=dict, max_length=MAX_PARAMS)
 
 
 class Heartbeat(BaseModel):
@@ -105,6 +117,9 @@ class Heartbeat(BaseModel):
     app_version: str | None = Field(default=None, max_length=50, description="The player version running now")
     update: UpdateReport | None = Field(default=None, description="Player update state; null when none offered")
     warnings: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=MAX_WARNINGS)
+    warning_codes: list[ReasonRef] = Field(default_factory=list, max_length=MAX_WARNINGS,
+                                           description="``warnings`` as codes, in the same order (newer players)")
+    clock_fault_code: ReasonRef | None = Field(default=None, description="``clock_fault`` as a code")
     screenshot_png_b64: str | None = Field(default=None, max_length=MAX_SCREENSHOT_B64_CHARS)
 
 

@@ -38,10 +38,11 @@ SLIDE_FIELDS = ("title", "style", "severity", "header", "issuer", "issued")
 class EmergencyRefused(ValueError):
     """A pushed emergency message the player must not act on; ``reason`` says why (for the log)."""
 
-    def __init__(self, reason: str, code: str) -> None:
+    def __init__(self, reason: str, code: str, params: dict[str, int | float | str] | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code  # unsigned | bad_signature | unknown_key | malformed | not_for_me | expired | replayed
+        self.params = params or {}  # what the reason names, for the receipt (signage/reason_codes.py)
 
 
 @dataclass(frozen=True)
@@ -142,21 +143,25 @@ def verify_message(
     usable = {**trusted_keys, **learn_keys(envelope, trusted_keys)}
     public_key = usable.get(key_id) if isinstance(key_id, str) else None
     if public_key is None:
-        raise EmergencyRefused(f"emergency message signed by unknown key {key_id!r}", "unknown_key")
+        raise EmergencyRefused(f"emergency message signed by unknown key {key_id!r}", "unknown_key",
+                               {"key_id": str(key_id)[:200]})
     try:
         public_key.verify(base64.b64decode(str(signature.get("value")), validate=True), canonical_json(message))
     except (InvalidSignature, ValueError):
         raise EmergencyRefused("emergency message signature does not verify", "bad_signature") from None
     parsed = _parse(message, str(key_id))
     if not parsed.targets(display_id):
-        raise EmergencyRefused(f"emergency message {parsed.id} is not for display {display_id!r}", "not_for_me")
+        raise EmergencyRefused(f"emergency message {parsed.id} is not for display {display_id!r}", "not_for_me",
+                               {"display_id": display_id})
     if now >= parsed.valid_until:
         raise EmergencyRefused(
-            f"emergency message {parsed.id} expired at {format_utc(parsed.valid_until)}", "expired"
+            f"emergency message {parsed.id} expired at {format_utc(parsed.valid_until)}", "expired",
+            {"expired_at": format_utc(parsed.valid_until)},
         )
     if parsed.seq <= last_seq:
         raise EmergencyRefused(
-            f"emergency message {parsed.id} replayed: sequence {parsed.seq} is not newer than {last_seq}", "replayed"
+            f"emergency message {parsed.id} replayed: sequence {parsed.seq} is not newer than {last_seq}", "replayed",
+            {"seq": parsed.seq, "last_seq": last_seq},
         )
     return parsed
 

@@ -23,7 +23,8 @@ and in the template (``{% extends "base.html" %}``, ``{% block content %}``)::
     <form method="post" action="/admin/things">{{ csrf_field() }} ... </form>
 
 Templates get ``_`` (gettext), ``fmt`` (local dates/times/numbers), ``user``, ``can(action)``,
-``display_name(id)``, ``user_name(id)`` and ``csrf_field()``.
+``display_name(id)``, ``user_name(id)``, ``csrf_field()`` and ``player_reason(code, params, text)`` (what a
+player reported, translated: use the macro in ``_player_text.html``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from starlette.datastructures import FormData
 from scheduler import policy
 from scheduler.deps import SESSION_COOKIE, get_service, service_of
 from scheduler.i18n import LANGUAGES, N_, language_or_default, translator
+from scheduler.player_reasons import PlayerReasons
 from scheduler.service import Service
 from scheduler.sessions import WebSession
 from scheduler.store import loads
@@ -243,6 +245,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         for key, url, label, action in NAV
         if user is not None and (action is None or can(user, action))
     ]
+    formatter = Formatter(language, service.config.timezone, service.clock())
     values = {
         "_": t,
         "lang": language,
@@ -254,7 +257,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "error": context.pop("error", None),
         "csrf_token": csrf_token,
         "csrf_field": csrf_field,
-        "fmt": Formatter(language, service.config.timezone, service.clock()),
+        "fmt": formatter,
+        "player_reason": PlayerReasons(t, formatter),  # what a player reported, translated (_player_text.html)
         "can": lambda action, announcement=None: can(user, action, announcement),
         "display_name": lambda display_id: display_names.get(display_id, display_id),
         "group_name": lambda group_id: group_names.get(group_id, group_id),

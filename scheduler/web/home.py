@@ -59,8 +59,9 @@ def alerts(service: Service) -> list[dict[str, Any]]:
             out.append({"kind": "offline", "display": display.display_id, "since": display.last_seen})
         elif display.version_lag:
             out.append({"kind": "lag", "display": display.display_id, "lag": display.version_lag})
-        for warning in display.warnings[:3]:
-            out.append({"kind": "player_warning", "display": display.display_id, "text": str(warning)})
+        for code, params, text in display.coded_warnings()[:3]:
+            out.append({"kind": "player_warning", "display": display.display_id, "text": text, "code": code,
+                        "params": params})  # fmt: skip
     for display_id, warnings in sorted(service.publisher.warnings.items()):
         for item in warnings[:3]:
             out.append({"kind": "schedule", "display": display_id, "text": item.get("message", "")})

@@ -35,9 +35,10 @@ SHOWN, REFUSED = "kec-sungai-pinyuh", "kantor-bupati"
 MB = 1024 * 1024
 SHOWN_BEAT = {"status": "playing", "app_version": "0.5.0", "free_disk_bytes": 9000 * MB, "clock_offset_s": 420.0,
               "update": {"state": "downloading", "version": "0.6.0"}}  # fmt: skip
+CRASH = "exited with status 1 3 times before reporting healthy"
 REFUSED_BEAT = {"status": "playing", "app_version": "0.5.0", "free_disk_bytes": 120 * MB, "clock_offset_s": 0.4,
-                "update": {"state": "rolled_back", "version": "0.6.0",
-                           "detail": "exited with status 1 3 times"}}  # fmt: skip
+                "update": {"state": "rolled_back", "version": "0.6.0", "detail": CRASH, "code": "crash_loop",
+                           "params": {"status": 1, "crashes": 3}}}  # fmt: skip
 
 
 @pytest.fixture
@@ -97,8 +98,9 @@ def _emergency(live: Any, tokens: dict[str, str]) -> int:
     with service.lock:
         seq = service.db.execute("select max(seq) from emergency_pushes where announcement_id = ?", [ann]).fetchone()[0]
     receipts = f"{base}/api/v1/player/emergency-receipts"
-    for display, body in ((SHOWN, {"seq": seq, "outcome": "shown"}),
-                          (REFUSED, {"seq": seq, "outcome": "refused", "reason": "clock too far off"})):  # fmt: skip
+    refused = {"seq": seq, "outcome": "refused", "reason": f"emergency message emg-{seq} expired at {until}",
+               "code": "expired", "params": {"expired_at": until}}  # its PC clock is hours ahead
+    for display, body in ((SHOWN, {"seq": seq, "outcome": "shown"}), (REFUSED, refused)):  # fmt: skip
         requests.post(receipts, json=body, headers={"Authorization": f"Bearer {tokens[display]}"},
                       timeout=TIMEOUT_S).raise_for_status()  # fmt: skip
     _beat(base, tokens[SHOWN], {**SHOWN_BEAT, "emergency_items": [f"ann-{ann}"]})
@@ -139,6 +141,9 @@ def test_staff_pages_of_this_round_on_laptop_and_phone(browser: Any, live_schedu
     shoot(page, "layar", phone=True)
     page.goto(f"{base}/admin/releases")
     assert page.inner_text("#release-0\\.6\\.0 td:last-child").strip() == group_name
+    rolled_back = page.inner_text(f"#player-{REFUSED}")  # the launcher's reason, in Indonesian
+    assert "versi baru berhenti dengan status keluar 1 sebanyak 3 kali sebelum melapor sehat" in rolled_back
+    assert CRASH not in page.inner_text("body")
     shoot(page, "pembaruan-pemutar", phone=True)
     page.set_viewport_size(PHONE)  # stacked rows: every value starts at the same place, whatever its label
     lefts = page.evaluate("() => [...document.querySelectorAll('#releases td > div, #players td > div')]"
@@ -149,5 +154,7 @@ def test_staff_pages_of_this_round_on_laptop_and_phone(browser: Any, live_schedu
     shoot(page, "layar-detail", phone=True)
     page.goto(f"{base}/admin/emergency")
     assert "pesan darurat diterima" in page.inner_text(f"#ack-{ann}-{SHOWN}")
-    assert "ditolak" in page.inner_text(f"#ack-{ann}-{REFUSED}")
+    refusal = page.inner_text(f"#ack-{ann}-{REFUSED}")
+    assert "pesan darurat ditolak" in refusal and "jam PC-nya kemungkinan salah" in refusal  # valid until 2 h on
+    assert "expired" not in page.inner_text("body") and "pesan pemutar (bahasa Inggris)" not in refusal
     shoot(page, "darurat-konfirmasi-layar", phone=True)

@@ -247,6 +247,8 @@ def test_a_release_that_crashes_at_start_is_rolled_back_and_not_retried(
                  "the scheduler to see the rollback", player)
         status = fleet.status()
         assert status["update_version"] == CRASH and "before reporting healthy" in status["update_detail"]
+        assert status["update_code"] == "crash_loop"  # and as a code, for the staff pages' translation
+        assert json.loads(status["update_params"])["crashes"] == 2
         assert status["app_version"] == BASE  # the old version runs again
         state = fleet.state()
         assert state["active"] is None and CRASH in state["failed"]

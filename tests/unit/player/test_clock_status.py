@@ -84,5 +84,5 @@ def test_status_file_is_written_whole(tmp_path):
     assert data["updated_at"] == "2026-11-28T03:15:00Z"
     assert set(data) == {"state", "display_id", "enrol_code", "manifest_version", "source",
                          "current", "emergency_items", "last_sync_ok", "last_error", "clock_offset_s", "clock_fault",
-                         "warnings", "updated_at"}
+                         "clock_fault_code", "warnings", "warning_codes", "updated_at"}
     assert [p.name for p in tmp_path.iterdir()] == ["status.json"]  # no temp file left

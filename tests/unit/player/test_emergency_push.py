@@ -20,6 +20,7 @@ from signage.canvas import Canvas
 from signage.config import PlayerConfig
 from signage.emergency_message import EmergencyRefused, build_message, sign_message
 from signage.manifest import parse_manifest
+from signage.reason_codes import legacy_reason
 from signage.signing import SigningKey, public_key_from_text
 
 DISPLAY = "dsp-test-1"
@@ -68,9 +69,11 @@ def test_book_refuses_bad_pushes_with_a_logged_reason_and_keeps_state(tmp_path: 
         (_push(key, 3, item="ann-10"), "replayed"),
     ]
     for envelope, reason in cases:
-        with pytest.raises(EmergencyRefused, match=reason):
+        with pytest.raises(EmergencyRefused, match=reason) as refused:
             book.receive(envelope, _keys(key), _now())
         assert any(reason in m for m in caplog.messages)  # the reason is in the log
+        # the scheduler's fallback for old players reads the same code and params back from the English reason
+        assert legacy_reason(refused.value.reason) == (refused.value.code, refused.value.params)
     assert set(book.messages) == {"ann-9"} and book.last_seq == 3  # nothing refused changed the book
 
 
@@ -172,7 +175,9 @@ def test_player_shows_a_pushed_emergency_at_once_keeps_it_after_restart_and_hand
         app.events.emergencyPushed.emit(forged)
         assert app.runner.cue.item.id == "ann-9"  # type: ignore[union-attr]  # refused, nothing changed
         qtbot.waitUntil(lambda: len(publisher.server.hits("POST", RECEIPTS)) >= 2, timeout=10_000)
-        assert json.loads(publisher.server.hits("POST", RECEIPTS)[1]["body"])["outcome"] == "refused"
+        refused = json.loads(publisher.server.hits("POST", RECEIPTS)[1]["body"])
+        assert refused["outcome"] == "refused" and "signed by unknown key" in refused["reason"]
+        assert refused["code"] == "unknown_key" and set(refused["params"]) == {"key_id"}  # staff read it translated
     finally:
         app.shutdown()
 

@@ -57,5 +57,8 @@ def test_corrupt_current_falls_back_to_last_good_with_a_warning(qtbot, publisher
         status = app.status.snapshot()
         assert status["source"] == "last_good" and status["current"]["item_id"] == "a"
         assert any("playing last good" in w for w in status["warnings"])
+        at = next(i for i, w in enumerate(status["warnings"]) if "playing last good" in w)  # and as a code
+        assert status["warning_codes"][at] == {"code": "last_good", "params": {"version": 1}}
+        assert len(status["warning_codes"]) == len(status["warnings"])
     finally:
         app.shutdown()

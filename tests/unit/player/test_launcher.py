@@ -14,6 +14,7 @@ from pathlib import Path
 
 from player.launcher import Launcher, LaunchSettings
 from player.release_state import EXIT_SWITCH, INSTALLED_MARKER, LauncherState, site_dir
+from signage.reason_codes import legacy_reason
 
 STAND_IN = f"""
 import json, os, sys, time
@@ -90,6 +91,9 @@ def test_a_release_that_keeps_crashing_is_rolled_back_and_removed(tmp_path: Path
     assert state.active is None and state.trial is None
     assert "exited with status 3 2 times" in state.failed["0.2.0"]
     assert state.last is not None and state.last["state"] == "rolled_back"
+    assert (state.last["code"], state.last["params"]) == ("crash_loop", {"status": 3, "crashes": 2})
+    assert state.failed_codes["0.2.0"] == {"code": "crash_loop", "params": {"status": 3, "crashes": 2}}
+    assert legacy_reason(state.failed["0.2.0"]) == ("crash_loop", {"status": 3, "crashes": 2})  # old launchers
     assert not (data_dir / "releases" / "0.2.0").exists()
     assert _runs(data_dir) == ["base", "0.2.0", "0.2.0", "base"]
 
@@ -110,6 +114,9 @@ def test_a_release_that_never_reports_healthy_is_rolled_back_after_the_timeout(t
     assert _run_until_rollback(data_dir, {"health_timeout_s": 2.0}) == 0
     state = LauncherState.load(data_dir)
     assert state.active is None and "no healthy report within 2 s" in state.failed["0.2.0"]
+    assert state.last is not None and (state.last["code"], state.last["params"]) == ("health_timeout",
+                                                                                      {"timeout_s": 2})
+    assert legacy_reason(state.failed["0.2.0"]) == ("health_timeout", {"timeout_s": 2})
     assert _runs(data_dir) == ["base", "0.2.0", "base"]
 
 

@@ -116,6 +116,16 @@ def test_heartbeat_payload_matches_the_server_model(tmp_path: Path):
     assert model.emergency_items == ["ann-3"]  # the emergency acknowledgement
     assert model.free_disk_bytes and model.memory_rss_bytes and model.memory_rss_bytes > 10_000_000
     assert model.warnings == ["manifest past its horizon, playing last good"]
+    assert model.warning_codes == [] and model.clock_fault_code is None  # no codes in the status: none sent
+    status.update(warnings=["cannot write play log: full", "low disk: 5 bytes free in /d"],
+                  warning_codes=[{"code": "cannot_write", "params": {"what": "play log"}},
+                                 {"code": "low_disk", "params": {"free_bytes": 5}}],
+                  clock_fault="PC clock is +420 s off the scheduler's; playing on the scheduler's time",
+                  clock_fault_code={"code": "clock_offset", "params": {"offset_s": 420}})  # fmt: skip
+    model = Heartbeat.model_validate(heartbeat_payload(status, [], tmp_path))
+    assert [(c.code, c.params) for c in model.warning_codes] == [("cannot_write", {"what": "play log"}),
+                                                                 ("low_disk", {"free_bytes": 5})]  # fmt: skip
+    assert model.clock_fault_code is not None and model.clock_fault_code.params == {"offset_s": 420}
     cases = {("enrolling", "slate"): "enrolling", ("off", "manifest"): "off", ("slate", "slate"): "slate",
              ("playing", "local"): "local_folder", ("playing", "manifest"): "playing"}
     for (state, source), expected in cases.items():

@@ -14,6 +14,7 @@ from player.identity import Identity
 from player.release_state import LauncherState, is_installed, site_dir
 from player.update import UpdateEngine
 from signage.canonical import canonical_json
+from signage.reason_codes import legacy_reason
 from signage.release import Release, sign_release
 from signage.signing import SigningKey
 
@@ -69,7 +70,7 @@ def test_a_signed_newer_release_is_downloaded_installed_and_made_ready(
     engine.poll()
     assert engine.ready_version == "0.2.0" and is_installed(data_dir, "0.2.0")
     assert (site_dir(data_dir, "0.2.0") / "signage" / "__init__.py").read_text() == '__version__ = "0.2.0"\n'
-    assert engine.report() == {"state": "installed", "version": "0.2.0", "detail": None}
+    assert engine.report() == {"state": "installed", "version": "0.2.0", "detail": None, "code": None, "params": {}}
     assert server.hits("GET", OFFER)[0]["headers"]["Authorization"] == f"Bearer {identity.token}"
 
 
@@ -77,20 +78,31 @@ def test_older_incompatible_failed_or_unlaunched_releases_are_reported_not_insta
     server: Any, helpers: Any, signing_key: SigningKey, identity: Identity, data_dir: Path
 ) -> None:
     cases = [
-        (_engine(identity, data_dir, server, running="0.3.0"), "0.2.0", {}, "older than the running version 0.3.0"),
-        (_engine(identity, data_dir, server), "0.2.0", {"min_compatible": "0.1.5"}, "outside 0.1.5..0.2.0"),
-        (_engine(identity, data_dir, server, can_switch=False), "0.2.0", {}, "updates need the launcher"),
+        (_engine(identity, data_dir, server, running="0.3.0"), "0.2.0", {}, "older than the running version 0.3.0",
+         ("older_than_running", {"running": "0.3.0"})),
+        (_engine(identity, data_dir, server), "0.2.0", {"min_compatible": "0.1.5"}, "outside 0.1.5..0.2.0",
+         ("incompatible", {"running": "0.1.0", "min": "0.1.5", "max": "0.2.0"})),
+        (_engine(identity, data_dir, server, can_switch=False), "0.2.0", {}, "updates need the launcher",
+         ("needs_launcher", {})),
     ]
-    for engine, version, options, detail in cases:
+    for engine, version, options, detail, (code, params) in cases:
         _offer(server, helpers, signing_key, version, **options)
         engine.poll()
         report = engine.report()
         assert report is not None and detail in (report["detail"] or ""), report
+        assert (report["code"], report["params"]) == (code, params)  # the English detail as a code, for translation
+        assert legacy_reason(report["detail"]) == (code, params)  # and the scheduler's fallback for old players
         assert report["state"] in ("refused", "offered") and engine.ready_version is None
-    LauncherState(failed={"0.2.0": "no healthy report within 600 s"}).save(data_dir)
+    LauncherState(failed={"0.2.0": "no healthy report within 600 s"}).save(data_dir)  # an old launcher: no codes
     engine = _engine(identity, data_dir, server)
     engine.poll()
-    assert engine.report() == {"state": "rolled_back", "version": "0.2.0", "detail": "no healthy report within 600 s"}
+    assert engine.report() == {"state": "rolled_back", "version": "0.2.0", "detail": "no healthy report within 600 s",
+                               "code": None, "params": {}}
+    LauncherState(failed={"0.2.0": "no healthy report within 600 s"},
+                  failed_codes={"0.2.0": {"code": "health_timeout", "params": {"timeout_s": 600}}}).save(data_dir)
+    engine.poll()
+    assert engine.report() == {"state": "rolled_back", "version": "0.2.0", "detail": "no healthy report within 600 s",
+                               "code": "health_timeout", "params": {"timeout_s": 600}}
     assert not any(r["path"].startswith("/api/v1/player/release-files/") for r in server.requests)  # none fetched
     assert not (data_dir / "releases" / "0.2.0").exists()
 

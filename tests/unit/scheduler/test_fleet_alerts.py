@@ -184,8 +184,20 @@ def test_open_remind_resolve_and_retry_when_the_receiver_is_down(
 def test_the_schedulers_own_problem_fragments_read_in_the_readers_language() -> None:
     problem = "120 MB free; low disk: /var is read-only"  # the scheduler's fragment; then the player's own words
     assert describe("low_disk", "Kantor Bupati", {"problem": problem}, "Asia/Pontianak", "id") == (
-        "Disk layar Kantor Bupati hampir penuh: tersisa 120 MB; low disk: /var is read-only."
+        "Disk layar Kantor Bupati hampir penuh: tersisa 120 MB; "
+        "pesan pemutar (bahasa Inggris): \u201clow disk: /var is read-only\u201d."  # not recognised: labelled
     )
+    problem = "120 MB free; low disk: 1048576 bytes free in /var/lib/signage; cannot write play log: [Errno 28]"
+    assert describe("low_disk", "Kantor Bupati", {"problem": problem}, "Asia/Pontianak", "id") == (
+        "Disk layar Kantor Bupati hampir penuh: tersisa 120 MB; ruang disk pemutar hampir habis: sisa 1 MB; "
+        "pemutar tidak bisa menulis play log ke disknya."
+    )
+    fault = "PC clock is +420 s off the scheduler's; playing on the scheduler's time"  # one text with a "; "
+    assert describe("clock", "Desa Antibar", {"problem": fault}, "Asia/Pontianak", "id") == (
+        "Jam layar Desa Antibar salah: jam PC selisih 420 detik dari jam penjadwal; pemutar memakai jam penjadwal."
+    )
+    source = describe("source_stale", "BMKG", {"problem": "HTTP 503", "never": True}, "Asia/Pontianak", "id")
+    assert "HTTP 503" in source and "pemutar" not in source  # a data source's error is not a player's
     playback = {"problem": "player status: error; 7 skipped plays in the last hour"}
     text = describe("playback", "Desa Antibar", playback, "Asia/Pontianak", "id")
     assert text.endswith("status pemutar: galat; 7 pemutaran dilewati dalam satu jam terakhir.")
