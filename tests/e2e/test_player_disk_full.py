@@ -31,11 +31,10 @@ from typing import Any
 import pytest
 import requests
 from PIL import Image
-from player_scenes import add_display, admin, publish, solid_png, upload
-from tests_support import enrol
+from player_scenes import QT_NOISE, add_display, admin, publish, solid_png, upload
+from tests_support import enrol_player
 
 from player.app import PlayerApp
-from player.identity import Identity, save_identity
 from player.tuning import PlayerTuning
 from scheduler.store import loads
 from signage.config import PlayerConfig
@@ -43,8 +42,7 @@ from signage.config import PlayerConfig
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
-    pytest.mark.qt_log_ignore("pipewire", "No HW decoder found", "Using Qt multimedia with FFmpeg",
-                              "propagateSizeHints", "QRhi"),
+    pytest.mark.qt_log_ignore(*QT_NOISE),
 ]
 
 DISPLAY = "uji-disk"
@@ -106,10 +104,8 @@ def test_full_disk_keeps_playing_and_warns(qtbot, live_scheduler: Any, small_dis
                   duration_s=1)
     blue = publish(live, DISPLAY, "Biru", "image", upload(live, "biru.png", solid_png(BLUE, (320, 180)), "image/png"),
                    duration_s=1)
-    approval = enrol(live, DISPLAY, "DSK234")
     data_dir = small_disk / "player"
-    save_identity(data_dir, Identity(DISPLAY, approval["token"], approval["manifest_url"],
-                                     approval["public_keys"], live.url))
+    enrol_player(live, DISPLAY, "DSK234", data_dir)
     config = PlayerConfig(server_url=live.url, data_dir=str(data_dir), poll_interval_s=2, fullscreen=False,
                           screenshot_path=str(data_dir / "screen.png"), screenshot_interval_s=1)
     tuning = PlayerTuning(use_events=False, verify_interval_s=0, heartbeat_interval_s=1, low_disk_mb=1)
@@ -191,10 +187,8 @@ def test_file_size_limit_on_the_player_process_keeps_it_playing(live_scheduler: 
                   duration_s=1)
     blue = publish(live, display, "Biru", "image", upload(live, "biru.png", solid_png(BLUE, (320, 180)), "image/png"),
                    duration_s=1)
-    approval = enrol(live, display, "FSZ234")
     data_dir = tmp_path / "player"
-    save_identity(data_dir, Identity(display, approval["token"], approval["manifest_url"],
-                                     approval["public_keys"], live.url))
+    enrol_player(live, display, "FSZ234", data_dir)
     config = tmp_path / "player.yaml"
     config.write_text("poll_interval_s: 2\nscreenshot_interval_s: 1\n")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SIGNAGE_PLAYER_HEARTBEAT_INTERVAL_S": "1",

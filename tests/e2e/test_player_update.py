@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -26,6 +25,7 @@ from typing import Any
 import pytest
 import requests
 from procs import DISPLAY_ID, env, make_store, signage, spawn, start_scheduler, stop, wait_for
+from release_support import build_release
 from tests_support import collect_request, enrolment_request, free_port
 
 import signage as signage_package
@@ -38,36 +38,13 @@ BASE = signage_package.__version__
 GOOD = f"{BASE}.1" if BASE.count(".") < 3 else BASE + "1"
 CRASH = f"{BASE}.2" if BASE.count(".") < 3 else BASE + "2"
 GROUP = "uji-pembaruan"
-SOURCE = Path(signage_package.__file__).resolve().parent.parent
-PACKAGES = ("signage", "scheduler", "player", "content", "playlists")
-
-
-def _build(root: Path, version: str, crash: bool = False) -> Path:
-    """A copy of this tree at ``version`` (optionally crashing at start), built with `signage release build`."""
-    tree = root / f"src-{version}"
-    for package in PACKAGES:
-        shutil.copytree(SOURCE / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(SOURCE / name, tree / name)
-    init = tree / "signage" / "__init__.py"
-    init.write_text(init.read_text().replace(f'__version__ = "{BASE}"', f'__version__ = "{version}"'))
-    if crash:
-        with (tree / "player" / "app.py").open("a") as out:
-            out.write('\nraise RuntimeError("this test release crashes at start")\n')
-    out_dir = root / f"release-{version}"
-    done = subprocess.run([*signage("release", "build", "-o", str(out_dir), "--source", str(tree),
-                                    "--min-compatible", BASE)],
-                          capture_output=True, text=True, env=env(), timeout=300, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert f"built release {version}" in done.stdout
-    return out_dir / "release.json"
 
 
 @pytest.fixture(scope="session")
 def releases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two releases built once per session: a good one and one that crashes at start."""
     root = tmp_path_factory.mktemp("releases")
-    return {GOOD: _build(root, GOOD), CRASH: _build(root, CRASH, crash=True)}
+    return {GOOD: build_release(root, GOOD), CRASH: build_release(root, CRASH, crash=True)}
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from PIL import Image
+from tests_support import draft_poster
 
 from scheduler.actions import approve_and_publish, create_announcement_action
 from scheduler.store import dumps
@@ -147,18 +148,7 @@ def test_preview_endpoints(live_scheduler):
     bad = requests.get(f"{base}/preview/displays/desa-antibar.png", params={"at": "kemarin"}, auth=auth, timeout=30)
     assert bad.status_code == 400 and bad.json()["field"] == "at"
 
-    import io
-
-    picture = io.BytesIO()
-    Image.new("RGB", (1920, 1080), (20, 90, 160)).save(picture, "PNG")  # a 16:9 poster made for the big screen
-    upload = requests.post(f"{base}/media?wait=true", auth=auth, timeout=120,
-                           files={"file": ("poster.png", picture.getvalue(), "image/png")})
-    assert upload.status_code == 202, upload.text
-    created = requests.post(f"{base}/announcements", auth=auth, timeout=30, json={
-        "title": "Poster 16:9", "kind": "image", "media_sha256": upload.json()["sha256"],
-        "targets": {"displays": ["kantor-bupati", "desa-antibar"], "groups": []}})
-    assert created.status_code == 201, created.text
-    poster = created.json()["announcement"]
+    poster = draft_poster(live)  # a 16:9 poster made for the big screen
     png = requests.get(f"{base}/preview/announcements/{poster['id']}.png", params={"display": "desa-antibar"},
                        auth=auth, timeout=120)
     assert png.status_code == 200, png.text

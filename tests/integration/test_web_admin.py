@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests_support import draft_poster
 from web_support import WebClient
 
 pytestmark = pytest.mark.slow
@@ -139,16 +140,7 @@ def test_poster_preview_is_the_players_frame_and_warns_when_too_small_to_read(li
 
     service = live_scheduler.service
     auth = ("admin", service.demo_accounts.admin_password)
-    picture = io.BytesIO()
-    Image.new("RGB", (1920, 1080), (20, 90, 160)).save(picture, "PNG")  # a 16:9 poster made for the big screen
-    upload = requests.post(f"{live_scheduler.url}/api/v1/admin/media?wait=true", auth=auth, timeout=120,
-                           files={"file": ("poster.png", picture.getvalue(), "image/png")})
-    assert upload.status_code == 202, upload.text
-    created = requests.post(f"{live_scheduler.url}/api/v1/admin/announcements", auth=auth, timeout=30, json={
-        "title": "Poster 16:9", "kind": "image", "media_sha256": upload.json()["sha256"],
-        "targets": {"displays": ["kantor-bupati", "desa-antibar"], "groups": []}})
-    assert created.status_code == 201, created.text
-    poster = created.json()["announcement"]
+    poster = draft_poster(live_scheduler)  # a 16:9 poster made for the big screen
     admin = _login(live_scheduler, "admin")
     page = admin.get(f"/admin/announcements/{poster['id']}")
     assert page.status_code == 200
