@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 from browser_support import LAPTOP, login, screenshot_everywhere
+from sources_support import poll_now
 
 from content.sources.fakeopensid import FakeOpenSid
-from scheduler.sources_jobs import SourcePoller
-from scheduler.store import dumps
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,12 +23,6 @@ def fake() -> Iterator[FakeOpenSid]:
     server = FakeOpenSid("esensi").start()
     yield server
     server.stop()
-
-
-def _poll(service: Any, source_id: str) -> None:
-    with service.lock:
-        service.db.table("data_sources").update(source_id, {"state": dumps({})})
-    SourcePoller(service, tick_s=3600).run_due()
 
 
 def test_sources_page_in_the_browser(browser: Any, live_scheduler: Any, fake: FakeOpenSid, shots: Path) -> None:
@@ -48,9 +41,9 @@ def test_sources_page_in_the_browser(browser: Any, live_scheduler: Any, fake: Fa
     page.click("text=Simpan sumber")
     assert "disimpan" in page.inner_text("[role=status]")
 
-    _poll(service, "desa-sungai-bakau")
+    poll_now(service, "desa-sungai-bakau")
     fake.scale = 10
-    _poll(service, "desa-sungai-bakau")
+    poll_now(service, "desa-sungai-bakau")
     page.goto(f"{base}/admin/sources")
     assert "Ditahan" in page.inner_text("#sources")
     screenshot_everywhere(page, shots, "21-sumber-data")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,17 +38,9 @@ class ShiftedClock:
 
 
 @pytest.fixture
-def fakes() -> Iterator[tuple[FakeSmtp, FakeWebhook]]:
-    smtp, hook = FakeSmtp(), FakeWebhook()
-    yield smtp, hook
-    smtp.stop()
-    hook.stop()
-
-
-@pytest.fixture
-def alerting(demo_service: Any, fakes: tuple[FakeSmtp, FakeWebhook]) -> ShiftedClock:
+def alerting(demo_service: Any, alert_fakes: tuple[FakeSmtp, FakeWebhook]) -> ShiftedClock:
     """Alert settings on the demo service before the live server (and its alert loop) starts."""
-    smtp, hook = fakes
+    smtp, hook = alert_fakes
     demo_service.config = dataclasses.replace(
         demo_service.config, alert_check_interval_s=1, alert_offline_min=10, alert_smtp_host="127.0.0.1",
         alert_smtp_port=smtp.port, alert_smtp_starttls=False, alert_email_to=["ops@mempawahkab.go.id"],
@@ -68,9 +60,9 @@ def _hooks_about(display_id: str, hook: FakeWebhook) -> list[dict[str, Any]]:
 
 
 def test_the_scheduler_loop_alerts_once_then_resolves_and_pages_show_it(
-    alerting: ShiftedClock, live_scheduler: Any, fakes: tuple[FakeSmtp, FakeWebhook]
+    alerting: ShiftedClock, live_scheduler: Any, alert_fakes: tuple[FakeSmtp, FakeWebhook]
 ) -> None:
-    live, (smtp, hook) = live_scheduler, fakes
+    live, (smtp, hook) = live_scheduler, alert_fakes
     name = live.service.db["displays"].get(DISPLAY)["name"]
     auth = {"Authorization": f"Bearer {enrol(live, DISPLAY, 'ALR234')['token']}"}
     heartbeat = f"{live.url}/api/v1/player/heartbeat"
