@@ -17,7 +17,7 @@ from fake_smtp import FakeSmtp
 from fake_webhook import FakeWebhook
 from procs import env, signage, wait_for
 from tests_support import enrol
-from web_support import WebClient
+from web_support import logged_in
 
 from scheduler.notify import SIGNATURE_HEADER, signature
 
@@ -79,8 +79,7 @@ def test_the_scheduler_loop_alerts_once_then_resolves_and_pages_show_it(
     headers, body = next(p for p in hook.posts if DISPLAY.encode() in p[1])
     assert headers[SIGNATURE_HEADER.lower()] == signature(SECRET, body)
 
-    web = WebClient(live.url)
-    assert web.login("admin", live.service.demo_accounts.admin_password).status_code == 303
+    web = logged_in(live, "admin")
     for page in ("/admin/", "/admin/displays"):
         html = web.get(page).text
         assert "Peringatan layar" in html and f"Layar {name} tidak mengirim kabar sejak" in html, page

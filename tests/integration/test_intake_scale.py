@@ -14,7 +14,7 @@ import pytest
 import requests
 from procs import wait_for
 from tests_support import enrol, hold_writer
-from web_support import WebClient
+from web_support import logged_in
 
 from scheduler import proof_of_play
 from scheduler.intake import IntakeWriter
@@ -105,8 +105,7 @@ def test_retention_folds_old_events_into_totals_and_reports_stay_the_same(live_s
     url = f"{live.url}/api/v1/player/play-events"
     r = requests.post(url, json={"events": events}, headers=auth, timeout=TIMEOUT_S)
     assert r.status_code == 200 and r.json()["accepted"] == 5, r.text
-    web = WebClient(live.url)
-    assert web.login("admin", live.service.demo_accounts.admin_password).status_code == 303
+    web = logged_in(live, "admin")
     query = {"start": "2026-11-26", "end": "2026-11-29", "display": "desa-antibar"}
     before_csv = web.get("/admin/reports.csv", params=query).text
     before_tables = _tables(web.get("/admin/reports", params=query).text)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from sources_support import poll_now
-from web_support import WebClient
+from web_support import WebClient, logged_in
 
 from content.sources.fakeopensid import FakeOpenSid
 from scheduler.sources import last_good
@@ -20,14 +20,6 @@ def fake() -> Iterator[FakeOpenSid]:
     server = FakeOpenSid("natra").start()
     yield server
     server.stop()
-
-
-def _login(live: Any, username: str) -> WebClient:
-    client = WebClient(live.url)
-    accounts = live.service.demo_accounts
-    password = accounts.admin_password if username == "admin" else accounts.editor_password
-    assert client.login(username, password).status_code == 303
-    return client
 
 
 def _form(client: WebClient, **fields: str) -> dict[str, str]:
@@ -44,7 +36,7 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
     live_scheduler: Any, fake: FakeOpenSid
 ) -> None:
     live, service = live_scheduler, live_scheduler.service
-    admin = _login(live, "admin")
+    admin = logged_in(live, "admin")
     page = admin.get("/admin/sources")
     assert page.status_code == 200 and ">Sumber data</a>" in page.text and "Tambah sumber" in page.text
 
@@ -93,7 +85,7 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
     assert "5.861" in held and "58.610" in held
     assert "Ditahan, perlu ditinjau" in admin.get("/admin/sources").text
     snapshot_id = int(detail.split("/snapshots/", 1)[1].split("/", 1)[0])
-    editor = _login(live, "editor")
+    editor = logged_in(live, "editor")
     assert 'id="approve-snapshot"' not in editor.get("/admin/sources/desa-sungai-bakau").text
     refused = editor.post(f"/admin/sources/desa-sungai-bakau/snapshots/{snapshot_id}/approve",
                           {"csrf_token": editor.token("/admin/sources")})  # fmt: skip
@@ -115,7 +107,7 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
 
 def test_a_failing_source_shows_the_reason_and_keeps_its_last_good_data(live_scheduler: Any, fake: FakeOpenSid) -> None:
     live, service = live_scheduler, live_scheduler.service
-    admin = _login(live, "admin")
+    admin = logged_in(live, "admin")
     admin.post("/admin/sources", _form(admin, id="desa-antibar", name="Desa Antibar", url=fake.url, timeout_s="2"))
     poll_now(service, "desa-antibar")
     fake.faults["/index.php/data-statistik/jenis-kelamin"] = "429"
@@ -128,8 +120,8 @@ def test_a_failing_source_shows_the_reason_and_keeps_its_last_good_data(live_sch
     detail = admin.get("/admin/sources/desa-antibar").text
     assert "Gagal" in detail and "5.861" in detail
 
-    viewer_page = _login(live, "editor").get("/admin/sources").text
+    viewer_page = logged_in(live, "editor").get("/admin/sources").text
     assert "Tambah sumber" not in viewer_page and "Desa Antibar" in viewer_page  # editors see, admins add
-    refused = _login(live, "editor")
+    refused = logged_in(live, "editor")
     r = refused.post("/admin/sources", _form(refused, id="desa-lain", url=fake.url))
     assert r.status_code == 403
