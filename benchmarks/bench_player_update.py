@@ -39,10 +39,9 @@ import requests  # noqa: E402
 from procs import DISPLAY_ID, env, make_store, signage, spawn, start_scheduler, stop, wait_for  # noqa: E402
 from release_support import build_release  # noqa: E402
 from resultfile import Figure, write_result  # noqa: E402
-from tests_support import collect_request, enrolment_request, free_port  # noqa: E402
+from tests_support import enrol_player_at, free_port  # noqa: E402
 
 import signage as signage_package  # noqa: E402
-from player.identity import Identity, save_identity  # noqa: E402
 
 BASE = signage_package.__version__
 GROUP = "bench-pembaruan"
@@ -97,14 +96,7 @@ def setup(work: Path) -> tuple[str, tuple[str, str], Path, Path, object]:
         r.raise_for_status()
         requests.post(f"{url}/api/v1/admin/announcements/{r.json()['announcement']['id']}/approve", auth=admin,
                       timeout=10).raise_for_status()
-    secret = "b" * 40
-    requests.post(f"{url}/api/v1/enrolments", json=enrolment_request("BEN234", secret), timeout=10).raise_for_status()
-    requests.post(f"{url}/api/v1/admin/enrolments/BEN234/approve", json={"display_id": DISPLAY_ID}, auth=admin,
-                  timeout=10).raise_for_status()
-    approval = requests.post(f"{url}/api/v1/enrolments/BEN234/collect", json=collect_request(secret),
-                             timeout=10).json()
-    save_identity(player_dir, Identity(DISPLAY_ID, approval["token"], approval["manifest_url"],
-                                       approval["public_keys"], url))
+    enrol_player_at(url, admin, DISPLAY_ID, "BEN234", player_dir)
     return url, admin, scheduler_dir, player_dir, proc
 
 

@@ -26,10 +26,9 @@ import pytest
 import requests
 from procs import DISPLAY_ID, env, make_store, signage, spawn, start_scheduler, stop, wait_for
 from release_support import build_release
-from tests_support import collect_request, enrolment_request, free_port
+from tests_support import enrol_player_at, free_port
 
 import signage as signage_package
-from player.identity import Identity, save_identity
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -118,15 +117,7 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
             requests.post(f"{url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
                           timeout=TIMEOUT_S).raise_for_status()
         player_dir = tmp_path / "player"
-        secret = "s" * 40
-        requests.post(f"{url}/api/v1/enrolments", json=enrolment_request("UPD234", secret),
-                      timeout=TIMEOUT_S).raise_for_status()
-        requests.post(f"{url}/api/v1/admin/enrolments/UPD234/approve", json={"display_id": DISPLAY_ID},
-                      auth=admin, timeout=TIMEOUT_S).raise_for_status()
-        approval = requests.post(f"{url}/api/v1/enrolments/UPD234/collect", json=collect_request(secret),
-                                 timeout=TIMEOUT_S).json()
-        save_identity(player_dir, Identity(DISPLAY_ID, approval["token"], approval["manifest_url"],
-                                           approval["public_keys"], url))
+        enrol_player_at(url, admin, DISPLAY_ID, "UPD234", player_dir)
         yield Fleet(url, admin, scheduler_dir, player_dir, tmp_path)
     finally:
         stop(proc)
