@@ -97,13 +97,19 @@ def stored_warnings(live: Any) -> list[str]:
     return loads(rows[0]["warnings"], []) if rows else []
 
 
+def red_and_blue(live: Any, display_id: str) -> tuple[str, str]:
+    """A 320x180 display of its own playing a red and a blue image, one second each; their item ids."""
+    add_display(live.service, display_id, 320, 180)
+    red = publish(live, display_id, "Merah", "image",
+                  upload(live, "merah.png", solid_png(RED, (320, 180)), "image/png"), duration_s=1)  # fmt: skip
+    blue = publish(live, display_id, "Biru", "image",
+                   upload(live, "biru.png", solid_png(BLUE, (320, 180)), "image/png"), duration_s=1)  # fmt: skip
+    return red, blue
+
+
 def test_full_disk_keeps_playing_and_warns(qtbot, live_scheduler: Any, small_disk: Path, tmp_path: Path, caplog):
     live = live_scheduler
-    add_display(live.service, DISPLAY, 320, 180)
-    red = publish(live, DISPLAY, "Merah", "image", upload(live, "merah.png", solid_png(RED, (320, 180)), "image/png"),
-                  duration_s=1)
-    blue = publish(live, DISPLAY, "Biru", "image", upload(live, "biru.png", solid_png(BLUE, (320, 180)), "image/png"),
-                   duration_s=1)
+    red, blue = red_and_blue(live, DISPLAY)
     data_dir = small_disk / "player"
     enrol_player(live, DISPLAY, "DSK234", data_dir)
     config = PlayerConfig(server_url=live.url, data_dir=str(data_dir), poll_interval_s=2, fullscreen=False,
@@ -182,11 +188,7 @@ def test_file_size_limit_on_the_player_process_keeps_it_playing(live_scheduler: 
     logs each fault once, without a traceback, reports them in its heartbeats, and recovers."""
     live = live_scheduler
     display = "uji-fsize"
-    add_display(live.service, display, 320, 180)
-    red = publish(live, display, "Merah", "image", upload(live, "merah.png", solid_png(RED, (320, 180)), "image/png"),
-                  duration_s=1)
-    blue = publish(live, display, "Biru", "image", upload(live, "biru.png", solid_png(BLUE, (320, 180)), "image/png"),
-                   duration_s=1)
+    red, blue = red_and_blue(live, display)
     data_dir = tmp_path / "player"
     enrol_player(live, display, "FSZ234", data_dir)
     config = tmp_path / "player.yaml"
