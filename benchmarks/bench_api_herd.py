@@ -55,24 +55,19 @@ sys.path.insert(0, str(HERE))
 
 from bench_api_load import (  # noqa: E402  (benchmarks/ is not a package)
     CLIENT_CPU,
-    HOST,
     PROCS,
     SERVER_CPU,
     _pin_server,
     basic,
     free_port,
-    get_request,
-    header,
+    heartbeat_body,
     log,
-    one_request,
-    open_conn,
     pct,
-    post_request,
     proc_cpu_s,
     proc_rss_mb,
-    read_response,
     stop_processes,
 )
+from rawhttp import HOST, get_request, header, one_request, open_conn, post_request, read_response  # noqa: E402
 from resultfile import Figure, write_result  # noqa: E402
 from toolcheck import require_tools  # noqa: E402
 
@@ -380,19 +375,7 @@ def nginx_shot(port: int, display_id: str, etag: str, due: float) -> Shot:
 
 
 def heartbeat_shot(port: int, token: str, version: int, due: float) -> Shot:
-    body = json.dumps(
-        {
-            "status": "playing",
-            "manifest_version": version,
-            "current_item": "ann-1",
-            "cache": [],
-            "free_disk_bytes": 52_000_000_000,
-            "memory_rss_bytes": 210_000_000,
-            "clock_offset_s": 0.1,
-            "app_version": "0.1.0",
-        },
-        separators=(",", ":"),
-    ).encode()
+    body = heartbeat_body(version, [])
     raw = post_request(port, "/api/v1/player/heartbeat", {"Authorization": f"Bearer {token}"}, body, close=True)
     return Shot(due, raw, 200, "heartbeat")
 

@@ -67,10 +67,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from rawhttp import (  # noqa: E402
+    HOST,
+    REQ_TIMEOUT_S,
+    get_request,
+    header,
+    one_request,
+    open_conn,
+    post_request,
+    read_response,
+)
 from resultfile import Figure, write_result  # noqa: E402
+from sse_holders import HolderProcess, StreamHolders, serve_holders  # noqa: E402
 from toolcheck import require_tools  # noqa: E402
 
-HOST = "127.0.0.1"
 GOAL_DISPLAYS = 10_000
 GOAL_P99_MS = 100.0
 GOAL_APPROVAL_S = 1.0
@@ -78,7 +88,6 @@ GOAL_MANIFEST_KB = 256.0
 INTERVAL_S = 60.0
 REQUESTS_PER_DISPLAY = 2  # one conditional manifest GET + one heartbeat per interval
 GOAL_RATE = GOAL_DISPLAYS * REQUESTS_PER_DISPLAY / INTERVAL_S  # 333.3 req/s
-REQ_TIMEOUT_S = 10.0
 GOAL_RATE_RUNS = 3  # the goal-rate open loop is run this many times (a figure of >= 3 runs)
 WRK_RUNS = 3
 SERVER_CPU = 0
@@ -100,6 +109,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def heartbeat_body(manifest_version: int, cache: list[str]) -> bytes:
+    """The JSON body of a playing player's heartbeat (compact, as the player sends it)."""
+    return json.dumps(
+        {
+            "status": "playing",
+            "manifest_version": manifest_version,
+            "current_item": "ann-1",
+            "cache": cache,
+            "free_disk_bytes": 52_000_000_000,
+            "memory_rss_bytes": 210_000_000,
+            "clock_offset_s": 0.1,
+            "app_version": "0.1.0",
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 def pct(values: list[float], p: float) -> float:
@@ -372,75 +398,6 @@ def self_cpu_s() -> float:
     return t.user + t.system
 
 
-# --------------------------------------------------------------------------- raw HTTP/1.1 client
-
-
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bytes]:
-    """Status, raw head, body (Content-Length or chunked; none for 304)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    lower = head.lower()
-    i = lower.find(b"\r\ncontent-length:")
-    if i >= 0:
-        j = lower.index(b"\r\n", i + 2)
-        n = int(lower[i + 17 : j])
-        return status, head, (await reader.readexactly(n) if n else b"")
-    if b"transfer-encoding: chunked" in lower:
-        parts = []
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if size == 0:
-                await reader.readuntil(b"\r\n")
-                break
-            parts.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-        return status, head, b"".join(parts)
-    return status, head, b""
-
-
-def header(head: bytes, name: str) -> str | None:
-    m = re.search(rb"\r\n" + name.lower().encode() + rb":\s*([^\r]*)", head.lower())
-    if not m:
-        return None
-    start = m.start(1)
-    return head[start : start + len(m.group(1))].decode()  # original case
-
-
-async def open_conn(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    reader, writer = await asyncio.open_connection(HOST, port, limit=1 << 20)
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return reader, writer
-
-
-async def one_request(port: int, raw: bytes, timeout_s: float = REQ_TIMEOUT_S) -> tuple[int, bytes, bytes]:
-    reader, writer = await open_conn(port)
-    try:
-        writer.write(raw)
-        async with asyncio.timeout(timeout_s):
-            return await read_response(reader)
-    finally:
-        writer.close()
-
-
-def get_request(port: int, path: str, headers: dict[str, str], close: bool = False) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {HOST}:{port}", "User-Agent: bench-api-load"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    if close:
-        lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-def post_request(port: int, path: str, headers: dict[str, str], body: bytes, close: bool = False) -> bytes:
-    lines = [f"POST {path} HTTP/1.1", f"Host: {HOST}:{port}", "User-Agent: bench-api-load"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
-    if close:
-        lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
 @dataclass
 class Req:
     kind: str  # "304" | "hb" | "nginx"
@@ -579,68 +536,21 @@ async def open_loop(
 # --------------------------------------------------------------------------- SSE
 
 
-class SSEHolders:
+class SSEHolders(StreamHolders):
     """K idle players: each keeps GET /api/v1/player/events open and drains it."""
 
-    def __init__(self) -> None:
-        self.connected = 0
-        self.closed = 0
-        self.failed: dict[str, int] = {}
-        self.tasks: list[asyncio.Task[None]] = []
+    def __init__(self, n: int) -> None:
+        super().__init__(hello_timeout_s=20)
         self.bytes = 0
         self.keepalive_at: list[float] = []  # time.monotonic() of each keep-alive comment received
         self.manifest_at: list[float] = []  # time.monotonic() of each later `manifest` event received
 
-    async def _hold(self, port: int, token: str, sem: asyncio.Semaphore) -> None:
-        writer = None
-        try:
-            async with sem:
-                reader, writer = await open_conn(port)
-                writer.write(
-                    get_request(
-                        port,
-                        "/api/v1/player/events",
-                        {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"},
-                    )
-                )
-                buf = b""
-                async with asyncio.timeout(20):
-                    while b"event: manifest" not in buf:
-                        chunk = await reader.read(4096)
-                        if not chunk:
-                            raise ConnectionResetError("closed before the first event")
-                        buf += chunk
-                self.connected += 1
-            for _ in range(10_000_000):  # bounded; cancelled at the end of the run
-                chunk = await reader.read(65536)
-                if not chunk:
-                    self.closed += 1
-                    return
-                self.bytes += len(chunk)
-                if b"keep-alive" in chunk and len(self.keepalive_at) < 5_000_000:
-                    self.keepalive_at.append(time.monotonic())
-                if b"event: manifest" in chunk and len(self.manifest_at) < 5_000_000:
-                    self.manifest_at.append(time.monotonic())
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            key = type(exc).__name__
-            self.failed[key] = self.failed.get(key, 0) + 1
-        finally:
-            if writer is not None:
-                writer.close()
-
-    async def open(self, port: int, tokens: list[str], timeout_s: float) -> float:
-        sem = asyncio.Semaphore(64)
-        t0 = time.perf_counter()
-        self.tasks = [asyncio.create_task(self._hold(port, tok, sem)) for tok in tokens]
-        deadline = t0 + timeout_s
-        while time.perf_counter() < deadline and self.connected + sum(self.failed.values()) < len(tokens):
-            await asyncio.sleep(0.05)
-        return time.perf_counter() - t0
-
-    def alive_now(self) -> int:
-        return sum(1 for t in self.tasks if not t.done())
+    def on_chunk(self, i: int, chunk: bytes, now: float) -> None:
+        self.bytes += len(chunk)
+        if b"keep-alive" in chunk and len(self.keepalive_at) < 5_000_000:
+            self.keepalive_at.append(now)
+        if b"event: manifest" in chunk and len(self.manifest_at) < 5_000_000:
+            self.manifest_at.append(now)
 
     def bursts(self) -> list[list[float]]:
         """Clusters of keep-alives (gap < 0.25 s) big enough to matter: [start, end, count]."""
@@ -653,95 +563,31 @@ class SSEHolders:
                 out.append([t, t, 1])
         return [b for b in out if b[2] >= max(20, len(self.tasks) // 20)]
 
-    async def close(self) -> None:
-        for t in self.tasks:
-            t.cancel()
-        if self.tasks:
-            await asyncio.wait(self.tasks, timeout=10)
+    def status(self) -> dict[str, Any]:
+        return {"alive": self.alive_now(), "closed": self.closed, "failed": self.failed,
+                "keepalives": len(self.keepalive_at), "bursts": self.bursts(),
+                "manifest_at": sorted(self.manifest_at)}  # fmt: skip
 
 
-async def holder_main(port: int, token_file: Path) -> None:
-    """Child process (--sse-holder): holds the SSE connections so their traffic never stalls the load loop."""
-    tokens = token_file.read_text().split()
-    holders = SSEHolders()
-    open_s = await holders.open(port, tokens, timeout_s=180)
-    print(json.dumps({"connected": holders.connected, "failed": holders.failed, "open_s": open_s}), flush=True)
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(3600):
-            for _ in range(10_000):
-                line = await loop.run_in_executor(None, sys.stdin.readline)
-                if not line or line.strip() == "quit":
-                    break
-                print(
-                    json.dumps(
-                        {
-                            "alive": holders.alive_now(),
-                            "closed": holders.closed,
-                            "failed": holders.failed,
-                            "keepalives": len(holders.keepalive_at),
-                            "bursts": holders.bursts(),
-                            "manifest_at": sorted(holders.manifest_at),
-                        }
-                    ),
-                    flush=True,
-                )
-    finally:
-        await holders.close()
+class HolderProc(HolderProcess):
+    """The child process (--sse-holder) that holds the SSE connections, so their traffic never stalls the load loop."""
 
-
-class HolderProc:
     def __init__(self) -> None:
-        self.proc: asyncio.subprocess.Process | None = None
-        self.connected = 0
-        self.failed: dict[str, int] = {}
-        self.open_s = 0.0
+        super().__init__(Path(__file__).resolve(), "--sse-holder", EXTRA_PIDS)
         self.requested = 0
 
-    async def start(self, port: int, tokens: list[str], tmp: Path) -> None:
+    async def open_streams(self, port: int, tokens: list[str], tmp: Path) -> None:
+        """Start the child on ``tokens`` and wait until its streams are open (nothing to do without tokens)."""
         self.requested = len(tokens)
         if not tokens:
             return
-        token_file = tmp / "sse_tokens.txt"
-        token_file.write_text("\n".join(tokens))
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--sse-holder",
-            str(port),
-            str(token_file),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            start_new_session=True,
-            limit=1 << 24,  # a status line with 10,000 connections exceeds asyncio's 64 KiB default
-        )
-        EXTRA_PIDS.append(self.proc.pid)
-        assert self.proc.stdout is not None
-        async with asyncio.timeout(240):
-            first = json.loads(await self.proc.stdout.readline())
-        self.connected, self.failed, self.open_s = first["connected"], first["failed"], first["open_s"]
+        await self.start(port, tokens, tmp / "sse_tokens.txt")
+        await self.ready(240)
 
     async def status(self) -> dict[str, Any]:
-        if self.proc is None or self.proc.returncode is not None:
+        if not self.running:
             return {"alive": 0, "closed": 0, "failed": {}, "keepalives": 0, "bursts": [], "manifest_at": []}
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(b"status\n")
-        await self.proc.stdin.drain()
-        async with asyncio.timeout(30):
-            return json.loads(await self.proc.stdout.readline())  # type: ignore[no-any-return]
-
-    async def stop(self) -> None:
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(b"quit\n")
-            await self.proc.stdin.drain()
-            async with asyncio.timeout(15):
-                await self.proc.wait()
-        except (TimeoutError, OSError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            await self.proc.wait()
+        return await self.ask("status")
 
 
 class SSEReader:
@@ -1081,19 +927,7 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
         return Req("304", raw, 304)
 
     def heartbeat_req(d: str, close: bool = False) -> Req:
-        body = json.dumps(
-            {
-                "status": "playing",
-                "manifest_version": info[d]["version"],
-                "current_item": "ann-1",
-                "cache": info[d]["media"],
-                "free_disk_bytes": 52_000_000_000,
-                "memory_rss_bytes": 210_000_000,
-                "clock_offset_s": 0.1,
-                "app_version": "0.1.0",
-            },
-            separators=(",", ":"),
-        ).encode()
+        body = heartbeat_body(info[d]["version"], info[d]["media"])
         return Req(
             "hb",
             post_request(port, "/api/v1/player/heartbeat", {"Authorization": f"Bearer {world.tokens[d]}"}, body, close),
@@ -1110,7 +944,7 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
     holders = HolderProc()
     sse_tokens = [world.tokens[d] for d in bench[: args.sse]]
     rss_before = proc_rss_mb(server.pid)
-    await holders.start(port, sse_tokens, tmp)
+    await holders.open_streams(port, sse_tokens, tmp)
     sse_open_s = holders.open_s
     gc.collect()
     gc.freeze()  # the load loop's own garbage collector should not add pauses to the measurements
@@ -1639,7 +1473,7 @@ def main() -> int:
     ns = parser.parse_args()
     if ns.sse_holder:  # internal: the child process that holds the SSE connections
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(holder_main(int(ns.sse_holder[0]), Path(ns.sse_holder[1])))
+            asyncio.run(serve_holders(SSEHolders, int(ns.sse_holder[0]), Path(ns.sse_holder[1]), 180, 3600))
         return 0
     require_tools(["wrk", "nginx"])  # fail loudly: no Python fallback that would measure something else
     displays = ns.displays if ns.displays is not None else (200 if ns.quick else 2000)

@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/bench_emergency_fanout.py [--quick] [--displays 10000] [--runs 3]
 
-All on 127.0.0.1, with the helpers of ``bench_api_load.py`` (imported, not copied):
+All on 127.0.0.1, with the helpers of ``bench_api_load.py`` and the stream holders of ``sse_holders.py``
+(imported, not copied):
 
 1. ``build_world``: the Mempawah demo plus enough extra displays (group ``kabupaten``) for N in all,
    each enrolled with its own token, every manifest published.
@@ -24,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_api_load as api
 from resultfile import Figure, write_result
+from sse_holders import HolderProcess, StreamHolders, serve_holders
 
 GOAL_S = 5.0
 FULL_DISPLAYS = 10_000
@@ -53,149 +54,42 @@ MANIFEST_TIMEOUT_S = 600.0
 # --------------------------------------------------------------------------- holder child process
 
 
-class FanoutHolders:
+class FanoutHolders(StreamHolders):
     """N event streams; per connection the arrival (time.monotonic) of this run's emergency and manifest."""
 
     def __init__(self, n: int) -> None:
-        self.connected = 0
-        self.failed: dict[str, int] = {}
+        super().__init__(hello_timeout_s=60)
         self.emergency_at: list[float | None] = [None] * n
         self.manifest_at: list[float | None] = [None] * n
-        self.tasks: list[asyncio.Task[None]] = []
+        self.tails = [b""] * n  # the end of each stream's last chunk: an event name split across two reads
 
-    def reset(self) -> None:
-        self.emergency_at = [None] * len(self.emergency_at)
-        self.manifest_at = [None] * len(self.manifest_at)
+    def command(self, line: str) -> None:
+        if line == "reset":
+            self.emergency_at = [None] * len(self.emergency_at)
+            self.manifest_at = [None] * len(self.manifest_at)
 
-    async def _hold(self, i: int, port: int, token: str, sem: asyncio.Semaphore) -> None:
-        writer = None
-        try:
-            async with sem:
-                reader, writer = await api.open_conn(port)
-                headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
-                writer.write(api.get_request(port, "/api/v1/player/events", headers))
-                buf = b""
-                async with asyncio.timeout(60):
-                    while b"event: manifest" not in buf:  # the catch-up hello on connect
-                        chunk = await reader.read(4096)
-                        if not chunk:
-                            raise ConnectionResetError("closed before the first event")
-                        buf += chunk
-                self.connected += 1
-            tail = b""
-            for _ in range(10_000_000):  # bounded; cancelled at the end of the run
-                chunk = await reader.read(65536)
-                if not chunk:
-                    return
-                now = time.monotonic()
-                text = tail + chunk
-                at = text.find(b"event: emergency")
-                if at >= 0 and self.emergency_at[i] is None:
-                    self.emergency_at[i] = now
-                if (self.emergency_at[i] is not None and self.manifest_at[i] is None
-                        and text.find(b"event: manifest", max(at, 0)) >= 0):
-                    self.manifest_at[i] = now
-                tail = text[-32:]
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            key = type(exc).__name__
-            self.failed[key] = self.failed.get(key, 0) + 1
-        finally:
-            if writer is not None:
-                writer.close()
-
-    async def open(self, port: int, tokens: list[str], timeout_s: float) -> float:
-        sem = asyncio.Semaphore(64)
-        t0 = time.perf_counter()
-        self.tasks = [asyncio.create_task(self._hold(i, port, tok, sem)) for i, tok in enumerate(tokens)]
-        while time.perf_counter() - t0 < timeout_s and self.connected + sum(self.failed.values()) < len(tokens):
-            await asyncio.sleep(0.05)
-        return time.perf_counter() - t0
+    def on_chunk(self, i: int, chunk: bytes, now: float) -> None:
+        text = self.tails[i] + chunk
+        at = text.find(b"event: emergency")
+        if at >= 0 and self.emergency_at[i] is None:
+            self.emergency_at[i] = now
+        if (self.emergency_at[i] is not None and self.manifest_at[i] is None
+                and text.find(b"event: manifest", max(at, 0)) >= 0):
+            self.manifest_at[i] = now
+        self.tails[i] = text[-32:]
 
     def status(self) -> dict[str, Any]:
         got_e = [t for t in self.emergency_at if t is not None]
         got_m = [t for t in self.manifest_at if t is not None]
         return {"emergency": len(got_e), "manifest": len(got_m), "last_emergency": max(got_e, default=None),
                 "last_manifest": max(got_m, default=None), "failed": self.failed,
-                "alive": sum(1 for t in self.tasks if not t.done())}  # fmt: skip
-
-
-async def holder_main(port: int, token_file: Path) -> None:
-    tokens = token_file.read_text().split()
-    holders = FanoutHolders(len(tokens))
-    open_s = await holders.open(port, tokens, timeout_s=300)
-    print(json.dumps({"connected": holders.connected, "failed": holders.failed, "open_s": open_s}), flush=True)
-    loop = asyncio.get_running_loop()
-    try:
-        for _ in range(100_000):
-            line = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
-            if not line or line == "quit":
-                break
-            if line == "reset":
-                holders.reset()
-            print(json.dumps(holders.status()), flush=True)
-    finally:
-        for task in holders.tasks:
-            task.cancel()
-        if holders.tasks:
-            await asyncio.wait(holders.tasks, timeout=10)
-
-
-class Holder:
-    """One child process holding a share of the connections."""
-
-    def __init__(self) -> None:
-        self.proc: asyncio.subprocess.Process | None = None
-        self.connected = 0
-        self.failed: dict[str, int] = {}
-
-    async def start(self, port: int, tokens: list[str], token_file: Path, cpu: int | None) -> None:
-        token_file.write_text("\n".join(tokens))
-
-        def pin() -> None:
-            if cpu is not None:
-                with contextlib.suppress(OSError):
-                    os.sched_setaffinity(0, {cpu})
-
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(Path(__file__).resolve()), "--holder", str(port), str(token_file),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, start_new_session=True,
-            preexec_fn=pin, limit=1 << 24,
-        )  # fmt: skip
-        api.EXTRA_PIDS.append(self.proc.pid)
-
-    async def ready(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        async with asyncio.timeout(360):
-            first = json.loads(await self.proc.stdout.readline())
-        self.connected, self.failed = first["connected"], first["failed"]
-
-    async def ask(self, command: str) -> dict[str, Any]:
-        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(command.encode() + b"\n")
-        await self.proc.stdin.drain()
-        async with asyncio.timeout(30):
-            return json.loads(await self.proc.stdout.readline())
-
-    async def stop(self) -> None:
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(b"quit\n")
-            await self.proc.stdin.drain()
-            async with asyncio.timeout(15):
-                await self.proc.wait()
-        except (TimeoutError, OSError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            await self.proc.wait()
+                "alive": self.alive_now()}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the run
 
 
-async def wait_all(holders: list[Holder], key: str, n: int, timeout_s: float) -> tuple[int, float | None]:
+async def wait_all(holders: list[HolderProcess], key: str, n: int, timeout_s: float) -> tuple[int, float | None]:
     """Poll the holders until ``key`` ("emergency"/"manifest") arrived on all n streams; (count, last time)."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -207,7 +101,7 @@ async def wait_all(holders: list[Holder], key: str, n: int, timeout_s: float) ->
         await asyncio.sleep(0.1)
 
 
-async def one_run(port: int, world: api.World, groups: list[str], holders: list[Holder], n: int, run: int,
+async def one_run(port: int, world: api.World, groups: list[str], holders: list[HolderProcess], n: int, run: int,
                   server_pid: int) -> dict[str, float]:  # fmt: skip
     editor = api.basic("editor", world.editor_password)
     admin = api.basic("admin", world.admin_password)
@@ -273,12 +167,12 @@ async def run(n: int, runs: int, world: api.World, tmp: Path) -> tuple[list[dict
             raise RuntimeError("the scheduler did not start; see scheduler.log")
         await asyncio.sleep(0.2)
     tokens = list(world.tokens.values())[:n]
-    holders = [Holder() for _ in range(HOLDER_PROCS)]
+    holders = [HolderProcess(Path(__file__).resolve(), "--holder", api.EXTRA_PIDS) for _ in range(HOLDER_PROCS)]
     t0 = time.perf_counter()
     for k, holder in enumerate(holders):
         await holder.start(port, tokens[k::HOLDER_PROCS], tmp / f"tokens-{k}.txt", api.CLIENT_CPU if two_cpus else None)
     for holder in holders:
-        await holder.ready()
+        await holder.ready(360)
     connected = sum(h.connected for h in holders)
     api.log(f"{connected} of {len(tokens)} event streams open in {time.perf_counter() - t0:.1f} s")
     if connected < len(tokens):
@@ -302,7 +196,7 @@ def main() -> int:
     ns = parser.parse_args()
     if ns.holder:  # internal: a child process holding event streams
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(holder_main(int(ns.holder[0]), Path(ns.holder[1])))
+            asyncio.run(serve_holders(FanoutHolders, int(ns.holder[0]), Path(ns.holder[1]), 300))
         return 0
     n = max(len(api.DEMO_DISPLAYS) + 1, ns.displays or (QUICK_DISPLAYS if ns.quick else FULL_DISPLAYS))
     runs = max(3, ns.runs)

@@ -45,23 +45,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_api_load import free_port, log  # noqa: E402  (benchmarks/ is not a package)
+from rawhttp import HOST  # noqa: E402
 from resultfile import Figure, write_result  # noqa: E402
 
-HOST = "127.0.0.1"
 SERVER_CPU = "0"
 CLIENT_CPU = "1"
 BASE_REF = "52aa61e"  # the main commit this branch started from (before the intake writer)
 GOAL_GROWTH_X = 1.2  # after: server CPU per play-event POST with the rows / without
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 SETUP = textwrap.dedent(

@@ -37,32 +37,17 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 import requests  # noqa: E402
 from procs import DISPLAY_ID, env, make_store, signage, spawn, start_scheduler, stop, wait_for  # noqa: E402
+from release_support import build_release  # noqa: E402
 from resultfile import Figure, write_result  # noqa: E402
-from tests_support import collect_request, enrolment_request, free_port  # noqa: E402
+from tests_support import enrol_player_at, free_port  # noqa: E402
 
 import signage as signage_package  # noqa: E402
-from player.identity import Identity, save_identity  # noqa: E402
 
 BASE = signage_package.__version__
-PACKAGES = ("signage", "scheduler", "player", "content", "playlists")
 GROUP = "bench-pembaruan"
 GAP_GOAL_S = 0.0
 SWITCH_EVENTS = ("bridge_started", "bridge_shown", "player_exited", "new_painted", "bridge_hidden")
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ [\w.]+: (.*)$")
-
-
-def build(root: Path, version: str) -> Path:
-    tree = root / f"src-{version}"
-    for package in PACKAGES:
-        shutil.copytree(ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, tree / name)
-    init = tree / "signage" / "__init__.py"
-    init.write_text(init.read_text().replace(f'__version__ = "{BASE}"', f'__version__ = "{version}"'))
-    out = root / f"release-{version}"
-    subprocess.run([*signage("release", "build", "-o", str(out), "--source", str(tree), "--min-compatible", BASE)],
-                   check=True, capture_output=True, env=env(), timeout=600)
-    return out / "release.json"
 
 
 def events(log: Path) -> list[tuple[float, str]]:
@@ -111,14 +96,7 @@ def setup(work: Path) -> tuple[str, tuple[str, str], Path, Path, object]:
         r.raise_for_status()
         requests.post(f"{url}/api/v1/admin/announcements/{r.json()['announcement']['id']}/approve", auth=admin,
                       timeout=10).raise_for_status()
-    secret = "b" * 40
-    requests.post(f"{url}/api/v1/enrolments", json=enrolment_request("BEN234", secret), timeout=10).raise_for_status()
-    requests.post(f"{url}/api/v1/admin/enrolments/BEN234/approve", json={"display_id": DISPLAY_ID}, auth=admin,
-                  timeout=10).raise_for_status()
-    approval = requests.post(f"{url}/api/v1/enrolments/BEN234/collect", json=collect_request(secret),
-                             timeout=10).json()
-    save_identity(player_dir, Identity(DISPLAY_ID, approval["token"], approval["manifest_url"],
-                                       approval["public_keys"], url))
+    enrol_player_at(url, admin, DISPLAY_ID, "BEN234", player_dir)
     return url, admin, scheduler_dir, player_dir, proc
 
 
@@ -130,7 +108,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-update-"))
     gaps, covered, bridge_up, installs, totals = [], [], [], [], []
     try:
-        built = {v: build(work, v) for v in versions}
+        built = {v: build_release(work, v) for v in versions}
         url, admin, scheduler_dir, player_dir, scheduler = setup(work)
         os.environ["SIGNAGE_PLAYER_VERIFY_INTERVAL_S"] = "0"
         config = work / "player.yaml"

@@ -209,6 +209,27 @@ def _paste_contained(base: Image.Image, picture: Image.Image, box: _Box, backgro
     base.paste(fitted, (box.x, box.y))
 
 
+def _finish(
+    base: Image.Image, canvas: Canvas, title: str, body: str, box: _Box, title_colour: Rgb, body_colour: Rgb
+) -> RenderedSlide:
+    """Fit the title and body into ``box``, draw them centred on ``base``; the slide as PNG with the fit's
+    warnings."""
+    layout, warnings = _fit_text(title, body, box, canvas)
+    draw = ImageDraw.Draw(base)
+    y = box.y + (box.h - layout.height) // 2
+    centre_x = box.x + box.w / 2
+    tfont, bfont = bold_font(layout.title_px), bold_font(layout.body_px)
+    for line in layout.title_lines:
+        draw.text((centre_x, y), line, font=tfont, fill=title_colour.tuple, anchor="ma")
+        y += _line_height(tfont)
+    if layout.title_lines and layout.body_lines:
+        y += round(layout.body_px * 0.6)
+    for line in layout.body_lines:
+        draw.text((centre_x, y), line, font=bfont, fill=body_colour.tuple, anchor="ma")
+        y += _line_height(bfont)
+    return RenderedSlide(canvas, encode(base, "png"), layout.title_px, layout.body_px, not warnings, tuple(warnings))
+
+
 def render_slide(spec: SlideSpec, canvas: Canvas) -> RenderedSlide:
     """Render ``spec`` at exactly ``canvas`` size. Bad image/logo -> ``IngestRefused``."""
     if spec.style not in STYLES:
@@ -231,20 +252,7 @@ def render_slide(spec: SlideSpec, canvas: Canvas) -> RenderedSlide:
     if spec.logo is not None and logo_box is not None:
         _paste_contained(base, _load_picture(spec.logo), logo_box, background)
 
-    layout, warnings = _fit_text(title, body, text_box, canvas)
-    draw = ImageDraw.Draw(base)
-    y = text_box.y + (text_box.h - layout.height) // 2
-    centre_x = text_box.x + text_box.w / 2
-    tfont, bfont = bold_font(layout.title_px), bold_font(layout.body_px)
-    for line in layout.title_lines:
-        draw.text((centre_x, y), line, font=tfont, fill=title_colour.tuple, anchor="ma")
-        y += _line_height(tfont)
-    if layout.title_lines and layout.body_lines:
-        y += round(layout.body_px * 0.6)
-    for line in layout.body_lines:
-        draw.text((centre_x, y), line, font=bfont, fill=text_colour.tuple, anchor="ma")
-        y += _line_height(bfont)
-    return RenderedSlide(canvas, encode(base, "png"), layout.title_px, layout.body_px, not warnings, tuple(warnings))
+    return _finish(base, canvas, title, body, text_box, title_colour, text_colour)
 
 
 def _largest_single_line(text: str, width: int, height: int) -> ImageFont.FreeTypeFont:
@@ -328,16 +336,4 @@ def _render_emergency(spec: SlideSpec, canvas: Canvas) -> RenderedSlide:
     )
     title = " ".join(spec.title.split())
     body = "\n".join(" ".join(line.split()) for line in spec.body.strip().splitlines())
-    layout, warnings = _fit_text(title, body, text_box, canvas)
-    y = text_box.y + (text_box.h - layout.height) // 2
-    centre_x = text_box.x + text_box.w / 2
-    tfont, bfont = bold_font(layout.title_px), bold_font(layout.body_px)
-    for line in layout.title_lines:
-        draw.text((centre_x, y), line, font=tfont, fill=yellow.tuple, anchor="ma")
-        y += _line_height(tfont)
-    if layout.title_lines and layout.body_lines:
-        y += round(layout.body_px * 0.6)
-    for line in layout.body_lines:
-        draw.text((centre_x, y), line, font=bfont, fill=white.tuple, anchor="ma")
-        y += _line_height(bfont)
-    return RenderedSlide(canvas, encode(base, "png"), layout.title_px, layout.body_px, not warnings, tuple(warnings))
+    return _finish(base, canvas, title, body, text_box, yellow, white)

@@ -16,6 +16,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
 import netguard
+from fake_smtp import FakeSmtp
+from fake_webhook import FakeWebhook
 from tests_support import free_port
 
 netguard.install()  # any in-process connection to a non-loopback address fails the test (tests/support/netguard.py)
@@ -53,6 +55,15 @@ class RunningScheduler:
 @pytest.fixture
 def free_tcp_port() -> int:
     return free_port()
+
+
+@pytest.fixture
+def alert_fakes() -> Iterator[tuple[FakeSmtp, FakeWebhook]]:
+    """A loopback SMTP server and webhook receiver for alert deliveries, stopped after the test."""
+    smtp, hook = FakeSmtp(), FakeWebhook()
+    yield smtp, hook
+    smtp.stop()
+    hook.stop()
 
 
 @pytest.fixture(scope="session")

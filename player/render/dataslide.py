@@ -66,23 +66,31 @@ def paint_layout(painter: QPainter, rect: QRectF, layout: Layout, measure: QtMea
     painter.restore()
 
 
-class DataSlideVisual(Visual):
-    """A ``stat`` item. Re-lays out when the zone size changes or the data turns stale (checked each minute)."""
+class CachedLayoutVisual(Visual):
+    """A visual painted from a layout made once per zone size and ``key`` (checked each minute), not on every
+    paint (a crossfade paints 30 times a second)."""
 
     frame_interval_ms = 60_000
 
-    def __init__(self, slide: StatSlide, clock: Callable[[], datetime], timezone: str) -> None:
-        self.slide = slide
+    def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
-        self.timezone = timezone
         self.measure = QtMeasure()
-        self._cache: tuple[tuple[int, int, bool], Layout] | None = None
+        self._cache: tuple[tuple[int, int, object], Layout] | None = None
+        self.layouts_made = 0
+
+    def key(self, now: datetime) -> object:
+        """What, besides the zone size, makes a new layout."""
+        raise NotImplementedError
+
+    def make_layout(self, width: int, height: int, now: datetime) -> Layout:
+        raise NotImplementedError
 
     def layout(self, width: int, height: int) -> Layout:
         now = self.clock()
-        key = (width, height, self.slide.is_stale(now))
+        key = (width, height, self.key(now))
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, layout_stat(self.slide, width, height, now, self.timezone, self.measure))
+            self._cache = (key, self.make_layout(width, height, now))
+            self.layouts_made += 1
         return self._cache[1]
 
     def paint(self, painter: QPainter, rect: QRectF) -> None:
@@ -96,61 +104,52 @@ def minute_of(moment: datetime) -> int:
     return int(moment.timestamp() // 60)
 
 
-class PrayerVisual(Visual):
-    """Today's prayer times for the display's coordinates, computed on the player (no network).
-    Laid out once per minute and zone size, not on every paint (a crossfade paints 30 times a second)."""
+class DataSlideVisual(CachedLayoutVisual):
+    """A ``stat`` item. Re-lays out when the zone size changes or the data turns stale (checked each minute)."""
 
-    frame_interval_ms = 60_000
+    def __init__(self, slide: StatSlide, clock: Callable[[], datetime], timezone: str) -> None:
+        super().__init__(clock)
+        self.slide = slide
+        self.timezone = timezone
+
+    def key(self, now: datetime) -> object:
+        return self.slide.is_stale(now)
+
+    def make_layout(self, width: int, height: int, now: datetime) -> Layout:
+        return layout_stat(self.slide, width, height, now, self.timezone, self.measure)
+
+
+class PrayerVisual(CachedLayoutVisual):
+    """Today's prayer times for the display's coordinates, computed on the player (no network).
+    Laid out once per minute and zone size."""
 
     def __init__(self, slide: PrayerSlide, clock: Callable[[], datetime], timezone: str) -> None:
+        super().__init__(clock)
         self.slide = slide
-        self.clock = clock
         self.timezone = timezone
-        self.measure = QtMeasure()
-        self._cache: tuple[tuple[int, int, int], Layout] | None = None
-        self.layouts_made = 0
 
-    def layout(self, width: int, height: int) -> Layout:
-        now = self.clock()
-        key = (width, height, minute_of(now))
-        if self._cache is None or self._cache[0] != key:
-            local_day = now.astimezone(kemenag_zone(self.timezone)).date()
-            day = kemenag_times(self.slide.latitude, self.slide.longitude, local_day, self.timezone)
-            self._cache = (key, layout_prayer(day, self.slide.place, width, height, now, self.timezone, self.measure))
-            self.layouts_made += 1
-        return self._cache[1]
+    def key(self, now: datetime) -> object:
+        return minute_of(now)
 
-    def paint(self, painter: QPainter, rect: QRectF) -> None:
-        if rect.width() < 8 or rect.height() < 8:
-            return
-        paint_layout(painter, rect, self.layout(int(rect.width()), int(rect.height())), self.measure)
+    def make_layout(self, width: int, height: int, now: datetime) -> Layout:
+        local_day = now.astimezone(kemenag_zone(self.timezone)).date()
+        day = kemenag_times(self.slide.latitude, self.slide.longitude, local_day, self.timezone)
+        return layout_prayer(day, self.slide.place, width, height, now, self.timezone, self.measure)
 
 
-class StripVisual(Visual):
+class StripVisual(CachedLayoutVisual):
     """An overlay strip (prayer times, weather) whose parts depend on the time; re-laid out each minute
-    (and when the zone's size changes), not on every paint."""
-
-    frame_interval_ms = 60_000
+    (and when the zone's size changes)."""
 
     def __init__(self, parts: Callable[[datetime], list[tuple[str, str]]], clock: Callable[[], datetime]) -> None:
+        super().__init__(clock)
         self.parts = parts
-        self.clock = clock
-        self.measure = QtMeasure()
-        self._cache: tuple[tuple[int, int, int], Layout] | None = None
-        self.layouts_made = 0
 
-    def layout(self, width: int, height: int) -> Layout:
-        now = self.clock()
-        key = (width, height, minute_of(now))
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, layout_strip(self.parts(now), width, height, self.measure))
-            self.layouts_made += 1
-        return self._cache[1]
+    def key(self, now: datetime) -> object:
+        return minute_of(now)
 
-    def paint(self, painter: QPainter, rect: QRectF) -> None:
-        if rect.width() < 8 or rect.height() < 8:
-            return
-        paint_layout(painter, rect, self.layout(int(rect.width()), int(rect.height())), self.measure)
+    def make_layout(self, width: int, height: int, now: datetime) -> Layout:
+        return layout_strip(self.parts(now), width, height, self.measure)
 
 
 def prayer_strip(slide: PrayerSlide, clock: Callable[[], datetime], timezone: str) -> StripVisual:

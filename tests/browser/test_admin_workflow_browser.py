@@ -6,32 +6,13 @@ Screenshots land in ``<pytest basetemp>/admin-screenshots/`` at 1366x768 (laptop
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, login
+from browser_support import login, new_page, screenshot_everywhere
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.getbasetemp() / "admin-screenshots"
-    folder.mkdir(exist_ok=True)
-    return folder
 
 
 UNLABELLED_FIELDS_JS = """() => Array.from(document.querySelectorAll('input, select, textarea'))
@@ -40,17 +21,11 @@ UNLABELLED_FIELDS_JS = """() => Array.from(document.querySelectorAll('input, sel
   .map(e => e.name || e.id)"""
 
 
-def screenshot_everywhere(page: Any, shots: Path, name: str) -> None:
-    """Save the current page at laptop and phone size; the page must not scroll sideways on a phone,
-    and every field has a label (keyboard and screen-reader use)."""
+def screenshot_labelled(page: Any, shots: Path, name: str) -> None:
+    """Every field of the page has a label (keyboard and screen-reader use); then the page at laptop and phone
+    size, where it must not scroll sideways."""
     assert page.evaluate(UNLABELLED_FIELDS_JS) == [], f"{name}: fields without a label"
-    for size, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=str(shots / f"{name}-{size}.png"), full_page=True)
-        if size == "phone":
-            scroll_width = page.evaluate_handle("document.documentElement").get_property("scrollWidth").json_value()
-            assert scroll_width <= width + 1, f"{name} is wider than a phone ({scroll_width}px)"
-    page.set_viewport_size({"width": 1366, "height": 768})
+    screenshot_everywhere(page, shots, name)
 
 
 def test_login_and_navigation_work_with_the_keyboard_alone(browser: Any, live_scheduler: Any) -> None:
@@ -70,10 +45,6 @@ def test_login_and_navigation_work_with_the_keyboard_alone(browser: Any, live_sc
     page.keyboard.press("Enter")
     page.wait_for_url("**/admin/announcements")
     assert page.inner_text("h1") == "Pengumuman"
-
-
-def new_page(browser: Any) -> Any:
-    return browser.new_page(viewport={"width": 1366, "height": 768}, locale="id-ID", timezone_id="Asia/Pontianak")
 
 
 def create_user_in_browser(admin: Any, base: str, username: str, role: str) -> str:
@@ -109,10 +80,10 @@ def test_editor_submits_approver_rejects_then_approves_and_audit_shows_each_step
 
     admin = new_page(browser)
     admin.goto(f"{base}/admin/login")
-    screenshot_everywhere(admin, shots, "01-login")
+    screenshot_labelled(admin, shots, "01-login")
     login(admin, base, "admin", accounts.admin_password)
     approver_password = create_user_in_browser(admin, base, "penyetuju", "approver")
-    screenshot_everywhere(admin, shots, "08-pengguna")
+    screenshot_labelled(admin, shots, "08-pengguna")
 
     # The editor writes: an image, weekday mornings, one group, valid until a date; then submits.
     editor = new_page(browser)
@@ -129,7 +100,7 @@ def test_editor_submits_approver_rejects_then_approves_and_audit_shows_each_step
     editor.fill("#to_time", "10:00")
     editor.fill("#valid_until", "2027-01-31T17:00")
     editor.check("input[name=group][value=kec-sungai-pinyuh]")
-    screenshot_everywhere(editor, shots, "04-pengumuman-baru")
+    screenshot_labelled(editor, shots, "04-pengumuman-baru")
     editor.click("text=Simpan dan ajukan untuk disetujui")
     assert "Diajukan" in editor.inner_text("#status")
     detail_url = editor.url
@@ -154,7 +125,7 @@ def test_editor_submits_approver_rejects_then_approves_and_audit_shows_each_step
     approver = new_page(browser)
     first_login(approver, base, "penyetuju", approver_password, "sandi-penyetuju-2026")
     assert "Posyandu Balita Bulan Desember" in approver.inner_text("#waiting-box")
-    screenshot_everywhere(approver, shots, "02-beranda")
+    screenshot_labelled(approver, shots, "02-beranda")
     approver.goto(detail_url)
     approver.click("text=Tolak dengan alasan")
     approver.fill("#reject-reason", "Tulis jam pelayanan di poster.")
@@ -164,7 +135,7 @@ def test_editor_submits_approver_rejects_then_approves_and_audit_shows_each_step
     # The editor sees the reason, fixes and resubmits.
     editor.goto(detail_url)
     assert "Tulis jam pelayanan di poster." in editor.inner_text("#reason")
-    screenshot_everywhere(editor, shots, "05-pengumuman-ditolak")
+    screenshot_labelled(editor, shots, "05-pengumuman-ditolak")
     editor.click("#edit")
     assert editor.input_value("#from_time") == "07:00"  # the form shows what was saved
     assert editor.input_value("#title") == "Posyandu Balita Bulan Desember"
@@ -179,7 +150,7 @@ def test_editor_submits_approver_rejects_then_approves_and_audit_shows_each_step
     assert approver.inner_text("#status") in ("Tayang", "Disetujui")
     assert "Posyandu Balita Desember" in service.publisher.latest("kec-sungai-pinyuh").body.decode()
     assert "Posyandu Balita Desember" not in service.publisher.latest("kantor-bupati").body.decode()
-    screenshot_everywhere(approver, shots, "06-pengumuman-detail")
+    screenshot_labelled(approver, shots, "06-pengumuman-detail")
 
     history = approver.inner_text("#history")
     for step in ("membuat", "mengajukan", "menolak", "mengubah", "menyetujui"):
@@ -197,10 +168,10 @@ def test_editor_submits_approver_rejects_then_approves_and_audit_shows_each_step
     ):
         assert action in audit, action
     assert "penyetuju" in audit and "editor" in audit
-    screenshot_everywhere(admin, shots, "09-audit")
+    screenshot_labelled(admin, shots, "09-audit")
 
     editor.goto(f"{base}/admin/announcements")
-    screenshot_everywhere(editor, shots, "03-pengumuman")
+    screenshot_labelled(editor, shots, "03-pengumuman")
 
 
 def test_emergency_form_needs_confirmation_and_a_second_approver(
@@ -220,10 +191,10 @@ def test_emergency_form_needs_confirmation_and_a_second_approver(
     approver.check("input[name=scope][value=groups]")
     approver.check("input[name=group][value=kec-sungai-pinyuh]")
     approver.fill("#ends_local", "2030-12-01T18:00")
-    screenshot_everywhere(approver, shots, "07-darurat")
+    screenshot_labelled(approver, shots, "07-darurat")
     approver.click("text=Lanjutkan")
     assert "DARURAT: Banjir di Sungai Pinyuh" in approver.inner_text("#confirm")
-    screenshot_everywhere(approver, shots, "07-darurat-konfirmasi")
+    screenshot_labelled(approver, shots, "07-darurat-konfirmasi")
     with service.lock:
         assert service.db.table("announcements").count_where("layer = 'emergency'") == 0  # not before confirming
     approver.click("#confirm-send")

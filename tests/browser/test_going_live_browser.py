@@ -6,21 +6,20 @@ Screenshots of the pages at 1366x768 and 390x844 go to var/test-output/browser/ 
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from browser_support import CHROMIUM, CHROMIUM_ARGS
+from browser_support import new_page
 from PIL import Image, ImageStat
+from procs import read_status, show_logs, stop, up, wait_for
 from tests_support import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.e2e]
@@ -40,63 +39,13 @@ def signage(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120, check=True)  # fmt: skip
 
 
-def wait_for(
-    predicate: Callable[[], Any], timeout_s: float, what: str, proc: subprocess.Popen[bytes] | None = None
-) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"process exited ({proc.returncode}) while waiting for {what}")
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-
-def status(player_dir: Path) -> dict[str, Any]:
-    try:
-        return dict(json.loads((player_dir / "status.json").read_text()))
-    except (FileNotFoundError, ValueError):
-        return {}
-
-
-def up(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
 @pytest.fixture
 def procs(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
     yield started
     for proc in reversed(started):
         stop(proc)
-    for log in tmp_path.glob("*.log"):
-        if os.environ.get("E2E_SHOW_LOGS"):
-            print(log.read_text(errors="replace")[-4000:])
+    show_logs(tmp_path)
 
 
 def shoot(page: Any, name: str) -> None:
@@ -122,7 +71,7 @@ def test_going_live_from_an_empty_data_dir(browser: Any, procs: list[subprocess.
         ))  # fmt: skip
     wait_for(lambda: up(f"{base}/api/v1/health"), 30, "the scheduler", procs[0])
 
-    page = browser.new_page(viewport=VIEWPORTS["desktop"], locale="id-ID", timezone_id="Asia/Pontianak")
+    page = new_page(browser)
     page.goto(f"{base}/admin/login")
     page.fill("#username", "admin")
     page.fill("#password", admin_password)
@@ -174,7 +123,7 @@ def test_going_live_from_an_empty_data_dir(browser: Any, procs: list[subprocess.
             stdout=log, stderr=subprocess.STDOUT, env=_env(),
         ))  # fmt: skip
     player = procs[-1]
-    code = wait_for(lambda: status(player_dir).get("enrol_code"), 60, "the enrolment code", player)
+    code = wait_for(lambda: read_status(player_dir).get("enrol_code"), 60, "the enrolment code", player)
     code = code.replace("-", "").upper()
     page.goto(f"{base}/admin/displays")
     row = page.locator(f"#code-{code}")
@@ -185,7 +134,7 @@ def test_going_live_from_an_empty_data_dir(browser: Any, procs: list[subprocess.
     select.select_option("led-pinyuh")
     row.locator("button", has_text="Daftarkan").click()
     assert "didaftarkan" in page.inner_text("[role=status]")
-    wait_for(lambda: status(player_dir).get("manifest_version"), 60, "the player's first manifest", player)
+    wait_for(lambda: read_status(player_dir).get("manifest_version"), 60, "the player's first manifest", player)
 
     # The admin creates an editor and an approver on the Pengguna page; each sets their own password.
     passwords = {}
@@ -197,7 +146,7 @@ def test_going_live_from_an_empty_data_dir(browser: Any, procs: list[subprocess.
         passwords[username] = page.inner_text("#new-password code.password").strip()
 
     def login_new_user(username: str) -> Any:
-        other = browser.new_page(viewport=VIEWPORTS["desktop"], locale="id-ID", timezone_id="Asia/Pontianak")
+        other = new_page(browser)
         other.goto(f"{base}/admin/login")
         other.fill("#username", username)
         other.fill("#password", passwords[username])
@@ -223,7 +172,7 @@ def test_going_live_from_an_empty_data_dir(browser: Any, procs: list[subprocess.
     approver = login_new_user("kabid")
     approver.goto(f"{base}/admin/announcements/{ann}")
     approver.click("#approve")
-    wait_for(lambda: (status(player_dir).get("current") or {}).get("item_id") == f"ann-{ann}", 60,
+    wait_for(lambda: (read_status(player_dir).get("current") or {}).get("item_id") == f"ann-{ann}", 60,
              "the approved announcement on the player", player)  # fmt: skip
     since = time.time()
     shot = tmp_path / "screen.png"

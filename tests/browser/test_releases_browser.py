@@ -3,51 +3,29 @@ what to choose, and each display's running version and update state show on the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from browser_support import CHROMIUM, CHROMIUM_ARGS, login
+from browser_support import LAPTOP, PHONE, assert_fits_phone, login
+from release_support import add_fake_release
 from tests_support import enrol
-
-from scheduler.releases import add_release
-from signage.canonical import canonical_json
-from signage.release_build import describe_wheel
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DISPLAY = "desa-antibar"
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-def _add(service: Any, tmp_path: Path, version: str) -> None:
-    wheel = tmp_path / f"mempawah_signage-{version}-py3-none-any.whl"
-    wheel.write_bytes(b"PK\x03\x04" + version.encode() * 500)
-    release = describe_wheel(wheel, min_compatible="0.1.0", max_compatible=None, created_at="2026-11-30T11:00:00Z")
-    (tmp_path / "release.json").write_bytes(canonical_json(release.to_dict()))
-    add_release(service, tmp_path / "release.json")
-
-
 def test_offering_a_release_and_seeing_each_players_update(browser: Any, live_scheduler: Any, tmp_path: Path) -> None:
     base, service = live_scheduler.url, live_scheduler.service
-    _add(service, tmp_path, "0.6.0")
+    add_fake_release(service, tmp_path, "0.6.0")
     token = enrol(live_scheduler, DISPLAY, "WEB234")["token"]
     admin = ("admin", service.demo_accounts.admin_password)
     display = requests.get(f"{base}/api/v1/admin/displays/{DISPLAY}", auth=admin, timeout=10).json()["display"]
     group = display["groups"][0]
     group_name = service.db.table("groups").get(group)["name"]  # staff see the group's name, not its id
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page = browser.new_page(viewport=LAPTOP)
     login(page, base, "admin", service.demo_accounts.admin_password)
     page.goto(f"{base}/admin/displays")
     page.click("text=Pembaruan pemutar")
@@ -78,10 +56,10 @@ def test_offering_a_release_and_seeing_each_players_update(browser: Any, live_sc
     row = page.inner_text(f"#player-{DISPLAY}")
     assert "0.1.0" in row and "exited with status" not in row  # an old player's English reason, translated:
     assert "versi baru berhenti dengan status keluar 1 sebanyak 3 kali sebelum melapor sehat" in row
-    page.set_viewport_size({"width": 390, "height": 844})
-    assert page.evaluate("document.documentElement.scrollWidth") <= 391  # usable on a phone
+    page.set_viewport_size(PHONE)
+    assert_fits_phone(page, "Pembaruan pemutar")  # usable on a phone
 
-    page.set_viewport_size({"width": 1366, "height": 768})
+    page.set_viewport_size(LAPTOP)
     assert page.inner_text(f"#offer-{group}").startswith(f"{group_name}: 0.6.0")
     page.click(f"#offer-{group} >> text=Tarik")
     assert f"Grup {group_name} tidak lagi ditawari rilis" in page.inner_text("[role=status]")

@@ -10,30 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, login
+from browser_support import LAPTOP, login, screenshot_everywhere
+from sources_support import poll_now
 
 from content.sources.fakeopensid import FakeOpenSid
-from scheduler.sources_jobs import SourcePoller
-from scheduler.store import dumps
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.getbasetemp() / "admin-screenshots"
-    folder.mkdir(exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -43,29 +25,9 @@ def fake() -> Iterator[FakeOpenSid]:
     server.stop()
 
 
-SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
-
-
-def screenshot_everywhere(page: Any, shots: Path, name: str) -> None:
-    """Save the page at laptop and phone size; on a phone it must not scroll sideways."""
-    for size, (width, height) in SIZES.items():
-        page.set_viewport_size({"width": width, "height": height})
-        page.screenshot(path=str(shots / f"{name}-{size}.png"), full_page=True)
-        if size == "phone":
-            scroll_width = page.evaluate("document.documentElement.scrollWidth")
-            assert scroll_width <= width + 1, f"{name} is wider than a phone ({scroll_width}px)"
-    page.set_viewport_size({"width": 1366, "height": 768})
-
-
-def _poll(service: Any, source_id: str) -> None:
-    with service.lock:
-        service.db.table("data_sources").update(source_id, {"state": dumps({})})
-    SourcePoller(service, tick_s=3600).run_due()
-
-
 def test_sources_page_in_the_browser(browser: Any, live_scheduler: Any, fake: FakeOpenSid, shots: Path) -> None:
     base, service = live_scheduler.url, live_scheduler.service
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page = browser.new_page(viewport=LAPTOP)
     login(page, base, "admin", service.demo_accounts.admin_password)
     page.click("nav >> text=Sumber data")
     page.fill("#id", "desa-sungai-bakau")
@@ -79,9 +41,9 @@ def test_sources_page_in_the_browser(browser: Any, live_scheduler: Any, fake: Fa
     page.click("text=Simpan sumber")
     assert "disimpan" in page.inner_text("[role=status]")
 
-    _poll(service, "desa-sungai-bakau")
+    poll_now(service, "desa-sungai-bakau")
     fake.scale = 10
-    _poll(service, "desa-sungai-bakau")
+    poll_now(service, "desa-sungai-bakau")
     page.goto(f"{base}/admin/sources")
     assert "Ditahan" in page.inner_text("#sources")
     screenshot_everywhere(page, shots, "21-sumber-data")

@@ -9,27 +9,22 @@ English status words or internal ids meant for machines.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from browser_support import CHROMIUM, CHROMIUM_ARGS, login
+from browser_support import LAPTOP, PHONE, login, new_page, shoot
+from release_support import add_fake_release
 from tests_support import enrol
 
 from scheduler.fleet_alerts import Finding, FleetAlerts, findings
-from scheduler.releases import add_release
-from signage.canonical import canonical_json
 from signage.clock import format_utc
-from signage.release_build import describe_wheel
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 OUTPUT = Path(__file__).resolve().parents[2] / "var" / "test-output" / "browser" / "panduan"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
 TIMEOUT_S = 10
 SHOWN, REFUSED = "kec-sungai-pinyuh", "kantor-bupati"
 MB = 1024 * 1024
@@ -39,36 +34,6 @@ CRASH = "exited with status 1 3 times before reporting healthy"
 REFUSED_BEAT = {"status": "playing", "app_version": "0.5.0", "free_disk_bytes": 120 * MB, "clock_offset_s": 0.4,
                 "update": {"state": "rolled_back", "version": "0.6.0", "detail": CRASH, "code": "crash_loop",
                            "params": {"status": 1, "crashes": 3}}}  # fmt: skip
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-def shoot(page: Any, name: str, phone: bool = False) -> None:
-    """The page at 1366x768 (and at 390x844, which must not scroll sideways)."""
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
-    if phone:
-        page.set_viewport_size(PHONE)
-        page.screenshot(path=str(OUTPUT / f"{name}-ponsel.png"), full_page=True)
-        width = page.evaluate("() => document.documentElement.scrollWidth")
-        page.set_viewport_size(LAPTOP)
-        assert width <= PHONE["width"] + 1, f"{name} is wider than a phone ({width}px)"
-
-
-def _release(service: Any, tmp_path: Path, version: str) -> None:
-    wheel = tmp_path / f"mempawah_signage-{version}-py3-none-any.whl"
-    wheel.write_bytes(b"PK\x03\x04" + version.encode() * 500)
-    release = describe_wheel(wheel, min_compatible="0.1.0", max_compatible=None, created_at="2026-11-30T11:00:00Z")
-    (tmp_path / "release.json").write_bytes(canonical_json(release.to_dict()))
-    add_release(service, tmp_path / "release.json")
 
 
 def _beat(base: str, token: str, body: dict[str, Any]) -> None:
@@ -110,7 +75,7 @@ def _emergency(live: Any, tokens: dict[str, str]) -> int:
 def test_staff_pages_of_this_round_on_laptop_and_phone(browser: Any, live_scheduler: Any, tmp_path: Path) -> None:
     base, service = live_scheduler.url, live_scheduler.service
     tokens = {d: enrol(live_scheduler, d, code)["token"] for d, code in ((SHOWN, "SCR234"), (REFUSED, "SCR567"))}
-    _release(service, tmp_path, "0.6.0")
+    add_fake_release(service, tmp_path, "0.6.0")
     admin_auth = ("admin", service.demo_accounts.admin_password)
     group = requests.get(f"{base}/api/v1/admin/displays/{SHOWN}", auth=admin_auth,
                          timeout=TIMEOUT_S).json()["display"]["groups"][0]  # fmt: skip
@@ -124,7 +89,7 @@ def test_staff_pages_of_this_round_on_laptop_and_phone(browser: Any, live_schedu
     alerts.sync([*found, Finding("offline", "desa-antibar", "LED P10 Kantor Desa Antibar", {"since": stale})], now)
     ann = _emergency(live_scheduler, tokens)
 
-    page = browser.new_page(viewport=LAPTOP, locale="id-ID", timezone_id="Asia/Pontianak")
+    page = new_page(browser)
     login(page, base, "admin", service.demo_accounts.admin_password)
     page.goto(f"{base}/admin/releases")
     page.select_option("#offer-group", group)
@@ -135,26 +100,26 @@ def test_staff_pages_of_this_round_on_laptop_and_phone(browser: Any, live_schedu
     page.goto(f"{base}/admin/")
     disk = "Disk layar Videotron Kantor Bupati Mempawah hampir penuh: tersisa 120 MB."
     assert disk in page.inner_text("#fleet-alerts")
-    shoot(page, "beranda", phone=True)
+    shoot(page, OUTPUT, "beranda", phone=True)
     page.goto(f"{base}/admin/displays")
     assert "Peringatan layar" in page.inner_text("#fleet-alerts")
-    shoot(page, "layar", phone=True)
+    shoot(page, OUTPUT, "layar", phone=True)
     page.goto(f"{base}/admin/releases")
     assert page.inner_text("#release-0\\.6\\.0 td:last-child").strip() == group_name
     rolled_back = page.inner_text(f"#player-{REFUSED}")  # the launcher's reason, in Indonesian
     assert "versi baru berhenti dengan status keluar 1 sebanyak 3 kali sebelum melapor sehat" in rolled_back
     assert CRASH not in page.inner_text("body")
-    shoot(page, "pembaruan-pemutar", phone=True)
+    shoot(page, OUTPUT, "pembaruan-pemutar", phone=True)
     page.set_viewport_size(PHONE)  # stacked rows: every value starts at the same place, whatever its label
     lefts = page.evaluate("() => [...document.querySelectorAll('#releases td > div, #players td > div')]"
                           ".map(d => Math.round(d.getBoundingClientRect().left))")  # fmt: skip
     page.set_viewport_size(LAPTOP)
     assert len(lefts) >= 12 and len(set(lefts)) == 1, f"values not aligned on a phone: {lefts}"
     page.goto(f"{base}/admin/displays/{REFUSED}")
-    shoot(page, "layar-detail", phone=True)
+    shoot(page, OUTPUT, "layar-detail", phone=True)
     page.goto(f"{base}/admin/emergency")
     assert "pesan darurat diterima" in page.inner_text(f"#ack-{ann}-{SHOWN}")
     refusal = page.inner_text(f"#ack-{ann}-{REFUSED}")
     assert "pesan darurat ditolak" in refusal and "jam PC-nya kemungkinan salah" in refusal  # valid until 2 h on
     assert "expired" not in page.inner_text("body") and "pesan pemutar (bahasa Inggris)" not in refusal
-    shoot(page, "darurat-konfirmasi-layar", phone=True)
+    shoot(page, OUTPUT, "darurat-konfirmasi-layar", phone=True)

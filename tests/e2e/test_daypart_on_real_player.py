@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from PIL import Image
 from player_scenes import add_display, admin, colour_distance, editor, mean_rgb, solid_png, upload
-from tests_support import enrol
+from procs import stop
+from tests_support import enrol_player
 
-from player.identity import Identity, save_identity
 from player.runner import decide_at
 from signage.clock import zone
 from signage.manifest import parse_manifest
@@ -62,10 +62,8 @@ def test_daypart_plays_inside_its_hours_and_not_outside(live_scheduler: Any, tmp
     later = scheduled(live, "Nanti", upload(live, "biru.png", solid_png(BLUE, SIZE), "image/png"),
                       now + timedelta(hours=3), now + timedelta(hours=4))
 
-    approval = enrol(live, DISPLAY_ID, "JAM234")
     data_dir = tmp_path / "player"
-    save_identity(data_dir, Identity(DISPLAY_ID, approval["token"], approval["manifest_url"],
-                                     approval["public_keys"], live.url))
+    enrol_player(live, DISPLAY_ID, "JAM234", data_dir)
     config = tmp_path / "player.yaml"
     config.write_text("poll_interval_s: 2\nscreenshot_interval_s: 1\n")
     shot = tmp_path / "screen.png"
@@ -105,9 +103,4 @@ def test_daypart_plays_inside_its_hours_and_not_outside(live_scheduler: Any, tmp
         between = (now + timedelta(hours=2)).astimezone(UTC)
         assert decide_at(manifest, between).item is None  # neither: the slate
     finally:
-        player.terminate()
-        try:
-            player.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            player.kill()
-            player.wait()
+        stop(player, timeout_s=15)

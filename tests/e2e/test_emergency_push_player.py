@@ -22,9 +22,8 @@ import requests
 from PIL import Image
 from player_scenes import PortForwarder, add_display, admin, colour_distance, editor, publish, solid_png, upload
 from procs import env, read_status, signage, stop, wait_for
-from tests_support import enrol, free_port
+from tests_support import enrol_player, free_port
 
-from player.identity import Identity, save_identity
 from signage.clock import format_utc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -61,10 +60,8 @@ def test_pushed_emergency_shows_without_the_manifest_is_acknowledged_and_cancell
     add_display(live.service, DISPLAY, 320, 180)
     normal = publish(live, DISPLAY, "Hijau", "image", upload(live, "hijau.png", solid_png(GREEN, (320, 180)),
                                                              "image/png"), duration_s=30)  # fmt: skip
-    approval = enrol(live, DISPLAY, "DRT234")
     data_dir = tmp_path / "player"
-    save_identity(data_dir, Identity(DISPLAY, approval["token"], approval["manifest_url"], approval["public_keys"],
-                                     live.url))  # fmt: skip
+    enrol_player(live, DISPLAY, "DRT234", data_dir)
     upstream_port = int(live.url.rsplit(":", 1)[1])
     forward_port = free_port()
     forwarder = PortForwarder(forward_port, upstream_port)  # the manifest route, cut below

@@ -24,12 +24,11 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from player_scenes import PortForwarder, add_display, covers, publish, solid_png, upload
-from tests_support import enrol, free_port
+from player_scenes import QT_NOISE, PortForwarder, add_display, covers, publish, solid_png, upload
+from tests_support import enrol_player, free_port
 
 from player.app import PlayerApp
 from player.clock import CORRECTION_THRESHOLD_S, PlayerClock
-from player.identity import Identity, save_identity
 from player.tuning import PlayerTuning
 from scheduler.api_player import Heartbeat
 from signage.clock import parse_utc
@@ -38,8 +37,7 @@ from signage.config import PlayerConfig
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
-    pytest.mark.qt_log_ignore("pipewire", "No HW decoder found", "Using Qt multimedia with FFmpeg",
-                              "propagateSizeHints", "QRhi"),
+    pytest.mark.qt_log_ignore(*QT_NOISE),
 ]
 
 DISPLAY = "uji-jam"
@@ -76,10 +74,8 @@ def test_clock_in_2020_offline_plays_the_cache_and_reports_the_fault(qtbot, live
     add_display(live.service, DISPLAY, 320, 180)
     sha = upload(live, "merah.png", solid_png(RED, (320, 180)), "image/png")
     item_id = publish(live, DISPLAY, "Merah", "image", sha, duration_s=2)
-    approval = enrol(live, DISPLAY, "JAM234")
     online_dir = tmp_path / "player"
-    save_identity(online_dir, Identity(DISPLAY, approval["token"], approval["manifest_url"],
-                                       approval["public_keys"], live.url))
+    enrol_player(live, DISPLAY, "JAM234", online_dir)
 
     # 1. online, right clock: the cache fills and the server's time is saved as a floor
     app = run_player(qtbot, online_dir, live.url, tmp_path / "online.png")

@@ -31,11 +31,10 @@ from typing import Any
 import pytest
 import requests
 from PIL import Image
-from player_scenes import add_display, admin, publish, solid_png, upload
-from tests_support import enrol
+from player_scenes import QT_NOISE, add_display, admin, publish, solid_png, upload
+from tests_support import enrol_player
 
 from player.app import PlayerApp
-from player.identity import Identity, save_identity
 from player.tuning import PlayerTuning
 from scheduler.store import loads
 from signage.config import PlayerConfig
@@ -43,8 +42,7 @@ from signage.config import PlayerConfig
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
-    pytest.mark.qt_log_ignore("pipewire", "No HW decoder found", "Using Qt multimedia with FFmpeg",
-                              "propagateSizeHints", "QRhi"),
+    pytest.mark.qt_log_ignore(*QT_NOISE),
 ]
 
 DISPLAY = "uji-disk"
@@ -99,17 +97,21 @@ def stored_warnings(live: Any) -> list[str]:
     return loads(rows[0]["warnings"], []) if rows else []
 
 
+def red_and_blue(live: Any, display_id: str) -> tuple[str, str]:
+    """A 320x180 display of its own playing a red and a blue image, one second each; their item ids."""
+    add_display(live.service, display_id, 320, 180)
+    red = publish(live, display_id, "Merah", "image",
+                  upload(live, "merah.png", solid_png(RED, (320, 180)), "image/png"), duration_s=1)  # fmt: skip
+    blue = publish(live, display_id, "Biru", "image",
+                   upload(live, "biru.png", solid_png(BLUE, (320, 180)), "image/png"), duration_s=1)  # fmt: skip
+    return red, blue
+
+
 def test_full_disk_keeps_playing_and_warns(qtbot, live_scheduler: Any, small_disk: Path, tmp_path: Path, caplog):
     live = live_scheduler
-    add_display(live.service, DISPLAY, 320, 180)
-    red = publish(live, DISPLAY, "Merah", "image", upload(live, "merah.png", solid_png(RED, (320, 180)), "image/png"),
-                  duration_s=1)
-    blue = publish(live, DISPLAY, "Biru", "image", upload(live, "biru.png", solid_png(BLUE, (320, 180)), "image/png"),
-                   duration_s=1)
-    approval = enrol(live, DISPLAY, "DSK234")
+    red, blue = red_and_blue(live, DISPLAY)
     data_dir = small_disk / "player"
-    save_identity(data_dir, Identity(DISPLAY, approval["token"], approval["manifest_url"],
-                                     approval["public_keys"], live.url))
+    enrol_player(live, DISPLAY, "DSK234", data_dir)
     config = PlayerConfig(server_url=live.url, data_dir=str(data_dir), poll_interval_s=2, fullscreen=False,
                           screenshot_path=str(data_dir / "screen.png"), screenshot_interval_s=1)
     tuning = PlayerTuning(use_events=False, verify_interval_s=0, heartbeat_interval_s=1, low_disk_mb=1)
@@ -186,15 +188,9 @@ def test_file_size_limit_on_the_player_process_keeps_it_playing(live_scheduler: 
     logs each fault once, without a traceback, reports them in its heartbeats, and recovers."""
     live = live_scheduler
     display = "uji-fsize"
-    add_display(live.service, display, 320, 180)
-    red = publish(live, display, "Merah", "image", upload(live, "merah.png", solid_png(RED, (320, 180)), "image/png"),
-                  duration_s=1)
-    blue = publish(live, display, "Biru", "image", upload(live, "biru.png", solid_png(BLUE, (320, 180)), "image/png"),
-                   duration_s=1)
-    approval = enrol(live, display, "FSZ234")
+    red, blue = red_and_blue(live, display)
     data_dir = tmp_path / "player"
-    save_identity(data_dir, Identity(display, approval["token"], approval["manifest_url"],
-                                     approval["public_keys"], live.url))
+    enrol_player(live, display, "FSZ234", data_dir)
     config = tmp_path / "player.yaml"
     config.write_text("poll_interval_s: 2\nscreenshot_interval_s: 1\n")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SIGNAGE_PLAYER_HEARTBEAT_INTERVAL_S": "1",

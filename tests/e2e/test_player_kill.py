@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import random
 import re
@@ -24,6 +23,7 @@ from typing import Any
 import pytest
 from netsim import RangeServer
 from PIL import Image
+from procs import read_status
 
 from player.cache import ManifestStore, MediaCache
 from player.identity import Identity, save_identity
@@ -54,13 +54,6 @@ def player_env() -> dict[str, str]:
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     return env
-
-
-def read_status(data_dir: Path) -> dict[str, Any]:
-    try:
-        return json.loads((data_dir / "status.json").read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
 
 
 def wait_started(log_path: Path, before: int, proc: subprocess.Popen[bytes], timeout_s: float = 120) -> None:

@@ -13,18 +13,17 @@ from typing import Any
 import pytest
 import requests
 from PIL import Image, ImageStat
-from tests_support import enrol
+from player_scenes import QT_NOISE
+from tests_support import enrol_player
 
 from player.app import PlayerApp
-from player.identity import Identity, save_identity
 from player.tuning import PlayerTuning
 from signage.config import PlayerConfig
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
-    pytest.mark.qt_log_ignore("pipewire", "No HW decoder found", "Using Qt multimedia with FFmpeg",
-                              "propagateSizeHints", "QRhi"),
+    pytest.mark.qt_log_ignore(*QT_NOISE),
 ]
 
 TIMEOUT_S = 10
@@ -34,10 +33,8 @@ DISPLAY = "kec-sungai-pinyuh"
 def test_heartbeats_play_events_sse_manifest_and_screenshot(qtbot, live_scheduler: Any, tmp_path: Path):
     live = live_scheduler
     live.service.sse_keepalive_s = 1.0
-    approval = enrol(live, DISPLAY, "LVW234")
     data_dir = tmp_path / "player"
-    save_identity(data_dir, Identity(DISPLAY, approval["token"], approval["manifest_url"],
-                                     approval["public_keys"], live.url))
+    enrol_player(live, DISPLAY, "LVW234", data_dir)
     config = PlayerConfig(server_url=live.url, data_dir=str(data_dir), poll_interval_s=3600, fullscreen=False)
     tuning = PlayerTuning(heartbeat_interval_s=0.5, verify_interval_s=0)
     app = PlayerApp(config, tuning=tuning)

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests_support import enrol
+from player_scenes import QT_NOISE
+from tests_support import enrol_player
 
 from player.app import PlayerApp
 from player.clock import PlayerClock
 from player.health import heartbeat_payload
-from player.identity import Identity, save_identity
 from player.runner import replay_period
 from player.tuning import PlayerTuning
 from signage.config import PlayerConfig
@@ -25,10 +25,8 @@ from signage.config import PlayerConfig
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
-    pytest.mark.qt_log_ignore("pipewire", "No HW decoder found", "Using Qt multimedia with FFmpeg",
-                              "propagateSizeHints", "QRhi",
-                              # time travel switches items faster than a video can open: Qt aborts the open
-                              "Immediate exit requested"),
+    # time travel switches items faster than a video can open: Qt aborts the open
+    pytest.mark.qt_log_ignore(*QT_NOISE, "Immediate exit requested"),
 ]
 
 TIMEOUT_S = 10
@@ -71,10 +69,8 @@ def expected(manifest: Any, moment: datetime) -> tuple[str, str | None]:
 
 def test_fourteen_days_offline_then_last_good_past_the_horizon(qtbot, live_scheduler: Any, tmp_path: Path):
     live = live_scheduler
-    approval = enrol(live, DISPLAY, "TRV234")
     data_dir = tmp_path / "player"
-    save_identity(data_dir, Identity(DISPLAY, approval["token"], approval["manifest_url"],
-                                     approval["public_keys"], live.url))
+    enrol_player(live, DISPLAY, "TRV234", data_dir)
     travel = TravelClock()
     clock = PlayerClock(wall_s=travel.wall_s, monotonic_s=travel.monotonic_s)
     config = PlayerConfig(server_url=live.url, data_dir=str(data_dir), poll_interval_s=3600, fullscreen=False)

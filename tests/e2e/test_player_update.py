@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -26,10 +25,10 @@ from typing import Any
 import pytest
 import requests
 from procs import DISPLAY_ID, env, make_store, signage, spawn, start_scheduler, stop, wait_for
-from tests_support import collect_request, enrolment_request, free_port
+from release_support import build_release
+from tests_support import enrol_player_at, free_port
 
 import signage as signage_package
-from player.identity import Identity, save_identity
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -38,36 +37,13 @@ BASE = signage_package.__version__
 GOOD = f"{BASE}.1" if BASE.count(".") < 3 else BASE + "1"
 CRASH = f"{BASE}.2" if BASE.count(".") < 3 else BASE + "2"
 GROUP = "uji-pembaruan"
-SOURCE = Path(signage_package.__file__).resolve().parent.parent
-PACKAGES = ("signage", "scheduler", "player", "content", "playlists")
-
-
-def _build(root: Path, version: str, crash: bool = False) -> Path:
-    """A copy of this tree at ``version`` (optionally crashing at start), built with `signage release build`."""
-    tree = root / f"src-{version}"
-    for package in PACKAGES:
-        shutil.copytree(SOURCE / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(SOURCE / name, tree / name)
-    init = tree / "signage" / "__init__.py"
-    init.write_text(init.read_text().replace(f'__version__ = "{BASE}"', f'__version__ = "{version}"'))
-    if crash:
-        with (tree / "player" / "app.py").open("a") as out:
-            out.write('\nraise RuntimeError("this test release crashes at start")\n')
-    out_dir = root / f"release-{version}"
-    done = subprocess.run([*signage("release", "build", "-o", str(out_dir), "--source", str(tree),
-                                    "--min-compatible", BASE)],
-                          capture_output=True, text=True, env=env(), timeout=300, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert f"built release {version}" in done.stdout
-    return out_dir / "release.json"
 
 
 @pytest.fixture(scope="session")
 def releases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two releases built once per session: a good one and one that crashes at start."""
     root = tmp_path_factory.mktemp("releases")
-    return {GOOD: _build(root, GOOD), CRASH: _build(root, CRASH, crash=True)}
+    return {GOOD: build_release(root, GOOD), CRASH: build_release(root, CRASH, crash=True)}
 
 
 @dataclass
@@ -141,15 +117,7 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
             requests.post(f"{url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
                           timeout=TIMEOUT_S).raise_for_status()
         player_dir = tmp_path / "player"
-        secret = "s" * 40
-        requests.post(f"{url}/api/v1/enrolments", json=enrolment_request("UPD234", secret),
-                      timeout=TIMEOUT_S).raise_for_status()
-        requests.post(f"{url}/api/v1/admin/enrolments/UPD234/approve", json={"display_id": DISPLAY_ID},
-                      auth=admin, timeout=TIMEOUT_S).raise_for_status()
-        approval = requests.post(f"{url}/api/v1/enrolments/UPD234/collect", json=collect_request(secret),
-                                 timeout=TIMEOUT_S).json()
-        save_identity(player_dir, Identity(DISPLAY_ID, approval["token"], approval["manifest_url"],
-                                           approval["public_keys"], url))
+        enrol_player_at(url, admin, DISPLAY_ID, "UPD234", player_dir)
         yield Fleet(url, admin, scheduler_dir, player_dir, tmp_path)
     finally:
         stop(proc)

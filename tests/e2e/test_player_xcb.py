@@ -15,17 +15,15 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 from player_scenes import add_display, covers, grab_root, publish, solid_png, solid_video, upload, xvfb_server
-from tests_support import enrol
-
-from player.identity import Identity, save_identity
+from procs import stop, wait_for
+from tests_support import enrol_player
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -48,19 +46,6 @@ def current_item(data_dir: Path) -> str | None:
         return None
 
 
-def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, proc: subprocess.Popen[bytes],
-             log: Path) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if proc.poll() is not None:
-            raise AssertionError(f"player exited ({proc.returncode}) waiting for {what}:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}:\n{log.read_text()[-3000:]}")
-
-
 def screen_shows(display: str, data_dir: Path, item_id: str, colour: tuple[int, int, int],
                  seen: list[Image.Image], tolerance: int = 40) -> bool:
     """The item is current and the whole root window is its colour (a crossfade frame just means: later)."""
@@ -76,10 +61,8 @@ def test_player_fills_a_real_x_screen_with_image_then_video(xvfb: str, live_sche
     add_display(live.service, DISPLAY_ID, *SIZE)
     image_item = publish(live, DISPLAY_ID, "Gambar merah", "image",
                          upload(live, "merah.png", solid_png(RED, SIZE), "image/png"), duration_s=8)
-    approval = enrol(live, DISPLAY_ID, "XCB234")
     data_dir = tmp_path / "player"
-    save_identity(data_dir, Identity(DISPLAY_ID, approval["token"], approval["manifest_url"],
-                                     approval["public_keys"], live.url))
+    enrol_player(live, DISPLAY_ID, "XCB234", data_dir)
     config = tmp_path / "player.yaml"
     config.write_text("poll_interval_s: 2\n")
     env = {**os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb"}
@@ -95,7 +78,7 @@ def test_player_fills_a_real_x_screen_with_image_then_video(xvfb: str, live_sche
     try:
         try:
             wait_for(lambda: screen_shows(xvfb, data_dir, image_item, RED, seen), 90,
-                     "the red image across the whole X screen", player, log)
+                     "the red image across the whole X screen", player, log=log)
         finally:
             if seen:
                 seen[-1].save(tmp_path / "root-image.png")
@@ -108,17 +91,12 @@ def test_player_fills_a_real_x_screen_with_image_then_video(xvfb: str, live_sche
         try:
             # H.264 is YUV: a solid colour comes back a few dozen levels off (61,46,182 for 30,40,210)
             wait_for(lambda: screen_shows(xvfb, data_dir, video_item, BLUE, seen, tolerance=64), 120,
-                     "the blue video across the whole X screen", player, log)
+                     "the blue video across the whole X screen", player, log=log)
         finally:
             if seen:
                 seen[-1].save(tmp_path / "root-video.png")
     finally:
-        player.terminate()
-        try:
-            player.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            player.kill()
-            player.wait()
+        stop(player, timeout_s=15)
     assert player.returncode == 0, log.read_text()[-3000:]
 
 
@@ -129,7 +107,6 @@ def test_the_update_switch_bridge_covers_the_player_s_place(xvfb: str, tmp_path:
     import signal
 
     from PIL import ImageChops, ImageDraw
-    from procs import wait_for
 
     x, y, width, height = 80, 40, 640, 360
     frame = Image.new("RGB", (width, height), (10, 20, 120))

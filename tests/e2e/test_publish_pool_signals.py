@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from procs import alive, make_store, signage, spawn, up, wait_for
+from procs import alive, cmdline, make_store, signage, spawn, up, wait_for
 from tests_support import free_port
 
 from signage.lifecycle import child_pids
@@ -18,10 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _is_worker(pid: int) -> bool:
-    try:
-        return b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
+    return b"multiprocessing.spawn" in cmdline(pid)
 
 
 def test_sigterm_stops_the_publish_workers(tmp_path: Path) -> None:

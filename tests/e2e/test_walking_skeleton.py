@@ -8,10 +8,7 @@ of a manifest to prove the player refuses it and keeps playing what it had.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,55 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import procs
 import pytest
 import requests
 from PIL import Image, ImageChops, ImageStat
+from procs import DISPLAY_ID, env, make_store, read_status, show_logs, signage, start_scheduler, stop, wait_for
 from tests_support import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT_S = 10
-E2E_DISPLAY = "layar-uji"
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
-    return env
-
-
-def make_store(data_dir: Path) -> dict[str, str]:
-    """A store with two users and one 640x360 display and no content."""
-    from scheduler.auth import create_user
-    from scheduler.service import Service
-    from scheduler.store import dumps
-    from signage.config import SchedulerConfig
-
-    service = Service(SchedulerConfig(data_dir=str(data_dir)))
-    now = service.now_iso()
-    passwords = {
-        "admin": create_user(service.db, "admin", "admin", None, now),
-        "editor": create_user(service.db, "editor", "editor", None, now),
-    }
-    service.db["displays"].insert(
-        {
-            "id": E2E_DISPLAY,
-            "name": "Layar uji",
-            "location": "",
-            "width": 640,
-            "height": 360,
-            "rotation": 0,
-            "timezone": "Asia/Pontianak",
-            "groups": dumps([]),
-            "tags": dumps([]),
-            "operating_hours": dumps([]),
-            "created_at": now,
-        }
-    )
-    service.db.conn.close()
-    return passwords
 
 
 class Proxy:
@@ -128,67 +86,14 @@ class Proxy:
         self.server.server_close()
 
 
-def spawn(command: list[str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:  # the child keeps its own descriptor
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=_env())
-
-
-def start_scheduler(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    proc = spawn(
-        [sys.executable, "-m", "signage", "scheduler", "serve", "--data-dir", str(data_dir), "--port", str(port)], log
-    )
-    wait_for(lambda: _up(f"http://127.0.0.1:{port}/api/v1/health"), 30, "scheduler to listen", proc)
-    return proc
-
-
 def start_player(server: str, data_dir: Path, screenshot: Path, log: Path) -> subprocess.Popen[bytes]:
-    config = data_dir.parent / "player.yaml"
-    config.write_text("poll_interval_s: 2\nscreenshot_interval_s: 1\n")
-    command = [sys.executable, "-m", "signage", "player", "run", "--config", str(config), "--server", server]
-    command += ["--data-dir", str(data_dir), "--screenshot", str(screenshot), "--geometry", "0,0,640,360"]
-    return spawn(command, log)
-
-
-def _up(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def wait_for(
-    predicate: Callable[[], Any], timeout_s: float, what: str, proc: subprocess.Popen[bytes] | None = None
-) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"process exited ({proc.returncode}) while waiting for {what}")
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-
-def read_status(data_dir: Path) -> dict[str, Any]:
-    try:
-        return json.loads((data_dir / "status.json").read_text())
-    except (FileNotFoundError, ValueError):
-        return {}
+    """A player that also writes its screen to ``screenshot`` every second."""
+    return procs.start_player(server, data_dir, log, "--screenshot", str(screenshot),
+                              config_yaml="poll_interval_s: 2\nscreenshot_interval_s: 1\n")  # fmt: skip
 
 
 def playing(data_dir: Path, item_id: str) -> Callable[[], bool]:
     return lambda: (read_status(data_dir).get("current") or {}).get("item_id") == item_id
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def fresh_screenshot(path: Path, after: float) -> Image.Image:
@@ -228,9 +133,7 @@ def slate_screenshot(workdir: Path, enrolled_dir: Path) -> Image.Image:
 @pytest.fixture
 def workdir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
-    for log in tmp_path.glob("*.log"):
-        if os.environ.get("E2E_SHOW_LOGS"):
-            print(log.read_text(errors="replace")[-4000:])
+    show_logs(tmp_path)
 
 
 def test_announcement_reaches_player_survives_scheduler_loss_and_tampering(workdir: Path) -> None:
@@ -253,7 +156,7 @@ def test_announcement_reaches_player_survives_scheduler_loss_and_tampering(workd
                 "title": "Vaksinasi Gratis di Puskesmas",
                 "body": "Setiap Kamis pukul 08.00 WIB. Bawa KTP.",
                 "duration_s": 8,
-                "targets": {"displays": [E2E_DISPLAY]},
+                "targets": {"displays": [DISPLAY_ID]},
             },
         )
         assert r.status_code == 201, r.text
@@ -263,23 +166,8 @@ def test_announcement_reaches_player_survives_scheduler_loss_and_tampering(workd
 
         player = start_player(proxy.url, player_dir, shot, workdir / "player.log")
         code = wait_for(lambda: read_status(player_dir).get("enrol_code"), 30, "the enrolment code", player)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "signage",
-                "displays",
-                "approve",
-                code,
-                "--as",
-                E2E_DISPLAY,
-                "--data-dir",
-                str(sched_dir),
-            ],
-            check=True,
-            env=_env(),
-            timeout=60,
-        )
+        approve = signage("displays", "approve", code, "--as", DISPLAY_ID, "--data-dir", str(sched_dir))
+        subprocess.run(approve, check=True, env=env(), timeout=60)
 
         wait_for(playing(player_dir, f"ann-{first_id}"), 60, "the approved announcement on screen", player)
         slate = slate_screenshot(workdir, player_dir)
@@ -300,7 +188,7 @@ def test_announcement_reaches_player_survives_scheduler_loss_and_tampering(workd
                 "title": "Siaga Banjir Rob",
                 "body": "Warga pesisir harap waspada.",
                 "layer": "emergency",
-                "targets": {"displays": [E2E_DISPLAY]},
+                "targets": {"displays": [DISPLAY_ID]},
             },
         )
         second_id = r.json()["announcement"]["id"]

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 from procs import DISPLAY_ID, env, make_store, signage, start_scheduler, stop, wait_for
-from tests_support import collect_request, enrolment_request, free_port
+from tests_support import enrol_at, free_port
 
 from signage.signing import public_key_from_text, verify_envelope
 
@@ -33,18 +32,7 @@ def test_keys_rotate_from_the_cli_is_followed_by_the_running_server(tmp_path: Pa
     base = f"http://127.0.0.1:{port}"
     server = start_scheduler(data_dir, port, tmp_path / "scheduler.log")
     try:
-        secret = secrets.token_urlsafe(32)
-        requests.post(
-            f"{base}/api/v1/enrolments", json=enrolment_request("KEY234", secret), timeout=TIMEOUT_S
-        ).raise_for_status()
-        requests.post(
-            f"{base}/api/v1/admin/enrolments/KEY234/approve", json={"display_id": DISPLAY_ID}, auth=admin,
-            timeout=TIMEOUT_S,
-        ).raise_for_status()
-        approval = requests.post(
-            f"{base}/api/v1/enrolments/KEY234/collect", json=collect_request(secret), timeout=TIMEOUT_S
-        ).json()
-        token = approval["token"]
+        token = enrol_at(base, admin, DISPLAY_ID, "KEY234", TIMEOUT_S)["token"]
         before = _manifest(base, token)
         old_key = before["signature"]["key_id"]
 

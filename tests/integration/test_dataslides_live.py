@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 import requests
+from sources_support import forget_poll_state
 from tests_support import enrol
 
 from content.sources.config import checked
 from content.sources.fakeopensid import FakeOpenSid
 from scheduler.sources import review, save_source, snapshots
 from scheduler.sources_jobs import SourcePoller
-from scheduler.store import dumps
 
 TIMEOUT_S = 10
 
@@ -24,11 +24,6 @@ def fake() -> Iterator[FakeOpenSid]:
     server = FakeOpenSid("esensi").start()
     yield server
     server.stop()
-
-
-def make_due(service: Any, source_id: str) -> None:
-    with service.lock:
-        service.db.table("data_sources").update(source_id, {"state": dumps({})})
 
 
 def stat_items(live: Any, token: str) -> list[dict[str, Any]]:
@@ -76,7 +71,7 @@ def test_template_approved_once_refreshed_by_good_data_only(live_scheduler: Any,
 
     # a x10 jump is held: the screen keeps the last good figures
     fake.scale = 10
-    make_due(service, "desa-sungai-bakau")
+    forget_poll_state(service, "desa-sungai-bakau")
     poller.run_due()
     with service.lock:
         held = snapshots(service.db, "desa-sungai-bakau", 1)[0]
@@ -86,7 +81,7 @@ def test_template_approved_once_refreshed_by_good_data_only(live_scheduler: Any,
 
     # the site fails: still the last good figures; no second draft of the same article
     fake.faults["/index.php/data-statistik/jenis-kelamin"] = "429"
-    make_due(service, "desa-sungai-bakau")
+    forget_poll_state(service, "desa-sungai-bakau")
     poller.run_due()
     with service.lock:
         assert "429" in (service.db.table("data_sources").get("desa-sungai-bakau")["last_error"] or "")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageFont
+from tests_support import latest_manifest
 
 from scheduler.demo_data import load_demo_file
 from scheduler.demo_media import BOTTOM_BAND, CLOCK_LEFT, SMALL_CANVAS_MAX_H, TOP_BAND, PosterSpec, render_poster
@@ -19,10 +20,6 @@ from scheduler.legibility import check_announcement
 
 DEJAVU_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 TICKER_SEPARATOR = "   •   "  # player.render.visuals.TickerVisual.SEPARATOR
-
-
-def manifest_of(service: Any, display_id: str) -> dict[str, Any]:
-    return json.loads(service.publisher.latest(display_id).body)["manifest"]
 
 
 def poster_specs() -> list[tuple[str, PosterSpec, tuple[int, int]]]:
@@ -52,7 +49,7 @@ def test_demo_displays_have_running_text_and_a_clock_without_warnings(demo_servi
     font_path = Path(DEJAVU_BOLD)
     service.publisher.publish_all()  # compiles every display again, noting its warnings
     for display_id, zones in expected.items():
-        manifest = manifest_of(service, display_id)
+        manifest = latest_manifest(service, display_id)
         assert {z["id"] for z in manifest["layouts"]["default"]} == zones
         assert service.publisher.warnings[display_id] == []  # no overlay aimed at a zone the display lacks
         by_zone: dict[str, set[str]] = {}
@@ -152,6 +149,6 @@ def test_an_image_announcements_body_never_reaches_the_screen(demo_service: Any)
     for ann in service.db.table("announcements").rows_where("kind in ('image', 'video') and status = 'approved'"):
         assert ann["body"]  # the demo keeps a note for the approver ...
         for display_id in ("kantor-bupati", "kec-sungai-pinyuh", "desa-antibar"):
-            item = manifest_of(service, display_id)["items"].get(f"ann-{ann['id']}")
+            item = latest_manifest(service, display_id)["items"].get(f"ann-{ann['id']}")
             if item is not None:  # ... that no player receives
                 assert "text" not in item and ann["body"] not in json.dumps(item), (display_id, ann["title"])

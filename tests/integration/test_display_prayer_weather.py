@@ -12,7 +12,7 @@ import pytest
 import requests
 from fake_bmkg import forecast_doc
 from fake_sites import FakeSite, json_answer
-from web_support import WebClient
+from web_support import logged_in
 
 from content.sources.config import checked
 from scheduler.sources import poll_now, save_source
@@ -115,8 +115,7 @@ def test_each_display_gets_the_forecast_of_its_own_village_code(live_scheduler: 
 def test_kode_wilayah_in_the_display_form(live_scheduler: Any) -> None:
     live = live_scheduler
     _display(live, "led-form")
-    admin = WebClient(live.url)
-    assert admin.login("admin", live.service.demo_accounts.admin_password).status_code == 303
+    admin = logged_in(live, "admin")
     form = {"csrf_token": admin.token("/admin/displays/led-form/edit"), "name": "LED Form", "width": "768",
             "height": "432", "rotation": "0", "timezone": "Asia/Pontianak", "region_code": "61.04"}  # fmt: skip
     bad = admin.post("/admin/displays/led-form/edit", form)

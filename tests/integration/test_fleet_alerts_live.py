@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from fake_smtp import FakeSmtp
 from fake_webhook import FakeWebhook
 from procs import env, signage, wait_for
 from tests_support import enrol
-from web_support import WebClient
+from web_support import logged_in
 
 from scheduler.notify import SIGNATURE_HEADER, signature
 
@@ -38,17 +38,9 @@ class ShiftedClock:
 
 
 @pytest.fixture
-def fakes() -> Iterator[tuple[FakeSmtp, FakeWebhook]]:
-    smtp, hook = FakeSmtp(), FakeWebhook()
-    yield smtp, hook
-    smtp.stop()
-    hook.stop()
-
-
-@pytest.fixture
-def alerting(demo_service: Any, fakes: tuple[FakeSmtp, FakeWebhook]) -> ShiftedClock:
+def alerting(demo_service: Any, alert_fakes: tuple[FakeSmtp, FakeWebhook]) -> ShiftedClock:
     """Alert settings on the demo service before the live server (and its alert loop) starts."""
-    smtp, hook = fakes
+    smtp, hook = alert_fakes
     demo_service.config = dataclasses.replace(
         demo_service.config, alert_check_interval_s=1, alert_offline_min=10, alert_smtp_host="127.0.0.1",
         alert_smtp_port=smtp.port, alert_smtp_starttls=False, alert_email_to=["ops@mempawahkab.go.id"],
@@ -68,9 +60,9 @@ def _hooks_about(display_id: str, hook: FakeWebhook) -> list[dict[str, Any]]:
 
 
 def test_the_scheduler_loop_alerts_once_then_resolves_and_pages_show_it(
-    alerting: ShiftedClock, live_scheduler: Any, fakes: tuple[FakeSmtp, FakeWebhook]
+    alerting: ShiftedClock, live_scheduler: Any, alert_fakes: tuple[FakeSmtp, FakeWebhook]
 ) -> None:
-    live, (smtp, hook) = live_scheduler, fakes
+    live, (smtp, hook) = live_scheduler, alert_fakes
     name = live.service.db["displays"].get(DISPLAY)["name"]
     auth = {"Authorization": f"Bearer {enrol(live, DISPLAY, 'ALR234')['token']}"}
     heartbeat = f"{live.url}/api/v1/player/heartbeat"
@@ -87,8 +79,7 @@ def test_the_scheduler_loop_alerts_once_then_resolves_and_pages_show_it(
     headers, body = next(p for p in hook.posts if DISPLAY.encode() in p[1])
     assert headers[SIGNATURE_HEADER.lower()] == signature(SECRET, body)
 
-    web = WebClient(live.url)
-    assert web.login("admin", live.service.demo_accounts.admin_password).status_code == 303
+    web = logged_in(live, "admin")
     for page in ("/admin/", "/admin/displays"):
         html = web.get(page).text
         assert "Peringatan layar" in html and f"Layar {name} tidak mengirim kabar sejak" in html, page

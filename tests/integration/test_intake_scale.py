@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 import requests
 from procs import wait_for
-from sqlite_utils import Database
-from tests_support import enrol
-from web_support import WebClient
+from tests_support import enrol, hold_writer
+from web_support import logged_in
 
 from scheduler import proof_of_play
 from scheduler.intake import IntakeWriter
@@ -30,18 +29,6 @@ def _event(started: str, seconds: int, item: str = "ann-1", result: str = "playe
     ended = format_utc(parse_utc(started) + timedelta(seconds=seconds))
     return {"id": str(uuid.uuid4()), "item_id": item, "started_at": started, "ended_at": ended,
             "duration_ms": seconds * 1000, "result": result}  # fmt: skip
-
-
-def _gate(writer: IntakeWriter) -> threading.Event:
-    release, entered = threading.Event(), threading.Event()
-
-    def job(db: Database) -> None:
-        entered.set()
-        release.wait(TIMEOUT_S)
-
-    writer.submit(job)
-    assert entered.wait(TIMEOUT_S)
-    return release
 
 
 def test_play_events_and_heartbeats_run_no_count_query(live_scheduler: Any) -> None:
@@ -84,7 +71,7 @@ def test_heartbeat_is_answered_after_its_commit_and_a_full_queue_answers_503(liv
     auth = {"Authorization": f"Bearer {enrol(live, 'kantor-bupati', 'GRP234')['token']}"}
     live.service.intake.close()
     live.service.intake = IntakeWriter(live.service.intake.path, queue_limit=10)
-    release = _gate(live.service.intake)
+    release = hold_writer(live.service.intake, TIMEOUT_S)
     answers: list[requests.Response] = []
     url = f"{live.url}/api/v1/player/heartbeat"
     sender = threading.Thread(
@@ -118,8 +105,7 @@ def test_retention_folds_old_events_into_totals_and_reports_stay_the_same(live_s
     url = f"{live.url}/api/v1/player/play-events"
     r = requests.post(url, json={"events": events}, headers=auth, timeout=TIMEOUT_S)
     assert r.status_code == 200 and r.json()["accepted"] == 5, r.text
-    web = WebClient(live.url)
-    assert web.login("admin", live.service.demo_accounts.admin_password).status_code == 303
+    web = logged_in(live, "admin")
     query = {"start": "2026-11-26", "end": "2026-11-29", "display": "desa-antibar"}
     before_csv = web.get("/admin/reports.csv", params=query).text
     before_tables = _tables(web.get("/admin/reports", params=query).text)

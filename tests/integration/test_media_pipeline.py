@@ -14,7 +14,7 @@ import ffmpeg
 import pytest
 import requests
 from PIL import Image
-from web_support import WebClient
+from web_support import logged_in
 
 from signage.errors import UserError
 
@@ -323,22 +323,14 @@ def test_upload_file_name_is_cleaned_like_the_cli(live_scheduler: Any) -> None:
         auth=_editor(live_scheduler), timeout=TIMEOUT_S,
     )
     assert created.status_code == 201, created.text
-    page = _web_login(live_scheduler).get(f"/admin/announcements/{created.json()['announcement']['id']}").text
+    page = logged_in(live_scheduler, "editor").get(f"/admin/announcements/{created.json()['announcement']['id']}").text
     assert "x%0AX.png" in page and "../../../tmp" not in page
-
-
-def _web_login(live: Any, as_admin: bool = False) -> WebClient:
-    """A browser-like session on the web admin (the editor's, or the admin's), logged in through the form."""
-    client = WebClient(live.url)
-    username, password = _admin(live) if as_admin else _editor(live)
-    assert client.login(username, password).status_code == 303
-    return client
 
 
 def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_scheduler: Any, tmp_path: Path) -> None:
     service = live_scheduler.service
     data, reason = _hostile_files(tmp_path)["terpotong-moov.mp4"]
-    editor = _web_login(live_scheduler)
+    editor = logged_in(live_scheduler, "editor")
     with service.lock:
         media_before = service.db.table("media").count
     form = {"csrf_token": editor.token("/admin/announcements/new"), "title": "Video rusak", "body": "",
@@ -375,7 +367,7 @@ def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_s
     )
     assert refused.status_code == 400 and refused.json()["field"] == "media_sha256", refused.text
     assert reason in refused.json()["error"] and "upload another file" in refused.json()["error"]
-    admin = _web_login(live_scheduler, as_admin=True)
+    admin = logged_in(live_scheduler, "admin")
     token = admin.token(f"/admin/announcements/{ann['id']}")
     page = admin.post(f"/admin/announcements/{ann['id']}/approve", data={"csrf_token": token})
     assert page.status_code == 400 and "upload another file" in page.text

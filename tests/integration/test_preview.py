@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 from PIL import Image
+from tests_support import draft_poster, latest_manifest
 
 from scheduler.actions import approve_and_publish, create_announcement_action
 from scheduler.store import dumps
@@ -43,10 +44,6 @@ def local(service: Any, display_id: str, moment: Any) -> str:
     return moment.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def manifest_of(service: Any, display_id: str) -> dict[str, Any]:
-    return json.loads(service.publisher.latest(display_id).body)["manifest"]
-
-
 def test_at_shows_the_emergency_and_off_outside_operating_hours(demo_service, tmp_path):
     service = demo_service
     people = users(service)
@@ -56,7 +53,7 @@ def test_at_shows_the_emergency_and_off_outside_operating_hours(demo_service, tm
         "targets": {"displays": ["desa-antibar"], "groups": []},
     }, people["editor"])
     approve_and_publish(service, row["id"], people["admin"])
-    manifest = manifest_of(service, "desa-antibar")
+    manifest = latest_manifest(service, "desa-antibar")
     emergency = next(s for s in manifest["timeline"] if s["layer"] == "emergency")
     ann_item = manifest["items"][emergency["loop"][0]]
     from signage.clock import parse_utc
@@ -76,7 +73,7 @@ def test_at_shows_the_emergency_and_off_outside_operating_hours(demo_service, tm
     service.db.table("displays").update("kec-sungai-pinyuh",
                                         {"operating_hours": dumps([{"start": "06:00", "end": "22:00"}])})
     service.publisher.publish(["kec-sungai-pinyuh"])
-    night = parse_utc(manifest_of(service, "kec-sungai-pinyuh")["generated_at"]).astimezone(zone("Asia/Pontianak"))
+    night = parse_utc(latest_manifest(service, "kec-sungai-pinyuh")["generated_at"]).astimezone(zone("Asia/Pontianak"))
     night = night.replace(hour=3, minute=0, second=0) + timedelta(days=1)
     out = tmp_path / "malam.png"
     done = signage("preview", "--data-dir", str(service.data_dir), "--display", "kec-sungai-pinyuh",
@@ -88,7 +85,7 @@ def test_at_shows_the_emergency_and_off_outside_operating_hours(demo_service, tm
 
 def test_day_sheet_and_clip(demo_service, tmp_path):
     service = demo_service
-    manifest = manifest_of(service, "kec-sungai-pinyuh")
+    manifest = latest_manifest(service, "kec-sungai-pinyuh")
     day = json.loads(json.dumps(manifest["generated_at"]))[:10]
     sheet = tmp_path / "sheet.png"
     done = signage("preview", "--data-dir", str(service.data_dir), "--display", "kec-sungai-pinyuh",
@@ -135,7 +132,7 @@ def test_preview_endpoints(live_scheduler):
     assert requests.get(f"{base}/preview/displays/desa-antibar.png", timeout=30).status_code == 401
     from signage.clock import parse_utc
 
-    tomorrow = parse_utc(manifest_of(live.service, "desa-antibar")["generated_at"]) + timedelta(days=1)
+    tomorrow = parse_utc(latest_manifest(live.service, "desa-antibar")["generated_at"]) + timedelta(days=1)
     at = tomorrow.astimezone(zone("Asia/Pontianak")).strftime("%Y-%m-%d 10:00")
     response = requests.get(f"{base}/preview/displays/desa-antibar.png", params={"at": at}, auth=auth, timeout=120)
     assert response.status_code == 200, response.text
@@ -147,18 +144,7 @@ def test_preview_endpoints(live_scheduler):
     bad = requests.get(f"{base}/preview/displays/desa-antibar.png", params={"at": "kemarin"}, auth=auth, timeout=30)
     assert bad.status_code == 400 and bad.json()["field"] == "at"
 
-    import io
-
-    picture = io.BytesIO()
-    Image.new("RGB", (1920, 1080), (20, 90, 160)).save(picture, "PNG")  # a 16:9 poster made for the big screen
-    upload = requests.post(f"{base}/media?wait=true", auth=auth, timeout=120,
-                           files={"file": ("poster.png", picture.getvalue(), "image/png")})
-    assert upload.status_code == 202, upload.text
-    created = requests.post(f"{base}/announcements", auth=auth, timeout=30, json={
-        "title": "Poster 16:9", "kind": "image", "media_sha256": upload.json()["sha256"],
-        "targets": {"displays": ["kantor-bupati", "desa-antibar"], "groups": []}})
-    assert created.status_code == 201, created.text
-    poster = created.json()["announcement"]
+    poster = draft_poster(live)  # a 16:9 poster made for the big screen
     png = requests.get(f"{base}/preview/announcements/{poster['id']}.png", params={"display": "desa-antibar"},
                        auth=auth, timeout=120)
     assert png.status_code == 200, png.text
@@ -195,7 +181,7 @@ def test_preview_over_the_api_from_an_officers_laptop(live_scheduler, tmp_path):
     live = live_scheduler
     from signage.clock import parse_utc
 
-    tomorrow = parse_utc(manifest_of(live.service, "kantor-bupati")["generated_at"]) + timedelta(days=1)
+    tomorrow = parse_utc(latest_manifest(live.service, "kantor-bupati")["generated_at"]) + timedelta(days=1)
     at = tomorrow.astimezone(zone("Asia/Pontianak")).strftime("%Y-%m-%d 09:30")
     out = tmp_path / "dari-api.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "SIGNAGE_PASSWORD": live.service.demo_accounts.admin_password}

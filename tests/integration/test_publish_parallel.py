@@ -14,6 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from bench_compile import make_world
+from procs import alive, cmdline
 from world_store import write_world
 
 from scheduler.publish_pool import RenderPool
@@ -22,21 +23,6 @@ from signage.config import SchedulerConfig
 from signage.lifecycle import child_pids
 
 NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return False
-    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -64,7 +50,7 @@ def test_parallel_publish_is_byte_identical_to_serial_and_leaves_no_process(tmp_
     try:
         one = serial.publisher.publish_all()
         many = parallel.publisher.publish_all()
-        workers = [p for p in set(child_pids()) - before if b"resource_tracker" not in _cmdline(p)]
+        workers = [p for p in set(child_pids()) - before if b"resource_tracker" not in cmdline(p)]
         assert len(workers) == 2, "the large batch ran in two worker processes"
         assert len(one) == len(many) == 24
         assert [(p.display_id, p.version, p.etag, p.body, p.body_gz) for p in one] == [
@@ -91,7 +77,7 @@ def test_parallel_publish_is_byte_identical_to_serial_and_leaves_no_process(tmp_
     finally:
         serial.close()
         parallel.close()
-    assert not any(_alive(pid) for pid in workers), "closing the service stops its workers"
+    assert not any(alive(pid) for pid in workers), "closing the service stops its workers"
 
 
 def test_a_dead_worker_only_costs_speed(tmp_path: Path) -> None:
@@ -108,7 +94,7 @@ def test_a_dead_worker_only_costs_speed(tmp_path: Path) -> None:
         executor = pool._start()
         assert executor is not None
         executor.submit(os.getpid).result()  # a worker exists
-        killed = [p for p in set(child_pids()) - before if b"resource_tracker" not in _cmdline(p)]
+        killed = [p for p in set(child_pids()) - before if b"resource_tracker" not in cmdline(p)]
         assert killed
         for pid in killed:
             os.kill(pid, signal.SIGKILL)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests_support import latest_manifest
 
 from scheduler.actions import approve_and_publish
 from scheduler.announcements import create_announcement
@@ -39,7 +40,7 @@ def test_interrupt_schedule_reaches_the_manifest_and_the_timeline_cli(demo_servi
             editor["id"], demo_service.clock(),
         )  # fmt: skip
     approve_and_publish(demo_service, ann_id, admin)
-    manifest = json.loads(demo_service.publisher.latest("kantor-bupati").body)["manifest"]
+    manifest = latest_manifest(demo_service, "kantor-bupati")
     interrupts = [s for s in manifest["timeline"] if s["layer"] == "interrupt"]
     assert interrupts and all(s["loop"] == [f"ann-{ann_id}"] for s in interrupts)
     assert manifest["items"][f"ann-{ann_id}"]["duration_s"] == 20

@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from web_support import WebClient
+from tests_support import draft_poster
+from web_support import WebClient, logged_in
 
 from scheduler.announcements import displays_reached
 
 pytestmark = pytest.mark.slow
-
-
-def _login(live: Any, username: str, password: str | None = None) -> WebClient:
-    client = WebClient(live.url)
-    accounts = live.service.demo_accounts
-    password = password or (accounts.admin_password if username == "admin" else accounts.editor_password)
-    assert client.login(username, password).status_code == 303
-    return client
 
 
 def _new(client: WebClient, **fields: str | list[str]) -> Any:
@@ -27,7 +20,7 @@ def _new(client: WebClient, **fields: str | list[str]) -> Any:
 
 
 def test_text_preview_at_each_target_canvas_warns_when_text_is_cut_before_approval(live_scheduler: Any) -> None:
-    editor = _login(live_scheduler, "editor")
+    editor = logged_in(live_scheduler, "editor")
     long_body = " ".join(["Pengumuman penting untuk seluruh warga Kabupaten Mempawah."] * 30)
     r = _new(editor, title="Teks sangat panjang", body=long_body, group="led-luar-ruang")
     assert r.status_code == 200 and "Draf" in r.text
@@ -41,17 +34,17 @@ def test_text_preview_at_each_target_canvas_warns_when_text_is_cut_before_approv
 
 
 def test_language_is_a_user_setting(live_scheduler: Any) -> None:
-    editor = _login(live_scheduler, "editor")
+    editor = logged_in(live_scheduler, "editor")
     assert ">Pengumuman</a>" in editor.get("/admin/").text
     r = editor.post("/admin/language", {"csrf_token": editor.token(), "language": "en", "next": "/admin/announcements"})
     assert r.url.endswith("/admin/announcements") and ">Announcements</a>" in r.text and 'lang="en"' in r.text
-    again = _login(live_scheduler, "editor")  # stored with the user, not the session
+    again = logged_in(live_scheduler, "editor")  # stored with the user, not the session
     assert ">Announcements</a>" in again.get("/admin/").text
     assert "Videotron" in WebClient(live_scheduler.url).get("/admin/login?lang=en").text
 
 
 def test_admin_manages_users_and_the_audit_records_before_and_after(live_scheduler: Any) -> None:
-    admin = _login(live_scheduler, "admin")
+    admin = logged_in(live_scheduler, "admin")
     new_user = {"csrf_token": admin.token(), "username": "budi", "role": "editor", "language": "id"}
     r = admin.post("/admin/users", new_user)
     assert "Pengguna budi dibuat." in r.text
@@ -85,12 +78,12 @@ def test_admin_manages_users_and_the_audit_records_before_and_after(live_schedul
 
 
 def test_editor_cannot_use_the_emergency_form_and_it_checks_its_fields(live_scheduler: Any) -> None:
-    editor = _login(live_scheduler, "editor")
+    editor = logged_in(live_scheduler, "editor")
     assert editor.get("/admin/emergency").status_code == 403
     form = {"csrf_token": editor.token(), "title": "x", "ends_local": "2030-01-01T00:00"}
     r = editor.post("/admin/emergency/send", form)
     assert r.status_code == 403
-    admin = _login(live_scheduler, "admin")
+    admin = logged_in(live_scheduler, "admin")
     form = {"csrf_token": admin.token(), "severity": "emergency", "title": "", "scope": "all", "ends_local": ""}
     r = admin.post("/admin/emergency", form)
     assert r.status_code == 400 and "Judul pesan" in r.text
@@ -103,7 +96,7 @@ def test_editor_cannot_use_the_emergency_form_and_it_checks_its_fields(live_sche
 
 
 def test_validation_error_keeps_what_was_typed(live_scheduler: Any) -> None:
-    editor = _login(live_scheduler, "editor")
+    editor = logged_in(live_scheduler, "editor")
     r = _new(editor, title="Jadwal salah", body="isi", display="kantor-bupati", recurrence="monthly", monthday="40",
              from_time="07:00", to_time="09:00")  # fmt: skip
     assert r.status_code == 400
@@ -113,12 +106,12 @@ def test_validation_error_keeps_what_was_typed(live_scheduler: Any) -> None:
 
 
 def test_a_workflow_step_that_no_longer_applies_is_explained_in_words(live_scheduler: Any) -> None:
-    editor = _login(live_scheduler, "editor")
+    editor = logged_in(live_scheduler, "editor")
     r = _new(editor, title="Sudah diarsipkan", display="kantor-bupati")
     ann_id = r.url.rstrip("/").rsplit("/", 1)[1]
     token = editor.token()
     editor.post(f"/admin/announcements/{ann_id}/archive", {"csrf_token": token})
-    admin = _login(live_scheduler, "admin")
+    admin = logged_in(live_scheduler, "admin")
     r = admin.post(f"/admin/announcements/{ann_id}/approve", {"csrf_token": admin.token()})  # a stale page's button
     assert r.status_code == 200
     assert "tidak dapat dilakukan selama pengumuman berstatus &#39;Diarsipkan&#39;" in r.text
@@ -127,7 +120,7 @@ def test_a_workflow_step_that_no_longer_applies_is_explained_in_words(live_sched
 
 
 def test_missing_announcement_is_a_404_page_in_indonesian(live_scheduler: Any) -> None:
-    r = _login(live_scheduler, "editor").get("/admin/announcements/4242")
+    r = logged_in(live_scheduler, "editor").get("/admin/announcements/4242")
     assert r.status_code == 404 and "Tidak ditemukan" in r.text and "Tidak ada (lagi)" in r.text
 
 
@@ -141,17 +134,8 @@ def test_poster_preview_is_the_players_frame_and_warns_when_too_small_to_read(li
 
     service = live_scheduler.service
     auth = ("admin", service.demo_accounts.admin_password)
-    picture = io.BytesIO()
-    Image.new("RGB", (1920, 1080), (20, 90, 160)).save(picture, "PNG")  # a 16:9 poster made for the big screen
-    upload = requests.post(f"{live_scheduler.url}/api/v1/admin/media?wait=true", auth=auth, timeout=120,
-                           files={"file": ("poster.png", picture.getvalue(), "image/png")})
-    assert upload.status_code == 202, upload.text
-    created = requests.post(f"{live_scheduler.url}/api/v1/admin/announcements", auth=auth, timeout=30, json={
-        "title": "Poster 16:9", "kind": "image", "media_sha256": upload.json()["sha256"],
-        "targets": {"displays": ["kantor-bupati", "desa-antibar"], "groups": []}})
-    assert created.status_code == 201, created.text
-    poster = created.json()["announcement"]
-    admin = _login(live_scheduler, "admin")
+    poster = draft_poster(live_scheduler)  # a 16:9 poster made for the big screen
+    admin = logged_in(live_scheduler, "admin")
     page = admin.get(f"/admin/announcements/{poster['id']}")
     assert page.status_code == 200
     assert "Di layar 400x300 tulisan kecil pada gambar ini hanya sekitar" in page.text
@@ -174,7 +158,7 @@ def test_schedule_page_shows_the_frame_at_a_chosen_time(live_scheduler: Any) -> 
 
     from PIL import Image
 
-    viewer = _login(live_scheduler, "admin")
+    viewer = logged_in(live_scheduler, "admin")
     page = viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "10:00"})
     assert page.status_code == 200
     src = html.unescape(re.search(r'class="frame-preview" src="([^"]+)"', page.text).group(1))
@@ -191,13 +175,13 @@ def test_an_approval_reaching_many_screens_answers_at_once_and_publishes_behind(
 
     service = live_scheduler.service
     service.config = replace(service.config, publish_inline_max_displays=1)  # the demo's outdoor group is 2+
-    editor = _login(live_scheduler, "editor")
+    editor = logged_in(live_scheduler, "editor")
     r = _new(editor, title="Vaksinasi massal", body="Di puskesmas terdekat.", group="led-luar-ruang")
     ann_id = int(r.url.rstrip("/").rsplit("/", 1)[1])
     with service.lock:
         reached = displays_reached(service.db, {"groups": ["led-luar-ruang"]})
     assert len(reached) >= 2
-    admin = _login(live_scheduler, "admin")
+    admin = logged_in(live_scheduler, "admin")
     r = admin.post(f"/admin/announcements/{ann_id}/approve", {"csrf_token": admin.token()})
     assert r.status_code == 200
     assert f"{len(reached)} layar sedang diperbarui di latar belakang" in r.text

@@ -10,18 +10,12 @@ from typing import Any
 
 import pytest
 import requests
-from web_support import WebClient, csrf_token
+from web_support import WebClient, csrf_token, logged_in
 
 from scheduler.auth import create_user
 from signage.clock import format_utc
 
 pytestmark = pytest.mark.slow
-
-
-def _editor(live: Any) -> WebClient:
-    client = WebClient(live.url)
-    assert client.login("editor", live.service.demo_accounts.editor_password).status_code == 303
-    return client
 
 
 def _announcement_form(token: str, title: str = "Kerja bakti", **extra: str) -> dict[str, str]:
@@ -35,7 +29,7 @@ def _count(live: Any, title: str) -> int:
 
 
 def test_post_without_csrf_token_is_refused_and_changes_nothing(live_scheduler: Any) -> None:
-    client = _editor(live_scheduler)
+    client = logged_in(live_scheduler, "editor")
     form = _announcement_form("", title="Tanpa token")
     del form["csrf_token"]
     r = client.post("/admin/announcements/new", form, allow_redirects=False)
@@ -50,7 +44,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(live_scheduler: 
 
 
 def test_cross_site_origin_is_refused_even_with_a_valid_token(live_scheduler: Any) -> None:
-    client = _editor(live_scheduler)
+    client = logged_in(live_scheduler, "editor")
     token = client.token()
     form = _announcement_form(token, title="Dari situs lain")
     for headers in ({"Origin": "http://evil.example"}, {"Referer": "http://evil.example/page"}, {"Origin": "null"}):
@@ -67,7 +61,7 @@ def test_cross_site_origin_is_refused_even_with_a_valid_token(live_scheduler: An
 
 
 def test_logout_is_a_post_with_token_and_ends_the_session(live_scheduler: Any) -> None:
-    client = _editor(live_scheduler)
+    client = logged_in(live_scheduler, "editor")
     assert client.get("/admin/logout").status_code == 405  # a link or <img> cannot log anyone out
     assert client.get("/admin/", allow_redirects=False).status_code == 200
     assert client.post("/admin/logout", {}, allow_redirects=False).status_code == 403  # no token
@@ -136,7 +130,7 @@ def _viewer(live: Any) -> WebClient:
 
 
 def test_viewer_cannot_reach_editor_actions_by_url(live_scheduler: Any) -> None:
-    editor = _editor(live_scheduler)
+    editor = logged_in(live_scheduler, "editor")
     editor.post("/admin/announcements/new", _announcement_form(editor.token(), title="Milik editor"))
     with live_scheduler.service.lock:
         ann_id = next(live_scheduler.service.db.table("announcements").rows_where("title = 'Milik editor'"))["id"]
@@ -167,7 +161,7 @@ def test_viewer_cannot_reach_editor_actions_by_url(live_scheduler: Any) -> None:
 
 
 def test_html_in_announcement_text_is_shown_as_text(live_scheduler: Any) -> None:
-    editor = _editor(live_scheduler)
+    editor = logged_in(live_scheduler, "editor")
     hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     r = editor.post("/admin/announcements/new", _announcement_form(editor.token(), title=hostile, body=hostile))
     assert r.status_code == 200
@@ -179,7 +173,7 @@ def test_html_in_announcement_text_is_shown_as_text(live_scheduler: Any) -> None
 
 def test_session_expires_when_idle_and_at_its_absolute_age(live_scheduler: Any) -> None:
     service = live_scheduler.service
-    client = _editor(live_scheduler)
+    client = logged_in(live_scheduler, "editor")
     assert client.get("/admin/", allow_redirects=False).status_code == 200
     idle = timedelta(seconds=service.config.session_idle_timeout_s + 1)
     with service.lock:
@@ -187,7 +181,7 @@ def test_session_expires_when_idle_and_at_its_absolute_age(live_scheduler: Any) 
     assert client.get("/admin/", allow_redirects=False).headers["location"] == "/admin/login"
     with service.lock:
         assert service.db.table("web_sessions").count == 0  # the expired row is gone
-    client = _editor(live_scheduler)
+    client = logged_in(live_scheduler, "editor")
     age = timedelta(seconds=service.config.session_max_age_s + 1)
     with service.lock:  # active a second ago, but logged in too long ago
         service.db.execute("update web_sessions set created_at = ?", [format_utc(service.clock() - age)])
@@ -272,7 +266,7 @@ def test_upload_named_with_dots_lands_only_in_the_store_and_refusals_are_plain(
 
     from PIL import Image
 
-    editor = _editor(live_scheduler)
+    editor = logged_in(live_scheduler, "editor")
     token = editor.token("/admin/announcements/new")
     png = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 20, 20)).save(png, "PNG")
@@ -304,11 +298,10 @@ def test_release_offer_form_needs_the_csrf_token_and_the_admin_role(live_schedul
         with live.service.lock:
             return int(live.service.db.table("release_offers").count)
 
-    admin = WebClient(live.url)
-    assert admin.login("admin", live.service.demo_accounts.admin_password).status_code == 303
+    admin = logged_in(live, "admin")
     r = admin.post("/admin/releases/offer", {"group": "kabupaten", "version": "9.9.9"}, allow_redirects=False)
     assert r.status_code == 403 and "kedaluwarsa atau tidak berasal dari situs ini" in r.text
-    editor = _editor(live)
+    editor = logged_in(live, "editor")
     r = editor.post("/admin/releases/offer", {"csrf_token": editor.token(), "group": "kabupaten", "version": "9.9.9"},
                     allow_redirects=False)
     assert r.status_code == 403

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from web_support import WebClient
+from sources_support import poll_now
+from web_support import WebClient, logged_in
 
 from content.sources.fakeopensid import FakeOpenSid
 from scheduler.sources import last_good
-from scheduler.sources_jobs import SourcePoller
-from scheduler.store import dumps
 
 pytestmark = pytest.mark.slow
 
@@ -23,23 +22,9 @@ def fake() -> Iterator[FakeOpenSid]:
     server.stop()
 
 
-def _login(live: Any, username: str) -> WebClient:
-    client = WebClient(live.url)
-    accounts = live.service.demo_accounts
-    password = accounts.admin_password if username == "admin" else accounts.editor_password
-    assert client.login(username, password).status_code == 303
-    return client
-
-
 def _form(client: WebClient, **fields: str) -> dict[str, str]:
     return {"csrf_token": client.token("/admin/sources"), "kind": "opensid", "poll_interval_min": "60",
             "timeout_s": "5", "options": '{"categories": ["jenis-kelamin", "agama"]}', **fields}  # fmt: skip
-
-
-def _poll(service: Any, source_id: str) -> None:
-    with service.lock:
-        service.db.table("data_sources").update(source_id, {"state": dumps({})})  # due now
-    SourcePoller(service, tick_s=3600).run_due()
 
 
 def _audit(service: Any, action: str) -> list[dict[str, Any]]:
@@ -51,7 +36,7 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
     live_scheduler: Any, fake: FakeOpenSid
 ) -> None:
     live, service = live_scheduler, live_scheduler.service
-    admin = _login(live, "admin")
+    admin = logged_in(live, "admin")
     page = admin.get("/admin/sources")
     assert page.status_code == 200 and ">Sumber data</a>" in page.text and "Tambah sumber" in page.text
 
@@ -77,7 +62,7 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
     again = admin.post("/admin/sources", _form(admin, id="desa-sungai-bakau", url=fake.url))
     assert again.status_code == 400 and "sudah ada" in again.text
 
-    _poll(service, "desa-sungai-bakau")
+    poll_now(service, "desa-sungai-bakau")
     listing = admin.get("/admin/sources").text.split('id="sources"', 1)[1]
     assert "Desa Sungai Bakau" in listing and ">Baik</span>" in listing and "5.861" in listing
     assert "WIB" in listing  # last fetch and next poll in local time
@@ -94,13 +79,13 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
 
     # A x10 jump is held: old and new figures side by side; an editor may not decide.
     fake.scale = 10
-    _poll(service, "desa-sungai-bakau")
+    poll_now(service, "desa-sungai-bakau")
     detail = admin.get("/admin/sources/desa-sungai-bakau").text
     held = detail.split('id="held-table"', 1)[1].split("</table>", 1)[0]
     assert "5.861" in held and "58.610" in held
     assert "Ditahan, perlu ditinjau" in admin.get("/admin/sources").text
     snapshot_id = int(detail.split("/snapshots/", 1)[1].split("/", 1)[0])
-    editor = _login(live, "editor")
+    editor = logged_in(live, "editor")
     assert 'id="approve-snapshot"' not in editor.get("/admin/sources/desa-sungai-bakau").text
     refused = editor.post(f"/admin/sources/desa-sungai-bakau/snapshots/{snapshot_id}/approve",
                           {"csrf_token": editor.token("/admin/sources")})  # fmt: skip
@@ -122,21 +107,21 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
 
 def test_a_failing_source_shows_the_reason_and_keeps_its_last_good_data(live_scheduler: Any, fake: FakeOpenSid) -> None:
     live, service = live_scheduler, live_scheduler.service
-    admin = _login(live, "admin")
+    admin = logged_in(live, "admin")
     admin.post("/admin/sources", _form(admin, id="desa-antibar", name="Desa Antibar", url=fake.url, timeout_s="2"))
-    _poll(service, "desa-antibar")
+    poll_now(service, "desa-antibar")
     fake.faults["/index.php/data-statistik/jenis-kelamin"] = "429"
     fake.faults["/index.php/data-statistik/agama"] = "429"
     fake.scale = 10  # (would be held, were it read)
-    _poll(service, "desa-antibar")
+    poll_now(service, "desa-antibar")
     row = admin.get("/admin/sources").text.split('id="source-desa-antibar"', 1)[1].split("</tr>", 1)[0]
     assert ">Gagal</span>" in row and 'class="reason"' in row and "429" in row
     assert "5.861" in row  # the last good population is still what is on screen
     detail = admin.get("/admin/sources/desa-antibar").text
     assert "Gagal" in detail and "5.861" in detail
 
-    viewer_page = _login(live, "editor").get("/admin/sources").text
+    viewer_page = logged_in(live, "editor").get("/admin/sources").text
     assert "Tambah sumber" not in viewer_page and "Desa Antibar" in viewer_page  # editors see, admins add
-    refused = _login(live, "editor")
+    refused = logged_in(live, "editor")
     r = refused.post("/admin/sources", _form(refused, id="desa-lain", url=fake.url))
     assert r.status_code == 403

@@ -78,6 +78,18 @@ def dark_pixels(frame: Frame) -> int:
     return total - bright.bit_count()
 
 
+def dark_fraction(image: QImage, step: int) -> float:
+    """Share of the pixels sampled every ``step`` pixels (both ways) that are (near) black: r + g + b < 40."""
+    dark = total = 0
+    for y in range(0, image.height(), step):
+        for x in range(0, image.width(), step):
+            color = image.pixelColor(x, y)
+            total += 1
+            if color.red() + color.green() + color.blue() < 40:
+                dark += 1
+    return dark / total
+
+
 def features(frame: Frame, grid: tuple[int, int] = GRID) -> tuple[float, ...]:
     """The mean colour (r, g, b) of each grid cell, row by row; every pixel contributes to its cell."""
     cols, rows = grid

@@ -17,6 +17,8 @@ import requests
 from PIL import Image, ImageStat
 
 TIMEOUT_S = 60
+#: Qt messages that are environment noise in a headless container, not player bugs (``qt_log_ignore``).
+QT_NOISE = ("pipewire", "No HW decoder found", "Using Qt multimedia with FFmpeg", "propagateSizeHints", "QRhi")
 
 
 def add_display(service: Any, display_id: str, width: int, height: int) -> None:

@@ -77,25 +77,47 @@ def start_scheduler(data_dir: Path, port: int, log: Path) -> subprocess.Popen[by
     return proc
 
 
-def start_player(server: str, data_dir: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+def start_player(
+    server: str, data_dir: Path, log: Path, *extra: str, config_yaml: str = "poll_interval_s: 2\n"
+) -> subprocess.Popen[bytes]:
+    """`signage player run` offscreen at 640x360 with ``config_yaml`` as its config file (next to ``data_dir``)."""
     config = data_dir.parent / f"{data_dir.name}.yaml"
-    config.write_text("poll_interval_s: 2\n")
+    config.write_text(config_yaml)
     command = signage("player", "run", "--config", str(config), "--server", server, "--data-dir", str(data_dir))
     return spawn([*command, "--geometry", "0,0,640,360", *extra], log)
 
 
 def wait_for(
-    predicate: Callable[[], Any], timeout_s: float, what: str, proc: subprocess.Popen[bytes] | None = None
+    predicate: Callable[[], Any],
+    timeout_s: float,
+    what: str,
+    proc: subprocess.Popen[bytes] | None = None,
+    *,
+    log: Path | None = None,
+    poll_s: float = 0.2,
 ) -> Any:
+    """The first truthy value of ``predicate``, asked every ``poll_s``; fails when ``proc`` exits or time runs out
+    (with the tail of ``log``, when given)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"process exited ({proc.returncode}) while waiting for {what}")
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+            raise AssertionError(f"process exited ({proc.returncode}) while waiting for {what}{_tail(log)}")
+        time.sleep(poll_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}{_tail(log)}")
+
+
+def _tail(log: Path | None) -> str:
+    return "" if log is None else f":\n{log.read_text(errors='replace')[-3000:]}"
+
+
+def show_logs(folder: Path) -> None:
+    """Print the tail of each ``*.log`` in ``folder`` when E2E_SHOW_LOGS is set (pytest shows it for a failure)."""
+    if os.environ.get("E2E_SHOW_LOGS"):
+        for log in sorted(folder.glob("*.log")):
+            print(log.read_text(errors="replace")[-4000:])
 
 
 def alive(pid: int) -> bool:
@@ -107,6 +129,14 @@ def alive(pid: int) -> bool:
     return stat[stat.rfind(b")") + 2 :][:1] != b"Z"
 
 
+def cmdline(pid: int) -> bytes:
+    """The process's command line as /proc has it (NUL-separated); empty once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def read_status(data_dir: Path) -> dict[str, Any]:
     try:
         return dict(json.loads((data_dir / "status.json").read_text()))
@@ -114,11 +144,12 @@ def read_status(data_dir: Path) -> dict[str, Any]:
         return {}
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes], timeout_s: float = 20) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout_s``."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

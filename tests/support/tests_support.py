@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import secrets
 import socket
+import threading
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -27,22 +31,79 @@ def collect_request(secret: str) -> dict[str, Any]:
     return {"secret": secret, "nonce": secrets.token_urlsafe(16)}
 
 
-def enrol(live: Any, display_id: str, code: str, timeout_s: float = 10) -> dict[str, Any]:
-    """Enrol a display through the real HTTP flow (request, admin approval, collect); the approval body."""
+def enrol_at(url: str, admin: tuple[str, str], display_id: str, code: str, timeout_s: float = 10) -> dict[str, Any]:
+    """Enrol a display on the scheduler at ``url`` through the real HTTP flow (request, approval by ``admin``,
+    collect); the approval body."""
     secret = secrets.token_urlsafe(32)
+    request = enrolment_request(code, secret)
+    requests.post(f"{url}/api/v1/enrolments", json=request, timeout=timeout_s).raise_for_status()
     requests.post(
-        f"{live.url}/api/v1/enrolments", json=enrolment_request(code, secret), timeout=timeout_s
-    ).raise_for_status()
-    admin = ("admin", live.service.demo_accounts.admin_password)
-    requests.post(
-        f"{live.url}/api/v1/admin/enrolments/{code}/approve",
+        f"{url}/api/v1/admin/enrolments/{code}/approve",
         json={"display_id": display_id},
         auth=admin,
         timeout=timeout_s,
     ).raise_for_status()
-    response = requests.post(
-        f"{live.url}/api/v1/enrolments/{code}/collect", json=collect_request(secret), timeout=timeout_s
-    )
+    response = requests.post(f"{url}/api/v1/enrolments/{code}/collect", json=collect_request(secret), timeout=timeout_s)
     response.raise_for_status()
     body: dict[str, Any] = response.json()
     return body
+
+
+def enrol(live: Any, display_id: str, code: str, timeout_s: float = 10) -> dict[str, Any]:
+    """Enrol a display on the live scheduler (approved by the demo admin); the approval body."""
+    return enrol_at(live.url, ("admin", live.service.demo_accounts.admin_password), display_id, code, timeout_s)
+
+
+def enrol_player_at(url: str, admin: tuple[str, str], display_id: str, code: str, data_dir: Path) -> dict[str, Any]:
+    """Enrol ``display_id`` on the scheduler at ``url`` and save the player's identity in ``data_dir``, as a player
+    does once it has collected its approval; the approval body."""
+    from player.identity import Identity, save_identity
+
+    approval = enrol_at(url, admin, display_id, code)
+    save_identity(data_dir, Identity(display_id, approval["token"], approval["manifest_url"], approval["public_keys"],
+                                     url))  # fmt: skip
+    return approval
+
+
+def enrol_player(live: Any, display_id: str, code: str, data_dir: Path) -> dict[str, Any]:
+    """``enrol_player_at`` on the live scheduler, approved by the demo admin."""
+    admin = ("admin", live.service.demo_accounts.admin_password)
+    return enrol_player_at(live.url, admin, display_id, code, data_dir)
+
+
+def latest_manifest(service: Any, display_id: str) -> dict[str, Any]:
+    """The manifest (inside its signed envelope) the publisher serves the display now."""
+    manifest: dict[str, Any] = json.loads(service.publisher.latest(display_id).body)["manifest"]
+    return manifest
+
+
+def draft_poster(live: Any) -> dict[str, Any]:
+    """A 1920x1080 poster (made for the big screen) uploaded and saved as a draft for kantor-bupati and the 400x300
+    P10 panel desa-antibar, by the admin over the API; the announcement."""
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (1920, 1080), (20, 90, 160)).save(picture, "PNG")
+    base, auth = f"{live.url}/api/v1/admin", ("admin", live.service.demo_accounts.admin_password)
+    upload = requests.post(f"{base}/media?wait=true", auth=auth, timeout=120,
+                           files={"file": ("poster.png", picture.getvalue(), "image/png")})  # fmt: skip
+    assert upload.status_code == 202, upload.text
+    created = requests.post(f"{base}/announcements", auth=auth, timeout=30, json={
+        "title": "Poster 16:9", "kind": "image", "media_sha256": upload.json()["sha256"],
+        "targets": {"displays": ["kantor-bupati", "desa-antibar"], "groups": []}})  # fmt: skip
+    assert created.status_code == 201, created.text
+    announcement: dict[str, Any] = created.json()["announcement"]
+    return announcement
+
+
+def hold_writer(writer: Any, timeout_s: float = 30) -> threading.Event:
+    """Hold an ``IntakeWriter`` inside a job (running) until the returned event is set."""
+    release, entered = threading.Event(), threading.Event()
+
+    def job(db: Any) -> None:
+        entered.set()
+        release.wait(timeout_s)
+
+    writer.submit(job)
+    assert entered.wait(timeout_s), "the intake writer did not start the job"
+    return release

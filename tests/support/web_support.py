@@ -39,3 +39,13 @@ class WebClient:
     def token(self, path: str = "/admin/") -> str:
         """The session's CSRF token, read from a page's form (as a browser would have it)."""
         return csrf_token(self.get(path).text)
+
+
+def logged_in(live: Any, username: str, password: str | None = None) -> WebClient:
+    """A browser-like session of ``username`` on the live scheduler's web admin, logged in through the form (with
+    the demo account's password unless one is given)."""
+    accounts = live.service.demo_accounts
+    password = password or (accounts.admin_password if username == "admin" else accounts.editor_password)
+    client = WebClient(live.url)
+    assert client.login(username, password).status_code == 303, f"{username} could not log in"
+    return client

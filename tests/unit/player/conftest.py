@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from player_scenes import QT_NOISE
 
 from player.identity import Identity, save_identity
 from signage.manifest import build_manifest
@@ -27,15 +28,6 @@ from signage.signing import SigningKey, envelope_bytes
 DISPLAY_ID = "dsp-test-1"
 TOKEN = "secret-token"
 T0 = datetime(2026, 11, 28, 3, 0, 0, tzinfo=UTC)  # Sabtu, 28 November 2026 10.00 WIB
-
-#: Qt messages that are environment noise in a headless container, not player bugs.
-QT_NOISE = [
-    "pipewire",
-    "No HW decoder found",
-    "Using Qt multimedia with FFmpeg",
-    "propagateSizeHints",
-    "QRhi",
-]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

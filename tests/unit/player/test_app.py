@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from frame_judge import dark_fraction
 from PySide6.QtGui import QImage
 
 from player.app import PlayerApp
@@ -38,16 +39,6 @@ def status(data_dir: Path) -> dict[str, Any]:
 def distinct_colours(image: QImage, step: int = 7) -> int:
     return len({image.pixel(x, y) for y in range(0, image.height(), step)
                 for x in range(0, image.width(), step)})
-
-
-def dark_fraction(image: QImage, step: int = 5) -> float:
-    dark = total = 0
-    for y in range(0, image.height(), step):
-        for x in range(0, image.width(), step):
-            c = image.pixelColor(x, y)
-            total += 1
-            dark += c.red() + c.green() + c.blue() < 40
-    return dark / total
 
 
 @pytest.fixture
@@ -87,7 +78,7 @@ def test_slate_without_cache_or_server(qtbot, running, identity, data_dir):
     qtbot.waitUntil(shot.exists, timeout=5000)
     image = QImage(str(shot))
     assert not image.isNull()
-    assert dark_fraction(image) < 0.2  # a coloured background, not black
+    assert dark_fraction(image, step=5) < 0.2  # a coloured background, not black
     assert distinct_colours(image) > 4  # text on it, not a uniform fill
     qtbot.waitUntil(lambda: status(data_dir).get("last_error") is not None, timeout=5000)
     st = status(data_dir)

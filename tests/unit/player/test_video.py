@@ -7,24 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QImage
+from frame_judge import dark_fraction
 
 from player.render.canvas import MAIN_ZONE, CanvasWidget
 from player.render.presenter import ZonePresenter
 from player.runner import Cue
 from signage.manifest import Item, MediaRef
-
-
-def dark_fraction(image: QImage, step: int = 4) -> float:
-    """Share of sampled pixels that are (near) black."""
-    dark = total = 0
-    for y in range(0, image.height(), step):
-        for x in range(0, image.width(), step):
-            color = image.pixelColor(x, y)
-            total += 1
-            if color.red() + color.green() + color.blue() < 40:
-                dark += 1
-    return dark / total
 
 
 @pytest.fixture
@@ -57,12 +45,12 @@ def test_video_end_keeps_last_good_frame(qtbot, video_file):
     qtbot.waitUntil(lambda: source.frames_seen >= 2, timeout=5000)
     worst = 0.0
     while not source.ended:  # sample the painted output up to the end of media
-        worst = max(worst, dark_fraction(canvas.grab().toImage()))
+        worst = max(worst, dark_fraction(canvas.grab().toImage(), step=4))
         qtbot.wait(40)
         assert source.frames_seen < 100, "clip never ended"
     for _ in range(8):  # and after it (the backend sends an empty frame at the end)
         qtbot.wait(50)
-        worst = max(worst, dark_fraction(canvas.grab().toImage()))
+        worst = max(worst, dark_fraction(canvas.grab().toImage(), step=4))
     assert source.last_frame is not None and not source.last_frame.isNull()
     assert worst < 0.5, f"a painted frame was {worst:.0%} black"
     presenter.shutdown()
@@ -77,7 +65,7 @@ def test_video_loops_when_item_outlasts_clip(qtbot, video_file):
     frames = source.frames_seen
     assert not source.ended and source.is_playing
     qtbot.waitUntil(lambda: source.frames_seen > frames + 2, timeout=2000)
-    assert dark_fraction(canvas.grab().toImage()) < 0.5
+    assert dark_fraction(canvas.grab().toImage(), step=4) < 0.5
     presenter.shutdown()
 
 
@@ -90,7 +78,7 @@ def test_next_clip_starts_over_a_still_of_the_previous(qtbot, video_file):
     item = Item("clip2", "video", 1.0, "Klip 2", media)
     presenter.show_cue(Cue("main", "playing", item, datetime.now(UTC), None, "manifest"))
     # before the new decoder delivers anything, the canvas still shows a picture
-    assert dark_fraction(canvas.grab().toImage()) < 0.5
+    assert dark_fraction(canvas.grab().toImage(), step=4) < 0.5
     second = presenter.video
     assert second is not None and second is not first
     qtbot.waitUntil(lambda: second.frames_seen >= 1, timeout=5000)

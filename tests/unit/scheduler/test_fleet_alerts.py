@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fake_smtp import FakeSmtp
 from fake_webhook import FakeWebhook
 from procs import make_store
@@ -32,17 +30,9 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def fakes() -> Iterator[tuple[FakeSmtp, FakeWebhook]]:
-    smtp, hook = FakeSmtp(), FakeWebhook()
-    yield smtp, hook
-    smtp.stop()
-    hook.stop()
-
-
-def _service(tmp_path: Path, clock: Clock, fakes: tuple[FakeSmtp, FakeWebhook], **extra: Any) -> Service:
+def _service(tmp_path: Path, clock: Clock, alert_fakes: tuple[FakeSmtp, FakeWebhook], **extra: Any) -> Service:
     make_store(tmp_path / "data", "kantor-bupati")
-    smtp, hook = fakes
+    smtp, hook = alert_fakes
     config = SchedulerConfig(
         data_dir=str(tmp_path / "data"), alert_smtp_host="127.0.0.1", alert_smtp_port=smtp.port,
         alert_smtp_starttls=False, alert_email_to=["ops@mempawahkab.go.id"], alert_webhook_url=hook.url,
@@ -72,10 +62,10 @@ def _status(service: Service, display_id: str, **values: Any) -> None:
 
 
 def test_each_rule_finds_its_condition_and_a_healthy_display_has_none(
-    tmp_path: Path, fakes: tuple[FakeSmtp, FakeWebhook]
+    tmp_path: Path, alert_fakes: tuple[FakeSmtp, FakeWebhook]
 ) -> None:
     clock = Clock()
-    service = _service(tmp_path, clock, fakes)
+    service = _service(tmp_path, clock, alert_fakes)
     displays = ["kantor-bupati", "offline", "horizon", "disk", "disk-warning", "clock", "offset", "error", "skips",
                 "never"]  # fmt: skip
     for display_id in displays[1:]:
@@ -129,11 +119,11 @@ def _mail_subjects(smtp: FakeSmtp) -> list[str]:
 
 
 def test_open_remind_resolve_and_retry_when_the_receiver_is_down(
-    tmp_path: Path, fakes: tuple[FakeSmtp, FakeWebhook]
+    tmp_path: Path, alert_fakes: tuple[FakeSmtp, FakeWebhook]
 ) -> None:
-    smtp, hook = fakes
+    smtp, hook = alert_fakes
     clock = Clock()
-    service = _service(tmp_path, clock, fakes, alert_renotify_min=60)
+    service = _service(tmp_path, clock, alert_fakes, alert_renotify_min=60)
     _enrol(service, "kantor-bupati")
     _status(service, "kantor-bupati")
     alerts = FleetAlerts(service)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
+from tests_support import hold_writer
 
 from scheduler.intake import IntakeUnavailable, IntakeWriter
 from scheduler.store import open_store
@@ -44,22 +45,9 @@ def _count(path: Path) -> int:
         conn.close()
 
 
-def _gate(writer: IntakeWriter) -> threading.Event:
-    """Hold the writer inside a job until the returned event is set."""
-    release, entered = threading.Event(), threading.Event()
-
-    def job(db: Database) -> None:
-        entered.set()
-        release.wait(WAIT_S)
-
-    writer.submit(job)
-    assert entered.wait(WAIT_S)
-    return release
-
-
 def test_jobs_queued_while_writing_are_committed_together(store: Path) -> None:
     writer = IntakeWriter(store, linger_ms=0)
-    release = _gate(writer)
+    release = hold_writer(writer, WAIT_S)
     futures = [writer.submit(_insert(n)) for n in range(100)]
     time.sleep(0.1)
     assert _count(store) == 0 and not any(f.done() for f in futures)  # no answer before the commit
@@ -72,7 +60,7 @@ def test_jobs_queued_while_writing_are_committed_together(store: Path) -> None:
 
 def test_a_failing_job_fails_alone(store: Path) -> None:
     writer = IntakeWriter(store)
-    release = _gate(writer)
+    release = hold_writer(writer, WAIT_S)
 
     def refuse(db: Database) -> None:
         db.execute("insert into t (n) values (999)")
@@ -124,7 +112,7 @@ def test_a_store_locked_too_long_refuses_the_batch_and_writes_on_afterwards(stor
 
 def test_a_full_queue_refuses_at_once(store: Path) -> None:
     writer = IntakeWriter(store, queue_limit=10)
-    release = _gate(writer)
+    release = hold_writer(writer, WAIT_S)
     queued = [writer.submit(_insert(n)) for n in range(10)]
     with pytest.raises(IntakeUnavailable, match="busy"):
         writer.submit(_insert(10))
@@ -136,7 +124,7 @@ def test_a_full_queue_refuses_at_once(store: Path) -> None:
 
 def test_close_commits_everything_queued_then_refuses(store: Path) -> None:
     writer = IntakeWriter(store)
-    release = _gate(writer)
+    release = hold_writer(writer, WAIT_S)
     futures = [writer.submit(_insert(n)) for n in range(50)]
     closer = threading.Thread(target=writer.close)
     closer.start()
@@ -152,7 +140,7 @@ def test_close_commits_everything_queued_then_refuses(store: Path) -> None:
 
 def test_a_request_waits_for_its_commit_at_most_its_timeout(store: Path) -> None:
     writer = IntakeWriter(store)
-    release = _gate(writer)
+    release = hold_writer(writer, WAIT_S)
     with pytest.raises(IntakeUnavailable, match="did not answer in time"):
         asyncio.run(writer.write(_insert(1), timeout_s=0.2))
     release.set()
@@ -163,7 +151,7 @@ def test_a_request_waits_for_its_commit_at_most_its_timeout(store: Path) -> None
 
 def test_a_caller_that_gave_up_does_not_fail_the_rest_of_its_batch(store: Path) -> None:
     writer = IntakeWriter(store)
-    release = _gate(writer)
+    release = hold_writer(writer, WAIT_S)
     first, gone, last = writer.submit(_insert(1)), writer.submit(_insert(2)), writer.submit(_insert(3))
     assert gone.cancel()
     release.set()

@@ -1,0 +1,21 @@
+"""Data sources in tests: poll one now, through the scheduler's own poller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def forget_poll_state(service: Any, source_id: str) -> None:
+    """Clear the source's poll state: it is due now, with nothing fetched before."""
+    from scheduler.store import dumps
+
+    with service.lock:
+        service.db.table("data_sources").update(source_id, {"state": dumps({})})
+
+
+def poll_now(service: Any, source_id: str) -> None:
+    """Poll the source now (and any other due source), as the scheduler's poller does."""
+    from scheduler.sources_jobs import SourcePoller
+
+    forget_poll_state(service, source_id)
+    SourcePoller(service, tick_s=3600).run_due()
