@@ -8,9 +8,11 @@ runs are merged into the next one, so ten approvals in a row make at most two pu
 push (one signed message, seconds) still happens in the request, before any of this. Smaller batches
 publish in the request as before, so its answer lists the new versions.
 
-Nothing is lost on a stop: a round under way finishes; ids not yet started are logged and left to the
-start-up publish (``signage scheduler serve`` publishes every changed display when it starts) and the
-5-minute republish loop, which find every display whose inputs changed.
+A failed round (a busy store, a full disk) is logged and tried again after 2 s, doubling up to a
+minute; ids queued meanwhile join it. Nothing is lost on a stop: a round under way finishes; ids not
+yet started are logged and left to the start-up publish (``signage scheduler serve`` publishes every
+changed display when it starts) and the 5-minute republish loop, which find every display whose
+inputs changed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import threading
 from collections.abc import Callable, Iterable
 
 log = logging.getLogger("scheduler.publish_behind")
+RETRY_FIRST_S = 2.0  # a failed round is tried again after this, doubling up to RETRY_MAX_S
+RETRY_MAX_S = 60.0
 
 
 class PublishBehind:
@@ -65,18 +69,27 @@ class PublishBehind:
         self._thread.join(timeout=timeout_s)
 
     def _run(self) -> None:
+        retry_s = RETRY_FIRST_S
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._pending or self._closed)
                 if not self._pending:  # closed, nothing left
                     return
                 self._running, self._pending = self._pending, set()
+            failed = False
             try:
                 self.rounds += 1
                 self._publish(sorted(self._running))
-            except Exception:  # the environment's fault (disk full...): the 5-minute loop tries again
-                log.exception("background publish of %d display(s) failed", len(self._running))
-            finally:
-                with self._cond:
-                    self._running = set()
-                    self._cond.notify_all()
+                retry_s = RETRY_FIRST_S
+            except Exception:  # the environment's fault (disk full, a busy store): tried again after a pause
+                log.exception("background publish of %d display(s) failed; retrying in %.0f s", len(self._running),
+                              retry_s)  # fmt: skip
+                failed = True
+            with self._cond:
+                if failed and not self._closed:
+                    self._pending |= self._running
+                self._running = set()
+                self._cond.notify_all()
+                if failed:
+                    self._cond.wait_for(lambda: self._closed, timeout=retry_s)
+                    retry_s = min(retry_s * 2, RETRY_MAX_S)

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,44 @@ def _make_private(path: Path) -> None:
             log.warning("cannot restrict %s to %o (not its owner); fix its permissions", target, mode)
 
 
+class Store(Database):
+    """sqlite-utils' ``Database`` whose ``atomic()`` transactions take the write lock when they begin.
+
+    A deferred ``BEGIN`` reads first (sqlite-utils checks a table's columns before inserting) and asks for
+    the write lock later; in WAL mode, if another connection (the intake writer's group commits, another
+    process) committed in between, SQLite refuses the upgrade at once with SQLITE_BUSY ("database is
+    locked") without waiting its busy timeout: under a steady flow of heartbeats a publish then failed to
+    record its versions. ``BEGIN IMMEDIATE`` waits (busy timeout) for the other writer instead. Nested
+    blocks still use savepoints.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Store]:
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
+
+
 def open_store(path: Path | str) -> Database:
     """Open (creating if needed) the store at ``path`` and apply pending migrations."""
     if str(path) != ":memory:":
         _make_private(Path(path))
     # One connection shared by the server's threads; callers serialise access with
     # ``Service.lock`` (one writer), which SQLite's own locking backs up.
-    db = Database(sqlite3.connect(str(path), check_same_thread=False, isolation_level=None))
+    db = Store(sqlite3.connect(str(path), check_same_thread=False, isolation_level=None))
     db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":

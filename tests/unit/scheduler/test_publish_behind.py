@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
 
+import scheduler.publish_behind as behind_module
 from scheduler.publish_behind import PublishBehind
 
 WAIT_S = 30.0
@@ -37,23 +39,28 @@ def test_ids_queued_during_a_round_are_merged_into_the_next() -> None:
         behind.close()
 
 
-def test_a_failed_round_is_logged_and_the_next_one_runs(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failed_round_is_logged_and_tried_again_with_what_came_meanwhile(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(behind_module, "RETRY_FIRST_S", 0.2)
     rounds: list[list[str]] = []
+    failed_once = threading.Event()
 
     def publish(ids: list[str]) -> None:
         rounds.append(ids)
-        if ids == ["bad"]:
-            raise OSError("disk full")
+        if not failed_once.is_set():
+            failed_once.set()
+            raise sqlite3.OperationalError("database is locked")
 
     behind = PublishBehind(publish)
     try:
         with caplog.at_level("ERROR", logger="scheduler.publish_behind"):
-            behind.submit(["bad"])
+            behind.submit(["a"])
+            assert failed_once.wait(WAIT_S)
+            behind.submit(["b"])
             assert behind.wait_idle(WAIT_S)
-        assert "background publish of 1 display(s) failed" in caplog.text
-        behind.submit(["good"])
-        assert behind.wait_idle(WAIT_S)
-        assert rounds == [["bad"], ["good"]]
+        assert "background publish of 1 display(s) failed; retrying in 0 s" in caplog.text
+        assert rounds[0] == ["a"] and rounds[-1] == ["a", "b"]  # nothing lost: the failed ids come back
     finally:
         behind.close()
 
