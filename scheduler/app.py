@@ -21,6 +21,7 @@ from scheduler import (
     api_player,
     api_preview,
     api_release,
+    gcpause,
     mediagc,
     ops_api,
     proof_of_play,
@@ -101,6 +102,7 @@ async def _startup_publish(service: Service) -> None:
         log.info("start-up publish: %d manifest(s) changed", len(published))
     except Exception:  # the environment's fault (disk full...): the periodic loop retries
         log.exception("start-up publish failed")
+    gcpause.settle(full=True)  # the loaded store, manifests and caches: out of the collector's full passes
 
 
 def _start_inbox(service: Service) -> InboxWatcher | None:
@@ -133,6 +135,7 @@ def create_app(
         revocations = asyncio.create_task(_revocation_loop(service, REVOCATION_POLL_S))
         retention = asyncio.create_task(_retention_loop(service, PLAY_RETENTION_INTERVAL_S))
         fleet_alerts = asyncio.create_task(_fleet_alert_loop(service))
+        settling = asyncio.create_task(gcpause.settle_loop())  # no 350 ms GC pauses on the event loop
         service.start_publish_behind()  # large staff-caused publishes answer at once (scheduler/publish_behind.py)
         startup = asyncio.create_task(_startup_publish(service)) if publish_on_start else None
         inbox = _start_inbox(service) if with_inbox else None
@@ -145,6 +148,8 @@ def create_app(
             revocations.cancel()
             retention.cancel()
             fleet_alerts.cancel()
+            settling.cancel()
+            gcpause.release()
             if startup is not None:
                 startup.cancel()
             poller.stop()
