@@ -3,6 +3,14 @@
 SQLite's ``PRAGMA data_version`` changes on a connection whenever *another*
 connection committed since it was last read, never for the connection's own
 commits; one cheap pragma tells the running server to drop what it cached.
+
+The server's own intake writer is another connection too, committing heartbeats and plays many
+times a second: on its own, ``data_version`` made the server drop its token cache and reload every
+display's latest manifest once a second, on the event loop (the p99 of every player request). So a
+changed ``data_version`` counts only when ``store_changes.n`` moved as well: triggers (m020) bump it
+on every write to a table the server caches (keys, tokens, manifests, emergency pushes, displays),
+never for the intake's tables. The server's own writes to those tables bump it too: the first look
+after one of them reports a change once (a harmless refresh).
 """
 
 from __future__ import annotations
@@ -18,11 +26,16 @@ class ExternalChanges:
         self.db = db
         self.lock = lock
         self._version = self._read()
+        self._marker = self._read_marker()
         self._checked_s = time.monotonic()
 
     def _read(self) -> int:
         with self.lock:
             return int(self.db.execute("pragma data_version").fetchone()[0])
+
+    def _read_marker(self) -> int:
+        with self.lock:
+            return int(self.db.execute("select n from store_changes where id = 1").fetchone()[0])
 
     def changed(self, max_age_s: float = 0.0) -> bool:
         """True once after each commit by another connection; looks again only if the last look is older."""
@@ -34,4 +47,8 @@ class ExternalChanges:
         if version == self._version:
             return False
         self._version = version
+        marker = self._read_marker()
+        if marker == self._marker:  # only tables the server does not cache (the intake writer's)
+            return False
+        self._marker = marker
         return True

@@ -483,3 +483,22 @@ def m019_darurat_i18n_reason_codes(db: Database) -> None:
         db.table(table).add_column(f"{prefix}code", str)
         db.table(table).add_column(f"{prefix}params", str)  # JSON object
     db.table("display_status").add_column("warning_codes", str)  # JSON [{code, params}], as ``warnings``
+
+
+#: Tables whose rows the running server caches (keys, tokens, manifests, emergency pushes): a commit to
+#: one of them by another process must reach it; the intake writer's tables (heartbeats, plays) need not.
+CACHED_TABLES = ("signing_keys", "display_tokens", "manifests", "emergency_pushes", "displays")
+
+
+@migrations()
+def m020_store_changes_counter(db: Database) -> None:
+    """A counter the triggers bump on every write to a table the server caches (scheduler/changes.py)."""
+    db.execute("create table store_changes (id integer primary key check (id = 1), n integer not null)")
+    db.execute("insert into store_changes (id, n) values (1, 0)")
+    for table in CACHED_TABLES:
+        for event in ("insert", "update", "delete"):
+            db.execute(
+                f"create trigger store_changes_{table}_{event} after {event} on {table} "
+                "begin update store_changes set n = n + 1 where id = 1; end"
+            )
+

@@ -227,10 +227,23 @@ class Publisher:
         self._latest[display_id] = published
         return published
 
-    def forget(self) -> dict[str, PublishedManifest]:
-        """Drop the cache of latest manifests (another process published); the old cache."""
-        old, self._latest = self._latest, {}
-        return old
+    def refresh(self) -> list[PublishedManifest]:
+        """Another process may have published: reload the cached displays whose latest version changed (one
+        query for all, then only those); their new manifests, to be announced."""
+        with self.db_lock:
+            versions = {
+                row["display_id"]: row["v"]
+                for row in self.db.query("select display_id, max(version) v from manifests group by display_id")
+            }
+        changed = []
+        for display_id, old in list(self._latest.items()):
+            if versions.get(display_id) == old.version:
+                continue
+            self._latest.pop(display_id, None)
+            new = self.latest(display_id)
+            if new is not None and new.version != old.version:
+                changed.append(new)
+        return changed
 
     # -- writing ---------------------------------------------------------
     def publish_all(self) -> list[PublishedManifest]:

@@ -137,11 +137,8 @@ class Service:
         self._token_cache.clear()  # a revocation from the CLI applies at once
         if hasattr(self, "pushes"):
             self.pushes.emit_recorded()  # an emergency approved by the CLI goes out before its manifests
-        before = self.publisher.forget()
-        for display_id, old in before.items():
-            new = self.publisher.latest(display_id)
-            if new is not None and new.version != old.version:
-                self._notify(new)
+        for new in self.publisher.refresh():
+            self._notify(new)
 
     def now_iso(self) -> str:
         return format_utc(self.clock())
