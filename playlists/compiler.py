@@ -310,7 +310,13 @@ def _content_key(rule_id: str, weight: int, slots: tuple[Slot, ...], keys: dict[
 
 def _rules_targeting(display: Display, rules: Iterable[Rule]) -> list[Rule]:
     """``[r for r in rules if targets_display(r.targets, display)]``, inlined: one pass, no calls."""
-    display_id, groups, tags = display.id, frozenset(display.groups), frozenset(display.tags)
+    return rules_addressing(rules, frozenset((display.id,)), frozenset(display.groups), frozenset(display.tags))
+
+
+def rules_addressing(
+    rules: Iterable[Rule], display_ids: frozenset[str], groups: frozenset[str], tags: frozenset[str]
+) -> list[Rule]:
+    """The rules, in order, addressing all displays or any of these display ids, groups or tags."""
     mine = []
     for rule in rules:
         targets = rule.targets
@@ -319,7 +325,7 @@ def _rules_targeting(display: Display, rules: Iterable[Rule]) -> list[Rule]:
             continue
         ids, rule_groups, rule_tags = targets.names
         if (
-            display_id in ids
+            not display_ids.isdisjoint(ids)
             or (rule_groups and not groups.isdisjoint(rule_groups))
             or (rule_tags and not tags.isdisjoint(rule_tags))
         ):

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from playlists.budget import CompileRefused
-from playlists.compiler import CompiledTimeline, rules_targeting
+from playlists.compiler import CompiledTimeline, rules_addressing, rules_targeting
 from playlists.model import Display, ItemSpec, Rule
 from scheduler.schedule import compile_for_display, display_model
 
@@ -68,23 +68,12 @@ def rules_reaching_any(rules: list[Rule], displays: list[Display]) -> list[Rule]
     the same as with every rule; a batch of ten displays no longer carries (and scans, per display, and
     pickles for the worker processes) thousands of rules meant for other displays.
     """
-    ids = {d.id for d in displays}
-    groups = frozenset(g for d in displays for g in d.groups)
-    tags = frozenset(t for d in displays for t in d.tags)
-    out = []
-    for rule in rules:
-        targets = rule.targets
-        if targets.all:
-            out.append(rule)
-            continue
-        rule_ids, rule_groups, rule_tags = targets.names
-        if (
-            not ids.isdisjoint(rule_ids)
-            or (rule_groups and not groups.isdisjoint(rule_groups))
-            or (rule_tags and not tags.isdisjoint(rule_tags))
-        ):
-            out.append(rule)
-    return out
+    return rules_addressing(
+        rules,
+        frozenset(d.id for d in displays),
+        frozenset(g for d in displays for g in d.groups),
+        frozenset(t for d in displays for t in d.tags),
+    )
 
 
 def personal_rules(rules: list[Rule]) -> dict[str, list[str]]:

@@ -107,3 +107,19 @@ def hold_writer(writer: Any, timeout_s: float = 30) -> threading.Event:
     writer.submit(job)
     assert entered.wait(timeout_s), "the intake writer did not start the job"
     return release
+
+
+def count_compiles(monkeypatch: Any) -> list[str]:
+    """Display ids the schedule engine compiles from now on (a shared compile counts under its placeholder id)."""
+    import playlists.compiler as compiler_module
+
+    compiled: list[str] = []
+    real = compiler_module._compile
+
+    def counting(display: Any, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(display.id)
+        return real(display, *args, **kwargs)
+
+    monkeypatch.setattr(compiler_module, "_compile", counting)
+    return compiled
+

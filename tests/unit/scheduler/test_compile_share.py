@@ -19,6 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
 from bench_compile import make_world
+from tests_support import count_compiles
 from world_store import write_world
 
 import playlists.compiler as compiler_module
@@ -54,23 +55,11 @@ def _fresh_publisher(service: Service) -> Publisher:
     )  # fmt: skip
 
 
-def _counting_compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    compiled: list[str] = []
-    real = compiler_module._compile
-
-    def counting(display: Display, *args: Any, **kwargs: Any) -> Any:
-        compiled.append(display.id)
-        return real(display, *args, **kwargs)
-
-    monkeypatch.setattr(compiler_module, "_compile", counting)
-    return compiled
-
-
 def test_displays_alike_compile_once(world_service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     displays, rules, _items = make_world(DISPLAYS, 120)
     classes = {(replace(d, id=""), tuple(r.id for r in rules_targeting(d, rules))) for d in displays}
     assert len(classes) < DISPLAYS  # the world has displays alike
-    compiled = _counting_compiles(monkeypatch)
+    compiled = count_compiles(monkeypatch)
     published = world_service.publisher.publish_all()
     assert len(published) == DISPLAYS
     assert len(compiled) == len(classes)  # before: one compile per display

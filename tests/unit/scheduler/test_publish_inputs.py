@@ -20,9 +20,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
 from bench_compile import make_world
+from tests_support import count_compiles
 from world_store import write_world
 
-import playlists.compiler as compiler_module
 from playlists.compiler import rules_targeting
 from playlists.model import Rule, Targets
 from scheduler.compile_share import rules_reaching_any
@@ -63,15 +63,7 @@ def service(tmp_path: Path, clock: Clock) -> Iterator[Service]:
 @pytest.fixture
 def compiled(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Display ids the engine compiles (shared compiles run under a placeholder id: counted too)."""
-    seen: list[str] = []
-    real = compiler_module._compile
-
-    def counting(display: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.append(display.id)
-        return real(display, *args, **kwargs)
-
-    monkeypatch.setattr(compiler_module, "_compile", counting)
-    return seen
+    return count_compiles(monkeypatch)
 
 
 def _all_ids(service: Service) -> list[str]:
