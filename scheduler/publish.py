@@ -112,6 +112,14 @@ class Snapshot:
     variants: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (original, "WxH") -> row
     slides: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (spec sha, "WxH") -> row
     version_floor: int = 0  # scheduler/version_floor.py: every new version goes past it
+    # (announcement id, strip zones) -> its slide's spec digest, computed once per publish
+    slide_shas: dict[tuple[int, tuple[str, ...]], str] = field(default_factory=dict)
+
+    def slide_sha(self, ann: dict[str, Any], timezone: str, zones: tuple[str, ...]) -> str:
+        sha = self.slide_shas.get((ann["id"], zones))
+        if sha is None:
+            sha = self.slide_shas[(ann["id"], zones)] = slide_spec_sha(ann, timezone, zones)
+        return sha
 
 
 class _Writer:
@@ -469,9 +477,11 @@ class Publisher:
                 f"original_sha256 in ({','.join('?' * len(needed))})", sorted(needed)
             ):
                 variants[(row["original_sha256"], row["canvas"])] = row
-        texts = [a for anns in per_display.values() for a in anns if a["kind"] == "text"]
+        # each text announcement once (it reaches many displays), for each strip layout once
+        texts = {a["id"]: a for anns in per_display.values() for a in anns if a["kind"] == "text"}.values()
         zone_sets = strip_sets(displays)  # once: inside the comprehension it was re-read per text (quadratic)
-        specs = {slide_spec_sha(a, self.timezone, zones) for a in texts for zones in zone_sets}
+        slide_shas = {(a["id"], zones): slide_spec_sha(a, self.timezone, zones) for a in texts for zones in zone_sets}
+        specs = set(slide_shas.values())
         slides: dict[tuple[str, str], dict[str, Any]] = {}
         if specs:
             for row in self.db.table("slides").rows_where(
@@ -482,7 +492,7 @@ class Publisher:
         return Snapshot(
             displays, per_display, media, previous, self.keyring.introductions(),
             rules=rules, refused=refused, playlists=load_playlists(self.db), variants=variants, slides=slides,
-            version_floor=read_floor(self.db),
+            version_floor=read_floor(self.db), slide_shas=slide_shas,
         )  # fmt: skip
 
     def _render_missing_slides(self, snapshot: Snapshot) -> None:
@@ -494,7 +504,7 @@ class Publisher:
                 if ann["kind"] != "text":
                     continue
                 zones = display_zones(display)
-                key = (slide_spec_sha(ann, self.timezone, zones), canvas.key)
+                key = (snapshot.slide_sha(ann, self.timezone, zones), canvas.key)
                 if key in snapshot.slides:
                     continue
                 rendered = render_slide(slide_spec(ann, self.timezone, zones), canvas)
@@ -556,7 +566,7 @@ class Publisher:
             with self.db_lock:
                 return stat_item(self.db, ann, item, self.clock(), display)
         if ann["kind"] == "text":
-            slide = snapshot.slides[(slide_spec_sha(ann, self.timezone, display_zones(display or {})), canvas)]
+            slide = snapshot.slides[(snapshot.slide_sha(ann, self.timezone, display_zones(display or {})), canvas)]
             item.update(type="image", text={"title": ann["title"], "body": ann["body"] or ""})
             item["media"] = {"sha256": slide["sha256"], "size": slide["size"], "mime": "image/png",
                              "url": media_prefix + slide["sha256"]}  # fmt: skip
