@@ -23,6 +23,11 @@ def _editor(live) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     return ("editor", live.service.demo_accounts.editor_password)
 
 
+def _post(live, path: str, auth: tuple[str, str], body: dict | None = None) -> requests.Response:  # type: ignore[no-untyped-def]
+    """POST to the admin API (``path`` below /api/v1/admin)."""
+    return requests.post(f"{live.url}/api/v1/admin{path}", json=body, auth=auth, timeout=TIMEOUT_S)
+
+
 def _assert_error_shape(response: requests.Response, status: int) -> dict:
     assert response.status_code == status, response.text
     body = response.json()
@@ -187,18 +192,10 @@ def test_approval_needs_a_second_person_and_publishes(live_scheduler) -> None:  
 
 
 def test_author_cannot_approve_own_announcement(live_scheduler) -> None:  # type: ignore[no-untyped-def]
-    r = requests.post(
-        f"{live_scheduler.url}/api/v1/admin/announcements",
-        json={"title": "Rapat", "targets": {"groups": ["kabupaten"]}},
-        auth=_admin(live_scheduler),
-        timeout=TIMEOUT_S,
-    )
+    r = _post(live_scheduler, "/announcements", _admin(live_scheduler),
+              {"title": "Rapat", "targets": {"groups": ["kabupaten"]}})  # fmt: skip
     ann_id = r.json()["announcement"]["id"]
-    r = requests.post(
-        f"{live_scheduler.url}/api/v1/admin/announcements/{ann_id}/approve",
-        auth=_admin(live_scheduler),
-        timeout=TIMEOUT_S,
-    )
+    r = _post(live_scheduler, f"/announcements/{ann_id}/approve", _admin(live_scheduler))
     assert "two-person" in _assert_error_shape(r, 403)["error"]
 
 
@@ -250,18 +247,9 @@ def test_an_api_approval_reaching_many_displays_returns_before_the_publish(live_
     identity = enrol(live_scheduler, "desa-antibar", "BGP234")
     auth = {"Authorization": f"Bearer {identity['token']}"}
     targets = {"displays": ["desa-antibar", "kantor-bupati"]}
-    r = requests.post(
-        f"{live_scheduler.url}/api/v1/admin/announcements",
-        json={"title": "Pasar murah", "targets": targets},
-        auth=_editor(live_scheduler),
-        timeout=TIMEOUT_S,
-    )
+    r = _post(live_scheduler, "/announcements", _editor(live_scheduler), {"title": "Pasar murah", "targets": targets})
     ann_id = r.json()["announcement"]["id"]
-    r = requests.post(
-        f"{live_scheduler.url}/api/v1/admin/announcements/{ann_id}/approve",
-        auth=_admin(live_scheduler),
-        timeout=TIMEOUT_S,
-    )
+    r = _post(live_scheduler, f"/announcements/{ann_id}/approve", _admin(live_scheduler))
     assert r.status_code == 200, r.text
     assert r.json()["published"] == [] and r.json()["publishing_in_background"] == 2
     assert service.publish_behind.wait_idle(120)

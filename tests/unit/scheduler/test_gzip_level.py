@@ -8,31 +8,8 @@ stored gzip must still decompress to the signed bytes and stay within 30% of lev
 from __future__ import annotations
 
 import gzip
-import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
-
-from bench_compile import busy_display
-from world_store import write_world
 
 from scheduler.service import Service
-from signage.config import SchedulerConfig
-
-NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def busy_service(tmp_path: Path) -> Iterator[Service]:
-    service = Service(SchedulerConfig(data_dir=str(tmp_path / "scheduler")), clock=lambda: NOW)
-    display, rules, items = busy_display()
-    write_world(service.db, [display], rules, items)
-    yield service
-    service.close()
 
 
 def test_manifests_are_gzipped_at_a_faster_level_than_6_and_stay_within_30_percent_of_its_size(

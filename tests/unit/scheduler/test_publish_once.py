@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,15 +33,6 @@ from signage.manifest import ManifestFormatError, build_manifest, check_manifest
 from signage.signing import SigningKey, envelope_bytes, envelope_bytes_of, public_key_from_text, verify_envelope
 
 NOW = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def busy_service(tmp_path: Path) -> Iterator[Service]:
-    service = Service(SchedulerConfig(data_dir=str(tmp_path / "scheduler")), clock=lambda: NOW)
-    display, rules, items = busy_display()
-    write_world(service.db, [display], rules, items)
-    yield service
-    service.close()
 
 
 def _fresh_publisher(service: Service) -> Publisher:
