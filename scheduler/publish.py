@@ -40,7 +40,7 @@ from content.slides import render_slide
 from content.store import MediaStore
 from playlists.budget import DEFAULT_COMPILE_BUDGET_S, CompileRefused
 from playlists.compiler import CompiledTimeline
-from playlists.model import Playlist, Rule
+from playlists.model import Display, Playlist, Rule
 from scheduler.compile_share import class_order_key, personal_rules, rules_reaching_any
 from scheduler.dataslides import stat_item
 from scheduler.keyring import KeyRing
@@ -270,7 +270,8 @@ class Publisher:
                 snapshot = self._snapshot(wanted)
             self._render_missing_slides(snapshot)
             key = self.keyring.active
-            rules = rules_reaching_any(snapshot.rules, [display_model(d) for d in snapshot.displays])
+            models = {d["id"]: display_model(d) for d in snapshot.displays}  # parsed once per publish
+            rules = rules_reaching_any(snapshot.rules, list(models.values()))
             ctx = RenderContext(
                 rules=rules, refused=snapshot.refused, playlists=snapshot.playlists, now=self.clock(),
                 horizon_days=self.horizon_days, compile_budget_s=self.compile_budget_s, key_pem=key.to_pem(),
@@ -279,7 +280,7 @@ class Publisher:
             jobs = [self._job(display, snapshot, key.key_id) for display in snapshot.displays]
             personal = personal_rules(rules)  # displays alike side by side: they compile once
             jobs.sort(key=lambda job: class_order_key(job.display, job.items, personal))
-            unchanged, todo, digests = self._unchanged_inputs(jobs, ctx)
+            unchanged, todo, digests = self._unchanged_inputs(jobs, ctx, models)
             rows: list[dict[str, Any]] = []
             out: list[PublishedManifest] = []
             wrote_static = False
@@ -339,7 +340,7 @@ class Publisher:
             return out
 
     def _unchanged_inputs(
-        self, jobs: list[RenderJob], ctx: RenderContext
+        self, jobs: list[RenderJob], ctx: RenderContext, models: dict[str, Display]
     ) -> tuple[list[tuple[RenderJob, Rendered]], list[RenderJob], dict[str, str]]:
         """Split ``jobs``: those made from the very inputs of their current version (answered without a
         compile: same content, same warnings) and those to render; with each display's input digest."""
@@ -351,7 +352,7 @@ class Publisher:
         by_display: dict[str, str] = {}
         for job in jobs:
             display_id = job.display["id"]
-            digest = by_display[display_id] = digests.digest(job)
+            digest = by_display[display_id] = digests.digest(job, models[display_id])
             warnings = self.warnings.get(display_id)
             if (
                 job.unchanged_hash is not None

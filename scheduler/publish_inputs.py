@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from playlists.model import Display
 from scheduler.manifest_render import RenderContext, RenderJob
-from scheduler.schedule import display_model, horizon_start
+from scheduler.schedule import horizon_start
 from signage.canonical import canonical_json
 
 #: Bumped when what a render makes of the same inputs changes (the digests are only kept in memory, so
@@ -64,9 +64,10 @@ class InputDigests:
         )
         self._common = common
 
-    def digest(self, job: RenderJob) -> str:
-        """The digest of everything ``job``'s render reads (not its version: that is the output's number)."""
-        model = display_model(job.display)
+    def digest(self, job: RenderJob, model: Display) -> str:
+        """The digest of everything ``job``'s render reads (not its version: that is the output's number).
+
+        ``model``: the display's parsed settings (``display_model(job.display)``)."""
         h = self._common.copy()
         h.update(canonical_json({"display": job.display, "items": job.items}))
         h.update(horizon_start(self.ctx.now, model.timezone).isoformat().encode())
