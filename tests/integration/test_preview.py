@@ -86,7 +86,12 @@ def test_at_shows_the_emergency_and_off_outside_operating_hours(demo_service, tm
 def test_day_sheet_and_clip(demo_service, tmp_path):
     service = demo_service
     manifest = latest_manifest(service, "kec-sungai-pinyuh")
-    day = json.loads(json.dumps(manifest["generated_at"]))[:10]
+    # the day after the publish, in the display's own zone: wholly inside the compiled horizon whatever the
+    # hour of the run (the UTC date of generated_at is the local day before from 17:00 UTC on)
+    from signage.clock import parse_utc
+
+    published_local = parse_utc(manifest["generated_at"]).astimezone(zone("Asia/Pontianak"))
+    day = (published_local + timedelta(days=1)).strftime("%Y-%m-%d")
     sheet = tmp_path / "sheet.png"
     done = signage("preview", "--data-dir", str(service.data_dir), "--display", "kec-sungai-pinyuh",
                    "--day", day, "-o", str(sheet))
