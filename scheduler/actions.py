@@ -9,6 +9,7 @@ raises ``UserError`` (400, naming the field), ``NotFoundError`` (404) or ``Polic
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from scheduler.announcements import (
@@ -42,6 +43,13 @@ def push_then_publish(service: Service, display_ids: set[str]) -> Published:
     pushes = service.pushes.push_due()
     if pushes:
         service.pushes.wait_delivered(pushes)  # the event loop sends them before compiling takes the CPU
+    return publish_or_defer(service, display_ids)
+
+
+def publish_or_defer(service: Service, display_ids: Iterable[str]) -> Published:
+    """Republish ``display_ids`` in the request, or -- more than ``publish_inline_max_displays`` of them while
+    the server runs a background publisher -- hand them to it and answer at once (``Published.behind``)."""
+    display_ids = set(display_ids)
     behind = service.publish_behind
     if behind is not None and len(display_ids) > service.config.publish_inline_max_displays:
         out = Published()

@@ -18,6 +18,7 @@ from scheduler.actions import (
     archive_and_publish,
     create_announcement_action,
     edit_and_publish,
+    publish_or_defer,
     reject,
     submit,
     withdraw_and_publish,
@@ -247,9 +248,13 @@ def revoke_display(
 
 @router.post("/keys/rotate")
 def rotate_key(service: ServiceDep, user: UserDep) -> dict[str, Any]:
-    """Issue a new signing key, introduced by the old one, and re-sign every manifest."""
+    """Issue a new signing key, introduced by the old one, and re-sign every manifest (in the background when
+    the fleet is larger than ``publish_inline_max_displays``: ``republishing_in_background`` counts them;
+    players keep trusting the old key's manifests until theirs arrives)."""
     require(user, "manage_displays")
     with service.lock:
         new = service.keyring.rotate(service.now_iso())
-    published = service.publisher.publish_all()
-    return {"ok": True, "key_id": new.key_id, "republished": len(published)}
+        display_ids = [row["id"] for row in service.db.table("displays").rows_where(select="id")]
+    published = publish_or_defer(service, display_ids)
+    return {"ok": True, "key_id": new.key_id, "republished": len(published),
+            "republishing_in_background": published.behind}  # fmt: skip

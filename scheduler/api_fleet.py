@@ -92,9 +92,11 @@ def edit_group(group_id: ItemId, body: GroupPatch, service: ServiceDep, user: Us
 
 @router.delete("/groups/{group_id}")
 def remove_group(group_id: ItemId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
-    """Refused while a live announcement targets the group; member displays leave it and are republished."""
+    """Refused while a live announcement targets the group; member displays leave it and are republished
+    (in the background when they are many: ``publishing_in_background`` counts them)."""
     require_fleet_admin(user)
-    return {"ok": True, "republished": fleet_admin.remove_group(service, group_id).republished}
+    removal = fleet_admin.remove_group(service, group_id)
+    return {"ok": True, "republished": removal.republished, "publishing_in_background": removal.behind}
 
 
 @router.post("/displays", status_code=201)

@@ -75,7 +75,8 @@ def localized(error: UserError, language: str) -> str:
 
 @dataclass(frozen=True)
 class Removal:
-    republished: list[str]
+    republished: list[str]  # the member displays (republished in the request, or behind it)
+    behind: int = 0  # displays a background publish is still working on (more than publish_inline_max_displays)
 
 
 # -- parsing helpers (shared with CLI and web forms) -------------------------------------------
@@ -282,8 +283,9 @@ def remove_group(service: Service, group_id: str) -> Removal:
                         d["id"], {"groups": dumps([g for g in groups if g != group_id])}
                     )
             service.db.table("groups").delete(group_id)
-    service.publisher.publish(members)
-    return Removal(members)
+    from scheduler.actions import publish_or_defer  # actions imports the announcement use cases
+
+    return Removal(members, behind=publish_or_defer(service, members).behind)
 
 
 # -- displays -----------------------------------------------------------------------------------

@@ -42,8 +42,9 @@ class SchedulerConfig:
     static_dir: str = setting("", "If set, every publish also writes manifests and media as a static tree here.")
     publish_inline_max_displays: int = setting(
         50,
-        "A staff change (approve, withdraw, edit, archive) reaching more displays than this is published in the "
-        "background: the request answers at once and the screens get it when the publish ends.",
+        "A staff change (approve, withdraw, edit, archive, a group's removal, an API key rotation) reaching more "
+        "displays than this is published in the background: the request answers at once and the screens get it "
+        "when the publish ends.",
     )
     default_duration_s: int = setting(10, "Duration of an image or text slide by default.")
     max_ingest_jobs: int = setting(1, "How many media normalisations (ffmpeg) may run at once.")

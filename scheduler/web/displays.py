@@ -275,10 +275,17 @@ async def delete_group(group_id: ItemId, request: Request, user: UserDep, servic
     require_action(user, "manage_displays")
     before = fleet_admin.get_group(service, group_id)
     try:
-        await run_in_threadpool(fleet_admin.remove_group, service, group_id)
+        removal = await run_in_threadpool(fleet_admin.remove_group, service, group_id)
     except UserError as exc:
         return _groups_page(request, service, 400, error=_message(request, exc))
     with service.lock:
         audit(service.db, service.clock(), user["id"], "group.delete", f"group:{group_id}", before=before)
-    flash(request, gettext_for(request)(N_("Group %(name)s deleted.")) % {"name": before["name"]})
+    t = gettext_for(request)
+    message = t(N_("Group %(name)s deleted.")) % {"name": before["name"]}
+    if removal.behind:
+        message = t(
+            "%(message)s %(count)d screens are being updated in the background; each gets the change as soon "
+            "as its new schedule is ready (a minute or two for this many)."
+        ) % {"message": message, "count": removal.behind}
+    flash(request, message)
     return redirect("/admin/groups")

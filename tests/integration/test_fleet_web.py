@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 from typing import Any
 
+import pytest
 import requests
 
 from scheduler import enrolment
@@ -98,7 +101,7 @@ def test_enrol_from_the_layar_page(live_scheduler: Any) -> None:
     assert r.url.endswith("/admin/displays") and service.db.table("displays").count_where("id = 'desa-antibar'") == 0
 
 
-def test_groups_page_and_reports_csv(live_scheduler: Any) -> None:
+def test_groups_page_and_reports_csv(live_scheduler: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     base, service = live_scheduler.url, live_scheduler.service
     s, token = admin(live_scheduler)
     r = s.post(f"{base}/admin/groups", data={"csrf_token": token, "id": "Desa Sejegi", "name": "Desa Sejegi",
@@ -109,6 +112,17 @@ def test_groups_page_and_reports_csv(live_scheduler: Any) -> None:
     assert r.status_code == 200 and "Grup Desa Sejegi dibuat" in r.text
     r = s.post(f"{base}/admin/groups/kabupaten/delete", data={"csrf_token": token}, timeout=TIMEOUT_S)
     assert r.status_code == 400 and "masih dipakai" in r.text  # demo announcements target it
+    # a group whose members are more than publish_inline_max_displays: they are republished behind the answer
+    for display_id in ("desa-antibar", "kantor-bupati"):
+        groups = json.loads(service.db.table("displays").get(display_id)["groups"])
+        service.db.table("displays").update(display_id, {"groups": json.dumps([*groups, "desa-sejegi"])})
+    monkeypatch.setattr(service, "config", replace(service.config, publish_inline_max_displays=1))
+    r = s.post(f"{base}/admin/groups/desa-sejegi/delete", data={"csrf_token": token}, timeout=TIMEOUT_S)
+    assert r.status_code == 200 and "Grup Desa Sejegi dihapus" in r.text
+    assert "2 layar sedang diperbarui di latar belakang" in r.text
+    assert service.publish_behind is not None and service.publish_behind.wait_idle(120)
+    assert all("desa-sejegi" not in service.db.table("displays").get(d)["groups"] for d in ("desa-antibar",
+                                                                                             "kantor-bupati"))
 
     service.db.table("play_events").insert(
         {"id": "e1", "display_id": "kantor-bupati", "item_id": "ann-1", "started_at": service.now_iso(),

@@ -263,3 +263,41 @@ def test_an_api_approval_reaching_many_displays_returns_before_the_publish(live_
     assert body["publishing_in_background"] == 0 and {p["display_id"] for p in body["published"]} == set(
         targets["displays"]
     )
+
+
+def test_key_rotation_and_group_removal_reaching_many_displays_return_before_the_publish(live_scheduler,  # type: ignore[no-untyped-def]
+                                                                                         monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Re-signing a whole fleet after a rotation (minutes at a thousand displays) and republishing a removed
+    group's members run behind the request, like a large approval."""
+    from dataclasses import replace
+
+    service = live_scheduler.service
+    identity = enrol(live_scheduler, "desa-antibar", "BGQ234")
+    auth = {"Authorization": f"Bearer {identity['token']}"}
+    old_keys = {k: public_key_from_text(v) for k, v in identity["public_keys"].items()}
+    fleet = service.db.table("displays").count
+    monkeypatch.setattr(service, "config", replace(service.config, publish_inline_max_displays=1))
+    rounds = service.publish_behind.rounds
+    r = _post(live_scheduler, "/keys/rotate", _admin(live_scheduler))
+    assert r.status_code == 200, r.text
+    assert (r.json()["republished"], r.json()["republishing_in_background"]) == (0, fleet)
+    assert service.publish_behind.wait_idle(120) and service.publish_behind.rounds > rounds
+    manifest = requests.get(f"{live_scheduler.url}/api/v1/player/manifest", headers=auth, timeout=TIMEOUT_S)
+    assert verify_envelope(manifest.content, old_keys)["key_id"] == r.json()["key_id"]  # via the introduction
+
+    assert _post(live_scheduler, "/groups", _admin(live_scheduler),
+                 {"id": "uji-hapus", "name": "Uji hapus", "kind": "tag"}).status_code == 201  # fmt: skip
+    for display_id in ("desa-antibar", "kantor-bupati"):
+        groups = service.db.table("displays").get(display_id)["groups"]
+        r = requests.patch(f"{live_scheduler.url}/api/v1/admin/displays/{display_id}", auth=_admin(live_scheduler),
+                           json={"groups": [*json.loads(groups), "uji-hapus"]}, timeout=TIMEOUT_S)  # fmt: skip
+        assert r.status_code == 200, r.text
+    rounds = service.publish_behind.rounds
+    r = requests.delete(f"{live_scheduler.url}/api/v1/admin/groups/uji-hapus", auth=_admin(live_scheduler),
+                        timeout=TIMEOUT_S)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert sorted(r.json()["republished"]) == ["desa-antibar", "kantor-bupati"]
+    assert r.json()["publishing_in_background"] == 2
+    assert service.publish_behind.wait_idle(120) and service.publish_behind.rounds == rounds + 1
+    assert all("uji-hapus" not in service.db.table("displays").get(d)["groups"] for d in ("desa-antibar",
+                                                                                           "kantor-bupati"))
