@@ -146,7 +146,12 @@ def _display_findings(
         out.append(Finding("low_disk", display_id, name, {"problem": "; ".join(disk_warnings)}))
     offset = status.get("clock_offset_s")
     if status.get("clock_fault"):
-        out.append(Finding("clock", display_id, name, {"problem": str(status["clock_fault"])}))
+        facts: dict[str, Any] = {"problem": str(status["clock_fault"])}
+        codes = loads(status.get("warning_codes"), None)  # m019: the clock fault's code comes first
+        if isinstance(codes, list) and codes and isinstance(codes[0], dict) and codes[0].get("code"):
+            facts["problem_code"] = str(codes[0]["code"])  # translated by its code, not by its English text
+            facts["problem_params"] = codes[0].get("params") or {}
+        out.append(Finding("clock", display_id, name, facts))
     elif offset is not None and abs(offset) > config.alert_clock_offset_s:
         out.append(Finding("clock", display_id, name, {"problem": f"{offset:+.0f} s"}))
     problems = []
@@ -195,9 +200,14 @@ def describe(kind: str, name: str, facts: dict[str, Any], zone_name: str, langua
             values[time_key] = _when(values[time_key], zone_name, language)
     if "days" in values:
         values["days"] = f"{float(values['days']):g}"
+    code, params = values.pop("problem_code", None), values.pop("problem_params", None)
     if "problem" in values:
         reasons = PlayerReasons(t, TextMoments(language, zone_name)) if kind in PLAYER_KINDS else None
-        values["problem"] = localized_problem(str(values["problem"]), t, reasons)
+        if reasons is not None and code:  # a newer player said what it means as a code (m019)
+            said = reasons(str(code), params if isinstance(params, dict) else {}, str(values["problem"]))
+            values["problem"] = plain_text(said, t)
+        else:
+            values["problem"] = localized_problem(str(values["problem"]), t, reasons)
     return t(TEXTS[key]) % values
 
 

@@ -192,3 +192,27 @@ def test_the_schedulers_own_problem_fragments_read_in_the_readers_language() -> 
     text = describe("playback", "Desa Antibar", playback, "Asia/Pontianak", "id")
     assert text.endswith("status pemutar: galat; 7 pemutaran dilewati dalam satu jam terakhir.")
     assert "120 MB free" in describe("low_disk", "Kantor Bupati", {"problem": "120 MB free"}, "Asia/Pontianak", "en")
+
+
+def test_a_clock_fault_is_told_by_its_code_whatever_the_players_english_says(
+    tmp_path: Path, alert_fakes: tuple[FakeSmtp, FakeWebhook]
+) -> None:
+    clock = Clock()
+    service = _service(tmp_path, clock, alert_fakes)
+    _add_display(service, "pinyuh", "LED Pinyuh")
+    _enrol(service, "pinyuh")
+    wording = "clock went backwards by three days (a newer player's wording)"  # no legacy pattern knows it
+    _status(service, "pinyuh", clock_fault=wording,
+            warning_codes=dumps([{"code": "clock_behind", "params": {"behind_s": 259200}}]))  # fmt: skip
+    (finding,) = findings(service, clock.now)
+    assert finding.facts == {"problem": wording, "problem_code": "clock_behind",
+                             "problem_params": {"behind_s": 259200}}  # fmt: skip
+    text = describe("clock", "LED Pinyuh", finding.facts, "Asia/Pontianak", "id")
+    assert "259.200 detik" in text and "bahasa Inggris" not in text and wording not in text
+    assert "259,200 seconds behind" in describe("clock", "LED Pinyuh", finding.facts, "Asia/Pontianak", "en")
+    # an older player (no code): its English text, recognised or labelled, as before
+    _status(service, "pinyuh", clock_fault=wording, warning_codes=None)
+    (finding,) = findings(service, clock.now)
+    assert finding.facts == {"problem": wording}
+    assert "bahasa Inggris" in describe("clock", "LED Pinyuh", finding.facts, "Asia/Pontianak", "id")
+    service.close()
