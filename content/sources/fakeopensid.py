@@ -13,7 +13,7 @@ It reproduces what real OpenSID serves (see ``content/sources/opensid.py`` for t
   ``/index.php/internal_api/wilayah/administratif``;
 * ``data-wilayah`` names each dusun as the themes do: ``Dusun X , Ketua NAME``.
 
-Per-path ``faults`` make it misbehave: ``404``, ``hang``, ``429`` (Retry-After), ``huge`` (50 MB),
+Per-path ``faults`` (``"*"``: every path) make it misbehave: ``404``, ``hang``, ``429`` (Retry-After), ``huge`` (50 MB),
 ``malformed`` (broken JSON, table intact), ``maintenance`` (OpenSID's offline mode: 200 "Dalam Perbaikan"),
 ``login`` (302 to ``/index.php/siteman``). ETag / Last-Modified are honoured (304).
 """
@@ -244,7 +244,7 @@ class FakeOpenSid:
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 fake.hits[path] = fake.hits.get(path, 0) + 1
-                fault = fake.faults.get(path)
+                fault = fake.faults.get(path) or fake.faults.get("*")  # "*": every path
                 if fault == "hang":
                     fake._stop.wait(fake.hang_s)
                     return
@@ -260,7 +260,7 @@ class FakeOpenSid:
                 if fault == "maintenance":
                     self._send(200, MAINTENANCE.encode(), {"Content-Type": "text/html; charset=UTF-8"})
                     return
-                if fault == "login":
+                if fault == "login" and path != "/index.php/siteman":
                     self._send(302, b"", {"Location": f"{fake.url}/index.php/siteman"})
                     return
                 status, page, extra = fake.route(path)
