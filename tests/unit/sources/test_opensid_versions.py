@@ -197,3 +197,21 @@ def test_internal_api_answers_are_read_defensively() -> None:
         opensid_api.parse_statistik(b"<html><form>Masuk</form></html>", "agama", "http://127.0.0.1/login")
     with pytest.raises(opensid.ParseError, match="data\\[\\]\\.attributes"):
         opensid_api.parse_statistik(b'{"data": []}', "agama", "u")
+
+
+def test_table_without_closing_tags_and_a_nested_table() -> None:
+    """HTML lets a page leave out ``</td>`` and ``</tr>``; a theme may put a small table inside a cell."""
+    page = (
+        "<table class='table'><thead><tr><th>No<th>Kelompok<th>Jumlah<th>%<th>Laki-laki<th>%<th>Perempuan<th>%"
+        "<tbody><tr><td>1<td>ISLAM <table><tr><td>ikon</table><td>1.234<td>90,00%<td>600<td>45%<td>634<td>45%"
+        "<tr><td>2<td>KRISTEN<td>137<td>10,00%<td>70<td>5%<td>67<td>5%"
+        "<tfoot><tr><td><td>TOTAL<td>1.371<td>100%<td>670<td>50%<td>701<td>50%</table>"
+    )
+    series, how = opensid.parse_statistik(page, "agama")
+    assert how == "table"
+    assert [(c.label, c.total, c.male, c.female) for c in series.categories] == [
+        ("ISLAM", 1234, 600, 634),  # the nested table is a table of its own
+        ("KRISTEN", 137, 70, 67),
+    ]
+    assert (series.total, series.total_male, series.total_female) == (1371, 670, 701)
+    assert series_problems(series) == []
