@@ -163,7 +163,12 @@ def _opensid_statistik(source: SourceConfig, pages: _Pages, prefix: str, slug: s
         api = f"internal_api/statistik/{opensid.KEYS[slug]}"
     if api is None:
         raise page_error
-    got = _opensid_api(pages, prefix, api, slug)
+    try:
+        got = _opensid_api(pages, prefix, api, slug)
+    except FetchError as exc:
+        if exc.reason != "not_found":
+            raise
+        raise opensid.ParseError(f"{page_error}; {exc}") from None
     if got is None:
         return None, "api"
     return opensid_api.parse_statistik(got.body, slug, got.url), "api"

@@ -215,3 +215,13 @@ def test_table_without_closing_tags_and_a_nested_table() -> None:
     ]
     assert (series.total, series.total_male, series.total_female) == (1371, 670, 701)
     assert series_problems(series) == []
+
+
+def test_a_missing_internal_api_category_is_reported_not_fatal(servers: list[FakeOpenSid]) -> None:
+    blade = site(servers, "lestari", version=2411)
+    blade.faults["/index.php/internal_api/statistik/3"] = "404"
+    result = poll(source(blade.url), SourceState(), None, now=NOW)
+    assert result.error is None and result.snapshot is not None
+    assert "agama" not in result.snapshot.series and "pekerjaan" in result.snapshot.series
+    why = result.snapshot.missing["agama"]
+    assert "tabel statistik" in why and "/index.php/internal_api/statistik/3: HTTP 404" in why
