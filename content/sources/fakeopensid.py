@@ -10,7 +10,8 @@ It reproduces what real OpenSID serves (see ``content/sources/opensid.py`` for t
   ``natra``: ``var chart_rows = [{...}, ...];`` an array with integer counts; both also render the rows as a
   table. ``lestari`` (a Blade theme of OpenSID premium): an *empty* table filled by JavaScript from
   ``/index.php/internal_api/statistik/{key}`` (JSON:API), and ``data-wilayah`` from
-  ``/index.php/internal_api/wilayah/administratif``;
+  ``/index.php/internal_api/wilayah/administratif``; a sidebar widget in its pages embeds (and loads) the
+  population by sex;
 * ``data-wilayah`` names each dusun as the themes do: ``Dusun X , Ketua NAME``.
 
 Per-path ``faults`` (``"*"``: every path) make it misbehave: ``404``, ``hang``, ``429`` (Retry-After), ``huge`` (50 MB),
@@ -90,10 +91,16 @@ def wilayah_page(dusun: list[tuple[str, int, int, int]]) -> str:
     )
 
 
-def blade_statistik_page(title: str, api_url: str) -> str:
-    """A premium Blade theme (lestari): the table is empty; JavaScript fetches the rows from ``internal_api``."""
+def blade_statistik_page(title: str, api_url: str, widget_api_url: str, widget_rows: list[dict[str, Any]]) -> str:
+    """A premium Blade theme (lestari): the table is empty; JavaScript fetches the rows from ``internal_api``.
+
+    A sidebar widget, before the content, shows the population by sex: its rows embedded, and also loaded from
+    ``internal_api`` (another statistic's address in the same page).
+    """
     return (
         f"<!DOCTYPE html><html><head><title>Statistik {html.escape(title)}</title></head><body>"
+        f"<aside><div id='widget'></div><script>const widgetStat = {json.dumps(widget_rows)};\n"
+        f"$.get('{widget_api_url}', function(json) {{ drawWidget(json.data); }});</script></aside>"
         f"<h2>{html.escape(title)}</h2><table class='table table-striped' id='table-statistik'><thead><tr>"
         "<th rowspan=2>Kode</th><th rowspan=2>Kelompok</th><th colspan=2>Jumlah</th><th colspan=2>Laki-laki</th>"
         "<th colspan=2>Perempuan</th></tr><tr><th>n</th><th>%</th><th>n</th><th>%</th><th>n</th><th>%</th></tr>"
@@ -222,7 +229,9 @@ class FakeOpenSid:
             return 404, "<h1>404 Page Not Found</h1>", {}
         title = VILLAGE[slug][0]
         if self.theme == "lestari":
-            return 200, blade_statistik_page(title, f"{self.url}/index.php/internal_api/statistik/{KEYS[slug]}"), {}
+            api = f"{self.url}/index.php/internal_api/statistik/"
+            widget = self.rows("jenis-kelamin") or []
+            return 200, blade_statistik_page(title, api + KEYS[slug], api + KEYS["jenis-kelamin"], widget), {}
         return 200, statistik_page(title, rows, self.theme, malformed=self.faults.get(path) == "malformed"), {}
 
     def page(self, path: str) -> str | None:

@@ -312,12 +312,13 @@ def parse_statistik(html: str, slug: str, title: str | None = None, url: str = "
             if _names(rows) == names:
                 return series_from_rows(slug, title, rows), "json"
         return series_from_rows(slug, title, table), "table"
-    if candidates:
-        return series_from_rows(slug, title, candidates[0]), "json"
     where = url or statistik_path(slug)
-    if _statistik_tables(html):
+    shown = _statistik_tables(html)
+    if shown and not any(t.body or t.foot for t in shown):  # rows come later (JavaScript): page JSON is a widget's
         raise ParseError(f"{slug}: tabel statistik di {where} kosong dan tidak ada data JSON di halaman "
                          "(tema memuat data lewat JavaScript)", empty_table=True)  # fmt: skip
+    if candidates:
+        return series_from_rows(slug, title, candidates[0]), "json"
     raise ParseError(f"{slug}: {where} bukan halaman statistik OpenSID yang dikenali (diharapkan data JSON "
                      "nama/jumlah di <script> atau tabel berkolom Kelompok/Jumlah)")  # fmt: skip
 

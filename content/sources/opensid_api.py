@@ -26,12 +26,18 @@ from content.sources.opensid import CATEGORIES, WILAYAH, ParseError, dusun_label
 _API_RE = re.compile(r"(internal_api/[A-Za-z0-9_\-/]+)")
 
 
-def api_path_in(html: str, marker: str) -> str | None:
-    """``internal_api/...`` as the page itself calls it (the first such address containing ``marker``), else None."""
-    for match in _API_RE.finditer(html):
-        if marker in match.group(1):
-            return match.group(1).rstrip("/")
-    return None
+def api_path_in(html: str, marker: str, key: str | None = None) -> str | None:
+    """``internal_api/...`` as the page itself calls it, else None.
+
+    Of several addresses containing ``marker`` (a sidebar widget may load another statistic), the one ending in
+    ``/{key}``; without that, the only one there is; else None (ambiguous).
+    """
+    found = list(dict.fromkeys(m.group(1).rstrip("/") for m in _API_RE.finditer(html) if marker in m.group(1)))
+    if key is not None:
+        for path in found:
+            if path.endswith(f"/{key}"):
+                return path
+    return found[0] if len(found) == 1 else None
 
 
 def decode(body: bytes, url: str) -> Any:

@@ -158,7 +158,7 @@ def _opensid_statistik(source: SourceConfig, pages: _Pages, prefix: str, slug: s
         return opensid.parse_statistik(html, slug, url=url)
     except opensid.ParseError as exc:
         page_error = exc
-    api = opensid_api.api_path_in(html, "internal_api/statistik")
+    api = opensid_api.api_path_in(html, "internal_api/statistik", opensid.KEYS.get(slug))
     if api is None and page_error.empty_table and slug in opensid.KEYS:
         api = f"internal_api/statistik/{opensid.KEYS[slug]}"
     if api is None:
