@@ -147,12 +147,7 @@ def _opensid_page(pages: _Pages, paths: list[str], key: str) -> tuple[Fetched | 
     return None, None
 
 
-def _opensid_api(pages: _Pages, prefix: str, path: str, key: str) -> Fetched | None:
-    return pages.get(f"{prefix}/{path}", key)
-
-
-def _opensid_statistik(source: SourceConfig, pages: _Pages, prefix: str, slug: str, html: str,
-                       url: str) -> tuple[Series | None, str]:  # fmt: skip
+def _opensid_statistik(pages: _Pages, prefix: str, slug: str, html: str, url: str) -> tuple[Series | None, str]:
     """The series from the page itself, else from ``internal_api/statistik`` when the theme loads it with JavaScript."""
     try:
         return opensid.parse_statistik(html, slug, url=url)
@@ -164,7 +159,7 @@ def _opensid_statistik(source: SourceConfig, pages: _Pages, prefix: str, slug: s
     if api is None:
         raise page_error
     try:
-        got = _opensid_api(pages, prefix, api, slug)
+        got = pages.get(f"{prefix}/{api}", slug)
     except FetchError as exc:
         if exc.reason != "not_found":
             raise
@@ -190,7 +185,7 @@ def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | 
         how = "304"
         try:
             if got is not None:
-                series, how = _opensid_statistik(source, pages, prefix, slug, got.text(), got.url)
+                series, how = _opensid_statistik(pages, prefix, slug, got.text(), got.url)
         except (opensid.ParseError, ValueError) as exc:
             out.missing[slug] = f"tidak terbaca: {exc}"
             continue
@@ -239,7 +234,7 @@ def _collect_wilayah(pages: _Pages, prefix: str, last_good: Snapshot | None, out
                 api = opensid_api.api_path_in(got.text(), "wilayah/administratif")
                 if api is None and not exc.empty_table:
                     raise
-                got = _opensid_api(pages, prefix, api or "internal_api/wilayah/administratif", key)
+                got = pages.get(f"{prefix}/{api or 'internal_api/wilayah/administratif'}", key)
                 if got is not None:
                     out.series[key] = opensid_api.parse_wilayah(got.body, got.url)
                     return
