@@ -226,8 +226,8 @@ def series_from_rows(key: str, title: str, rows: list[tuple[str | None, dict[str
             sum_row = (count, male, female)
         else:
             categories.append(Category(name, count, male, female))
-    if total is None and sum_row is not None and unfilled == 0:
-        total = sum_row  # a theme's own footer row "JUMLAH" with nothing left out: it is the total
+    if total is None and sum_row is not None and sum_row[0] == sum(c.total for c in categories) + unfilled:
+        total = sum_row  # a theme's own footer "JUMLAH" over every row, BELUM MENGISI included: it is the total
     return Series(
         key=key,
         title=title,

@@ -225,3 +225,15 @@ def test_a_missing_internal_api_category_is_reported_not_fatal(servers: list[Fak
     assert "agama" not in result.snapshot.series and "pekerjaan" in result.snapshot.series
     why = result.snapshot.missing["agama"]
     assert "tabel statistik" in why and "/index.php/internal_api/statistik/3: HTTP 404" in why
+
+
+def test_a_jumlah_row_is_the_total_only_when_it_counts_every_row() -> None:
+    def rows(jumlah: int) -> list[tuple[str | None, dict[str, object]]]:
+        named = [("ISLAM", 90), ("HINDU", 7), ("BELUM MENGISI", 3), ("JUMLAH", jumlah)]
+        return [(None, {"nama": name, "jumlah": str(n)}) for name, n in named]
+
+    footer = opensid.series_from_rows("agama", "Agama", rows(100))  # a theme's own footer over every row
+    assert (footer.total, footer.unfilled, [c.label for c in footer.categories]) == (100, 3, ["ISLAM", "HINDU"])
+    assert series_problems(footer) == []
+    categories_only = opensid.series_from_rows("agama", "Agama", rows(97))  # OpenSID's baris_jumlah (id 666)
+    assert categories_only.total is None and series_problems(categories_only) == []
