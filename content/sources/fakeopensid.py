@@ -14,9 +14,9 @@ It reproduces what real OpenSID serves (see ``content/sources/opensid.py`` for t
   population by sex;
 * ``data-wilayah`` names each dusun as the themes do: ``Dusun X , Ketua NAME``.
 
-Per-path ``faults`` (``"*"``: every path) make it misbehave: ``404``, ``hang``, ``429`` (Retry-After), ``huge`` (50 MB),
-``malformed`` (broken JSON, table intact), ``maintenance`` (OpenSID's offline mode: 200 "Dalam Perbaikan"),
-``login`` (302 to ``/index.php/siteman``). ETag / Last-Modified are honoured (304).
+Per-path ``faults`` (``"*"``: every path) make it misbehave: ``404``, ``500``, ``hang``, ``429`` (Retry-After),
+``huge`` (50 MB), ``malformed`` (broken JSON, table intact), ``maintenance`` (OpenSID's offline mode: 200
+"Dalam Perbaikan"), ``login`` (302 to ``/index.php/siteman``). ETag / Last-Modified are honoured (304).
 """
 
 from __future__ import annotations
@@ -259,6 +259,9 @@ class FakeOpenSid:
                     return
                 if fault == "404":
                     self._send(404, b"<h1>404 Page Not Found</h1>")
+                    return
+                if fault == "500":  # CodeIgniter's error page, e.g. a query that fails on this MySQL
+                    self._send(500, b"<h1>A Database Error Occurred</h1><p>Error Number: 1055</p>")
                     return
                 if fault == "429":
                     self._send(429, b"Too Many Requests", {"Retry-After": "120"})

@@ -30,6 +30,7 @@ RETRY_BASE_S = 60.0
 RETRY_MAX_S = 6 * 3600.0
 DEFAULT_TIMEZONE = "Asia/Pontianak"  # WIB, Kalimantan Barat
 NOT_ENABLED = "menu tidak diaktifkan di situs desa (HTTP 404)"
+SITE_ERROR = "halaman galat di situs desa"
 
 
 @dataclass
@@ -176,7 +177,13 @@ def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | 
     first_style = False  # this site answered only on first/statistik/{key} (OpenSID before v2405)
     for slug in slugs:
         paths = opensid.statistik_paths(slug, prefix, first_style=first_style)
-        got, path = _opensid_page(pages, paths, slug)
+        try:
+            got, path = _opensid_page(pages, paths, slug)
+        except FetchError as exc:
+            if exc.reason != "http":  # timeouts, 429/503, a login or offline site: the whole poll waits
+                raise
+            out.missing[slug] = f"{SITE_ERROR}: {exc}"  # e.g. one category's query fails on this database
+            continue
         if path is None:
             out.missing[slug] = NOT_ENABLED
             continue
@@ -221,7 +228,13 @@ def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | 
 def _collect_wilayah(pages: _Pages, prefix: str, last_good: Snapshot | None, out: _Collected) -> None:
     """``data-wilayah``: the page's table, else ``internal_api/wilayah/administratif`` for themes that load it later."""
     key = opensid.WILAYAH
-    got, path = _opensid_page(pages, [f"{prefix}/data-wilayah"], key)
+    try:
+        got, path = _opensid_page(pages, [f"{prefix}/data-wilayah"], key)
+    except FetchError as exc:
+        if exc.reason != "http":
+            raise
+        out.missing[key] = f"{SITE_ERROR}: {exc}"
+        return
     if path is None:
         out.missing[key] = NOT_ENABLED
         return

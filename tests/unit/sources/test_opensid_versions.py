@@ -237,3 +237,18 @@ def test_a_jumlah_row_is_the_total_only_when_it_counts_every_row() -> None:
     assert series_problems(footer) == []
     categories_only = opensid.series_from_rows("agama", "Agama", rows(97))  # OpenSID's baris_jumlah (id 666)
     assert categories_only.total is None and series_problems(categories_only) == []
+
+
+def test_an_error_page_for_one_category_does_not_stop_the_others(servers: list[FakeOpenSid]) -> None:
+    """One category's query may fail on a village's database (HTTP 500): the rest of the site is still read."""
+    fake = site(servers, "esensi")
+    fake.faults["/index.php/data-statistik/agama"] = "500"
+    fake.faults["/index.php/data-wilayah"] = "500"
+    result = poll(source(fake.url), SourceState(), None, now=NOW)
+    assert result.error is None and result.snapshot is not None
+    assert set(result.snapshot.series) == set(FEW) - {"agama"}
+    assert "HTTP 500" in result.snapshot.missing["agama"] and "HTTP 500" in result.snapshot.missing["wilayah"]
+    assert result.snapshot.validation.status == "ok"
+    fake.faults["*"] = "500"  # the whole site failing is still a failed poll, and the last good data stays
+    failed = poll(source(fake.url), SourceState(), None, now=NOW)
+    assert failed.snapshot is None and failed.error is not None and "HTTP 500" in failed.error
