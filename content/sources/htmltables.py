@@ -32,31 +32,50 @@ class _TableParser(HTMLParser):
         self._section = "body"
         self._row: list[str] | None = None
         self._cell: list[str] | None = None
+        self._outer: list[tuple[str, list[str] | None, list[str] | None]] = []  # an enclosing table's open row
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
+            self._outer.append((self._section, self._row, self._cell))
             self._stack.append(Table())
-            self._section = "body"
+            self._section, self._row, self._cell = "body", None, None
         elif not self._stack:
             return
         elif tag in ("thead", "tbody", "tfoot"):
+            self._end_row()  # HTML lets a section start without closing the last row
             self._section = {"thead": "head", "tbody": "body", "tfoot": "foot"}[tag]
         elif tag == "tr":
+            self._end_row()
             self._row = []
-        elif tag in ("td", "th") and self._row is not None:
+        elif tag in ("td", "th"):
+            if self._row is None:  # a cell straight after <tbody> or <table>: its row was implied
+                self._row = []
+            self._end_cell()
             self._cell = []
 
     def handle_endtag(self, tag: str) -> None:
         if not self._stack:
             return
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            getattr(self._stack[-1], self._section).append(self._row)
-            self._row = None
+        if tag in ("td", "th"):
+            self._end_cell()
+        elif tag == "tr":
+            self._end_row()
         elif tag == "table":
+            self._end_row()
             self.tables.append(self._stack.pop())
+            self._section, self._row, self._cell = self._outer.pop()
+
+    def _end_cell(self) -> None:
+        if self._cell is not None and self._row is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+        self._cell = None
+
+    def _end_row(self) -> None:
+        """Close the open cell and row (also when the page left out ``</td>`` / ``</tr>``, which HTML allows)."""
+        self._end_cell()
+        if self._row is not None and self._stack:
+            getattr(self._stack[-1], self._section).append(self._row)
+        self._row = None
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:

@@ -1,12 +1,25 @@
 """OpenSID public pages: statistics categories, population per dusun, and the news feed.
 
-OpenSID has no public statistics JSON API. ``/index.php/data-statistik/{slug}``
-embeds the rows as a JSON object/array in a ``<script>`` (``const dataStats =
-Object.values({...})`` in theme esensi; other themes use another name), and
-renders them as a table. We find the rows by their *shape* (objects with a
-name and a count), and fall back to the table when the script is absent or
-malformed. Summary rows (id 777 "BELUM MENGISI", id 888 / key ``total``
-"TOTAL", "JUMLAH") are not categories.
+What real OpenSID serves (read in OpenSID/OpenSID and OpenSID/rilis-premium):
+
+* v2405 and later route ``/index.php/data-statistik/{slug}``
+  (``donjo-app/config/routes/web.php``, ``fweb/Statistik.php``); v2310..v2404
+  know only ``/index.php/first/statistik/{key}`` (``First::statistik``, numeric
+  or short keys, see :data:`KEYS`), which v2405+ redirect to the slug page. The
+  bantuan statistics have no slug page in any version: only
+  ``first/statistik/bantuan_penduduk`` (``daftar_statistik()`` in v2410).
+* PHP themes (esensi, natra and their forks) embed the rows as JSON in a
+  ``<script>`` (``const dataStats = Object.values(...)`` in esensi, ``const
+  rawData = Object.values(...)`` in natra) and render them as a table. We find the
+  rows by their *shape* (objects with a name and a count), and cross-check them
+  with the table when both are there (a sidebar widget may embed other rows).
+* Blade themes of OpenSID premium (lestari, palanta, ...) render an *empty* table
+  and load the rows with ``GET {{ ci_route('internal_api.statistik', $key) }}``:
+  JSON:API ``{"data": [{"id": "777", "attributes": {"nama", "jumlah", "laki",
+  "perempuan", ...}}]}`` (theme-independent; see :mod:`content.sources.opensid_api`).
+
+Summary rows (id 777 "BELUM MENGISI" / "BUKAN PENERIMA", id 888 / key ``total``
+"TOTAL", id 666 "JUMLAH" / "PENERIMA") are not categories.
 """
 
 from __future__ import annotations
@@ -23,7 +36,14 @@ from content.sources.numbers import parse_count, parse_date_id
 
 
 class ParseError(ValueError):
-    """The page has no statistics rows we can read (neither embedded JSON nor a table)."""
+    """The page has no statistics rows we can read (neither embedded JSON nor a table).
+
+    ``empty_table``: the page is a statistics page whose table is empty (a theme that loads the rows with JavaScript).
+    """
+
+    def __init__(self, message: str, *, empty_table: bool = False) -> None:
+        super().__init__(message)
+        self.empty_table = empty_table
 
 
 #: OpenSID's statistics categories (``StatistikPendudukEnum``, keluarga and bantuan), slug -> title.
@@ -56,6 +76,20 @@ CATEGORIES: dict[str, str] = {
     "bantuan-penduduk": "Penerima Bantuan (Penduduk)",
     "bantuan-keluarga": "Penerima Bantuan (Keluarga)",
 }
+#: slug -> OpenSID's key for ``first/statistik/{key}`` and ``internal_api/statistik/{key}``
+#: (``StatistikPendudukEnum`` / ``StatistikKeluargaEnum`` in v2410; the same keys as ``STAT_PENDUDUK`` in v2310).
+KEYS: dict[str, str] = {
+    "rentang-umur": "13", "kategori-umur": "15", "pendidikan-dalam-kk": "0", "pendidikan-sedang-ditempuh": "14",
+    "pekerjaan": "1", "status-perkawinan": "2", "agama": "3", "jenis-kelamin": "4", "hubungan-dalam-kk": "hubungan_kk",
+    "warga-negara": "5", "status-penduduk": "6", "golongan-darah": "7", "penyandang-cacat": "9",
+    "penyakit-menahun": "10", "akseptor-kb": "16", "akta-kelahiran": "17", "kepemilikan-ktp": "18",
+    "asuransi-kesehatan": "19", "status-covid": "covid", "suku-etnis": "suku",
+    "bpjs-ketenagakerjaan": "bpjs-tenagakerja", "status-kehamilan": "hamil", "kepemilikan-kia": "kia",
+    "kepemilikan-akta-kematian": "akta-kematian",
+    "kelas-sosial": "kelas_sosial", "bantuan-penduduk": "bantuan_penduduk", "bantuan-keluarga": "bantuan_keluarga",
+}  # fmt: skip
+#: Statistics whose rows may overlap (one person in several programmes): they add up to *at least* the total.
+OVERLAPPING = ("bantuan-penduduk", "bantuan-keluarga")
 #: The series key of ``/index.php/data-wilayah``.
 WILAYAH = "wilayah"
 
@@ -63,13 +97,46 @@ NAME_KEYS = ("nama", "label", "name", "kelompok", "uraian")
 COUNT_KEYS = ("jumlah", "total", "count", "value", "y")
 MALE_KEYS = ("laki", "laki_laki", "lakilaki", "laki-laki", "male", "l")
 FEMALE_KEYS = ("perempuan", "female", "p")
-TOTAL_NAMES = ("TOTAL", "JUMLAH")
-UNFILLED_NAMES = ("BELUM MENGISI",)
+TOTAL_NAMES = ("TOTAL",)
+#: ``baris_jumlah()`` rows (id 666): the sum of the categories, titled JUMLAH, PENERIMA or PESERTA.
+SUM_NAMES = ("JUMLAH", "PENERIMA", "PESERTA")
+#: ``baris_belum()`` rows (id 777): ``judul_belum`` of ``Statistik_penduduk_model`` (bantuan: BUKAN PENERIMA/PESERTA).
+UNFILLED_NAMES = ("BELUM MENGISI", "BUKAN PENERIMA", "BUKAN PESERTA")
 _OPENING_RE = re.compile(r"[=(:,]\s*([\[{])")
+_MAINTENANCE_RE = re.compile(r"<title>\s*Dalam Perbaikan", re.IGNORECASE)
 
 
-def statistik_path(slug: str) -> str:
-    return f"/index.php/data-statistik/{slug}"
+def site_prefix(base_url: str) -> str:
+    """``/index.php`` unless the configured address already ends with it (``https://desa.id/index.php``)."""
+    return "" if base_url.rstrip("/").lower().endswith("/index.php") else "/index.php"
+
+
+def statistik_path(slug: str, prefix: str = "/index.php") -> str:
+    return f"{prefix}/data-statistik/{slug}"
+
+
+def statistik_paths(slug: str, prefix: str = "/index.php", *, first_style: bool = False) -> list[str]:
+    """The pages that may hold ``slug``, most likely first: the slug page (v2405+), ``first/statistik/{key}`` (older).
+
+    The bantuan statistics only ever had ``first/statistik/{key}``; ``first_style`` puts the old route first
+    once this site has shown it is an older version.
+    """
+    slug_page = statistik_path(slug, prefix)
+    key = KEYS.get(slug)
+    if key is None:
+        return [slug_page]
+    old_page = f"{prefix}/first/statistik/{key}"
+    return [old_page, slug_page] if first_style or slug in OVERLAPPING else [slug_page, old_page]
+
+
+def is_maintenance(html: str) -> bool:
+    """OpenSID's offline mode answers every public page with 200 and ``layouts/maintenance`` ("Dalam Perbaikan")."""
+    return bool(_MAINTENANCE_RE.search(html[:4000]))
+
+
+def is_login(url: str) -> bool:
+    """A redirect to the admin login (``/siteman``) instead of a public page."""
+    return "/siteman" in url.lower()
 
 
 def _first(row: dict[str, Any], keys: tuple[str, ...]) -> Any:
@@ -97,10 +164,10 @@ def _rows_of(value: object) -> list[tuple[str | None, dict[str, Any]]] | None:
     return [(k, v) for k, v in pairs]
 
 
-def embedded_rows(html: str) -> list[tuple[str | None, dict[str, Any]]] | None:
-    """The largest JSON value in the page's scripts that is shaped like statistics rows (any variable name)."""
+def embedded_candidates(html: str) -> list[list[tuple[str | None, dict[str, Any]]]]:
+    """Every JSON value in the page's scripts that is shaped like statistics rows (any variable name), in page order."""
     decoder = json.JSONDecoder()
-    best: list[tuple[str | None, dict[str, Any]]] | None = None
+    found: list[list[tuple[str | None, dict[str, Any]]]] = []
     for script in scripts(html):
         for match in _OPENING_RE.finditer(script):
             try:
@@ -108,13 +175,30 @@ def embedded_rows(html: str) -> list[tuple[str | None, dict[str, Any]]] | None:
             except ValueError:
                 continue
             rows = _rows_of(value)
-            if rows is not None and (best is None or len(rows) > len(best)):
-                best = rows
+            if rows is not None:
+                found.append(rows)
+    return found
+
+
+def embedded_rows(html: str) -> list[tuple[str | None, dict[str, Any]]] | None:
+    """The largest JSON value in the page's scripts that is shaped like statistics rows (any variable name)."""
+    best: list[tuple[str | None, dict[str, Any]]] | None = None
+    for rows in embedded_candidates(html):
+        if best is None or len(rows) > len(best):
+            best = rows
     return best
+
+
+def _names(rows: list[tuple[str | None, dict[str, Any]]]) -> set[str]:
+    return {" ".join(str(_first(row, NAME_KEYS)).split()).upper() for _, row in rows}
 
 
 def _is_total(key: str | None, row_id: object, name: str) -> bool:
     return key == "total" or str(row_id) == "888" or name.strip().upper() in TOTAL_NAMES
+
+
+def _is_sum(row_id: object, name: str) -> bool:
+    return str(row_id) == "666" or name.strip().upper() in SUM_NAMES
 
 
 def _is_unfilled(row_id: object, name: str) -> bool:
@@ -124,9 +208,10 @@ def _is_unfilled(row_id: object, name: str) -> bool:
 def series_from_rows(key: str, title: str, rows: list[tuple[str | None, dict[str, Any]]]) -> Series:
     categories: list[Category] = []
     total: tuple[int, int | None, int | None] | None = None
+    sum_row: tuple[int, int | None, int | None] | None = None
     unfilled = 0
     for index, (row_key, row) in enumerate(rows):
-        name = str(_first(row, NAME_KEYS)).strip()
+        name = " ".join(str(_first(row, NAME_KEYS)).split())
         where = f"{key} baris {index + 1} ({name})"
         count = parse_count(_first(row, COUNT_KEYS), f"{where}: jumlah")
         male_raw, female_raw = _first(row, MALE_KEYS), _first(row, FEMALE_KEYS)
@@ -137,8 +222,12 @@ def series_from_rows(key: str, title: str, rows: list[tuple[str | None, dict[str
             total = (count, male, female)
         elif _is_unfilled(row_id, name):
             unfilled += count
+        elif _is_sum(row_id, name):
+            sum_row = (count, male, female)
         else:
             categories.append(Category(name, count, male, female))
+    if total is None and sum_row is not None and sum_row[0] == sum(c.total for c in categories) + unfilled:
+        total = sum_row  # a theme's own footer "JUMLAH" over every row, BELUM MENGISI included: it is the total
     return Series(
         key=key,
         title=title,
@@ -174,12 +263,19 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def table_rows(html: str) -> list[tuple[str | None, dict[str, Any]]] | None:
-    """Statistics rows from the server-rendered table (No, Kelompok, n, %, n L, %, n P, %)."""
+def _statistik_tables(html: str) -> list[Table]:
+    """Tables headed like a statistics table: Kelompok, or Jumlah with Laki-laki (not a visitor counter)."""
+    found = []
     for table in tables(html):
         header = " ".join(table.header_cells).lower()
-        if "jumlah" not in header and "kelompok" not in header:
-            continue
+        if "kelompok" in header or ("jumlah" in header and "laki" in header):
+            found.append(table)
+    return found
+
+
+def table_rows(html: str) -> list[tuple[str | None, dict[str, Any]]] | None:
+    """Statistics rows from the server-rendered table (No, Kelompok, n, %, n L, %, n P, %)."""
+    for table in _statistik_tables(html):
         rows: list[tuple[str | None, dict[str, Any]]] = []
         for cells in table.body + table.foot:
             parsed = _counts_after_label(cells)
@@ -201,66 +297,124 @@ def page_as_of(html: str) -> datetime | None:
     return parse_date_id(match.group(1)) if match else None
 
 
-def parse_statistik(html: str, slug: str, title: str | None = None) -> tuple[Series, str]:
-    """A statistics page -> (series, how) where how is ``json`` or ``table``; ParseError if neither is readable."""
+def parse_statistik(html: str, slug: str, title: str | None = None, url: str = "") -> tuple[Series, str]:
+    """A statistics page -> (series, how) where how is ``json`` or ``table``; ParseError if neither is readable.
+
+    When the page has both, the embedded rows are used only if they name the same rows as the table: a sidebar
+    widget may embed another statistic's rows in the same page.
+    """
     title = title or CATEGORIES.get(slug, slug)
-    rows = embedded_rows(html)
-    if rows is not None:
-        return series_from_rows(slug, title, rows), "json"
-    rows = table_rows(html)
-    if rows is not None:
-        return series_from_rows(slug, title, rows), "table"
-    raise ParseError(f"{slug}: halaman tidak berisi data statistik (tidak ada JSON maupun tabel yang terbaca)")
+    candidates = sorted(embedded_candidates(html), key=len, reverse=True)
+    table = table_rows(html)
+    if table is not None:
+        names = _names(table)
+        for rows in candidates:
+            if _names(rows) == names:
+                return series_from_rows(slug, title, rows), "json"
+        return series_from_rows(slug, title, table), "table"
+    where = url or statistik_path(slug)
+    shown = _statistik_tables(html)
+    if shown and not any(t.body or t.foot for t in shown):  # rows come later (JavaScript): page JSON is a widget's
+        raise ParseError(f"{slug}: tabel statistik di {where} kosong dan tidak ada data JSON di halaman "
+                         "(tema memuat data lewat JavaScript)", empty_table=True)  # fmt: skip
+    if candidates:
+        return series_from_rows(slug, title, candidates[0]), "json"
+    raise ParseError(f"{slug}: {where} bukan halaman statistik OpenSID yang dikenali (diharapkan data JSON "
+                     "nama/jumlah di <script> atau tabel berkolom Kelompok/Jumlah)")  # fmt: skip
 
 
-def _wilayah_columns(table: Table) -> dict[str, int] | None:
-    """Which count column (in order after the label) is KK, L+P, L, P."""
-    names = [c.strip().upper() for c in table.header_cells]
-    if "L+P" not in names and "JUMLAH" not in names:
+_WILAYAH_KINDS = {"KK": "households", "L+P": "total", "JUMLAH": "total", "JIWA": "total", "L": "male", "P": "female"}
+_KETUA_RE = re.compile(r"\s*,\s*(?:Ketua|Kepala)\b.*$", re.IGNORECASE)
+
+
+def _wilayah_kinds(table: Table) -> list[str] | None:
+    """What the trailing count columns hold (e.g. households, total, male, female), read from the header."""
+    kinds: list[str] = []
+    for name in reversed([" ".join(c.split()).upper() for c in table.header_cells]):
+        kind = _WILAYAH_KINDS.get(name)
+        if kind is None:
+            break
+        kinds.append(kind)
+    kinds.reverse()
+    return kinds if "total" in kinds else None
+
+
+def dusun_label(text: str) -> str:
+    """``"Dusun Parit Baru , Ketua H. Ahmad"`` -> ``"Dusun Parit Baru"`` (the theme appends the kadus' name)."""
+    return _KETUA_RE.sub("", " ".join(text.split()))
+
+
+def _trailing_counts(cells: list[str], width: int) -> list[int] | None:
+    if len(cells) <= width:
         return None
-    label_at = next((i for i, n in enumerate(names) if "WILAYAH" in n or "DUSUN" in n), 1)
-    columns: dict[str, int] = {}
-    for position, name in enumerate(names[label_at + 1 :]):
-        kind = {"KK": "households", "L+P": "total", "JUMLAH": "total", "L": "male", "P": "female"}.get(name)
-        if kind:
-            columns[kind] = position
-    return columns if "total" in columns else None
+    try:
+        return [parse_count(c, "tabel wilayah") for c in cells[-width:]]
+    except ValueError:
+        return None
 
 
-def parse_wilayah(html: str) -> Series:
-    """``/index.php/data-wilayah``: one category per dusun (top-level rows; RW/RT rows are skipped), TOTAL kept."""
-    for table in tables(html):
-        columns = _wilayah_columns(table)
-        if columns is None:
+def _wilayah_rows(table: Table, kinds: list[str]) -> tuple[dict[str, list[int]], list[int] | None]:
+    """dusun label -> counts, and the TOTAL counts. Two shapes:
+
+    * nested (esensi/natra v2310..v2410): a dusun row has its number in the first cell, RW and RT rows leave it empty;
+    * flat (older themes: No, Dusun, RW, RT, Ketua, KK, L+P, L, P): one row per RT, the dusun named on its first row.
+    """
+    header = [" ".join(c.split()).upper() for c in table.header_cells]
+    flat = "RW" in header and "RT" in header
+    dusun: dict[str, list[int]] = {}
+    total: list[int] | None = None
+    current: str | None = None
+    for cells in table.body + table.foot:
+        counts = _trailing_counts(cells, len(kinds))
+        if counts is None:
             continue
-        categories: list[Category] = []
-        total: list[int] | None = None
-        for cells in table.body + table.foot:
-            parsed = _counts_after_label(cells)
-            if parsed is None:
-                continue
-            label, counts = parsed
-            if len(counts) <= max(columns.values()):
-                continue
-            if label.strip().upper() in TOTAL_NAMES:
-                total = counts
-            elif cells and cells[0].strip():  # top level: the row has its own number in the first column
-                categories.append(Category(label, counts[columns["total"]], _pick(counts, columns, "male"),
-                                           _pick(counts, columns, "female")))  # fmt: skip
+        leading = cells[: -len(kinds)]
+        label = next((c for c in leading if c and not _is_number(c)), "")
+        if label.strip().upper() in TOTAL_NAMES:
+            total = counts
+        elif flat:
+            if len(leading) > 1 and leading[1].strip():
+                current = dusun_label(leading[1])
+            if current is not None:
+                dusun[current] = [a + b for a, b in zip(dusun.get(current, [0] * len(counts)), counts, strict=True)]
+        elif leading and leading[0].strip() and label:  # top level: the row has its own number in the first column
+            dusun[dusun_label(label)] = counts
+    return dusun, total
+
+
+def _pick(counts: list[int] | None, kinds: list[str], kind: str) -> int | None:
+    return counts[kinds.index(kind)] if counts is not None and kind in kinds else None
+
+
+def parse_wilayah(html: str, url: str = "") -> Series:
+    """``/index.php/data-wilayah``: one category per dusun (RW/RT rows are not categories), TOTAL kept."""
+    empty = False
+    for table in tables(html):
+        kinds = _wilayah_kinds(table)
+        if kinds is None:
+            continue
+        dusun, total = _wilayah_rows(table, kinds)
+        if not dusun and total is None:
+            empty = True
+            continue
+
         return Series(
             key=WILAYAH,
             title="Penduduk per Dusun",
-            categories=tuple(categories),
-            total=None if total is None else total[columns["total"]],
-            total_male=None if total is None else _pick(total, columns, "male"),
-            total_female=None if total is None else _pick(total, columns, "female"),
-            households=None if total is None else _pick(total, columns, "households"),
+            categories=tuple(
+                Category(name, c[kinds.index("total")], _pick(c, kinds, "male"), _pick(c, kinds, "female"))
+                for name, c in dusun.items()
+            ),
+            total=_pick(total, kinds, "total"),
+            total_male=_pick(total, kinds, "male"),
+            total_female=_pick(total, kinds, "female"),
+            households=_pick(total, kinds, "households"),
         )
-    raise ParseError("data-wilayah: tidak ada tabel wilayah (kolom L+P) di halaman")
-
-
-def _pick(counts: list[int], columns: dict[str, int], kind: str) -> int | None:
-    return counts[columns[kind]] if kind in columns else None
+    where = url or "/index.php/data-wilayah"
+    if empty:
+        raise ParseError(f"data-wilayah: tabel wilayah di {where} kosong (tema memuat data lewat JavaScript?)",
+                         empty_table=True)  # fmt: skip
+    raise ParseError(f"data-wilayah: {where} tidak berisi tabel wilayah yang dikenali (diharapkan kolom KK, L+P, L, P)")
 
 
 def parse_feed(xml_text: str | bytes) -> tuple[Article, ...]:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from content.sources import bmkg, cap, ckan, opendk, opensid, tabular
+from content.sources import bmkg, cap, ckan, opendk, opensid, opensid_api, tabular
 from content.sources.config import SourceConfig
 from content.sources.http import Fetched, FetchError, fetch
 from content.sources.mapping import check_mappings, series_from_records
@@ -30,6 +30,7 @@ RETRY_BASE_S = 60.0
 RETRY_MAX_S = 6 * 3600.0
 DEFAULT_TIMEZONE = "Asia/Pontianak"  # WIB, Kalimantan Barat
 NOT_ENABLED = "menu tidak diaktifkan di situs desa (HTTP 404)"
+SITE_ERROR = "halaman galat di situs desa"
 
 
 @dataclass
@@ -127,47 +128,86 @@ class _Collected:
     notes: list[str] = field(default_factory=list)
 
 
-def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | None) -> _Collected:
-    out = _Collected()
-    slugs = source.options.get("categories") or list(opensid.CATEGORIES)
-    for slug in slugs:
+def _opensid_page(pages: _Pages, paths: list[str], key: str) -> tuple[Fetched | None, str | None]:
+    """The first of ``paths`` that exists: (page or None if unchanged, its path); (None, None) if every one is 404."""
+    for path in paths:
         try:
-            got = pages.get(opensid.statistik_path(slug), slug)
+            got = pages.get(path, key)
         except FetchError as exc:
             if exc.reason != "not_found":
                 raise
+            continue
+        if got is not None:
+            if opensid.is_login(got.url):
+                raise FetchError("login", f"{got.url}: situs mengalihkan ke halaman login admin (/siteman), "
+                                          "bukan halaman publik; periksa alamat sumber")  # fmt: skip
+            if opensid.is_maintenance(got.text()):
+                raise FetchError("maintenance", f"{got.url}: situs desa sedang dalam mode perbaikan (offline) "
+                                                "OpenSID; data lama tetap tayang")  # fmt: skip
+        return got, path
+    return None, None
+
+
+def _opensid_statistik(pages: _Pages, prefix: str, slug: str, html: str, url: str) -> tuple[Series | None, str]:
+    """The series from the page itself, else from ``internal_api/statistik`` when the theme loads it with JavaScript."""
+    try:
+        return opensid.parse_statistik(html, slug, url=url)
+    except opensid.ParseError as exc:
+        page_error = exc
+    api = opensid_api.api_path_in(html, "internal_api/statistik", opensid.KEYS.get(slug))
+    if api is None and page_error.empty_table and slug in opensid.KEYS:
+        api = f"internal_api/statistik/{opensid.KEYS[slug]}"
+    if api is None:
+        raise page_error
+    try:
+        got = pages.get(f"{prefix}/{api}", slug)
+    except FetchError as exc:
+        if exc.reason != "not_found":
+            raise
+        raise opensid.ParseError(f"{page_error}; {exc}") from None
+    if got is None:
+        return None, "api"
+    return opensid_api.parse_statistik(got.body, slug, got.url), "api"
+
+
+def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | None) -> _Collected:
+    out = _Collected()
+    prefix = opensid.site_prefix(source.base_url)
+    slugs = source.options.get("categories") or list(opensid.CATEGORIES)
+    first_style = False  # this site answered only on first/statistik/{key} (OpenSID before v2405)
+    for slug in slugs:
+        paths = opensid.statistik_paths(slug, prefix, first_style=first_style)
+        try:
+            got, path = _opensid_page(pages, paths, slug)
+        except FetchError as exc:
+            if exc.reason != "http":  # timeouts, 429/503, a login or offline site: the whole poll waits
+                raise
+            out.missing[slug] = f"{SITE_ERROR}: {exc}"  # e.g. one category's query fails on this database
+            continue
+        if path is None:
             out.missing[slug] = NOT_ENABLED
             continue
-        if got is None:
+        first_style = first_style or (path != paths[0] and "/first/" in path)
+        series: Series | None = None
+        how = "304"
+        try:
+            if got is not None:
+                series, how = _opensid_statistik(pages, prefix, slug, got.text(), got.url)
+        except (opensid.ParseError, ValueError) as exc:
+            out.missing[slug] = f"tidak terbaca: {exc}"
+            continue
+        if got is None or series is None:
             assert last_good is not None
             out.series[slug] = last_good.series[slug]
             out.notes.append(f"{slug}: tidak berubah (304)")
             continue
-        html = got.text()
-        try:
-            series, how = opensid.parse_statistik(html, slug)
-        except (opensid.ParseError, ValueError) as exc:
-            out.missing[slug] = f"tidak terbaca: {exc}"
-            continue
         out.series[slug] = series
         out.notes.append(f"{slug}: {how}")
-        stamp = opensid.page_as_of(html)
+        stamp = opensid.page_as_of(got.text())
         if stamp is not None and (out.as_of_local is None or stamp > out.as_of_local):
             out.as_of_local = stamp
     if source.options.get("wilayah", True):
-        try:
-            got = pages.get("/index.php/data-wilayah", opensid.WILAYAH)
-            if got is None:
-                assert last_good is not None
-                out.series[opensid.WILAYAH] = last_good.series[opensid.WILAYAH]
-            else:
-                out.series[opensid.WILAYAH] = opensid.parse_wilayah(got.text())
-        except FetchError as exc:
-            if exc.reason != "not_found":
-                raise
-            out.missing[opensid.WILAYAH] = NOT_ENABLED
-        except (opensid.ParseError, ValueError) as exc:
-            out.missing[opensid.WILAYAH] = f"tidak terbaca: {exc}"
+        _collect_wilayah(pages, prefix, last_good, out)
     if source.options.get("feed", True):
         try:
             got = pages.get("/feed.xml", "feed")
@@ -183,6 +223,42 @@ def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | 
         except opensid.ParseError as exc:
             out.missing["feed"] = str(exc)
     return out
+
+
+def _collect_wilayah(pages: _Pages, prefix: str, last_good: Snapshot | None, out: _Collected) -> None:
+    """``data-wilayah``: the page's table, else ``internal_api/wilayah/administratif`` for themes that load it later."""
+    key = opensid.WILAYAH
+    try:
+        got, path = _opensid_page(pages, [f"{prefix}/data-wilayah"], key)
+    except FetchError as exc:
+        if exc.reason != "http":
+            raise
+        out.missing[key] = f"{SITE_ERROR}: {exc}"
+        return
+    if path is None:
+        out.missing[key] = NOT_ENABLED
+        return
+    try:
+        if got is not None:
+            try:
+                out.series[key] = opensid.parse_wilayah(got.text(), got.url)
+                return
+            except opensid.ParseError as exc:
+                api = opensid_api.api_path_in(got.text(), "wilayah/administratif")
+                if api is None and not exc.empty_table:
+                    raise
+                got = pages.get(f"{prefix}/{api or 'internal_api/wilayah/administratif'}", key)
+                if got is not None:
+                    out.series[key] = opensid_api.parse_wilayah(got.body, got.url)
+                    return
+        assert last_good is not None
+        out.series[key] = last_good.series[key]
+    except FetchError as exc:
+        if exc.reason != "not_found":
+            raise
+        out.missing[key] = f"tidak terbaca: tabel wilayah kosong dan {exc} (tidak ada internal_api wilayah)"
+    except (opensid.ParseError, ValueError) as exc:
+        out.missing[key] = f"tidak terbaca: {exc}"
 
 
 def _collect_opendk(source: SourceConfig, pages: _Pages, last_good: Snapshot | None) -> _Collected:

@@ -91,6 +91,9 @@ VILLAGE: dict[str, tuple[str, list[tuple[str, int, int]], tuple[int, int]]] = {
         (0, 0),
     ),
 }
+#: Distinct bantuan recipients (male, female): fewer than the programme rows add up to, since people overlap.
+#: OpenSID's bantuan page counts everyone else as BUKAN PENERIMA and gives the whole population as TOTAL.
+BANTUAN_RECIPIENTS: tuple[int, int] = (1003, 1104)
 #: dusun -> (KK, male, female); sums match ``jenis-kelamin``.
 WILAYAH: list[tuple[str, int, int, int]] = [
     ("Dusun Sungai Bakau", 512, 901, 872),
@@ -101,11 +104,21 @@ WILAYAH: list[tuple[str, int, int, int]] = [
 
 
 def opensid_rows(
-    rows: list[tuple[str, int, int]], unfilled: tuple[int, int], *, strings: bool = True
+    rows: list[tuple[str, int, int]],
+    unfilled: tuple[int, int],
+    *,
+    strings: bool = True,
+    totals: tuple[int, int] | None = None,
+    unfilled_name: str = "BELUM MENGISI",
 ) -> list[dict[str, Any]]:
-    """Rows shaped like OpenSID's (``id``/``nama``/``jumlah``/``laki``/``perempuan``, 777 and 888 summary rows)."""
+    """Rows shaped like OpenSID's (``id``/``nama``/``jumlah``/``laki``/``perempuan``, 777 and 888 summary rows).
+
+    ``totals`` (male, female) overrides the TOTAL row (bantuan: the population, not the sum of the rows).
+    """
     total_l = sum(r[1] for r in rows) + unfilled[0]
     total_p = sum(r[2] for r in rows) + unfilled[1]
+    if totals is not None:
+        total_l, total_p = totals
     total = total_l + total_p
 
     def pct(n: int) -> str:
@@ -119,7 +132,7 @@ def opensid_rows(
         out.append({"id": num(i + 1), "nama": name, "jumlah": num(male + female), "laki": num(male),
                     "perempuan": num(female), "no": i + 1, "persen": pct(male + female), "persen1": pct(male),
                     "persen2": pct(female)})  # fmt: skip
-    out.append({"no": "", "id": 777, "nama": "BELUM MENGISI", "jumlah": sum(unfilled), "perempuan": unfilled[1],
+    out.append({"no": "", "id": 777, "nama": unfilled_name, "jumlah": sum(unfilled), "perempuan": unfilled[1],
                 "laki": unfilled[0], "persen": pct(sum(unfilled)), "persen1": pct(unfilled[0]),
                 "persen2": pct(unfilled[1])})  # fmt: skip
     out.append({"jumlah": num(total), "laki": num(total_l), "perempuan": num(total_p), "no": "", "id": 888,

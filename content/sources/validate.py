@@ -2,7 +2,7 @@
 
 * every count is a non-negative integer below ``MAX_COUNT``;
 * a category's L + P equals its count, where both are given;
-* categories + BELUM MENGISI add up to the series' total;
+* categories + BELUM MENGISI add up to the series' total (bantuan: at least the total, programmes overlap);
 * no series total exceeds the population (eligible-only totals may be lower);
 * a population that moves by ``JUMP_FACTOR`` or more against the last good
   snapshot is *held*: probably a data-entry error, possibly real.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from content.sources.bmkg import forecast_problems
 from content.sources.model import Series, Snapshot, Validation
+from content.sources.opensid import OVERLAPPING
 
 MAX_COUNT = 10_000_000  # more than Kalimantan Barat's population in one village: absurd
 JUMP_FACTOR = 10.0
@@ -44,7 +45,10 @@ def series_problems(series: Series) -> list[str]:
             problems.append(f"{series.key}: {c.label}: L {c.male} + P {c.female} != jumlah {c.total}")
     if series.total is not None:
         added = sum(c.total for c in series.categories) + series.unfilled
-        if added != series.total:
+        if series.key in OVERLAPPING:  # one person may be in several programmes: at least the total
+            if added < series.total:
+                problems.append(f"{series.key}: kategori berjumlah {added}, kurang dari total tertulis {series.total}")
+        elif added != series.total:
             problems.append(f"{series.key}: kategori berjumlah {added}, total tertulis {series.total}")
         male, female = series.total_male, series.total_female
         if male is not None and female is not None and male + female != series.total:
