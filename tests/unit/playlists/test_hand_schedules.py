@@ -8,10 +8,15 @@ reviewer can redo it on paper. Times: H0 = 2026-12-01T00:00Z = 07:00 WIB
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from dateutil.rrule import rrulestr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from playlists.compiler import compile_display
+from playlists.recurrence import recurring_dates
 from playlists.windows import rule_spans
 
 HOUR = 3600
@@ -344,3 +349,49 @@ def test_jayapura_display_horizon_caps_and_dayparts_in_local_hours(mk, check) ->
         (32410, "a"),
     ]
     assert max(_starts(ct, "m")) == 32380 and min(_starts(ct, "m")) == 28800
+
+
+def test_a_daily_rule_that_never_matches_from_the_displays_date_stays_bounded(mk, monkeypatch, check) -> None:
+    # Validation counts from the date as written (Sunday 6 Dec, UTC), where INTERVAL=7;BYDAY=SU gives Sundays;
+    # on a Pontianak display the first date is Monday 7 Dec, so no day ever matches: the rule never plays
+    # (warned), and the DAILY expansion stops at the horizon instead of dateutil walking to the year 9999.
+    import playlists.recurrence as recurrence
+
+    r = mk.rule("r", "a", timezone="UTC", valid_from="2026-12-06T23:00:00", rrule="FREQ=DAILY;INTERVAL=7;BYDAY=SU")
+
+    def no_dateutil(*_: Any) -> Any:
+        raise AssertionError("DAILY rules are expanded by the bounded scan")
+
+    recurring_dates.cache_clear()
+    monkeypatch.setattr(recurrence, "_parse", no_dateutil)
+    ct = compile_display(mk.display(fallback=["a"]), [r], {"a": mk.item("a")}, datetime(2026, 11, 30, 17, tzinfo=UTC))
+    check(ct)
+    assert [(w.code, w.detail) for w in ct.warnings] == [("never_plays", {"reason": "outside_horizon"})]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.one_of(st.none(), st.integers(1, 30)),
+    st.lists(st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"]), unique=True, max_size=3),
+    st.lists(st.integers(-31, 31).filter(bool), unique=True, max_size=2),
+    st.dates(date(2000, 1, 1), date(2026, 12, 31)),
+    st.integers(0, 800),
+    st.integers(0, 40),
+)
+def test_daily_dates_in_a_horizon_match_dateutil(
+    interval: int, count: int | None, weekdays: list[str], monthdays: list[int], dtstart: date, skip: int, days: int
+) -> None:
+    # the bounded DAILY expansion (which skips ahead to the horizon by whole INTERVALs) gives dateutil's dates
+    text = ";".join(
+        ["FREQ=DAILY", f"INTERVAL={interval}"]
+        + ([f"COUNT={count}"] if count else [])
+        + ([f"BYDAY={','.join(weekdays)}"] if weekdays else [])
+        + ([f"BYMONTHDAY={','.join(map(str, monthdays))}"] if monthdays else [])
+    )
+    first = dtstart + timedelta(days=skip - 30)
+    last = first + timedelta(days=days)
+    start = datetime(dtstart.year, dtstart.month, dtstart.day)
+    lo, hi = datetime(first.year, first.month, first.day), datetime(last.year, last.month, last.day, 23, 59, 59)
+    theirs = frozenset(m.date() for m in rrulestr(text, dtstart=start).between(lo, hi, inc=True))
+    assert recurring_dates(text, dtstart, first, last) == theirs
