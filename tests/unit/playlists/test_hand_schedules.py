@@ -395,3 +395,112 @@ def test_daily_dates_in_a_horizon_match_dateutil(
     lo, hi = datetime(first.year, first.month, first.day), datetime(last.year, last.month, last.day, 23, 59, 59)
     theirs = frozenset(m.date() for m in rrulestr(text, dtstart=start).between(lo, hi, inc=True))
     assert recurring_dates(text, dtstart, first, last) == theirs
+
+
+# -- more interrupts, breaks, and the preview's answer -------------------------------------------------
+
+
+def test_two_interrupt_rules_are_staggered_by_phase(mk, h0, check) -> None:
+    # a 10 s; s1 15 s at 60 s/h (4/h), s2 20 s at 40 s/h (2/h). margin = 10 + 15 + 20 = 45 -> usable 3555.
+    # rule order r-s1, r-s2 -> phases (0 + 0.5)/2 = 0.25 and 0.75.
+    # s1: step 888.75, due int((k + 0.25) * 888.75) = 222, 1110, 1999, 2888
+    # s2: step 1777.5, due int((k + 0.75) * 1777.5) = 1333, 3110
+    # a from 0 every 10 s; a spot waits for a's end:
+    # 222 -> 230 (to 245); 1110 -> 245 + 10k -> 1115 (to 1130); 1333 -> 1130 + 10k -> 1340 (to 1360);
+    # 1999 -> 2000 (to 2015); 2888 -> 2015 + 10k -> 2895 (to 2910); 3110 -> 2910 + 10k -> 3110.
+    items = {"a": mk.item("a", 10), "s1": mk.item("s1", 15), "s2": mk.item("s2", 20)}
+    rules = [
+        mk.rule("r-a", "a"),
+        mk.rule("r-s1", "s1", layer="interrupt", share={"seconds_per_hour": 60}),
+        mk.rule("r-s2", "s2", layer="interrupt", share={"seconds_per_hour": 40}),
+    ]
+    ct = compile_display(mk.display(), rules, items, h0, HOUR)
+    check(ct)
+    assert _starts(ct, "s1") == [230, 1115, 2000, 2895]
+    assert _starts(ct, "s2") == [1340, 3110]
+
+
+def test_an_emergency_cut_item_counts_as_played_and_the_loop_goes_on_after_it(mk, h0, check) -> None:
+    # a 10, b 20, c 30 (period 60); emergency 07:00:45-07:01:00 WIB (45-60) cuts c (started 30).
+    # After it the loop continues with the item after the last one that started (c) -> a at 60, b 70, c 90.
+    items = {"a": mk.item("a", 10), "b": mk.item("b", 20), "c": mk.item("c", 30), "alert": mk.item("alert", 5)}
+    rules = [
+        mk.rule("r-a", "a"),
+        mk.rule("r-b", "b"),
+        mk.rule("r-c", "c"),
+        mk.rule("em", "alert", layer="emergency", valid_from="2026-12-01T07:00:45", valid_until="2026-12-01T07:01:00"),
+    ]
+    ct = compile_display(mk.display(), rules, items, h0, 120)
+    check(ct)
+    assert [(p[0], p[1], p[2]) for p in _plays(ct)] == [
+        (0, 10, "a"),
+        (10, 30, "b"),
+        (30, 45, "c"),
+        (45, 50, "alert"),
+        (50, 55, "alert"),
+        (55, 60, "alert"),
+        (60, 70, "a"),
+        (70, 90, "b"),
+        (90, 120, "c"),
+    ]
+
+
+def _manifest(ct: Any, display: Any) -> Any:
+    from signage.manifest import build_manifest, parse_manifest
+
+    return parse_manifest(
+        build_manifest(
+            display_id=display.id,
+            version=1,
+            generated_at=ct.horizon_start,
+            valid_until=ct.horizon_end,
+            timezone=display.timezone,
+            canvas={"width": 1920, "height": 1080, "rotation": 0},
+            layouts={"full": [{"id": "main", "x": 0, "y": 0, "w": 1, "h": 1}]},
+            layout="full",
+            items={i: {"type": "text", "duration_s": s} for i, s in ct.item_durations_s.items()},
+            timeline=ct.segments(),
+            fallback=[],
+            operating_hours=[],
+            key_id="0" * 16,
+        )
+    )
+
+
+def test_the_preview_answer_matches_the_hand_computed_instants(mk, h0) -> None:
+    # the cue `signage preview --at` and the preview API draw (player.runner.decide_at), at instants worked out
+    # above: the cap hand-over to the fallback (cap 89 case) and the cut at the end of operating hours.
+    from player.runner import decide_at
+
+    items = {"x": mk.item("x", 40), "fb": mk.item("fb", 30)}
+    rules = [mk.rule("r-x", "x", max_per_hour=89), mk.rule("r-fb", "fb", layer="fallback")]
+    d = mk.display(operating_hours=[{"start": "07:00", "end": "08:01"}])  # H0 = 07:00 WIB; off from 3660
+    ct = compile_display(d, rules, items, h0, 2 * HOUR)
+    manifest = _manifest(ct, d)
+
+    def cue(offset_s: int) -> tuple[str | None, str | None, int | None, int | None]:
+        got = decide_at(manifest, ct.horizon_start + timedelta(seconds=offset_s))
+        start = None if got.start is None else int(got.start.timestamp()) - ct.horizon_start_s
+        until = None if got.until is None else int(got.until.timestamp()) - ct.horizon_start_s
+        return got.item.id if got.item else got.state, got.layer, start, until
+
+    assert cue(3559) == ("x", "normal", 3520, 3560)  # the 89th x
+    assert cue(3560) == ("fb", "fallback", 3560, 3590)
+    assert cue(3600) == ("fb", "fallback", 3590, 3620)  # the hour turned, fb is finished, not cut
+    assert cue(3620) == ("x", "normal", 3620, 3660)
+    assert cue(3659) == ("x", "normal", 3620, 3660)
+    assert cue(3660)[0] == "off"  # 08:01 WIB: operating hours end
+
+
+def test_exdate_removes_the_night_that_starts_on_it_in_makassar(mk) -> None:
+    # WITA = UTC+8. Range 00:00 WITA Dec 1 (16:00Z Nov 30) to 00:00 WITA Dec 4 (16:00Z Dec 3).
+    # 22:00-02:00 belongs to its start day: Nov 30 night reaches in (16:00-18:00Z); Dec 1 night 14:00-18:00Z;
+    # the exdate Dec 2 removes the night starting Dec 2 (its 00:00-02:00 on Dec 2 is Dec 1's night, kept);
+    # Dec 3 night 14:00Z, cut by the range end at 16:00Z.
+    r = mk.rule("r", "a", exdates=["2026-12-02"], dayparts=[{"start": "22:00", "end": "02:00"}])
+    spans = rule_spans(r, "Asia/Makassar", _s("2026-11-30T16:00"), _s("2026-12-03T16:00"))
+    assert _utc(spans) == [
+        ("11-30 16:00", "11-30 18:00"),
+        ("12-01 14:00", "12-01 18:00"),
+        ("12-03 14:00", "12-03 16:00"),
+    ]
