@@ -504,3 +504,25 @@ def test_exdate_removes_the_night_that_starts_on_it_in_makassar(mk) -> None:
         ("12-01 14:00", "12-01 18:00"),
         ("12-03 14:00", "12-03 16:00"),
     ]
+
+
+def test_emergencies_starting_together_show_the_later_announcement_first(mk, h0, check) -> None:
+    # "newest first": the latest start; two announcements live from the same second (no start time: both
+    # from the horizon start) show the later one (higher number) first, as the player's signed pushes do
+    # (newest push first) -- ann-5 before ann-3 and ann-10 before ann-9, not the ids' text order.
+    items = {f"ann-{n}": mk.item(f"ann-{n}", 10) for n in (3, 5, 9, 10)}
+    for ids, loop in (((3, 5), ["ann-5", "ann-3"]), ((9, 10), ["ann-10", "ann-9"])):
+        rules = [mk.rule(f"ann-{n}", f"ann-{n}", layer="emergency") for n in ids]
+        ct = compile_display(mk.display(), rules, items, h0, HOUR)
+        check(ct)
+        assert [s["loop"] for s in ct.segments()] == [loop]
+    # a later start still wins over a higher number: ann-3 from 07:30 WIB goes first from then on
+    rules = [
+        mk.rule("ann-3", "ann-3", layer="emergency", valid_from="2026-12-01T07:30"),
+        mk.rule("ann-5", "ann-5", layer="emergency"),
+    ]
+    ct = compile_display(mk.display(), rules, items, h0, HOUR)
+    assert [(s["start"][11:16], s["loop"]) for s in ct.segments()] == [
+        ("00:00", ["ann-5"]),
+        ("00:30", ["ann-3", "ann-5"]),
+    ]
