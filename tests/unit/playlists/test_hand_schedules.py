@@ -526,3 +526,23 @@ def test_emergencies_starting_together_show_the_later_announcement_first(mk, h0,
         ("00:00", ["ann-5"]),
         ("00:30", ["ann-3", "ann-5"]),
     ]
+
+
+def test_a_capped_playlist_rule_caps_each_of_its_items(mk, h0, check) -> None:
+    # playlist [p1 10, p2 15] with max_per_hour 2, plus a 10: loop [a, p1, p2] (period 35).
+    # a 0, p1 10, p2 20, a 35, p1 45, p2 55 -> p1 and p2 have 2 starts each; from 70 [a] alone until 3600
+    # (a boundary: 70 + 10k), then the full loop continues after r-a -> p1 3600, p2 3610, a 3625, p1 3635,
+    # p2 3645 (to 3660, the horizon end).
+    from playlists.codec import parse_playlist, parse_rule
+
+    items = {"a": mk.item("a", 10), "p1": mk.item("p1", 10), "p2": mk.item("p2", 15)}
+    rules = [
+        mk.rule("r-a", "a"),
+        parse_rule({"id": "r-p", "playlist": "pl", "targets": {"all": True}, "max_per_hour": 2}),
+    ]
+    playlists = {"pl": parse_playlist({"id": "pl", "items": ["p1", "p2"]})}
+    ct = compile_display(mk.display(), rules, items, h0, HOUR + 60, playlists=playlists)
+    check(ct)
+    assert _starts(ct, "p1") == [10, 45, 3600, 3635]
+    assert _starts(ct, "p2") == [20, 55, 3610, 3645]
+    assert _starts(ct, "a") == [0, 35, *range(70, 3600, 10), 3625]
