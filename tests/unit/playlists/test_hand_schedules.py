@@ -259,14 +259,15 @@ def test_interrupt_waiting_when_an_emergency_starts_is_dropped(mk, h0, check) ->
 
 
 def test_percent_share_with_a_fractional_rate_evens_out_over_hours(mk, h0, check) -> None:
-    # percent 1.25 = 45 s/h; spot 30 s -> rate 1.5 spots/h. UTC hour index H of H0 = 1764547200 / 3600 = 490152:
-    # floor(490153 * 1.5) - floor(490152 * 1.5) = 735229 - 735228 = 1; next hour 735231 - 735229 = 2.
+    # percent 1.25 = 45 s/h; spot 30 s -> rate 1.5 spots/h. UTC hour index H of H0 = 1796083200 / 3600 = 498912:
+    # floor(498913 * 1.5) - floor(498912 * 1.5) = 748369 - 748368 = 1; next hour 748371 - 748369 = 2.
     # hour 0: margin = 10 + 30 = 40, usable 3560; one spot at int(0.5 * 3560) = 1780 -> a boundary: 1780.
     # hour 1: step 1780, due 3600 + 890 = 4490 and 3600 + 2670 = 6270.
     items = {"a": mk.item("a", 10), "spot": mk.item("spot", 30)}
     rules = [mk.rule("r-a", "a"), mk.rule("r-spot", "spot", layer="interrupt", share={"percent": 1.25})]
     ct = compile_display(mk.display(), rules, items, h0, 2 * HOUR)
     check(ct)
+    assert ct.horizon_start_s // HOUR == 498912
     # 1780 is a boundary of a (10 s); after the spot (1810) a restarts at 1810 + 10k:
     # 4490 -> 4490 (4490 - 1810 = 2680, a multiple of 10); after it 4520 + 10k: 6270 -> 6270.
     assert _starts(ct, "spot") == [1780, 4490, 6270]
@@ -546,3 +547,16 @@ def test_a_capped_playlist_rule_caps_each_of_its_items(mk, h0, check) -> None:
     assert _starts(ct, "p1") == [10, 45, 3600, 3635]
     assert _starts(ct, "p2") == [20, 55, 3610, 3645]
     assert _starts(ct, "a") == [0, 35, *range(70, 3600, 10), 3625]
+
+
+def test_a_share_below_one_spot_an_hour_falls_in_every_third_utc_hour(mk, h0, check) -> None:
+    # 10 s/h with a 30 s spot: rate 1/3. H0's UTC hour index is 498912 (a multiple of 3):
+    # hour h gets floor((498912 + h + 1) / 3) - floor((498912 + h) / 3) -> 1 for h = 2 and 5, 0 for the others.
+    # margin 10 + 30 -> usable 3560, one spot at int(0.5 * 3560) = 1780 into the hour: 8980 and 19780, both
+    # boundaries of the 10 s loop (the first spot ends at 9010, and 19780 - 9010 is a multiple of 10).
+    items = {"a": mk.item("a", 10), "spot": mk.item("spot", 30)}
+    rules = [mk.rule("r-a", "a"), mk.rule("r-spot", "spot", layer="interrupt", share={"seconds_per_hour": 10})]
+    ct = compile_display(mk.display(), rules, items, h0, 6 * HOUR)
+    check(ct)
+    assert ct.horizon_start_s // HOUR == 498912
+    assert _starts(ct, "spot") == [8980, 19780]
