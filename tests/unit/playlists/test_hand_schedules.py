@@ -560,3 +560,12 @@ def test_a_share_below_one_spot_an_hour_falls_in_every_third_utc_hour(mk, h0, ch
     check(ct)
     assert ct.horizon_start_s // HOUR == 498912
     assert _starts(ct, "spot") == [8980, 19780]
+
+
+def test_a_date_alone_is_midnight_so_valid_until_that_date_excludes_it(mk) -> None:
+    # valid_from inclusive, valid_until exclusive, both local (WIB): 2026-12-05 .. 2026-12-07 = 5 and 6 Dec,
+    # i.e. 17:00Z Dec 4 to 17:00Z Dec 6; "through 7 Dec" is valid_until 2026-12-08.
+    r = mk.rule("r", "a", valid_from="2026-12-05", valid_until="2026-12-07")
+    assert _utc(rule_spans(r, "Asia/Pontianak", _s("2026-11-30T17:00"), _s("2026-12-14T17:00"))) == [
+        ("12-04 17:00", "12-06 17:00")
+    ]
