@@ -269,6 +269,26 @@ def first_occurrence(
 
 
 @lru_cache(maxsize=4096)
+def start_matters(rrule_text: str) -> bool:
+    """Whether the dates depend on the recurrence's first date (DTSTART), not only on the calendar.
+
+    INTERVAL > 1 and COUNT count from it; without BY parts naming the days, WEEKLY takes its weekday,
+    MONTHLY its day of the month, YEARLY its day of the year. Every preset is a calendar pattern.
+    """
+    parts = rrule_parts(rrule_text)
+    if int(parts.get("INTERVAL", "1")) > 1 or "COUNT" in parts:
+        return True
+    freq = parts["FREQ"]
+    if freq == "DAILY":
+        return False
+    if freq == "WEEKLY":
+        return "BYDAY" not in parts
+    if freq == "MONTHLY":
+        return "BYDAY" not in parts and "BYMONTHDAY" not in parts
+    return not any(k in parts for k in ("BYDAY", "BYMONTHDAY", "BYYEARDAY"))
+
+
+@lru_cache(maxsize=4096)
 def recurring_dates(rrule_text: str, dtstart: date, first: date, last: date) -> frozenset[date]:
     """Local dates in [first, last] produced by ``rrule_text`` from ``dtstart``."""
     parts = rrule_parts(rrule_text)  # never iterate a rule that could not have been validated (INTERVAL=0 never ends)

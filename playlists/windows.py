@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from playlists.budget import check_occurrences
 from playlists.intervals import Span, clip, intersect, normalize
 from playlists.model import Daypart, Display, Rule
-from playlists.recurrence import ANCHOR_DATE, PRESETS, recurring_dates
+from playlists.recurrence import ANCHOR_DATE, PRESETS, recurring_dates, start_matters
 
 ALL_DAY = (Daypart(0, 24 * 60),)
 
@@ -91,6 +91,8 @@ def rule_spans(rule: Rule, tz_name: str, start_s: int, end_s: int) -> tuple[Span
         days = [d for d in days if d.weekday() in allowed]
     text = rule_rrule(rule)
     if text is not None and days:
+        if not start_matters(text):  # a calendar pattern (every preset): like `days`, whatever its first date,
+            anchor = days[0]  # so a night window begun the day before valid_from keeps its tail
         chosen = recurring_dates(text, anchor, days[0], days[-1])
         days = [d for d in days if d in chosen]
     if rule.exdates:

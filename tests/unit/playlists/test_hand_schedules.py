@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playlists.compiler import compile_display
-from playlists.recurrence import recurring_dates
+from playlists.recurrence import PRESETS, recurring_dates, start_matters
 from playlists.windows import rule_spans
 
 HOUR = 3600
@@ -139,22 +139,28 @@ def test_overnight_daypart_on_the_last_day_is_cut_by_a_midnight_validity_end(mk)
 
 
 def test_valid_from_inside_an_overnight_window(mk) -> None:
-    # validity clips windows: from 01:00 WIB Dec 2 the window begun 22:00 Dec 1 still has 01:00-02:00
-    # (18:00-19:00Z Dec 1). With a recurrence (preset, rrule) the dates start at valid_from's local date,
-    # so the Dec 1 window is not one of its dates and its tail does not play (docs/schedule.md, Windows).
+    # validity clips windows: from 01:00 WIB Wed 2 Dec the window begun 22:00 Tue 1 Dec still has 01:00-02:00
+    # (18:00-19:00Z Dec 1). A calendar pattern (every preset, FREQ=DAILY) is like `days`: Tue 1 Dec is one of
+    # its dates, so the tail plays too (an announcement approved at 01:00 shows at once, whether staff chose
+    # "weekdays" or ticked Mon-Fri). A recurrence counted from its start (INTERVAL=2: Dec 2, 4, ...) has no
+    # Dec 1, so no tail.
     night = [{"start": "22:00", "end": "02:00"}]
     h0, h1 = _s("2026-11-30T17:00"), _s("2026-12-03T17:00")
-    plain = mk.rule("r", "a", valid_from="2026-12-02T01:00", dayparts=night)
-    assert _utc(rule_spans(plain, "Asia/Pontianak", h0, h1)) == [
-        ("12-01 18:00", "12-01 19:00"),
-        ("12-02 15:00", "12-02 19:00"),
-        ("12-03 15:00", "12-03 17:00"),
-    ]
-    daily = mk.rule("r", "a", valid_from="2026-12-02T01:00", dayparts=night, preset="every_day")
-    assert _utc(rule_spans(daily, "Asia/Pontianak", h0, h1)) == [
-        ("12-02 15:00", "12-02 19:00"),
-        ("12-03 15:00", "12-03 17:00"),
-    ]
+    for extra in (
+        {},
+        {"preset": "every_day"},
+        {"preset": "weekdays"},
+        {"rrule": "FREQ=DAILY"},
+        {"days": ["tue", "wed", "thu"]},
+    ):
+        r = mk.rule("r", "a", valid_from="2026-12-02T01:00", dayparts=night, **extra)
+        assert _utc(rule_spans(r, "Asia/Pontianak", h0, h1)) == [
+            ("12-01 18:00", "12-01 19:00"),
+            ("12-02 15:00", "12-02 19:00"),
+            ("12-03 15:00", "12-03 17:00"),
+        ], extra
+    every2 = mk.rule("r", "a", valid_from="2026-12-02T01:00", dayparts=night, rrule="FREQ=DAILY;INTERVAL=2")
+    assert _utc(rule_spans(every2, "Asia/Pontianak", h0, h1)) == [("12-02 15:00", "12-02 19:00")]
 
 
 def test_validity_written_in_another_zone_anchors_the_recurrence_on_the_displays_date(mk) -> None:
@@ -569,3 +575,40 @@ def test_a_date_alone_is_midnight_so_valid_until_that_date_excludes_it(mk) -> No
     assert _utc(rule_spans(r, "Asia/Pontianak", _s("2026-11-30T17:00"), _s("2026-12-14T17:00"))) == [
         ("12-04 17:00", "12-06 17:00")
     ]
+
+
+CALENDAR_PATTERNS = [
+    *PRESETS.values(),
+    "FREQ=DAILY;BYMONTH=1,7",
+    "FREQ=WEEKLY;BYDAY=TU,SA;WKST=SU",
+    "FREQ=MONTHLY;BYMONTHDAY=31",
+    "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1",
+    "FREQ=MONTHLY;BYDAY=-1FR",
+    "FREQ=YEARLY;BYMONTH=8;BYMONTHDAY=17",
+    "FREQ=YEARLY;BYYEARDAY=1,-1",
+    "FREQ=YEARLY;BYDAY=20MO",
+    "FREQ=WEEKLY;BYDAY=FR;UNTIL=20270630",
+]
+COUNTED_FROM_START = [
+    "FREQ=DAILY;INTERVAL=2",
+    "FREQ=WEEKLY",
+    "FREQ=WEEKLY;BYDAY=FR;INTERVAL=2",
+    "FREQ=MONTHLY",
+    "FREQ=MONTHLY;BYMONTHDAY=1;COUNT=3",
+    "FREQ=YEARLY;BYMONTH=8",
+    "FREQ=YEARLY;BYWEEKNO=20",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(CALENDAR_PATTERNS), st.dates(date(2026, 1, 1), date(2028, 12, 31)), st.integers(1, 900))
+def test_a_calendar_pattern_gives_the_same_dates_whatever_its_first_date(text: str, first: date, back: int) -> None:
+    last = first + timedelta(days=45)
+    assert not start_matters(text)
+    one = recurring_dates(text, first, first, last)
+    assert one == recurring_dates(text, first - timedelta(days=back), first, last)
+    assert one == recurring_dates(text, date(2000, 1, 3), first, last)
+
+
+def test_recurrences_counted_from_their_start_are_told_apart() -> None:
+    assert all(start_matters(text) for text in COUNTED_FROM_START)
