@@ -189,10 +189,9 @@ class EmergencyPusher:
 
 def _zones(service: Service, ann: dict[str, Any]) -> set[str]:
     """The time zones of the displays the announcement reaches (the service's own when it reaches none)."""
-    ids = sorted(displays_reached(service.db, loads(ann["targets"], {})))
-    marks = ",".join("?" * len(ids))
-    rows = service.db.execute(f"select timezone from displays where id in ({marks})", ids) if ids else []
-    return {str(row[0] or service.config.timezone) for row in rows} or {service.config.timezone}
+    reached = displays_reached(service.db, loads(ann["targets"], {}))
+    rows = service.db.execute("select id, timezone from displays")  # two columns: no variable limit to meet
+    return {str(tz or service.config.timezone) for id_, tz in rows if id_ in reached} or {service.config.timezone}
 
 
 def _display_ids(service: Service) -> set[str]:
