@@ -612,3 +612,30 @@ def test_a_calendar_pattern_gives_the_same_dates_whatever_its_first_date(text: s
 
 def test_recurrences_counted_from_their_start_are_told_apart() -> None:
     assert all(start_matters(text) for text in COUNTED_FROM_START)
+
+
+def test_overlays_hide_during_an_emergency_and_continue_after_it(mk, h0, check) -> None:
+    # ticker overlays t1, t2 (20 s each) in their own zone; emergency 07:00:45-07:01:00 WIB (45-60).
+    # ticker: t1 0, t2 20, t1 40 cut at 45, nothing 45-60 (hidden), then after t1 -> t2 60, t1 80, t2 100.
+    items = {
+        "a": mk.item("a", 10),
+        "t1": mk.item("t1", 20, type="ticker"),
+        "t2": mk.item("t2", 20, type="ticker"),
+        "alert": mk.item("alert", 15),
+    }
+    rules = [
+        mk.rule("r-a", "a"),
+        mk.rule("tk-1", "t1", layer="overlay", zone="ticker"),
+        mk.rule("tk-2", "t2", layer="overlay", zone="ticker"),
+        mk.rule("em", "alert", layer="emergency", valid_from="2026-12-01T07:00:45", valid_until="2026-12-01T07:01:00"),
+    ]
+    ct = compile_display(mk.display(zones=["main", "ticker"]), rules, items, h0, 120)
+    check(ct)
+    assert [(p[0], p[1], p[2]) for p in _plays(ct, "ticker")] == [
+        (0, 20, "t1"),
+        (20, 40, "t2"),
+        (40, 45, "t1"),
+        (60, 80, "t2"),
+        (80, 100, "t1"),
+        (100, 120, "t2"),
+    ]
