@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -495,7 +496,9 @@ def _emergency_runs(
             k += 1
         if not active or k >= len(events):
             continue
-        order = tuple(sorted(active, key=lambda i: (-active[i], emergencies[i][0])))
+        # newest first: the latest start; at the same start the later announcement (ann-10 before ann-9)
+        newest = sorted(active, key=lambda i: natural_key(emergencies[i][1].id), reverse=True)
+        order = tuple(sorted(newest, key=lambda i: -active[i]))
         if order not in loops:
             slots = tuple(s for i in order for s in _slots(emergencies[i][1], emergencies[i][2]))
             loops[order] = Loop(slots)
@@ -517,6 +520,14 @@ def _emergency_runs(
                             )
                         )
     return runs
+
+
+def natural_key(rule_id: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key reading digit runs as numbers: ``ann-9`` < ``ann-10``."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in _DIGITS.split(rule_id) if part)
+
+
+_DIGITS = re.compile(r"(\d+)")
 
 
 def never_reason(rule: Rule, spans: Sequence[Span], on: list[Span], available: list[Span]) -> str:

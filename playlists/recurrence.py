@@ -269,9 +269,36 @@ def first_occurrence(
 
 
 @lru_cache(maxsize=4096)
+def start_matters(rrule_text: str) -> bool:
+    """Whether the dates depend on the recurrence's first date (DTSTART), not only on the calendar.
+
+    INTERVAL > 1 and COUNT count from it; without BY parts naming the days, WEEKLY takes its weekday,
+    MONTHLY its day of the month, YEARLY its day of the year. Every preset is a calendar pattern.
+    """
+    parts = rrule_parts(rrule_text)
+    if int(parts.get("INTERVAL", "1")) > 1 or "COUNT" in parts:
+        return True
+    freq = parts["FREQ"]
+    if freq == "DAILY":
+        return False
+    if freq == "WEEKLY":
+        return "BYDAY" not in parts
+    if freq == "MONTHLY":
+        return "BYDAY" not in parts and "BYMONTHDAY" not in parts
+    return not any(k in parts for k in ("BYDAY", "BYMONTHDAY", "BYYEARDAY"))
+
+
+@lru_cache(maxsize=4096)
 def recurring_dates(rrule_text: str, dtstart: date, first: date, last: date) -> frozenset[date]:
     """Local dates in [first, last] produced by ``rrule_text`` from ``dtstart``."""
-    rrule_parts(rrule_text)  # never iterate a rule that could not have been validated (INTERVAL=0 never ends)
+    parts = rrule_parts(rrule_text)  # never iterate a rule that could not have been validated (INTERVAL=0 never ends)
+    if parts["FREQ"] == "DAILY":  # bounded by `last`: dateutil would walk to 9999 when no day matches, e.g.
+        # INTERVAL=7;BYDAY=SU validated from a Sunday but anchored on the display's Monday
+        start = dtstart
+        if "COUNT" not in parts and first > dtstart:  # candidates are dtstart + k * INTERVAL: skip to `first`
+            step_d = int(parts.get("INTERVAL", "1"))
+            start = dtstart + timedelta(days=(first - dtstart).days // step_d * step_d)
+        return frozenset(day for day in _daily_dates(parts, start, last) if day >= first)
     rule = _parse(_body(rrule_text), dtstart)
     lo = datetime(first.year, first.month, first.day)
     hi = datetime(last.year, last.month, last.day) + timedelta(days=1) - timedelta(seconds=1)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from playlists.budget import check_occurrences
 from playlists.intervals import Span, clip, intersect, normalize
 from playlists.model import Daypart, Display, Rule
-from playlists.recurrence import ANCHOR_DATE, PRESETS, recurring_dates
+from playlists.recurrence import ANCHOR_DATE, PRESETS, recurring_dates, start_matters
 
 ALL_DAY = (Daypart(0, 24 * 60),)
 
@@ -74,8 +74,13 @@ def rule_spans(rule: Rule, tz_name: str, start_s: int, end_s: int) -> tuple[Span
     """
     valid_tz = rule.timezone or tz_name
     lo, hi = start_s, end_s
+    anchor = ANCHOR_DATE
     if rule.valid_from is not None:
-        lo = max(lo, local_datetime_to_utc_s(valid_tz, rule.valid_from))
+        from_s = local_datetime_to_utc_s(valid_tz, rule.valid_from)
+        lo = max(lo, from_s)
+        # the recurrence counts from the display's local date of that instant, not the date written in
+        # another zone: an announcement's UTC 23:00 start is the next local morning
+        anchor = local_date(tz_name, from_s)
     if rule.valid_until is not None:
         hi = min(hi, local_datetime_to_utc_s(valid_tz, rule.valid_until))
     if lo >= hi:
@@ -86,8 +91,9 @@ def rule_spans(rule: Rule, tz_name: str, start_s: int, end_s: int) -> tuple[Span
         days = [d for d in days if d.weekday() in allowed]
     text = rule_rrule(rule)
     if text is not None and days:
-        dtstart = rule.valid_from.date() if rule.valid_from is not None else ANCHOR_DATE
-        chosen = recurring_dates(text, dtstart, days[0], days[-1])
+        if not start_matters(text):  # a calendar pattern (every preset): like `days`, whatever its first date,
+            anchor = days[0]  # so a night window begun the day before valid_from keeps its tail
+        chosen = recurring_dates(text, anchor, days[0], days[-1])
         days = [d for d in days if d in chosen]
     if rule.exdates:
         excluded = set(rule.exdates)

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scheduler.announcements import displays_reached
+from scheduler.emergency_window import is_scheduled, live_window
 from scheduler.schedule import item_id
 from scheduler.slide_specs import slide_spec
 from scheduler.store import loads
@@ -118,10 +119,16 @@ class EmergencyPusher:
         }
         rows = {int(r["id"]): r for r in db.table("announcements").rows_where("layer = 'emergency'")}
         wanted: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
+        windows: dict[int, tuple[datetime, datetime]] = {}
         for ann_id, ann in sorted(rows.items()):
             last = latest.get(ann_id)
             live = ann["status"] == "approved" and (not ann["ends_at"] or parse_utc(ann["ends_at"]) > now)
             if live and (last is None or last["kind"] == "cancel" or last["approved_at"] != ann["approved_at"]):
+                if is_scheduled(ann):  # days/hours/repeat: only the window on screen now, or no push at all
+                    window = live_window(ann, _zones(self.service, ann), now, DEFAULT_VALIDITY)
+                    if window is None:
+                        continue
+                    windows[ann_id] = window
                 wanted.append(("emergency", ann, last))
             elif not live and last is not None and last["kind"] == "emergency" and parse_utc(last["valid_until"]) > now:
                 wanted.append(("cancel", ann, last))
@@ -139,11 +146,11 @@ class EmergencyPusher:
         with db.atomic():
             for kind, ann, last in wanted:
                 seq += 1
-                pushes.append(self._record(kind, ann, last, seq, now, all_ids))
+                pushes.append(self._record(kind, ann, last, seq, now, all_ids, windows.get(int(ann["id"]))))
         return pushes
 
     def _record(self, kind: str, ann: dict[str, Any], last: dict[str, Any] | None, seq: int, now: datetime,
-                all_ids: set[str]) -> Push:  # fmt: skip
+                all_ids: set[str], window: tuple[datetime, datetime] | None = None) -> Push:  # fmt: skip
         service = self.service
         key = service.keyring.active
         if kind == "emergency":
@@ -151,6 +158,8 @@ class EmergencyPusher:
             spec = slide_spec(ann, service.config.timezone)
             valid_from = parse_utc(ann["starts_at"]) if ann["starts_at"] else now
             valid_until = parse_utc(ann["ends_at"]) if ann["ends_at"] else now + DEFAULT_VALIDITY
+            if window is not None:  # a scheduled emergency: the span of its schedule live now
+                valid_from, valid_until = window[0], min(valid_until, window[1])
             slide = {"title": spec.title, "style": spec.style, "severity": spec.severity, "header": spec.header,
                      "issuer": spec.issuer, "issued": spec.issued}  # fmt: skip
             message = build_message(
@@ -176,6 +185,13 @@ class EmergencyPusher:
             "envelope": canonical_json(envelope).decode(),
         })  # fmt: skip
         return Push(seq, kind, int(ann["id"]), frozenset(targets), envelope)
+
+
+def _zones(service: Service, ann: dict[str, Any]) -> set[str]:
+    """The time zones of the displays the announcement reaches (the service's own when it reaches none)."""
+    reached = displays_reached(service.db, loads(ann["targets"], {}))
+    rows = service.db.execute("select id, timezone from displays")  # two columns: no variable limit to meet
+    return {str(tz or service.config.timezone) for id_, tz in rows if id_ in reached} or {service.config.timezone}
 
 
 def _display_ids(service: Service) -> set[str]:
