@@ -7,6 +7,46 @@ document.addEventListener("DOMContentLoaded", function () {
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
+  // What was typed survives a session that ended mid-form and a change of language: a form with
+  // data-keep-draft is copied to this tab's sessionStorage when it is sent (or when the language is
+  // changed on its page). A page that interrupts (the login page, an error page) marks the copy; the same
+  // form gets it back on its next load. Any other page means it arrived, and the copy is dropped.
+  var DRAFT_KEY = "signage-draft";
+  var keeper = document.querySelector("form[data-keep-draft]");
+  var keepDraft = function (form, interrupted) {
+    var fields = [];
+    Array.prototype.forEach.call(form.elements, function (e) {
+      if (!e.name || e.name === "csrf_token" || ["file", "submit", "button"].indexOf(e.type) >= 0) { return; }
+      fields.push([e.name, e.value, (e.type === "checkbox" || e.type === "radio") ? e.checked : null]);
+    });
+    var draft = {form: form.getAttribute("data-keep-draft"), fields: fields, interrupted: interrupted};
+    try { window.sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft)); } catch (e) { /* storage off */ }
+  };
+  var draft = null;
+  try { draft = JSON.parse(window.sessionStorage.getItem(DRAFT_KEY) || "null"); } catch (e) { draft = null; }
+  if (draft && keeper && draft.interrupted && draft.form === keeper.getAttribute("data-keep-draft")) {
+    draft.fields.forEach(function (field) {
+      Array.prototype.forEach.call(keeper.elements, function (e) {
+        if (e.name !== field[0] || e.name === "csrf_token" || e.type === "file") { return; }
+        if (field[2] === null) { e.value = field[1]; } else if (e.value === field[1]) { e.checked = field[2]; }
+      });
+    });
+    var restored = document.getElementById("draft-restored");
+    if (restored) { restored.classList.remove("hidden"); }
+    var attached = document.getElementById("upload-status");
+    var media = document.getElementById("media_sha256");
+    if (attached && media && media.value) { attached.textContent = attached.getAttribute("data-attached"); }
+    window.sessionStorage.removeItem(DRAFT_KEY);
+  } else if (draft && document.querySelector("[data-interrupts-draft]")) {
+    if (!draft.interrupted) { draft.interrupted = true; window.sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft)); }
+  } else if (draft && !draft.interrupted) {
+    window.sessionStorage.removeItem(DRAFT_KEY);
+  }
+  if (keeper) {
+    keeper.addEventListener("submit", function () { keepDraft(keeper, false); });
+    var languageForm = document.querySelector("form.lang-form");
+    if (languageForm) { languageForm.addEventListener("submit", function () { keepDraft(keeper, true); }); }
+  }
   // Media upload with a progress bar: the file goes to /admin/media first (XHR), the form then
   // carries only the stored file's hash. Without JS the file is sent with the form itself.
   var file = document.getElementById("file");

@@ -57,6 +57,7 @@ from signage.timefmt import format_date_long, format_long, format_time
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGE_COOKIE = "signage_lang"
+RETURN_COOKIE = "signage_return"  # where to go back to after logging in again (a session that ended mid-work)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 ServiceDep = Annotated[Service, Depends(get_service)]
 
@@ -84,6 +85,13 @@ class PasswordChangeRequired(Exception):
 
 class CsrfRefused(Exception):
     """A state-changing request without the session's CSRF token or from another site."""
+
+
+def admin_path(value: str | None) -> str | None:
+    """``value`` if it is a path of this admin (a safe place to send the browser back to), else None."""
+    if not value or not value.startswith("/admin") or "//" in value or "\\" in value:
+        return None
+    return None if value.startswith("/admin/login") else value
 
 
 def page_router() -> APIRouter:

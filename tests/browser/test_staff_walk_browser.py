@@ -1,0 +1,137 @@
+"""A staffer's slips in real headless Chromium against the real scheduler: a session that ends mid-form, a change
+of language mid-form or on the Jadwal preview, and what the Jadwal page names its zones.
+
+Screenshots land in ``<pytest basetemp>/admin-screenshots/`` at 1366x768 and 390x844.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_support import login, new_page, screenshot_everywhere
+
+from signage.clock import format_utc
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _end_sessions(service: Any) -> None:
+    """Every web session idle past the timeout, as after a long phone call."""
+    idle = timedelta(seconds=service.config.session_idle_timeout_s + 1)
+    with service.lock:
+        service.db.execute("update web_sessions set last_seen_at = ?", [format_utc(service.clock() - idle)])
+
+
+def test_a_session_that_ends_mid_form_returns_to_the_form_with_what_was_typed(
+    browser: Any, live_scheduler: Any, tmp_path: Path, shots: Path
+) -> None:
+    from PIL import Image
+
+    base, service = live_scheduler.url, live_scheduler.service
+    poster = tmp_path / "Poster Posyandu.png"
+    Image.new("RGB", (1920, 1080), (200, 60, 30)).save(poster)
+    editor = new_page(browser)
+    login(editor, base, "editor", service.demo_accounts.editor_password)
+    editor.goto(f"{base}/admin/announcements/new")
+    editor.fill("#title", "Posyandu Balita Desember")
+    editor.fill("#body", "Timbang dan imunisasi gratis.")
+    editor.set_input_files("#file", str(poster))
+    editor.wait_for_selector("#upload-status.ok", timeout=60000)
+    editor.select_option("#recurrence", "days")
+    editor.check("input[name=days][value=sat]")
+    editor.fill("#from_time", "07:00")
+    editor.fill("#to_time", "10:00")
+    editor.check("input[name=group][value=kec-sungai-pinyuh]")
+    editor.check("input[name=display][value=desa-antibar]")
+    sha256 = editor.input_value("#media_sha256")
+    assert sha256
+
+    _end_sessions(service)
+    editor.click("button[name=then_submit]")
+    assert editor.url.endswith("/admin/login")  # the ended session cannot save ...
+    assert "Sesi Anda sudah berakhir" in editor.inner_text("#session-ended")  # ... and the page says so
+    screenshot_everywhere(editor, shots, "sesi-berakhir")
+    with service.lock:
+        assert service.db.table("announcements").count_where("title = ?", ["Posyandu Balita Desember"]) == 0
+
+    login(editor, base, "editor", service.demo_accounts.editor_password)
+    assert editor.url.endswith("/admin/announcements/new")  # back where the staffer was
+    assert editor.is_visible("#draft-restored")
+    assert editor.input_value("#title") == "Posyandu Balita Desember"
+    assert editor.input_value("#body") == "Timbang dan imunisasi gratis."
+    assert editor.input_value("#recurrence") == "days" and editor.is_visible("#days-field")
+    assert editor.is_checked("input[name=days][value=sat]") and not editor.is_checked("input[name=days][value=mon]")
+    assert editor.input_value("#from_time") == "07:00" and editor.input_value("#to_time") == "10:00"
+    assert editor.is_checked("input[name=group][value=kec-sungai-pinyuh]")
+    assert editor.is_checked("input[name=display][value=desa-antibar]")
+    assert editor.input_value("#media_sha256") == sha256  # the uploaded picture is still attached
+    assert "tetap terlampir" in editor.inner_text("#upload-status")
+    screenshot_everywhere(editor, shots, "pengumuman-dipulihkan")
+    editor.click("button[name=then_submit]")
+    assert "Diajukan" in editor.inner_text("#status")
+    with service.lock:
+        row = next(service.db.table("announcements").rows_where("title = ?", ["Posyandu Balita Desember"]))
+    assert (row["kind"], row["media_sha256"]) == ("image", sha256)
+    assert json.loads(row["schedule"]) == {"days": ["sat"], "dayparts": [{"start": "07:00", "end": "10:00"}]}
+
+    editor.goto(f"{base}/admin/announcements/new")  # saved: the next new announcement starts empty
+    assert editor.input_value("#title") == "" and not editor.is_visible("#draft-restored")
+
+
+def test_a_form_refused_by_the_server_is_not_restored_again_later(browser: Any, live_scheduler: Any) -> None:
+    """The copy is for interruptions only: the server's own answer (here: the end before the start) shows the
+    typed values itself, and once that form is left the copy is gone."""
+    base, service = live_scheduler.url, live_scheduler.service
+    editor = new_page(browser)
+    login(editor, base, "editor", service.demo_accounts.editor_password)
+    editor.goto(f"{base}/admin/announcements/new")
+    editor.fill("#title", "Tanggal terbalik")
+    editor.fill("#valid_from", "2027-02-10T08:00")
+    editor.fill("#valid_until", "2027-02-01T08:00")
+    editor.check("input[name=display][value=desa-antibar]")
+    editor.click("button[name=save]")
+    assert "Berlaku sampai" in editor.inner_text("[role=alert]")
+    assert editor.input_value("#title") == "Tanggal terbalik" and not editor.is_visible("#draft-restored")
+    editor.goto(f"{base}/admin/announcements")
+    editor.goto(f"{base}/admin/announcements/new")
+    assert editor.input_value("#title") == "" and not editor.is_visible("#draft-restored")
+
+
+def test_changing_language_keeps_the_typed_form_and_the_chosen_schedule_view(
+    browser: Any, live_scheduler: Any, shots: Path
+) -> None:
+    base, service = live_scheduler.url, live_scheduler.service
+    page = new_page(browser)
+    login(page, base, "admin", service.demo_accounts.admin_password)
+    page.goto(f"{base}/admin/announcements/new")
+    page.fill("#title", "Judul sebelum ganti bahasa")
+    page.check("input[name=group][value=kec-mempawah-timur]")
+    page.select_option("#language", "en")
+    page.click("form.lang-form button")
+    assert page.inner_text("h1") == "New announcement"
+    assert page.input_value("#title") == "Judul sebelum ganti bahasa"
+    assert page.is_checked("input[name=group][value=kec-mempawah-timur]")
+
+    page.goto(f"{base}/admin/schedule?display=desa-antibar&at=09:00")
+    page.select_option("#language", "id")
+    page.click("form.lang-form button")
+    assert page.url.endswith("/admin/schedule?display=desa-antibar&at=09:00")
+    assert page.input_value("#display") == "desa-antibar" and page.input_value("#at") == "09:00"
+    assert "pukul 09.00" in page.inner_text("#frame-title")
+
+
+def test_schedule_names_zones_and_layers_in_indonesian(browser: Any, live_scheduler: Any, shots: Path) -> None:
+    base, service = live_scheduler.url, live_scheduler.service
+    page = new_page(browser)
+    login(page, base, "editor", service.demo_accounts.editor_password)
+    page.goto(f"{base}/admin/schedule?display=kec-sungai-pinyuh")
+    zones = page.eval_on_selector_all("#segments td:nth-child(3)", "cells => cells.map(c => c.innerText.trim())")
+    layers = page.eval_on_selector_all("#segments td:nth-child(4)", "cells => cells.map(c => c.innerText.trim())")
+    assert {"Utama", "Teks berjalan", "Jam"} <= set(zones), zones  # the demo's screen has a ticker and a clock
+    assert not {"main", "ticker", "clock"} & set(zones)
+    assert "Lapisan atas" in layers and "Overlay" not in layers
+    screenshot_everywhere(page, shots, "jadwal-zona")
