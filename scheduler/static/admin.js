@@ -42,8 +42,17 @@ document.addEventListener("DOMContentLoaded", function () {
   } else if (draft && !draft.interrupted) {
     window.sessionStorage.removeItem(DRAFT_KEY);
   }
+  // A new form sent, then shown again by the back button, keeps the id it was sent with (the browser refills
+  // what was typed but not this hidden field), so the server sees the same form and does not save it twice.
+  var formId = keeper && keeper.querySelector("input[name=form_id]");
+  if (formId && window.history.state && window.history.state.sentFormId) {
+    formId.value = window.history.state.sentFormId;
+  }
   if (keeper) {
-    keeper.addEventListener("submit", function () { keepDraft(keeper, false); });
+    keeper.addEventListener("submit", function () {
+      keepDraft(keeper, false);
+      if (formId) { window.history.replaceState({sentFormId: formId.value}, ""); }
+    });
     var languageForm = document.querySelector("form.lang-form");
     if (languageForm) { languageForm.addEventListener("submit", function () { keepDraft(keeper, true); }); }
   }
@@ -57,6 +66,13 @@ document.addEventListener("DOMContentLoaded", function () {
   if (file && bar && status && sha) {
     file.addEventListener("change", function () {
       if (!file.files.length) { return; }
+      var maxBytes = parseInt(file.getAttribute("data-max-bytes") || "0", 10);
+      if (maxBytes && file.files[0].size > maxBytes) {  // refused before sending it for minutes
+        status.textContent = file.getAttribute("data-too-large");
+        status.className = "flash err";
+        file.value = "";
+        return;
+      }
       var data = new FormData();
       data.append("file", file.files[0]);
       data.append("csrf_token", file.form.querySelector("input[name=csrf_token]").value);
@@ -79,6 +95,10 @@ document.addEventListener("DOMContentLoaded", function () {
           file.value = "";
           status.textContent = answer.message;
           status.className = "flash ok";
+        } else if (xhr.status === 413) {
+          sha.value = "";
+          status.textContent = file.getAttribute("data-too-large");
+          status.className = "flash err";
         } else {
           sha.value = "";
           status.textContent = answer.message || answer.error || status.getAttribute("data-failed");

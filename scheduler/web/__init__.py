@@ -39,6 +39,7 @@ from scheduler.web.common import (
     gettext_for,
     redirect,
 )
+from scheduler.web.form_once import SentForms
 from scheduler.web.security import WebSecurityMiddleware
 from signage.errors import UserError
 
@@ -69,6 +70,7 @@ def install(app: FastAPI) -> None:
     app.mount("/admin/static", StaticFiles(directory=str(STATIC_DIR)), name="admin-static")
     app.add_middleware(WebSecurityMiddleware, public_url=app.state.service.config.public_url)
     web_error_pages[:] = [error_page]
+    app.state.sent_forms = SentForms()  # new-announcement forms already saved (scheduler/web/form_once.py)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

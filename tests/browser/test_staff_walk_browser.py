@@ -135,3 +135,84 @@ def test_schedule_names_zones_and_layers_in_indonesian(browser: Any, live_schedu
     assert not {"main", "ticker", "clock"} & set(zones)
     assert "Lapisan atas" in layers and "Overlay" not in layers
     screenshot_everywhere(page, shots, "jadwal-zona")
+
+
+def test_the_back_button_and_sending_again_does_not_make_a_second_announcement(
+    browser: Any, live_scheduler: Any, shots: Path
+) -> None:
+    base, service = live_scheduler.url, live_scheduler.service
+    editor = new_page(browser)
+    login(editor, base, "editor", service.demo_accounts.editor_password)
+    editor.goto(f"{base}/admin/announcements/new")
+    editor.fill("#title", "Kerja bakti Sabtu pagi")
+    editor.check("input[name=display][value=desa-antibar]")
+    editor.click("button[name=then_submit]")
+    assert "Diajukan" in editor.inner_text("#status")
+    detail = editor.url
+    editor.go_back()  # the browser shows the form again, filled in as it was sent
+    assert editor.input_value("#title") == "Kerja bakti Sabtu pagi"
+    editor.click("button[name=then_submit]")
+    assert editor.url == detail  # to what the form made, saying so
+    assert "sudah pernah dikirim" in editor.inner_text("[role=status]")
+    screenshot_everywhere(editor, shots, "pengumuman-terkirim-dua-kali")
+    with service.lock:
+        assert service.db.table("announcements").count_where("title = ?", ["Kerja bakti Sabtu pagi"]) == 1
+
+    editor.click("nav >> text=Pengumuman")  # a new form is a new announcement, even with the same title
+    editor.click("#new-announcement")
+    editor.fill("#title", "Kerja bakti Sabtu pagi")
+    editor.check("input[name=display][value=desa-antibar]")
+    editor.click("button[name=save]")
+    assert editor.url != detail and "draf" in editor.inner_text("[role=status]")
+    with service.lock:
+        assert service.db.table("announcements").count_where("title = ?", ["Kerja bakti Sabtu pagi"]) == 2
+
+
+def test_a_form_refused_then_corrected_is_saved(browser: Any, live_scheduler: Any) -> None:
+    """A refusal frees the form's id: the corrected form is saved, once."""
+    base, service = live_scheduler.url, live_scheduler.service
+    editor = new_page(browser)
+    login(editor, base, "editor", service.demo_accounts.editor_password)
+    editor.goto(f"{base}/admin/announcements/new")
+    editor.fill("#title", "Sasaran lupa dipilih")
+    editor.click("button[name=save]")
+    assert "Layar tujuan" in editor.inner_text("[role=alert]")
+    editor.check("input[name=display][value=desa-antibar]")
+    editor.click("button[name=save]")
+    assert "Draf" in editor.inner_text("#status")
+    with service.lock:
+        assert service.db.table("announcements").count_where("title = ?", ["Sasaran lupa dipilih"]) == 1
+
+
+def test_upload_warnings_and_a_too_large_file_are_told_in_indonesian(
+    browser: Any, live_scheduler: Any, tmp_path: Path, shots: Path
+) -> None:
+    import subprocess
+
+    base, service = live_scheduler.url, live_scheduler.service
+    clip = tmp_path / "klip kecil.mp4"  # small and short (under a second): enlarged for 1920x1080, flashes by
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25", "-t", "0.8",
+                    "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=60)  # fmt: skip
+    editor = new_page(browser)
+    login(editor, base, "editor", service.demo_accounts.editor_password)
+    editor.goto(f"{base}/admin/announcements/new")
+    editor.set_input_files("#file", str(clip))
+    editor.wait_for_selector("#upload-status.ok", timeout=120000)
+    status = editor.inner_text("#upload-status")
+    assert "diperbesar 3.0 kali untuk layar 1920x1080" in status and "hanya 0.8 detik" in status, status
+    assert "the picture is small" not in status and "flash by" not in status
+    editor.fill("#title", "Klip pendek")
+    editor.check("input[name=display][value=kantor-bupati]")
+    editor.click("button[name=save]")
+    notes = editor.inner_text("main")
+    assert "akan tampak buram" in notes and "enlarged" not in notes  # the detail page's notes too
+
+    big = tmp_path / "rekaman kamera.mp4"
+    with big.open("wb") as handle:
+        handle.truncate(600 * 1024 * 1024)  # sparse: 600 MB to the browser, no disk used
+    editor.goto(f"{base}/admin/announcements/new")
+    editor.set_input_files("#file", str(big))
+    editor.wait_for_selector("#upload-status.err", timeout=120000)
+    status = editor.inner_text("#upload-status")
+    assert "Berkas terlalu besar: paling besar 500 MB" in status and "request body" not in status, status
+    screenshot_everywhere(editor, shots, "unggah-terlalu-besar")
