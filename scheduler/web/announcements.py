@@ -390,10 +390,14 @@ async def _workflow(
             await run_in_threadpool(actions.reject, service, announcement_id, user, reason)
             message = t("Rejected. The author sees your reason.")
         elif action == "withdraw":
+            with service.lock:
+                was = get_announcement(service.db, announcement_id)["status"]
             _row, published = await run_in_threadpool(
                 actions.withdraw_and_publish, service, announcement_id, user, reason
             )
-            message = t("Withdrawn: it is off air now.")
+            # only an approved one was on air; a submitted one was only waiting for approval
+            message = t("Withdrawn: it is off air now.") if was == "approved" else t(
+                "Withdrawn: it no longer waits for approval.")  # fmt: skip
         else:
             _row, published = await run_in_threadpool(actions.archive_and_publish, service, announcement_id, user)
             message = t("Archived.")

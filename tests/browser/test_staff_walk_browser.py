@@ -216,3 +216,24 @@ def test_upload_warnings_and_a_too_large_file_are_told_in_indonesian(
     status = editor.inner_text("#upload-status")
     assert "Berkas terlalu besar: paling besar 500 MB" in status and "request body" not in status, status
     screenshot_everywhere(editor, shots, "unggah-terlalu-besar")
+
+
+def test_withdrawing_a_submitted_announcement_does_not_speak_of_taking_it_off_air(
+    browser: Any, live_scheduler: Any
+) -> None:
+    """Only an approved announcement is on air; one waiting for approval is withdrawn from approval."""
+    base, service = live_scheduler.url, live_scheduler.service
+    editor = new_page(browser)
+    login(editor, base, "editor", service.demo_accounts.editor_password)
+    editor.goto(f"{base}/admin/announcements/new")
+    editor.fill("#title", "Salah kirim")
+    editor.check("input[name=display][value=desa-antibar]")
+    editor.click("button[name=then_submit]")
+    assert "Diajukan" in editor.inner_text("#status")
+    summary = editor.inner_text("form[action$='/withdraw'] >> xpath=ancestor::details/summary")
+    assert summary == "Tarik kembali pengajuan"
+    editor.click("text=Tarik kembali pengajuan")
+    editor.fill("#withdraw-reason", "Gambar belum final.")
+    editor.click("form[action$='/withdraw'] button[type=submit]")
+    assert editor.inner_text("[role=status]") == "Ditarik: tidak lagi menunggu persetujuan."
+    assert "Ditarik" in editor.inner_text("#status")
