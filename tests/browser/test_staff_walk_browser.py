@@ -1,7 +1,8 @@
 """A staffer's slips in real headless Chromium against the real scheduler: a session that ends mid-form, a change
 of language mid-form or on the Jadwal preview, and what the Jadwal page names its zones.
 
-Screenshots land in ``<pytest basetemp>/admin-screenshots/`` at 1366x768 and 390x844.
+Screenshots land in ``<pytest basetemp>/admin-screenshots/`` at 1366x768 and 390x844; the Jadwal page's in
+var/test-output/browser/panduan/ (the source of docs/img/panduan/jadwal.png).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import login, new_page, screenshot_everywhere
+from browser_support import login, new_page, screenshot_everywhere, shoot
 
 from signage.clock import format_utc
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PANDUAN = Path(__file__).resolve().parents[2] / "var" / "test-output" / "browser" / "panduan"  # docs/img/panduan
 
 
 def _end_sessions(service: Any) -> None:
@@ -134,7 +136,7 @@ def test_schedule_names_zones_and_layers_in_indonesian(browser: Any, live_schedu
     assert {"Utama", "Teks berjalan", "Jam"} <= set(zones), zones  # the demo's screen has a ticker and a clock
     assert not {"main", "ticker", "clock"} & set(zones)
     assert "Lapisan atas" in layers and "Overlay" not in layers
-    screenshot_everywhere(page, shots, "jadwal-zona")
+    shoot(page, PANDUAN, "jadwal", phone=True)
 
 
 def test_the_back_button_and_sending_again_does_not_make_a_second_announcement(
