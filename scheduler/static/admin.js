@@ -28,7 +28,9 @@ document.addEventListener("DOMContentLoaded", function () {
     draft.fields.forEach(function (field) {
       Array.prototype.forEach.call(keeper.elements, function (e) {
         if (e.name !== field[0] || e.name === "csrf_token" || e.type === "file") { return; }
-        if (field[2] === null) { e.value = field[1]; } else if (e.value === field[1]) { e.checked = field[2]; }
+        if (e.type === "checkbox" || e.type === "radio") {  // from a hidden copy (a confirm page): ticked
+          if (e.value === field[1]) { e.checked = field[2] === null ? true : field[2]; }
+        } else { e.value = field[1]; }
       });
     });
     var restored = document.getElementById("draft-restored");

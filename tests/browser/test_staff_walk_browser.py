@@ -239,3 +239,33 @@ def test_withdrawing_a_submitted_announcement_does_not_speak_of_taking_it_off_ai
     editor.click("form[action$='/withdraw'] button[type=submit]")
     assert editor.inner_text("[role=status]") == "Ditarik: tidak lagi menunggu persetujuan."
     assert "Ditarik" in editor.inner_text("#status")
+
+
+def test_an_emergency_being_prepared_survives_an_ended_session(browser: Any, live_scheduler: Any) -> None:
+    """Even on its confirm page (hidden copies of the fields): after logging in again the form is filled in."""
+    base, service = live_scheduler.url, live_scheduler.service
+    page = new_page(browser)
+    login(page, base, "admin", service.demo_accounts.admin_password)
+    page.goto(f"{base}/admin/emergency")
+    page.check("input[name=severity][value=emergency]")
+    page.fill("#title", "Banjir di Sungai Pinyuh")
+    page.fill("#message", "Hindari Jalan Raya Sungai Pinyuh.")
+    page.check("input[name=scope][value=groups]")
+    page.check("input[name=group][value=kec-sungai-pinyuh]")
+    page.fill("#ends_local", "2030-12-01T18:00")
+    page.click("text=Lanjutkan")
+    assert "Banjir di Sungai Pinyuh" in page.inner_text("#confirm")
+    _end_sessions(service)
+    page.click("#confirm-send")
+    assert "Sesi Anda sudah berakhir" in page.inner_text("#session-ended")
+    login(page, base, "admin", service.demo_accounts.admin_password)
+    assert page.url.endswith("/admin/emergency") and page.is_visible("#draft-restored")
+    assert page.input_value("#title") == "Banjir di Sungai Pinyuh"
+    assert page.input_value("#message") == "Hindari Jalan Raya Sungai Pinyuh."
+    assert page.is_checked("input[name=severity][value=emergency]")
+    assert page.is_checked("input[name=scope][value=groups]") and not page.is_checked("input[name=scope][value=all]")
+    assert page.is_checked("input[name=group][value=kec-sungai-pinyuh]")
+    assert not page.is_checked("input[name=group][value=kec-mempawah-timur]")
+    assert page.input_value("#ends_local") == "2030-12-01T18:00"
+    with service.lock:
+        assert service.db.table("announcements").count_where("layer = 'emergency'") == 0  # nothing sent unseen
