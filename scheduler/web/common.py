@@ -46,6 +46,7 @@ from starlette.datastructures import FormData
 
 from scheduler import policy
 from scheduler.deps import SESSION_COOKIE, get_service, service_of
+from scheduler.errors import BadAddress
 from scheduler.i18n import LANGUAGES, N_, language_or_default, translator
 from scheduler.player_reasons import PlayerReasons
 from scheduler.service import Service
@@ -287,6 +288,7 @@ ERROR_TITLES = {
     400: N_("Request refused"),
     403: N_("Not allowed"),
     404: N_("Not found"),
+    405: N_("Request refused"),
     413: N_("Too large"),
     429: N_("Too many attempts"),
 }
@@ -297,6 +299,12 @@ def error_page(request: Request, status: int, exc: UserError) -> Response:
     t = gettext_for(request)
     if isinstance(exc, policy.PolicyDenied):
         message = exc.text(language_of(request))
+    elif status == 405:
+        message = t("This address works only from the button on its page. Go back and use the button.")
+    elif isinstance(exc, BadAddress) and status == 422:
+        message = t("The address has a part that is not valid (%(field)s). Go back and choose again on the page.") % {
+            "field": exc.field or "-"
+        }
     elif status == 404:
         message = t("It does not exist (any more). It may have been removed; go back and reload the list.")
     else:

@@ -57,3 +57,23 @@ def test_a_post_returns_to_its_form_page_and_only_to_admin_pages(live_scheduler:
     fresh = WebClient(live_scheduler.url)  # no ended session: no message, home after login
     assert "Sesi Anda sudah berakhir" not in fresh.get("/admin/login").text
     assert fresh.login("editor", password).headers["location"] == "/admin/"
+
+
+def test_a_wrong_admin_address_gets_the_admin_error_page_in_indonesian_and_the_api_keeps_json(
+    live_scheduler: Any,
+) -> None:
+    """A typed or stale address (no such page, a malformed id, a button's address opened as a page)."""
+    client = logged_in(live_scheduler, "editor")
+    for path, status, words in (
+        ("/admin/pengumuman", 404, "Tidak ditemukan"),
+        ("/admin/announcements/abc", 422, "Ada bagian alamat yang tidak sah (announcement_id)"),
+        ("/admin/schedule?at=25:00", 422, "Ada bagian alamat yang tidak sah (at)"),
+        ("/admin/announcements/1/approve", 405, "hanya bekerja lewat tombol"),
+    ):
+        r = client.get(path, allow_redirects=False)
+        assert r.status_code == status and r.headers["content-type"].startswith("text/html"), path
+        assert words in r.text and "Kembali ke Beranda" in r.text, path
+        assert '"ok":false' not in r.text.replace(" ", "") and "Not Found" not in r.text, path
+    api = client.http.get(f"{live_scheduler.url}/api/v1/admin/announcements/abc", timeout=30)
+    assert api.status_code == 422 and api.json()["ok"] is False
+    assert client.http.get(f"{live_scheduler.url}/api/v1/nothing", timeout=30).json()["status"] == 404
