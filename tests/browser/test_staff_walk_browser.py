@@ -136,6 +136,8 @@ def test_schedule_names_zones_and_layers_in_indonesian(browser: Any, live_schedu
     assert {"Utama", "Teks berjalan", "Jam"} <= set(zones), zones  # the demo's screen has a ticker and a clock
     assert not {"main", "ticker", "clock"} & set(zones)
     assert "Lapisan atas" in layers and "Overlay" not in layers
+    colours = page.eval_on_selector_all(".legend .swatch", "s => s.map(e => getComputedStyle(e).backgroundColor)")
+    assert len(colours) == 6 and len(set(colours)) == 6, colours  # five layers and "now" (today): all told apart
     shoot(page, PANDUAN, "jadwal", phone=True)
 
 
