@@ -13,18 +13,21 @@ document.addEventListener("DOMContentLoaded", function () {
   // form gets it back on its next load. Any other page means it arrived, and the copy is dropped.
   var DRAFT_KEY = "signage-draft";
   var keeper = document.querySelector("form[data-keep-draft]");
+  var who = document.querySelector(".who .username");  // a copy goes back only to the person who typed it
+  var userName = who ? who.textContent : "";
   var keepDraft = function (form, interrupted) {
     var fields = [];
     Array.prototype.forEach.call(form.elements, function (e) {
       if (!e.name || e.name === "csrf_token" || ["file", "submit", "button"].indexOf(e.type) >= 0) { return; }
       fields.push([e.name, e.value, (e.type === "checkbox" || e.type === "radio") ? e.checked : null]);
     });
-    var draft = {form: form.getAttribute("data-keep-draft"), fields: fields, interrupted: interrupted};
+    var draft = {form: form.getAttribute("data-keep-draft"), user: userName, fields: fields, interrupted: interrupted};
     try { window.sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft)); } catch (e) { /* storage off */ }
   };
   var draft = null;
   try { draft = JSON.parse(window.sessionStorage.getItem(DRAFT_KEY) || "null"); } catch (e) { draft = null; }
-  if (draft && keeper && draft.interrupted && draft.form === keeper.getAttribute("data-keep-draft")) {
+  if (draft && keeper && draft.interrupted && draft.form === keeper.getAttribute("data-keep-draft") &&
+      draft.user === userName) {
     draft.fields.forEach(function (field) {
       Array.prototype.forEach.call(keeper.elements, function (e) {
         if (e.name !== field[0] || e.name === "csrf_token" || e.type === "file") { return; }

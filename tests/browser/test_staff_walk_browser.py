@@ -271,3 +271,19 @@ def test_an_emergency_being_prepared_survives_an_ended_session(browser: Any, liv
     assert page.input_value("#ends_local") == "2030-12-01T18:00"
     with service.lock:
         assert service.db.table("announcements").count_where("layer = 'emergency'") == 0  # nothing sent unseen
+
+
+def test_what_one_person_typed_is_not_given_to_another_logging_in_at_the_same_browser(
+    browser: Any, live_scheduler: Any
+) -> None:
+    base, service = live_scheduler.url, live_scheduler.service
+    page = new_page(browser)
+    login(page, base, "editor", service.demo_accounts.editor_password)
+    page.goto(f"{base}/admin/announcements/new")
+    page.fill("#title", "Catatan pribadi editor")
+    _end_sessions(service)
+    page.click("button[name=save]")
+    assert page.is_visible("#session-ended")
+    login(page, base, "admin", service.demo_accounts.admin_password)  # someone else at the same computer
+    page.goto(f"{base}/admin/announcements/new")
+    assert page.input_value("#title") == "" and not page.is_visible("#draft-restored")
