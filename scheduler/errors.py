@@ -38,6 +38,11 @@ class TooLarge(UserError):
     pass
 
 
+class BadAddress(UserError):
+    """A web admin address that does not exist or has a malformed part (a typed or stale URL): the admin shows
+    its error page in the staff's language, the API its JSON as before."""
+
+
 class RangeNotSatisfiable(UserError):
     pass
 
@@ -93,9 +98,11 @@ def _user_error_handler(
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         field = _loc_to_field(tuple(first.get("loc", ())))
+        if web_error_pages and is_web_path(request):
+            return web_error_pages[0](request, 422, BadAddress(f"{field}: {first.get('msg')}", field=field))
         return error_response(422, f"{field}: {first.get('msg', 'invalid value')}", field)
 
     for error_type, (status, headers) in USER_ERROR_STATUS.items():
@@ -116,5 +123,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(503, exc.message, None, {"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if web_error_pages and is_web_path(request) and exc.status_code in (404, 405):
+            page = web_error_pages[0](request, exc.status_code, BadAddress(str(exc.detail)))
+            page.headers.update(getattr(exc, "headers", None) or {})  # e.g. Allow of a 405
+            return page
         return error_response(exc.status_code, str(exc.detail), None, getattr(exc, "headers", None))

@@ -7,6 +7,60 @@ document.addEventListener("DOMContentLoaded", function () {
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
+  // What was typed survives a session that ended mid-form and a change of language: a form with
+  // data-keep-draft is copied to this tab's sessionStorage when it is sent (or when the language is
+  // changed on its page). A page that interrupts (the login page, an error page) marks the copy; the same
+  // form gets it back on its next load. Any other page means it arrived, and the copy is dropped.
+  var DRAFT_KEY = "signage-draft";
+  var keeper = document.querySelector("form[data-keep-draft]");
+  var who = document.querySelector(".who .username");  // a copy goes back only to the person who typed it
+  var userName = who ? who.textContent : "";
+  var keepDraft = function (form, interrupted) {
+    var fields = [];
+    Array.prototype.forEach.call(form.elements, function (e) {
+      if (!e.name || e.name === "csrf_token" || ["file", "submit", "button"].indexOf(e.type) >= 0) { return; }
+      fields.push([e.name, e.value, (e.type === "checkbox" || e.type === "radio") ? e.checked : null]);
+    });
+    var draft = {form: form.getAttribute("data-keep-draft"), user: userName, fields: fields, interrupted: interrupted};
+    try { window.sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft)); } catch (e) { /* storage off */ }
+  };
+  var draft = null;
+  try { draft = JSON.parse(window.sessionStorage.getItem(DRAFT_KEY) || "null"); } catch (e) { draft = null; }
+  if (draft && keeper && draft.interrupted && draft.form === keeper.getAttribute("data-keep-draft") &&
+      draft.user === userName) {
+    draft.fields.forEach(function (field) {
+      Array.prototype.forEach.call(keeper.elements, function (e) {
+        if (e.name !== field[0] || e.name === "csrf_token" || e.type === "file") { return; }
+        if (e.type === "checkbox" || e.type === "radio") {  // from a hidden copy (a confirm page): ticked
+          if (e.value === field[1]) { e.checked = field[2] === null ? true : field[2]; }
+        } else { e.value = field[1]; }
+      });
+    });
+    var restored = document.getElementById("draft-restored");
+    if (restored) { restored.classList.remove("hidden"); }
+    var attached = document.getElementById("upload-status");
+    var media = document.getElementById("media_sha256");
+    if (attached && media && media.value) { attached.textContent = attached.getAttribute("data-attached"); }
+    window.sessionStorage.removeItem(DRAFT_KEY);
+  } else if (draft && document.querySelector("[data-interrupts-draft]")) {
+    if (!draft.interrupted) { draft.interrupted = true; window.sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft)); }
+  } else if (draft && !draft.interrupted) {
+    window.sessionStorage.removeItem(DRAFT_KEY);
+  }
+  // A new form sent, then shown again by the back button, keeps the id it was sent with (the browser refills
+  // what was typed but not this hidden field), so the server sees the same form and does not save it twice.
+  var formId = keeper && keeper.querySelector("input[name=form_id]");
+  if (formId && window.history.state && window.history.state.sentFormId) {
+    formId.value = window.history.state.sentFormId;
+  }
+  if (keeper) {
+    keeper.addEventListener("submit", function () {
+      keepDraft(keeper, false);
+      if (formId) { window.history.replaceState({sentFormId: formId.value}, ""); }
+    });
+    var languageForm = document.querySelector("form.lang-form");
+    if (languageForm) { languageForm.addEventListener("submit", function () { keepDraft(keeper, true); }); }
+  }
   // Media upload with a progress bar: the file goes to /admin/media first (XHR), the form then
   // carries only the stored file's hash. Without JS the file is sent with the form itself.
   var file = document.getElementById("file");
@@ -17,6 +71,13 @@ document.addEventListener("DOMContentLoaded", function () {
   if (file && bar && status && sha) {
     file.addEventListener("change", function () {
       if (!file.files.length) { return; }
+      var maxBytes = parseInt(file.getAttribute("data-max-bytes") || "0", 10);
+      if (maxBytes && file.files[0].size > maxBytes) {  // refused before sending it for minutes
+        status.textContent = file.getAttribute("data-too-large");
+        status.className = "flash err";
+        file.value = "";
+        return;
+      }
       var data = new FormData();
       data.append("file", file.files[0]);
       data.append("csrf_token", file.form.querySelector("input[name=csrf_token]").value);
@@ -39,6 +100,10 @@ document.addEventListener("DOMContentLoaded", function () {
           file.value = "";
           status.textContent = answer.message;
           status.className = "flash ok";
+        } else if (xhr.status === 413) {
+          sha.value = "";
+          status.textContent = file.getAttribute("data-too-large");
+          status.className = "flash err";
         } else {
           sha.value = "";
           status.textContent = answer.message || answer.error || status.getAttribute("data-failed");

@@ -8,11 +8,13 @@ template (extending ``base.html``) under ``scheduler/templates/``.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from scheduler.deps import SESSION_COOKIE
 from scheduler.errors import web_error_pages
 from scheduler.web import (
     account,
@@ -27,16 +29,39 @@ from scheduler.web import (
     sources,
     users,
 )
-from scheduler.web.common import CsrfRefused, LoginRequired, PasswordChangeRequired, error_page, gettext_for, redirect
+from scheduler.web.common import (
+    RETURN_COOKIE,
+    CsrfRefused,
+    LoginRequired,
+    PasswordChangeRequired,
+    admin_path,
+    error_page,
+    gettext_for,
+    redirect,
+)
+from scheduler.web.form_once import SentForms
 from scheduler.web.security import WebSecurityMiddleware
 from signage.errors import UserError
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 PAGES = (account, home, announcements, emergency, schedule, displays, releases, sources, reports, users, audit)
 
+RETURN_COOKIE_S = 3600
 router = APIRouter()
+
 for _page in PAGES:
     router.include_router(_page.router)
+
+
+def _return_path(request: Request) -> str:
+    """The page the user was on: this one for a GET, the form's page (its Referer, this site) for a POST."""
+    if request.method == "GET":
+        query = request.url.query
+        return admin_path(request.url.path + (f"?{query}" if query else "")) or "/admin/"
+    referer = urlsplit(request.headers.get("referer") or "")
+    if referer.netloc != request.url.netloc:
+        return "/admin/"
+    return admin_path(referer.path + (f"?{referer.query}" if referer.query else "")) or "/admin/"
 
 
 def install(app: FastAPI) -> None:
@@ -45,10 +70,16 @@ def install(app: FastAPI) -> None:
     app.mount("/admin/static", StaticFiles(directory=str(STATIC_DIR)), name="admin-static")
     app.add_middleware(WebSecurityMiddleware, public_url=app.state.service.config.public_url)
     web_error_pages[:] = [error_page]
+    app.state.sent_forms = SentForms()  # new-announcement forms already saved (scheduler/web/form_once.py)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
-        return redirect("/admin/login")
+        response = redirect("/admin/login")
+        if request.cookies.get(SESSION_COOKIE):  # a session that ended (idle, too old): come back here after login
+            response.set_cookie(RETURN_COOKIE, _return_path(request), max_age=RETURN_COOKIE_S, httponly=True,
+                                samesite="lax", secure=app.state.service.config.session_cookie_secure,
+                                path="/admin/login")  # fmt: skip
+        return response
 
     @app.exception_handler(PasswordChangeRequired)
     async def _password(request: Request, exc: PasswordChangeRequired) -> Response:

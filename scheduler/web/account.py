@@ -15,9 +15,11 @@ from scheduler.deps import SESSION_COOKIE
 from scheduler.i18n import LANGUAGES
 from scheduler.web.common import (
     LANGUAGE_COOKIE,
+    RETURN_COOKIE,
     CsrfRefused,
     ServiceDep,
     UserDep,
+    admin_path,
     checked_form,
     flash,
     gettext_for,
@@ -38,7 +40,9 @@ def _client(request: Request) -> str:
 
 def _login_page(request: Request, status: int = 200, error: str | None = None, username: str = "") -> Response:
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", status, error=error, login_csrf=token, username=username, user=None)
+    session_ended = request.cookies.get(RETURN_COOKIE) is not None
+    response = render(request, "login.html", status, error=error, login_csrf=token, username=username, user=None,
+                      session_ended=session_ended)  # fmt: skip
     secure = request.app.state.service.config.session_cookie_secure
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure, path="/admin/login")
     return response
@@ -83,7 +87,9 @@ async def login(request: Request, service: ServiceDep) -> Response:
     token, _session = service.web_sessions.create(int(user["id"]), address)
     with service.lock:
         audit(service.db, service.clock(), user["id"], "login", f"user:{user['id']}", f"address {address}")
-    response = redirect("/admin/password" if user.get("must_change_password") else "/admin/")
+    back = admin_path(request.cookies.get(RETURN_COOKIE)) or "/admin/"  # the page where the last session ended
+    response = redirect("/admin/password" if user.get("must_change_password") else back)
+    response.delete_cookie(RETURN_COOKIE, path="/admin/login")
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax", secure=service.config.session_cookie_secure, path="/"
     )
@@ -146,5 +152,4 @@ async def set_language(request: Request, user: UserDep, service: ServiceDep) -> 
     if language in LANGUAGES:
         with service.lock:
             service.db.table("users").update(user["id"], {"language": language})
-    back = str(form.get("next") or "/admin/")
-    return redirect(back if back.startswith("/admin") and "//" not in back else "/admin/")
+    return redirect(admin_path(str(form.get("next") or "")) or "/admin/")

@@ -115,6 +115,7 @@ def form_values(form: FormData) -> dict[str, Any]:
         "media_sha256": str(form.get("media_sha256") or ""),
         "media_kind": str(form.get("media_kind") or ""),
         "keep_schedule": str(form.get("keep_schedule") or ""),
+        "form_id": str(form.get("form_id") or "")[:64],  # a new form's id, so that it is saved once
     }
 
 

@@ -6,6 +6,7 @@ button is shown only when the policy allows it, and a POST by URL is refused all
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from scheduler.announcements import STATUSES, decode_row, display_status, get_an
 from scheduler.emergency_ack import acknowledgements
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
+from scheduler.limits import limit_for
 from scheduler.preview_render import render_announcement
 from scheduler.service import Service
 from scheduler.store import loads
@@ -46,9 +48,11 @@ from scheduler.web.common import (
     redirect,
     render,
     require_action,
+    session_of,
 )
+from scheduler.web.form_once import PENDING, SentForms
 from scheduler.web.preview import previews, target_canvases
-from scheduler.web.refusals import plain_refusal
+from scheduler.web.refusals import plain_refusal, plain_warning
 from signage.errors import UserError
 
 router = page_router()
@@ -140,6 +144,7 @@ def _form_page(
         announcement=announcement,
         error=error,
         error_field=error_field,
+        upload_limit_bytes=limit_for("/admin/media"),
         **_choices(service),
         **_labels(),
     )
@@ -150,7 +155,7 @@ def _empty_values(service: Service) -> dict[str, Any]:
         "title": "", "body": "", "duration_s": str(service.config.default_duration_s), "valid_from": "",
         "valid_until": "", "recurrence": "every_day", "monthday": "", "days": [], "from_time": "", "to_time": "",
         "layer": "normal", "share_percent": "", "displays": [], "groups": [], "media_sha256": "", "media_kind": "",
-        "keep_schedule": "",
+        "keep_schedule": "", "form_id": secrets.token_urlsafe(16),
     }  # fmt: skip
 
 
@@ -190,6 +195,14 @@ async def create(request: Request, user: UserDep, service: ServiceDep) -> Respon
     form = await checked_form(request)
     t = gettext_for(request)
     values = form_values(form)
+    session = session_of(request)
+    sent: SentForms = request.app.state.sent_forms
+    key = (session.id_hash, values["form_id"]) if session and values["form_id"] else None
+    made = sent.claim(key) if key else None
+    if made is not None:  # this very form again: the back button and send, or a second click
+        flash(request, t("This form was already sent and saved once; here is what it made. To write another "
+                         "announcement, choose New announcement."))  # fmt: skip
+        return redirect(f"/admin/announcements/{made}" if made != PENDING else "/admin/announcements")
     try:
         require_action(user, "create")
         values = await _values_with_upload(service, form, t)
@@ -197,11 +210,19 @@ async def create(request: Request, user: UserDep, service: ServiceDep) -> Respon
         if body["layer"] == "emergency":
             require_action(user, "emergency")
         row = await run_in_threadpool(actions.create_announcement_action, service, body, user)
-    except Forbidden:
-        raise  # the policy's refusal: a 403 page
     except UserError as exc:
+        if key:
+            sent.release(key)
+        if isinstance(exc, Forbidden):
+            raise  # the policy's refusal: a 403 page
         message, field = error_text(exc, t)
         return _form_page(request, service, values, None, 400, message, field)
+    except BaseException:
+        if key:
+            sent.release(key)
+        raise
+    if key:
+        sent.made(key, int(row["id"]))
     if form.get("then_submit"):
         await run_in_threadpool(actions.submit, service, int(row["id"]), user)
         flash(request, t("Saved and submitted for approval."))
@@ -318,7 +339,8 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
         acks=acks,
         media=media,
         job=jobs[0] if jobs else None,
-        job_warnings=loads(jobs[0]["warnings"], []) if jobs else [],
+        job_error=plain_refusal(jobs[0]["error"] or "-", t) if jobs and jobs[0]["state"] == "failed" else "",
+        job_warnings=[plain_warning(str(w), t) for w in loads(jobs[0]["warnings"], [])] if jobs else [],
         history=_history(service, announcement_id),
         action_labels=ACTION_LABELS,
         schedule_text=describe_schedule(row["schedule"], t),
@@ -368,10 +390,14 @@ async def _workflow(
             await run_in_threadpool(actions.reject, service, announcement_id, user, reason)
             message = t("Rejected. The author sees your reason.")
         elif action == "withdraw":
+            with service.lock:
+                was = get_announcement(service.db, announcement_id)["status"]
             _row, published = await run_in_threadpool(
                 actions.withdraw_and_publish, service, announcement_id, user, reason
             )
-            message = t("Withdrawn: it is off air now.")
+            # only an approved one was on air; a submitted one was only waiting for approval
+            message = t("Withdrawn: it is off air now.") if was == "approved" else t(
+                "Withdrawn: it no longer waits for approval.")  # fmt: skip
         else:
             _row, published = await run_in_threadpool(actions.archive_and_publish, service, announcement_id, user)
             message = t("Archived.")
@@ -430,7 +456,7 @@ def _upload_message(job: dict[str, Any], t: Any) -> tuple[bool, str]:
         warnings = job.get("warnings") or []  # MediaJobs.job(): already a list
         text = t("%(kind)s received and prepared for every screen size.") % {"kind": kind}
         if warnings:
-            text += " " + t("Note: %(warnings)s") % {"warnings": "; ".join(str(w) for w in warnings)}
+            text += " " + t("Note: %(warnings)s") % {"warnings": " ".join(plain_warning(str(w), t) for w in warnings)}
         return True, text
     return True, t("%(kind)s received; still being prepared (%(percent)s%%). You can save the form now.") % {
         "kind": kind,

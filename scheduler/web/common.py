@@ -46,6 +46,7 @@ from starlette.datastructures import FormData
 
 from scheduler import policy
 from scheduler.deps import SESSION_COOKIE, get_service, service_of
+from scheduler.errors import BadAddress
 from scheduler.i18n import LANGUAGES, N_, language_or_default, translator
 from scheduler.player_reasons import PlayerReasons
 from scheduler.service import Service
@@ -57,6 +58,7 @@ from signage.timefmt import format_date_long, format_long, format_time
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGE_COOKIE = "signage_lang"
+RETURN_COOKIE = "signage_return"  # where to go back to after logging in again (a session that ended mid-work)
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 ServiceDep = Annotated[Service, Depends(get_service)]
 
@@ -84,6 +86,13 @@ class PasswordChangeRequired(Exception):
 
 class CsrfRefused(Exception):
     """A state-changing request without the session's CSRF token or from another site."""
+
+
+def admin_path(value: str | None) -> str | None:
+    """``value`` if it is a path of this admin (a safe place to send the browser back to), else None."""
+    if not value or not value.startswith("/admin") or "//" in value or "\\" in value:
+        return None
+    return None if value.startswith("/admin/login") else value
 
 
 def page_router() -> APIRouter:
@@ -279,6 +288,7 @@ ERROR_TITLES = {
     400: N_("Request refused"),
     403: N_("Not allowed"),
     404: N_("Not found"),
+    405: N_("Request refused"),
     413: N_("Too large"),
     429: N_("Too many attempts"),
 }
@@ -289,6 +299,12 @@ def error_page(request: Request, status: int, exc: UserError) -> Response:
     t = gettext_for(request)
     if isinstance(exc, policy.PolicyDenied):
         message = exc.text(language_of(request))
+    elif status == 405:
+        message = t("This address works only from the button on its page. Go back and use the button.")
+    elif isinstance(exc, BadAddress) and status == 422:
+        message = t("The address has a part that is not valid (%(field)s). Go back and choose again on the page.") % {
+            "field": exc.field or "-"
+        }
     elif status == 404:
         message = t("It does not exist (any more). It may have been removed; go back and reload the list.")
     else:

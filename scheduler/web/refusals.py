@@ -1,4 +1,8 @@
-"""The media pipeline's refusals in plain words for staff (the pipeline's English detail is kept after them)."""
+"""The media pipeline's refusals and warnings in plain words for staff.
+
+A refusal keeps the pipeline's English detail after the plain words (for support); a warning is only advice, so
+a known one is shown in the staff's words alone.
+"""
 
 from __future__ import annotations
 
@@ -29,3 +33,32 @@ def plain_refusal(reason: str, t: Callable[[str], str]) -> str:
             plain = t(message) % match.groupdict() if match.groupdict() else t(message)
             return t("The file was refused: %(reason)s") % {"reason": plain} + f" ({reason})"
     return t("The file was refused: %(reason)s") % {"reason": reason}
+
+
+# (pattern in the pipeline's English warning, plain message); the first match wins. content/pipeline.py and
+# content/images.py write them.
+PLAIN_WARNINGS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"the picture is small \((?P<size>\d+x\d+)\) and is enlarged (?P<factor>[\d.]+)x "
+                r"for (?P<canvas>\d+x\d+)"),
+     N_("The picture is small (%(size)s) and is enlarged %(factor)s times for the %(canvas)s screen: it will look "
+        "blurry. Use a larger original if you have one.")),
+    (re.compile(r"the video is only (?P<length>[\d.]+) s long"),
+     N_("The video is only %(length)s seconds long and will flash by; check that this is the right file.")),
+    (re.compile(r"animated (?P<format>\w+) is shown as a still picture"),
+     N_("The animated %(format)s is shown as a still picture (its first frame only).")),
+    (re.compile(r"(?P<canvas>\d+x\d+) has an odd side; video made (?P<made>\d+x\d+)"),
+     N_("The %(canvas)s screen has an odd number of pixels on one side; the video was made %(made)s.")),
+    (re.compile(r"EXIF orientation could not be read"),
+     N_("The photo's orientation could not be read; it is shown as stored. Check that it is upright.")),
+    (re.compile(r"keep audio was asked but the video has no sound"),
+     N_("Sound was asked for, but the video has none.")),
+]  # fmt: skip
+
+
+def plain_warning(warning: str, t: Callable[[str], str]) -> str:
+    """A media warning in the user's language (as written when it is not a known one)."""
+    for pattern, message in PLAIN_WARNINGS:
+        match = pattern.search(warning)
+        if match:
+            return t(message) % match.groupdict()
+    return warning

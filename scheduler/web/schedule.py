@@ -39,6 +39,16 @@ LAYERS = {
     "overlay": N_("Overlay"),
     "off": N_("Screen off"),
 }
+# The zones of scheduler.schedule.ZONE_RECTS in staff words (the ids are for machines).
+ZONES = {
+    "main": N_("Main"),
+    "ticker": N_("Running text"),
+    "bottom": N_("Bottom band"),
+    "top": N_("Top band"),
+    "clock": N_("Clock"),
+    "logo": N_("Logo"),
+    "side": N_("Side panel"),
+}
 
 
 @router.get("/schedule")
@@ -70,5 +80,5 @@ def schedule(
 
     return render(
         request, "schedule.html", 400 if error else 200, active="schedule", displays=displays, view=view,
-        reasons=REASONS, layers=LAYERS, error=error, long_date=long_date, at=at,
+        reasons=REASONS, layers=LAYERS, zones=ZONES, error=error, long_date=long_date, at=at,
     )  # fmt: skip
