@@ -199,6 +199,8 @@ class MediaJobs:
             elif rows[0]["status"] == "failed":  # uploaded again: that is the change that earns a new try
                 self.db.table("media").update(stored.sha256, {"status": "processing", "notes": None})
             job_id = self._new_job_row(name, stored.sha256, sniffed.kind, now)
+            if not self.store.has(stored.sha256):  # a failed job of the same bytes removed it meanwhile
+                self.store.put_file(source, mime=sniffed.mime)
         self._submit(job_id, stored.sha256, name)
         return job_id, sniffed.kind, stored.sha256
 
@@ -284,7 +286,10 @@ class MediaJobs:
             return  # an extra canvas failed; what was made stays on air
         if rows:
             media.update(sha256, {"status": "failed", "notes": json.dumps([reason], ensure_ascii=False)})
-        if not self._used_as_output(sha256):
+        pending = self.db.table("ingest_jobs").count_where(
+            "original_sha256 = ? and state in ('queued', 'running')", [sha256]
+        )  # the same bytes uploaded again meanwhile: that job reads the original (and removes it if it fails too)
+        if not pending and not self._used_as_output(sha256):
             self.store.remove(sha256)
 
     def _used_as_output(self, sha256: str) -> bool:
