@@ -7,6 +7,7 @@ store work folder that is removed on exit).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import os
@@ -30,7 +31,7 @@ from content.images import (
     to_srgb,
 )
 from content.names import display_name
-from content.probe import MediaInfo, probe, readable_frames
+from content.probe import MediaInfo, last_packet_end_s, probe, readable_frames
 from content.progress import ProgressCallback, no_progress, sub_progress
 from content.results import DerivedMedia, IngestResult, MediaFile, format_duration_s
 from content.sniff import Sniffed, sniff_file
@@ -224,6 +225,8 @@ def _probe_video(path: Path, sniffed: Sniffed) -> MediaInfo:
         raise IngestRefused(f"the file has {what} (no video stream); upload a video or a picture.")
     if video.width < 1 or video.height < 1:
         raise IngestRefused("the video has no picture size; it may be damaged.")
+    if info.duration_s is None:  # not declared: measure it, or the length limit below would not apply
+        info = dataclasses.replace(info, duration_s=last_packet_end_s(path))
     limit = VideoOptions().max_source_side_px
     if max(video.width, video.height) > limit:
         raise IngestRefused(f"the video is {video.width}x{video.height}; at most {limit} pixels a side.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import struct
+import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -222,6 +223,29 @@ def readable_frames(path: Path) -> int | None:
         return None
     streams = data.get("streams") or []
     return _int(streams[0].get("nb_read_packets")) if streams else None
+
+
+def last_packet_end_s(path: Path, *, timeout_s: float = 300.0) -> float | None:
+    """When the video stream's last packet ends, in seconds (demuxed, not decoded); None if unknown.
+
+    For files whose container declares no duration (e.g. Matroska written to a pipe):
+    without it the length limit could not be checked.
+    """
+    argv = [
+        "ffprobe", "-v", "error", "-select_streams", "v:0",
+        "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", ffmpeg_path_arg(path),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    end: float | None = None
+    for line in done.stdout.decode("ascii", "replace").splitlines():
+        fields = [_float(part) for part in line.split(",")[:2]]
+        if fields and fields[0] is not None:
+            stop = fields[0] + (fields[1] if len(fields) > 1 and fields[1] is not None else 0.0)
+            end = stop if end is None else max(end, stop)
+    return end
 
 
 def mp4_is_faststart(path: Path) -> bool:
