@@ -123,7 +123,7 @@ def ingest(
         try:
             result = _ingest_video(
                 path, sniffed, store, targets, fit_mode, bg, keep_audio, name, report,
-                video_options or VideoOptions(), workdir,
+                video_options or VideoOptions(), workdir, max_pixels,
             )  # fmt: skip
         except MediaToolError as exc:
             raise IngestRefused(
@@ -217,7 +217,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
 # -- video -------------------------------------------------------------------------------
 
 
-def _probe_video(path: Path, sniffed: Sniffed) -> MediaInfo:
+def _probe_video(path: Path, sniffed: Sniffed, max_pixels: int) -> MediaInfo:
     info = probe(path)
     video = info.video
     if video is None:
@@ -230,6 +230,11 @@ def _probe_video(path: Path, sniffed: Sniffed) -> MediaInfo:
     limit = VideoOptions().max_source_side_px
     if max(video.width, video.height) > limit:
         raise IngestRefused(f"the video is {video.width}x{video.height}; at most {limit} pixels a side.")
+    if video.width * video.height > max_pixels:  # a still picture's limit: each frame is decoded whole
+        raise IngestRefused(
+            f"the video picture is too large ({video.width}x{video.height} pixels); the limit is "
+            f"{max_pixels / 1e6:.0f} megapixels. Make it smaller (e.g. 3840x2160) and upload again."
+        )
     if info.duration_s is not None and info.duration_s > MAX_VIDEO_DURATION_S:
         raise IngestRefused(
             f"the video is {info.duration_s / 60:.0f} minutes long; the limit is "
@@ -268,8 +273,9 @@ def _ingest_video(
     report: ProgressCallback,
     options: VideoOptions,
     workdir: Path,
+    max_pixels: int,
 ) -> IngestResult:
-    info = _probe_video(path, sniffed)
+    info = _probe_video(path, sniffed, max_pixels)
     video = info.video
     assert video is not None
     notes: list[str] = []

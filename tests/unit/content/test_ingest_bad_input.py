@@ -242,3 +242,13 @@ def test_video_without_a_declared_duration_is_measured_and_held_to_the_length_li
     result = ingest(short, store, [SMALL])  # a short one is measured and converted as usual
     assert result.original.duration_s == pytest.approx(2.0, abs=0.1)
     assert_normalised(store.path_for(result.derived[0].sha256), 400, 300, fps=25)
+
+
+def test_video_frames_larger_than_a_still_picture_are_refused(tmp_path: Path, store: MediaStore) -> None:
+    # 150 kB of PNG-in-Matroska whose every frame decodes to 7200x7200 (52 megapixels, 155 MB):
+    # a picture that size is refused, and before, the same picture as a video was converted.
+    bomb = tmp_path / "raksasa.mkv"
+    ffmpeg("-f", "lavfi", "-i", "color=black:s=7200x7200:r=1:d=1", "-c:v", "png", str(bomb))
+    assert bomb.stat().st_size < 1_000_000
+    reason = refuse(bomb, store, "too large").reason
+    assert "7200x7200 pixels" in reason and "50 megapixels" in reason
