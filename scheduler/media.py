@@ -13,7 +13,8 @@ data are removed when the job fails, the media row says ``failed`` with the
 reason (it is dropped once a ``wait`` uploader has been told, unless an
 announcement uses it), an announcement using it cannot be approved, and the
 conversion is not tried again until the file is uploaded again or the fleet
-gains a canvas no failed job tried.
+gains a canvas no failed job tried. A job a previous server process left
+unfinished ends failed when the server starts (:meth:`MediaJobs.recover_interrupted`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from signage.clock import format_utc
 from signage.errors import NotFoundError, UserError
 
 log = logging.getLogger("scheduler.media")
+
+INTERRUPTED = "the conversion was interrupted (the scheduler stopped or restarted); upload the file again."
 
 
 def fleet_canvases(db: Database, group: str | None = None) -> list[Canvas]:
@@ -277,6 +280,31 @@ class MediaJobs:
             log.warning("ingest job %d failed: %s", row_id, job.error)
         if job.state is JobState.DONE:
             self.on_ready(sha)
+
+    def recover_interrupted(self) -> int:
+        """End jobs a previous server process left queued or running (killed, crashed, restarted) as failed.
+
+        The server calls this once as it starts. Such a job would say "in progress" for ever and,
+        counted as pending, keep :meth:`ensure_variants` from ever making its canvases. It is not
+        restarted by itself: the file may be what brought the process down. Returns how many ended.
+        """
+        with self.db_lock:
+            mine = set(self._rows.values())
+            stale = [
+                row
+                for row in self.db.table("ingest_jobs").rows_where("state in ('queued', 'running')", order_by="id")
+                if row["id"] not in mine
+            ]
+            now = format_utc(self.clock())
+            for row in stale:
+                self.db.table("ingest_jobs").update(
+                    row["id"], {"state": "failed", "error": INTERRUPTED, "updated_at": now}
+                )
+            for sha256 in dict.fromkeys(row["original_sha256"] for row in stale):
+                self._failed(sha256, INTERRUPTED)
+        for row in stale:
+            log.warning("ingest job %d was interrupted by a restart; marked failed", row["id"])
+        return len(stale)
 
     def _failed(self, sha256: str, reason: str) -> None:
         """Record a failed conversion; a file never made ready is removed from the store at once."""

@@ -3,6 +3,9 @@ several times at once, and the web admin's upload answer while a long conversion
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -10,6 +13,9 @@ from typing import Any
 
 import pytest
 import requests
+import sqlite_utils
+from procs import make_store, start_scheduler, stop, wait_for
+from tests_support import free_port
 
 pytestmark = pytest.mark.slow
 TIMEOUT_S = 120
@@ -66,3 +72,56 @@ def test_same_broken_video_uploaded_three_times_at_once_is_refused_three_times(
         assert not service.db.table("ingest_jobs").count_where("state in ('queued', 'running')")
     assert len(errors) == 3 and all("damaged or incomplete" in e and "No such file" not in e for e in errors)
     assert _store_names(live_scheduler) == before  # nothing of it is kept
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            kids += [int(k) for k in (task / "children").read_text().split()]
+    return kids
+
+
+def test_conversion_cut_off_by_a_restart_ends_failed_not_in_progress_for_ever(tmp_path: Path) -> None:
+    # Before: the job row said 'running' after the restart for ever, the media stayed 'processing',
+    # and (counted as pending) no new job was ever made for it.
+    data_dir = tmp_path / "scheduler"
+    passwords = make_store(data_dir)
+    auth = ("editor", passwords["editor"])
+    clip = _clip(tmp_path / "panjang.mp4", "testsrc2=s=1280x720:r=30:d=20")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "scheduler.log"
+    proc = start_scheduler(data_dir, port, log)
+    try:
+        with clip.open("rb") as fh:
+            upload = requests.post(f"{url}/api/v1/admin/media", files={"file": ("panjang.mp4", fh, "video/mp4")},
+                                   auth=auth, timeout=TIMEOUT_S)  # fmt: skip
+        assert upload.status_code == 202, upload.text
+        job_id, sha = upload.json()["job"]["id"], upload.json()["sha256"]
+
+        def job() -> dict[str, Any]:
+            return requests.get(f"{url}/api/v1/admin/jobs/{job_id}", auth=auth, timeout=10).json()["job"]  # type: ignore[no-any-return]
+
+        wait_for(
+            lambda: job()["state"] == "running" and _children(proc.pid), 60, "the conversion to run", proc, log=log
+        )
+        proc.send_signal(signal.SIGSTOP)  # frozen: it starts no other ffmpeg/ffprobe meanwhile
+        for pid in _children(proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.kill()  # the power went out mid-conversion
+        proc.wait()
+    finally:
+        stop(proc)
+    proc = start_scheduler(data_dir, port, log)
+    try:
+        shown = job()
+        assert (
+            shown["state"] == "failed" and "interrupted" in shown["error"] and "upload the file again" in shown["error"]
+        )
+        db = sqlite_utils.Database(data_dir / "signage.db")
+        assert db.table("media").get(sha)["status"] == "failed"
+        assert not (data_dir / "media" / sha).exists()  # nothing was made of it: the original is not kept
+    finally:
+        stop(proc)
