@@ -160,15 +160,18 @@ def new_form(request: Request, user: UserDep, service: ServiceDep) -> Response:
     return _form_page(request, service, _empty_values(service), None)
 
 
-def _store_upload(service: Service, upload: UploadFile) -> tuple[int, str, str]:
+def _store_upload(service: Service, upload: UploadFile, wait_s: float | None = None) -> tuple[int, str, str]:
     """Store a file sent with the form and wait for the pipeline (like the API's ``wait=true``): a refusal
-    is the form's error, and nothing of the file is kept."""
+    is the form's error, and nothing of the file is kept. ``wait_s`` bounds the wait (the job goes on)."""
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         path = Path(tmp) / "upload"
         with path.open("wb") as out:
             shutil.copyfileobj(upload.file, out, length=1 << 20)
         job_id, kind, sha256 = service.media_jobs.submit_upload(path, upload.filename or "upload")
-    service.media_jobs.wait(job_id)
+    if wait_s is None:
+        service.media_jobs.wait(job_id)
+    else:
+        service.media_jobs.wait(job_id, wait_s)
     return job_id, kind, sha256
 
 
@@ -268,11 +271,25 @@ def _preview_warnings(preview: dict[str, Any], t: Any) -> list[str]:
     if check and check["too_small"]:
         values = {"canvas": canvas, "px": f"{check['min_text_px']:.0f}", "min": check["required_px"]}
         if check["measured"]:
-            out.append(str(t("Text on the %(canvas)s screen is %(px)s px high, under the readable %(min)s px: "
-                             "passers-by cannot read it. Shorten the text.") % values))
+            out.append(
+                str(
+                    t(
+                        "Text on the %(canvas)s screen is %(px)s px high, under the readable %(min)s px: "
+                        "passers-by cannot read it. Shorten the text."
+                    )
+                    % values
+                )
+            )
         else:
-            out.append(str(t("On the %(canvas)s screen this picture's small print would be about %(px)s px high, "
-                             "under the readable %(min)s px. Make a version designed for %(canvas)s.") % values))
+            out.append(
+                str(
+                    t(
+                        "On the %(canvas)s screen this picture's small print would be about %(px)s px high, "
+                        "under the readable %(min)s px. Make a version designed for %(canvas)s."
+                    )
+                    % values
+                )
+            )
     if check and check["cut"] and not any("does not fit" in w for w in preview["warnings"]):
         out.append(str(t(TEXT_CUT) % {"canvas": canvas}))
     return out
@@ -322,9 +339,7 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
         history=_history(service, announcement_id),
         action_labels=ACTION_LABELS,
         schedule_text=describe_schedule(row["schedule"], t),
-        previews=[
-            {**p, "warnings": _preview_warnings(p, t)} for p in previews(service, row)
-        ],
+        previews=[{**p, "warnings": _preview_warnings(p, t)} for p in previews(service, row)],
         **_labels(),
     )
 
@@ -448,10 +463,11 @@ async def upload(request: Request, user: UserDep, service: ServiceDep) -> Respon
     if not isinstance(upload_file, UploadFile) or not upload_file.filename:
         return JSONResponse({"ok": False, "message": t("Choose a file first.")}, status_code=400)
     try:
-        job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload_file)
+        # at most UPLOAD_WAIT_S: a long conversion goes on while the answer says how far it is
+        job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload_file, UPLOAD_WAIT_S)
     except UserError as exc:
         return JSONResponse({"ok": False, "message": plain_refusal(exc.message, t)}, 400)
-    job = await run_in_threadpool(service.media_jobs.wait, job_id, UPLOAD_WAIT_S)
+    job = await run_in_threadpool(service.media_jobs.job, job_id)
     ok, message = _upload_message(job, t)
     body = {"ok": ok, "sha256": sha256 if ok else "", "kind": kind, "job": job_id, "message": message}
     return JSONResponse(body, status_code=200 if ok else 400, headers={"Cache-Control": "no-store"})

@@ -16,6 +16,9 @@ import requests
 import sqlite_utils
 from procs import make_store, start_scheduler, stop, wait_for
 from tests_support import free_port
+from web_support import logged_in
+
+from scheduler.web import announcements
 
 pytestmark = pytest.mark.slow
 TIMEOUT_S = 120
@@ -125,3 +128,25 @@ def test_conversion_cut_off_by_a_restart_ends_failed_not_in_progress_for_ever(tm
         assert not (data_dir / "media" / sha).exists()  # nothing was made of it: the original is not kept
     finally:
         stop(proc)
+
+
+def test_web_upload_answers_in_time_while_a_long_conversion_goes_on(
+    live_scheduler: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The admin's upload (XHR) waits UPLOAD_WAIT_S for a refusal, then says how far the conversion is.
+    # Before, it waited for the whole conversion (up to 10 minutes), far past any proxy's timeout.
+    monkeypatch.setattr(announcements, "UPLOAD_WAIT_S", 0.5)  # instead of 20 s: a short clip is enough
+    clip = _clip(tmp_path / "acara.mp4", "testsrc2=s=1280x720:r=30:d=4")
+    editor = logged_in(live_scheduler, "editor")
+    token = editor.token("/admin/announcements/new")
+    r = editor.post(
+        "/admin/media", {"csrf_token": token}, files={"file": ("acara.mp4", clip.read_bytes(), "video/mp4")}
+    )
+    assert r.status_code == 200 and r.json()["ok"] is True, r.text
+    assert "Video diterima; masih disiapkan (" in r.json()["message"], r.json()
+    service = live_scheduler.service
+    finished = wait_for(lambda: service.media_jobs.job(r.json()["job"])["state"] in ("done", "failed"), TIMEOUT_S,
+                        "the conversion to finish")  # fmt: skip
+    assert finished and service.media_jobs.job(r.json()["job"])["state"] == "done"
+    refused = editor.post("/admin/media", {"csrf_token": token}, files={"file": ("x.mp4", b"bukan video", "video/mp4")})
+    assert refused.status_code == 400 and refused.json()["message"].startswith("Berkas ditolak")
