@@ -48,7 +48,7 @@ from scheduler.web.common import (
     require_action,
 )
 from scheduler.web.preview import previews, target_canvases
-from scheduler.web.refusals import plain_refusal
+from scheduler.web.refusals import plain_reason, plain_refusal
 from signage.errors import UserError
 
 router = page_router()
@@ -335,6 +335,7 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
         acks=acks,
         media=media,
         job=jobs[0] if jobs else None,
+        job_error=plain_reason(jobs[0]["error"] or "-", t) if jobs else "",
         job_warnings=loads(jobs[0]["warnings"], []) if jobs else [],
         history=_history(service, announcement_id),
         action_labels=ACTION_LABELS,

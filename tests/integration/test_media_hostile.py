@@ -16,7 +16,7 @@ import requests
 import sqlite_utils
 from procs import make_store, start_scheduler, stop, wait_for
 from tests_support import free_port
-from web_support import logged_in
+from web_support import WebClient, logged_in
 
 from scheduler.web import announcements
 
@@ -75,6 +75,8 @@ def test_same_broken_video_uploaded_three_times_at_once_is_refused_three_times(
         assert not service.db.table("ingest_jobs").count_where("state in ('queued', 'running')")
     assert len(errors) == 3 and all("damaged or incomplete" in e and "No such file" not in e for e in errors)
     assert _store_names(live_scheduler) == before  # nothing of it is kept
+    home = logged_in(live_scheduler, "editor").get("/admin/").text  # the failed jobs, in the staff's language
+    assert home.count("pemrosesan media gagal: Berkas rusak atau tidak lengkap.") == 3, home
 
 
 def _children(pid: int) -> list[int]:
@@ -126,6 +128,11 @@ def test_conversion_cut_off_by_a_restart_ends_failed_not_in_progress_for_ever(tm
         db = sqlite_utils.Database(data_dir / "signage.db")
         assert db.table("media").get(sha)["status"] == "failed"
         assert not (data_dir / "media" / sha).exists()  # nothing was made of it: the original is not kept
+        staff = WebClient(url)
+        assert staff.login("editor", passwords["editor"]).status_code == 303
+        assert "pemrosesan media gagal: Konversi terputus karena server berhenti. Unggah berkas itu lagi." in (
+            staff.get("/admin/").text
+        )
     finally:
         stop(proc)
 
