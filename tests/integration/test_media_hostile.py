@@ -3,9 +3,11 @@ several times at once, and the web admin's upload answer while a long conversion
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -157,3 +159,46 @@ def test_web_upload_answers_in_time_while_a_long_conversion_goes_on(
     assert finished and service.media_jobs.job(r.json()["job"])["state"] == "done"
     refused = editor.post("/admin/media", {"csrf_token": token}, files={"file": ("x.mp4", b"bukan video", "video/mp4")})
     assert refused.status_code == 400 and refused.json()["message"].startswith("Berkas ditolak")
+
+
+def test_upload_cut_off_mid_way_stores_nothing_and_the_server_goes_on(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    before = _store_names(live_scheduler)
+    with service.lock:
+        jobs_before = service.db.table("ingest_jobs").count
+    credentials = base64.b64encode(f"editor:{service.demo_accounts.editor_password}".encode()).decode()
+    part = (b'--batas\r\nContent-Disposition: form-data; name="file"; filename="besar.mp4"\r\n'
+            b"Content-Type: video/mp4\r\n\r\n" + b"\0\0\0\x20ftypisom" + b"\0" * (3 * 1024 * 1024))  # fmt: skip
+    head = ("POST /api/v1/admin/media?wait=true HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Basic {credentials}\r\nContent-Type: multipart/form-data; boundary=batas\r\n"
+            "Content-Length: 50000000\r\n\r\n").encode()  # fmt: skip
+    port = int(live_scheduler.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head + part)  # 3 MB of the 50 MB announced, then the browser tab is closed
+    r = requests.get(f"{live_scheduler.url}/api/v1/admin/jobs/1", auth=_editor(live_scheduler), timeout=10)
+    assert r.status_code == 200  # the server goes on answering
+    ok = requests.post(f"{live_scheduler.url}/api/v1/admin/media?wait=true", auth=_editor(live_scheduler),
+                       files={"file": ("kecil.png", _png(), "image/png")}, timeout=TIMEOUT_S)  # fmt: skip
+    assert ok.status_code == 202, ok.text
+    with service.lock:
+        assert service.db.table("ingest_jobs").count == jobs_before + 1  # only the whole upload made a job
+    added = {name.removesuffix(".json") for name in _store_names(live_scheduler) - before}
+    assert added and added <= _shas_of(service, ok.json()["sha256"])  # nothing of the cut-off upload
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (640, 360), (30, 140, 60)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _shas_of(service: Any, sha: str) -> set[str]:
+    """The blobs one ready media has in the store: original, variants, poster, thumbnail."""
+    with service.lock:
+        row = service.db.table("media").get(sha)
+        variants = {v["sha256"] for v in service.db.table("media_variants").rows_where("original_sha256 = ?", [sha])}
+    return {sha, row["poster_sha256"], row["thumbnail_sha256"], *variants}
