@@ -181,6 +181,7 @@ class MediaJobs:
         self.clock = clock
         self.on_ready = on_ready
         self._rows: dict[int, int] = {}  # runner job id -> ingest_jobs row id
+        self._mine: set[int] = set()  # ingest_jobs rows this process made (queued in its runner)
         self.runner = JobRunner(max_jobs, on_update=self._on_update)
 
     def submit_upload(self, source: Path, original_name: str) -> tuple[int, str, str]:
@@ -201,19 +202,30 @@ class MediaJobs:
                 )  # fmt: skip
             elif rows[0]["status"] == "failed":  # uploaded again: that is the change that earns a new try
                 self.db.table("media").update(stored.sha256, {"status": "processing", "notes": None})
+            converting = [
+                row["id"]
+                for row in self.db.table("ingest_jobs").rows_where(
+                    "original_sha256 = ? and state in ('queued', 'running')", [stored.sha256], order_by="id"
+                )
+                if row["id"] in self._mine
+            ]
+            if converting:  # the same bytes sent again while they are converted: that one conversion serves both
+                return converting[0], sniffed.kind, stored.sha256
             job_id = self._new_job_row(name, stored.sha256, sniffed.kind, now)
             if not self.store.has(stored.sha256):  # a failed job of the same bytes removed it meanwhile
                 self.store.put_file(source, mime=sniffed.mime)
-        self._submit(job_id, stored.sha256, name)
+            self._submit(job_id, stored.sha256, name)  # in the lock: a second upload finds it queued to wait on
         return job_id, sniffed.kind, stored.sha256
 
     def _new_job_row(self, name: str, sha256: str, kind: str, now: str) -> int:
-        return int(
+        job_id = int(
             self.db.table("ingest_jobs").insert(
                 {"original_name": name, "original_sha256": sha256, "kind": kind,
                  "state": "queued", "percent": 0.0, "created_at": now, "updated_at": now}
             ).last_pk  # type: ignore[arg-type]
         )  # fmt: skip
+        self._mine.add(job_id)
+        return job_id
 
     def ensure_variants(self, sha256: str) -> int | None:
         """Queue a job for canvases this media lacks (e.g. a new display size); None if there is nothing to do.
@@ -289,11 +301,10 @@ class MediaJobs:
         restarted by itself: the file may be what brought the process down. Returns how many ended.
         """
         with self.db_lock:
-            mine = set(self._rows.values())
             stale = [
                 row
                 for row in self.db.table("ingest_jobs").rows_where("state in ('queued', 'running')", order_by="id")
-                if row["id"] not in mine
+                if row["id"] not in self._mine
             ]
             now = format_utc(self.clock())
             for row in stale:
