@@ -4,7 +4,8 @@ An upload is sniffed at once (a file that is not an image or video is refused
 in the request), stored as its original under a cleaned name (the CLI's rule,
 :func:`content.names.display_name`), and normalised for every canvas of the
 fleet by a background job (at most ``max_ingest_jobs`` at once) whose percent
-is kept in ``ingest_jobs`` for the admin. A display only ever gets the variant
+is kept in ``ingest_jobs`` for the admin (the same bytes sent again while they are
+being converted wait for that job, not a new one). A display only ever gets the variant
 made for its own canvas; publishing skips media not yet normalised for a canvas
 (and a job makes it).
 
