@@ -271,25 +271,11 @@ def _preview_warnings(preview: dict[str, Any], t: Any) -> list[str]:
     if check and check["too_small"]:
         values = {"canvas": canvas, "px": f"{check['min_text_px']:.0f}", "min": check["required_px"]}
         if check["measured"]:
-            out.append(
-                str(
-                    t(
-                        "Text on the %(canvas)s screen is %(px)s px high, under the readable %(min)s px: "
-                        "passers-by cannot read it. Shorten the text."
-                    )
-                    % values
-                )
-            )
+            out.append(str(t("Text on the %(canvas)s screen is %(px)s px high, under the readable %(min)s px: "
+                             "passers-by cannot read it. Shorten the text.") % values))
         else:
-            out.append(
-                str(
-                    t(
-                        "On the %(canvas)s screen this picture's small print would be about %(px)s px high, "
-                        "under the readable %(min)s px. Make a version designed for %(canvas)s."
-                    )
-                    % values
-                )
-            )
+            out.append(str(t("On the %(canvas)s screen this picture's small print would be about %(px)s px high, "
+                             "under the readable %(min)s px. Make a version designed for %(canvas)s.") % values))
     if check and check["cut"] and not any("does not fit" in w for w in preview["warnings"]):
         out.append(str(t(TEXT_CUT) % {"canvas": canvas}))
     return out
@@ -340,7 +326,9 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
         history=_history(service, announcement_id),
         action_labels=ACTION_LABELS,
         schedule_text=describe_schedule(row["schedule"], t),
-        previews=[{**p, "warnings": _preview_warnings(p, t)} for p in previews(service, row)],
+        previews=[
+            {**p, "warnings": _preview_warnings(p, t)} for p in previews(service, row)
+        ],
         **_labels(),
     )
 
