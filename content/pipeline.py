@@ -7,6 +7,7 @@ store work folder that is removed on exit).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import os
@@ -30,7 +31,7 @@ from content.images import (
     to_srgb,
 )
 from content.names import display_name
-from content.probe import MediaInfo, probe, readable_frames
+from content.probe import MediaInfo, last_packet_end_s, probe, readable_frames
 from content.progress import ProgressCallback, no_progress, sub_progress
 from content.results import DerivedMedia, IngestResult, MediaFile, format_duration_s
 from content.sniff import Sniffed, sniff_file
@@ -122,7 +123,7 @@ def ingest(
         try:
             result = _ingest_video(
                 path, sniffed, store, targets, fit_mode, bg, keep_audio, name, report,
-                video_options or VideoOptions(), workdir,
+                video_options or VideoOptions(), workdir, max_pixels,
             )  # fmt: skip
         except MediaToolError as exc:
             raise IngestRefused(
@@ -216,7 +217,7 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
 # -- video -------------------------------------------------------------------------------
 
 
-def _probe_video(path: Path, sniffed: Sniffed) -> MediaInfo:
+def _probe_video(path: Path, sniffed: Sniffed, max_pixels: int) -> MediaInfo:
     info = probe(path)
     video = info.video
     if video is None:
@@ -224,9 +225,16 @@ def _probe_video(path: Path, sniffed: Sniffed) -> MediaInfo:
         raise IngestRefused(f"the file has {what} (no video stream); upload a video or a picture.")
     if video.width < 1 or video.height < 1:
         raise IngestRefused("the video has no picture size; it may be damaged.")
+    if info.duration_s is None:  # not declared: measure it, or the length limit below would not apply
+        info = dataclasses.replace(info, duration_s=last_packet_end_s(path))
     limit = VideoOptions().max_source_side_px
     if max(video.width, video.height) > limit:
         raise IngestRefused(f"the video is {video.width}x{video.height}; at most {limit} pixels a side.")
+    if video.width * video.height > max_pixels:  # a still picture's limit: each frame is decoded whole
+        raise IngestRefused(
+            f"the video picture is too large ({video.width}x{video.height} pixels); the limit is "
+            f"{max_pixels / 1e6:.0f} megapixels. Make it smaller (e.g. 3840x2160) and upload again."
+        )
     if info.duration_s is not None and info.duration_s > MAX_VIDEO_DURATION_S:
         raise IngestRefused(
             f"the video is {info.duration_s / 60:.0f} minutes long; the limit is "
@@ -265,8 +273,9 @@ def _ingest_video(
     report: ProgressCallback,
     options: VideoOptions,
     workdir: Path,
+    max_pixels: int,
 ) -> IngestResult:
-    info = _probe_video(path, sniffed)
+    info = _probe_video(path, sniffed, max_pixels)
     video = info.video
     assert video is not None
     notes: list[str] = []

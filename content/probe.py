@@ -1,19 +1,22 @@
-"""Read what a media file holds, from ffprobe's JSON (via ffmpeg-python), never its text output."""
+"""Read what a media file holds, from ffprobe's JSON (run with a time limit), never its text output."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import struct
+import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import ffmpeg
-
 from content.errors import IngestRefused
 
+FFPROBE = "ffprobe"
+# ffprobe only reads headers and demuxes (never decodes a whole file): far less than this on any real file.
+PROBE_TIMEOUT_S = 120.0
 # A stream is variable frame rate when frame intervals differ by more than this factor.
 VFR_INTERVAL_SPREAD = 1.5
 VFR_SAMPLE_PACKETS = 240
@@ -69,6 +72,36 @@ class MediaInfo:
 def ffmpeg_path_arg(path: Path) -> str:
     """An ffmpeg input/output argument that can never be read as an option or a protocol."""
     return "file:" + str(Path(path).resolve())
+
+
+class ProbeFailed(Exception):
+    """ffprobe failed, gave no JSON, or ran past its time limit; ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def ffprobe_json(path: Path, *options: str, timeout_s: float | None = None) -> dict[str, Any]:
+    """ffprobe's JSON answer about ``path``; stopped after ``timeout_s`` (default :data:`PROBE_TIMEOUT_S`).
+
+    A damaged or crafted file must not hold a job (and the queue behind it) for ever.
+    """
+    limit_s = PROBE_TIMEOUT_S if timeout_s is None else timeout_s
+    argv = [FFPROBE, "-v", "error", "-of", "json", *options, ffmpeg_path_arg(path)]
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=limit_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise ProbeFailed(f"ffprobe took longer than {limit_s:.0f} s and was stopped") from None
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = lines[-1] if lines else "unknown error"
+        raise ProbeFailed(reason.rsplit(": ", 1)[-1] if ": " in reason else reason)
+    try:
+        data = json.loads(done.stdout)
+    except ValueError:
+        raise ProbeFailed("ffprobe gave no readable answer") from None
+    return data if isinstance(data, dict) else {}
 
 
 def _rate(text: str | None) -> float | None:
@@ -138,14 +171,11 @@ def intervals_are_irregular(pts_s: list[float]) -> bool:
 
 def _packet_times(path: Path) -> list[float]:
     try:
-        data = ffmpeg.probe(
-            ffmpeg_path_arg(path),
-            v="error",
-            select_streams="v:0",
-            show_entries="packet=pts_time",
-            read_intervals=f"%+#{VFR_SAMPLE_PACKETS}",
-        )
-    except ffmpeg.Error:
+        data = ffprobe_json(
+            path, "-select_streams", "v:0", "-show_entries", "packet=pts_time",
+            "-read_intervals", f"%+#{VFR_SAMPLE_PACKETS}",
+        )  # fmt: skip
+    except ProbeFailed:
         return []
     return [t for p in data.get("packets", []) if (t := _float(p.get("pts_time"))) is not None]
 
@@ -178,14 +208,10 @@ def probe(path: Path, *, check_intervals: bool = True) -> MediaInfo:
     rate that the stream header hides (an extra, short ffprobe run).
     """
     try:
-        data = ffmpeg.probe(ffmpeg_path_arg(path), v="error")
-    except ffmpeg.Error as exc:
-        detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-        reason = detail[-1] if detail else "unknown error"
-        if ": " in reason:
-            reason = reason.rsplit(": ", 1)[-1]
+        data = ffprobe_json(path, "-show_format", "-show_streams")
+    except ProbeFailed as exc:
         raise IngestRefused(
-            f"the file could not be read as video ({reason}); it may be damaged or incomplete."
+            f"the file could not be read as video ({exc.reason}); it may be damaged or incomplete."
         ) from exc
     streams = data.get("streams") or []
     fmt = data.get("format") or {}
@@ -214,14 +240,34 @@ def readable_frames(path: Path) -> int | None:
     frame) but holds fewer packets.
     """
     try:
-        data = ffmpeg.probe(
-            ffmpeg_path_arg(path), v="error", select_streams="v:0", count_packets=None,
-            show_entries="stream=nb_read_packets",
-        )  # fmt: skip
-    except ffmpeg.Error:
+        data = ffprobe_json(path, "-select_streams", "v:0", "-count_packets", "-show_entries", "stream=nb_read_packets")
+    except ProbeFailed:
         return None
     streams = data.get("streams") or []
     return _int(streams[0].get("nb_read_packets")) if streams else None
+
+
+def last_packet_end_s(path: Path) -> float | None:
+    """When the video stream's last packet ends, in seconds (demuxed, not decoded); None if unknown.
+
+    For files whose container declares no duration (e.g. Matroska written to a pipe):
+    without it the length limit could not be checked.
+    """
+    argv = [
+        FFPROBE, "-v", "error", "-select_streams", "v:0",
+        "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", ffmpeg_path_arg(path),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    end: float | None = None
+    for line in done.stdout.decode("ascii", "replace").splitlines():
+        fields = [_float(part) for part in line.split(",")[:2]]
+        if fields and fields[0] is not None:
+            stop = fields[0] + (fields[1] if len(fields) > 1 and fields[1] is not None else 0.0)
+            end = stop if end is None else max(end, stop)
+    return end
 
 
 def mp4_is_faststart(path: Path) -> bool:

@@ -84,8 +84,8 @@ def sniff_bytes(head: bytes) -> Sniffed:
 def _describe_unknown(head: bytes) -> str:
     if head.startswith(b"%PDF"):
         return "PDF"
-    lowered = head[:1024].lstrip().lower()
-    if lowered.startswith((b"<?xml", b"<svg", b"<!doctype svg")) and b"<svg" in lowered:
+    lowered = head[:1024].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if lowered.startswith(b"<") and b"<svg" in lowered:  # also after a comment or a BOM
         return "SVG"
     if head.startswith((b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")):
         return "Program/executable"

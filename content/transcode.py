@@ -73,7 +73,10 @@ def extract_frame_png(video: Path, at_s: float, *, timeout_s: float = 120.0) -> 
             FFMPEG, *BASE_FLAGS, "-ss", f"{max(0.0, seek):.3f}", "-i", ffmpeg_path_arg(video),
             "-map", "0:v:0", "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "pipe:1",
         ]  # fmt: skip
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s, check=False)
+        try:
+            done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise MediaToolError(f"ffmpeg took longer than {timeout_s:.0f} s for a frame and was stopped") from None
         if done.returncode == 0 and done.stdout:
             return done.stdout
     message = done.stderr.decode("utf-8", "replace").strip()[-500:]

@@ -137,6 +137,7 @@ def create_app(
         fleet_alerts = asyncio.create_task(_fleet_alert_loop(service))
         settling = asyncio.create_task(gcpause.settle_loop())  # no 350 ms GC pauses on the event loop
         service.start_publish_behind()  # large staff-caused publishes answer at once (scheduler/publish_behind.py)
+        service.media_jobs.recover_interrupted()  # conversions a previous process left unfinished end failed
         startup = asyncio.create_task(_startup_publish(service)) if publish_on_start else None
         inbox = _start_inbox(service) if with_inbox else None
         poller = SourcePoller(service).start()

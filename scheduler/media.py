@@ -4,7 +4,8 @@ An upload is sniffed at once (a file that is not an image or video is refused
 in the request), stored as its original under a cleaned name (the CLI's rule,
 :func:`content.names.display_name`), and normalised for every canvas of the
 fleet by a background job (at most ``max_ingest_jobs`` at once) whose percent
-is kept in ``ingest_jobs`` for the admin. A display only ever gets the variant
+is kept in ``ingest_jobs`` for the admin (the same bytes sent again while they are
+being converted wait for that job, not a new one). A display only ever gets the variant
 made for its own canvas; publishing skips media not yet normalised for a canvas
 (and a job makes it).
 
@@ -13,7 +14,8 @@ data are removed when the job fails, the media row says ``failed`` with the
 reason (it is dropped once a ``wait`` uploader has been told, unless an
 announcement uses it), an announcement using it cannot be approved, and the
 conversion is not tried again until the file is uploaded again or the fleet
-gains a canvas no failed job tried.
+gains a canvas no failed job tried. A job a previous server process left
+unfinished ends failed when the server starts (:meth:`MediaJobs.recover_interrupted`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from signage.clock import format_utc
 from signage.errors import NotFoundError, UserError
 
 log = logging.getLogger("scheduler.media")
+
+INTERRUPTED = "the conversion was interrupted (the scheduler stopped or restarted); upload the file again."
 
 
 def fleet_canvases(db: Database, group: str | None = None) -> list[Canvas]:
@@ -178,6 +182,7 @@ class MediaJobs:
         self.clock = clock
         self.on_ready = on_ready
         self._rows: dict[int, int] = {}  # runner job id -> ingest_jobs row id
+        self._mine: set[int] = set()  # ingest_jobs rows this process made (queued in its runner)
         self.runner = JobRunner(max_jobs, on_update=self._on_update)
 
     def submit_upload(self, source: Path, original_name: str) -> tuple[int, str, str]:
@@ -198,17 +203,30 @@ class MediaJobs:
                 )  # fmt: skip
             elif rows[0]["status"] == "failed":  # uploaded again: that is the change that earns a new try
                 self.db.table("media").update(stored.sha256, {"status": "processing", "notes": None})
+            converting = [
+                row["id"]
+                for row in self.db.table("ingest_jobs").rows_where(
+                    "original_sha256 = ? and state in ('queued', 'running')", [stored.sha256], order_by="id"
+                )
+                if row["id"] in self._mine
+            ]
+            if converting:  # the same bytes sent again while they are converted: that one conversion serves both
+                return converting[0], sniffed.kind, stored.sha256
             job_id = self._new_job_row(name, stored.sha256, sniffed.kind, now)
-        self._submit(job_id, stored.sha256, name)
+            if not self.store.has(stored.sha256):  # a failed job of the same bytes removed it meanwhile
+                self.store.put_file(source, mime=sniffed.mime)
+            self._submit(job_id, stored.sha256, name)  # in the lock: a second upload finds it queued to wait on
         return job_id, sniffed.kind, stored.sha256
 
     def _new_job_row(self, name: str, sha256: str, kind: str, now: str) -> int:
-        return int(
+        job_id = int(
             self.db.table("ingest_jobs").insert(
                 {"original_name": name, "original_sha256": sha256, "kind": kind,
                  "state": "queued", "percent": 0.0, "created_at": now, "updated_at": now}
             ).last_pk  # type: ignore[arg-type]
         )  # fmt: skip
+        self._mine.add(job_id)
+        return job_id
 
     def ensure_variants(self, sha256: str) -> int | None:
         """Queue a job for canvases this media lacks (e.g. a new display size); None if there is nothing to do.
@@ -276,6 +294,30 @@ class MediaJobs:
         if job.state is JobState.DONE:
             self.on_ready(sha)
 
+    def recover_interrupted(self) -> int:
+        """End jobs a previous server process left queued or running (killed, crashed, restarted) as failed.
+
+        The server calls this once as it starts. Such a job would say "in progress" for ever and,
+        counted as pending, keep :meth:`ensure_variants` from ever making its canvases. It is not
+        restarted by itself: the file may be what brought the process down. Returns how many ended.
+        """
+        with self.db_lock:
+            stale = [
+                row
+                for row in self.db.table("ingest_jobs").rows_where("state in ('queued', 'running')", order_by="id")
+                if row["id"] not in self._mine
+            ]
+            now = format_utc(self.clock())
+            for row in stale:
+                self.db.table("ingest_jobs").update(
+                    row["id"], {"state": "failed", "error": INTERRUPTED, "updated_at": now}
+                )
+            for sha256 in dict.fromkeys(row["original_sha256"] for row in stale):
+                self._failed(sha256, INTERRUPTED)
+        for row in stale:
+            log.warning("ingest job %d was interrupted by a restart; marked failed", row["id"])
+        return len(stale)
+
     def _failed(self, sha256: str, reason: str) -> None:
         """Record a failed conversion; a file never made ready is removed from the store at once."""
         media = self.db.table("media")
@@ -284,7 +326,10 @@ class MediaJobs:
             return  # an extra canvas failed; what was made stays on air
         if rows:
             media.update(sha256, {"status": "failed", "notes": json.dumps([reason], ensure_ascii=False)})
-        if not self._used_as_output(sha256):
+        pending = self.db.table("ingest_jobs").count_where(
+            "original_sha256 = ? and state in ('queued', 'running')", [sha256]
+        )  # the same bytes uploaded again meanwhile: that job reads the original (and removes it if it fails too)
+        if not pending and not self._used_as_output(sha256):
             self.store.remove(sha256)
 
     def _used_as_output(self, sha256: str) -> bool:

@@ -52,7 +52,7 @@ from scheduler.web.common import (
 )
 from scheduler.web.form_once import PENDING, SentForms
 from scheduler.web.preview import previews, target_canvases
-from scheduler.web.refusals import plain_refusal, plain_warning
+from scheduler.web.refusals import plain_reason, plain_refusal, plain_warning
 from signage.errors import UserError
 
 router = page_router()
@@ -165,15 +165,18 @@ def new_form(request: Request, user: UserDep, service: ServiceDep) -> Response:
     return _form_page(request, service, _empty_values(service), None)
 
 
-def _store_upload(service: Service, upload: UploadFile) -> tuple[int, str, str]:
+def _store_upload(service: Service, upload: UploadFile, wait_s: float | None = None) -> tuple[int, str, str]:
     """Store a file sent with the form and wait for the pipeline (like the API's ``wait=true``): a refusal
-    is the form's error, and nothing of the file is kept."""
+    is the form's error, and nothing of the file is kept. ``wait_s`` bounds the wait (the job goes on)."""
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         path = Path(tmp) / "upload"
         with path.open("wb") as out:
             shutil.copyfileobj(upload.file, out, length=1 << 20)
         job_id, kind, sha256 = service.media_jobs.submit_upload(path, upload.filename or "upload")
-    service.media_jobs.wait(job_id)
+    if wait_s is None:
+        service.media_jobs.wait(job_id)
+    else:
+        service.media_jobs.wait(job_id, wait_s)
     return job_id, kind, sha256
 
 
@@ -339,7 +342,7 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
         acks=acks,
         media=media,
         job=jobs[0] if jobs else None,
-        job_error=plain_refusal(jobs[0]["error"] or "-", t) if jobs and jobs[0]["state"] == "failed" else "",
+        job_error=plain_reason(jobs[0]["error"] or "-", t) if jobs and jobs[0]["state"] == "failed" else "",
         job_warnings=[plain_warning(str(w), t) for w in loads(jobs[0]["warnings"], [])] if jobs else [],
         history=_history(service, announcement_id),
         action_labels=ACTION_LABELS,
@@ -474,10 +477,11 @@ async def upload(request: Request, user: UserDep, service: ServiceDep) -> Respon
     if not isinstance(upload_file, UploadFile) or not upload_file.filename:
         return JSONResponse({"ok": False, "message": t("Choose a file first.")}, status_code=400)
     try:
-        job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload_file)
+        # at most UPLOAD_WAIT_S: a long conversion goes on while the answer says how far it is
+        job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload_file, UPLOAD_WAIT_S)
     except UserError as exc:
         return JSONResponse({"ok": False, "message": plain_refusal(exc.message, t)}, 400)
-    job = await run_in_threadpool(service.media_jobs.wait, job_id, UPLOAD_WAIT_S)
+    job = await run_in_threadpool(service.media_jobs.job, job_id)
     ok, message = _upload_message(job, t)
     body = {"ok": ok, "sha256": sha256 if ok else "", "kind": kind, "job": job_id, "message": message}
     return JSONResponse(body, status_code=200 if ok else 400, headers={"Cache-Control": "no-store"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -12,7 +13,8 @@ from scheduler.fleet import fleet_health
 from scheduler.fleet_alerts import fleet_alert_items
 from scheduler.service import Service
 from scheduler.store import loads
-from scheduler.web.common import ServiceDep, UserDep, language_of, page_router, render
+from scheduler.web.common import ServiceDep, UserDep, gettext_for, language_of, page_router, render
+from scheduler.web.refusals import plain_reason
 from signage.manifest import parse_manifest
 from signage.signing import public_key_from_text, verify_envelope
 
@@ -48,7 +50,7 @@ def on_air_now(service: Service) -> list[dict[str, Any]]:
     return out
 
 
-def alerts(service: Service) -> list[dict[str, Any]]:
+def alerts(service: Service, t: Callable[[str], str]) -> list[dict[str, Any]]:
     """Offline displays, displays lagging behind, schedule warnings and failed media jobs."""
     out: list[dict[str, Any]] = []
     with service.lock:
@@ -67,7 +69,12 @@ def alerts(service: Service) -> list[dict[str, Any]]:
             out.append({"kind": "schedule", "display": display_id, "text": item.get("message", "")})
     for job in failed_jobs:
         out.append(
-            {"kind": "media_failed", "file": job["original_name"], "text": job["error"] or "", "at": job["updated_at"]}
+            {
+                "kind": "media_failed",
+                "file": job["original_name"],
+                "text": plain_reason(job["error"] or "-", t),
+                "at": job["updated_at"],
+            }
         )
     return out
 
@@ -89,7 +96,7 @@ def home(request: Request, user: UserDep, service: ServiceDep) -> Response:
         screens=on_air_now(service),
         waiting=waiting,
         emergencies=emergencies,
-        alerts=alerts(service),
+        alerts=alerts(service, gettext_for(request)),
         fleet_alerts=fleet_alert_items(service, language_of(request)),
         loads=loads,
     )

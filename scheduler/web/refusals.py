@@ -22,17 +22,31 @@ PLAIN_REFUSALS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"minutes long"), N_("The video is too long. Cut it shorter and upload it again.")),
     (re.compile(r"damaged|incomplete|cannot be read|no length|no picture size"),
      N_("The file is damaged or incomplete. Save or export it again and upload it again.")),
+    (re.compile(r"conversion was interrupted"),
+     N_("The conversion was cut off because the server stopped. Upload the file again.")),
 ]  # fmt: skip
+
+
+def _plain(reason: str, t: Callable[[str], str]) -> str | None:
+    for pattern, message in PLAIN_REFUSALS:
+        match = pattern.search(reason)
+        if match:
+            return t(message) % match.groupdict() if match.groupdict() else t(message)
+    return None
+
+
+def plain_reason(reason: str, t: Callable[[str], str]) -> str:
+    """Why a media job failed, in the user's language, with the pipeline's detail for support (job lists)."""
+    plain = _plain(reason, t)
+    return reason if plain is None else f"{plain} ({reason})"
 
 
 def plain_refusal(reason: str, t: Callable[[str], str]) -> str:
     """'Berkas ditolak: <plain reason>' in the user's language, with the pipeline's detail for support."""
-    for pattern, message in PLAIN_REFUSALS:
-        match = pattern.search(reason)
-        if match:
-            plain = t(message) % match.groupdict() if match.groupdict() else t(message)
-            return t("The file was refused: %(reason)s") % {"reason": plain} + f" ({reason})"
-    return t("The file was refused: %(reason)s") % {"reason": reason}
+    plain = _plain(reason, t)
+    if plain is None:
+        return t("The file was refused: %(reason)s") % {"reason": reason}
+    return t("The file was refused: %(reason)s") % {"reason": plain} + f" ({reason})"
 
 
 # (pattern in the pipeline's English warning, plain message); the first match wins. content/pipeline.py and

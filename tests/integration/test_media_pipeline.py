@@ -371,6 +371,8 @@ def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_s
     token = admin.token(f"/admin/announcements/{ann['id']}")
     page = admin.post(f"/admin/announcements/{ann['id']}/approve", data={"csrf_token": token})
     assert page.status_code == 400 and "upload another file" in page.text
+    detail = admin.get(f"/admin/announcements/{ann['id']}").text  # the job's failure in the staff's language
+    assert "gagal: Berkas rusak atau tidak lengkap. Simpan atau ekspor ulang lalu unggah lagi. (the file" in detail
     with service.lock:
         assert service.db.table("announcements").get(ann["id"])["status"] == "draft"
         # as if it had been approved while still processing (allowed: it goes on air once ready)

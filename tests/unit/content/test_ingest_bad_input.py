@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 
@@ -217,3 +218,37 @@ def test_very_short_clip_is_warned_and_summarised_with_its_real_length(tmp_path:
     result = ingest(blink, store, [WIDE])
     assert any("only 0.04 s long" in w for w in result.warnings)
     assert result.summary() == "kedip.mp4: video for 768x432, 0.04 s; 1 warning(s)"
+
+
+def _piped_mkv(out: Path, lavfi: str) -> Path:
+    """Matroska written to a pipe: the container declares no duration at all."""
+    with out.open("wb") as sink:
+        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", lavfi, "-c:v", "libx264",
+                        "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "matroska", "pipe:1"],
+                       stdout=sink, check=True)  # fmt: skip
+    assert probe(out).duration_s is None
+    return out
+
+
+def test_video_without_a_declared_duration_is_measured_and_held_to_the_length_limit(
+    tmp_path: Path, store: MediaStore
+) -> None:
+    # 2 h 5 min of a still 16x16 picture at 1 fps: a 200 kB file. Before, no duration meant no
+    # length check: it was converted whole (minutes of CPU) into a 2 h 5 min video.
+    long = _piped_mkv(tmp_path / "panjang.mkv", "color=black:s=16x16:r=1:d=7500")
+    assert long.stat().st_size < 1_000_000
+    refuse(long, store, "125 minutes long; the limit is 120 minutes")
+    short = _piped_mkv(tmp_path / "pendek.mkv", "testsrc2=s=320x240:r=25:d=2")
+    result = ingest(short, store, [SMALL])  # a short one is measured and converted as usual
+    assert result.original.duration_s == pytest.approx(2.0, abs=0.1)
+    assert_normalised(store.path_for(result.derived[0].sha256), 400, 300, fps=25)
+
+
+def test_video_frames_larger_than_a_still_picture_are_refused(tmp_path: Path, store: MediaStore) -> None:
+    # 150 kB of PNG-in-Matroska whose every frame decodes to 7200x7200 (52 megapixels, 155 MB):
+    # a picture that size is refused, and before, the same picture as a video was converted.
+    bomb = tmp_path / "raksasa.mkv"
+    ffmpeg("-f", "lavfi", "-i", "color=black:s=7200x7200:r=1:d=1", "-c:v", "png", str(bomb))
+    assert bomb.stat().st_size < 1_000_000
+    reason = refuse(bomb, store, "too large").reason
+    assert "7200x7200 pixels" in reason and "50 megapixels" in reason

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from content.errors import MediaToolError
 from content.pipeline import ingest
 from content.probe import probe
 from content.store import MediaStore
+from content.transcode import extract_frame_png
 from signage.canvas import Canvas
 
 from .conftest import assert_normalised, make_clip
@@ -75,3 +78,11 @@ def test_animated_gif_becomes_a_short_video(tmp_path: Path, store: MediaStore) -
     assert result.kind == "video" and result.original.mime == "image/gif"
     assert_normalised(store.path_for(result.derived[0].sha256), 400, 300)
     assert any("GIF" in n for n in result.notes)
+
+
+def test_a_frame_grab_that_does_not_end_is_a_media_tool_error(tmp_path: Path) -> None:
+    # Before, its TimeoutExpired escaped the pipeline's MediaToolError handling: an internal error (500).
+    stuck = tmp_path / "macet.mp4"
+    os.mkfifo(stuck)  # ffmpeg waits for ever for a writer
+    with pytest.raises(MediaToolError, match="took longer than 1 s"):
+        extract_frame_png(stuck, 0.0, timeout_s=1.0)

@@ -1,11 +1,21 @@
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
+import content.probe
 from content.errors import IngestRefused
-from content.probe import intervals_are_irregular, mp4_is_faststart, probe, rotation_of
+from content.probe import (
+    intervals_are_irregular,
+    last_packet_end_s,
+    mp4_is_faststart,
+    probe,
+    readable_frames,
+    rotation_of,
+)
 
 from .conftest import ffmpeg, make_clip
 
@@ -56,3 +66,17 @@ def test_unreadable_file_is_refused_not_crashed(tmp_path: Path) -> None:
     bad.write_bytes(b"\0\0\0\x20ftypisom" + b"\x00" * 100)
     with pytest.raises(IngestRefused, match="could not be read"):
         probe(bad)
+
+
+def test_a_probe_that_does_not_end_is_stopped_and_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # ffprobe waits for ever on a pipe nobody writes to: the stand-in for a file that never ends (a
+    # stalled share, a demuxer loop). Before, ffprobe ran without a time limit and held the job (and
+    # the queue behind it) for ever.
+    stuck = tmp_path / "macet.mp4"
+    os.mkfifo(stuck)
+    monkeypatch.setattr(content.probe, "PROBE_TIMEOUT_S", 1.0)
+    started = time.monotonic()
+    with pytest.raises(IngestRefused, match=r"could not be read as video \(ffprobe took longer than 1 s"):
+        probe(stuck)
+    assert time.monotonic() - started < 60
+    assert readable_frames(stuck) is None and last_packet_end_s(stuck) is None

@@ -26,6 +26,8 @@ def test_accepted_formats_are_recognised_by_content(head: bytes, kind: str, fmt:
 REFUSED = [
     (b"%PDF-1.7\n", "PDF"),
     (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg">', "SVG"),
+    (b"<!-- Generator: Adobe Illustrator -->\n<svg><script>alert(1)</script>", "SVG"),
+    (b'\xef\xbb\xbf<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">', "SVG"),
     (b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "HEIC"),
     (b"MZ\x90\0\x03\0\0\0", "executable"),
     (b"\x7fELF\x02\x01\x01", "executable"),
