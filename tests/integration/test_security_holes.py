@@ -1,0 +1,54 @@
+"""Holes found by the second security review, attacked over real HTTP against the real scheduler on loopback.
+
+Each test fails on the code before its fix: password guessing through the API's Basic credentials (no
+throttle), one guesser behind the TLS proxy locking every colleague out, ...
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from web_support import WebClient
+
+from scheduler.clientaddr import parse_networks
+
+pytestmark = pytest.mark.slow
+TIMEOUT_S = 30
+
+
+def _api(live: Any, method: str, path: str, auth: tuple[str, str], **kwargs: Any) -> requests.Response:
+    return requests.request(method, f"{live.url}/api/v1/admin{path}", auth=auth, timeout=TIMEOUT_S, **kwargs)
+
+
+def test_password_guessing_through_the_api_is_throttled_like_the_login_form(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    right = ("editor", service.demo_accounts.editor_password)
+    for i in range(service.config.login_max_failures):
+        wrong = _api(live_scheduler, "GET", "/announcements", ("editor", f"tebakan-{i}"))
+        assert wrong.status_code == 401, wrong.text
+    locked = _api(live_scheduler, "GET", "/announcements", right)
+    assert locked.status_code == 429, locked.text  # even the right password, until the lockout passes
+    assert locked.json() == {"ok": False, "status": 429, "field": "password", "error": locked.json()["error"]}
+    assert "too many failed logins" in locked.json()["error"]
+    # The web form shares the count: the guessed user name is locked there too.
+    assert WebClient(live_scheduler.url).login(*right).status_code == 429
+    with service.lock:
+        assert service.db.table("audit_log").count_where("action = 'login.failed' and detail like '%(api)'") >= 5
+    # Another account from another address is not affected.
+    other = _api(live_scheduler, "GET", "/announcements", ("admin", service.demo_accounts.admin_password))
+    assert other.status_code == 200
+
+
+def test_one_guesser_behind_the_tls_proxy_does_not_lock_every_colleague_out(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    service.trusted_proxies = parse_networks(["127.0.0.1"])  # the scheduler runs behind a TLS proxy on this host
+    attacker = WebClient(live_scheduler.url)
+    attacker.http.headers["X-Forwarded-For"] = "203.0.113.9"
+    for i in range(service.config.login_max_failures_per_address):
+        assert attacker.login(f"tebak{i}", "salah").status_code == 401
+    assert attacker.login("admin", service.demo_accounts.admin_password).status_code == 429
+    colleague = WebClient(live_scheduler.url)
+    colleague.http.headers["X-Forwarded-For"] = "198.51.100.7"
+    assert colleague.login("admin", service.demo_accounts.admin_password).status_code == 303
