@@ -5,6 +5,7 @@ Every transition checks :mod:`scheduler.policy` and is audited with the row befo
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -111,8 +112,13 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_announcement(db: Database, data: dict[str, Any], user_id: int, now: datetime) -> int:
-    """Store a new draft (no permission check: callers go through ``actions`` or are trusted tooling)."""
+def create_announcement(
+    db: Database, data: dict[str, Any], user_id: int, now: datetime, also_barred: Iterable[int] = ()
+) -> int:
+    """Store a new draft (no permission check: callers go through ``actions`` or are trusted tooling).
+
+    ``also_barred``: people who did not write it here but chose its text (who added the CAP feed it came
+    from): like its author, they may not approve it (two-person rule)."""
     columns = validate_announcement(db, data)
     now_iso = format_utc(now)
     table = db.table("announcements").insert(
@@ -124,7 +130,7 @@ def create_announcement(db: Database, data: dict[str, Any], user_id: int, now: d
             "updated_at": now_iso,
             "updated_by": user_id,
             "contributors": dumps([user_id]),
-            "editors_since_approval": dumps([user_id]),
+            "editors_since_approval": dumps(sorted({user_id, *also_barred})),
         }
     )
     announcement_id = int(table.last_pk)  # type: ignore[arg-type]

@@ -2,25 +2,38 @@
 
 Each test fails on the code before its fix: password guessing through the API's Basic credentials (no
 throttle), one guesser behind the TLS proxy locking every colleague out, spreadsheet formulas in the
-proof-of-play CSV, ...
+proof-of-play CSV, one admin airing any text through a CAP feed of their own, ...
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
+from fake_cap import FakeCapFeed, cap_document
 from tests_support import enrol
 from web_support import WebClient, logged_in
 
+from scheduler.auth import create_user
 from scheduler.clientaddr import parse_networks
+from scheduler.sources_jobs import SourcePoller
 
 pytestmark = pytest.mark.slow
 TIMEOUT_S = 30
+
+
+@pytest.fixture
+def feed() -> Iterator[FakeCapFeed]:
+    server = FakeCapFeed()
+    yield server
+    server.stop()
 
 
 def _api(live: Any, method: str, path: str, auth: tuple[str, str], **kwargs: Any) -> requests.Response:
@@ -78,3 +91,49 @@ def test_report_csv_keeps_formulas_typed_by_staff_or_sent_by_a_player_as_text(li
     cells = [row[column] for row in rows for column in ("display_id", "display_name", "item_id", "title")]
     assert "'" + title in cells and "'@SUM(1+1)*cmd|' /C calc'!A0" in cells, rows
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")], cells
+
+
+def _cap_form(client: WebClient, feed: FakeCapFeed, options: dict[str, Any]) -> dict[str, str]:
+    return {"csrf_token": client.token("/admin/sources"), "id": "peringatan", "name": "Peringatan dini",
+            "kind": "cap", "url": feed.url, "poll_interval_min": "1", "timeout_s": "2",
+            "options": json.dumps(options)}  # fmt: skip
+
+
+def test_one_admin_cannot_air_text_through_a_cap_feed_of_their_own(live_scheduler: Any, feed: FakeCapFeed) -> None:
+    service = live_scheduler.service
+    token = enrol(live_scheduler, "desa-antibar", "TPK234")["token"]  # in group kabupaten
+    admin = logged_in(live_scheduler, "admin")
+    areas = {"Mempawah": ["kabupaten"]}
+    # 1. A feed that airs by itself cannot be set up from the web admin.
+    r = admin.post("/admin/sources", _cap_form(admin, feed, {"areas": areas, "auto_air": True}))
+    assert r.status_code == 400 and "auto_air" in r.text and "signage sources add" in r.text
+    with service.lock:
+        assert service.db.table("data_sources").count_where("id = 'peringatan'") == 0
+    # 2. Without it, the alert waits for an approver -- and the admin who chose the feed is not that approver.
+    r = admin.post("/admin/sources", _cap_form(admin, feed, {"areas": areas}))
+    assert r.status_code == 200 and "/admin/sources/peringatan" in r.url
+    now = datetime.now(UTC).replace(microsecond=0)
+    feed.publish(
+        "PALSU1",
+        cap_document(
+            "PALSU1",
+            headline="PESAN PALSU DARI ADMIN",
+            effective=now.isoformat(),
+            expires=(now + timedelta(hours=2)).isoformat(),
+        ),
+    )
+    SourcePoller(service, tick_s=3600).run_due()
+    with service.lock:
+        [alert] = service.db.table("announcements").rows_where("title = 'PESAN PALSU DARI ADMIN'")
+    assert alert["status"] == "draft" and alert["layer"] == "emergency"
+    admin_auth = ("admin", service.demo_accounts.admin_password)
+    refused = _api(live_scheduler, "POST", f"/announcements/{alert['id']}/approve", admin_auth)
+    assert refused.status_code == 403 and "two-person" in refused.json()["error"], refused.text
+    manifest = requests.get(f"{live_scheduler.url}/api/v1/player/manifest",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)  # fmt: skip
+    assert "PESAN PALSU" not in manifest.text
+    # A second person reads it and decides.
+    with service.lock:
+        create_user(service.db, "penyetuju", "approver", "password-penyetuju", service.now_iso())
+    ok = _api(live_scheduler, "POST", f"/announcements/{alert['id']}/approve", ("penyetuju", "password-penyetuju"))
+    assert ok.status_code == 200, ok.text
