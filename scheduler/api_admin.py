@@ -23,7 +23,7 @@ from scheduler.actions import (
     submit,
     withdraw_and_publish,
 )
-from scheduler.announcements import audit, decode_row, display_status, get_announcement
+from scheduler.announcements import audit, content_version, decode_row, display_status, get_announcement
 from scheduler.deps import current_user, get_service
 from scheduler.errors import NotFound
 from scheduler.fleet import fleet_health
@@ -65,8 +65,21 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="Why: shown to the author, kept in the audit log")
 
 
+class ApprovalIn(BaseModel):
+    version: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="The announcement's `version` as you read it: if its content changed since, nothing is approved "
+        "(409) and you read it again",
+    )  # fmt: skip
+
+
 class EnrolmentApproval(BaseModel):
     display_id: str = Field(min_length=1, max_length=64)
+
+
+def _versioned(row: dict[str, Any]) -> dict[str, Any]:
+    """An announcement as answered: with its content ``version`` (send it back when approving)."""
+    return {**row, "version": content_version(row)}
 
 
 @router.get("/announcements")
@@ -78,12 +91,12 @@ def list_announcements(service: ServiceDep, user: UserDep) -> dict[str, Any]:
         now = service.clock()
     for row in rows:
         row["display_status"] = display_status(row, now)
-    return {"ok": True, "announcements": rows}
+    return {"ok": True, "announcements": [_versioned(row) for row in rows]}
 
 
 @router.post("/announcements", status_code=201)
 def new_announcement(body: AnnouncementIn, service: ServiceDep, user: UserDep) -> dict[str, Any]:
-    return {"ok": True, "announcement": create_announcement_action(service, body.model_dump(), user)}
+    return {"ok": True, "announcement": _versioned(create_announcement_action(service, body.model_dump(), user))}
 
 
 @router.get("/announcements/{announcement_id}")
@@ -92,7 +105,7 @@ def show_announcement(announcement_id: AnnouncementId, service: ServiceDep, user
     with service.lock:
         row = get_announcement(service.db, announcement_id)
         row["display_status"] = display_status(row, service.clock())
-    return {"ok": True, "announcement": row}
+    return {"ok": True, "announcement": _versioned(row)}
 
 
 @router.put("/announcements/{announcement_id}")
@@ -116,23 +129,26 @@ def _changed(row: dict[str, Any], published: Published) -> dict[str, Any]:
     many displays a background publish is still working on (a change reaching many displays)."""
     return {
         "ok": True,
-        "announcement": row,
+        "announcement": _versioned(row),
         "published": [{"display_id": p.display_id, "version": p.version} for p in published],
         "publishing_in_background": published.behind,
     }
 
 
 @router.post("/announcements/{announcement_id}/approve")
-def approve(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
-    """Approve and publish; the approver must not have created or changed it since its last approval."""
-    row, published = approve_and_publish(service, announcement_id, user)
+def approve(
+    announcement_id: AnnouncementId, service: ServiceDep, user: UserDep, body: ApprovalIn | None = None
+) -> dict[str, Any]:
+    """Approve and publish; the approver must not have created or changed it since its last approval. Send the
+    ``version`` you read (``GET`` answers it): an edit made since is then refused (409), never approved unseen."""
+    row, published = approve_and_publish(service, announcement_id, user, body.version if body else None)
     return _changed(row, published)
 
 
 @router.post("/announcements/{announcement_id}/submit")
 def submit_for_approval(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     """Ask for approval (draft, rejected or withdrawn -> submitted)."""
-    return {"ok": True, "announcement": submit(service, announcement_id, user)}
+    return {"ok": True, "announcement": _versioned(submit(service, announcement_id, user))}
 
 
 @router.post("/announcements/{announcement_id}/reject")
@@ -140,7 +156,7 @@ def reject_submission(
     announcement_id: AnnouncementId, body: ReasonIn, service: ServiceDep, user: UserDep
 ) -> dict[str, Any]:
     """Send back to the author with a reason."""
-    return {"ok": True, "announcement": reject(service, announcement_id, user, body.reason)}
+    return {"ok": True, "announcement": _versioned(reject(service, announcement_id, user, body.reason))}
 
 
 @router.post("/announcements/{announcement_id}/withdraw")

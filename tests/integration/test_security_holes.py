@@ -2,7 +2,8 @@
 
 Each test fails on the code before its fix: password guessing through the API's Basic credentials (no
 throttle), one guesser behind the TLS proxy locking every colleague out, spreadsheet formulas in the
-proof-of-play CSV, one admin airing any text through a CAP feed of their own, ...
+proof-of-play CSV, one admin airing any text through a CAP feed of their own, an edit slipped in
+between an approver opening an announcement and clicking Approve.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -137,3 +139,50 @@ def test_one_admin_cannot_air_text_through_a_cap_feed_of_their_own(live_schedule
         create_user(service.db, "penyetuju", "approver", "password-penyetuju", service.now_iso())
     ok = _api(live_scheduler, "POST", f"/announcements/{alert['id']}/approve", ("penyetuju", "password-penyetuju"))
     assert ok.status_code == 200, ok.text
+
+
+def _approve_form(client: WebClient, ann_id: int) -> dict[str, str]:
+    """The approve button's form as the approver's page has it (CSRF token and the version shown)."""
+    page = client.get(f"/admin/announcements/{ann_id}").text
+    form = re.search(rf'action="/admin/announcements/{ann_id}/approve">(.*?)</form>', page, re.S)
+    assert form, "no approve button on the page"
+    return dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form.group(1)))
+
+
+def test_an_edit_made_while_the_approver_reads_is_never_approved_unseen(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    token = enrol(live_scheduler, "desa-antibar", "TPV234")["token"]
+    editor = ("editor", service.demo_accounts.editor_password)
+    with service.lock:
+        create_user(service.db, "penyetuju", "approver", "password-penyetuju", service.now_iso())
+    approver = logged_in(live_scheduler, "penyetuju", "password-penyetuju")
+    body = {"title": "Posyandu Balita", "body": "Senin pagi", "targets": {"displays": ["desa-antibar"]}}
+    ann = _api(live_scheduler, "POST", "/announcements", editor, json=body).json()["announcement"]
+    _api(live_scheduler, "POST", f"/announcements/{ann['id']}/submit", editor).raise_for_status()
+    # The approver opens the page and reads the harmless text...
+    form = _approve_form(approver, ann["id"])
+    assert form["version"] == ann["version"]
+    # ...the editor swaps the content meanwhile (still "submitted")...
+    swapped = {**body, "title": "PESAN PALSU", "layer": "emergency"}
+    edited = _api(live_scheduler, "PUT", f"/announcements/{ann['id']}", editor, json=swapped).json()["announcement"]
+    assert edited["status"] == "submitted" and edited["version"] != ann["version"]
+    # ...and the click on the stale page approves nothing.
+    page = approver.post(f"/admin/announcements/{ann['id']}/approve", form)
+    assert page.status_code == 200 and "diubah setelah Anda membukanya" in page.text
+    with service.lock:
+        assert service.db.table("announcements").get(ann["id"])["status"] == "submitted"
+    manifest = requests.get(f"{live_scheduler.url}/api/v1/player/manifest",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)  # fmt: skip
+    assert "PESAN PALSU" not in manifest.text
+    # The API the same: the version read is checked (409, one error shape).
+    approver_auth = ("penyetuju", "password-penyetuju")
+    stale = _api(live_scheduler, "POST", f"/announcements/{ann['id']}/approve", approver_auth,
+                 json={"version": ann["version"]})  # fmt: skip
+    assert stale.status_code == 409 and stale.json()["field"] == "version" and stale.json()["ok"] is False
+    # Having read the new content, the approver decides on it.
+    assert "PESAN PALSU" in approver.get(f"/admin/announcements/{ann['id']}").text
+    fresh = _approve_form(approver, ann["id"])
+    assert fresh["version"] == edited["version"]
+    assert "Disetujui" in approver.post(f"/admin/announcements/{ann['id']}/approve", fresh).text
+    with service.lock:
+        assert service.db.table("announcements").get(ann["id"])["status"] == "approved"
