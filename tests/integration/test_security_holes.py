@@ -3,7 +3,8 @@
 Each test fails on the code before its fix: password guessing through the API's Basic credentials (no
 throttle), one guesser behind the TLS proxy locking every colleague out, spreadsheet formulas in the
 proof-of-play CSV, one admin airing any text through a CAP feed of their own, an edit slipped in
-between an approver opening an announcement and clicking Approve.
+between an approver opening an announcement and clicking Approve, any logged-in account making the
+server hold up to a gigabyte of form fields in memory.
 """
 
 from __future__ import annotations
@@ -186,3 +187,26 @@ def test_an_edit_made_while_the_approver_reads_is_never_approved_unseen(live_sch
     assert "Disetujui" in approver.post(f"/admin/announcements/{ann['id']}/approve", fresh).text
     with service.lock:
         assert service.db.table("announcements").get(ann["id"])["status"] == "approved"
+
+
+def test_a_logged_in_viewer_cannot_make_the_server_hold_huge_forms_in_memory(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    with service.lock:
+        create_user(service.db, "petugas", "viewer", "password-petugas", service.now_iso())
+    viewer = logged_in(live_scheduler, "petugas", "password-petugas")
+    token = viewer.token()
+    url = "/admin/announcements/1/approve"
+    # An upload path allows 500 MiB for a file; a plain form there is parsed in memory: the default 1 MiB.
+    fields = "&".join(f"f{i}=" + "x" * 900_000 for i in range(3))  # each under Starlette's 1 MiB per field
+    big = viewer.post(url, data=f"csrf_token={token}&{fields}",
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert big.status_code == 413 and big.json()["field"] == "body", big.text[:200]
+    # Multipart: one file, and text fields of a staff form's size only (each would be held in memory).
+    many_files = [("file", (f"f{i}.png", b"x" * 10, "image/png")) for i in range(3)]
+    r = viewer.post("/admin/media", data={"csrf_token": token}, files=many_files)
+    assert r.status_code == 400 and "files" in r.text, r.text[:200]
+    long_field = viewer.post(url, data={"csrf_token": token, "reason": "x" * 200_000},
+                             files={"file": ("a.png", b"x", "image/png")})  # fmt: skip
+    assert long_field.status_code == 400 and "maximum size" in long_field.text, long_field.text[:200]
+    # A form of ordinary size still works (here: refused by the policy, a viewer may not approve).
+    assert viewer.post(url, {"csrf_token": token}).status_code == 403
