@@ -7,9 +7,11 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from scheduler import enrolment
 from scheduler.actions import (
@@ -30,6 +32,7 @@ from scheduler.fleet import fleet_health
 from scheduler.policy import require
 from scheduler.service import Service
 from scheduler.store import loads
+from signage.errors import UserError
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -166,11 +169,24 @@ def withdraw(announcement_id: AnnouncementId, body: ReasonIn, service: ServiceDe
     return _changed(row, published)
 
 
-@router.post("/media", status_code=202)
-def upload_media(
-    file: UploadFile, service: ServiceDep, user: UserDep, wait: Annotated[bool, Query()] = False
+#: The upload's form is read only after the caller's credentials and role are checked (a body parameter would be
+#: parsed first, by anyone), and bounded: one file (spooled to disk), a few small fields.
+MEDIA_FORM_LIMITS: dict[str, int] = {"max_files": 1, "max_fields": 10, "max_part_size": 64 * 1024}
+MEDIA_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}},
+        }}},
+    }
+}  # fmt: skip
+
+
+@router.post("/media", status_code=202, openapi_extra=MEDIA_UPLOAD_BODY)
+async def upload_media(
+    request: Request, service: ServiceDep, user: UserDep, wait: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
-    """Store an image or video and normalise it for every display canvas in the background.
+    """Store an image or video (multipart field ``file``) and normalise it for every display canvas in the background.
 
     The answer names the job (``GET /jobs/{id}`` shows its percent) and the media's
     sha256, usable at once as an announcement's ``media_sha256``; with ``wait=true``
@@ -178,6 +194,17 @@ def upload_media(
     the reason (nothing of it is kept). Without ``wait`` such a job ends ``failed``.
     """
     require(user, "create")
+    form = await request.form(**MEDIA_FORM_LIMITS)
+    try:
+        file = form.get("file")
+        if not isinstance(file, StarletteUploadFile):
+            raise UserError("file: send the image or video as the multipart form field 'file'", field="file")
+        return await run_in_threadpool(_store_upload, service, file, wait)
+    finally:
+        await form.close()
+
+
+def _store_upload(service: Service, file: StarletteUploadFile, wait: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         path = Path(tmp) / "upload"
         with path.open("wb") as out:

@@ -4,7 +4,8 @@ Each test fails on the code before its fix: password guessing through the API's 
 throttle), one guesser behind the TLS proxy locking every colleague out, spreadsheet formulas in the
 proof-of-play CSV, one admin airing any text through a CAP feed of their own, an edit slipped in
 between an approver opening an announcement and clicking Approve, any logged-in account making the
-server hold up to a gigabyte of form fields in memory.
+server hold up to a gigabyte of form fields in memory, and anyone making it read a whole upload
+before asking who they are.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import csv
 import io
 import json
 import re
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -210,3 +212,22 @@ def test_a_logged_in_viewer_cannot_make_the_server_hold_huge_forms_in_memory(liv
     assert long_field.status_code == 400 and "maximum size" in long_field.text, long_field.text[:200]
     # A form of ordinary size still works (here: refused by the policy, a viewer may not approve).
     assert viewer.post(url, {"csrf_token": token}).status_code == 403
+
+
+def test_the_api_upload_asks_who_is_calling_before_reading_the_body(live_scheduler: Any) -> None:
+    """A stranger's 400 MiB "upload" is answered 401 at once: no byte of it is read, spooled or parsed."""
+    host, port = live_scheduler.url.removeprefix("http://").split(":")
+    head = (f"POST /api/v1/admin/media HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 419430400\r\n\r\n"
+            '--b\r\nContent-Disposition: form-data; name="junk"\r\n\r\n' + "x" * 1000)  # fmt: skip
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT_S) as conn:
+        conn.sendall(head.encode())  # ...and the rest never comes
+        answer = conn.recv(4096).decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 401"), answer[:200]
+    # With credentials, the form is bounded: one file, small text fields.
+    editor = ("editor", live_scheduler.service.demo_accounts.editor_password)
+    files = {"file": ("a.png", b"x", "image/png"), "note": (None, "x" * 200_000)}
+    r = _api(live_scheduler, "POST", "/media", editor, files=files)
+    assert r.status_code == 400 and "maximum size" in r.json()["error"], r.text[:200]
+    missing = _api(live_scheduler, "POST", "/media", editor, json={"file": "x"})
+    assert missing.status_code == 400 and missing.json()["field"] == "file", missing.text
