@@ -30,6 +30,7 @@ from scheduler.deps import current_user, get_service
 from scheduler.errors import NotFound
 from scheduler.fleet import fleet_health
 from scheduler.policy import require
+from scheduler.screenshot_requests import request_screenshot as request_screenshot_of
 from scheduler.service import Service
 from scheduler.store import loads
 from signage.errors import UserError
@@ -270,7 +271,7 @@ def request_screenshot(display_id: str, service: ServiceDep, user: UserDep) -> d
     with service.lock:
         if not service.db.table("displays").count_where("id = ?", [display_id]):
             raise NotFound(f"display: unknown display {display_id!r}", field="display_id")
-    event = service.events.emit(display_id, "screenshot", {"requested_by": user["username"]})
+    event = request_screenshot_of(service, display_id, user)  # at most a few a minute per display (429 beyond)
     return {"ok": True, "event_id": event.id, "connected": service.events.connections}
 
 

@@ -4,8 +4,8 @@ Each test fails on the code before its fix: password guessing through the API's 
 throttle), one guesser behind the TLS proxy locking every colleague out, spreadsheet formulas in the
 proof-of-play CSV, one admin airing any text through a CAP feed of their own, an edit slipped in
 between an approver opening an announcement and clicking Approve, any logged-in account making the
-server hold up to a gigabyte of form fields in memory, and anyone making it read a whole upload
-before asking who they are.
+server hold up to a gigabyte of form fields in memory, anyone making it read a whole upload
+before asking who they are, a viewer flooding a screen with screenshot requests.
 """
 
 from __future__ import annotations
@@ -231,3 +231,23 @@ def test_the_api_upload_asks_who_is_calling_before_reading_the_body(live_schedul
     assert r.status_code == 400 and "maximum size" in r.json()["error"], r.text[:200]
     missing = _api(live_scheduler, "POST", "/media", editor, json={"file": "x"})
     assert missing.status_code == 400 and missing.json()["field"] == "file", missing.text
+
+
+def test_a_viewer_cannot_flood_a_screen_with_screenshot_requests(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    with service.lock:
+        create_user(service.db, "petugas", "viewer", "password-petugas", service.now_iso())
+    viewer = ("petugas", "password-petugas")
+    answers = [_api(live_scheduler, "POST", "/displays/kantor-bupati/screenshot-request", viewer).status_code
+               for _ in range(10)]  # fmt: skip
+    assert answers.count(202) == 6 and answers[6:] == [429] * 4, answers
+    events = service.events.missed("kantor-bupati", f"{service.events.boot}-0")  # all sent since the start
+    sent = [e for e in events if e.type == "screenshot"]
+    assert len(sent) == 6  # the refused ones never reach the player
+    refused = _api(live_scheduler, "POST", "/displays/kantor-bupati/screenshot-request", viewer)
+    assert refused.json()["field"] == "display_id" and "wait a minute" in refused.json()["error"]
+    # Another display is not affected; the web admin says it in words.
+    assert _api(live_scheduler, "POST", "/displays/desa-antibar/screenshot-request", viewer).status_code == 202
+    web = logged_in(live_scheduler, "petugas", "password-petugas")
+    page = web.post("/admin/displays/kantor-bupati/screenshot", {"csrf_token": web.token()})
+    assert page.status_code == 200 and "tunggu satu menit" in page.text
