@@ -26,12 +26,17 @@ def _user_key(username: str) -> str:
 
 
 def locked_out(service: Service, username: str, address: str, via: str) -> bool:
-    """True (and audited) while the user name or the address has used up its failed logins."""
-    if not (service.login_failures_by_user.blocked(_user_key(username))
-            or service.login_failures_by_address.blocked(address)):  # fmt: skip
+    """True while the user name or the address has used up its failed logins. Audited once per locked address
+    (or user name) and lockout window: a flood of refused attempts does not fill the audit log."""
+    address_locked = service.login_failures_by_address.blocked(address)
+    if not (address_locked or service.login_failures_by_user.blocked(_user_key(username))):
         return False
-    with service.lock:
-        audit(service.db, service.clock(), None, "login.locked", f"user:{username[:64]}", f"address {address} ({via})")
+    key = f"address:{address}" if address_locked else f"user:{_user_key(username)}"
+    if not service.login_lockouts_audited.blocked(key):
+        service.login_lockouts_audited.record(key)
+        with service.lock:
+            audit(service.db, service.clock(), None, "login.locked", f"user:{username[:64]}",
+                  f"address {address} ({via})")  # fmt: skip
     return True
 
 

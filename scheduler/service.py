@@ -84,6 +84,7 @@ class Service:
         self.login_failures_by_address = RateLimiter(
             config.login_max_failures_per_address, "failed logins", config.login_lockout_s
         )
+        self.login_lockouts_audited = RateLimiter(1, "lockout audits", config.login_lockout_s)  # login_throttle.py
         self._revoked_tokens: set[str] = set()  # digests, as last read from the store
         self._revocation_mark: tuple[int, str | None] = (-1, None)
         from scheduler.emergency_push import EmergencyPusher  # they need a Service (type-only import back)

@@ -5,7 +5,8 @@ throttle), one guesser behind the TLS proxy locking every colleague out, spreads
 proof-of-play CSV, one admin airing any text through a CAP feed of their own, an edit slipped in
 between an approver opening an announcement and clicking Approve, any logged-in account making the
 server hold up to a gigabyte of form fields in memory, anyone making it read a whole upload
-before asking who they are, a viewer flooding a screen with screenshot requests.
+before asking who they are, a viewer flooding a screen with screenshot requests, a locked-out guesser
+filling the audit log.
 """
 
 from __future__ import annotations
@@ -251,3 +252,16 @@ def test_a_viewer_cannot_flood_a_screen_with_screenshot_requests(live_scheduler:
     web = logged_in(live_scheduler, "petugas", "password-petugas")
     page = web.post("/admin/displays/kantor-bupati/screenshot", {"csrf_token": web.token()})
     assert page.status_code == 200 and "tunggu satu menit" in page.text
+
+
+def test_a_locked_out_guesser_does_not_fill_the_audit_log(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    attacker = WebClient(live_scheduler.url)
+    for i in range(service.config.login_max_failures):
+        assert attacker.login("editor", f"tebakan-{i}").status_code == 401
+    for i in range(25):  # refused without a password check; each used to write an audit row
+        assert attacker.login("editor", f"lagi-{i}").status_code == 429
+        assert _api(live_scheduler, "GET", "/fleet", ("editor", f"lagi-{i}")).status_code == 429
+    with service.lock:
+        assert service.db.table("audit_log").count_where("action = 'login.locked'") == 1
+        assert service.db.table("audit_log").count_where("action = 'login.failed'") == service.config.login_max_failures
