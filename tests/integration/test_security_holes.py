@@ -6,7 +6,7 @@ proof-of-play CSV, one admin airing any text through a CAP feed of their own, an
 between an approver opening an announcement and clicking Approve, any logged-in account making the
 server hold up to a gigabyte of form fields in memory, anyone making it read a whole upload
 before asking who they are, a viewer flooding a screen with screenshot requests, a locked-out guesser
-filling the audit log.
+filling the audit log, a viewer holding every worker thread with previews of many instants.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import re
 import socket
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -265,3 +266,22 @@ def test_a_locked_out_guesser_does_not_fill_the_audit_log(live_scheduler: Any) -
     with service.lock:
         assert service.db.table("audit_log").count_where("action = 'login.locked'") == 1
         assert service.db.table("audit_log").count_where("action = 'login.failed'") == service.config.login_max_failures
+
+
+def test_a_viewer_asking_for_many_previews_at_once_is_refused_not_queued(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    with service.lock:
+        create_user(service.db, "petugas", "viewer", "password-petugas", service.now_iso())
+    viewer = ("petugas", "password-petugas")
+    url = f"{live_scheduler.url}/api/v1/admin/preview/displays/desa-antibar.png"
+
+    def frame(minute: int) -> requests.Response:  # a distinct instant each: nothing is cached
+        return requests.get(url, params={"at": f"2026-12-04 10:{minute:02d}"}, auth=viewer, timeout=300)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(frame, range(20)))
+    statuses = sorted(a.status_code for a in answers)
+    assert set(statuses) == {200, 429} and statuses.count(200) >= 2, statuses
+    refused = next(a for a in answers if a.status_code == 429)
+    assert refused.json()["field"] == "preview" and "try again" in refused.json()["error"]
+    assert frame(59).status_code == 200  # once drawn, the renderer takes the next one
