@@ -254,6 +254,8 @@ def approve_enrolment(code: str, body: EnrolmentApproval, service: ServiceDep, u
     require(user, "manage_displays")
     with service.lock:
         enrolment.approve(service.db, code, body.display_id, service.clock())
+        audit(service.db, service.clock(), user["id"], "display.enrol", f"display:{body.display_id}",
+              after={"code": code.upper()})  # fmt: skip
     return {"ok": True}
 
 

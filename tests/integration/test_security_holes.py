@@ -6,7 +6,8 @@ proof-of-play CSV, one admin airing any text through a CAP feed of their own, an
 between an approver opening an announcement and clicking Approve, any logged-in account making the
 server hold up to a gigabyte of form fields in memory, anyone making it read a whole upload
 before asking who they are, a viewer flooding a screen with screenshot requests, a locked-out guesser
-filling the audit log, a viewer holding every worker thread with previews of many instants.
+filling the audit log, a viewer holding every worker thread with previews of many instants, fleet changes
+through the API (which widen an approved announcement's reach) missing from the audit log.
 """
 
 from __future__ import annotations
@@ -285,3 +286,29 @@ def test_a_viewer_asking_for_many_previews_at_once_is_refused_not_queued(live_sc
     refused = next(a for a in answers if a.status_code == 429)
     assert refused.json()["field"] == "preview" and "try again" in refused.json()["error"]
     assert frame(59).status_code == 200  # once drawn, the renderer takes the next one
+
+
+def test_fleet_changes_through_the_api_are_audited_like_the_web_admins(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    admin = ("admin", service.demo_accounts.admin_password)
+    with service.lock:
+        before = json.loads(service.db.table("displays").get("desa-antibar")["groups"])
+    r = _api(live_scheduler, "POST", "/groups", admin, json={"id": "pasar", "name": "Pasar", "kind": "tag"})
+    assert r.status_code == 201, r.text
+    r = _api(live_scheduler, "PATCH", "/displays/desa-antibar", admin, json={"groups": [*before, "pasar"]})
+    assert r.status_code == 200, r.text
+    r = _api(live_scheduler, "POST", "/displays", admin, json={"id": "pasar-sebukit", "name": "Pasar", "width": 320,
+                                                                "height": 160})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert _api(live_scheduler, "DELETE", "/displays/pasar-sebukit", admin).status_code == 200
+    with service.lock:
+        fleet_rows = service.db.table("audit_log").rows_where("action like 'display.%' or action like 'group.%'")
+        rows = {r["action"]: r for r in fleet_rows}
+    assert {"group.create", "display.edit", "display.create", "display.delete"} <= set(rows), sorted(rows)
+    edit = rows["display.edit"]
+    assert edit["subject"] == "display:desa-antibar" and edit["user_id"] is not None
+    assert "pasar" not in json.loads(edit["before"])["groups"] and "pasar" in json.loads(edit["after"])["groups"]
+    # An enrolment approved through the API is audited as through the web admin.
+    enrol(live_scheduler, "kec-sungai-pinyuh", "TPA234")
+    with service.lock:
+        assert service.db.table("audit_log").count_where("action = 'display.enrol'") == 1
