@@ -300,6 +300,7 @@ def rotate_key(service: ServiceDep, user: UserDep) -> dict[str, Any]:
     require(user, "manage_displays")
     with service.lock:
         new = service.keyring.rotate(service.now_iso())
+        audit(service.db, service.clock(), user["id"], "keys.rotate", f"key:{new.key_id}")
         display_ids = [row["id"] for row in service.db.table("displays").rows_where(select="id")]
     published = publish_or_defer(service, display_ids)
     return {"ok": True, "key_id": new.key_id, "republished": len(published),

@@ -308,7 +308,9 @@ def test_fleet_changes_through_the_api_are_audited_like_the_web_admins(live_sche
     edit = rows["display.edit"]
     assert edit["subject"] == "display:desa-antibar" and edit["user_id"] is not None
     assert "pasar" not in json.loads(edit["before"])["groups"] and "pasar" in json.loads(edit["after"])["groups"]
-    # An enrolment approved through the API is audited as through the web admin.
+    # An enrolment approved, and a signing key rotated, through the API are audited too.
     enrol(live_scheduler, "kec-sungai-pinyuh", "TPA234")
+    assert _api(live_scheduler, "POST", "/keys/rotate", admin).status_code == 200
     with service.lock:
         assert service.db.table("audit_log").count_where("action = 'display.enrol'") == 1
+        assert service.db.table("audit_log").count_where("action = 'keys.rotate' and user_id is not null") == 1
