@@ -81,10 +81,13 @@ def reject(service: Service, announcement_id: int, user: dict[str, Any], reason:
         return reject_announcement(service.db, announcement_id, user, reason, service.clock())
 
 
-def approve_and_publish(service: Service, announcement_id: int, user: dict[str, Any]) -> Changed:
-    """Approve (two-person rule), recompile the displays it reaches, push events."""
+def approve_and_publish(
+    service: Service, announcement_id: int, user: dict[str, Any], seen_version: str | None = None
+) -> Changed:
+    """Approve (two-person rule; ``seen_version``: the content the approver read, else Conflict), recompile the
+    displays it reaches, push events."""
     with service.lock:
-        row = approve_announcement(service.db, announcement_id, user, service.clock())
+        row = approve_announcement(service.db, announcement_id, user, service.clock(), seen_version)
         reached = displays_reached(service.db, row["targets"])
     return row, push_then_publish(service, reached)
 

@@ -3,8 +3,9 @@
 * Each alert becomes one text announcement for the display groups whose area
   keywords (source option ``areas``) appear in its area or description, on air
   from ``effective`` until ``expires``.
-* By default an approver must click it on air (a draft); with the source option
-  ``auto_air`` an emergency is approved by the system at once.
+* By default an approver must click it on air (a draft), and not the person who added the source in the
+  web admin (two-person rule: they chose where its text comes from); with the source option ``auto_air``
+  (set only from the server's shell, never the web admin) an emergency is approved by the system at once.
 * ``msgType`` Update replaces the referenced alerts' announcements; Cancel
   archives them. Test, Exercise and Draft alerts (``status``) are ignored.
 """
@@ -47,6 +48,16 @@ def _system_user(db: Database, username: str, role: str, now: datetime) -> dict[
     return dict(next(db.table("users").rows_where("username = ?", [username])))
 
 
+def _configured_by(db: Database, source_id: str) -> set[int]:
+    """The staff who added the source in the web admin (audited ``source.create``): its alerts' text comes from
+    the address they chose, so the two-person rule counts them as its authors (another approver approves)."""
+    rows = db.execute(
+        "select distinct user_id from audit_log where action = 'source.create' and subject = ? and user_id is not null",
+        [f"source:{source_id}"],
+    ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
 def _announcement(alert: Alert, groups: list[str]) -> dict[str, Any]:
     body = " ".join(part for part in (alert.description, alert.instruction) if part)
     data: dict[str, Any] = {
@@ -72,6 +83,7 @@ def apply_alerts(db: Database, source_id: str, alerts: list[dict[str, Any]], now
     state = loads(row.get("state"), {})
     known: dict[str, int] = {str(k): int(v) for k, v in (state.get("alert_announcements") or {}).items()}
     author = _system_user(db, ALERTS_AUTHOR, "editor", now)
+    configured_by = _configured_by(db, source_id)
     affected: set[str] = set()
 
     def retire(identifier: str) -> None:
@@ -99,7 +111,8 @@ def apply_alerts(db: Database, source_id: str, alerts: list[dict[str, Any]], now
         if not groups:
             known[alert.identifier] = 0  # not for our screens; remember so it is not examined again
             continue
-        announcement_id = create_announcement(db, _announcement(alert, groups), author["id"], now)
+        announcement_id = create_announcement(db, _announcement(alert, groups), author["id"], now,
+                                              also_barred=configured_by)  # fmt: skip
         known[alert.identifier] = announcement_id
         if auto_air and alert.emergency:
             approver = _system_user(db, ALERTS_APPROVER, "approver", now)

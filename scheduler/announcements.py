@@ -5,12 +5,16 @@ Every transition checks :mod:`scheduler.policy` and is audited with the row befo
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from scheduler.dataslides import validate_template
+from scheduler.errors import Conflict
 from scheduler.media import media_failure_reason, require_media_approvable
 from scheduler.policy import require
 from scheduler.schedule import sync_announcement_rule, validate_schedule
@@ -111,8 +115,13 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_announcement(db: Database, data: dict[str, Any], user_id: int, now: datetime) -> int:
-    """Store a new draft (no permission check: callers go through ``actions`` or are trusted tooling)."""
+def create_announcement(
+    db: Database, data: dict[str, Any], user_id: int, now: datetime, also_barred: Iterable[int] = ()
+) -> int:
+    """Store a new draft (no permission check: callers go through ``actions`` or are trusted tooling).
+
+    ``also_barred``: people who did not write it here but chose its text (who added the CAP feed it came
+    from): like its author, they may not approve it (two-person rule)."""
     columns = validate_announcement(db, data)
     now_iso = format_utc(now)
     table = db.table("announcements").insert(
@@ -124,7 +133,7 @@ def create_announcement(db: Database, data: dict[str, Any], user_id: int, now: d
             "updated_at": now_iso,
             "updated_by": user_id,
             "contributors": dumps([user_id]),
-            "editors_since_approval": dumps([user_id]),
+            "editors_since_approval": dumps(sorted({user_id, *also_barred})),
         }
     )
     announcement_id = int(table.last_pk)  # type: ignore[arg-type]
@@ -149,6 +158,22 @@ def decode_row(row: dict[str, Any]) -> dict[str, Any]:
     row["contributors"] = loads(row.get("contributors"), [])
     row["editors_since_approval"] = loads(row.get("editors_since_approval"), [])
     return row
+
+
+#: What goes on screen: an approval is of exactly these values (``content_version``).
+CONTENT_FIELDS = ("title", "body", "kind", "media_sha256", "duration_s", "layer", "targets", "starts_at", "ends_at",
+                  "schedule")  # fmt: skip
+
+
+def content_version(row: dict[str, Any]) -> str:
+    """A short digest of what the announcement shows, where and when (a decoded row). The approve button carries
+    the version its page showed, so an edit made meanwhile is never approved unseen."""
+    content = {key: row.get(key) for key in CONTENT_FIELDS}
+    for key in ("targets", "schedule"):
+        if isinstance(content[key], str):
+            content[key] = loads(content[key], {})
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def display_status(row: dict[str, Any], now: datetime) -> str:
@@ -220,10 +245,21 @@ def submit_announcement(db: Database, announcement_id: int, user: dict[str, Any]
     )
 
 
-def approve_announcement(db: Database, announcement_id: int, user: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Approve (draft or submitted -> approved); two-person rule: see :mod:`scheduler.policy`."""
+def approve_announcement(
+    db: Database, announcement_id: int, user: dict[str, Any], now: datetime, seen_version: str | None = None
+) -> dict[str, Any]:
+    """Approve (draft or submitted -> approved); two-person rule: see :mod:`scheduler.policy`.
+
+    ``seen_version``: the :func:`content_version` the approver read; if it changed since, nothing is approved
+    (Conflict, 409): the approver reads the new content first."""
     row = get_announcement(db, announcement_id)
     require(user, "approve", row)
+    if seen_version is not None and seen_version != content_version(row):
+        raise Conflict(
+            f"version: announcement {announcement_id} was changed after you read it (version {seen_version}, now "
+            f"{content_version(row)}); read it again before approving",
+            field="version",
+        )
     if row["status"] == "approved":
         return row
     if row["status"] not in ("draft", "submitted"):

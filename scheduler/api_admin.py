@@ -7,9 +7,11 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from scheduler import enrolment
 from scheduler.actions import (
@@ -23,13 +25,15 @@ from scheduler.actions import (
     submit,
     withdraw_and_publish,
 )
-from scheduler.announcements import audit, decode_row, display_status, get_announcement
+from scheduler.announcements import audit, content_version, decode_row, display_status, get_announcement
 from scheduler.deps import current_user, get_service
 from scheduler.errors import NotFound
 from scheduler.fleet import fleet_health
 from scheduler.policy import require
+from scheduler.screenshot_requests import request_screenshot as request_screenshot_of
 from scheduler.service import Service
 from scheduler.store import loads
+from signage.errors import UserError
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -65,8 +69,21 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="Why: shown to the author, kept in the audit log")
 
 
+class ApprovalIn(BaseModel):
+    version: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="The announcement's `version` as you read it: if its content changed since, nothing is approved "
+        "(409) and you read it again",
+    )  # fmt: skip
+
+
 class EnrolmentApproval(BaseModel):
     display_id: str = Field(min_length=1, max_length=64)
+
+
+def _versioned(row: dict[str, Any]) -> dict[str, Any]:
+    """An announcement as answered: with its content ``version`` (send it back when approving)."""
+    return {**row, "version": content_version(row)}
 
 
 @router.get("/announcements")
@@ -78,12 +95,12 @@ def list_announcements(service: ServiceDep, user: UserDep) -> dict[str, Any]:
         now = service.clock()
     for row in rows:
         row["display_status"] = display_status(row, now)
-    return {"ok": True, "announcements": rows}
+    return {"ok": True, "announcements": [_versioned(row) for row in rows]}
 
 
 @router.post("/announcements", status_code=201)
 def new_announcement(body: AnnouncementIn, service: ServiceDep, user: UserDep) -> dict[str, Any]:
-    return {"ok": True, "announcement": create_announcement_action(service, body.model_dump(), user)}
+    return {"ok": True, "announcement": _versioned(create_announcement_action(service, body.model_dump(), user))}
 
 
 @router.get("/announcements/{announcement_id}")
@@ -92,7 +109,7 @@ def show_announcement(announcement_id: AnnouncementId, service: ServiceDep, user
     with service.lock:
         row = get_announcement(service.db, announcement_id)
         row["display_status"] = display_status(row, service.clock())
-    return {"ok": True, "announcement": row}
+    return {"ok": True, "announcement": _versioned(row)}
 
 
 @router.put("/announcements/{announcement_id}")
@@ -116,23 +133,26 @@ def _changed(row: dict[str, Any], published: Published) -> dict[str, Any]:
     many displays a background publish is still working on (a change reaching many displays)."""
     return {
         "ok": True,
-        "announcement": row,
+        "announcement": _versioned(row),
         "published": [{"display_id": p.display_id, "version": p.version} for p in published],
         "publishing_in_background": published.behind,
     }
 
 
 @router.post("/announcements/{announcement_id}/approve")
-def approve(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
-    """Approve and publish; the approver must not have created or changed it since its last approval."""
-    row, published = approve_and_publish(service, announcement_id, user)
+def approve(
+    announcement_id: AnnouncementId, service: ServiceDep, user: UserDep, body: ApprovalIn | None = None
+) -> dict[str, Any]:
+    """Approve and publish; the approver must not have created or changed it since its last approval. Send the
+    ``version`` you read (``GET`` answers it): an edit made since is then refused (409), never approved unseen."""
+    row, published = approve_and_publish(service, announcement_id, user, body.version if body else None)
     return _changed(row, published)
 
 
 @router.post("/announcements/{announcement_id}/submit")
 def submit_for_approval(announcement_id: AnnouncementId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     """Ask for approval (draft, rejected or withdrawn -> submitted)."""
-    return {"ok": True, "announcement": submit(service, announcement_id, user)}
+    return {"ok": True, "announcement": _versioned(submit(service, announcement_id, user))}
 
 
 @router.post("/announcements/{announcement_id}/reject")
@@ -140,7 +160,7 @@ def reject_submission(
     announcement_id: AnnouncementId, body: ReasonIn, service: ServiceDep, user: UserDep
 ) -> dict[str, Any]:
     """Send back to the author with a reason."""
-    return {"ok": True, "announcement": reject(service, announcement_id, user, body.reason)}
+    return {"ok": True, "announcement": _versioned(reject(service, announcement_id, user, body.reason))}
 
 
 @router.post("/announcements/{announcement_id}/withdraw")
@@ -150,11 +170,24 @@ def withdraw(announcement_id: AnnouncementId, body: ReasonIn, service: ServiceDe
     return _changed(row, published)
 
 
-@router.post("/media", status_code=202)
-def upload_media(
-    file: UploadFile, service: ServiceDep, user: UserDep, wait: Annotated[bool, Query()] = False
+#: The upload's form is read only after the caller's credentials and role are checked (a body parameter would be
+#: parsed first, by anyone), and bounded: one file (spooled to disk), a few small fields.
+MEDIA_FORM_LIMITS: dict[str, int] = {"max_files": 1, "max_fields": 10, "max_part_size": 64 * 1024}
+MEDIA_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}},
+        }}},
+    }
+}  # fmt: skip
+
+
+@router.post("/media", status_code=202, openapi_extra=MEDIA_UPLOAD_BODY)
+async def upload_media(
+    request: Request, service: ServiceDep, user: UserDep, wait: Annotated[bool, Query()] = False
 ) -> dict[str, Any]:
-    """Store an image or video and normalise it for every display canvas in the background.
+    """Store an image or video (multipart field ``file``) and normalise it for every display canvas in the background.
 
     The answer names the job (``GET /jobs/{id}`` shows its percent) and the media's
     sha256, usable at once as an announcement's ``media_sha256``; with ``wait=true``
@@ -162,6 +195,17 @@ def upload_media(
     the reason (nothing of it is kept). Without ``wait`` such a job ends ``failed``.
     """
     require(user, "create")
+    form = await request.form(**MEDIA_FORM_LIMITS)
+    try:
+        file = form.get("file")
+        if not isinstance(file, StarletteUploadFile):
+            raise UserError("file: send the image or video as the multipart form field 'file'", field="file")
+        return await run_in_threadpool(_store_upload, service, file, wait)
+    finally:
+        await form.close()
+
+
+def _store_upload(service: Service, file: StarletteUploadFile, wait: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
         path = Path(tmp) / "upload"
         with path.open("wb") as out:
@@ -210,6 +254,8 @@ def approve_enrolment(code: str, body: EnrolmentApproval, service: ServiceDep, u
     require(user, "manage_displays")
     with service.lock:
         enrolment.approve(service.db, code, body.display_id, service.clock())
+        audit(service.db, service.clock(), user["id"], "display.enrol", f"display:{body.display_id}",
+              after={"code": code.upper()})  # fmt: skip
     return {"ok": True}
 
 
@@ -227,7 +273,7 @@ def request_screenshot(display_id: str, service: ServiceDep, user: UserDep) -> d
     with service.lock:
         if not service.db.table("displays").count_where("id = ?", [display_id]):
             raise NotFound(f"display: unknown display {display_id!r}", field="display_id")
-    event = service.events.emit(display_id, "screenshot", {"requested_by": user["username"]})
+    event = request_screenshot_of(service, display_id, user)  # at most a few a minute per display (429 beyond)
     return {"ok": True, "event_id": event.id, "connected": service.events.connections}
 
 
@@ -254,6 +300,7 @@ def rotate_key(service: ServiceDep, user: UserDep) -> dict[str, Any]:
     require(user, "manage_displays")
     with service.lock:
         new = service.keyring.rotate(service.now_iso())
+        audit(service.db, service.clock(), user["id"], "keys.rotate", f"key:{new.key_id}")
         display_ids = [row["id"] for row in service.db.table("displays").rows_where(select="id")]
     published = publish_or_defer(service, display_ids)
     return {"ok": True, "key_id": new.key_id, "republished": len(published),

@@ -9,6 +9,7 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from scheduler import fleet_admin, policy
+from scheduler.announcements import audit
 from scheduler.deps import current_user, get_service
 from scheduler.service import Service
 
@@ -66,6 +67,14 @@ def require_fleet_admin(user: dict[str, Any]) -> None:
     policy.require(user, "manage_displays")
 
 
+def _audit(service: Service, user: dict[str, Any], action: str, subject: str, before: Any = None,
+           after: Any = None) -> None:
+    """As the web admin does: every fleet change (a display's groups decide which screens an approved
+    announcement reaches) is in the audit log with the values before and after."""
+    with service.lock:
+        audit(service.db, service.clock(), user["id"], action, subject, before=before, after=after)
+
+
 def _data(body: BaseModel) -> dict[str, Any]:
     data = body.model_dump(exclude_unset=True)
     if data.get("operating_hours") is not None:
@@ -81,13 +90,18 @@ def list_groups(service: ServiceDep, user: UserDep) -> dict[str, Any]:
 @router.post("/groups", status_code=201)
 def create_group(body: GroupIn, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     require_fleet_admin(user)
-    return {"ok": True, "group": fleet_admin.create_group(service, body.model_dump())}
+    row = fleet_admin.create_group(service, body.model_dump())
+    _audit(service, user, "group.create", f"group:{row['id']}", after=row)
+    return {"ok": True, "group": row}
 
 
 @router.patch("/groups/{group_id}")
 def edit_group(group_id: ItemId, body: GroupPatch, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     require_fleet_admin(user)
-    return {"ok": True, "group": fleet_admin.edit_group(service, group_id, body.model_dump(exclude_unset=True))}
+    before = fleet_admin.get_group(service, group_id)
+    row = fleet_admin.edit_group(service, group_id, body.model_dump(exclude_unset=True))
+    _audit(service, user, "group.edit", f"group:{group_id}", before=before, after=row)
+    return {"ok": True, "group": row}
 
 
 @router.delete("/groups/{group_id}")
@@ -95,14 +109,18 @@ def remove_group(group_id: ItemId, service: ServiceDep, user: UserDep) -> dict[s
     """Refused while a live announcement targets the group; member displays leave it and are republished
     (in the background when they are many: ``publishing_in_background`` counts them)."""
     require_fleet_admin(user)
+    before = fleet_admin.get_group(service, group_id)
     removal = fleet_admin.remove_group(service, group_id)
+    _audit(service, user, "group.delete", f"group:{group_id}", before=before)
     return {"ok": True, "republished": removal.republished, "publishing_in_background": removal.behind}
 
 
 @router.post("/displays", status_code=201)
 def create_display(body: DisplayIn, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     require_fleet_admin(user)
-    return {"ok": True, "display": fleet_admin.create_display(service, _data(body))}
+    row = fleet_admin.create_display(service, _data(body))
+    _audit(service, user, "display.create", f"display:{row['id']}", after=row)
+    return {"ok": True, "display": row}
 
 
 @router.get("/displays/{display_id}")
@@ -115,7 +133,9 @@ def show_display(display_id: ItemId, service: ServiceDep, user: UserDep) -> dict
 def edit_display(display_id: ItemId, body: DisplayPatch, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     """Change the fields given; the display's manifest is republished."""
     require_fleet_admin(user)
+    before = fleet_admin.get_display(service, display_id)
     row = fleet_admin.edit_display(service, display_id, _data(body))
+    _audit(service, user, "display.edit", f"display:{display_id}", before=before, after=row)
     latest = service.publisher.latest(display_id)
     return {"ok": True, "display": row, "manifest_version": latest.version if latest else None}
 
@@ -124,5 +144,7 @@ def edit_display(display_id: ItemId, body: DisplayPatch, service: ServiceDep, us
 def remove_display(display_id: ItemId, service: ServiceDep, user: UserDep) -> dict[str, Any]:
     """Refused (400, field ``display``) while a player is enrolled: revoke its tokens first."""
     require_fleet_admin(user)
+    before = fleet_admin.get_display(service, display_id)
     fleet_admin.remove_display(service, display_id)
+    _audit(service, user, "display.delete", f"display:{display_id}", before=before)
     return {"ok": True}

@@ -8,8 +8,9 @@ from typing import Any
 
 from fastapi import Request
 
+from scheduler import login_throttle
 from scheduler.auth import authenticate
-from scheduler.errors import Forbidden, Unauthorized
+from scheduler.errors import Forbidden, TooMany, Unauthorized
 from scheduler.service import Service
 
 SESSION_COOKIE = "signage_session"
@@ -57,12 +58,23 @@ def current_user(request: Request) -> dict[str, Any]:
             username, _, password = base64.b64decode(value).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("malformed Basic credentials") from None
+        address = login_throttle.client_of(request, service)
+        if login_throttle.locked_out(service, username, address, "api"):
+            minutes = max(1, service.config.login_lockout_s // 60)
+            raise TooMany(
+                f"password: too many failed logins for this user name or from this address; try again in {minutes} "
+                "minutes",
+                field="password",
+            )
         user = authenticate(service.db, username, password, service.lock)
-        if user is not None and user.get("must_change_password"):
+        if user is None:
+            login_throttle.failed(service, username, address, "api")
+            raise Unauthorized("wrong user name or password")
+        login_throttle.succeeded(service, username)
+        if user.get("must_change_password"):
             raise Forbidden(
                 "this account's password was set by an admin: log in to the web admin and choose your own first",
                 field="password",
             )
-        if user is not None:
-            return user
+        return user
     raise Unauthorized()

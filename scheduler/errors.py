@@ -43,6 +43,10 @@ class BadAddress(UserError):
     its error page in the staff's language, the API its JSON as before."""
 
 
+class Conflict(UserError):
+    """The thing changed since the caller read it (HTTP 409): read it again, then decide."""
+
+
 class RangeNotSatisfiable(UserError):
     pass
 
@@ -70,6 +74,7 @@ USER_ERROR_STATUS: dict[type[UserError], tuple[int, dict[str, str] | None]] = {
     Forbidden: (403, None),
     TooMany: (429, {"Retry-After": "60"}),
     TooLarge: (413, None),
+    Conflict: (409, None),
     RangeNotSatisfiable: (416, None),
     UserError: (400, None),
 }

@@ -18,17 +18,23 @@ BODY_LIMITS: tuple[tuple[str, int], ...] = (
     ("/api/v1/player/", 2 * MIB),
     ("/", 1 * MIB),
 )
+#: Only a file upload (multipart) may use an upload path's large limit: any other body there (a form or JSON is
+#: parsed in memory) gets the default.
+UPLOAD_CONTENT_TYPE = b"multipart/form-data"
+DEFAULT_LIMIT = 1 * MIB
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-def limit_for(path: str) -> int:
+def limit_for(path: str, content_type: bytes = UPLOAD_CONTENT_TYPE) -> int:
     for prefix, limit in BODY_LIMITS:
         if path.startswith(prefix):
+            if limit > DEFAULT_LIMIT and not content_type.lower().startswith(UPLOAD_CONTENT_TYPE):
+                return DEFAULT_LIMIT
             return limit
-    return 1 * MIB
+    return DEFAULT_LIMIT
 
 
 class BodyLimitMiddleware:
@@ -39,8 +45,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = limit_for(scope["path"])
         headers = dict(scope.get("headers") or [])
+        limit = limit_for(scope["path"], headers.get(b"content-type", b""))
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _refuse(send, limit)

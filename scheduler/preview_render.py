@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from scheduler.errors import TooMany
 from scheduler.preview_manifest import preview_manifest
 from scheduler.service import Service
 from signage.canonical import canonical_json
@@ -24,6 +25,10 @@ RENDER_TIMEOUT_S = 120
 CACHE_KEEP = 500
 RENDERS_AT_ONCE = 2  # the machines have 2 cores: more renderers at once only queue for them
 _RENDERS = threading.BoundedSemaphore(RENDERS_AT_ONCE)
+# Renders running or waiting: beyond this a new one is refused (429) at once rather than holding one more of the
+# server's worker threads (a script asking for many distinct instants could otherwise hold them all).
+RENDERS_QUEUED_MAX = 8
+_QUEUED = threading.BoundedSemaphore(RENDERS_QUEUED_MAX)
 
 
 def _cache_dir(service: Service) -> Path:
@@ -46,10 +51,16 @@ def render_png(service: Service, key: dict[str, Any], args: list[str]) -> Path:
         return out
     tmp = folder / f".{out.stem}.{id(args)}.png"
     command = [sys.executable, "-m", "signage", "preview", *args, "-o", str(tmp)]
-    with _RENDERS:  # at most RENDERS_AT_ONCE renderer processes, however many views arrive at once
-        if out.is_file():  # drawn by another request while this one waited
-            return out
-        done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False)
+    if not _QUEUED.acquire(blocking=False):
+        raise TooMany(f"preview: {RENDERS_QUEUED_MAX} previews are being drawn or waiting; try again in a few seconds",
+                      field="preview")  # fmt: skip
+    try:
+        with _RENDERS:  # at most RENDERS_AT_ONCE renderer processes, however many views arrive at once
+            if out.is_file():  # drawn by another request while this one waited
+                return out
+            done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False)
+    finally:
+        _QUEUED.release()
     if done.returncode != 0 or not tmp.is_file():
         tmp.unlink(missing_ok=True)
         message = (done.stderr.strip().splitlines() or ["the renderer failed"])[-1]

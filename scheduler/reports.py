@@ -122,6 +122,16 @@ def build_report(service: Service, start: date, end: date, display_id: str | Non
     return report
 
 
+#: A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...), =cmd|...).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: str) -> str:
+    """Text typed by staff or reported by a player, safe to open in a spreadsheet: a leading ``'`` keeps
+    what would start a formula as plain text (OWASP "CSV injection")."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def to_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -130,10 +140,10 @@ def to_csv(report: Report) -> str:
         writer.writerow(
             [
                 row.day.isoformat(),
-                row.display_id,
-                row.display_name,
-                row.item_id,
-                row.title,
+                csv_text(row.display_id),
+                csv_text(row.display_name),
+                csv_text(row.item_id),
+                csv_text(row.title),
                 row.plays,
                 round(row.seconds),
             ]

@@ -32,6 +32,7 @@ REVOCATION_POLL_S = 1.0  # a token revoked by another process (the CLI) is refus
 ENROL_LIMIT_PER_MINUTE = 20
 #: A waiting player polls every few seconds; more than this from one address is refused (429).
 ENROL_POLLS_PER_MINUTE = 120
+SCREENSHOTS_PER_MINUTE = 6  # per display: scheduler/screenshot_requests.py
 
 
 class Service:
@@ -53,6 +54,8 @@ class Service:
         self.sse_keepalive_s = 15.0
         self.enrol_limiter = RateLimiter(ENROL_LIMIT_PER_MINUTE, "enrolment attempts")
         self.enrol_poll_limiter = RateLimiter(ENROL_POLLS_PER_MINUTE, "enrolment polls")
+        # screenshot requests per display (scheduler/screenshot_requests.py): each costs the playing machine work
+        self.screenshot_limiter = RateLimiter(SCREENSHOTS_PER_MINUTE, "screenshot requests")
         self.trusted_proxies = parse_networks(config.trusted_proxies)
         self._listeners: list[Callable[[PublishedManifest], object]] = [
             lambda p: self.events.emit(p.display_id, "manifest", {"version": p.version, "etag": p.etag})
@@ -81,6 +84,7 @@ class Service:
         self.login_failures_by_address = RateLimiter(
             config.login_max_failures_per_address, "failed logins", config.login_lockout_s
         )
+        self.login_lockouts_audited = RateLimiter(1, "lockout audits", config.login_lockout_s)  # login_throttle.py
         self._revoked_tokens: set[str] = set()  # digests, as last read from the store
         self._revocation_mark: tuple[int, str | None] = (-1, None)
         from scheduler.emergency_push import EmergencyPusher  # they need a Service (type-only import back)

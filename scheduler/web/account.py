@@ -9,10 +9,12 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from scheduler import login_throttle
 from scheduler.announcements import audit
 from scheduler.auth import authenticate, set_password, verify_password
 from scheduler.deps import SESSION_COOKIE
 from scheduler.i18n import LANGUAGES
+from scheduler.login_throttle import client_of
 from scheduler.web.common import (
     LANGUAGE_COOKIE,
     RETURN_COOKIE,
@@ -32,10 +34,6 @@ from signage.errors import UserError
 
 router = page_router()
 LOGIN_CSRF_COOKIE = "signage_login_csrf"
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "-"
 
 
 def _login_page(request: Request, status: int = 200, error: str | None = None, username: str = "") -> Response:
@@ -68,22 +66,16 @@ async def login(request: Request, service: ServiceDep) -> Response:
     t = gettext_for(request)
     username = str(form.get("username") or "").strip()[:64]
     password = str(form.get("password") or "")[:1024]
-    address = _client(request)
-    user_key = username.lower()
-    if service.login_failures_by_user.blocked(user_key) or service.login_failures_by_address.blocked(address):
-        with service.lock:
-            audit(service.db, service.clock(), None, "login.locked", f"user:{username}", f"address {address}")
+    address = client_of(request, service)
+    if login_throttle.locked_out(service, username, address, "web"):
         minutes = max(1, service.config.login_lockout_s // 60)
         message = t("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
         return _login_page(request, 429, message, username)
     user = await run_in_threadpool(authenticate, service.db, username, password, service.lock)
     if user is None:
-        service.login_failures_by_user.record(user_key)
-        service.login_failures_by_address.record(address)
-        with service.lock:
-            audit(service.db, service.clock(), None, "login.failed", f"user:{username}", f"address {address}")
+        login_throttle.failed(service, username, address, "web")
         return _login_page(request, 401, t("Wrong user name or password."), username)
-    service.login_failures_by_user.clear(user_key)
+    login_throttle.succeeded(service, username)
     token, _session = service.web_sessions.create(int(user["id"]), address)
     with service.lock:
         audit(service.db, service.clock(), user["id"], "login", f"user:{user['id']}", f"address {address}")

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from scheduler import actions
-from scheduler.announcements import STATUSES, decode_row, display_status, get_announcement
+from scheduler.announcements import STATUSES, content_version, decode_row, display_status, get_announcement
 from scheduler.emergency_ack import acknowledgements
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
@@ -339,6 +339,7 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
         "announcement_detail.html",
         active="announcements",
         a=row,
+        version=content_version(row),
         acks=acks,
         media=media,
         job=jobs[0] if jobs else None,
@@ -386,8 +387,11 @@ async def _workflow(
         if action == "submit":
             await run_in_threadpool(actions.submit, service, announcement_id, user)
             message = t("Submitted for approval.")
-        elif action == "approve":
-            _row, published = await run_in_threadpool(actions.approve_and_publish, service, announcement_id, user)
+        elif action == "approve":  # of the version the page showed (an edit made since is refused, not approved)
+            seen = str(form["version"]) if form.get("version") else None
+            _row, published = await run_in_threadpool(
+                actions.approve_and_publish, service, announcement_id, user, seen
+            )
             message = t("Approved. The screens get the new schedule at their next sync.")
         elif action == "reject":
             await run_in_threadpool(actions.reject, service, announcement_id, user, reason)
@@ -419,6 +423,9 @@ async def _workflow(
             flash(request, text % {"status": t(STATUS_LABELS[now_status])})
         elif exc.field == "reason":
             flash(request, error_text(exc, t)[0])
+        elif exc.field == "version":
+            flash(request, t("Not approved: this announcement was changed after you opened it. Read it again below, "
+                             "then decide."))
         else:
             raise  # 403 / 404: the error page
         return redirect(f"/admin/announcements/{announcement_id}")

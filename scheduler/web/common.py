@@ -159,9 +159,19 @@ def gettext_for(request: Request) -> Callable[[str], str]:
     return translator(language_of(request))
 
 
+#: Bounds of a staff form (Starlette's defaults let one request hold ~1 GB of fields or spooled files in memory):
+#: one file (the upload, to disk beyond 1 MiB), a field per screen or group ticked, no text field over 64 KiB.
+FORM_MAX_FILES = 1
+FORM_MAX_FIELDS = 2000
+FORM_MAX_FIELD_BYTES = 64 * 1024
+
+
 async def checked_form(request: Request) -> FormData:
-    """The request's form, after checking its CSRF token against the session's (else CsrfRefused)."""
-    form = await request.form()
+    """The request's form (bounded: ``FORM_MAX_*``, else 400), after checking its CSRF token against the
+    session's (else CsrfRefused)."""
+    form = await request.form(
+        max_files=FORM_MAX_FILES, max_fields=FORM_MAX_FIELDS, max_part_size=FORM_MAX_FIELD_BYTES
+    )
     closing = request.scope.get("fastapi_middleware_astack")
     if isinstance(closing, AsyncExitStack):
         closing.push_async_callback(form.close)  # spooled upload files are closed after the response

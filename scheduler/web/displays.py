@@ -16,10 +16,12 @@ from starlette.datastructures import FormData
 
 from scheduler import enrolment, fleet_admin
 from scheduler.announcements import audit
+from scheduler.errors import TooMany
 from scheduler.fleet_admin import DISPLAY_FIELDS, GROUP_KINDS, ROTATIONS, FieldError, format_hours
 from scheduler.fleet_alerts import fleet_alert_items
 from scheduler.fleet_view import fleet_rows, screenshot_png
 from scheduler.i18n import N_
+from scheduler.screenshot_requests import request_screenshot as request_screenshot_of
 from scheduler.service import Service
 from scheduler.web.common import (
     ServiceDep,
@@ -157,7 +159,12 @@ async def save_display(display_id: ItemId, request: Request, user: UserDep, serv
 async def request_screenshot(display_id: ItemId, request: Request, user: UserDep, service: ServiceDep) -> Response:
     await checked_form(request)
     fleet_admin.get_display(service, display_id)
-    service.events.emit(display_id, "screenshot", {"requested_by": user["username"]})
+    try:
+        request_screenshot_of(service, display_id, user)
+    except TooMany:
+        flash(request, gettext_for(request)(N_("Several screenshots were requested in the last minute; wait a minute "
+                                               "before asking again. The newest one is shown below.")))
+        return redirect(f"/admin/displays/{display_id}#screenshot")
     flash(request, gettext_for(request)(N_("Screenshot requested; it appears here when the player sends it.")))
     return redirect(f"/admin/displays/{display_id}#screenshot")
 

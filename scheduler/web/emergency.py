@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from scheduler import actions
-from scheduler.announcements import decode_row, display_status
+from scheduler.announcements import content_version, decode_row, display_status
 from scheduler.emergency_ack import acknowledgements
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
@@ -47,7 +47,7 @@ def _emergencies(service: Service) -> tuple[list[dict[str, Any]], list[dict[str,
                 "layer = 'emergency' and status in ('submitted', 'approved', 'draft')", order_by="id desc"
             )
         ]
-    pending = [r for r in rows if r["status"] in ("submitted", "draft")]
+    pending = [{**r, "version": content_version(r)} for r in rows if r["status"] in ("submitted", "draft")]
     active = [r for r in rows if r["status"] == "approved" and display_status(r, now) == "on_air"]
     return pending, active
 

@@ -2,7 +2,9 @@
 
 Everyone logged in sees the list; adding a source needs ``manage_sources`` (admin); airing or
 discarding a held snapshot (e.g. a population that jumped x10) needs ``approve``. Fetches for
-"test" run outside the store lock and store nothing. Every change is audited.
+"test" run outside the store lock and store nothing. Every change is audited. A CAP source's ``auto_air``
+(emergencies approved by the system) is refused here: one admin account alone could then put any text on
+every screen by pointing a feed at its own server; the server's operator sets it (``signage sources add``).
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ FIELD_HELP = {
 }
 OPTIONS_HELP = N_("Options: %(detail)s")
 DUPLICATE = N_("ID: a source %(id)s already exists; choose another ID.")
+AUTO_AIR_REFUSED = N_(
+    "Options: auto_air (warnings on air without an approver) cannot be switched on from the web admin: one "
+    "account alone would decide what every screen shows. The server's operator sets it with 'signage sources add'."
+)
 
 
 def age_text(request: Request, seconds: float | None) -> str:
@@ -153,6 +159,8 @@ async def add_source(request: Request, user: UserDep, service: ServiceDep) -> Re
     if form.get("action") == "test":
         result = await run_in_threadpool(_test, config, service.clock())  # a fetch: never on the event loop
         return _list(request, service, values=values, tested=_result_view(result), tested_url=config.url)
+    if config.options.get("auto_air"):  # two-person rule: no one account makes a feed air by itself
+        return _list(request, service, 400, values=values, error=t(AUTO_AIR_REFUSED), invalid="options")
     with service.lock:
         if service.db.table("data_sources").count_where("id = ?", [config.id]):
             return _list(request, service, 400, values=values, error=t(DUPLICATE) % {"id": config.id}, invalid="id")

