@@ -5,7 +5,8 @@
   request was sent to or the configured ``public_url``. A cross-site form post is refused with
   403 before any handler runs (the CSRF token is checked as well, in the handlers).
 - Admin pages get ``X-Frame-Options: DENY``, a strict Content-Security-Policy (no inline
-  script or style: JS and CSS are static files), ``Referrer-Policy`` and ``nosniff``.
+  script or style: JS and CSS are static files), ``Referrer-Policy`` and ``nosniff``; every other answer
+  (API, media) gets ``nosniff`` too.
 """
 
 from __future__ import annotations
@@ -77,8 +78,14 @@ class WebSecurityMiddleware:
             )
             await send({"type": "http.response.body", "body": REFUSAL})
             return
-        if not is_admin:
-            await self.app(scope, receive, send)
+        if not is_admin:  # the API and media: no sniffing a stored file (or a JSON answer) into HTML
+
+            async def send_nosniff(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    MutableHeaders(scope=message).setdefault("x-content-type-options", "nosniff")
+                await send(message)
+
+            await self.app(scope, receive, send_nosniff)
             return
 
         async def send_with_headers(message: Message) -> None:

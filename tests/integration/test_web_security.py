@@ -205,6 +205,11 @@ def test_admin_pages_send_protective_headers_and_no_basic_challenge(live_schedul
     # A client that speaks Basic still gets its challenge (the CLI and scripts use the API that way).
     basic = requests.get(f"{live_scheduler.url}/api/v1/admin/fleet", auth=("admin", "wrong"), timeout=30)
     assert basic.status_code == 401 and basic.headers["WWW-Authenticate"].startswith("Basic")
+    # every other answer is never sniffed either: a stored media file (any bytes an editor uploaded) or JSON
+    sha256 = next(iter(live_scheduler.service.db.query("select sha256 from media limit 1")))["sha256"]
+    for path in (f"/api/v1/media/{sha256}", "/api/v1/keys", "/api/v1/nothing-here"):
+        answer = requests.get(f"{live_scheduler.url}{path}", timeout=30)
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", path
 
 
 def test_session_cookie_is_secure_when_configured(live_scheduler: Any) -> None:
