@@ -23,7 +23,7 @@ from content.sources.config import SourceConfig
 from content.sources.http import Fetched, FetchError, fetch
 from content.sources.mapping import check_mappings, series_from_records
 from content.sources.model import Article, Series, Snapshot
-from content.sources.validate import validate
+from content.sources.validate import validate, without_inconsistent
 
 log = logging.getLogger("content.sources")
 RETRY_BASE_S = 60.0
@@ -427,6 +427,7 @@ def poll(
     snapshot = Snapshot(source_id=source.id, kind=source.kind, fetched_at=now, as_of=as_of, series=collected.series,
                         missing=collected.missing, articles=collected.articles,
                         alerts=tuple(collected.alerts), forecast=collected.forecast)  # fmt: skip
+    snapshot = without_inconsistent(snapshot)  # one series that does not add up never stops the others
     snapshot = replace(snapshot, validation=validate(snapshot, last_good))
     if snapshot.validation.status != "ok":
         # a 304 next time would mean "same as the last good data": not true for data we did not accept

@@ -6,9 +6,16 @@
 * no series total exceeds the population (eligible-only totals may be lower);
 * a population that moves by ``JUMP_FACTOR`` or more against the last good
   snapshot is *held*: probably a data-entry error, possibly real.
+
+A series failing the first four checks is left out of the snapshot (:func:`without_inconsistent`), named
+with its problems in ``missing``, while the village's other series still air: real OpenSID data has
+quirks in single categories (age bands configured to overlap, a log joined twice). Only when no series
+is consistent is the whole snapshot invalid.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from content.sources.bmkg import forecast_problems
 from content.sources.model import Series, Snapshot, Validation
@@ -54,6 +61,31 @@ def series_problems(series: Series) -> list[str]:
         if male is not None and female is not None and male + female != series.total:
             problems.append(f"{series.key}: total L {male} + P {female} != {series.total}")
     return problems
+
+
+def inconsistent_series(series: dict[str, Series]) -> dict[str, list[str]]:
+    """Series key -> its problems: counts that do not add up, or a total above the population (the population
+    taken from a consistent series)."""
+    bad = {key: problems for key, one in series.items() if (problems := series_problems(one))}
+    people = population({key: one for key, one in series.items() if key not in bad})
+    if people is not None:
+        for key, one in series.items():
+            if key not in bad and one.total is not None and one.total > people:
+                bad[key] = [f"{key}: total {one.total} melebihi jumlah penduduk {people}"]
+    return bad
+
+
+def without_inconsistent(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` minus the series whose numbers do not add up, each named in ``missing`` with why; unchanged
+    when none or all of them are (then :func:`validate` refuses the whole snapshot, naming every problem)."""
+    bad = inconsistent_series(snapshot.series)
+    if not bad or len(bad) == len(snapshot.series):
+        return snapshot
+    missing = dict(snapshot.missing)
+    for key, problems in bad.items():
+        missing[key] = ("angka tidak konsisten, tidak ditayangkan: " + "; ".join(problems))[:500]
+    series = {key: one for key, one in snapshot.series.items() if key not in bad}
+    return replace(snapshot, series=series, missing=missing)
 
 
 def validate(snapshot: Snapshot, last_good: Snapshot | None) -> Validation:

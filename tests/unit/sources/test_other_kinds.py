@@ -48,8 +48,10 @@ def test_opendk_php_formatted_strings_and_bad_totals(site: FakeSite) -> None:
     snap = poll(source, SourceState(), None, now=NOW).snapshot
     assert snap is not None and snap.series["jenis-kelamin"].total == 5861
     site.routes["/api/frontend/v1/statistik-penduduk"] = lambda q: json_answer(opendk_doc(5861, 2987, 2000))
-    bad = poll(source, SourceState(), None, now=NOW).snapshot
-    assert bad is not None and bad.validation.status == "invalid"
+    bad = poll(source, SourceState(), None, now=NOW).snapshot  # L + P != total: that series is left out
+    assert bad is not None and "jenis-kelamin" not in bad.series
+    assert "L 2987 + P 2000 != 5861" in bad.missing["jenis-kelamin"]
+    assert bad.validation.status == "ok" and "agama" in bad.series  # the rest of the kecamatan still airs
 
 
 def test_opendk_rate_limit_is_respected(site: FakeSite) -> None:

@@ -81,13 +81,23 @@ def test_failed_or_invalid_fetch_never_replaces_last_good(tmp_path: Path, fake: 
     assert snapshot_id is None and result.error
     assert last_good(db, "desa") == good
     assert "2 s" in (list_sources(db)[0].last_error or "")
-    # numbers that do not add up: stored for the record, not aired
+    # numbers that add up nowhere (every total written one too high): stored for the record, not aired
     fake.faults.clear()
-    page = str(fake.page("/index.php/data-statistik/agama")).replace("4585", "4685")
-    fake.overrides["/index.php/data-statistik/agama"] = page
+    for path in ("/index.php/data-statistik/agama", "/index.php/data-statistik/jenis-kelamin",
+                 "/index.php/data-wilayah"):
+        fake.overrides[path] = str(fake.page(path)).replace("5861", "5862")
     _, bad_id = poll_now(db, "desa", NOW + timedelta(hours=4))
     assert bad_id is not None and snapshots(db, "desa", 1)[0]["status"] == "invalid"
     assert last_good(db, "desa") == good
+    # one series that does not add up: left out (named, with why), the others air
+    fake.overrides.clear()
+    page = str(fake.page("/index.php/data-statistik/agama")).replace("4585", "4685")
+    fake.overrides["/index.php/data-statistik/agama"] = page
+    _, partial_id = poll_now(db, "desa", NOW + timedelta(hours=6))
+    partial = last_good(db, "desa")
+    assert partial is not None and partial[0] == partial_id
+    assert "agama" not in partial[1].series and "jenis-kelamin" in partial[1].series
+    assert partial[1].missing["agama"].startswith("angka tidak konsisten")
 
 
 def test_held_snapshot_airs_only_after_approval(tmp_path: Path, fake: FakeOpenSid) -> None:
