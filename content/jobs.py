@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -45,13 +45,17 @@ Work = Callable[[ProgressCallback], Any]
 
 
 class JobRunner:
-    def __init__(self, max_jobs: int = 1, on_update: Callable[[Job], None] | None = None) -> None:
+    def __init__(
+        self, max_jobs: int = 1, on_update: Callable[[Job], None] | None = None,
+        ids: Iterator[int] | None = None, name: str = "content-job",
+    ) -> None:  # fmt: skip
+        """``ids``: job numbers shared with other runners (one numbering over several queues)."""
         if max_jobs < 1:
             raise ValueError("max_jobs must be at least 1")
         self.max_jobs = max_jobs
-        self._pool = ThreadPoolExecutor(max_workers=max_jobs, thread_name_prefix="content-job")
+        self._pool = ThreadPoolExecutor(max_workers=max_jobs, thread_name_prefix=name)
         self._on_update = on_update or (lambda _job: None)
-        self._ids = itertools.count(1)
+        self._ids = ids if ids is not None else itertools.count(1)
         self._lock = threading.Lock()
         self._jobs: dict[int, Job] = {}
 

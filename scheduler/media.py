@@ -21,6 +21,7 @@ unfinished ends failed when the server starts (:meth:`MediaJobs.recover_interrup
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import shutil
@@ -159,6 +160,11 @@ def _json_list(text: str | None) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _still(kind: str, mime: str | None) -> bool:
+    """A still picture: converted in a second or two (a GIF may be animated: made a video, on the main queue)."""
+    return kind == "image" and mime != "image/gif"
+
+
 def missing_canvases(db: Database, sha256: str) -> list[Canvas]:
     have = {row["canvas"] for row in db.table("media_variants").rows_where("original_sha256 = ?", [sha256])}
     return [c for c in fleet_canvases(db) if c.key not in have]
@@ -183,7 +189,10 @@ class MediaJobs:
         self.on_ready = on_ready
         self._rows: dict[int, int] = {}  # runner job id -> ingest_jobs row id
         self._mine: set[int] = set()  # ingest_jobs rows this process made (queued in its runner)
-        self.runner = JobRunner(max_jobs, on_update=self._on_update)
+        ids = itertools.count(1)  # one numbering over both queues (self._rows is keyed by it)
+        self.runner = JobRunner(max_jobs, on_update=self._on_update, ids=ids)
+        # still pictures take a second or two: their own queue, so a poster never waits behind a long video
+        self.still_runner = JobRunner(1, on_update=self._on_update, ids=ids, name="content-still")
 
     def submit_upload(self, source: Path, original_name: str) -> tuple[int, str, str]:
         """Sniff, store the original and queue normalisation; returns (job id, kind, original sha256).
@@ -215,7 +224,8 @@ class MediaJobs:
             job_id = self._new_job_row(name, stored.sha256, sniffed.kind, now)
             if not self.store.has(stored.sha256):  # a failed job of the same bytes removed it meanwhile
                 self.store.put_file(source, mime=sniffed.mime)
-            self._submit(job_id, stored.sha256, name)  # in the lock: a second upload finds it queued to wait on
+            # in the lock: a second upload finds it queued to wait on
+            self._submit(job_id, stored.sha256, name, _still(sniffed.kind, sniffed.mime))
         return job_id, sniffed.kind, stored.sha256
 
     def _new_job_row(self, name: str, sha256: str, kind: str, now: str) -> int:
@@ -252,10 +262,12 @@ class MediaJobs:
                     return None
             row = rows[0]
             job_id = self._new_job_row(row["original_name"], sha256, row["kind"], format_utc(self.clock()))
-        self._submit(job_id, sha256, row["original_name"])
+        self._submit(job_id, sha256, row["original_name"], _still(row["kind"], row.get("mime")))
         return job_id
 
-    def _submit(self, job_id: int, sha256: str, original_name: str) -> None:
+    def _submit(self, job_id: int, sha256: str, original_name: str, still: bool) -> None:
+        """Queue the conversion: a still picture on its own queue, anything else (video, a GIF that may become
+        one) on the main one."""
         def work(progress: Callable[[float], None]) -> IngestResult:
             with self.db_lock:
                 canvases = missing_canvases(self.db, sha256) or fleet_canvases(self.db)
@@ -269,7 +281,8 @@ class MediaJobs:
                 record_ingest(self.db, result, original_name, self.clock())
             return result
 
-        job = self.runner.submit(original_name, work)
+        runner = self.still_runner if still else self.runner
+        job = runner.submit(original_name, work)
         self._rows[job.id] = job_id
         self._on_update(job)
 
@@ -357,7 +370,7 @@ class MediaJobs:
         """Wait for the job; a refused file raises its :class:`UserError` (field ``file``), already cleaned up."""
         for runner_id, row_id in list(self._rows.items()):
             if row_id == job_id:
-                job = next(j for j in self.runner.jobs() if j.id == runner_id)
+                job = next(j for j in [*self.runner.jobs(), *self.still_runner.jobs()] if j.id == runner_id)
                 with contextlib.suppress(Exception):  # a failure is recorded in the row
                     job.wait(timeout_s)
                 if isinstance(job.error, UserError):
@@ -369,3 +382,4 @@ class MediaJobs:
 
     def shutdown(self) -> None:
         self.runner.shutdown(wait=False)
+        self.still_runner.shutdown(wait=False)

@@ -407,3 +407,25 @@ def test_failed_extra_canvas_is_not_retried_until_the_fleet_changes(demo_service
     with service.lock:
         service.db.table("displays").update(second, {"width": 800, "height": 600})
     assert service.media_jobs.ensure_variants(sha) is not None  # the fleet changed: a new try
+
+
+def test_a_picture_is_not_queued_behind_a_long_video(live_scheduler: Any) -> None:
+    """Pictures have their own queue: a poster uploaded while an hour-long video converts is ready in seconds."""
+    import threading
+
+    from content.jobs import JobState
+
+    release = threading.Event()
+    runner = live_scheduler.service.media_jobs.runner  # the video queue (one job at a time)
+    long_video = runner.submit("video-panjang.mp4", lambda progress: release.wait(300))  # a conversion under way
+    try:
+        poster = io.BytesIO()
+        Image.new("RGB", (1920, 1080), (200, 30, 30)).save(poster, "PNG")
+        r = requests.post(f"{live_scheduler.url}/api/v1/admin/media", auth=_editor(live_scheduler), timeout=TIMEOUT_S,
+                          files={"file": ("poster.png", poster.getvalue(), "image/png")})  # fmt: skip
+        assert r.status_code == 202, r.text
+        assert _wait_job(live_scheduler, r.json()["job"]["id"])["state"] == "done"
+        assert long_video.state is JobState.RUNNING  # still converting: the picture did not wait for it
+    finally:
+        release.set()
+    long_video.wait(60)
