@@ -2,7 +2,7 @@
 of language mid-form or on the Jadwal preview, and what the Jadwal page names its zones.
 
 Screenshots land in ``<pytest basetemp>/admin-screenshots/`` at 1366x768 and 390x844; the Jadwal page's in
-var/test-output/browser/panduan/ (the source of docs/img/panduan/jadwal.png).
+var/test-output/browser/panduan/ (the source of docs/img/panduan/jadwal.png and jadwal-pratinjau.png).
 """
 
 from __future__ import annotations
@@ -139,6 +139,9 @@ def test_schedule_names_zones_and_layers_in_indonesian(browser: Any, live_schedu
     colours = page.eval_on_selector_all(".legend .swatch", "s => s.map(e => getComputedStyle(e).backgroundColor)")
     assert len(colours) == 6 and len(set(colours)) == 6, colours  # five layers and "now" (today): all told apart
     shoot(page, PANDUAN, "jadwal", phone=True)
+    page.goto(f"{base}/admin/schedule?display=kec-sungai-pinyuh&at=11:50")  # the frame the screen shows then
+    assert "pukul 11.50" in page.inner_text("#frame-title")
+    shoot(page, PANDUAN, "jadwal-pratinjau")
 
 
 def test_the_back_button_and_sending_again_does_not_make_a_second_announcement(
