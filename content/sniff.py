@@ -10,9 +10,12 @@ from content.errors import IngestRefused
 SNIFF_BYTES = 4096
 
 ACCEPTED_FORMATS = (
-    "images: JPEG, PNG, WebP, GIF (animated GIFs become a short video); videos: MP4/MOV, MKV/WebM, AVI, MPEG-TS/PS, FLV"
+    "images: JPEG, PNG, WebP, GIF (animated GIFs become a short video), AVIF; "
+    "videos: MP4/MOV, MKV/WebM, AVI, MPEG-TS/PS, FLV"
 )
 
+# ftyp brands of AVIF pictures (Pillow decodes them; HEIC needs a codec we do not ship).
+_AVIF_BRANDS = {b"avif", b"avis"}
 # ftyp brands that are still pictures or audio, not video.
 _HEIF_BRANDS = {
     b"heic",
@@ -60,8 +63,12 @@ def sniff_bytes(head: bytes) -> Sniffed:
         raise _refuse("Audio-only (WAV)")
     if head[4:8] == b"ftyp":
         brand = head[8:12]
+        size = int.from_bytes(head[:4], "big")
+        compatible = {head[i : i + 4] for i in range(16, min(size, len(head), 64), 4)}
+        if brand in _AVIF_BRANDS or (brand in (b"mif1", b"msf1") and compatible & _AVIF_BRANDS):
+            return Sniffed("image", "avif", "image/avif")
         if brand in _HEIF_BRANDS:
-            raise _refuse("HEIC/HEIF/AVIF photo")
+            raise _refuse("HEIC/HEIF photo")
         if brand in _AUDIO_BRANDS:
             raise _refuse("Audio-only (M4A)")
         if brand == b"qt  ":

@@ -63,3 +63,25 @@ def test_output_is_deterministic(tmp_path: Path) -> None:
     one = ingest(photo, MediaStore(tmp_path / "s1"), [Canvas(768, 432)], fit="cover")
     two = ingest(photo, MediaStore(tmp_path / "s2"), [Canvas(768, 432)], fit="cover")
     assert one == two
+
+
+def test_avif_still_and_animated_become_jpeg(tmp_path: Path, store: MediaStore) -> None:
+    """AVIF (what browsers now save from the web): decoded, sized, saved as JPEG; an animated one's first frame."""
+    still = tmp_path / "poster.avif"
+    left_red = Image.new("RGB", (320, 240), (0, 0, 220))
+    left_red.paste((220, 0, 0), (0, 0, 160, 240))
+    left_red.save(still, "AVIF", quality=90)
+    result = ingest(still, store, [Canvas(400, 300)], fit="stretch")
+    assert (result.kind, result.original.mime) == ("image", "image/avif")
+    with Image.open(store.path_for(result.derived[0].sha256)) as out:
+        assert (out.format, out.size) == ("JPEG", (400, 300))
+        left, right = out.convert("RGB").getpixel((50, 150)), out.convert("RGB").getpixel((350, 150))
+    assert left[0] > 180 and left[2] < 60 and right[2] > 180 and right[0] < 60  # type: ignore[index]
+    animated = tmp_path / "kedip.avif"
+    Image.new("RGB", (64, 48), (0, 180, 0)).save(animated, "AVIF", save_all=True,
+                                                 append_images=[Image.new("RGB", (64, 48), (180, 0, 0))])  # fmt: skip
+    result = ingest(animated, store, [Canvas(400, 300)], fit="stretch")
+    with Image.open(store.path_for(result.derived[0].sha256)) as out:
+        first = out.convert("RGB").getpixel((200, 150))
+    assert first[1] > 140 and first[0] < 60  # type: ignore[index]  # the first frame (green)
+    assert any("animated AVIF" in w for w in result.warnings)

@@ -14,6 +14,8 @@ ACCEPTED = [
     (b"\0\0\0\x14ftypqt  \0\0\0\0", "video", "mov"),
     (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm", "video", "webm"),
     (b"RIFF\0\0\0\0AVI LIST", "video", "avi"),
+    (b"\0\0\0\x20ftypavif\0\0\0\0avifmif1miafMA1B", "image", "avif"),
+    (b"\0\0\0\x1cftypmif1\0\0\0\0mif1avifmiaf", "image", "avif"),  # AVIF under the generic HEIF brand
 ]
 
 
@@ -29,6 +31,7 @@ REFUSED = [
     (b"<!-- Generator: Adobe Illustrator -->\n<svg><script>alert(1)</script>", "SVG"),
     (b'\xef\xbb\xbf<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">', "SVG"),
     (b"\0\0\0\x18ftypheic\0\0\0\0mif1heic", "HEIC"),
+    (b"\0\0\0\x18ftypmif1\0\0\0\0mif1heic", "HEIC"),
     (b"MZ\x90\0\x03\0\0\0", "executable"),
     (b"\x7fELF\x02\x01\x01", "executable"),
     (b"PK\x03\x04\x14\0", "ZIP"),
