@@ -42,6 +42,25 @@ def _store_names(live: Any) -> set[str]:
     return {p.name for p in root.iterdir() if p.name != ".meta"} | {p.name for p in (root / ".meta").glob("*")}
 
 
+def _upload_at_once(live: Any, data: bytes, stem: str, copies: int = 3) -> list[requests.Response | None]:
+    """``copies`` uploads of ``data`` (``<stem>-<i>.mp4``) through the API, sent at the same moment, waited for."""
+    answers: list[requests.Response | None] = [None] * copies
+    start = threading.Barrier(copies)
+
+    def send(index: int) -> None:
+        start.wait()
+        answers[index] = requests.post(f"{live.url}/api/v1/admin/media?wait=true",
+                                       files={"file": (f"{stem}-{index}.mp4", data, "video/mp4")},
+                                       auth=_editor(live), timeout=TIMEOUT_S)  # fmt: skip
+
+    senders = [threading.Thread(target=send, args=(i,)) for i in range(copies)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    return answers
+
+
 def test_same_broken_video_uploaded_three_times_at_once_is_refused_three_times(
     live_scheduler: Any, tmp_path: Path
 ) -> None:
@@ -50,23 +69,7 @@ def test_same_broken_video_uploaded_three_times_at_once_is_refused_three_times(
     clip = _clip(tmp_path / "clip.mp4", "testsrc2=s=320x240:r=30:d=3")  # moov at the end
     data = clip.read_bytes()[: clip.stat().st_size // 2]
     before = _store_names(live_scheduler)
-    answers: list[requests.Response | None] = [None] * 3
-    start = threading.Barrier(3)
-
-    def send(index: int) -> None:
-        start.wait()
-        answers[index] = requests.post(
-            f"{live_scheduler.url}/api/v1/admin/media?wait=true",
-            files={"file": (f"rusak-{index}.mp4", data, "video/mp4")},
-            auth=_editor(live_scheduler),
-            timeout=TIMEOUT_S,
-        )
-
-    senders = [threading.Thread(target=send, args=(i,)) for i in range(3)]
-    for sender in senders:
-        sender.start()
-    for sender in senders:
-        sender.join()
+    answers = _upload_at_once(live_scheduler, data, "rusak")
     for answer in answers:
         assert answer is not None and answer.status_code == 400, answer and answer.text
         body = answer.json()
@@ -87,23 +90,7 @@ def test_same_video_uploaded_three_times_at_once_is_converted_once(live_schedule
     service = live_scheduler.service
     with service.lock:
         jobs_before = service.db.table("ingest_jobs").count
-    answers: list[requests.Response | None] = [None] * 3
-    start = threading.Barrier(3)
-
-    def send(index: int) -> None:
-        start.wait()
-        answers[index] = requests.post(
-            f"{live_scheduler.url}/api/v1/admin/media?wait=true",
-            files={"file": (f"acara-{index}.mp4", data, "video/mp4")},
-            auth=_editor(live_scheduler),
-            timeout=TIMEOUT_S,
-        )
-
-    senders = [threading.Thread(target=send, args=(i,)) for i in range(3)]
-    for sender in senders:
-        sender.start()
-    for sender in senders:
-        sender.join()
+    answers = _upload_at_once(live_scheduler, data, "acara")
     for answer in answers:
         assert answer is not None and answer.status_code == 202, answer and answer.text
         assert answer.json()["job"]["state"] == "done"

@@ -123,3 +123,25 @@ def count_compiles(monkeypatch: Any) -> list[str]:
     monkeypatch.setattr(compiler_module, "_compile", counting)
     return compiled
 
+
+
+def text_manifest(compiled: Any, display_id: str, timezone: str, generated_at: Any) -> dict[str, Any]:
+    """An unsigned 1920x1080 manifest of one full-screen zone carrying ``compiled``'s timeline, every item a text
+    slide of its compiled duration: what the player's decision code reads, for engine tests."""
+    from signage.manifest import build_manifest
+
+    return build_manifest(
+        display_id=display_id,
+        version=1,
+        generated_at=generated_at,
+        valid_until=compiled.horizon_end,
+        timezone=timezone,
+        canvas={"width": 1920, "height": 1080, "rotation": 0},
+        layouts={"full": [{"id": "main", "x": 0, "y": 0, "w": 1, "h": 1}]},
+        layout="full",
+        items={i: {"type": "text", "duration_s": s} for i, s in compiled.item_durations_s.items()},
+        timeline=compiled.segments(),
+        fallback=[],
+        operating_hours=[],
+        key_id="0" * 16,
+    )

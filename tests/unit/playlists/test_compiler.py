@@ -7,9 +7,10 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from tests_support import text_manifest
+
 from playlists.compiler import compile_display
 from playlists.timeline import decode_at
-from signage.manifest import build_manifest
 
 HOUR = 3600
 
@@ -186,21 +187,7 @@ def test_segments_decode_through_the_manifest(mk, h0) -> None:
     )
     d = mk.display(operating_hours=[{"start": "06:00", "end": "10:00"}])
     ct = compile_display(d, rules, items, h0, 6 * HOUR)
-    manifest = build_manifest(
-        display_id="d1",
-        version=1,
-        generated_at=h0,
-        valid_until=ct.horizon_end,
-        timezone=d.timezone,
-        canvas={"width": 1920, "height": 1080, "rotation": 0},
-        layouts={"full": [{"id": "main", "x": 0, "y": 0, "w": 1, "h": 1}]},
-        layout="full",
-        items={i: {"type": "text", "duration_s": s} for i, s in ct.item_durations_s.items()},
-        timeline=ct.segments(),
-        fallback=[],
-        operating_hours=[],
-        key_id="0" * 16,
-    )
+    manifest = text_manifest(ct, "d1", d.timezone, h0)
     from signage.manifest import parse_manifest
 
     parsed = parse_manifest(manifest)

@@ -14,6 +14,7 @@ from typing import Any
 from dateutil.rrule import rrulestr
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests_support import text_manifest
 
 from playlists.compiler import compile_display
 from playlists.recurrence import PRESETS, recurring_dates, start_matters
@@ -453,25 +454,9 @@ def test_an_emergency_cut_item_counts_as_played_and_the_loop_goes_on_after_it(mk
 
 
 def _manifest(ct: Any, display: Any) -> Any:
-    from signage.manifest import build_manifest, parse_manifest
+    from signage.manifest import parse_manifest
 
-    return parse_manifest(
-        build_manifest(
-            display_id=display.id,
-            version=1,
-            generated_at=ct.horizon_start,
-            valid_until=ct.horizon_end,
-            timezone=display.timezone,
-            canvas={"width": 1920, "height": 1080, "rotation": 0},
-            layouts={"full": [{"id": "main", "x": 0, "y": 0, "w": 1, "h": 1}]},
-            layout="full",
-            items={i: {"type": "text", "duration_s": s} for i, s in ct.item_durations_s.items()},
-            timeline=ct.segments(),
-            fallback=[],
-            operating_hours=[],
-            key_id="0" * 16,
-        )
-    )
+    return parse_manifest(text_manifest(ct, display.id, display.timezone, ct.horizon_start))
 
 
 def test_the_preview_answer_matches_the_hand_computed_instants(mk, h0) -> None:
