@@ -208,6 +208,14 @@ def test_huge_path_ints_are_refused_not_500(live_scheduler: Any) -> None:
     for path in ("/admin/announcements/99999999999999999999999/approve", "/admin/announcements/0/approve"):
         r = session.post(f"{live_scheduler.url}{path}", timeout=TIMEOUT_S)
         assert r.status_code == 422, (path, r.status_code, r.text)
+        # the web admin answers with its error page, in the staff's language, naming the part of the address
+        assert r.headers["content-type"].startswith("text/html") and "(announcement_id)" in r.text, r.text
+        assert "Ada bagian alamat yang tidak sah" in r.text
+    admin = ("admin", live_scheduler.service.demo_accounts.admin_password)
+    for path in ("/api/v1/admin/announcements/99999999999999999999999/approve",
+                 "/api/v1/admin/announcements/0/approve"):
+        r = requests.post(f"{live_scheduler.url}{path}", auth=admin, timeout=TIMEOUT_S)
+        assert r.status_code == 422, (path, r.status_code, r.text)  # the API: its one JSON error shape
         assert r.json()["ok"] is False and r.json()["field"] == "announcement_id"
 
 
