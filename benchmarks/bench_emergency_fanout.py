@@ -117,6 +117,8 @@ async def one_run(port: int, world: api.World, groups: list[str], holders: list[
     clicked, cpu_before = time.monotonic(), api.proc_cpu_s(server_pid)
     approve = asyncio.create_task(api.admin_post(port, f"/api/v1/admin/announcements/{ann_id}/approve", admin, None,
                                                  timeout_s=MANIFEST_TIMEOUT_S))  # fmt: skip
+    answered: list[float] = []  # when the answer came (not when this run looked: after the manifests)
+    approve.add_done_callback(lambda _task: answered.append(time.monotonic()))
     got, last_e = await wait_all(holders, "emergency", n, EVENT_TIMEOUT_S)
     push_cpu_s = api.proc_cpu_s(server_pid) - cpu_before  # read when the last arrival is seen: an upper bound
     load1 = os.getloadavg()[0]
@@ -124,7 +126,7 @@ async def one_run(port: int, world: api.World, groups: list[str], holders: list[
         raise RuntimeError(f"run {run}: only {got} of {n} streams received the emergency")
     got, last_m = await wait_all(holders, "manifest", n, MANIFEST_TIMEOUT_S)
     status, body = await approve
-    http_s = time.monotonic() - clicked
+    http_s = answered[0] - clicked
     if status != 200 or got < n or last_m is None:
         raise RuntimeError(f"run {run}: approve HTTP {status}; {got} of {n} manifest events")
     out = {"emergency_s": last_e - clicked, "manifest_s": last_m - clicked, "approve_http_s": http_s,
@@ -232,8 +234,8 @@ def main() -> int:
                "s", [r["manifest_s"] for r in results]),
         Figure("cancel_last_event_s", f"withdraw request -> last of {streams:,} streams has the signed cancel", "s",
                [r["cancel_s"] for r in results], goal=GOAL_S, goal_op="<="),
-        Figure("approve_http_s", "approval request answered (push, then every manifest republished)", "s",
-               [r["approve_http_s"] for r in results]),
+        Figure("approve_http_s", "approval request answered (the push sent; a fleet-wide republish runs behind "
+               "the answer, scheduler/publish_behind.py)", "s", [r["approve_http_s"] for r in results]),
     ]  # fmt: skip
     path = write_result(
         name, "Emergency fan-out to every display's event stream", figures,
