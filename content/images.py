@@ -101,8 +101,10 @@ def _decode(im: Image.Image, max_pixels: int, draft_scale: Callable[[int, int], 
     except (OSError, SyntaxError, ValueError, TypeError, KeyError) as exc:
         orientation, upright = 1, im
         loaded.warnings.append(f"EXIF orientation could not be read ({exc}); shown as stored")
-    if orientation not in (1, None):
+    if orientation in (2, 3, 4, 5, 6, 7, 8):  # what exif_transpose acts on; any other value is ignored
         loaded.notes.append(f"turned upright (EXIF orientation {orientation})")
+    elif orientation not in (1, None):
+        loaded.notes.append(f"EXIF orientation {orientation!r} is not a valid value; shown as stored")
     loaded.image = to_srgb(upright, loaded.notes)
     return loaded
 

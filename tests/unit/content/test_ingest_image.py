@@ -85,3 +85,18 @@ def test_avif_still_and_animated_become_jpeg(tmp_path: Path, store: MediaStore) 
         first = out.convert("RGB").getpixel((200, 150))
     assert first[1] > 140 and first[0] < 60  # type: ignore[index]  # the first frame (green)
     assert any("animated AVIF" in w for w in result.warnings)
+
+
+def test_an_invalid_exif_orientation_is_shown_as_stored_and_said_so(tmp_path: Path, store: MediaStore) -> None:
+    photo = tmp_path / "aneh.jpg"
+    stored_as = Image.new("RGB", (300, 200), (0, 0, 255))
+    stored_as.paste((255, 0, 0), (0, 0, 150, 200))  # left half red as stored
+    exif = Image.Exif()
+    exif[0x0112] = 99  # no such orientation (1-8)
+    stored_as.save(photo, exif=exif, quality=95)
+    result = ingest(photo, store, [Canvas(300, 200)], fit="stretch")
+    with Image.open(store.path_for(result.derived[0].sha256)) as out:
+        left = out.getpixel((20, 100))
+    assert left[0] > 200 and left[2] < 60  # type: ignore[index]  # as stored: red still on the left
+    assert not any("turned upright" in n for n in result.notes)
+    assert any("99" in n and "not a valid value" in n for n in result.notes)
