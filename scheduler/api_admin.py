@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -206,11 +203,7 @@ async def upload_media(
 
 
 def _store_upload(service: Service, file: StarletteUploadFile, wait: bool) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
-        path = Path(tmp) / "upload"
-        with path.open("wb") as out:
-            shutil.copyfileobj(file.file, out, length=1 << 20)
-        job_id, kind, sha256 = service.media_jobs.submit_upload(path, file.filename or "upload")
+    job_id, kind, sha256 = service.media_jobs.submit_stream(file.file, file.filename or "upload")
     job = service.media_jobs.wait(job_id) if wait else service.media_jobs.job(job_id)
     return {"ok": True, "sha256": sha256, "kind": kind, "job": job}
 

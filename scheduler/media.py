@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlite_utils import Database
 
@@ -45,6 +45,7 @@ from signage.errors import NotFoundError, UserError
 
 log = logging.getLogger("scheduler.media")
 
+WAIT_S = 600.0  # how long a caller that asked to wait (the API's wait=true, the form's file) waits by default
 INTERRUPTED = "the conversion was interrupted (the scheduler stopped or restarted); upload the file again."
 
 
@@ -228,6 +229,15 @@ class MediaJobs:
             self._submit(job_id, stored.sha256, name, _still(sniffed.kind, sniffed.mime))
         return job_id, sniffed.kind, stored.sha256
 
+    def submit_stream(self, stream: BinaryIO, original_name: str) -> tuple[int, str, str]:
+        """:meth:`submit_upload` of an upload's file object (the API's and the web admin's), copied to a
+        temporary file first."""
+        with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
+            path = Path(tmp) / "upload"
+            with path.open("wb") as out:
+                shutil.copyfileobj(stream, out, length=1 << 20)
+            return self.submit_upload(path, original_name)
+
     def _new_job_row(self, name: str, sha256: str, kind: str, now: str) -> int:
         job_id = int(
             self.db.table("ingest_jobs").insert(
@@ -366,7 +376,7 @@ class MediaJobs:
         with self.db_lock:
             return job_view(self.db, job_id)
 
-    def wait(self, job_id: int, timeout_s: float = 600) -> dict[str, Any]:
+    def wait(self, job_id: int, timeout_s: float = WAIT_S) -> dict[str, Any]:
         """Wait for the job; a refused file raises its :class:`UserError` (field ``file``), already cleaned up."""
         for runner_id, row_id in list(self._rows.items()):
             if row_id == job_id:

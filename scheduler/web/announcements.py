@@ -7,9 +7,6 @@ button is shown only when the policy allows it, and a POST by URL is refused all
 from __future__ import annotations
 
 import secrets
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Path as PathParam
@@ -24,6 +21,7 @@ from scheduler.emergency_ack import acknowledgements
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
 from scheduler.limits import limit_for
+from scheduler.media import WAIT_S
 from scheduler.preview_render import render_announcement
 from scheduler.service import Service
 from scheduler.store import loads
@@ -165,18 +163,11 @@ def new_form(request: Request, user: UserDep, service: ServiceDep) -> Response:
     return _form_page(request, service, _empty_values(service), None)
 
 
-def _store_upload(service: Service, upload: UploadFile, wait_s: float | None = None) -> tuple[int, str, str]:
+def _store_upload(service: Service, upload: UploadFile, wait_s: float = WAIT_S) -> tuple[int, str, str]:
     """Store a file sent with the form and wait for the pipeline (like the API's ``wait=true``): a refusal
     is the form's error, and nothing of the file is kept. ``wait_s`` bounds the wait (the job goes on)."""
-    with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
-        path = Path(tmp) / "upload"
-        with path.open("wb") as out:
-            shutil.copyfileobj(upload.file, out, length=1 << 20)
-        job_id, kind, sha256 = service.media_jobs.submit_upload(path, upload.filename or "upload")
-    if wait_s is None:
-        service.media_jobs.wait(job_id)
-    else:
-        service.media_jobs.wait(job_id, wait_s)
+    job_id, kind, sha256 = service.media_jobs.submit_stream(upload.file, upload.filename or "upload")
+    service.media_jobs.wait(job_id, wait_s)
     return job_id, kind, sha256
 
 
