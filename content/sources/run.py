@@ -31,6 +31,8 @@ RETRY_MAX_S = 6 * 3600.0
 DEFAULT_TIMEZONE = "Asia/Pontianak"  # WIB, Kalimantan Barat
 NOT_ENABLED = "menu tidak diaktifkan di situs desa (HTTP 404)"
 SITE_ERROR = "halaman galat di situs desa"
+#: Kept with a statistics page's validators: the ``internal_api`` path its rows were read from (a Blade theme).
+API_MARK = "api"
 
 
 @dataclass
@@ -148,8 +150,11 @@ def _opensid_page(pages: _Pages, paths: list[str], key: str) -> tuple[Fetched | 
     return None, None
 
 
-def _opensid_statistik(pages: _Pages, prefix: str, slug: str, html: str, url: str) -> tuple[Series | None, str]:
+def _opensid_statistik(
+    pages: _Pages, prefix: str, slug: str, got: Fetched, page_path: str
+) -> tuple[Series | None, str]:
     """The series from the page itself, else from ``internal_api/statistik`` when the theme loads it with JavaScript."""
+    html, url = got.text(), got.url
     try:
         return opensid.parse_statistik(html, slug, url=url)
     except opensid.ParseError as exc:
@@ -160,14 +165,37 @@ def _opensid_statistik(pages: _Pages, prefix: str, slug: str, html: str, url: st
     if api is None:
         raise page_error
     try:
-        got = pages.get(f"{prefix}/{api}", slug)
+        answer = pages.get(f"{prefix}/{api}", slug)
     except FetchError as exc:
         if exc.reason != "not_found":
             raise
         raise opensid.ParseError(f"{page_error}; {exc}") from None
-    if got is None:
+    _remember_api(pages, page_path, api)
+    if answer is None:
         return None, "api"
-    return opensid_api.parse_statistik(got.body, slug, got.url), "api"
+    return opensid_api.parse_statistik(answer.body, slug, answer.url), "api"
+
+
+def _remember_api(pages: _Pages, page_path: str, api: str) -> None:
+    """Keep with the page's validators that its rows come from ``api``: the page may answer 304 next time."""
+    page_validators = pages.validators.get(pages.source.base_url + page_path)
+    if page_validators is not None:
+        page_validators[API_MARK] = api
+
+
+def _api_of_unchanged(pages: _Pages, prefix: str, key: str, page_path: str) -> Fetched | None:
+    """For a page that answered 304: its ``internal_api`` answer when the page only loads its rows from there
+    (a Blade theme's page never changes while its figures do), else None (the last good data stands)."""
+    api = pages.validators.get(pages.source.base_url + page_path, {}).get(API_MARK)
+    return pages.get(f"{prefix}/{api}", key) if api is not None else None
+
+
+def _opensid_unchanged_page(pages: _Pages, prefix: str, slug: str, page_path: str) -> tuple[Series | None, str]:
+    """A statistics page that answered 304: the series of its ``internal_api`` if it has one and that changed."""
+    answer = _api_of_unchanged(pages, prefix, slug, page_path)
+    if answer is None:
+        return None, "304"
+    return opensid_api.parse_statistik(answer.body, slug, answer.url), "api"
 
 
 def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | None) -> _Collected:
@@ -187,12 +215,14 @@ def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | 
         if path is None:
             out.missing[slug] = NOT_ENABLED
             continue
-        first_style = first_style or (path != paths[0] and "/first/" in path)
+        first_style = first_style or "/first/" in path
         series: Series | None = None
         how = "304"
         try:
             if got is not None:
-                series, how = _opensid_statistik(pages, prefix, slug, got.text(), got.url)
+                series, how = _opensid_statistik(pages, prefix, slug, got, path)
+            else:
+                series, how = _opensid_unchanged_page(pages, prefix, slug, path)
         except (opensid.ParseError, ValueError) as exc:
             out.missing[slug] = f"tidak terbaca: {exc}"
             continue
@@ -239,18 +269,23 @@ def _collect_wilayah(pages: _Pages, prefix: str, last_good: Snapshot | None, out
         out.missing[key] = NOT_ENABLED
         return
     try:
-        if got is not None:
+        if got is None:
+            answer = _api_of_unchanged(pages, prefix, key, path)
+        else:
+            html = got.text()
             try:
-                out.series[key] = opensid.parse_wilayah(got.text(), got.url)
+                out.series[key] = opensid.parse_wilayah(html, got.url)
                 return
             except opensid.ParseError as exc:
-                api = opensid_api.api_path_in(got.text(), "wilayah/administratif")
-                if api is None and not exc.empty_table:
+                found = opensid_api.api_path_in(html, "wilayah/administratif")
+                if found is None and not exc.empty_table:
                     raise
-                got = pages.get(f"{prefix}/{api or 'internal_api/wilayah/administratif'}", key)
-                if got is not None:
-                    out.series[key] = opensid_api.parse_wilayah(got.body, got.url)
-                    return
+                api = found or "internal_api/wilayah/administratif"
+                answer = pages.get(f"{prefix}/{api}", key)
+                _remember_api(pages, path, api)
+        if answer is not None:
+            out.series[key] = opensid_api.parse_wilayah(answer.body, answer.url)
+            return
         assert last_good is not None
         out.series[key] = last_good.series[key]
     except FetchError as exc:

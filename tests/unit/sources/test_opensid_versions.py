@@ -87,6 +87,23 @@ def test_bantuan_rows_adding_up_to_less_than_the_total_are_invalid() -> None:
     assert series_problems(Series("agama", "Agama", (Category("ISLAM", 30, 10, 20),), total=100, unfilled=80))
 
 
+def test_blade_theme_figures_that_change_behind_an_unchanged_page_are_read(servers: list[FakeOpenSid]) -> None:
+    """A Blade theme's page is the same empty table whatever the figures (it answers 304): its internal_api is
+    asked again, so the screens do not keep the first poll's figures for ever."""
+    blade = site(servers, "lestari", version=2411)
+    first = poll(source(blade.url), SourceState(), None, now=NOW)
+    assert first.snapshot is not None and first.snapshot.series["jenis-kelamin"].total == POPULATION
+    blade.scale = 2  # the village's data changes; its pages' HTML does not
+    second = poll(source(blade.url), first.state, first.snapshot, now=NOW)
+    assert second.snapshot is not None, second
+    assert second.snapshot.series["jenis-kelamin"].total == 2 * POPULATION
+    assert second.snapshot.series["wilayah"].total == 2 * POPULATION
+    assert "jenis-kelamin: api" in second.notes
+    # nothing changed at all: the pages and the internal_api all answer 304, no snapshot is made
+    third = poll(source(blade.url), second.state, second.snapshot, now=NOW)
+    assert third.not_modified and third.snapshot is None
+
+
 def test_blade_theme_rows_come_from_internal_api(servers: list[FakeOpenSid]) -> None:
     """Premium Blade themes (lestari...) render an empty table and fetch internal_api/statistik/{key}."""
     blade = site(servers, "lestari", version=2411)
