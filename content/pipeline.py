@@ -225,8 +225,6 @@ def _probe_video(path: Path, sniffed: Sniffed, max_pixels: int) -> MediaInfo:
         raise IngestRefused(f"the file has {what} (no video stream); upload a video or a picture.")
     if video.width < 1 or video.height < 1:
         raise IngestRefused("the video has no picture size; it may be damaged.")
-    if info.duration_s is None:  # not declared: measure it, or the length limit below would not apply
-        info = dataclasses.replace(info, duration_s=last_packet_end_s(path))
     limit = VideoOptions().max_source_side_px
     if max(video.width, video.height) > limit:
         raise IngestRefused(f"the video is {video.width}x{video.height}; at most {limit} pixels a side.")
@@ -235,6 +233,8 @@ def _probe_video(path: Path, sniffed: Sniffed, max_pixels: int) -> MediaInfo:
             f"the video picture is too large ({video.width}x{video.height} pixels); the limit is "
             f"{max_pixels / 1e6:.0f} megapixels. Make it smaller (e.g. 3840x2160) and upload again."
         )
+    if info.duration_s is None:  # not declared: measure it (reads the whole file: after the cheap refusals above),
+        info = dataclasses.replace(info, duration_s=last_packet_end_s(path))  # or the length limit would not apply
     if info.duration_s is not None and info.duration_s > MAX_VIDEO_DURATION_S:
         raise IngestRefused(
             f"the video is {info.duration_s / 60:.0f} minutes long; the limit is "

@@ -253,21 +253,16 @@ def last_packet_end_s(path: Path) -> float | None:
     For files whose container declares no duration (e.g. Matroska written to a pipe):
     without it the length limit could not be checked.
     """
-    argv = [
-        FFPROBE, "-v", "error", "-select_streams", "v:0",
-        "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", ffmpeg_path_arg(path),
-    ]  # fmt: skip
     try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
+        data = ffprobe_json(path, "-select_streams", "v:0", "-show_entries", "packet=pts_time,duration_time")
+    except ProbeFailed:
         return None
-    end: float | None = None
-    for line in done.stdout.decode("ascii", "replace").splitlines():
-        fields = [_float(part) for part in line.split(",")[:2]]
-        if fields and fields[0] is not None:
-            stop = fields[0] + (fields[1] if len(fields) > 1 and fields[1] is not None else 0.0)
-            end = stop if end is None else max(end, stop)
-    return end
+    ends = [
+        start + (_float(p.get("duration_time")) or 0.0)
+        for p in data.get("packets", [])
+        if (start := _float(p.get("pts_time"))) is not None
+    ]
+    return max(ends, default=None)
 
 
 def mp4_is_faststart(path: Path) -> bool:
