@@ -89,14 +89,8 @@ def without_inconsistent(snapshot: Snapshot) -> Snapshot:
 
 
 def validate(snapshot: Snapshot, last_good: Snapshot | None) -> Validation:
-    problems: list[str] = []
-    for series in snapshot.series.values():
-        problems += series_problems(series)
-    people = population(snapshot.series)
-    if people is not None:
-        for series in snapshot.series.values():
-            if series.total is not None and series.total > people:
-                problems.append(f"{series.key}: total {series.total} melebihi jumlah penduduk {people}")
+    # what poll() leaves in a snapshot (without_inconsistent) has none, unless no series was consistent
+    problems = [problem for found in inconsistent_series(snapshot.series).values() for problem in found]
     if snapshot.forecast is not None:
         problems += forecast_problems(snapshot.forecast)
     elif not snapshot.series and not snapshot.articles and snapshot.kind != "cap":  # no active alert is fine
