@@ -8,7 +8,7 @@ costs the same as one play.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import accumulate, chain
 from typing import NamedTuple
@@ -43,13 +43,12 @@ class Loop:
     """Slots in play order with prefix sums; the rest is computed on first use."""
 
     __slots__ = (
-        "_cap_index",
         "_item_ids",
-        "_offsets",
         "_ranks",
         "_rotations",
         "_rule_ids",
         "_whys",
+        "cap_table",
         "capped",
         "durations",
         "max_by_key",
@@ -67,16 +66,18 @@ class Loop:
         self.period_s = self.prefix[-1]
         self.max_by_key = {s.key: s.max_per_hour for s in slots if s.max_per_hour is not None}
         self.capped = bool(self.max_by_key)
-        self._cap_index: dict[tuple[str, int], list[int]] = {}
+        # capped slots: (key, max per hour, the cycle offsets where the key's slots start, ascending)
+        self.cap_table: tuple[tuple[tuple[str, int], int, tuple[int, ...]], ...] = ()
         if self.capped:
+            starts: dict[tuple[str, int], list[int]] = {}
             for i, slot in enumerate(slots):
                 if slot.max_per_hour is not None:
-                    self._cap_index.setdefault(slot.key, []).append(i)
+                    starts.setdefault(slot.key, []).append(self.prefix[i])
+            self.cap_table = tuple((key, self.max_by_key[key], tuple(at)) for key, at in starts.items())
         self._item_ids: tuple[str, ...] | None = None
         self._rule_ids: frozenset[str] | None = None
         self._ranks: tuple[list[Rank], dict[Rank, int]] | None = None
         self._rotations: dict[int, tuple[str, ...]] = {}
-        self._offsets: dict[int, dict[tuple[str, int], list[int]]] = {}
         self._whys: dict[str, str] = {}
 
     @property
@@ -141,15 +142,13 @@ class Loop:
         i = bisect_right(ordered, rank)
         return first[ordered[i]] if i < len(ordered) else first[ordered[0]]
 
-    def offsets_of(self, pos: int) -> dict[tuple[str, int], list[int]]:
-        """For capped slots: key -> sorted start offsets within one cycle of a run from ``pos``."""
-        cached = self._offsets.get(pos)
-        if cached is not None:
-            return cached
-        base, prefix, period = self.prefix[pos], self.prefix, self.period_s
-        out = {key: sorted((prefix[i] - base) % period for i in index) for key, index in self._cap_index.items()}
-        self._offsets[pos] = out
-        return out
+
+def cycle_offsets(starts: tuple[int, ...], base: int, period_s: int) -> list[int]:
+    """``starts`` (ascending cycle offsets) seen from a run starting at cycle offset ``base``, ascending."""
+    if len(starts) == 1:
+        return [(starts[0] - base) % period_s]
+    i = bisect_left(starts, base)
+    return [s - base for s in starts[i:]] + [s - base + period_s for s in starts[:i]]
 
 
 def starts_before(offsets: list[int], period_s: int, elapsed_s: int) -> int:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from playlists.budget import CHECK_EVERY
 from playlists.intervals import Span
-from playlists.loops import Loop, Rank, Slot, round_robin_sorted, starts_before
+from playlists.loops import Loop, Rank, Slot, cycle_offsets, round_robin_sorted, starts_before
 from playlists.timeline import EMPTY_LOOP, Run, RunColumns, RunTable, runs_from_columns
 
 HOUR_S = 3600
@@ -332,18 +332,22 @@ class Sweep:
 
     def _count_caps(self, loop: Loop, state: _State, pos: int, t: int, end: int) -> int:
         """Cut the run where a capped slot would exceed its hourly cap; count starts."""
-        offsets = loop.offsets_of(pos)
-        period = loop.period_s
-        for key, offs in offsets.items():
-            cycles, k = divmod(loop.max_by_key[key] - state.counts.get(key, 0), len(offs))
+        base, period, counts = loop.prefix[pos], loop.period_s, state.counts
+        seen = []
+        for key, cap, starts in loop.cap_table:
+            offs = cycle_offsets(starts, base, period)
+            count = counts.get(key, 0)
+            cycles, k = divmod(cap - count, len(offs))
             stop = t + cycles * period + offs[k]
             if stop < end:
                 end = stop
+            seen.append((key, cap, count, offs))
+        elapsed = end - t
         full = []
-        for key, offs in offsets.items():
-            count = state.counts.get(key, 0) + starts_before(offs, period, end - t)
-            state.counts[key] = count
-            if count >= loop.max_by_key[key]:
+        for key, cap, count, offs in seen:
+            count += starts_before(offs, period, elapsed)
+            counts[key] = count
+            if count >= cap:
                 full.append(key)
         if full:
             state.excluded = state.excluded | frozenset(full)
