@@ -16,8 +16,11 @@ rules (``--caps-percent``), a ticker per kecamatan and a clock strip as overlays
 Figures (medians over ``--runs``), written to ``results/compile.json``:
 
 * full publish of every display (each run a new horizon day, so every manifest
-  changes) -- goal <= 10 s; a tenth of the displays (at least 20) on every core,
-  with one process as the peer (the path before issue 13);
+  changes) -- goal <= 10 s -- with manifest schema ``--schema`` (default 2, the
+  compact timeline every current player reads), beside the same publish with
+  schema-1 manifests (the timeline as segment lists) as the peer; a tenth of the
+  displays (at least 20) on every core, with one process as the peer (the path
+  before issue 13);
 * the one-edit republish: edit one kecamatan announcement's rule, publish the
   displays it reaches (``displays_reached``) -- goal <= 200 ms;
 * the no-change republish of the busy display (20-item loop, 3 interrupts,
@@ -25,7 +28,7 @@ Figures (medians over ``--runs``), written to ``results/compile.json``:
 * the no-change republish of every display (the 5-minute loop): inputs equal to the current
   versions' are known from a digest, without compiling (``scheduler/publish_inputs.py``);
   peer: compiling each display to find its timeline unchanged (the path before);
-* the busy display's stored manifest, raw and gzip (goal <= 256 KB gzip).
+* the busy display's stored manifest, raw and gzip (goal <= 256 KB gzip), beside schema 1's.
 """
 
 from __future__ import annotations
@@ -255,11 +258,17 @@ def _clear_files(service: Service) -> None:
     shutil.rmtree(service.publisher.manifests_dir, ignore_errors=True)
 
 
+def _set_schema(service: Service, schema: int) -> None:
+    """As if every display's player had reported reading ``schema`` (``scheduler/manifest_schema.py``)."""
+    with service.lock:
+        service.db.execute("update displays set manifest_schema = ?", [schema])
+
+
 def bench_fleet(args: argparse.Namespace, root: Path, notes: list[str]) -> list[Figure]:
     displays, rules, items = make_world(args.displays, args.rules, caps_percent=args.caps_percent)
     clock = Clock(FIRST_NOW)
     service = open_store(root / "fleet", clock)
-    write_world(service.db, displays, rules, items)
+    write_world(service.db, displays, rules, items, manifest_schema=args.schema)
     publisher = service.publisher
     workers = publisher.pool.workers
     figures: list[Figure] = []
@@ -280,28 +289,39 @@ def bench_fleet(args: argparse.Namespace, root: Path, notes: list[str]) -> list[
             "publish_small_s", f"publish {len(small)} displays on {workers} worker processes (peer: one process)",
             "s", runs=small_parallel, peer_label="one process (the path before issue 13)", peer_runs=small_serial,
         ))  # fmt: skip
-        full, sizes = [], []
+        full, sizes, gz_sizes = [], [], []
+        full_v1, sizes_v1, gz_sizes_v1 = [], [], []
         for _ in range(args.runs):
-            _clear_files(service)
-            clock.now += timedelta(days=1)
-            seconds, published = timed(publisher.publish_all)
-            assert len(published) == len(displays), (len(published), len(displays))
-            full.append(seconds)
-            print(f"full publish: {seconds:.1f} s", flush=True)
-            sizes = [len(p.body) for p in published]
-            gz_sizes = [len(p.body_gz) for p in published]
-            published = None
+            for schema, out, raw, gz in ((args.schema, full, sizes, gz_sizes), (1, full_v1, sizes_v1, gz_sizes_v1)):
+                if schema == args.schema and out is full_v1:
+                    continue
+                _set_schema(service, schema)
+                _clear_files(service)
+                clock.now += timedelta(days=1)
+                seconds, published = timed(publisher.publish_all)
+                assert len(published) == len(displays), (len(published), len(displays))
+                out.append(seconds)
+                print(f"full publish (schema {schema}): {seconds:.1f} s", flush=True)
+                raw[:] = [len(p.body) for p in published]
+                gz[:] = [len(p.body_gz) for p in published]
+                published = None
+        _set_schema(service, args.schema)
         figures.append(Figure(
             "publish_full_s",
             f"publish all {len(displays)} displays x {args.rules} rules (compile, sign, gzip, write; "
-            f"{workers} worker processes)",
+            f"{workers} worker processes; manifest schema {args.schema})",
             "s", runs=full, goal=GOAL_FULL_S,
+            peer_label="the same with schema-1 manifests (timeline as segment lists)" if full_v1 else None,
+            peer_runs=full_v1 or None,
             note="first run includes starting the worker processes (as the start-up publish does)",
         ))  # fmt: skip
+        peer_v1 = "schema 1" if sizes_v1 else None
         figures.append(Figure("manifest_mean_kb", "mean manifest size over all displays, raw", "KB",
-                              runs=[statistics.mean(sizes) / 1024]))  # fmt: skip
+                              runs=[statistics.mean(sizes) / 1024], peer_label=peer_v1,
+                              peer_runs=[statistics.mean(sizes_v1) / 1024] if sizes_v1 else None))  # fmt: skip
         figures.append(Figure("manifest_mean_gzip_kb", "mean manifest size over all displays, gzip", "KB",
-                              runs=[statistics.mean(gz_sizes) / 1024]))  # fmt: skip
+                              runs=[statistics.mean(gz_sizes) / 1024], peer_label=peer_v1,
+                              peer_runs=[statistics.mean(gz_sizes_v1) / 1024] if sizes_v1 else None))  # fmt: skip
         warnings_total = sum(len(w) for w in publisher.warnings.values())
         figures.append(Figure("warnings_total", "schedule warnings over all displays", "count", runs=[warnings_total]))
         figures.append(Figure("maxrss_main_mb", "peak memory of the scheduler process (maxrss)", "MB",
@@ -360,9 +380,11 @@ def bench_busy(args: argparse.Namespace, root: Path) -> list[Figure]:
     display, rules, items = busy_display()
     clock = Clock(FIRST_NOW)
     service = open_store(root / "busy", clock)
-    write_world(service.db, [display], rules, items)
+    write_world(service.db, [display], rules, items, manifest_schema=1)
     publisher = service.publisher
     try:
+        (first_v1,) = publisher.publish(["busy"])
+        _set_schema(service, args.schema)
         (first,) = publisher.publish(["busy"])
         warm, warm_peer = [], []
         for _ in range(max(10, args.runs)):
@@ -387,9 +409,11 @@ def bench_busy(args: argparse.Namespace, root: Path) -> list[Figure]:
                peer_label="compiling it to compare timeline digests (before)", peer_runs=warm_peer),
         Figure("publish_noop_busy_cold_ms", "the same right after a restart (no fingerprint in memory yet)", "ms",
                runs=cold, goal=GOAL_NOOP_MS),
-        Figure("busy_manifest_kb", "busy display manifest (signed envelope), raw", "KB", runs=[len(first.body) / 1024]),
+        Figure("busy_manifest_kb", f"busy display manifest (signed envelope, schema {args.schema}), raw", "KB",
+               runs=[len(first.body) / 1024], peer_label="schema 1", peer_runs=[len(first_v1.body) / 1024]),
         Figure("busy_manifest_gzip_kb", "busy display manifest, gzip as stored and served", "KB",
-               runs=[len(first.body_gz) / 1024], goal=GOAL_GZIP_KB),
+               runs=[len(first.body_gz) / 1024], goal=GOAL_GZIP_KB, peer_label="schema 1",
+               peer_runs=[len(first_v1.body_gz) / 1024]),
     ]  # fmt: skip
 
 
@@ -398,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--displays", type=int, default=1_000)
     parser.add_argument("--rules", type=int, default=5_000)
+    parser.add_argument("--schema", type=int, default=2, choices=(1, 2),
+                        help="manifest schema the players read (2: compact timeline; 1 also drops the peer runs)")
     parser.add_argument("--caps-percent", type=float, default=5.0, help="share of normal rules with max_per_hour")
     parser.add_argument("--quick", action="store_true", help="100 displays x 500 rules (a smoke run)")
     parser.add_argument("--name", default=None, help="result name (default: compile, or compile_quick)")

@@ -41,10 +41,12 @@ def write_world(
     rules: list[Rule],
     items: dict[str, ItemSpec],
     media: MediaStore | None = None,
+    manifest_schema: int | None = None,
 ) -> None:
     """Fill ``db`` (a migrated scheduler store) with the world, in one transaction.
 
     With ``media``, each variant's bytes (a short text, hashed as such) are stored too (a static tree copies them).
+    ``manifest_schema``: what every display's player reported reading (None: nothing reported, schema 1).
     """
     display_rows = []
     for d in displays:
@@ -64,6 +66,7 @@ def write_world(
                 "zones": json.dumps(list(d.zones)),
                 "fallback": json.dumps(list(d.fallback)),
                 "created_at": NOW_ISO,
+                "manifest_schema": manifest_schema,
             }
         )
     canvases = sorted({_canvas(d) for d in displays})

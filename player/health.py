@@ -27,6 +27,7 @@ from PySide6.QtGui import QImage
 
 from signage import __version__
 from signage.apimodels import Heartbeat
+from signage.manifest import SCHEMA_NUMBERS
 from signage.reason_codes import coded
 
 log = logging.getLogger("player.health")
@@ -116,6 +117,7 @@ def heartbeat_payload(
         "memory_rss_bytes": memory_rss_bytes(),
         "clock_offset_s": float(offset) if isinstance(offset, int | float) else None,
         "app_version": __version__,
+        "manifest_schemas": list(SCHEMA_NUMBERS),
         "update": update,
         "warnings": warnings,
         "screenshot_png_b64": screenshot_png_b64,

@@ -40,6 +40,7 @@ from playlists.timeline import (
     RunTable,
     columns_from_runs,
     columns_plausible,
+    compact_json_from_columns,
     expand,
     runs_from_columns,
     segments_from_columns,
@@ -142,6 +143,15 @@ class CompiledTimeline:
         out = derived.get("json")
         if out is None:
             out = derived["json"] = segments_json_from_columns(self._table, self._cols)
+        return out
+
+    def compact_json(self) -> bytes:
+        """The schema-2 manifest timeline (a loop table and int runs from the horizon start), as canonical
+        JSON bytes: the same segments as :meth:`segments_json` in a tenth of the bytes or less."""
+        derived = self._derived()
+        out = derived.get("compact")
+        if out is None:
+            out = derived["compact"] = compact_json_from_columns(self._table, self._cols, self.horizon_start_s)
         return out
 
     def _derived(self) -> dict[str, Any]:

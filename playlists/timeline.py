@@ -328,6 +328,48 @@ def segments_json_from_columns(table: RunTable, cols: RunColumns, base_s: int = 
     return ("[" + ",".join(parts) + "]").encode("utf-8")
 
 
+def compact_json_from_columns(table: RunTable, cols: RunColumns, origin_s: int) -> bytes:
+    """A schema-2 manifest timeline (``signage.manifest._compact_segments``) as canonical JSON bytes.
+
+    ``{"items": [item id...], "labels": [[zone, layer, why]...], "loops": [[item no...]...],
+    "runs": [[after_s, length_s, loop, pos, label]...], "start": <origin_s as UTC text>}``: runs in
+    (start, zone) order like :func:`segments_from_columns`, each starting ``after_s`` after the one
+    before (the first after ``start``); items, loops and labels numbered by first use, so only what
+    the runs play is listed. Decodes to exactly :func:`segments_from_columns`'s segments.
+    """
+    starts, ends, loop_col, pos_col, label_col = cols.start, cols.end, cols.loop, cols.pos, cols.label
+    order = sorted(range(len(starts)), key=starts.__getitem__)
+    loop_no: dict[int, int] = {}
+    label_no: dict[int, int] = {}
+    parts = []
+    previous = origin_s
+    for i in order:
+        loop = loop_no.get(loop_col[i])
+        if loop is None:
+            loop = loop_no[loop_col[i]] = len(loop_no)
+        label = label_no.get(label_col[i])
+        if label is None:
+            label = label_no[label_col[i]] = len(label_no)
+        start = starts[i]
+        parts.append(f"[{start - previous},{ends[i] - start},{loop},{pos_col[i]},{label}]")
+        previous = start
+    item_no: dict[str, int] = {}
+    loops = []
+    for n in loop_no:
+        numbers = []
+        for slot in table.slots[n]:
+            number = item_no.get(slot.item_id)
+            if number is None:
+                number = item_no[slot.item_id] = len(item_no)
+            numbers.append(str(number))
+        loops.append("[" + ",".join(numbers) + "]")
+    labels = ",".join(_json_text(list(table.labels[n])) for n in label_no)
+    return (
+        f'{{"items":{_json_text(list(item_no))},"labels":[{labels}],"loops":[{",".join(loops)}],'
+        f'"runs":[{",".join(parts)}],"start":"{_utc_text(origin_s)}"}}'
+    ).encode()
+
+
 def columns_plausible(
     table: RunTable, cols: RunColumns, zone_ids: Collection[str], layers: Collection[str], item_ids: Collection[str]
 ) -> bool:

@@ -17,12 +17,14 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlite_utils import Database
 
 from scheduler import enrolment
+from scheduler.actions import publish_or_defer
 from scheduler.auth import token_hash
 from scheduler.clientaddr import client_address
 from scheduler.deps import current_display, get_service
 from scheduler.emergency_ack import emergency_shown
 from scheduler.errors import NotFound, RangeNotSatisfiable
 from scheduler.events import CLOSE
+from scheduler.manifest_schema import negotiated
 from scheduler.precompressed import accepts_gzip
 from scheduler.proof_of_play import insert_play_events
 from scheduler.release_status import update_columns, warning_codes
@@ -159,7 +161,7 @@ async def heartbeat(
     """The display's status; answered once it is committed (group commit by the intake writer)."""
     now_iso = service.now_iso()
     row = body.model_dump(exclude={"screenshot_png_b64", "emergency_items", "update", "warning_codes",
-                                   "clock_fault_code"})  # clock_fault: column (m010)  # fmt: skip
+                                   "clock_fault_code", "manifest_schemas"})  # clock_fault: column (m010)  # fmt: skip
     row.update(update_columns(body.update))  # m016
     codes = warning_codes(body)  # m019: warnings[i] as a code (None: an older player, recognised by its text)
     if body.clock_fault:  # and is shown with the warnings on the fleet page
@@ -170,6 +172,11 @@ async def heartbeat(
     png = await asyncio.to_thread(_screenshot_png, body.screenshot_png_b64) if body.screenshot_png_b64 else None
     job = partial(_store_heartbeat, display_id, row, body.emergency_items, png, now_iso)
     await service.intake.write(job)
+    schema = negotiated(body.manifest_schemas)
+    tracker = service.manifest_schemas
+    if tracker.changed(display_id, schema) and await asyncio.to_thread(tracker.apply, display_id, schema):
+        # a new player (or an old one put back): the same content, in the form it reads
+        await asyncio.to_thread(publish_or_defer, service, [display_id])
     latest = service.publisher.latest(display_id)
     return HeartbeatReply(latest_version=latest.version if latest else None)
 

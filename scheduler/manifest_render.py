@@ -29,7 +29,7 @@ from scheduler.schedule import (
 )
 from scheduler.store import loads
 from signage.canonical import canonical_json, canonical_object
-from signage.manifest import LAYERS, build_manifest, check_manifest
+from signage.manifest import LAYERS, SCHEMA, SCHEMA_V2, build_manifest, check_manifest, empty_timeline
 from signage.signing import SigningKey, envelope_bytes_of
 
 API_MEDIA_PREFIX = "../media/"
@@ -61,6 +61,7 @@ class RenderJob:
     unchanged_hash: str | None  # a content hash equal to this means "no change": nothing is signed
     version: int  # the version a changed manifest gets
     unchanged_fingerprint: str | None = None  # the fingerprint that last gave ``unchanged_hash`` (see Rendered)
+    schema: int = 1  # manifest schema: 2 (compact timeline) once the display's player reported it reads it
 
 
 @dataclass(frozen=True)
@@ -149,13 +150,15 @@ def render(
         operating_hours=loads(display["operating_hours"], []),
         key_id=ctx.key_id,
         check=False,
+        schema=SCHEMA_V2 if job.schema == 2 else SCHEMA,
     )
     del draft["timeline"]
     stable = {k: v for k, v in draft.items() if k not in UNHASHED_FIELDS}
     fingerprint = hashlib.sha256(canonical_json(stable) + compiled.segments_digest().encode()).hexdigest()
     if job.unchanged_hash is not None and fingerprint == job.unchanged_fingerprint:
         return Rendered(display["id"], warnings, content_hash=job.unchanged_hash, fingerprint=fingerprint)
-    timeline_bytes = compiled.segments_json()  # canonical_json(compiled.segments()), without the dicts
+    # canonical_json(compiled.segments()) without the dicts, or schema 2's compact form of the same segments
+    timeline_bytes = compiled.compact_json() if job.schema == 2 else compiled.segments_json()
     content_hash = hashlib.sha256(canonical_object(stable, {"timeline": timeline_bytes})).hexdigest()
     if content_hash == job.unchanged_hash:
         return Rendered(display["id"], warnings, content_hash=content_hash, fingerprint=fingerprint)
@@ -190,10 +193,10 @@ def _check(draft: dict[str, Any], compiled: CompiledTimeline) -> None:
     Should the columns fail, the segments are built and checked the player's way, for an error
     naming the segment and field.
     """
-    check_manifest({**draft, "timeline": []})
+    check_manifest({**draft, "timeline": empty_timeline(draft["schema"])})
     zone_ids = {zone["id"] for zone in draft["layouts"][draft["layout"]]}
     if not compiled.plausible(zone_ids, LAYERS, draft["items"].keys()):
-        check_manifest({**draft, "timeline": compiled.segments()})
+        check_manifest({**draft, "schema": SCHEMA, "timeline": compiled.segments()})
         raise AssertionError(f"{draft['display_id']}: the compiled timeline fails its check but its segments pass")
 
 

@@ -502,3 +502,8 @@ def m020_store_changes_counter(db: Database) -> None:
                 "begin update store_changes set n = n + 1 where id = 1; end"
             )
 
+
+@migrations()
+def m021_display_manifest_schema(db: Database) -> None:
+    """The manifest schema a display's player reads (reported in its heartbeat); NULL: not reported, schema 1."""
+    db.table("displays").add_column("manifest_schema", int)

@@ -388,7 +388,10 @@ class Publisher:
         version = max(files_version, self._static_version(display_id), snapshot.version_floor) + 1
         known = self._fingerprints.get(display_id)
         fingerprint = known[0] if known is not None and unchanged is not None and known[1] == unchanged else None
-        return RenderJob(display, self._items(display, snapshot, API_MEDIA_PREFIX), unchanged, version, fingerprint)
+        return RenderJob(
+            display, self._items(display, snapshot, API_MEDIA_PREFIX), unchanged, version, fingerprint,
+            schema=display.get("manifest_schema") or 1,
+        )  # fmt: skip
 
     def _write(self, job: RenderJob, rendered: Rendered) -> PublishedManifest:
         """Keep the new version's files (plain and gzipped; the static tree's too); its PublishedManifest."""

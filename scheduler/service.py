@@ -17,6 +17,7 @@ from scheduler.clientaddr import parse_networks
 from scheduler.events import EventHub
 from scheduler.intake import IntakeWriter
 from scheduler.keyring import KeyRing
+from scheduler.manifest_schema import SchemaTracker
 from scheduler.media import MediaJobs
 from scheduler.publish import PublishedManifest, Publisher
 from scheduler.publish_behind import PublishBehind
@@ -90,6 +91,7 @@ class Service:
         from scheduler.emergency_push import EmergencyPusher  # they need a Service (type-only import back)
         from scheduler.emergency_receipts import ReceiptBook
 
+        self.manifest_schemas = SchemaTracker(self)  # what each display's player reads (heartbeats)
         self.publish_behind: PublishBehind | None = None  # started by the server (scheduler/publish_behind.py)
         self.pushes = EmergencyPusher(self)
         self.receipts = ReceiptBook(self)

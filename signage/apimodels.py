@@ -115,6 +115,9 @@ class Heartbeat(BaseModel):
     clock_offset_s: float | None = Field(default=None, ge=-1e9, le=1e9)
     clock_fault: str | None = Field(default=None, max_length=500, description="Why the player distrusts its clock")
     app_version: str | None = Field(default=None, max_length=50, description="The player version running now")
+    manifest_schemas: list[Annotated[int, Field(strict=True, ge=1, le=1000)]] | None = Field(
+        default=None, max_length=16, description="Manifest schemas the player reads (0.2 on: [1, 2]); null: [1]"
+    )
     update: UpdateReport | None = Field(default=None, description="Player update state; null when none offered")
     warnings: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=MAX_WARNINGS)
     warning_codes: list[ReasonRef] = Field(default_factory=list, max_length=MAX_WARNINGS,

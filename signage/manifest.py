@@ -25,10 +25,19 @@ from signage.clock import format_utc, parse_utc
 from signage.errors import UserError
 
 SCHEMA = "mempawah-signage/manifest/1"
+#: The compact timeline (a loop table and int runs, see :func:`_compact_segments`); players from 0.2 read it.
+SCHEMA_V2 = "mempawah-signage/manifest/2"
+SCHEMAS = {SCHEMA: 1, SCHEMA_V2: 2}
+#: Every schema this code reads: the player reports it, the scheduler writes the highest both ends know.
+SCHEMA_NUMBERS = tuple(sorted(SCHEMAS.values()))
 LAYERS = ("emergency", "interrupt", "normal", "fallback", "overlay", "off")
 ITEM_TYPES = ("image", "video", "text", "stat", "clock", "prayer", "ticker")
 MEDIA_TYPES = ("image", "video")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+#: A schema-2 run's offsets are within a year of the timeline's start (a horizon is days).
+MAX_TIMELINE_S = 366 * 86_400
 
 
 class ManifestFormatError(ValueError):
@@ -160,13 +169,14 @@ def build_manifest(
     operating_hours: list[dict[str, Any]],
     key_id: str,
     check: bool = True,
+    schema: str = SCHEMA,
 ) -> dict[str, Any]:
     """The manifest dict; ``check`` (default) refuses what a player would refuse (:func:`check_manifest`).
 
     The publisher passes ``check=False`` for a draft it may discard unchanged, and checks what it signs.
     """
     manifest = {
-        "schema": SCHEMA,
+        "schema": schema,
         "display_id": display_id,
         "version": version,
         "generated_at": format_utc(generated_at),
@@ -192,6 +202,9 @@ def check_manifest(data: dict[str, Any]) -> None:
     A busy display's timeline has thousands of segments; they are checked in one tight loop and
     only a segment that fails it goes through the parser's own code (so the error names its field).
     """
+    if data.get("schema") == SCHEMA_V2:
+        parse_manifest(data)  # the compact timeline is checked as it is expanded
+        return
     head = parse_manifest({**data, "timeline": []})
     timeline = _get(data, "timeline", list, "")
     zone_ids = {z.id for z in head.zones}
@@ -257,6 +270,79 @@ def _segment(s: Any, i: int, zone_ids: set[str], layout: str, item_ids: Collecti
     return seg
 
 
+def empty_timeline(schema: str) -> Any:
+    """A timeline with no segments in ``schema``'s shape (to check a manifest's other fields alone)."""
+    if schema == SCHEMA_V2:
+        return {"start": "1970-01-01T00:00:00Z", "items": [], "loops": [], "labels": [], "runs": []}
+    return []
+
+
+def _compact_segments(tl: dict[str, Any], zone_ids: set[str], layout: str, item_ids: Collection[str]) -> list[Segment]:
+    """Schema 2's timeline as segments: ``{"start", "items", "loops", "labels", "runs"}``.
+
+    ``items`` lists item ids; ``loops[n]`` is a list of numbers into ``items`` in play order;
+    ``labels[n]`` is ``[zone, layer, why]``; each run ``[after_s, length_s, loop, pos, label]`` is
+    the segment that plays ``loops[loop]`` from its slot ``pos`` (rotated: ``loop[pos:] + loop[:pos]``)
+    for ``length_s`` seconds, starting ``after_s`` after the run before it (the first: after
+    ``start``). The same segments as schema 1's list, without repeating rotated loops and labels.
+    """
+    origin = _instant(tl, "start", "timeline.")
+    names: list[str] = []
+    for n, item_id in enumerate(_get(tl, "items", list, "timeline.")):
+        if type(item_id) is not str or item_id not in item_ids:
+            raise ManifestFormatError(f"timeline.items[{n}]", f"unknown item {item_id!r}")
+        names.append(item_id)
+    loops: list[tuple[str, ...]] = []
+    for n, loop in enumerate(_get(tl, "loops", list, "timeline.")):
+        if not (isinstance(loop, list) and all(type(x) is int and 0 <= x < len(names) for x in loop)):
+            raise ManifestFormatError(f"timeline.loops[{n}]", "expected a list of numbers into timeline.items")
+        loops.append(tuple(names[x] for x in loop))
+    labels: list[tuple[str, str, str]] = []
+    for n, label in enumerate(_get(tl, "labels", list, "timeline.")):
+        where = f"timeline.labels[{n}]"
+        if not (isinstance(label, list) and len(label) == 3 and all(type(x) is str for x in label)):
+            raise ManifestFormatError(where, "expected [zone, layer, why] (three strings)")
+        zone, layer, why = label
+        if zone not in zone_ids:
+            raise ManifestFormatError(where, f"zone {zone!r} is not in layout {layout!r}")
+        if layer not in LAYERS:
+            raise ManifestFormatError(where, f"unknown layer {layer!r}")
+        labels.append((zone, layer, why))
+    rotations: dict[tuple[int, int], tuple[str, ...]] = {}
+    instants: dict[int, datetime] = {}
+    out = []
+    start_s = 0
+    for i, run in enumerate(_get(tl, "runs", list, "timeline.")):
+        where = f"timeline.runs[{i}]"
+        if not (isinstance(run, list) and len(run) == 5 and all(type(x) is int for x in run)):
+            raise ManifestFormatError(where, "expected [after_s, length_s, loop, pos, label] (five integers)")
+        after_s, length_s, loop_no, pos, label_no = run
+        start_s += after_s
+        end_s = start_s + length_s
+        if after_s < 0 or length_s <= 0 or end_s > MAX_TIMELINE_S:
+            raise ManifestFormatError(where, f"needs after_s >= 0, length_s > 0 and an end within {MAX_TIMELINE_S} s")
+        if not 0 <= loop_no < len(loops):
+            raise ManifestFormatError(where, f"loop {loop_no} is not in timeline.loops")
+        if not 0 <= label_no < len(labels):
+            raise ManifestFormatError(where, f"label {label_no} is not in timeline.labels")
+        zone, layer, why = labels[label_no]
+        ids = loops[loop_no]
+        if not ids and layer != "off":
+            raise ManifestFormatError(where, "empty loop outside an 'off' segment")
+        if not (0 <= pos < len(ids) or pos == 0):
+            raise ManifestFormatError(where, f"pos {pos} is not a slot of loop {loop_no}")
+        loop = rotations.get((loop_no, pos))
+        if loop is None:
+            loop = rotations[(loop_no, pos)] = ids[pos:] + ids[:pos]
+        start, end = instants.get(start_s), instants.get(end_s)
+        if start is None:
+            start = instants[start_s] = origin + timedelta(seconds=start_s)
+        if end is None:
+            end = instants[end_s] = origin + timedelta(seconds=end_s)
+        out.append(Segment(start, end, zone, layer, loop, why))
+    return out
+
+
 def _get(obj: Any, key: str, kind: type | tuple[type, ...], path: str) -> Any:
     if not isinstance(obj, dict) or key not in obj:
         raise ManifestFormatError(f"{path}{key}", "missing")
@@ -276,8 +362,9 @@ def _instant(obj: Any, key: str, path: str) -> datetime:
 
 def parse_manifest(data: dict[str, Any]) -> Manifest:
     """Validate a manifest dict; raise :class:`ManifestFormatError` naming the field."""
-    if _get(data, "schema", str, "") != SCHEMA:
-        raise ManifestFormatError("schema", f"unsupported schema {data['schema']!r}")
+    schema = _get(data, "schema", str, "")
+    if schema not in SCHEMAS:
+        raise ManifestFormatError("schema", f"unsupported schema {schema!r}")
     canvas_d = _get(data, "canvas", dict, "")
     try:
         canvas = Canvas(
@@ -339,7 +426,11 @@ def parse_manifest(data: dict[str, Any]) -> Manifest:
             text=it.get("text"),
             data=it.get("data"),
         )
-    timeline = [_segment(s, i, zone_ids, layout, items.keys()) for i, s in enumerate(_get(data, "timeline", list, ""))]
+    if schema == SCHEMA_V2:
+        timeline = _compact_segments(_get(data, "timeline", dict, ""), zone_ids, layout, items.keys())
+    else:
+        segments = _get(data, "timeline", list, "")
+        timeline = [_segment(s, i, zone_ids, layout, items.keys()) for i, s in enumerate(segments)]
     fallback = tuple(_get(data, "fallback", list, ""))
     for item_id in fallback:
         if item_id not in items:
@@ -348,7 +439,7 @@ def parse_manifest(data: dict[str, Any]) -> Manifest:
     if version < 1:
         raise ManifestFormatError("version", "must be >= 1")
     return Manifest(
-        schema=SCHEMA,
+        schema=schema,
         display_id=_get(data, "display_id", str, ""),
         version=version,
         generated_at=_instant(data, "generated_at", ""),

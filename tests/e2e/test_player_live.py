@@ -19,6 +19,7 @@ from tests_support import enrol_player
 from player.app import PlayerApp
 from player.tuning import PlayerTuning
 from signage.config import PlayerConfig
+from signage.manifest import SCHEMA_V2
 
 pytestmark = [
     pytest.mark.e2e,
@@ -49,6 +50,10 @@ def test_heartbeats_play_events_sse_manifest_and_screenshot(qtbot, live_schedule
             rows = list(db.query("select * from display_status where display_id = ?", [DISPLAY]))
             return rows[0] if rows else None
 
+        # the player says it reads schema 2 (the compact timeline): its display is republished in that form
+        # and the player takes it like any new version
+        qtbot.waitUntil(lambda: app.manifest.manifest.schema == SCHEMA_V2, timeout=15_000)
+        assert db["displays"].get(DISPLAY)["manifest_schema"] == 2
         qtbot.waitUntil(lambda: (status_row() or {}).get("manifest_version") == app.manifest.version,
                         timeout=15_000)
         row = status_row()

@@ -209,3 +209,21 @@ def test_interrupt_share_in_every_full_hour(w: dict[str, Any]) -> None:
                 continue  # not a full hour for this rule
             seconds = sum(max(0, min(e.end_s, b) - max(e.start_s, a)) for e in plays)
             assert abs(seconds - target) <= spot_s, (r.id, hour, seconds, target)
+
+
+@PROFILE
+@given(worlds())
+def test_compact_timeline_decodes_to_the_same_segments(w: dict[str, Any]) -> None:
+    """Schema 2's timeline (loop table, int runs) parses to exactly schema 1's segments."""
+    import json
+
+    from signage.manifest import _compact_segments, _segment
+
+    ct = _compile(w)
+    zones, item_ids = set(w["display"].zones), ct.used_item_ids()
+    plain = [_segment(s, i, zones, "default", item_ids) for i, s in enumerate(json.loads(ct.segments_json()))]
+    compact = json.loads(ct.compact_json())
+    assert _compact_segments(compact, zones, "default", item_ids) == plain
+    assert compact["items"] == sorted(compact["items"], key=compact["items"].index)  # listed once each
+    if ct.segment_count() >= 10:  # the fixed part (start, item names) is paid back after a few runs
+        assert len(ct.compact_json()) < len(ct.segments_json()) / 2
