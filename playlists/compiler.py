@@ -27,6 +27,7 @@ from functools import cached_property
 from typing import Any
 
 from playlists.budget import DEFAULT_COMPILE_BUDGET_S, Deadline
+from playlists.gcpaused import gc_paused
 from playlists.interrupts import due_times, overloaded_hours
 from playlists.intervals import Span, intersect, normalize, subtract, total_s
 from playlists.loops import Loop, Slot
@@ -297,9 +298,10 @@ def compile_display(
         _SHARED_LOOPS.clear()
         _SHARED_KEYS.clear()
     check = Deadline(budget_s, display.id).check if budget_s is not None else None
-    return _compile(
-        display, mine, items, playlists or {}, start_s, start_s + horizon_s, _SHARED_LOOPS, _SHARED_KEYS, check
-    )
+    with gc_paused():  # only acyclic garbage; the collector's passes over the shared caches cost ~40 %
+        return _compile(
+            display, mine, items, playlists or {}, start_s, start_s + horizon_s, _SHARED_LOOPS, _SHARED_KEYS, check
+        )
 
 
 # Loops shared by successive compile_display calls (the displays of one edit share

@@ -48,6 +48,9 @@ class Loop:
         "_rotations",
         "_rule_ids",
         "_whys",
+        "cap_keys",
+        "cap_single",
+        "cap_starts",
         "cap_table",
         "capped",
         "durations",
@@ -74,6 +77,12 @@ class Loop:
                 if slot.max_per_hour is not None:
                     starts.setdefault(slot.key, []).append(self.prefix[i])
             self.cap_table = tuple((key, self.max_by_key[key], tuple(at)) for key, at in starts.items())
+        # when each capped key has one slot (no weight, no playlist): its start offsets ascending, and
+        # (key, cap) in the same order, so a run shorter than a cycle finds its capped starts by bisection
+        self.cap_single = all(len(at) == 1 for _, _, at in self.cap_table)
+        ordered = sorted((at[0], key, cap) for key, cap, at in self.cap_table) if self.cap_single else []
+        self.cap_starts: tuple[int, ...] = tuple(at for at, _, _ in ordered)
+        self.cap_keys: tuple[tuple[tuple[str, int], int], ...] = tuple((key, cap) for _, key, cap in ordered)
         self._item_ids: tuple[str, ...] | None = None
         self._rule_ids: frozenset[str] | None = None
         self._ranks: tuple[list[Rank], dict[Rank, int]] | None = None

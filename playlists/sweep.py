@@ -19,7 +19,7 @@ following the last item that started.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -333,6 +333,25 @@ class Sweep:
     def _count_caps(self, loop: Loop, state: _State, pos: int, t: int, end: int) -> int:
         """Cut the run where a capped slot would exceed its hourly cap; count starts."""
         base, period, counts = loop.prefix[pos], loop.period_s, state.counts
+        if loop.cap_single and end - t <= period:
+            # each capped key starts at most once in the run, and never beyond its cap: a key may start
+            # while fewer than its cap did, and its next start is a whole cycle later. Count the keys
+            # whose start offset lies in [base, base + elapsed) of the cycle (wrapping past its end).
+            starts, reach = loop.cap_starts, base + end - t
+            lo = bisect_left(starts, base)
+            hit = list(range(lo, bisect_left(starts, reach, lo)))
+            if reach > period:
+                hit += range(bisect_left(starts, reach - period, 0, lo))
+            full = []
+            for i in hit:
+                key, cap = loop.cap_keys[i]
+                count = counts[key] = counts.get(key, 0) + 1
+                if count >= cap:
+                    full.append(key)
+            if full:
+                state.excluded = state.excluded | frozenset(full)
+                self._excluded_changed = True
+            return end
         seen = []
         for key, cap, starts in loop.cap_table:
             offs = cycle_offsets(starts, base, period)

@@ -15,6 +15,7 @@ from typing import Any
 
 from playlists.budget import CompileRefused
 from playlists.compiler import CompiledTimeline
+from playlists.gcpaused import gc_paused
 from playlists.model import Display, Playlist, Rule
 from playlists.warnings import ScheduleWarning
 from scheduler.compile_share import SharedCompiles
@@ -126,6 +127,11 @@ def render(
 
     ``shared``: compiles of this ``ctx`` that displays alike reuse (``scheduler.compile_share``).
     """
+    with gc_paused():  # compile and bytes make no cyclic garbage (playlists/gcpaused.py)
+        return _render(job, ctx, key, shared)
+
+
+def _render(job: RenderJob, ctx: RenderContext, key: SigningKey | None, shared: SharedCompiles | None) -> Rendered:
     display = job.display
     items = {k: dict(v) for k, v in job.items.items()}
     try:
