@@ -314,7 +314,8 @@ def bench_fleet(args: argparse.Namespace, root: Path, notes: list[str]) -> list[
             "s", runs=full, goal=GOAL_FULL_S,
             peer_label="the same with schema-1 manifests (timeline as segment lists)" if full_v1 else None,
             peer_runs=full_v1 or None,
-            note="first run includes starting the worker processes (as the start-up publish does)",
+            note="on worker processes already running (the small batch started them); each run's schema-1 peer "
+                 "just before it, on the same processes",
         ))  # fmt: skip
         peer_v1 = "schema 1" if sizes_v1 else None
         figures.append(Figure("manifest_mean_kb", "mean manifest size over all displays, raw", "KB",
