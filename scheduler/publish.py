@@ -161,6 +161,11 @@ class _Writer:
         return self._done
 
 
+#: A publish of at most this many displays reads only the approved announcements that name them
+#: (``Publisher._approved_reaching``); a larger one reads them all, once.
+SNAPSHOT_FILTER_MAX_DISPLAYS = 100
+
+
 class Publisher:
     def __init__(
         self,
@@ -441,7 +446,7 @@ class Publisher:
         placeholders = ",".join("?" * len(display_ids))
         displays = list(self.db.table("displays").rows_where(f"id in ({placeholders})", display_ids, order_by="id"))
         by_target: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for ann in self.db.table("announcements").rows_where("status = 'approved'", order_by="id"):
+        for ann in self._approved_reaching(displays):
             targets = loads(ann["targets"], {})
             for display_id in targets.get("displays") or []:
                 by_target[f"display:{display_id}"].append(ann)
@@ -498,6 +503,25 @@ class Publisher:
             rules=rules, refused=refused, playlists=load_playlists(self.db), variants=variants, slides=slides,
             version_floor=read_floor(self.db), slide_shas=slide_shas,
         )  # fmt: skip
+
+    def _approved_reaching(self, displays: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        """The approved announcements, by id; for a small batch only those whose targets name one of
+        ``displays`` or their groups (SQLite picks them from the targets JSON: a kecamatan's edit reads
+        its fifty announcements, not the fleet's thousands). Callers match targets to displays anyway."""
+        table = self.db.table("announcements")
+        if not displays or len(displays) > SNAPSHOT_FILTER_MAX_DISPLAYS:
+            return table.rows_where("status = 'approved'", order_by="id")
+        ids = sorted({d["id"] for d in displays})
+        groups = sorted({g for d in displays for g in loads(d["groups"], [])})
+        names = ",".join("?" * len(ids))
+        where = (
+            "status = 'approved' and json_valid(targets) and ("
+            f"exists (select 1 from json_each(targets, '$.displays') where value in ({names}))"
+        )
+        if groups:
+            in_groups = ",".join("?" * len(groups))
+            where += f" or exists (select 1 from json_each(targets, '$.groups') where value in ({in_groups}))"
+        return table.rows_where(where + ")", [*ids, *groups], order_by="id")
 
     def _render_missing_slides(self, snapshot: Snapshot) -> None:
         """Text announcements become PNG slides per canvas (content.slides: the on-screen renderer)."""
