@@ -333,6 +333,7 @@ class Sweep:
     def _count_caps(self, loop: Loop, state: _State, pos: int, t: int, end: int) -> int:
         """Cut the run where a capped slot would exceed its hourly cap; count starts."""
         base, period, counts = loop.prefix[pos], loop.period_s, state.counts
+        started: list[tuple[tuple[str, int], int, int]]  # (key, cap, starts in this run)
         if loop.cap_single and end - t <= period:
             # each capped key starts at most once in the run, and never beyond its cap: a key may start
             # while fewer than its cap did, and its next start is a whole cycle later. Count the keys
@@ -342,30 +343,20 @@ class Sweep:
             hit = list(range(lo, bisect_left(starts, reach, lo)))
             if reach > period:
                 hit += range(bisect_left(starts, reach - period, 0, lo))
-            full = []
-            for i in hit:
-                key, cap = loop.cap_keys[i]
-                count = counts[key] = counts.get(key, 0) + 1
-                if count >= cap:
-                    full.append(key)
-            if full:
-                state.excluded = state.excluded | frozenset(full)
-                self._excluded_changed = True
-            return end
-        seen = []
-        for key, cap, starts in loop.cap_table:
-            offs = cycle_offsets(starts, base, period)
-            count = counts.get(key, 0)
-            cycles, k = divmod(cap - count, len(offs))
-            stop = t + cycles * period + offs[k]
-            if stop < end:
-                end = stop
-            seen.append((key, cap, count, offs))
-        elapsed = end - t
+            started = [(*loop.cap_keys[i], 1) for i in hit]
+        else:
+            seen = []
+            for key, cap, at in loop.cap_table:
+                offs = cycle_offsets(at, base, period)
+                cycles, k = divmod(cap - counts.get(key, 0), len(offs))
+                stop = t + cycles * period + offs[k]
+                if stop < end:
+                    end = stop
+                seen.append((key, cap, offs))
+            started = [(key, cap, starts_before(offs, period, end - t)) for key, cap, offs in seen]
         full = []
-        for key, cap, count, offs in seen:
-            count += starts_before(offs, period, elapsed)
-            counts[key] = count
+        for key, cap, n in started:
+            count = counts[key] = counts.get(key, 0) + n
             if count >= cap:
                 full.append(key)
         if full:
