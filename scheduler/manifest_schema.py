@@ -19,7 +19,7 @@ from signage.manifest import SCHEMA_NUMBERS
 if TYPE_CHECKING:
     from scheduler.service import Service
 
-#: What the scheduler writes for a display whose player reported nothing (players before 0.2).
+#: What the scheduler writes for a display whose player reported nothing (players older than the field).
 DEFAULT_SCHEMA = 1
 
 

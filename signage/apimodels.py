@@ -116,7 +116,7 @@ class Heartbeat(BaseModel):
     clock_fault: str | None = Field(default=None, max_length=500, description="Why the player distrusts its clock")
     app_version: str | None = Field(default=None, max_length=50, description="The player version running now")
     manifest_schemas: list[Annotated[int, Field(strict=True, ge=1, le=1000)]] | None = Field(
-        default=None, max_length=16, description="Manifest schemas the player reads (0.2 on: [1, 2]); null: [1]"
+        default=None, max_length=16, description="Manifest schemas the player reads (this version: [1, 2]); null: [1]"
     )
     update: UpdateReport | None = Field(default=None, description="Player update state; null when none offered")
     warnings: list[Annotated[str, Field(max_length=500)]] = Field(default_factory=list, max_length=MAX_WARNINGS)

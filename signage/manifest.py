@@ -25,7 +25,8 @@ from signage.clock import format_utc, parse_utc
 from signage.errors import UserError
 
 SCHEMA = "mempawah-signage/manifest/1"
-#: The compact timeline (a loop table and int runs, see :func:`_compact_segments`); players from 0.2 read it.
+#: The compact timeline (a loop table and int runs, see :func:`_compact_segments`), for players that
+#: report reading it in their heartbeat (``scheduler/manifest_schema.py``).
 SCHEMA_V2 = "mempawah-signage/manifest/2"
 SCHEMAS = {SCHEMA: 1, SCHEMA_V2: 2}
 #: Every schema this code reads: the player reports it, the scheduler writes the highest both ends know.
