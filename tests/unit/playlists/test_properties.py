@@ -227,3 +227,29 @@ def test_compact_timeline_decodes_to_the_same_segments(w: dict[str, Any]) -> Non
     assert compact["items"] == sorted(compact["items"], key=compact["items"].index)  # listed once each
     if ct.segment_count() >= 10:  # the fixed part (start, item names) is paid back after a few runs
         assert len(ct.compact_json()) < len(ct.segments_json()) / 2
+
+
+@PROFILE
+@given(worlds())
+def test_counting_capped_starts_by_bisection_gives_the_general_count(w: dict[str, Any]) -> None:
+    """The fast path for runs shorter than a cycle (each capped slot once per loop) and the general
+    count over cycle offsets give the same runs."""
+    import pytest
+
+    import playlists.compiler as compiler
+    from playlists.loops import Loop
+
+    compiler._SHARED_LOOPS.clear()
+    fast = _compile(w).segments()
+    general_init = Loop.__init__
+
+    def without_fast_path(self: Loop, slots: Any) -> None:
+        general_init(self, slots)
+        self.cap_single = False
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Loop, "__init__", without_fast_path)
+        compiler._SHARED_LOOPS.clear()
+        general = _compile(w).segments()
+    compiler._SHARED_LOOPS.clear()
+    assert fast == general
