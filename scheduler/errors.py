@@ -38,6 +38,10 @@ class TooLarge(UserError):
     pass
 
 
+class InsufficientStorage(UserError):
+    """Storing the request's data would leave too little free disk (HTTP 507)."""
+
+
 class BadAddress(UserError):
     """A web admin address that does not exist or has a malformed part (a typed or stale URL): the admin shows
     its error page in the staff's language, the API its JSON as before."""
@@ -74,6 +78,7 @@ USER_ERROR_STATUS: dict[type[UserError], tuple[int, dict[str, str] | None]] = {
     Forbidden: (403, None),
     TooMany: (429, {"Retry-After": "60"}),
     TooLarge: (413, None),
+    InsufficientStorage: (507, None),
     Conflict: (409, None),
     RangeNotSatisfiable: (416, None),
     UserError: (400, None),

@@ -39,6 +39,7 @@ from content.pipeline import ingest
 from content.results import IngestResult
 from content.sniff import sniff_file
 from content.store import MediaStore
+from scheduler.errors import InsufficientStorage
 from signage.canvas import Canvas
 from signage.clock import format_utc
 from signage.errors import NotFoundError, UserError
@@ -182,8 +183,10 @@ class MediaJobs:
         clock: Callable[[], datetime],
         max_jobs: int,
         on_ready: Callable[[str], None],
+        min_free_bytes: int = 0,
     ) -> None:
         self.db = db
+        self.min_free_bytes = min_free_bytes  # an upload never leaves less free disk than this
         self.db_lock = db_lock
         self.store = store
         self.clock = clock
@@ -202,6 +205,7 @@ class MediaJobs:
         """
         name = display_name(original_name)
         sniffed = sniff_file(source)  # refuses non-media here, in the request
+        self._check_free_space(source.stat().st_size)
         stored = self.store.put_file(source, mime=sniffed.mime)
         now = format_utc(self.clock())
         with self.db_lock:
@@ -228,6 +232,22 @@ class MediaJobs:
             # in the lock: a second upload finds it queued to wait on
             self._submit(job_id, stored.sha256, name, _still(sniffed.kind, sniffed.mime))
         return job_id, sniffed.kind, stored.sha256
+
+    def _check_free_space(self, size: int) -> None:
+        """Refuse an upload that would leave less than ``min_free_bytes`` free where media are stored: the
+        database, manifests and conversions share that disk, and a full disk fails every write."""
+        if self.min_free_bytes <= 0:
+            return
+        free = shutil.disk_usage(self.store.root).free
+        if free - size < self.min_free_bytes:
+            mb = 1024 * 1024
+            raise InsufficientStorage(
+                f"file: the server's disk has {free // mb} MB free; storing this {-(-size // mb)} MB upload would "
+                f"leave less than the {self.min_free_bytes // mb} MB kept free (media_min_free_mb). Free space "
+                "(unused media are deleted media_gc_grace_days after their last use) or add disk space, then upload "
+                "again.",
+                field="file",
+            )
 
     def submit_stream(self, stream: BinaryIO, original_name: str) -> tuple[int, str, str]:
         """:meth:`submit_upload` of an upload's file object (the API's and the web admin's), copied to a

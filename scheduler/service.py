@@ -75,7 +75,10 @@ class Service:
             before_publish=self.pick_up_external_changes,
             timezone=config.timezone,
         )
-        self.media_jobs = MediaJobs(self.db, self.lock, self.media, clock, config.max_ingest_jobs, self._media_ready)
+        self.media_jobs = MediaJobs(
+            self.db, self.lock, self.media, clock, config.max_ingest_jobs, self._media_ready,
+            min_free_bytes=config.media_min_free_mb * 1024 * 1024,
+        )  # fmt: skip
         self._token_cache: dict[str, tuple[str, float]] = {}
         self.web_sessions = SessionStore(
             self.db, self.lock, clock, config.session_idle_timeout_s, config.session_max_age_s

@@ -52,6 +52,11 @@ class SchedulerConfig:
         "", "Drop folder watched for new media (inbox/<group>/file); empty means <data_dir>/inbox, '-' disables it."
     )
     media_gc_grace_days: int = setting(7, "Unreferenced media are deleted only after this many days.")
+    media_min_free_mb: int = setting(
+        1024,
+        "An upload is refused (HTTP 507) when it would leave less free disk than this (MB) where media are stored: "
+        "uploads never fill the disk the database and manifests live on; 0 turns the check off.",
+    )
     trusted_proxies: list[str] = setting(
         [],
         "Reverse proxies (IPs or networks) whose X-Forwarded-For is believed; empty: use the TCP peer address.",
@@ -131,6 +136,8 @@ class SchedulerConfig:
             raise ConfigError(path, "max_ingest_jobs", "must be between 1 and 16")
         if self.media_gc_grace_days < 1:
             raise ConfigError(path, "media_gc_grace_days", "must be at least 1")
+        if not 0 <= self.media_min_free_mb <= 10**7:
+            raise ConfigError(path, "media_min_free_mb", "must be between 0 and 10000000 (MB)")
         for key in ("session_idle_timeout_s", "session_max_age_s", "login_lockout_s"):
             if not 1 <= getattr(self, key) <= 30 * 86400:
                 raise ConfigError(path, key, "must be between 1 and 2592000 seconds (30 days)")

@@ -23,6 +23,9 @@ PLAIN_REFUSALS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"minutes long"), N_("The video is too long. Cut it shorter and upload it again.")),
     (re.compile(r"damaged|incomplete|cannot be read|no length|no picture size"),
      N_("The file is damaged or incomplete. Save or export it again and upload it again.")),
+    (re.compile(r"kept free \(media_min_free_mb\)"),
+     N_("The server's disk is almost full, so the file was not stored. Ask the administrator to free up space or "
+        "add a disk, then upload it again.")),
     (re.compile(r"conversion was interrupted"),
      N_("The conversion was cut off because the server stopped. Upload the file again.")),
 ]  # fmt: skip
