@@ -251,7 +251,13 @@ class MediaJobs:
 
     def submit_stream(self, stream: BinaryIO, original_name: str) -> tuple[int, str, str]:
         """:meth:`submit_upload` of an upload's file object (the API's and the web admin's), copied to a
-        temporary file first."""
+        temporary file first (after the free-space check, when the stream's size is known)."""
+        try:
+            size = stream.seek(0, 2)
+            stream.seek(0)
+        except (OSError, ValueError, AttributeError):  # not seekable: checked once copied
+            size = 0
+        self._check_free_space(size)
         with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
             path = Path(tmp) / "upload"
             with path.open("wb") as out:
