@@ -25,6 +25,7 @@ from scheduler.announcements import (
     create_announcement,
     displays_reached,
 )
+from scheduler.sources import configured_by
 from scheduler.store import dumps, loads
 from signage.clock import format_utc
 
@@ -46,16 +47,6 @@ def _system_user(db: Database, username: str, role: str, now: datetime) -> dict[
     db.table("users").insert({"username": username, "password_hash": "!", "role": role, "language": "id",
                               "created_at": format_utc(now), "disabled": 0})  # fmt: skip
     return dict(next(db.table("users").rows_where("username = ?", [username])))
-
-
-def _configured_by(db: Database, source_id: str) -> set[int]:
-    """The staff who added the source in the web admin (audited ``source.create``): its alerts' text comes from
-    the address they chose, so the two-person rule counts them as its authors (another approver approves)."""
-    rows = db.execute(
-        "select distinct user_id from audit_log where action = 'source.create' and subject = ? and user_id is not null",
-        [f"source:{source_id}"],
-    ).fetchall()
-    return {int(row[0]) for row in rows}
 
 
 def _announcement(alert: Alert, groups: list[str]) -> dict[str, Any]:
@@ -83,7 +74,7 @@ def apply_alerts(db: Database, source_id: str, alerts: list[dict[str, Any]], now
     state = loads(row.get("state"), {})
     known: dict[str, int] = {str(k): int(v) for k, v in (state.get("alert_announcements") or {}).items()}
     author = _system_user(db, ALERTS_AUTHOR, "editor", now)
-    configured_by = _configured_by(db, source_id)
+    barred = configured_by(db, source_id)
     affected: set[str] = set()
 
     def retire(identifier: str) -> None:
@@ -112,7 +103,7 @@ def apply_alerts(db: Database, source_id: str, alerts: list[dict[str, Any]], now
             known[alert.identifier] = 0  # not for our screens; remember so it is not examined again
             continue
         announcement_id = create_announcement(db, _announcement(alert, groups), author["id"], now,
-                                              also_barred=configured_by)  # fmt: skip
+                                              also_barred=barred)  # fmt: skip
         known[alert.identifier] = announcement_id
         if auto_air and alert.emergency:
             approver = _system_user(db, ALERTS_APPROVER, "approver", now)

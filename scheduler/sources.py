@@ -156,6 +156,16 @@ def _sources_user_id(db: Database, now: datetime) -> int:
     return int(table.last_pk)  # type: ignore[arg-type]
 
 
+def configured_by(db: Database, source_id: str) -> set[int]:
+    """The staff who added the source in the web admin (audited ``source.create``): what its drafts say comes
+    from the address they chose, so the two-person rule counts them as its authors (another approver approves)."""
+    rows = db.execute(
+        "select distinct user_id from audit_log where action = 'source.create' and subject = ? and user_id is not null",
+        [f"source:{source_id}"],
+    ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
 def draft_articles(db: Database, source_id: str, articles: tuple[Article, ...], now: datetime) -> list[int]:
     """New village articles become *draft* text announcements (an approver decides); each guid once."""
     from scheduler.announcements import create_announcement
@@ -166,12 +176,13 @@ def draft_articles(db: Database, source_id: str, articles: tuple[Article, ...], 
     config = loads(row["config"], {})
     targets = (config.get("options") or {}).get("targets") or {"displays": [d["id"] for d in db.table("displays").rows]}
     created = []
+    barred = configured_by(db, source_id)  # who chose the feed may not approve what it says
     for article in articles:
         if article.guid in seen or not (targets.get("displays") or targets.get("groups")):
             continue
         body = article.summary[:1800] + (f"\n{article.link}" if article.link else "")
         created.append(create_announcement(db, {"title": article.title[:200], "body": body, "targets": targets},
-                                           _sources_user_id(db, now), now))  # fmt: skip
+                                           _sources_user_id(db, now), now, also_barred=barred))  # fmt: skip
         seen.append(article.guid)
     if created:
         state["seen_articles"] = seen[-MAX_SEEN_ARTICLES:]

@@ -26,9 +26,11 @@ from typing import Any
 import pytest
 import requests
 from fake_cap import FakeCapFeed, cap_document
+from sources_support import poll_now
 from tests_support import enrol
 from web_support import WebClient, logged_in
 
+from content.sources.fakeopensid import FakeOpenSid
 from scheduler.auth import create_user
 from scheduler.clientaddr import parse_networks
 from scheduler.sources_jobs import SourcePoller
@@ -314,3 +316,31 @@ def test_fleet_changes_through_the_api_are_audited_like_the_web_admins(live_sche
     with service.lock:
         assert service.db.table("audit_log").count_where("action = 'display.enrol'") == 1
         assert service.db.table("audit_log").count_where("action = 'keys.rotate' and user_id is not null") == 1
+
+
+def test_one_admin_cannot_air_a_news_article_from_a_village_site_of_their_own(live_scheduler: Any) -> None:
+    # The third review: a data source's news feed became drafts by a system user, so the admin who chose the
+    # site's address could approve what it says (the CAP path already counted them as its authors).
+    service = live_scheduler.service
+    site = FakeOpenSid("natra").start()
+    try:
+        admin = logged_in(live_scheduler, "admin")
+        options = {"categories": ["jenis-kelamin"], "targets": {"groups": ["kabupaten"]}}
+        form = {"csrf_token": admin.token("/admin/sources"), "kind": "opensid", "poll_interval_min": "60",
+                "timeout_s": "5", "id": "desa-palsu", "url": site.url, "options": json.dumps(options)}  # fmt: skip
+        saved = admin.post("/admin/sources", form)
+        assert saved.url.endswith("/admin/sources/desa-palsu"), saved.text
+        poll_now(service, "desa-palsu")
+    finally:
+        site.stop()
+    with service.lock:
+        [article] = service.db.table("announcements").rows_where("title = 'Posyandu Balita Dusun Parit Baru'")
+    assert article["status"] == "draft"
+    admin_auth = ("admin", service.demo_accounts.admin_password)
+    assert _api(live_scheduler, "POST", f"/announcements/{article['id']}/submit", admin_auth).status_code == 200
+    refused = _api(live_scheduler, "POST", f"/announcements/{article['id']}/approve", admin_auth)
+    assert refused.status_code == 403 and "two-person" in refused.json()["error"], refused.text
+    with service.lock:
+        create_user(service.db, "penyetuju2", "approver", "password-penyetuju2", service.now_iso())
+    ok = _api(live_scheduler, "POST", f"/announcements/{article['id']}/approve", ("penyetuju2", "password-penyetuju2"))
+    assert ok.status_code == 200, ok.text
