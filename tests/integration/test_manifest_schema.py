@@ -62,6 +62,17 @@ def test_a_player_gets_schema_2_once_it_says_it_reads_it_and_schema_1_when_an_ol
     assert back["schema"] == SCHEMA and back["version"] > compact["version"]
     assert parse_manifest(back).timeline == old.timeline
 
+    # A token alternating what it reads (the third security review: a manifest version per heartbeat): a move
+    # up comes at most once per interval; a move down (a player that cannot read what it has) never waits.
+    tracker = live_scheduler.service.manifest_schemas
+    for _ in range(3):
+        _heartbeat(live_scheduler, auth, manifest_schemas=[1, 2])
+    held = _manifest(live_scheduler, auth, keys)
+    assert held["schema"] == SCHEMA and held["version"] == back["version"]  # still one it reads: no new version
+    tracker.upgrade_interval_s = 0.0  # the interval has passed
+    _heartbeat(live_scheduler, auth, manifest_schemas=[1, 2])
+    assert _manifest(live_scheduler, auth, keys)["schema"] == SCHEMA_V2
+
 
 def test_manifest_schemas_in_a_heartbeat_are_checked(live_scheduler: Any) -> None:
     identity = enrol(live_scheduler, "desa-antibar", "SCH345")
