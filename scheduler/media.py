@@ -203,9 +203,13 @@ class MediaJobs:
 
         ``original_name`` is whatever the client sent; only its cleaned display name is kept.
         """
+        return self._submit_upload(source, original_name, space_checked=False)
+
+    def _submit_upload(self, source: Path, original_name: str, *, space_checked: bool) -> tuple[int, str, str]:
         name = display_name(original_name)
         sniffed = sniff_file(source)  # refuses non-media here, in the request
-        self._check_free_space(source.stat().st_size)
+        if not space_checked:
+            self._check_free_space(source.stat().st_size)
         stored = self.store.put_file(source, mime=sniffed.mime)
         now = format_utc(self.clock())
         with self.db_lock:
@@ -251,18 +255,20 @@ class MediaJobs:
 
     def submit_stream(self, stream: BinaryIO, original_name: str) -> tuple[int, str, str]:
         """:meth:`submit_upload` of an upload's file object (the API's and the web admin's), copied to a
-        temporary file first (after the free-space check, when the stream's size is known)."""
+        temporary file first. The free-space check comes before the copy (once, not again on the copy, which
+        would count the upload twice); a stream whose size cannot be known is checked once copied."""
         try:
-            size = stream.seek(0, 2)
+            size: int | None = stream.seek(0, 2)
             stream.seek(0)
-        except (OSError, ValueError, AttributeError):  # not seekable: checked once copied
-            size = 0
-        self._check_free_space(size)
+        except (OSError, ValueError):
+            size = None
+        if size is not None:
+            self._check_free_space(size)
         with tempfile.TemporaryDirectory(prefix="upload-") as tmp:
             path = Path(tmp) / "upload"
             with path.open("wb") as out:
                 shutil.copyfileobj(stream, out, length=1 << 20)
-            return self.submit_upload(path, original_name)
+            return self._submit_upload(path, original_name, space_checked=size is not None)
 
     def _new_job_row(self, name: str, sha256: str, kind: str, now: str) -> int:
         job_id = int(
