@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from content.sources.config import SourceConfigError, checked
+from content.sources.model import Snapshot
 from content.sources.numbers import format_count
 from content.sources.run import PollResult, SourceState, poll
+from content.sources.validate import with_texts_checked
 from scheduler.cli import config_option, data_dir_option, service_for
 from signage.errors import UserError
 
@@ -156,6 +159,7 @@ def sources_test(
     config_path: str | None, data_dir: str | None,
 ) -> None:  # fmt: skip
     """Fetch once and print what would be stored, without storing anything."""
+    good: Snapshot | None = None
     if url:
         options = _options(options_json, categories)
         try:
@@ -163,14 +167,19 @@ def sources_test(
         except SourceConfigError as exc:
             raise UserError(str(exc), field=exc.field) from None
     elif source_id:
-        from scheduler.sources import get_source
+        from scheduler.sources import get_source, last_good
 
         service = service_for(config_path, data_dir)
         with service.lock:
             config = get_source(service.db, source_id).config
+            stored_good = last_good(service.db, source_id)
+            good = stored_good[1] if stored_good else None
     else:
         raise UserError("give a SOURCE_ID from 'signage sources list', or --url to test a site", field="source")
-    result = poll(config, SourceState(), None, now=datetime.now(UTC))
+    result = poll(config, SourceState(), good, now=datetime.now(UTC))
+    if result.snapshot is not None:  # as the store would record it: held when it shows words no one approved
+        checked_validation = with_texts_checked(result.snapshot, good)
+        result = replace(result, snapshot=replace(result.snapshot, validation=checked_validation))
     for line in summary_lines(config.id, config.url, result):
         click.echo(line)
     if result.error is not None or (result.snapshot and result.snapshot.validation.status == "invalid"):

@@ -9,7 +9,7 @@ from content.sources.config import checked
 from content.sources.fakeopensid import FakeOpenSid
 from scheduler.announcements import approve_announcement, create_announcement
 from scheduler.service import Service
-from scheduler.sources import poll_now, save_source
+from scheduler.sources import poll_now, review, save_source
 
 SOURCE_ID = "desa-sungai-bakau"
 TEMPLATES: list[tuple[str, dict[str, Any]]] = [
@@ -33,8 +33,10 @@ def seed_data_sources(service: Service) -> FakeOpenSid:
         db = service.db
         save_source(db, checked(id=SOURCE_ID, kind="opensid", url=fake.url, name="Desa Sungai Bakau",
                                 poll_interval_s=300, options={"feed": False}))  # fmt: skip
-        poll_now(db, SOURCE_ID, now)
+        _result, snapshot_id = poll_now(db, SOURCE_ID, now)
         admin = next(db.table("users").rows_where("username = 'admin'"))
+        if snapshot_id is not None:  # a source's first data is held until an approver has read its labels
+            review(db, snapshot_id, "approved", admin["id"], now)
         editor = next(db.table("users").rows_where("username = 'editor'"))
         targets = {"groups": ["kabupaten"]}
         for title, spec in [*TEMPLATES, ("Jadwal Sholat", {"slide": "prayer", **MEMPAWAH})]:

@@ -8,7 +8,7 @@ Functions take the sqlite-utils ``Database``; callers hold the service lock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +16,10 @@ import requests
 from sqlite_utils import Database
 
 from content.sources.config import SourceConfig
-from content.sources.model import Article, Snapshot
+from content.sources.model import Article, Snapshot, Validation
 from content.sources.run import PollResult, SourceState, poll
+from content.sources.validate import with_texts_checked
+from scheduler.errors import Forbidden
 from scheduler.store import dumps, loads
 from signage.clock import format_utc
 from signage.errors import NotFoundError, UserError
@@ -97,6 +99,11 @@ def record(db: Database, source_id: str, result: PollResult, now: datetime) -> i
         update["last_error"] = f"{format_utc(now)}: {result.error}"
     elif result.snapshot is not None:
         snap = result.snapshot
+        good = last_good(db, source_id)
+        checked = with_texts_checked(snap, good[1] if good else None)
+        if checked != snap.validation:  # words no approver has seen: held, and fetched in full next time
+            snap = replace(snap, validation=checked)
+            update["state"] = dumps(replace(result.state, validators={}).to_json())
         table = db.table("snapshots").insert({
             "source_id": source_id,
             "as_of": format_utc(snap.as_of) if snap.as_of else None,
@@ -127,8 +134,17 @@ def review(db: Database, snapshot_id: int, decision: str, user_id: int | None, n
                         field="snapshot")  # fmt: skip
     if decision not in ("approved", "rejected"):
         raise UserError("decision: approved or rejected", field="decision")
+    if decision == "approved" and user_id is not None and user_id in configured_by(db, rows[0]["source_id"]):
+        raise Forbidden("snapshot: you added this source, so what its site says needs another approver (two-person "
+                        "rule)", field="snapshot")  # fmt: skip
     db.table("snapshots").update(snapshot_id, {"status": decision, "reviewed_by": user_id,
                                                "reviewed_at": format_utc(now)})  # fmt: skip
+    source = db.table("data_sources").get(rows[0]["source_id"])
+    if (source.get("last_error") or "").find(f"snapshot {snapshot_id} held") >= 0:  # decided: no longer an error
+        update: dict[str, Any] = {"last_error": None}
+        if decision == "approved" and (source.get("last_ok_at") or "") < rows[0]["fetched_at"]:
+            update["last_ok_at"] = rows[0]["fetched_at"]  # its data is now the good data, as of its fetch
+        db.table("data_sources").update(rows[0]["source_id"], update)
     return dict(db.table("snapshots").get(snapshot_id))
 
 
@@ -140,7 +156,12 @@ def poll_now(
     stored = get_source(db, source_id)
     previous = last_good(db, source_id)
     result = poll(stored.config, stored.state, previous[1] if previous else None, now=now, session=session)
-    return result, record(db, source_id, result, now)
+    snapshot_id = record(db, source_id, result, now)
+    if snapshot_id is not None and result.snapshot is not None:  # as stored: held when its words are new
+        stored_validation = loads(db.table("snapshots").get(snapshot_id)["validation"], {})
+        validation = Validation(str(stored_validation.get("status")), tuple(stored_validation.get("problems") or ()))
+        result = replace(result, snapshot=replace(result.snapshot, validation=validation))
+    return result, snapshot_id
 
 
 SOURCES_USER = "sistem-sumber-data"

@@ -12,7 +12,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from content.sources.model import Snapshot
-from scheduler.sources import StoredSource, _snapshot, last_good, list_sources, snapshots
+from content.sources.validate import is_texts_problem, unseen_texts
+from scheduler.sources import StoredSource, _snapshot, configured_by, last_good, list_sources, snapshots
 from signage.clock import parse_utc
 
 MAX_SUMMARY_ROWS = 14
@@ -125,6 +126,10 @@ class Comparison:
     old: Summary | None
     new: Summary
     rows: tuple[tuple[str, int | None, int | None], ...]  # (title, old total, new total)
+    # the words it would put on screen that no approver has read: (series title, its new labels)
+    unseen: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    problems: tuple[str, ...] = ()  # why the numbers were held (the unseen words are in ``unseen``)
+    added_by: frozenset[int] = frozenset()  # who added the source: another approver decides
 
 
 def held_comparison(db: Database, source_id: str) -> Comparison | None:
@@ -137,4 +142,11 @@ def held_comparison(db: Database, source_id: str) -> Comparison | None:
     new = summarize(held)
     old_totals: dict[str, Any] = {k: s.total for k, s in good[1].series.items()} if good else {}
     rows = [(s.title, old_totals.get(k), s.total) for k, s in held.series.items()]
-    return Comparison(int(latest[0]["id"]), held.fetched_at, old, new, tuple(rows))
+    grouped: dict[str, list[str]] = {}
+    for key, text in unseen_texts(held, good[1] if good else None):
+        title = held.series[key].title if key in held.series else key
+        grouped.setdefault(title, []).append(text)
+    unseen = tuple((title, tuple(texts)) for title, texts in grouped.items())
+    problems = tuple(p for p in new.problems if not is_texts_problem(p))
+    return Comparison(int(latest[0]["id"]), held.fetched_at, old, new, tuple(rows), unseen, problems,
+                      frozenset(configured_by(db, source_id)))  # fmt: skip

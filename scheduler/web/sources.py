@@ -10,6 +10,7 @@ every screen by pointing a feed at its own server; the server's operator sets it
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,7 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from content.sources.config import KINDS, SourceConfig, SourceConfigError, checked
+from content.sources.model import Snapshot
 from content.sources.run import PollResult, SourceState, poll
+from content.sources.validate import with_texts_checked
 from scheduler.announcements import audit
 from scheduler.dataslides import displays_for_source
 from scheduler.i18n import N_
@@ -129,9 +132,13 @@ def _list(request: Request, service: Service, status: int = 200, **extra: Any) -
     )  # fmt: skip
 
 
-def _test(config: SourceConfig, now: datetime) -> PollResult:
-    """Fetch once without storing anything (as ``signage sources test``)."""
-    return poll(config, SourceState(), None, now=now)
+def _test(config: SourceConfig, now: datetime, good: Snapshot | None = None) -> PollResult:
+    """Fetch once without storing anything (as ``signage sources test``); its status as the store would record it
+    beside ``good`` (the source's last good data): held when it would show words no approver has read."""
+    result = poll(config, SourceState(), good, now=now)
+    if result.snapshot is None:
+        return result
+    return replace(result, snapshot=replace(result.snapshot, validation=with_texts_checked(result.snapshot, good)))
 
 
 def _result_view(result: PollResult) -> dict[str, Any]:
@@ -194,7 +201,8 @@ async def test_source(source_id: SourceId, request: Request, user: UserDep, serv
     require_action(user, "manage_sources")
     with service.lock:
         config = get_source(service.db, source_id).config
-    result = await run_in_threadpool(_test, config, service.clock())
+        good = last_good(service.db, source_id)
+    result = await run_in_threadpool(_test, config, service.clock(), good[1] if good else None)
     return _detail(request, service, source_id, tested=_result_view(result))
 
 

@@ -14,6 +14,7 @@ from browser_support import LAPTOP, login, screenshot_everywhere
 from sources_support import poll_now
 
 from content.sources.fakeopensid import FakeOpenSid
+from scheduler.auth import create_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,7 +42,21 @@ def test_sources_page_in_the_browser(browser: Any, live_scheduler: Any, fake: Fa
     page.click("text=Simpan sumber")
     assert "disimpan" in page.inner_text("[role=status]")
 
+    # Its first data waits for an approver other than the admin who chose the site to read its words.
     poll_now(service, "desa-sungai-bakau")
+    page.goto(f"{base}/admin/sources/desa-sungai-bakau")
+    words = page.inner_text("#held-texts")
+    assert "Agama" in words and "ISLAM" in words and "Dusun Parit Baru" in words
+    assert page.locator("#approve-snapshot").count() == 0 and page.locator("#review-by-other").count() == 1
+    screenshot_everywhere(page, shots, "20b-sumber-data-pertama")
+    with service.lock:
+        create_user(service.db, "penyetuju", "approver", "password-penyetuju", service.now_iso())
+    approver = browser.new_page(viewport=LAPTOP)
+    login(approver, base, "penyetuju", "password-penyetuju")
+    approver.goto(f"{base}/admin/sources/desa-sungai-bakau")
+    approver.click("#approve-snapshot")
+    assert "disetujui" in approver.inner_text("[role=status]") and approver.locator("#held").count() == 0
+
     fake.scale = 10
     poll_now(service, "desa-sungai-bakau")
     page.goto(f"{base}/admin/sources")
@@ -51,6 +66,7 @@ def test_sources_page_in_the_browser(browser: Any, live_scheduler: Any, fake: Fa
     held = page.inner_text("#held-table")
     assert "5.861" in held and "58.610" in held
     screenshot_everywhere(page, shots, "22-sumber-data-ditahan")
-    page.click("#approve-snapshot")
-    assert "disetujui" in page.inner_text("[role=status]") and page.locator("#held").count() == 0
-    assert "58.610" in page.inner_text("#good-summary")
+    approver.goto(f"{base}/admin/sources/desa-sungai-bakau")
+    approver.click("#approve-snapshot")
+    assert "disetujui" in approver.inner_text("[role=status]") and approver.locator("#held").count() == 0
+    assert "58.610" in approver.inner_text("#good-summary")

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 import requests
-from sources_support import forget_poll_state
+from sources_support import approve_held, forget_poll_state
 from tests_support import enrol
 
 from content.sources.config import checked
 from content.sources.fakeopensid import FakeOpenSid
+from scheduler.dataslides import displays_for_source
 from scheduler.sources import review, save_source, snapshots
 from scheduler.sources_jobs import SourcePoller
 
@@ -59,6 +60,11 @@ def test_template_approved_once_refreshed_by_good_data_only(live_scheduler: Any,
 
     poller = SourcePoller(service, tick_s=3600)
     poller.run_due()  # (or the app's own poller got there first: the result is the same)
+    assert stat_items(live, token) == []  # the village's first data is held until an approver reads its labels
+    with service.lock:
+        assert approve_held(service.db, "desa-sungai-bakau", service.clock()) is not None
+        reached = displays_for_source(service.db, "desa-sungai-bakau")
+    service.publisher.publish(reached)
     [item] = stat_items(live, token)
     assert item["data"]["slide"] == "population"
     assert item["data"]["series"]["jenis-kelamin"]["total"] == 5861
@@ -133,6 +139,9 @@ def test_kecamatan_aggregate_names_missing_villages(live_scheduler: Any) -> None
             save_source(service.db, checked(id="desa-sepi", kind="opensid", url="http://127.0.0.1:9", timeout_s=1,
                                             name="Desa Sepi"))  # fmt: skip
         SourcePoller(service, tick_s=3600).run_due()
+        with service.lock:
+            for i in range(len(villages)):
+                assert approve_held(service.db, f"desa-{i}", service.clock()) is not None
         url = f"{live.url}/api/v1/admin/announcements"
         body = json.dumps({"sources": ["desa-0", "desa-1", "desa-sepi"], "slide": "population",
                            "place": "Kecamatan Mempawah Hilir"})  # fmt: skip

@@ -12,6 +12,7 @@ import pytest
 import requests
 from fake_bmkg import forecast_doc
 from fake_sites import FakeSite, json_answer
+from sources_support import approve_held
 from web_support import logged_in
 
 from content.sources.config import checked
@@ -97,6 +98,7 @@ def test_each_display_gets_the_forecast_of_its_own_village_code(live_scheduler: 
             save_source(service.db, checked(id=source_id, kind="bmkg", url=url, name=name, timeout_s=2,
                                             options={"adm4": adm4}))  # fmt: skip
             poll_now(service.db, source_id, service.clock())
+            approve_held(service.db, source_id, service.clock())  # a source's first data: read, then aired
     _template(live, "Prakiraan Cuaca", {"slide": "weather"}, ["led-antibar", "led-pasir", "led-tanpa-kode"])
     [antibar] = _items(live, "led-antibar", "stat")
     [pasir] = _items(live, "led-pasir", "stat")

@@ -344,3 +344,65 @@ def test_one_admin_cannot_air_a_news_article_from_a_village_site_of_their_own(li
         create_user(service.db, "penyetuju2", "approver", "password-penyetuju2", service.now_iso())
     ok = _api(live_scheduler, "POST", f"/announcements/{article['id']}/approve", ("penyetuju2", "password-penyetuju2"))
     assert ok.status_code == 200, ok.text
+
+
+def _stat_labels(service: Any, display_id: str) -> set[str]:
+    """Category labels of the data slides in the display's current manifest."""
+    published = service.publisher.latest(display_id)
+    assert published is not None
+    items = json.loads(published.body)["manifest"]["items"].values()
+    return {c["label"] for i in items if i["type"] == "stat" for s in i["data"]["series"].values()
+            for c in s["categories"]}  # fmt: skip
+
+
+def test_a_village_site_cannot_put_new_words_on_an_approved_data_slide(live_scheduler: Any) -> None:
+    # The third review: values were checked, labels were not -- an approved statistics slide showed whatever
+    # category names the site sent next, and the admin who added the source could approve held data alone.
+    service = live_scheduler.service
+    site = FakeOpenSid("esensi").start()
+    try:
+        admin = logged_in(live_scheduler, "admin")
+        form = {"csrf_token": admin.token("/admin/sources"), "kind": "opensid", "poll_interval_min": "60",
+                "timeout_s": "5", "id": "desa-kata", "name": "Desa Kata", "url": site.url,
+                "options": json.dumps({"categories": ["jenis-kelamin", "agama"], "feed": False})}  # fmt: skip
+        assert admin.post("/admin/sources", form).url.endswith("/admin/sources/desa-kata")
+        with service.lock:
+            create_user(service.db, "penyetuju3", "approver", "password-penyetuju3", service.now_iso())
+        approver = logged_in(live_scheduler, "penyetuju3", "password-penyetuju3")
+
+        def decide(client: WebClient) -> requests.Response:
+            with service.lock:
+                [latest] = service.db.table("snapshots").rows_where("source_id = 'desa-kata'", order_by="id desc",
+                                                                    limit=1)  # fmt: skip
+            assert latest["status"] == "held"
+            return client.post(f"/admin/sources/desa-kata/snapshots/{latest['id']}/approve",
+                               {"csrf_token": client.token("/admin/sources")})  # fmt: skip
+
+        poll_now(service, "desa-kata")  # the first data: every word is new
+        assert decide(admin).status_code == 403  # the admin chose the site
+        assert decide(approver).status_code == 200
+        body = json.dumps({"source": "desa-kata", "slide": "bars", "series": "agama"})
+        created = _api(live_scheduler, "POST", "/announcements", ("editor", service.demo_accounts.editor_password),
+                       json={"title": "Agama", "kind": "stat", "body": body, "duration_s": 10,
+                             "targets": {"displays": ["kantor-bupati"]}})  # fmt: skip
+        assert created.status_code == 201, created.text
+        approved = _api(live_scheduler, "POST", f"/announcements/{created.json()['announcement']['id']}/approve",
+                        ("admin", service.demo_accounts.admin_password))  # fmt: skip
+        assert approved.status_code == 200, approved.text
+        assert "ISLAM" in _stat_labels(service, "kantor-bupati")
+
+        # The site now names a category with a slogan: the same numbers, new words. Held, off air.
+        page = str(site.page("/index.php/data-statistik/agama"))
+        assert "ISLAM" in page
+        site.overrides["/index.php/data-statistik/agama"] = page.replace("ISLAM", "PILIH CALON NOMOR 1")
+        poll_now(service, "desa-kata")
+        labels = _stat_labels(service, "kantor-bupati")
+        assert "ISLAM" in labels and "PILIH CALON NOMOR 1" not in labels
+        detail = admin.get("/admin/sources/desa-kata").text
+        assert "PILIH CALON NOMOR 1" in detail.split('id="held-texts"', 1)[1].split("</dl>", 1)[0]
+        assert decide(admin).status_code == 403
+        assert "PILIH CALON NOMOR 1" not in _stat_labels(service, "kantor-bupati")
+        assert decide(approver).status_code == 200  # read by another approver: it may air
+        assert "PILIH CALON NOMOR 1" in _stat_labels(service, "kantor-bupati")
+    finally:
+        site.stop()

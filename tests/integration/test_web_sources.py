@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sources_support import poll_now
+from sources_support import approve_held, poll_now
 from web_support import WebClient, logged_in
 
 from content.sources.fakeopensid import FakeOpenSid
-from scheduler.sources import last_good
+from scheduler.auth import create_user
+from scheduler.sources import last_good, snapshots
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +52,9 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
     # Test now: fetched and summarised, nothing stored.
     tested = admin.post("/admin/sources", _form(admin, id="desa-sungai-bakau", url=fake.url, action="test"))
     assert tested.status_code == 200 and "Hasil uji (tidak ada yang disimpan)" in tested.text
-    assert "Sah: akan ditayangkan" in tested.text and "5.861" in tested.text  # population, Indonesian digits
+    assert "5.861" in tested.text  # population, Indonesian digits
+    # as it would be stored: a new source's first data is held until an approver has read its words
+    assert "Akan ditahan untuk ditinjau" in tested.text and "data pertama dari sumber ini" in tested.text
     with service.lock:
         assert service.db.table("data_sources").count == 0
 
@@ -62,7 +65,25 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
     again = admin.post("/admin/sources", _form(admin, id="desa-sungai-bakau", url=fake.url))
     assert again.status_code == 400 and "sudah ada" in again.text
 
+    # Its first data is held: the words it would put on screen are listed; the admin who added the source
+    # (who chose the site) may not air them; another approver reads them and approves.
     poll_now(service, "desa-sungai-bakau")
+    first = admin.get("/admin/sources/desa-sungai-bakau").text
+    words = first.split('id="held-texts"', 1)[1].split("</dl>", 1)[0]
+    assert "<dt>Agama</dt>" in words and "ISLAM" in words and "LAKI-LAKI" in words
+    assert 'id="approve-snapshot"' not in first and 'id="review-by-other"' in first
+    with service.lock:
+        first_id = int(snapshots(service.db, "desa-sungai-bakau", 1)[0]["id"])
+    own = admin.post(f"/admin/sources/desa-sungai-bakau/snapshots/{first_id}/approve",
+                     {"csrf_token": admin.token("/admin/sources")})  # fmt: skip
+    assert own.status_code == 403
+    with service.lock:
+        assert last_good(service.db, "desa-sungai-bakau") is None
+        create_user(service.db, "penyetuju", "approver", "password-penyetuju", service.now_iso())
+    approver = logged_in(live, "penyetuju", "password-penyetuju")
+    aired = approver.post(f"/admin/sources/desa-sungai-bakau/snapshots/{first_id}/approve",
+                          {"csrf_token": approver.token("/admin/sources")})  # fmt: skip
+    assert aired.status_code == 200 and 'id="held"' not in aired.text
     listing = admin.get("/admin/sources").text.split('id="sources"', 1)[1]
     assert "Desa Sungai Bakau" in listing and ">Baik</span>" in listing and "5.861" in listing
     assert "WIB" in listing  # last fetch and next poll in local time
@@ -84,7 +105,8 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
     held = detail.split('id="held-table"', 1)[1].split("</table>", 1)[0]
     assert "5.861" in held and "58.610" in held
     assert "Ditahan, perlu ditinjau" in admin.get("/admin/sources").text
-    snapshot_id = int(detail.split("/snapshots/", 1)[1].split("/", 1)[0])
+    assert 'id="held-texts"' not in detail  # the same words as the good data: only the numbers are held
+    snapshot_id = int(approver.get("/admin/sources/desa-sungai-bakau").text.split("/snapshots/", 1)[1].split("/")[0])
     editor = logged_in(live, "editor")
     assert 'id="approve-snapshot"' not in editor.get("/admin/sources/desa-sungai-bakau").text
     refused = editor.post(f"/admin/sources/desa-sungai-bakau/snapshots/{snapshot_id}/approve",
@@ -95,13 +117,14 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
     with service.lock:
         assert last_good(service.db, "desa-sungai-bakau")[1].series["jenis-kelamin"].total == 5861  # type: ignore[index]
 
-    approved = admin.post(f"/admin/sources/desa-sungai-bakau/snapshots/{snapshot_id}/approve",
-                          {"csrf_token": admin.token("/admin/sources")})  # fmt: skip
+    approved = approver.post(f"/admin/sources/desa-sungai-bakau/snapshots/{snapshot_id}/approve",
+                             {"csrf_token": approver.token("/admin/sources")})  # fmt: skip
     assert "Angka baru disetujui" in approved.text and 'id="held"' not in approved.text
     with service.lock:
         good = last_good(service.db, "desa-sungai-bakau")
     assert good is not None and good[0] == snapshot_id and good[1].series["jenis-kelamin"].total == 58610
-    [decision] = _audit(service, "snapshot.approve")
+    first_decision, decision = _audit(service, "snapshot.approve")
+    assert str(first_id) in first_decision["detail"]
     assert decision["subject"] == "source:desa-sungai-bakau" and str(snapshot_id) in decision["detail"]
 
 
@@ -110,6 +133,8 @@ def test_a_failing_source_shows_the_reason_and_keeps_its_last_good_data(live_sch
     admin = logged_in(live, "admin")
     admin.post("/admin/sources", _form(admin, id="desa-antibar", name="Desa Antibar", url=fake.url, timeout_s="2"))
     poll_now(service, "desa-antibar")
+    with service.lock:
+        assert approve_held(service.db, "desa-antibar", service.clock()) is not None  # its first data, read
     fake.faults["/index.php/data-statistik/jenis-kelamin"] = "429"
     fake.faults["/index.php/data-statistik/agama"] = "429"
     fake.scale = 10  # (would be held, were it read)

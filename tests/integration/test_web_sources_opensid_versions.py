@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sources_support import poll_now
+from sources_support import approve_held, poll_now
 from web_support import WebClient, logged_in
 
 from content.sources.fakeopensid import FakeOpenSid
@@ -32,11 +32,14 @@ def test_blade_theme_site_is_read_and_its_failures_are_named(live_scheduler: Any
     live = live_scheduler
     admin = logged_in(live, "admin")
     tested = admin.post("/admin/sources", _form(admin, id="desa-peniti", url=blade.url, action="test"))
-    assert tested.status_code == 200 and "Sah: akan ditayangkan" in tested.text and "5.861" in tested.text
+    assert tested.status_code == 200 and "5.861" in tested.text
+    assert "Akan ditahan untuk ditinjau" in tested.text and "data pertama dari sumber ini" in tested.text
 
     admin.post("/admin/sources", _form(admin, id="desa-peniti", name="Desa Peniti", url=blade.url))
     blade.overrides["/index.php/data-statistik/agama"] = "<html><body><h1>Halaman kustom</h1></body></html>"
     poll_now(live.service, "desa-peniti")
+    with live.service.lock:  # its first data, read by an approver
+        assert approve_held(live.service.db, "desa-peniti", live.service.clock()) is not None
     detail = admin.get("/admin/sources/desa-peniti").text
     assert "Jenis Kelamin" in detail and "Penerima Bantuan" in detail
     assert f"{blade.url}/index.php/data-statistik/agama bukan halaman statistik OpenSID yang dikenali" in detail

@@ -19,3 +19,15 @@ def poll_now(service: Any, source_id: str) -> None:
 
     forget_poll_state(service, source_id)
     SourcePoller(service, tick_s=3600).run_due()
+
+
+def approve_held(db: Any, source_id: str, now: Any, user_id: int | None = None) -> int | None:
+    """An approver airs the source's latest snapshot when it is held (a source's first data is held until its
+    words are read: ``content.sources.validate.with_texts_checked``); its id, or None when none was held."""
+    from scheduler.sources import review, snapshots
+
+    latest = snapshots(db, source_id, limit=1)
+    if not latest or latest[0]["status"] != "held":
+        return None
+    review(db, int(latest[0]["id"]), "approved", user_id, now)
+    return int(latest[0]["id"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fake_bmkg import forecast_doc
 from fake_sites import FakeSite, json_answer
+from sources_support import approve_held
 
 from content.sources.bmkg import parse_forecast
 from content.sources.config import SourceConfigError, checked
@@ -64,6 +65,7 @@ def test_weather_template_fills_a_weather_item(site: FakeSite, tmp_path: Path) -
     save_source(db, checked(id="cuaca-antibar", kind="bmkg", url=site.url + "/publik/prakiraan-cuaca",
                             options={"adm4": "61.04.01.2001"}))  # fmt: skip
     poll_now(db, "cuaca-antibar", NOW)
+    assert approve_held(db, "cuaca-antibar", NOW) is not None  # a source's first data: read, then aired
     body = validate_template(db, '{"source": "cuaca-antibar", "slide": "weather"}')
     item = stat_item(db, {"id": 1, "title": "Prakiraan Cuaca", "body": body}, {}, NOW)
     assert item is not None and item["type"] == "stat"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sources_support import approve_held
 
 from content.sources.config import checked
 from content.sources.fakeopensid import FakeOpenSid
@@ -39,16 +40,23 @@ def test_cli_add_test_fetch_list(tmp_path: Path, fake: FakeOpenSid) -> None:
     assert code == 0, out
     code, out = run("sources", "test", "desa-sungai-bakau", *data)
     assert code == 0, out
-    assert "Validasi: OK" in out and "agama" in out and "5.861" in out
+    assert "Validasi: DITAHAN" in out and "agama" in out and "5.861" in out  # its first data: held until read
     assert "menu tidak diaktifkan" in out  # the fake enables only some of OpenSID's categories
     assert len(out.splitlines()) <= 16  # one screen
     db = open_store(tmp_path / "signage.db")
     assert snapshots(db, "desa-sungai-bakau") == []  # test stores nothing
     code, out = run("sources", "fetch", "desa-sungai-bakau", *data)
     assert code == 0 and "Disimpan sebagai snapshot" in out
+    # a source's first data is held until an approver has read its labels
+    assert "DITAHAN" in out and "data pertama" in out and "agama: ISLAM" in out
+    assert last_good(db, "desa-sungai-bakau") is None
+    first_id = snapshots(db, "desa-sungai-bakau")[0]["id"]
+    code, out = run("sources", "review", str(first_id), "--approve", *data)
+    assert code == 0 and "approved" in out
     assert last_good(db, "desa-sungai-bakau") is not None
     code, out = run("sources", "list", *data)
-    assert "desa-sungai-bakau" in out and "ok" in out
+    assert "desa-sungai-bakau" in out and "terakhir baik: 20" in out and "snapshot 1 approved" in out
+    assert "galat" not in out  # the held first data was decided: no error left on the list
 
 
 def test_cli_test_url_reports_failure(fake: FakeOpenSid) -> None:
@@ -72,6 +80,7 @@ def test_failed_or_invalid_fetch_never_replaces_last_good(tmp_path: Path, fake: 
                             options={"categories": ["jenis-kelamin", "agama"]}))  # fmt: skip
     result, first_id = poll_now(db, "desa", NOW)
     assert first_id is not None and result.snapshot is not None
+    assert approve_held(db, "desa", NOW) == first_id
     good = last_good(db, "desa")
     assert good is not None and good[0] == first_id
     # the site breaks: an error is recorded, the good snapshot stays
@@ -104,6 +113,7 @@ def test_held_snapshot_airs_only_after_approval(tmp_path: Path, fake: FakeOpenSi
     db = open_store(tmp_path / "s.db")
     save_source(db, checked(id="desa", kind="opensid", url=fake.url, options={"categories": ["jenis-kelamin"]}))
     _, first_id = poll_now(db, "desa", NOW)
+    assert approve_held(db, "desa", NOW) == first_id
     fake.scale = 10
     _, held_id = poll_now(db, "desa", NOW + timedelta(hours=2))
     assert held_id is not None and snapshots(db, "desa", 1)[0]["status"] == "held"
@@ -148,7 +158,8 @@ def test_cli_summaries_for_opendk_and_csv() -> None:
         site.routes["/api/frontend/v1/statistik-penduduk"] = lambda q: json_answer(opendk_doc())
         site.routes["/api/frontend/v1/desa"] = lambda q: json_answer(desa_doc())
         code, out = run("sources", "test", "--kind", "opendk", "--url", site.url)
-        assert code == 0 and "Validasi: OK" in out and "3 desa: Desa Antibar" in out and "5.861" in out
+        assert code == 0 and "3 desa: Desa Antibar" in out and "5.861" in out
+        assert "Validasi: DITAHAN" in out  # a new source's first data waits for an approver to read its labels
         site.routes["/data.csv"] = lambda q: (200, {}, b"agama,jumlah\nISLAM,4585\nKATOLIK,590\n")
         mapping = '{"mapping": {"series": "agama", "label": "agama", "value": "jumlah"}}'
         code, out = run("sources", "test", "--kind", "csv", "--url", site.url + "/data.csv", "--options", mapping)
