@@ -220,6 +220,9 @@ async def play_events(
 ) -> PlayEventsReply:
     """Proof of play; idempotent by event UUID, so a re-sent batch adds nothing.
 
+    A display may send ``play_events_max_per_day`` events per UTC day; a batch past that is refused
+    whole (429, ``field: events``) and the player sends it again later.
+
     Events whose times cannot be right (a player clock fault) are stored with
     ``clock_flag`` ``future`` (beyond the tolerance after now) or
     ``before_enrolment`` (before this display's first token) and counted in ``flagged``.
@@ -235,6 +238,7 @@ async def play_events(
                 raise UserError(f"events[{i}].{name}: {exc}", field=f"events[{i}].{name}") from None
         times.append((pair[0], pair[1]))
     now = service.clock()
+    service.play_budget.take(display_id, len(body.events), now)  # a stolen token cannot fill the disk
     rows = [{**event.model_dump(), "id": str(event.id), "display_id": display_id, "received_at": format_utc(now)}
             for event in body.events]  # fmt: skip
     job = partial(_store_play_events, display_id, rows, times, now)

@@ -19,6 +19,7 @@ from scheduler.intake import IntakeWriter
 from scheduler.keyring import KeyRing
 from scheduler.manifest_schema import SchemaTracker
 from scheduler.media import MediaJobs
+from scheduler.play_budget import DailyPlayBudget
 from scheduler.publish import PublishedManifest, Publisher
 from scheduler.publish_behind import PublishBehind
 from scheduler.ratelimit import RateLimiter
@@ -48,6 +49,8 @@ class Service:
         self.intake = IntakeWriter(
             self.data_dir / "signage.db", queue_limit=config.intake_queue_limit, linger_ms=config.intake_linger_ms
         )
+        # play events per display per UTC day (scheduler/play_budget.py): what one display token can write
+        self.play_budget = DailyPlayBudget(config.play_events_max_per_day)
         self.media = MediaStore(self.data_dir / "media")
         self.keyring = KeyRing(self.db, self.data_dir / "keys", format_utc(clock()))
         self.external = ExternalChanges(self.db, self.lock)

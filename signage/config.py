@@ -80,6 +80,12 @@ class SchedulerConfig:
     metrics_token: str = setting(
         "", "Bearer token (16+ characters) that opens /metrics to non-loopback clients; empty: loopback only."
     )
+    play_events_max_per_day: int = setting(
+        200_000,
+        "Play events one display may send per UTC day (by receipt); more are refused with HTTP 429 until 00:00 UTC "
+        "and the player keeps them. Bounds what a stolen display token can write; a busy screen sends ~15,000 a "
+        "day, so a player back from weeks offline still uploads its backlog within days.",
+    )
     play_retention_days: int = setting(
         90,
         "Raw proof-of-play events are kept this many days after receipt, then folded into hourly totals per "
@@ -141,6 +147,8 @@ class SchedulerConfig:
         for key in ("session_idle_timeout_s", "session_max_age_s", "login_lockout_s"):
             if not 1 <= getattr(self, key) <= 30 * 86400:
                 raise ConfigError(path, key, "must be between 1 and 2592000 seconds (30 days)")
+        if not 1_000 <= self.play_events_max_per_day <= 10**8:
+            raise ConfigError(path, "play_events_max_per_day", "must be between 1000 and 100000000 events")
         if not 1 <= self.play_retention_days <= 3660:
             raise ConfigError(path, "play_retention_days", "must be between 1 and 3660 days")
         if not 1 <= self.publish_inline_max_displays <= 100_000:

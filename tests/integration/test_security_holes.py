@@ -406,3 +406,31 @@ def test_a_village_site_cannot_put_new_words_on_an_approved_data_slide(live_sche
         assert "PILIH CALON NOMOR 1" in _stat_labels(service, "kantor-bupati")
     finally:
         site.stop()
+
+
+def test_a_stolen_display_token_cannot_fill_the_disk_with_play_events(live_scheduler: Any) -> None:
+    # The third review: a display token could post play events without end (18 MB/s of database growth).
+    service = live_scheduler.service
+    token = enrol(live_scheduler, "desa-antibar", "TPF234")["token"]
+    other = enrol(live_scheduler, "kantor-bupati", "TPG234")["token"]
+    service.play_budget.per_day = 3000
+    url = f"{live_scheduler.url}/api/v1/player/play-events"
+    now = service.now_iso()
+
+    def batch(n: int) -> dict[str, Any]:
+        return {"events": [{"id": str(uuid.uuid4()), "item_id": "ann-1", "started_at": now, "ended_at": now,
+                            "duration_ms": 10000} for _ in range(n)]}  # fmt: skip
+
+    def send(body: dict[str, Any], bearer: str = token) -> requests.Response:
+        return requests.post(url, json=body, headers={"Authorization": f"Bearer {bearer}"}, timeout=TIMEOUT_S)
+
+    assert send(batch(2000)).json()["accepted"] == 2000
+    refused = send(batch(2000))
+    assert refused.status_code == 429 and refused.json()["field"] == "events", refused.text
+    assert "play_events_max_per_day" in refused.json()["error"] and refused.headers.get("Retry-After")
+    assert send(batch(1000)).json()["accepted"] == 1000  # up to the day's allowance exactly
+    assert send(batch(1)).status_code == 429
+    with service.lock:
+        stored = service.db.execute("select count(*) from play_events where display_id = 'desa-antibar'").fetchone()
+    assert stored[0] == 3000  # the refused batches wrote nothing
+    assert send(batch(10), other).json()["accepted"] == 10  # each display has its own allowance
