@@ -65,8 +65,7 @@ def create_user(
     if db.table("users").count_where("username = ?", [username]):
         raise UserError(f"username: {username!r} already exists", field="username")
     password = password or generate_password()
-    if len(password) < 8:
-        raise UserError("password: use at least 8 characters", field="password")
+    check_new_password(password, username)
     db.table("users").insert(
         {
             "username": username,
@@ -102,9 +101,37 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH[0]
 
 
-def check_new_password(password: str) -> None:
+#: Passwords people pick first (lower case): refused whatever their length. Indonesian favourites included.
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password123", "passw0rd", "qwerty123", "qwertyuiop", "asdfghjkl", "abcd1234",
+    "abc12345", "1q2w3e4r", "1qaz2wsx", "zaq12wsx", "iloveyou", "sunshine", "princess", "football", "baseball",
+    "welcome1", "admin123", "admin1234", "administrator", "superman", "letmein1", "trustno1", "bismillah",
+    "bismillah123", "indonesia", "indonesia1", "sayangku", "kalimantan", "mempawah", "pontianak", "diskominfo",
+    "kominfo123", "rahasia123", "katasandi", "sandi1234", "qwerty12345", "aaaaaaaa", "abcdefgh",
+})  # fmt: skip
+#: All-digit passwords shorter than this are refused (a date or a PIN is guessed first).
+MIN_DIGITS_ONLY = 12
+#: Fewer different characters than this is refused ("aaaa1111").
+MIN_DISTINCT_CHARS = 5
+
+
+def weak_password_reason(password: str, username: str = "") -> str | None:
+    """Why ``password`` is too easy to guess (English, for the API and CLI), or None when it will do."""
     if len(password) < 8:
-        raise UserError("password: use at least 8 characters", field="password")
+        return "use at least 8 characters"
+    if password.lower() in COMMON_PASSWORDS or (username and password.lower() == username.strip().lower()):
+        return "it is one of the passwords guessed first (or your user name); use a longer phrase, e.g. three words"
+    if password.isdigit() and len(password) < MIN_DIGITS_ONLY:
+        return f"digits only are guessed first; use letters too, or at least {MIN_DIGITS_ONLY} digits"
+    if len(set(password)) < MIN_DISTINCT_CHARS:
+        return f"use at least {MIN_DISTINCT_CHARS} different characters"
+    return None
+
+
+def check_new_password(password: str, username: str = "") -> None:
+    reason = weak_password_reason(password, username)
+    if reason is not None:
+        raise UserError(f"password: {reason}", field="password")
 
 
 def set_password(db: Database, user_id: int, password: str, must_change: bool) -> None:

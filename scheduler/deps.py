@@ -70,7 +70,7 @@ def current_user(request: Request) -> dict[str, Any]:
         if user is None:
             login_throttle.failed(service, username, address, "api")
             raise Unauthorized("wrong user name or password")
-        login_throttle.succeeded(service, username)
+        login_throttle.succeeded(service, username, address)
         if user.get("must_change_password"):
             raise Forbidden(
                 "this account's password was set by an admin: log in to the web admin and choose your own first",

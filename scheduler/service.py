@@ -37,6 +37,12 @@ ENROL_POLLS_PER_MINUTE = 120
 SCREENSHOTS_PER_MINUTE = 6  # per display: scheduler/screenshot_requests.py
 
 
+#: Failed logins for one user name from every address together, as a multiple of ``login_max_failures``:
+#: more than one address may make (``login_max_failures_per_address``, 20 by default), so one guesser never
+#: locks an account out for its owner, while guessing spread over many addresses stays slow.
+LOGIN_USER_WIDE_FACTOR = 20
+
+
 class Service:
     def __init__(self, config: SchedulerConfig, clock: Clock = system_clock) -> None:
         self.config = config
@@ -86,8 +92,13 @@ class Service:
         self.web_sessions = SessionStore(
             self.db, self.lock, clock, config.session_idle_timeout_s, config.session_max_age_s
         )
-        # Failed logins, per user name and per client address (a lockout, not a per-minute rate).
+        # Failed logins (a lockout, not a per-minute rate; scheduler/login_throttle.py): per user name from one
+        # client address, per client address, and per user name from every address together (a higher bound, so
+        # one guesser cannot lock an account out for everyone, and a spread-out guess is still slow).
         self.login_failures_by_user = RateLimiter(config.login_max_failures, "failed logins", config.login_lockout_s)
+        self.login_failures_by_user_anywhere = RateLimiter(
+            config.login_max_failures * LOGIN_USER_WIDE_FACTOR, "failed logins", config.login_lockout_s
+        )
         self.login_failures_by_address = RateLimiter(
             config.login_max_failures_per_address, "failed logins", config.login_lockout_s
         )

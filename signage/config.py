@@ -71,7 +71,9 @@ class SchedulerConfig:
         False, "Mark the session cookie Secure (sent over HTTPS only); turn on behind a TLS proxy."
     )
     login_max_failures: int = setting(
-        5, "Failed logins per user name within login_lockout_s before that name is locked out for login_lockout_s."
+        5,
+        "Failed logins per user name from one client address within login_lockout_s before that name is locked out "
+        "there for login_lockout_s (20 times this from all addresses together locks it out everywhere).",
     )
     login_max_failures_per_address: int = setting(
         20, "Failed logins per client address within login_lockout_s before that address is locked out."

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from scheduler import login_throttle
 from scheduler.announcements import audit
-from scheduler.auth import authenticate, set_password, verify_password
+from scheduler.auth import authenticate, set_password, verify_password, weak_password_reason
 from scheduler.deps import SESSION_COOKIE
 from scheduler.i18n import LANGUAGES
 from scheduler.login_throttle import client_of
@@ -75,7 +75,7 @@ async def login(request: Request, service: ServiceDep) -> Response:
     if user is None:
         login_throttle.failed(service, username, address, "web")
         return _login_page(request, 401, t("Wrong user name or password."), username)
-    login_throttle.succeeded(service, username)
+    login_throttle.succeeded(service, username, address)
     token, _session = service.web_sessions.create(int(user["id"]), address)
     with service.lock:
         audit(service.db, service.clock(), user["id"], "login", f"user:{user['id']}", f"address {address}")
@@ -115,10 +115,21 @@ async def change_password(request: Request, user: UserDep, service: ServiceDep) 
     new = str(form.get("new_password") or "")
     repeat = str(form.get("repeat_password") or "")
     error = None
+    forced = bool(user.get("must_change_password"))
+    # guessing the current password here (a session left open) counts like failed logins, and is locked out alike
+    address = client_of(request, service)
+    if login_throttle.locked_out(service, str(user["username"]), address, "password"):
+        minutes = max(1, service.config.login_lockout_s // 60)
+        message = t("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
+        return render(request, "password.html", 429, error=message, forced=forced)
     if not await run_in_threadpool(verify_password, current, user["password_hash"]):
+        login_throttle.failed(service, str(user["username"]), address, "password")
         error = t("Current password: it is not correct.")
     elif len(new) < 8:
         error = t("New password: use at least 8 characters.")
+    elif weak_password_reason(new, str(user["username"])) is not None:
+        error = t("New password: too easy to guess (a common password, your user name, digits only or too few "
+                  "different characters). Use a longer phrase, e.g. three words.")
     elif new != repeat:
         error = t("Repeat new password: it does not match the new password.")
     elif new == current:

@@ -99,9 +99,12 @@ async def add_user(request: Request, user: UserDep, service: ServiceDep) -> Resp
             service.db.table("users").update(new["id"], {"must_change_password": 1})
             audit(service.db, service.clock(), user["id"], "user.create", f"user:{new['id']}", after=_public(new))
     except UserError as exc:
-        message = {
-            "username": t("User name: use 1-64 letters, digits, '-', '_' or '.', not already taken."),
-        }.get(exc.field or "", exc.message)
+        if exc.field == "username" and "already exists" in exc.message:
+            message = t("User name: %(name)s is already taken; choose another.") % {"name": username}
+        else:
+            message = {
+                "username": t("User name: use 1-64 letters, digits, '-', '_' or '.'."),
+            }.get(exc.field or "", exc.message)
         return _page(request, service, 400, error=message, values=values)
     return _page(
         request, service, shown_password={"username": username, "password": password},

@@ -31,9 +31,12 @@ from tests_support import enrol
 from web_support import WebClient, logged_in
 
 from content.sources.fakeopensid import FakeOpenSid
+from scheduler import login_throttle
 from scheduler.auth import create_user
 from scheduler.clientaddr import parse_networks
+from scheduler.service import LOGIN_USER_WIDE_FACTOR
 from scheduler.sources_jobs import SourcePoller
+from signage.errors import UserError
 
 pytestmark = pytest.mark.slow
 TIMEOUT_S = 30
@@ -434,3 +437,63 @@ def test_a_stolen_display_token_cannot_fill_the_disk_with_play_events(live_sched
         stored = service.db.execute("select count(*) from play_events where display_id = 'desa-antibar'").fetchone()
     assert stored[0] == 3000  # the refused batches wrote nothing
     assert send(batch(10), other).json()["accepted"] == 10  # each display has its own allowance
+
+
+def test_a_guesser_locks_an_account_out_only_at_their_own_address(live_scheduler: Any) -> None:
+    # The third review: five wrong passwords for "admin" from anywhere locked the admin out for everyone.
+    service = live_scheduler.service
+    service.trusted_proxies = parse_networks(["127.0.0.1"])  # behind the TLS proxy: addresses from X-Forwarded-For
+    guesser, owner = WebClient(live_scheduler.url), WebClient(live_scheduler.url)
+    guesser.http.headers["X-Forwarded-For"] = "203.0.113.9"
+    owner.http.headers["X-Forwarded-For"] = "198.51.100.7"
+    password = service.demo_accounts.admin_password
+    for i in range(service.config.login_max_failures):
+        assert guesser.login("admin", f"tebakan-{i}").status_code == 401
+    assert guesser.login("admin", password).status_code == 429  # the guesser's address: locked
+    assert owner.login("admin", password).status_code == 303  # the owner, elsewhere: logs in
+    api = requests.get(f"{live_scheduler.url}/api/v1/admin/fleet", auth=("admin", password), timeout=TIMEOUT_S,
+                       headers={"X-Forwarded-For": "198.51.100.8"})  # fmt: skip
+    assert api.status_code == 200
+    # Guessing spread over many addresses is still bounded for the name as a whole.
+    many = service.config.login_max_failures * LOGIN_USER_WIDE_FACTOR
+    for i in range(many - service.config.login_max_failures - 1):  # (the guesser's five count too)
+        login_throttle.failed(service, "admin", f"10.9.{i // 200}.{i % 200 + 1}", "api")
+    last = WebClient(live_scheduler.url)
+    last.http.headers["X-Forwarded-For"] = "192.0.2.43"
+    assert last.login("admin", "tebakan-terakhir").status_code == 401
+    late = WebClient(live_scheduler.url)
+    late.http.headers["X-Forwarded-For"] = "192.0.2.44"
+    assert late.login("admin", password).status_code == 429
+
+
+def test_the_password_form_is_no_oracle_and_refuses_guessable_passwords(live_scheduler: Any) -> None:
+    # The third review: a session left open could try current passwords without limit; 12345678 was accepted.
+    service = live_scheduler.service
+    with service.lock:
+        create_user(service.db, "petugas2", "viewer", "sandi-petugas-2", service.now_iso())
+    client = logged_in(live_scheduler, "petugas2", "sandi-petugas-2")
+    token = client.token("/admin/password")
+
+    def change(current: str, new: str) -> requests.Response:
+        return client.post("/admin/password", {"csrf_token": token, "current_password": current,
+                                               "new_password": new, "repeat_password": new})  # fmt: skip
+
+    for weak in ("12345678", "password123", "petugas2", "aaaa1111", "Bismillah"):
+        refused = change("sandi-petugas-2", weak)
+        assert refused.status_code == 400 and "terlalu mudah ditebak" in refused.text, weak
+    for i in range(service.config.login_max_failures):
+        assert change(f"tebakan-{i}", "kalimat-sandi-baru").status_code == 400
+    locked = change("sandi-petugas-2", "kalimat-sandi-baru")
+    assert locked.status_code == 429 and "Terlalu banyak" in locked.text  # even the right one, for a while
+    with pytest.raises(UserError) as caught, service.lock:
+        create_user(service.db, "lemah", "viewer", "12345678", service.now_iso())
+    assert caught.value.field == "password" and "digits only" in caught.value.message
+
+
+def test_a_taken_user_name_is_named_as_taken(live_scheduler: Any) -> None:
+    admin = logged_in(live_scheduler, "admin")
+    form = {"csrf_token": admin.token("/admin/users"), "username": "editor", "role": "viewer", "language": "id"}
+    taken = admin.post("/admin/users", form)
+    assert taken.status_code == 400 and "sudah dipakai" in taken.text
+    malformed = admin.post("/admin/users", {**form, "username": "nama dengan spasi"})
+    assert malformed.status_code == 400 and "sudah dipakai" not in malformed.text and "huruf" in malformed.text
