@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 RING_SIZE = 1000
+#: Event streams one display may hold open at once; a new one beyond this ends the oldest.
+MAX_STREAMS_PER_DISPLAY = 4
 Subscriber = tuple["asyncio.Queue[Event]", asyncio.AbstractEventLoop, str]  # queue, its loop, token digest
 
 
@@ -108,7 +110,14 @@ class EventHub:
         queue: asyncio.Queue[Event] = asyncio.Queue()
         with self._lock:
             sub_id = next(self._sub_ids)
-            self._subscribers.setdefault(display_id, {})[sub_id] = (queue, asyncio.get_running_loop(), token_digest)
+            subs = self._subscribers.setdefault(display_id, {})
+            subs[sub_id] = (queue, asyncio.get_running_loop(), token_digest)
+            # a player holds one stream; past the limit the oldest end (a reconnect whose old stream the network
+            # left half-open is served, a token opening streams in a loop cannot hold memory and sockets)
+            oldest = sorted(subs)[: max(0, len(subs) - MAX_STREAMS_PER_DISPLAY)]
+            doomed = [(subs[old][0], subs[old][1]) for old in oldest]
+        for old_queue, loop in doomed:
+            loop.call_soon_threadsafe(old_queue.put_nowait, CLOSE)
         return sub_id, queue
 
     def close(self, display_id: str | None = None, token_digests: set[str] | None = None) -> int:
@@ -149,6 +158,11 @@ class EventHub:
             return []
         with self._lock:
             return [e for e in self._ring if int(e.id.rsplit("-", 1)[1]) > last and e.for_display(display_id)]
+
+    def open_streams(self, display_id: str) -> int:
+        """How many event streams ``display_id`` holds open now."""
+        with self._lock:
+            return len(self._subscribers.get(display_id, {}))
 
     @property
     def connections(self) -> int:

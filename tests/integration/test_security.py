@@ -21,6 +21,7 @@ from tests_support import enrol
 from web_support import WebClient
 
 from scheduler.auth import create_user
+from scheduler.events import MAX_STREAMS_PER_DISPLAY
 
 TIMEOUT_S = 10
 STREAM_END_S = 8.0  # generous on a busy machine; the keep-alive below is far longer
@@ -262,3 +263,25 @@ def test_existing_world_readable_stores_are_tightened_on_start(tmp_path: Any) ->
     for path in data_dir.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
     db.conn.close()
+
+
+def test_one_display_token_cannot_hold_event_streams_without_end(live_scheduler: Any) -> None:
+    # The third review: each stream costs the server a socket and a queue; a token could open them in a loop.
+    live_scheduler.service.sse_keepalive_s = 120.0
+    token = enrol(live_scheduler, "desa-antibar", "SSE234")["token"]
+    streams = [_Stream(live_scheduler.url, token) for _ in range(MAX_STREAMS_PER_DISPLAY + 2)]
+    try:
+        for stream in streams:
+            assert stream.connected.wait(TIMEOUT_S)
+        assert streams[0].ended.wait(TIMEOUT_S) and streams[1].ended.wait(TIMEOUT_S)  # the oldest two ended
+        assert not any(stream.ended.is_set() for stream in streams[2:])  # the newest stay open
+        deadline = time.monotonic() + TIMEOUT_S
+        hub = live_scheduler.service.events
+        while hub.open_streams("desa-antibar") > MAX_STREAMS_PER_DISPLAY and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hub.open_streams("desa-antibar") == MAX_STREAMS_PER_DISPLAY
+    finally:
+        live_scheduler.service.events.close("desa-antibar")  # the server ends them: no client waits on a read
+        for stream in streams:
+            stream.ended.wait(TIMEOUT_S)
+            stream.response.close()
