@@ -20,7 +20,7 @@ from scheduler import enrolment
 from scheduler.actions import publish_or_defer
 from scheduler.auth import token_hash
 from scheduler.clientaddr import client_address
-from scheduler.deps import current_display, get_service
+from scheduler.deps import current_display, get_service, media_reader
 from scheduler.emergency_ack import emergency_shown
 from scheduler.errors import NotFound, RangeNotSatisfiable
 from scheduler.events import CLOSE
@@ -138,8 +138,10 @@ async def manifest(
 def media(
     sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="lowercase hex sha256")],
     service: Annotated[Service, Depends(get_service)],
+    _reader: Annotated[None, Depends(media_reader)],
     range_header: Annotated[str | None, Header(alias="range", max_length=200)] = None,
 ) -> FileResponse:
+    """A stored file by its hash, for a display (Bearer token) or staff: drafts' media are not public."""
     path = service.media.path_for(sha256)
     if not path.is_file():
         raise NotFound(f"no media {sha256}", field="sha256")
@@ -147,7 +149,7 @@ def media(
     return FileResponse(
         path,
         media_type="application/octet-stream",
-        headers={"Cache-Control": "public, max-age=31536000, immutable", "ETag": f'"{sha256}"'},
+        headers={"Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha256}"'},
     )
 
 

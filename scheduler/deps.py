@@ -7,6 +7,7 @@ import binascii
 from typing import Any
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from scheduler import login_throttle
 from scheduler.auth import authenticate
@@ -78,3 +79,16 @@ def current_user(request: Request) -> dict[str, Any]:
             )
         return user
     raise Unauthorized()
+
+
+async def media_reader(request: Request) -> None:
+    """Who may fetch a stored file by its hash: a display (its Bearer token) or logged-in staff (session or Basic).
+
+    The store also holds the media of drafts and of refused or withdrawn announcements; knowing a hash must not
+    be enough to read one (the static tree, served without credentials, holds only published media).
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        await current_display(request)
+        return
+    await run_in_threadpool(current_user, request)  # a Basic check costs a scrypt: off the event loop

@@ -71,7 +71,8 @@ def test_portrait_phone_video_is_normalised_for_each_canvas(live_scheduler: Any,
     ).ok
     for display_id, (width, height) in {"desa-antibar": (400, 300), "kantor-bupati": (1920, 1080)}.items():
         item = _manifest_items(live_scheduler, display_id)[f"ann-{ann_id}"]
-        media = requests.get(f"{live_scheduler.url}/api/v1/media/{item['media']['sha256']}", timeout=30)
+        media = requests.get(f"{live_scheduler.url}/api/v1/media/{item['media']['sha256']}",
+                             auth=_editor(live_scheduler), timeout=30)  # fmt: skip
         path = tmp_path / f"{display_id}.mp4"
         path.write_bytes(media.content)
         stream = next(s for s in ffmpeg.probe(str(path))["streams"] if s["codec_type"] == "video")
@@ -83,7 +84,8 @@ def test_text_announcement_becomes_a_slide_at_the_display_canvas(live_scheduler:
     items = _manifest_items(live_scheduler, "desa-antibar")
     ktp = next(i for i in items.values() if i["title"] == "Pelayanan KTP Elektronik Keliling")
     assert ktp["type"] == "image" and ktp["text"]["title"] == "Pelayanan KTP Elektronik Keliling"
-    png = requests.get(f"{live_scheduler.url}/api/v1/media/{ktp['media']['sha256']}", timeout=10).content
+    png = requests.get(f"{live_scheduler.url}/api/v1/media/{ktp['media']['sha256']}", auth=_editor(live_scheduler),
+                       timeout=10).content  # fmt: skip
     assert Image.open(io.BytesIO(png)).size == (400, 300)
 
 

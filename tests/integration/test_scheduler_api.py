@@ -106,24 +106,30 @@ def test_manifest_needs_a_valid_token_and_supports_304(live_scheduler) -> None: 
 def test_media_is_content_addressed_with_ranges(live_scheduler) -> None:  # type: ignore[no-untyped-def]
     sha = next(live_scheduler.service.db["media"].rows)["sha256"]
     url = f"{live_scheduler.url}/api/v1/media/{sha}"
-    whole = requests.get(url, timeout=TIMEOUT_S)
+    staff = ("editor", live_scheduler.service.demo_accounts.editor_password)
+    # the store holds drafts' media too: a display's token or staff credentials, never the hash alone
+    _assert_error_shape(requests.get(url, timeout=TIMEOUT_S), 401)
+    _assert_error_shape(requests.get(url, headers={"Authorization": "Bearer nope"}, timeout=TIMEOUT_S), 401)
+    whole = requests.get(url, auth=staff, timeout=TIMEOUT_S)
     assert whole.status_code == 200 and "immutable" in whole.headers["Cache-Control"]
-    part = requests.get(url, headers={"Range": "bytes=100-199"}, timeout=TIMEOUT_S)
+    assert "private" in whole.headers["Cache-Control"]  # no shared cache hands it to someone else
+    part = requests.get(url, headers={"Range": "bytes=100-199"}, auth=staff, timeout=TIMEOUT_S)
     assert part.status_code == 206 and part.content == whole.content[100:200]
     assert part.headers["Content-Range"] == f"bytes 100-199/{len(whole.content)}"
-    tail = requests.get(url, headers={"Range": "bytes=100-"}, timeout=TIMEOUT_S)
+    tail = requests.get(url, headers={"Range": "bytes=100-"}, auth=staff, timeout=TIMEOUT_S)
     assert tail.content == whole.content[100:]
-    bad = requests.get(url, headers={"Range": f"bytes={len(whole.content) + 10}-"}, timeout=TIMEOUT_S)
+    bad = requests.get(url, headers={"Range": f"bytes={len(whole.content) + 10}-"}, auth=staff, timeout=TIMEOUT_S)
     assert bad.status_code == 416
-    _assert_error_shape(requests.get(f"{live_scheduler.url}/api/v1/media/{'0' * 64}", timeout=TIMEOUT_S), 404)
+    _assert_error_shape(requests.get(f"{live_scheduler.url}/api/v1/media/{'0' * 64}", auth=staff,
+                                     timeout=TIMEOUT_S), 404)  # fmt: skip
     not_hex = _assert_error_shape(
-        requests.get(f"{live_scheduler.url}/api/v1/media/../etc/passwd", timeout=TIMEOUT_S), 404
+        requests.get(f"{live_scheduler.url}/api/v1/media/../etc/passwd", auth=staff, timeout=TIMEOUT_S), 404
     )
     assert not_hex["ok"] is False
     assert (
-        _assert_error_shape(requests.get(f"{live_scheduler.url}/api/v1/media/{'Z' * 64}", timeout=TIMEOUT_S), 422)[
-            "field"
-        ]
+        _assert_error_shape(
+            requests.get(f"{live_scheduler.url}/api/v1/media/{'Z' * 64}", auth=staff, timeout=TIMEOUT_S), 422
+        )["field"]
         == "sha256"
     )
 
