@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from playlists.codec import parse_rule
+from playlists.intervals import intersect
 from playlists.timeline import expand
+from playlists.windows import operating_spans, rule_spans
 from scheduler.announcements import displays_reached
-from scheduler.schedule import horizon_start
+from scheduler.schedule import display_model, horizon_start
 from scheduler.service import Service
 from scheduler.store import loads
 from signage.clock import zone
@@ -142,9 +145,30 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
         elif never.get(key):
             row.reasons += sorted(set(never[key]))
         else:
-            row.reasons.append("not_today")
+            row.reasons.append(_why_not_today(service, display, key, d0, d1))
     general = [w.to_dict() for w in compiled.warnings if w.code != "never_plays"]
     ordered = sorted(per_item.values(), key=lambda r: (r.plays == 0, r.first or day_start, r.item_id))
     now_s = int(service.clock().timestamp())
     now_pct = round(100 * (now_s - d0) / DAY_S, 3) if d0 <= now_s < d1 else None
     return DayView(display, day, zone_name, days, segments, ordered, general, now_pct)
+
+
+def _why_not_today(service: Service, display: dict[str, Any], rule_id: str, d0: int, d1: int) -> str:
+    """Why an announcement that plays on other days does not play on [d0, d1): its schedule leaves the day
+    out (``not_this_day``: e.g. a Mon/Wed/Fri announcement on a Tuesday), its times fall outside the
+    operating hours that day (``closed_this_day``), or it has times but no turn (``not_today``)."""
+    with service.lock:
+        rows = list(service.db.table("rules").rows_where("id = ?", [rule_id]))
+    row = rows[0] if rows else None
+    if row is None:
+        return "not_today"
+    try:
+        rule = parse_rule(loads(row["body"], {}))
+    except (UserError, ValueError):  # a stored rule that no longer parses: its own warning says so
+        return "not_today"
+    spans = rule_spans(rule, display["timezone"], d0, d1)
+    if not spans:
+        return "not_this_day"
+    if not intersect(list(spans), operating_spans(display_model(display), d0, d1)):
+        return "closed_this_day"
+    return "not_today"

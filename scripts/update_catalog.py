@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEDULER = ROOT / "scheduler"
 LOCALE = SCHEDULER / "locale"
 METHODS = [("web/**.py", "python"), ("fleet_alerts.py", "python"), ("player_reasons.py", "python"),
-           ("cli_alerts.py", "python"), ("i18n.py", "ignore"), ("templates/**.html", "jinja2")]
+           ("schedule_reasons.py", "python"), ("cli_alerts.py", "python"), ("i18n.py", "ignore"),
+           ("templates/**.html", "jinja2")]
 OPTIONS = {"templates/**.html": {"extensions": "", "silent": "false"}}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "t": None}
 

@@ -49,6 +49,7 @@ from scheduler.deps import SESSION_COOKIE, get_service, service_of
 from scheduler.errors import BadAddress
 from scheduler.i18n import LANGUAGES, N_, language_or_default, translator
 from scheduler.player_reasons import PlayerReasons
+from scheduler.schedule_reasons import ScheduleReasons
 from scheduler.service import Service
 from scheduler.sessions import WebSession
 from scheduler.store import loads
@@ -238,6 +239,12 @@ class Formatter:
         return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""), locale=self.language)
 
 
+def _announcement_titles(service: Service) -> dict[str, str]:
+    """Rule id (``ann-<id>``, scheduler.schedule.item_id) -> its announcement's title."""
+    with service.lock:
+        return {f"ann-{row[0]}": row[1] for row in service.db.execute("select id, title from announcements")}
+
+
 def _names(service: Service, table: str, column: str) -> dict[Any, str]:
     with service.lock:
         return {row["id"]: row[column] for row in service.db.table(table).rows}
@@ -278,6 +285,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "csrf_field": csrf_field,
         "fmt": formatter,
         "player_reason": PlayerReasons(t, formatter),  # what a player reported, translated (_player_text.html)
+        # a schedule warning in the staff's words: announcements by title, local times (scheduler/schedule_reasons.py)
+        "schedule_text": ScheduleReasons(t, formatter, language, lambda: _announcement_titles(service)),
         "can": lambda action, announcement=None: can(user, action, announcement),
         "display_name": lambda display_id: display_names.get(display_id, display_id),
         "group_name": lambda group_id: group_names.get(group_id, group_id),

@@ -66,7 +66,7 @@ def alerts(service: Service, t: Callable[[str], str]) -> list[dict[str, Any]]:
                         "params": params})  # fmt: skip
     for display_id, warnings in sorted(service.publisher.warnings.items()):
         for item in warnings[:3]:
-            out.append({"kind": "schedule", "display": display_id, "text": item.get("message", "")})
+            out.append({"kind": "schedule", "display": display_id, "text": item.get("message", ""), "warning": item})
     for job in failed_jobs:
         out.append(
             {

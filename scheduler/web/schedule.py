@@ -30,6 +30,8 @@ REASONS = {
     "not_approved": N_("it is not approved yet"),
     "media_not_ready": N_("its media is not ready for this display's size"),
     "not_today": N_("it has no turn on this day (it does on other days)"),
+    "not_this_day": N_("its schedule does not include this day (it plays on other days)"),
+    "closed_this_day": N_("its hours on this day fall outside the display's operating hours"),
 }
 LAYERS = {
     "emergency": N_("Emergency"),

@@ -1,0 +1,57 @@
+"""Schedule warnings and the day view's reasons, as a staffer reads them (the third review's Chromium walk).
+
+The compiler's English ("has nothing to play for 201600 s ..., first at ... UTC") reached Beranda and Jadwal;
+a Mon/Wed/Fri announcement on a Tuesday was said to "get no turn".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import requests
+from web_support import logged_in
+
+from scheduler.schedule import horizon_start
+
+TIMEOUT_S = 30
+
+
+def _api(live: Any, method: str, path: str, who: str = "admin", **kwargs: Any) -> requests.Response:
+    accounts = live.service.demo_accounts
+    auth = ("admin", accounts.admin_password) if who == "admin" else ("editor", accounts.editor_password)
+    return requests.request(method, f"{live.url}/api/v1/admin{path}", auth=auth, timeout=TIMEOUT_S, **kwargs)
+
+
+def test_a_screen_with_nothing_to_show_is_said_in_words_and_local_time(live_scheduler: Any) -> None:
+    made = _api(live_scheduler, "POST", "/displays", json={"id": "layar-kosong", "name": "Layar Kosong",
+                                                           "width": 768, "height": 432})  # fmt: skip
+    assert made.status_code == 201, made.text
+    live_scheduler.service.publisher.publish(["layar-kosong"])
+    home = logged_in(live_scheduler, "admin").get("/admin/").text
+    [said] = re.findall(r'<strong>Layar Kosong</strong> — jadwal: <span data-code="main_zone_empty">([^<]*)<', home)
+    assert "tidak ada yang dapat ditampilkan selama total 2 minggu" in said and "WIB" in said, said
+    assert "UTC" not in said and " s " not in said and "Display" not in said
+
+
+def test_a_day_outside_an_announcements_days_is_named_as_such(live_scheduler: Any) -> None:
+    service = live_scheduler.service
+    body = {"title": "Posyandu Senin Rabu Jumat", "targets": {"displays": ["desa-antibar"]},
+            "schedule": {"days": ["mon", "wed", "fri"]}}  # fmt: skip
+    created = _api(live_scheduler, "POST", "/announcements", who="editor", json=body)
+    assert created.status_code == 201, created.text
+    ann_id = created.json()["announcement"]["id"]
+    assert _api(live_scheduler, "POST", f"/announcements/{ann_id}/approve").status_code == 200
+    first = horizon_start(service.clock(), service.config.timezone).date()
+    tuesday = next(first + timedelta(days=n) for n in range(7) if (first + timedelta(days=n)).weekday() == 1)
+    page = logged_in(live_scheduler, "editor").get("/admin/schedule", params={"display": "desa-antibar",
+                                                                              "day": tuesday.isoformat()})  # fmt: skip
+    assert page.status_code == 200
+    row = page.text.split(f'id="item-ann-{ann_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "jadwalnya tidak mencakup hari ini" in row and "giliran" not in row, row
+    wednesday = (tuesday + timedelta(days=1)).isoformat()
+    page = logged_in(live_scheduler, "editor").get("/admin/schedule", params={"display": "desa-antibar",
+                                                                              "day": wednesday})  # fmt: skip
+    row = page.text.split(f'id="item-ann-{ann_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "tidak tayang" not in row  # on its own day it plays
