@@ -55,8 +55,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "disabled": ("this account is disabled", "akun ini dinonaktifkan"),
     "unknown_action": ("unknown action", "tindakan tidak dikenal"),
     "role": (
-        "your role ({role}) may not {action}",
-        "peran Anda ({role}) tidak boleh melakukan '{action}'",
+        "your role ({role}) may not {action}; ask an admin if you need to",
+        "peran Anda ({role}) tidak boleh {action}; hubungi admin bila perlu",
     ),
     "two_person": (
         "two-person rule: {who} cannot approve an announcement they created or changed since its last approval; "
@@ -65,8 +65,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "terakhir; minta penyetuju lain",
     ),
     "not_author": (
-        "only the announcement's authors/editors or an approver may {action} announcement {id}",
-        "hanya penulis/penyunting pengumuman {id} atau penyetuju yang boleh melakukan '{action}'",
+        "only the announcement's authors/editors or an approver may {action} (announcement {id})",
+        "hanya penulis/penyunting pengumuman {id} atau penyetuju yang boleh {action}",
     ),
     "approved_not_author": (
         "announcement {id} is approved: only its authors/editors or an approver may change it "
@@ -87,6 +87,30 @@ class PolicyDenied(Forbidden):
 
     def text(self, language: str) -> str:
         return self.texts.get(language) or self.texts["en"]
+
+
+# What each action and role is called in a refusal: (English, Bahasa Indonesia), never the internal names.
+ACTION_WORDS: dict[str, tuple[str, str]] = {
+    "view": ("see this", "melihat ini"),
+    "create": ("write announcements", "menulis pengumuman"),
+    "edit": ("change announcements", "mengubah pengumuman"),
+    "submit": ("submit it for approval", "mengajukannya untuk disetujui"),
+    "approve": ("approve", "menyetujui"),
+    "reject": ("reject", "menolak"),
+    "withdraw": ("take it off the screens", "menurunkannya dari layar"),
+    "archive": ("archive it", "mengarsipkannya"),
+    "emergency": ("send emergency broadcasts", "menyiarkan siaran darurat"),
+    "manage_displays": ("manage screens", "mengelola layar"),
+    "manage_users": ("manage users", "mengelola pengguna"),
+    "view_reports": ("see reports", "melihat laporan"),
+    "view_audit": ("see the audit log", "melihat log audit"),
+    "manage_sources": ("manage data sources", "mengelola sumber data"),
+}
+ROLE_WORDS: dict[str, tuple[str, str]] = {
+    "viewer": ("viewer", "Pembaca"), "editor": ("editor", "Penulis"), "approver": ("approver", "Penyetuju"),
+    "admin": ("admin", "Admin"),
+}  # fmt: skip
+assert set(ACTION_WORDS) == set(ACTIONS) and set(ROLE_WORDS) == set(ROLES)
 
 
 def _ids(value: Any) -> set[int]:
@@ -144,14 +168,13 @@ def require(user: dict[str, Any] | None, action: str, announcement: dict[str, An
     reason = denial(user, action, announcement)
     if reason is None:
         return
-    values = {
-        "action": action,
-        "role": (user or {}).get("role", "-"),
-        "who": (user or {}).get("username", "-"),
-        "id": (announcement or {}).get("id", "-"),
-    }
-    english, indonesian = REASONS[reason]
-    raise PolicyDenied(reason, {"en": english.format(**values), "id": indonesian.format(**values)})
+    role = str((user or {}).get("role", "-"))
+    common = {"who": (user or {}).get("username", "-"), "id": (announcement or {}).get("id", "-")}
+    texts = {}
+    for n, language in enumerate(("en", "id")):
+        words = {"action": ACTION_WORDS.get(action, (action, action))[n], "role": ROLE_WORDS.get(role, (role, role))[n]}
+        texts[language] = REASONS[reason][n].format(**common, **words)
+    raise PolicyDenied(reason, texts)
 
 
 def allowed_actions(user: dict[str, Any] | None, announcement: dict[str, Any] | None = None) -> list[str]:

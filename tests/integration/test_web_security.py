@@ -319,3 +319,11 @@ def test_emergency_receipts_need_a_display_token(live_scheduler: Any) -> None:
     assert requests.post(url, json={"seq": 1, "outcome": "shown"}, timeout=10).status_code == 401
     forged = {"Authorization": "Bearer not-a-display-token"}
     assert requests.post(url, json={"seq": 1, "outcome": "shown"}, headers=forged, timeout=10).status_code == 401
+
+
+def test_a_refusal_names_the_action_in_words_not_internal_names(live_scheduler: Any) -> None:
+    # The third review: the "not allowed" page said "peran Anda (editor) tidak boleh melakukan 'manage_users'".
+    page = logged_in(live_scheduler, "editor").get("/admin/users")
+    assert page.status_code == 403
+    assert "Penulis" in page.text and "mengelola pengguna" in page.text and "hubungi admin" in page.text
+    assert "manage_users" not in page.text and "(editor)" not in page.text
