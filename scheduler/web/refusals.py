@@ -6,10 +6,13 @@ a known one is shown in the staff's words alone.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
 from scheduler.i18n import N_
+
+log = logging.getLogger("scheduler.web.refusals")
 
 # (pattern in the pipeline's English reason, plain message); the first match wins.
 PLAIN_REFUSALS: list[tuple[re.Pattern[str], str]] = [
@@ -46,11 +49,13 @@ def plain_reason(reason: str, t: Callable[[str], str]) -> str:
 
 
 def plain_refusal(reason: str, t: Callable[[str], str]) -> str:
-    """'Berkas ditolak: <plain reason>' in the user's language, with the pipeline's detail for support."""
+    """'Berkas ditolak: <plain reason>' in the user's language. The pipeline's English detail stays in the log
+    (and the job list's :func:`plain_reason`); a staffer reads one sentence, not the same one twice."""
     plain = _plain(reason, t)
     if plain is None:
         return t("The file was refused: %(reason)s") % {"reason": reason}
-    return t("The file was refused: %(reason)s") % {"reason": plain} + f" ({reason})"
+    log.info("file refused: %s", reason)
+    return t("The file was refused: %(reason)s") % {"reason": plain}
 
 
 # (pattern in the pipeline's English warning, plain message); the first match wins. content/pipeline.py and

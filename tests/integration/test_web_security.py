@@ -292,6 +292,7 @@ def test_upload_named_with_dots_lands_only_in_the_store_and_refusals_are_plain(
     assert refused.status_code == 400 and refused.json()["ok"] is False
     assert refused.json()["message"].startswith("Berkas ditolak: Jenis berkas ini tidak diterima. Yang diterima: "
                                                 "gambar JPEG, PNG, WebP, GIF")  # the list in words too
+    assert "Accepted" not in refused.json()["message"]  # one sentence, not the English one after it
     no_token = editor.post("/admin/media", {}, files={"file": ("a.png", png.getvalue(), "image/png")})
     assert no_token.status_code == 403
 
