@@ -191,16 +191,21 @@ def _days(text: str) -> list[str]:
     return sorted(set(out), key=WEEK.index)
 
 
-def format_hours(windows: list[dict[str, Any]]) -> str:
-    """The inverse of :func:`parse_hours` for forms (English day names)."""
+#: Day names as a form shows them back, per language (parse_hours reads both).
+WEEK_WORDS = {"en": WEEK, "id": ("sen", "sel", "rab", "kam", "jum", "sab", "min")}
+
+
+def format_hours(windows: list[dict[str, Any]], language: str = "en") -> str:
+    """The inverse of :func:`parse_hours` for forms, with the day names of ``language`` ("sen-jum 06:00-22:00")."""
     parts = []
+    names = WEEK_WORDS.get(language, WEEK)
     for w in windows:
-        days = _day_ranges([WEEK.index(d) for d in w.get("days", [])])
+        days = _day_ranges([WEEK.index(d) for d in w.get("days", [])], names)
         parts.append(f"{days} {w['start']}-{w['end']}".strip())
     return "; ".join(parts)
 
 
-def _day_ranges(indexes: list[int]) -> str:
+def _day_ranges(indexes: list[int], names: tuple[str, ...] = WEEK) -> str:
     """[0, 1, 2, 3, 4, 6] -> 'mon-fri,sun'."""
     runs: list[list[int]] = []
     for i in sorted(indexes):
@@ -208,7 +213,7 @@ def _day_ranges(indexes: list[int]) -> str:
             runs[-1].append(i)
         else:
             runs.append([i])
-    return ",".join(WEEK[r[0]] if len(r) == 1 else f"{WEEK[r[0]]}-{WEEK[r[-1]]}" for r in runs)
+    return ",".join(names[r[0]] if len(r) == 1 else f"{names[r[0]]}-{names[r[-1]]}" for r in runs)
 
 
 # -- groups -------------------------------------------------------------------------------------

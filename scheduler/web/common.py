@@ -47,6 +47,7 @@ from starlette.datastructures import FormData
 from scheduler import policy
 from scheduler.deps import SESSION_COOKIE, get_service, service_of
 from scheduler.errors import BadAddress
+from scheduler.fleet_admin import format_hours
 from scheduler.i18n import LANGUAGES, N_, language_or_default, translator
 from scheduler.player_reasons import PlayerReasons
 from scheduler.schedule_reasons import ScheduleReasons
@@ -286,6 +287,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "fmt": formatter,
         "player_reason": PlayerReasons(t, formatter),  # what a player reported, translated (_player_text.html)
         # a schedule warning in the staff's words: announcements by title, local times (scheduler/schedule_reasons.py)
+        "hours_text": lambda windows: format_hours(windows, language),  # operating hours, the staff's day names
         "schedule_text": ScheduleReasons(t, formatter, language, lambda: _announcement_titles(service)),
         "can": lambda action, announcement=None: can(user, action, announcement),
         "display_name": lambda display_id: display_names.get(display_id, display_id),

@@ -62,9 +62,9 @@ def _form_values(form: FormData) -> dict[str, Any]:
     return values
 
 
-def _settings_values(display: dict[str, Any]) -> dict[str, Any]:
+def _settings_values(display: dict[str, Any], language: str) -> dict[str, Any]:
     values = {k: display.get(k) for k in FORM_FIELDS}
-    values["operating_hours"] = format_hours(display.get("operating_hours") or [])
+    values["operating_hours"] = format_hours(display.get("operating_hours") or [], language)
     return {k: "" if v is None else v for k, v in values.items()}
 
 
@@ -128,7 +128,9 @@ def display_detail(display_id: ItemId, request: Request, user: UserDep, service:
 @router.get("/displays/{display_id}/edit")
 def edit_form(display_id: ItemId, request: Request, user: UserDep, service: ServiceDep) -> Response:
     require_action(user, "manage_displays")
-    return _form(request, service, _settings_values(fleet_admin.get_display(service, display_id)), False)
+    return _form(
+        request, service, _settings_values(fleet_admin.get_display(service, display_id), language_of(request)), False
+    )
 
 
 @router.post("/displays/{display_id}/edit")

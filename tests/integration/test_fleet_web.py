@@ -74,6 +74,9 @@ def test_display_form_refuses_bad_input_keeps_it_and_needs_csrf(live_scheduler: 
     assert r.status_code == 200 and "versi" in r.text
     assert service.publisher.latest("led-sejegi").version == version + 1
     assert service.db.table("displays").get("led-sejegi")["rotation"] == 180
+    assert "sen-jum 06:00-18:00" in r.text  # shown back as typed, in Indonesian day names
+    settings = s.get(f"{base}/admin/displays/led-sejegi/edit", timeout=TIMEOUT_S).text
+    assert 'value="sen-jum 06:00-18:00"' in settings and "mon-fri" not in settings
     audit = [row["action"] for row in service.db.table("audit_log").rows_where("subject = 'display:led-sejegi'")]
     assert audit == ["display.create", "display.edit"]
 

@@ -39,6 +39,12 @@ def test_create_group_and_display_then_edit_republishes(service: Service) -> Non
         {"days": ["sat"], "start": "07:00", "end": "12:00"},
     ]
     assert fleet_admin.format_hours(row["operating_hours"]) == "mon-fri 06:00-22:00; sat 07:00-12:00"
+    # shown back in the staff's day names, and read back the same (the third review typed sen-jum, got mon-fri)
+    indonesian = fleet_admin.format_hours(row["operating_hours"], "id")
+    assert indonesian == "sen-jum 06:00-22:00; sab 07:00-12:00"
+    assert fleet_admin.parse_hours(indonesian) == row["operating_hours"]
+    sunday = [{"days": ["mon", "wed", "sun"], "start": "05:00", "end": "23:00"}]
+    assert fleet_admin.format_hours(sunday, "id") == "sen,rab,min 05:00-23:00"
     first = service.publisher.latest("led-pinyuh")
     assert first is not None, "a new display gets a manifest at once"
 
