@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -190,6 +190,36 @@ def display_status(row: dict[str, Any], now: datetime) -> str:
     if row.get("starts_at") and now_iso < row["starts_at"]:
         return "approved"
     return "on_air"
+
+
+def not_on_today(db: Database, rows: list[dict[str, Any]], now: datetime, timezone_name: str) -> set[int]:
+    """Ids among ``rows`` (approved, inside their dates) whose schedule gives them no time on today's local
+    date: a Mon/Wed/Fri announcement on a Tuesday is approved, but not on air today."""
+    from playlists.codec import parse_rule
+    from playlists.windows import rule_spans
+    from signage.clock import zone
+
+    day_start = datetime.combine(now.astimezone(zone(timezone_name)).date(), datetime.min.time(), zone(timezone_name))
+    d0 = int(day_start.timestamp())
+    d1 = int((day_start + timedelta(days=1)).timestamp())
+    ids = [int(row["id"]) for row in rows]
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    bodies = {row[0]: row[1] for row in db.execute(f"select id, body from rules where id in ({marks})",
+                                                    [f"ann-{i}" for i in ids])}  # fmt: skip
+    out = set()
+    for announcement_id in ids:
+        body = bodies.get(f"ann-{announcement_id}")
+        if body is None:
+            continue
+        try:
+            rule = parse_rule(loads(body, {}))
+        except (UserError, ValueError):  # a stored rule that no longer parses: its warning says so elsewhere
+            continue
+        if not rule_spans(rule, timezone_name, d0, d1):
+            out.add(announcement_id)
+    return out
 
 
 def _snapshot(db: Database, announcement_id: int) -> dict[str, Any]:

@@ -16,7 +16,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from scheduler import actions
-from scheduler.announcements import STATUSES, content_version, decode_row, display_status, get_announcement
+from scheduler.announcements import (
+    STATUSES,
+    content_version,
+    decode_row,
+    display_status,
+    get_announcement,
+    not_on_today,
+)
 from scheduler.emergency_ack import acknowledgements
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
@@ -61,6 +68,7 @@ STATUS_LABELS: dict[str, str] = {
     "submitted": N_("Submitted"),
     "approved": N_("Approved"),
     "on_air": N_("On air"),
+    "not_today": N_("Approved, not on today"),
     "ended": N_("Ended"),
     "rejected": N_("Rejected"),
     "withdrawn": N_("Withdrawn"),
@@ -98,6 +106,15 @@ def _labels() -> dict[str, Any]:
     }
 
 
+def _mark_not_today(service: ServiceDep, on_air: list[dict[str, Any]]) -> None:
+    """``display_status`` "not_today" for those whose schedule leaves out today (days of the week, dates)."""
+    with service.lock:
+        quiet = not_on_today(service.db, on_air, service.clock(), service.config.timezone)
+    for row in on_air:
+        if int(row["id"]) in quiet:
+            row["display_status"] = "not_today"
+
+
 @router.get("/announcements")
 def list_announcements(request: Request, user: UserDep, service: ServiceDep, status: str = "", q: str = "") -> Response:
     now = service.clock()
@@ -109,6 +126,8 @@ def list_announcements(request: Request, user: UserDep, service: ServiceDep, sta
     shown = []
     for row in rows:
         row["display_status"] = display_status(row, now)
+    _mark_not_today(service, [r for r in rows if r["display_status"] == "on_air"])
+    for row in rows:
         if status and row["display_status"] != status:
             continue
         if not status and row["display_status"] == "archived":
@@ -124,7 +143,7 @@ def list_announcements(request: Request, user: UserDep, service: ServiceDep, sta
         rows=shown,
         status_filter=status if status in STATUS_LABELS else "",
         q=q[:200],
-        statuses=[s for s in (*STATUSES, "on_air", "ended") if s in STATUS_LABELS],
+        statuses=[s for s in (*STATUSES, "on_air", "not_today", "ended") if s in STATUS_LABELS],
         **_labels(),
     )
 
@@ -320,6 +339,7 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
             else []
         )
     row["display_status"] = display_status(row, service.clock())
+    _mark_not_today(service, [row] if row["display_status"] == "on_air" else [])
     acks = None
     if row["layer"] == "emergency" and row["status"] == "approved":
         with service.lock:

@@ -14,6 +14,7 @@ import requests
 from web_support import logged_in
 
 from scheduler.schedule import horizon_start
+from signage.clock import zone
 
 TIMEOUT_S = 30
 
@@ -55,3 +56,8 @@ def test_a_day_outside_an_announcements_days_is_named_as_such(live_scheduler: An
                                                                               "day": wednesday})  # fmt: skip
     row = page.text.split(f'id="item-ann-{ann_id}"', 1)[1].split("</tr>", 1)[0]
     assert "tidak tayang" not in row  # on its own day it plays
+    # its badge says whether today is one of its days, not merely that it is approved (the third review)
+    today = service.clock().astimezone(zone(service.config.timezone)).date()
+    badge = re.search(r'id="status">([^<]*)<', logged_in(live_scheduler, "editor").get(
+        f"/admin/announcements/{ann_id}").text).group(1)  # fmt: skip
+    assert badge == ("Tayang" if today.weekday() in (0, 2, 4) else "Disetujui, tidak tayang hari ini"), badge

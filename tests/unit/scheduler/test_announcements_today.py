@@ -1,0 +1,30 @@
+"""Whether an approved announcement's schedule gives it time today (scheduler.announcements.not_on_today)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scheduler.announcements import not_on_today
+from scheduler.store import open_store
+
+TUESDAY = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10.00 WIB
+
+
+def test_days_of_the_week_and_dates_decide_today(tmp_path: Path) -> None:
+    db = open_store(tmp_path / "s.db")
+    rules = {
+        1: {"days": ["mon", "wed", "fri"]},
+        2: {"days": ["tue"]},
+        3: {},
+        4: {"dayparts": [{"start": "23:00", "end": "23:30"}]},  # later today: still today
+        5: {"valid_from": "2026-12-02T00:00:00", "valid_until": "2026-12-09T00:00:00"},
+    }
+    for n, extra in rules.items():
+        body = {"id": f"ann-{n}", "item": f"ann-{n}", "targets": {"groups": ["kabupaten"]}, **extra}
+        db.table("rules").insert({"id": f"ann-{n}", "announcement_id": n, "body": json.dumps(body),
+                                  "updated_at": "2026-12-01T00:00:00Z"})  # fmt: skip
+    rows = [{"id": n} for n in (*rules, 6)]  # 6: no stored rule (not published yet): not claimed either way
+    assert not_on_today(db, rows, TUESDAY, "Asia/Pontianak") == {1, 5}
+    assert not_on_today(db, [], TUESDAY, "Asia/Pontianak") == set()
