@@ -87,6 +87,12 @@ def preview_display(
 ) -> FileResponse:
     """The frame ``display_id`` shows at ``at`` (default: now), drawn by the player's renderer."""
     require(user, "view")
+    return _png(display_frame(service, display_id, at, language))
+
+
+def display_frame(service: Service, display_id: str, at: str | None, language: str) -> Path:
+    """The cached PNG of what ``display_id`` shows at ``at`` (local time or ISO; None: now); NotFound when it has
+    no published manifest, TooMany when too many previews are being drawn, UserError when the renderer fails."""
     latest = service.publisher.latest(display_id)
     if latest is None:
         raise NotFound(f"display {display_id!r} has no published manifest", field="display_id")
@@ -95,7 +101,7 @@ def preview_display(
     key = {"display": display_id, "etag": latest.etag, "at": format_utc(moment), "language": language}
     args = ["--data-dir", str(service.data_dir), "--display", display_id, "--at", format_utc(moment),
             "--language", language]
-    return _png(render_png(service, key, args))
+    return render_png(service, key, args)
 
 
 @router.get("/preview/announcements/{announcement_id}.png", response_class=Response,

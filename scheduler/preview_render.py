@@ -28,6 +28,9 @@ _RENDERS = threading.BoundedSemaphore(RENDERS_AT_ONCE)
 # Renders running or waiting: beyond this a new one is refused (429) at once rather than holding one more of the
 # server's worker threads (a script asking for many distinct instants could otherwise hold them all).
 RENDERS_QUEUED_MAX = 8
+#: The renderer runs from the folder holding our packages: ``python -m`` puts its working directory first on
+#: ``sys.path``, so a folder named ``player/`` or ``signage/`` where the scheduler was started would shadow them.
+CODE_ROOT = Path(__file__).resolve().parent.parent
 _QUEUED = threading.BoundedSemaphore(RENDERS_QUEUED_MAX)
 
 
@@ -58,7 +61,8 @@ def render_png(service: Service, key: dict[str, Any], args: list[str]) -> Path:
         with _RENDERS:  # at most RENDERS_AT_ONCE renderer processes, however many views arrive at once
             if out.is_file():  # drawn by another request while this one waited
                 return out
-            done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False,
+                                  cwd=CODE_ROOT)  # fmt: skip
     finally:
         _QUEUED.release()
     if done.returncode != 0 or not tmp.is_file():

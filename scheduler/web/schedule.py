@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time
 from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import Response
 
+from scheduler.api_preview import display_frame
+from scheduler.errors import TooMany
 from scheduler.fleet_admin import list_displays
 from scheduler.i18n import N_
 from scheduler.schedule_view import day_view
+from scheduler.service import Service
 from scheduler.web.common import ServiceDep, UserDep, gettext_for, language_of, page_router, render
 from signage.clock import zone
-from signage.errors import UserError
+from signage.errors import NotFoundError, UserError
 from signage.timefmt import format_date_long
 
 router = page_router()
+log = logging.getLogger("scheduler.web.schedule")
 REASONS = {
     "no_rule": N_("no schedule rule"),
     "no_display": N_("its rules reach no existing display"),
@@ -80,7 +85,26 @@ def schedule(
     def long_date(moment: date) -> str:
         return format_date_long(datetime.combine(moment, time(12), zone(zone_name)), zone_name, language)
 
+    frame_error = _draw_frame(request, service, view.display["id"], f"{view.day.isoformat()} {at}", language) if at \
+        else None  # fmt: skip
     return render(
         request, "schedule.html", 400 if error else 200, active="schedule", displays=displays, view=view,
-        reasons=REASONS, layers=LAYERS, zones=ZONES, error=error, long_date=long_date, at=at,
+        reasons=REASONS, layers=LAYERS, zones=ZONES, error=error, long_date=long_date, at=at, frame_error=frame_error,
     )  # fmt: skip
+
+
+def _draw_frame(request: Request, service: Service, display_id: str, at: str, language: str) -> str | None:
+    """Draw the frame before the page shows it (cached, so the image request is a file read); why it cannot be
+    drawn, in the staff's words, instead of a broken image."""
+    t = gettext_for(request)
+    try:
+        display_frame(service, display_id, at, language)
+    except NotFoundError:
+        return t("This screen has no published schedule yet, so there is nothing to draw.")
+    except TooMany:
+        return t("Many previews are being drawn right now. Wait a few seconds and press Show again.")
+    except UserError as exc:
+        log.warning("preview of %s at %s failed: %s", display_id, at, exc.message)
+        return t("The preview could not be drawn (%(reason)s). The screen itself is not affected; try again, or "
+                 "tell the administrator.") % {"reason": exc.message}
+    return None

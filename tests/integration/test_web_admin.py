@@ -169,6 +169,27 @@ def test_schedule_page_shows_the_frame_at_a_chosen_time(live_scheduler: Any) -> 
     assert viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "25:00"}).status_code == 422
 
 
+def test_a_frame_that_cannot_be_drawn_is_explained_not_a_broken_image(
+    live_scheduler: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The third review: a folder named player/ where the scheduler was started hid the real package from the
+    # renderer, and the page then showed a broken image over a bare JSON 404.
+    import scheduler.preview_render as preview_render
+
+    shadow = tmp_path / "cwd"
+    (shadow / "player").mkdir(parents=True)
+    (shadow / "player" / "__init__.py").write_text("raise ImportError('not the real player')\n")
+    monkeypatch.chdir(shadow)
+    viewer = logged_in(live_scheduler, "admin")
+    page = viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "10:17"})
+    assert page.status_code == 200 and 'class="frame-preview"' in page.text and 'id="frame-error"' not in page.text
+
+    monkeypatch.setattr(preview_render, "CODE_ROOT", shadow)  # now the renderer really cannot load
+    page = viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "10:19"})
+    assert page.status_code == 200 and 'class="frame-preview"' not in page.text
+    assert "Pratinjau tidak dapat digambar" in page.text.split('id="frame-error"', 1)[1].split("</p>", 1)[0]
+
+
 def test_an_approval_reaching_many_screens_answers_at_once_and_publishes_behind(live_scheduler: Any) -> None:
     """Above publish_inline_max_displays the request does not wait for the publish; the screens still get it."""
     from dataclasses import replace
