@@ -73,6 +73,10 @@ __all__ = ["API_MEDIA_PREFIX", "STATIC_MEDIA_PREFIX", "PublishedManifest", "Publ
 
 log = logging.getLogger("scheduler.publish")
 WRITE_THREADS = 8  # files written (and fsynced) at once by a large publish
+#: Envelope files kept per display: the newest versions (the store keeps every version's row). Only the latest
+#: is ever served; a few before it help support. Without pruning a daily republish of 1,000 busy displays grows
+#: the data dir by ~100 GB a year.
+KEPT_VERSION_FILES = 10
 # the tail of a canonical envelope: the manifest's last key is "version", then comes "signature"
 _TAIL_VERSION = re.compile(rb'"version":(\d{1,18})\},"signature":\{[^{}]*\}\}$')
 
@@ -405,6 +409,8 @@ class Publisher:
         folder = self.manifests_dir / display_id
         write_atomic(folder / f"{version}.json.gz", rendered.body_gz)  # first: a .json is never without its .gz
         write_atomic(folder / f"{version}.json", rendered.body)
+        for name in (f"{version - KEPT_VERSION_FILES}.json", f"{version - KEPT_VERSION_FILES}.json.gz"):
+            (folder / name).unlink(missing_ok=True)  # the oldest kept file goes (the row stays)
         if self.static_dir is not None:
             assert rendered.static_body is not None and rendered.static_gz is not None
             self._copy_static_media(rendered.media_sha256)

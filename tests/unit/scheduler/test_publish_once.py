@@ -339,3 +339,21 @@ def test_a_batch_writes_its_files_on_several_threads_before_recording_them(tmp_p
             assert (service.publisher.manifests_dir / p.display_id / "1.json").read_bytes() == p.body
     finally:
         service.close()
+
+
+def test_only_the_newest_version_files_are_kept(busy_service: Service) -> None:
+    from scheduler.publish import KEPT_VERSION_FILES
+
+    folder = busy_service.publisher.manifests_dir / "busy"
+    for n in range(KEPT_VERSION_FILES + 3):
+        with busy_service.lock:  # each publish a real change: the canvas turns
+            busy_service.db.table("displays").update("busy", {"rotation": 180 if n % 2 else 0})
+        (published,) = busy_service.publisher.publish(["busy"])
+    assert published.version == KEPT_VERSION_FILES + 3
+    kept = sorted(int(p.name.split(".")[0]) for p in folder.glob("*.json"))
+    assert kept == list(range(4, KEPT_VERSION_FILES + 4))
+    assert sorted(int(p.name.split(".")[0]) for p in folder.glob("*.json.gz")) == kept
+    with busy_service.lock:  # every version's row stays
+        assert busy_service.db.table("manifests").count_where("display_id = 'busy'") == KEPT_VERSION_FILES + 3
+    again = _fresh_publisher(busy_service).latest("busy")  # a restart serves the newest file
+    assert again is not None and again.version == published.version and again.etag == published.etag
