@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import accumulate, chain
+from operator import attrgetter
 from typing import NamedTuple
 
 Rank = tuple[str, int]  # (rule id, item index): global, so loops can be shared
@@ -31,6 +32,14 @@ class Slot:
         return Slot, (self.key, self.rule_id, self.item_id, self.duration_s, self.rank, self.max_per_hour)
 
 
+# C-level field readers: map() with these walks a loop's slots without a Python frame per slot
+_DURATION_S = attrgetter("duration_s")
+_ITEM_ID = attrgetter("item_id")
+_RULE_ID = attrgetter("rule_id")
+_RANK = attrgetter("rank")
+_MAX_PER_HOUR = attrgetter("max_per_hour")
+
+
 class Position(NamedTuple):
     """Where a run stands at an instant: slot index, seconds into it, whole cycles done."""
 
@@ -44,6 +53,7 @@ class Loop:
 
     __slots__ = (
         "_item_ids",
+        "_rank_index",
         "_ranks",
         "_rotations",
         "_rule_ids",
@@ -64,41 +74,55 @@ class Loop:
     def __init__(self, slots: tuple[Slot, ...]) -> None:
         self.slots = slots
         self.n = len(slots)
-        self.durations = [s.duration_s for s in slots]
-        self.prefix = [0, *accumulate(self.durations)]
+        # tuples, not lists: the collector stops tracking a tuple of ints after its first pass, and the
+        # shared loop cache keeps thousands of loops alive for it to walk again and again
+        self.durations = tuple(map(_DURATION_S, slots))
+        self.prefix = (0, *accumulate(self.durations))
         self.period_s = self.prefix[-1]
-        self.max_by_key = {s.key: s.max_per_hour for s in slots if s.max_per_hour is not None}
-        self.capped = bool(self.max_by_key)
+        caps = list(map(_MAX_PER_HOUR, slots))
+        self.capped = caps.count(None) != self.n
+        self.max_by_key: dict[tuple[str, int], int] = {}
         # capped slots: (key, max per hour, the cycle offsets where the key's slots start, ascending)
         self.cap_table: tuple[tuple[tuple[str, int], int, tuple[int, ...]], ...] = ()
-        if self.capped:
-            starts: dict[tuple[str, int], list[int]] = {}
-            for i, slot in enumerate(slots):
-                if slot.max_per_hour is not None:
-                    starts.setdefault(slot.key, []).append(self.prefix[i])
-            self.cap_table = tuple((key, self.max_by_key[key], tuple(at)) for key, at in starts.items())
         # when each capped key has one slot (no weight, no playlist): its start offsets ascending, and
         # (key, cap) in the same order, so a run shorter than a cycle finds its capped starts by bisection
-        self.cap_single = all(len(at) == 1 for _, _, at in self.cap_table)
-        ordered = sorted((at[0], key, cap) for key, cap, at in self.cap_table) if self.cap_single else []
-        self.cap_starts: tuple[int, ...] = tuple(at for at, _, _ in ordered)
-        self.cap_keys: tuple[tuple[tuple[str, int], int], ...] = tuple((key, cap) for _, key, cap in ordered)
+        self.cap_single = True
+        self.cap_starts: tuple[int, ...] = ()
+        self.cap_keys: tuple[tuple[tuple[str, int], int], ...] = ()
+        if self.capped:
+            self._index_caps(caps)
         self._item_ids: tuple[str, ...] | None = None
         self._rule_ids: frozenset[str] | None = None
-        self._ranks: tuple[list[Rank], dict[Rank, int]] | None = None
+        self._ranks: tuple[Rank, ...] | None = None
+        self._rank_index: tuple[list[Rank], dict[Rank, int]] | None = None
         self._rotations: dict[int, tuple[str, ...]] = {}
         self._whys: dict[str, str] = {}
+
+    def _index_caps(self, caps: list[int | None]) -> None:
+        """Fill the cap fields from each slot's ``max_per_hour`` (None: uncapped)."""
+        slots, prefix = self.slots, self.prefix
+        starts: dict[tuple[str, int], list[int]] = {}
+        for i, cap in [(i, cap) for i, cap in enumerate(caps) if cap is not None]:  # the few capped slots
+            key = slots[i].key
+            self.max_by_key[key] = cap
+            starts.setdefault(key, []).append(prefix[i])
+        self.cap_table = tuple((key, self.max_by_key[key], tuple(at)) for key, at in starts.items())
+        self.cap_single = all(len(at) == 1 for _, _, at in self.cap_table)
+        if self.cap_single:
+            ordered = sorted((at[0], key, cap) for key, cap, at in self.cap_table)
+            self.cap_starts = tuple(at for at, _, _ in ordered)
+            self.cap_keys = tuple((key, cap) for _, key, cap in ordered)
 
     @property
     def item_ids(self) -> tuple[str, ...]:
         if self._item_ids is None:
-            self._item_ids = tuple(s.item_id for s in self.slots)
+            self._item_ids = tuple(map(_ITEM_ID, self.slots))
         return self._item_ids
 
     @property
     def rule_ids(self) -> frozenset[str]:
         if self._rule_ids is None:
-            self._rule_ids = frozenset(s.rule_id for s in self.slots)
+            self._rule_ids = frozenset(map(_RULE_ID, self.slots))
         return self._rule_ids
 
     def why(self, layer: str) -> str:
@@ -107,7 +131,7 @@ class Loop:
         if text is None:
             rules = sorted(self.rule_ids)
             named = ", ".join(rules[:3]) + (f" +{len(rules) - 3} more" if len(rules) > 3 else "")
-            items = len(set(self.item_ids))
+            items = len(set(map(_ITEM_ID, self.slots)))  # not self.item_ids: kept only if asked for
             text = self._whys[layer] = (
                 f"{layer} round-robin of {items} item(s), rule{'s' if len(rules) > 1 else ''} {named}"
             )
@@ -115,7 +139,7 @@ class Loop:
 
     def without(self, excluded: frozenset[tuple[str, int]]) -> Loop | None:
         """This loop minus the slots whose key is in ``excluded`` (order kept)."""
-        slots = tuple(s for s in self.slots if s.key not in excluded)
+        slots = tuple([s for s in self.slots if s.key not in excluded])
         return Loop(slots) if slots else None
 
     def rotated_item_ids(self, pos: int) -> tuple[str, ...]:
@@ -140,16 +164,19 @@ class Loop:
         """Slot index to continue a round robin after a slot of ``rank`` played."""
         if rank is None:
             return 0
-        if self._ranks is None:
-            first: dict[Rank, int] = {}
-            for i, slot in enumerate(self.slots):
-                first.setdefault(slot.rank, i)
-            ordered = list(first)
-            ordered.sort()  # already sorted unless weights repeat slots
-            self._ranks = (ordered, first)
-        ordered, first = self._ranks
-        i = bisect_right(ordered, rank)
-        return first[ordered[i]] if i < len(ordered) else first[ordered[0]]
+        if self._rank_index is not None:  # asked before: a bisection
+            ordered, first = self._rank_index
+            i = bisect_right(ordered, rank)
+            return first[ordered[i]] if i < len(ordered) else first[ordered[0]]
+        if self._ranks is None:  # asked once, as most loops are (a capped variant): a scan in C, no sort
+            self._ranks = tuple(map(_RANK, self.slots))
+            after = min(filter(rank.__lt__, self._ranks), default=None)
+            return self._ranks.index(min(self._ranks) if after is None else after)
+        # asked again (a loop the cache hands out over and over): rank -> its first slot, built from the
+        # last slot back so an earlier slot's index wins, and the ranks sorted for bisection
+        first = dict(zip(reversed(self._ranks), range(self.n - 1, -1, -1), strict=True))
+        self._rank_index = (sorted(first), first)
+        return self.next_after_rank(rank)
 
 
 def cycle_offsets(starts: tuple[int, ...], base: int, period_s: int) -> list[int]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 from playlists.budget import CHECK_EVERY
 from playlists.intervals import Span
@@ -201,7 +202,7 @@ class Sweep:
         # the current pick, kept in locals and written back to its _State on the next pick
         state: _State | None = None
         loop: Loop = EMPTY_LOOP
-        prefix: list[int] = [0]
+        prefix: tuple[int, ...] = (0,)
         period = 1
         capped = False
         loop_no = label_no = 0
@@ -332,28 +333,34 @@ class Sweep:
 
     def _count_caps(self, loop: Loop, state: _State, pos: int, t: int, end: int) -> int:
         """Cut the run where a capped slot would exceed its hourly cap; count starts."""
-        base, period, counts = loop.prefix[pos], loop.period_s, state.counts
-        started: list[tuple[tuple[str, int], int, int]]  # (key, cap, starts in this run)
+        base, period = loop.prefix[pos], loop.period_s
         if loop.cap_single and end - t <= period:
             # each capped key starts at most once in the run, and never beyond its cap: a key may start
             # while fewer than its cap did, and its next start is a whole cycle later. Count the keys
             # whose start offset lies in [base, base + elapsed) of the cycle (wrapping past its end).
             starts, reach = loop.cap_starts, base + end - t
             lo = bisect_left(starts, base)
-            hit = list(range(lo, bisect_left(starts, reach, lo)))
-            if reach > period:
-                hit += range(bisect_left(starts, reach - period, 0, lo))
-            started = [(*loop.cap_keys[i], 1) for i in hit]
-        else:
-            seen = []
-            for key, cap, at in loop.cap_table:
-                offs = cycle_offsets(at, base, period)
-                cycles, k = divmod(cap - counts.get(key, 0), len(offs))
-                stop = t + cycles * period + offs[k]
-                if stop < end:
-                    end = stop
-                seen.append((key, cap, offs))
-            started = [(key, cap, starts_before(offs, period, end - t)) for key, cap, offs in seen]
+            hi = bisect_left(starts, reach, lo)
+            wrap = bisect_left(starts, reach - period, 0, lo) if reach > period else 0
+            if hi > lo or wrap:  # most runs start no capped slot
+                keys = loop.cap_keys
+                self._count_starts(state, [(*keys[i], 1) for i in chain(range(lo, hi), range(wrap))])
+            return end
+        counts = state.counts
+        seen = []
+        for key, cap, at in loop.cap_table:
+            offs = cycle_offsets(at, base, period)
+            cycles, k = divmod(cap - counts.get(key, 0), len(offs))
+            stop = t + cycles * period + offs[k]
+            if stop < end:
+                end = stop
+            seen.append((key, cap, offs))
+        self._count_starts(state, [(key, cap, starts_before(offs, period, end - t)) for key, cap, offs in seen])
+        return end
+
+    def _count_starts(self, state: _State, started: list[tuple[tuple[str, int], int, int]]) -> None:
+        """Add (key, cap, starts in this run) to the hour's counts; a key at its cap leaves the loop."""
+        counts = state.counts
         full = []
         for key, cap, n in started:
             count = counts[key] = counts.get(key, 0) + n
@@ -362,7 +369,6 @@ class Sweep:
         if full:
             state.excluded = state.excluded | frozenset(full)
             self._excluded_changed = True
-        return end
 
     def _mark_seen(self, loop: Loop, pos: int, elapsed_s: int) -> None:
         if elapsed_s >= loop.period_s:

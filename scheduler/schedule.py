@@ -130,9 +130,9 @@ def load_rules_checked(db: Database, cache: dict[str, Rule] | None = None) -> tu
     rules: list[Rule] = []
     refused: list[RefusedRule] = []
     seen: dict[str, Rule] = {}
-    for row in db.table("rules").rows_where(order_by="id"):
+    # plain (id, body) tuples: no dict per row of every column (~5,000 rows on each publish)
+    for rule_id, text in db.execute("select id, body from rules order by id"):
         body: Any = None
-        text = row["body"]
         known = cache.get(text) if cache is not None and isinstance(text, str) else None
         if known is not None:
             rules.append(known)
@@ -149,8 +149,8 @@ def load_rules_checked(db: Database, cache: dict[str, Rule] | None = None) -> tu
                 targets = parse_targets(body.get("targets"))
             except Exception:  # any shape at all: then it may target anything
                 targets = None
-            refused.append(RefusedRule(str(row["id"]), targets, str(exc)))
-            log.warning("stored rule %s refused: %s", row["id"], exc)
+            refused.append(RefusedRule(str(rule_id), targets, str(exc)))
+            log.warning("stored rule %s refused: %s", rule_id, exc)
     if cache is not None:
         cache.clear()
         cache.update(seen)
