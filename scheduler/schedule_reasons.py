@@ -21,21 +21,29 @@ from signage.clock import parse_utc
 
 MESSAGES: dict[str, str] = {
     "never_plays": N_("%(what)s never plays on this screen in the coming days: %(reason)s"),
-    "share_over_100": N_("the interruptions %(names)s ask for %(percent)s%% of the hour in %(hours)s hour(s) from "
-                         "%(first)s: they run late and the other announcements get no turn"),
-    "emergency_overlap": N_("the emergencies %(what)s and %(other)s overlap from %(at)s; they share the screen, "
-                            "the newest first"),
-    "canvas_mismatch": N_("%(what)s is %(item_size)s but the screen shows %(display_size)s: it will be shown with "
-                          "bars or cropped"),
+    "share_over_100": N_(
+        "the interruptions %(names)s ask for %(percent)s%% of the hour in %(hours)s hour(s) from "
+        "%(first)s: they run late and the other announcements get no turn"
+    ),
+    "emergency_overlap": N_(
+        "the emergencies %(what)s and %(other)s overlap from %(at)s; they share the screen, the newest first"
+    ),
+    "canvas_mismatch": N_(
+        "%(what)s is %(item_size)s but the screen shows %(display_size)s: it will be shown with bars or cropped"
+    ),
     "zone_missing": N_("%(what)s plays in the %(zone)s strip, but this screen's layout has no such strip"),
     "unknown_item": N_("%(what)s names content that no longer exists; it is skipped"),
-    "main_zone_empty": N_("nothing to show for %(duration)s in all during operating hours, first at %(first)s: "
-                          "give the screen fallback content, or an announcement for those hours"),
+    "main_zone_empty": N_(
+        "nothing to show for %(duration)s in all during operating hours, first at %(first)s: "
+        "give the screen fallback content, or an announcement for those hours"
+    ),
     "compile_budget_exceeded": N_("the schedule took too long to compute; the screen keeps its last schedule"),
-    "too_many_occurrences": N_("%(what)s has too many time windows in the coming days; the screen keeps its last "
-                               "schedule"),
-    "rule_invalid": N_("%(what)s has a schedule that is no longer valid; the screens it reaches keep their last "
-                       "schedule"),
+    "too_many_occurrences": N_(
+        "%(what)s has too many time windows in the coming days; the screen keeps its last schedule"
+    ),
+    "rule_invalid": N_(
+        "%(what)s has a schedule that is no longer valid; the screens it reaches keep their last schedule"
+    ),
 }
 #: ``never_plays``' ``detail.reason`` (``playlists.warnings.REASONS``) in words.
 REASONS: dict[str, str] = {

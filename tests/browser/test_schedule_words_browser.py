@@ -19,8 +19,12 @@ def test_schedule_warning_and_day_reason_in_indonesian(browser: Any, live_schedu
     service, accounts = live_scheduler.service, live_scheduler.service.demo_accounts
     api = f"{live_scheduler.url}/api/v1/admin"
     admin, editor = ("admin", accounts.admin_password), ("editor", accounts.editor_password)
-    made = requests.post(f"{api}/displays", auth=admin, timeout=30,
-                         json={"id": "layar-kosong", "name": "Layar Kosong", "width": 768, "height": 432})
+    made = requests.post(
+        f"{api}/displays",
+        auth=admin,
+        timeout=30,
+        json={"id": "layar-kosong", "name": "Layar Kosong", "width": 768, "height": 432},
+    )
     assert made.status_code == 201, made.text
     body = {"title": "Posyandu Senin Rabu Jumat", "targets": {"displays": ["desa-antibar"]},
             "schedule": {"days": ["mon", "wed", "fri"]}}  # fmt: skip

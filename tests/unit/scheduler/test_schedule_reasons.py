@@ -25,9 +25,13 @@ def test_every_code_has_words() -> None:
 
 
 def test_an_empty_screen_in_days_and_local_time() -> None:
-    warning = ScheduleWarning("main_zone_empty", "Display x has nothing to play for 201600 s during operating hours, "
-                              "first at 2026-12-01 17:00 UTC; add a fallback rule or fallback items.", "x",
-                              detail={"seconds": 201600, "first": "2026-12-01T17:00:00+00:00", "spans": 4})
+    warning = ScheduleWarning(
+        "main_zone_empty",
+        "Display x has nothing to play for 201600 s during operating hours, "
+        "first at 2026-12-01 17:00 UTC; add a fallback rule or fallback items.",
+        "x",
+        detail={"seconds": 201600, "first": "2026-12-01T17:00:00+00:00", "spans": 4},
+    )
     said = _reasons()(warning.to_dict())
     assert said.startswith("tidak ada yang dapat ditampilkan selama total 2 hari"), said
     assert "2 Desember 2026 · 00.00 WIB" in said and "UTC" not in said
@@ -39,8 +43,13 @@ def test_rules_by_their_announcement_title_and_reasons_in_words() -> None:
     assert _reasons()(never) == ("\u201cVaksinasi Gratis\u201d tidak pernah tayang di layar ini dalam hari-hari "
                                  "mendatang: semua waktunya berada di luar jam operasional layar")  # fmt: skip
     assert _reasons("en")(never).startswith("\u201cVaksinasi Gratis\u201d never plays on this screen")
-    overlap = ScheduleWarning("emergency_overlap", "...", "x", rule_id="ann-9",
-                              detail={"other_rule_id": "ann-44", "at": "2026-12-03T01:00:00+00:00"}).to_dict()
+    overlap = ScheduleWarning(
+        "emergency_overlap",
+        "...",
+        "x",
+        rule_id="ann-9",
+        detail={"other_rule_id": "ann-44", "at": "2026-12-03T01:00:00+00:00"},
+    ).to_dict()
     said = _reasons()(overlap)
     assert "\u201cBanjir Rob\u201d" in said and "aturan ann-44" in said and "08.00 WIB" in said
 
