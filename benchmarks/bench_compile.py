@@ -359,13 +359,14 @@ def bench_fleet(args: argparse.Namespace, root: Path, notes: list[str]) -> list[
             original = json.loads(next(service.db.table("rules").rows_where("id = ?", [rule_id]))["body"])
             targets = json.loads(next(service.db.table("announcements").rows_where("id = ?", [n]))["targets"])
         edited = {**original, "dayparts": [{"start": "17:00", "end": "21:00"}]}
-        reached_n = 0
+        reached_n, edits_done = 0, 0
 
         def edit_runs() -> list[float]:
-            nonlocal reached_n
+            nonlocal reached_n, edits_done
             out = []
-            for k in range(max(5, args.runs)):
-                body = edited if k % 2 == 0 else original
+            for _ in range(max(5, args.runs)):
+                body = edited if edits_done % 2 == 0 else original  # each edit undoes the one before
+                edits_done += 1
 
                 def edit_and_publish(body: dict[str, Any] = body) -> list[Any]:
                     with service.lock:  # what sync_announcement_rule writes, then the displays reached republish
