@@ -5,7 +5,7 @@ Pure functions over the store (callers hold the service lock); the page module o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -104,11 +104,13 @@ def source_row(db: Database, source: StoredSource, now: datetime) -> SourceRow:
     else:
         status = "new"
     data_at = (good[1].as_of or good[1].fetched_at) if good else None
+    # good data is "ok" (no problems) or "approved": its problems were why it was held, decided since
+    good_summary = replace(summarize(good[1]), problems=()) if good else None
     return SourceRow(
         source=source, status=status, reason=reason if status == "failed" else None,
         last_fetch_at=last_fetch, data_at=data_at,
         age_s=(now - data_at).total_seconds() if data_at else None,
-        next_poll_at=source.state.next_due_at, good=summarize(good[1]) if good else None,
+        next_poll_at=source.state.next_due_at, good=good_summary,
         good_id=good[0] if good else None, held_id=held_id,
     )  # fmt: skip
 

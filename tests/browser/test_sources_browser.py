@@ -56,6 +56,8 @@ def test_sources_page_in_the_browser(browser: Any, live_scheduler: Any, fake: Fa
     approver.goto(f"{base}/admin/sources/desa-sungai-bakau")
     approver.click("#approve-snapshot")
     assert "disetujui" in approver.inner_text("[role=status]") and approver.locator("#held").count() == 0
+    good = approver.inner_text("#good-summary")  # on air now: why it was held is no longer a problem of it
+    assert "ISLAM" not in good and "belum pernah disetujui" not in good, good
 
     fake.scale = 10
     poll_now(service, "desa-sungai-bakau")
