@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from playlists.codec import MAX_YEAR, MIN_YEAR
 from scheduler.dataslides import validate_template
 from scheduler.errors import Conflict
 from scheduler.media import media_failure_reason, require_media_approvable
@@ -35,9 +36,12 @@ def _instant(value: Any, field: str) -> str | None:
     if value in (None, ""):
         return None
     try:
-        return format_utc(parse_utc(str(value)))
+        moment = parse_utc(str(value))
     except ValueError as exc:
         raise UserError(f"{field}: {exc}", field=field) from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise UserError(f"{field}: the year must be from {MIN_YEAR} to {MAX_YEAR} (got {moment.year})", field=field)
+    return format_utc(moment)
 
 
 def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
@@ -124,23 +128,25 @@ def create_announcement(
     from): like its author, they may not approve it (two-person rule)."""
     columns = validate_announcement(db, data)
     now_iso = format_utc(now)
-    table = db.table("announcements").insert(
-        {
-            **columns,
-            "status": "draft",
-            "created_by": user_id,
-            "created_at": now_iso,
-            "updated_at": now_iso,
-            "updated_by": user_id,
-            "contributors": dumps([user_id]),
-            "editors_since_approval": dumps(sorted({user_id, *also_barred})),
-        }
-    )
-    announcement_id = int(table.last_pk)  # type: ignore[arg-type]
-    sync_announcement_rule(db, db.table("announcements").get(announcement_id), now)
-    audit(
-        db, now, user_id, "announcement.create", f"announcement:{announcement_id}", after=_snapshot(db, announcement_id)
-    )
+    with db.atomic():  # a rule it cannot make leaves no row behind (and none without its audit entry)
+        table = db.table("announcements").insert(
+            {
+                **columns,
+                "status": "draft",
+                "created_by": user_id,
+                "created_at": now_iso,
+                "updated_at": now_iso,
+                "updated_by": user_id,
+                "contributors": dumps([user_id]),
+                "editors_since_approval": dumps(sorted({user_id, *also_barred})),
+            }
+        )
+        announcement_id = int(table.last_pk)  # type: ignore[arg-type]
+        sync_announcement_rule(db, db.table("announcements").get(announcement_id), now)
+        audit(
+            db, now, user_id, "announcement.create", f"announcement:{announcement_id}",
+            after=_snapshot(db, announcement_id),
+        )  # fmt: skip
     return announcement_id
 
 

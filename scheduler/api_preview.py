@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 
+from playlists.codec import MAX_YEAR, MIN_YEAR
 from scheduler.announcements import get_announcement
 from scheduler.deps import current_user, get_service
 from scheduler.errors import NotFound
@@ -41,16 +42,22 @@ LOCAL_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m
 def _moment(value: str | None, timezone: str, now: datetime) -> datetime:
     if not value:
         return now.replace(microsecond=0)
+    moment = None
     for pattern in LOCAL_FORMATS:
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=zone(timezone))
+            moment = datetime.strptime(value, pattern).replace(tzinfo=zone(timezone))
+            break
         except ValueError:
             continue
-    try:
-        return parse_utc(value)
-    except ValueError:
-        raise UserError(f"at: {value!r} is not a time; use 2026-12-04 11:50 (local) or ISO with an offset",
-                        field="at") from None
+    if moment is None:
+        try:
+            moment = parse_utc(value)
+        except ValueError:
+            raise UserError(f"at: {value!r} is not a time; use 2026-12-04 11:50 (local) or ISO with an offset",
+                            field="at") from None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise UserError(f"at: {value!r}: the year must be from {MIN_YEAR} to {MAX_YEAR}", field="at")
+    return moment
 
 
 def _png(path: Path) -> FileResponse:

@@ -23,7 +23,8 @@ def system_clock() -> datetime:
 def format_utc(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: attach a timezone before formatting")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    m = moment.astimezone(UTC)  # (strftime's %Y does not pad years before 1000 on glibc)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def parse_utc(text: str) -> datetime:
@@ -31,7 +32,10 @@ def parse_utc(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no UTC offset (write e.g. 2026-11-28T03:00:00Z)")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+07:00: before the first representable instant
+        raise ValueError(f"{text!r} is out of range (write a year from 2000 on)") from None
 
 
 def zone(name: str) -> ZoneInfo:

@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from playlists.codec import MAX_YEAR, MIN_YEAR
 from playlists.model import WEEKDAYS
 from scheduler.i18n import N_
 from signage.clock import format_utc, parse_utc, zone
@@ -45,7 +46,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "duration_s": (N_("Duration (seconds)"), N_("a number of seconds between 1 and 3600")),
     "targets": (N_("Target screens"), N_("tick at least one screen or group")),
     "starts_at": (N_("Valid from"), N_("a date and time, e.g. 01/12/2026 07:00")),
-    "ends_at": (N_("Valid until"), N_("must be after 'Valid from'")),
+    "ends_at": (N_("Valid until"), N_("a date and time after 'Valid from'")),
     "layer": (N_("Layer"), N_("choose normal, interlude or emergency")),
     "schedule.share": (N_("Share of voice (%)"), N_("an interlude needs a percentage above 0 and at most 100")),
     "schedule.dayparts": (N_("Hours"), N_("write 'from' and 'to' as hours like 07:00 and 10:00, or leave both empty")),
@@ -83,6 +84,8 @@ def local_to_utc(value: str, zone_name: str, field: str) -> str | None:
         local = datetime.fromisoformat(value)
     except ValueError:
         raise UserError(f"{field}: not a date and time", field=field) from None
+    if not MIN_YEAR <= local.year <= MAX_YEAR:  # a typing mistake (and past datetime's range in UTC)
+        raise UserError(f"{field}: the year must be from {MIN_YEAR} to {MAX_YEAR}", field=field)
     if local.tzinfo is None:
         local = local.replace(tzinfo=zone(zone_name))
     return format_utc(local)
@@ -92,7 +95,11 @@ def utc_to_local_input(value: str | None, zone_name: str) -> str:
     """An ISO UTC instant as the value of a ``datetime-local`` input in the local zone."""
     if not value:
         return ""
-    return parse_utc(value).astimezone(zone(zone_name)).strftime("%Y-%m-%dT%H:%M")
+    try:
+        local = parse_utc(value).astimezone(zone(zone_name))
+    except (ValueError, OverflowError):  # stored before years were checked: shown as stored, refused on save
+        return value[:16]
+    return f"{local.year:04d}-{local.month:02d}-{local.day:02d}T{local.hour:02d}:{local.minute:02d}"
 
 
 def form_values(form: FormData) -> dict[str, Any]:

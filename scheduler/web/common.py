@@ -29,6 +29,7 @@ player reported, translated: use the macro in ``_player_text.html``).
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -198,6 +199,20 @@ def redirect(url: str) -> RedirectResponse:
 Moment = datetime | str | None
 
 
+def _as_stored_when_unreadable(method: Callable[[Formatter, Moment], str]) -> Callable[[Formatter, Moment], str]:
+    """A stored instant that cannot be read or shown locally (e.g. a year-9999 date kept before years were
+    checked) is shown as stored: a page never fails on one value."""
+
+    @functools.wraps(method)
+    def shown(self: Formatter, value: Moment) -> str:
+        try:
+            return method(self, value)
+        except (ValueError, OverflowError):
+            return str(value)
+
+    return shown
+
+
 class Formatter:
     """Dates, times and numbers as people in Mempawah read them (Babel, the configured zone)."""
 
@@ -211,18 +226,22 @@ class Formatter:
             return None
         return value if isinstance(value, datetime) else parse_utc(str(value))
 
+    @_as_stored_when_unreadable
     def date(self, value: datetime | str | None) -> str:
         moment = self._moment(value)
         return format_date_long(moment, self.zone_name, self.language) if moment else "-"
 
+    @_as_stored_when_unreadable
     def time(self, value: datetime | str | None) -> str:
         moment = self._moment(value)
         return format_time(moment, self.zone_name, self.language) if moment else "-"
 
+    @_as_stored_when_unreadable
     def datetime(self, value: datetime | str | None) -> str:
         moment = self._moment(value)
         return format_long(moment, self.zone_name, self.language) if moment else "-"
 
+    @_as_stored_when_unreadable
     def short(self, value: Moment) -> str:
         """The time alone when it is today, else with a short date: "13.50 WIB" / "1 Des 2026 · 00.00 WIB"."""
         moment = self._moment(value)

@@ -497,3 +497,42 @@ def test_a_taken_user_name_is_named_as_taken(live_scheduler: Any) -> None:
     assert taken.status_code == 400 and "sudah dipakai" in taken.text
     malformed = admin.post("/admin/users", {**form, "username": "nama dengan spasi"})
     assert malformed.status_code == 400 and "sudah dipakai" not in malformed.text and "huruf" in malformed.text
+
+
+def test_dates_past_any_schedule_are_refused_whole_and_a_stored_one_breaks_no_page(live_scheduler: Any) -> None:
+    """Found by the fourth review: a year 1 or 9999 date answered 500 (or 400) yet left a draft without its audit
+    entry, and that draft's pages failed for good."""
+    service = live_scheduler.service
+    auth = ("editor", service.demo_accounts.editor_password)
+    with service.lock:
+        rows_before = service.db.table("announcements").count
+        audits_before = service.db.table("audit_log").count
+    for field, value in (("starts_at", "0001-01-01T00:00:00Z"), ("starts_at", "9999-12-31T23:59:59Z"),
+                         ("ends_at", "0999-01-01T00:00:00Z"), ("starts_at", "0001-01-01T00:00:00+07:00")):  # fmt: skip
+        body = {"title": "Tahun salah ketik", "targets": {"displays": ["kantor-bupati"]}, field: value}
+        r = _api(live_scheduler, "POST", "/announcements", auth, json=body)
+        assert r.status_code == 400, (value, r.status_code, r.text)
+        assert r.json()["field"] == field and "year" in r.json()["error"], r.json()
+    with service.lock:  # refused whole: no row, no audit entry
+        assert service.db.table("announcements").count == rows_before
+        assert service.db.table("audit_log").count == audits_before
+
+    editor = logged_in(live_scheduler, "editor")
+    form = {"csrf_token": editor.token(), "recurrence": "every_day", "layer": "normal", "duration_s": "10",
+            "title": "Tahun salah ketik", "display": "kantor-bupati", "valid_from": "0001-01-01T00:00"}  # fmt: skip
+    r = editor.post("/admin/announcements/new", form)
+    assert r.status_code == 400 and "Berlaku mulai" in r.text, r.status_code
+    r = _api(live_scheduler, "GET", "/preview/displays/kantor-bupati.png", auth, params={"at": "0001-01-01 00:00"})
+    assert r.status_code == 400 and r.json()["field"] == "at", r.text
+
+    # a draft stored before dates were checked: its pages show the date as stored instead of failing
+    draft = {"title": "Disimpan dulu", "targets": {"displays": ["kantor-bupati"]}}
+    r = _api(live_scheduler, "POST", "/announcements", auth, json=draft)
+    assert r.status_code in (200, 201), r.text
+    ann_id = r.json()["announcement"]["id"]
+    with service.lock:
+        service.db.table("announcements").update(ann_id, {"starts_at": "9999-12-31T23:59:59Z"})
+    for path in (f"/admin/announcements/{ann_id}", f"/admin/announcements/{ann_id}/edit", "/admin/announcements"):
+        page = editor.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+    assert "9999-12-31" in editor.get(f"/admin/announcements/{ann_id}").text
