@@ -51,7 +51,7 @@ class AnnouncementIn(BaseModel):
     body: str = Field(default="", max_length=2000)
     kind: Literal["text", "image", "video", "stat"] = "text"
     media_sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
-    duration_s: float = Field(default=10, ge=1, le=3600)
+    duration_s: float = Field(default=10, ge=1, le=3600, allow_inf_nan=False)
     layer: Literal["normal", "emergency", "interrupt", "fallback", "overlay"] = "normal"
     targets: Targets
     starts_at: str | None = Field(default=None, max_length=40)

@@ -41,8 +41,8 @@ class Window(BaseModel):
 class DisplayPatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     location: str | None = Field(default=None, max_length=200)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
     region_code: str | None = Field(default=None, max_length=13, description="kode wilayah adm4, e.g. 61.04.01.2001")
     width: int | None = Field(default=None, ge=16, le=fleet_admin.MAX_CANVAS_PX)
     height: int | None = Field(default=None, ge=16, le=fleet_admin.MAX_CANVAS_PX)

@@ -112,7 +112,7 @@ class Heartbeat(BaseModel):
     cache: list[Sha256Hex] = Field(default_factory=list, max_length=MAX_CACHE_ENTRIES)
     free_disk_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
     memory_rss_bytes: int | None = Field(default=None, ge=0, le=MAX_SQL_INT)
-    clock_offset_s: float | None = Field(default=None, ge=-1e9, le=1e9)
+    clock_offset_s: float | None = Field(default=None, ge=-1e9, le=1e9, allow_inf_nan=False)
     clock_fault: str | None = Field(default=None, max_length=500, description="Why the player distrusts its clock")
     app_version: str | None = Field(default=None, max_length=50, description="The player version running now")
     manifest_schemas: list[Annotated[int, Field(strict=True, ge=1, le=1000)]] | None = Field(

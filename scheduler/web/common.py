@@ -345,6 +345,9 @@ def error_page(request: Request, status: int, exc: UserError) -> Response:
         message = t("The address has a part that is not valid (%(field)s). Go back and choose again on the page.") % {
             "field": exc.field or "-"
         }
+    elif isinstance(exc, BadAddress) and status == 400 and exc.field == "body":
+        message = t("The form arrived broken or incomplete and could not be read. Go back, reload the page and "
+                    "send it again.")  # fmt: skip
     elif status == 404:
         message = t("It does not exist (any more). It may have been removed; go back and reload the list.")
     else:

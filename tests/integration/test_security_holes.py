@@ -536,3 +536,26 @@ def test_dates_past_any_schedule_are_refused_whole_and_a_stored_one_breaks_no_pa
         page = editor.get(path)
         assert page.status_code == 200, (path, page.status_code)
     assert "9999-12-31" in editor.get(f"/admin/announcements/{ann_id}").text
+
+
+def test_an_unreadable_body_or_a_nan_is_named_as_such(live_scheduler: Any) -> None:
+    """Found by the fourth review: a body that is not JSON came back with no field, and a NaN duration was said
+    to be 'at most 3600'."""
+    auth = ("editor", live_scheduler.service.demo_accounts.editor_password)
+    headers = {"Content-Type": "application/json"}
+    for raw in (b'{"title": "\xff\xfe"}', b"[" * 50_000 + b"]" * 50_000, b'{"title": '):
+        r = _api(live_scheduler, "POST", "/announcements", auth, data=raw, headers=headers)
+        assert r.status_code in (400, 422) and r.json()["field"] is not None, (raw[:20], r.status_code, r.text)
+    for raw in (b'{"title": "\xff\xfe"}', b"[" * 50_000 + b"]" * 50_000):
+        r = _api(live_scheduler, "POST", "/announcements", auth, data=raw, headers=headers)
+        assert r.json()["field"] == "body", r.text
+    nan = b'{"title": "x", "targets": {"displays": ["kantor-bupati"]}, "duration_s": NaN}'
+    r = _api(live_scheduler, "POST", "/announcements", auth, data=nan, headers=headers)
+    assert r.status_code == 422 and r.json()["field"] == "duration_s" and "finite" in r.json()["error"], r.text
+    r = requests.post(f"{live_scheduler.url}/api/v1/admin/media", auth=auth, timeout=TIMEOUT_S,
+                      data=b"--x\r\nbroken", headers={"Content-Type": "multipart/form-data"})  # fmt: skip
+    assert r.status_code == 400 and r.json()["field"] == "body", r.text
+    editor = logged_in(live_scheduler, "editor")  # the admin's forms: a page in words, not the API's JSON
+    r = editor.post("/admin/announcements/new", data=b"--x\r\nbroken", headers={"Content-Type": "multipart/form-data"})
+    assert r.status_code == 400 and "text/html" in r.headers["content-type"], r.headers
+    assert "Formulir sampai dalam keadaan rusak" in r.text
