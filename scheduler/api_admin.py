@@ -54,8 +54,11 @@ class AnnouncementIn(BaseModel):
     duration_s: float = Field(default=10, ge=1, le=3600, allow_inf_nan=False)
     layer: Literal["normal", "emergency", "interrupt", "fallback", "overlay"] = "normal"
     targets: Targets
-    starts_at: str | None = Field(default=None, max_length=40)
-    ends_at: str | None = Field(default=None, max_length=40)
+    starts_at: str | None = Field(default=None, max_length=40,
+                                  description="ISO 8601 instant with an offset, e.g. 2026-12-01T07:00:00+07:00; "
+                                  "years 2000-2199; empty: from its approval")  # fmt: skip
+    ends_at: str | None = Field(default=None, max_length=40,
+                                description="as starts_at, after it; empty: until withdrawn")  # fmt: skip
     schedule: dict[str, Any] | None = Field(
         default=None,
         description="days, dayparts [{start, end}], preset or rrule, exdates, share (interrupt), weight, max_per_hour",
