@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from playlists.codec import parse_rule
-from playlists.intervals import intersect
+from playlists.intervals import intersect, normalize, subtract
 from playlists.timeline import expand
 from playlists.windows import operating_spans, rule_spans
 from scheduler.announcements import displays_reached
@@ -138,14 +138,18 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
     for key, row in per_item.items():
         if row.plays:
             continue
-        if row.status != "approved":
+        if row.status in ("rejected", "withdrawn"):
+            row.reasons.append(row.status)  # taken off or turned down: "not approved yet" would mislead
+        elif row.status != "approved":
             row.reasons.append("not_approved")
         elif key not in items:
             row.reasons.append("media_not_ready")
         elif never.get(key):
             row.reasons += sorted(set(never[key]))
         else:
-            row.reasons.append(_why_not_today(service, display, key, d0, d1))
+            emergencies = normalize((max(run.start_s, d0), min(run.end_s, d1)) for run in compiled.runs
+                                    if run.layer == "emergency" and run.start_s < d1 and run.end_s > d0)  # fmt: skip
+            row.reasons.append(_why_not_today(service, display, key, d0, d1, emergencies))
     general = [w.to_dict() for w in compiled.warnings if w.code != "never_plays"]
     ordered = sorted(per_item.values(), key=lambda r: (r.plays == 0, r.first or day_start, r.item_id))
     now_s = int(service.clock().timestamp())
@@ -153,12 +157,16 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
     return DayView(display, day, zone_name, days, segments, ordered, general, now_pct)
 
 
-def _why_not_today(service: Service, display: dict[str, Any], rule_id: str, d0: int, d1: int) -> str:
+def _why_not_today(
+    service: Service, display: dict[str, Any], rule_id: str, d0: int, d1: int, emergencies: list[tuple[int, int]]
+) -> str:
     """Why an announcement that plays on other days does not play on [d0, d1): its schedule leaves the day
     out (``not_this_day``: e.g. a Mon/Wed/Fri announcement on a Tuesday), its times fall outside the
-    operating hours that day (``closed_this_day``), or it has times but no turn (``not_today``)."""
+    operating hours that day (``closed_this_day``), an emergency covers its open times that day
+    (``preempted_by_emergency``), or it has times but no turn (``not_today``)."""
     with service.lock:
         rows = list(service.db.table("rules").rows_where("id = ?", [rule_id]))
+        stored_display = service.db.table("displays").get(display["id"])  # ``display`` is decoded: the row parses
     row = rows[0] if rows else None
     if row is None:
         return "not_today"
@@ -169,6 +177,9 @@ def _why_not_today(service: Service, display: dict[str, Any], rule_id: str, d0: 
     spans = rule_spans(rule, display["timezone"], d0, d1)
     if not spans:
         return "not_this_day"
-    if not intersect(list(spans), operating_spans(display_model(display), d0, d1)):
+    open_spans = intersect(list(spans), operating_spans(display_model(stored_display), d0, d1))
+    if not open_spans:
         return "closed_this_day"
+    if emergencies and not subtract(open_spans, emergencies):
+        return "preempted_by_emergency"
     return "not_today"

@@ -33,6 +33,8 @@ REASONS = {
     "zone_missing": N_("the display layout has no zone for it"),
     "unknown_item": N_("its item or playlist is missing"),
     "not_approved": N_("it is not approved yet"),
+    "rejected": N_("it was rejected (the author can change it and submit it again)"),
+    "withdrawn": N_("it was withdrawn from the screens"),
     "media_not_ready": N_("its media is not ready for this display's size"),
     "not_today": N_("it has no turn on this day (it does on other days)"),
     "not_this_day": N_("its schedule does not include this day (it plays on other days)"),

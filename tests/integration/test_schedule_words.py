@@ -61,3 +61,37 @@ def test_a_day_outside_an_announcements_days_is_named_as_such(live_scheduler: An
     badge = re.search(r'id="status">([^<]*)<', logged_in(live_scheduler, "editor").get(
         f"/admin/announcements/{ann_id}").text).group(1)  # fmt: skip
     assert badge == ("Tayang" if today.weekday() in (0, 2, 4) else "Disetujui, tidak tayang hari ini"), badge
+
+
+def test_jadwal_during_an_emergency_names_it_and_rejected_or_withdrawn_items_say_so(live_scheduler: Any) -> None:
+    """Found by the fourth review's Chromium walk: Jadwal answered 500 while an emergency was live, and a rejected or
+    withdrawn announcement was said to be 'not approved yet'."""
+    service = live_scheduler.service  # until the day after tomorrow: the other announcements play on later days
+    ends = horizon_start(service.clock(), service.config.timezone) + timedelta(days=2)
+    made = _api(live_scheduler, "POST", "/announcements", who="editor", json={
+        "title": "DARURAT: Banjir Rob", "body": "Warga pesisir harap waspada.", "layer": "emergency",
+        "targets": {"displays": ["desa-antibar"]}, "ends_at": ends.isoformat()})  # fmt: skip
+    assert made.status_code == 201, made.text
+    emergency = made.json()["announcement"]["id"]
+    assert _api(live_scheduler, "POST", f"/announcements/{emergency}/approve").status_code == 200
+    turned_down, taken_off = (
+        _api(live_scheduler, "POST", "/announcements", who="editor", json={
+            "title": title, "targets": {"displays": ["desa-antibar"]}}).json()["announcement"]["id"]
+        for title in ("Lomba yang ditolak", "Lomba yang ditarik")
+    )  # fmt: skip
+    for ann in (turned_down, taken_off):
+        assert _api(live_scheduler, "POST", f"/announcements/{ann}/submit", who="editor").status_code == 200
+    assert _api(live_scheduler, "POST", f"/announcements/{turned_down}/reject",
+                json={"reason": "Tanggal salah."}).status_code == 200  # fmt: skip
+    assert _api(live_scheduler, "POST", f"/announcements/{taken_off}/withdraw",
+                json={"reason": "Batal."}).status_code == 200  # fmt: skip
+
+    page = logged_in(live_scheduler, "editor").get("/admin/schedule", params={"display": "desa-antibar"})
+    assert page.status_code == 200, page.status_code
+
+    def row(item: str) -> str:
+        return page.text.split(f'id="item-{item}"', 1)[1].split("</tr>", 1)[0]
+
+    assert "siaran darurat menutupi semua jam tayangnya" in row("ann-1"), row("ann-1")  # the demo's first announcement
+    assert "ditolak" in row(f"ann-{turned_down}") and "belum disetujui" not in row(f"ann-{turned_down}")
+    assert "sudah ditarik dari layar" in row(f"ann-{taken_off}")
