@@ -87,6 +87,26 @@ def acknowledgements(db: Database, announcement: dict[str, Any], now: datetime) 
     return acks
 
 
+def offline_targets(db: Database, targets: dict[str, Any], now: datetime) -> tuple[int, list[str]]:
+    """(how many screens ``targets`` reach, the names of those not seen within ONLINE_GRACE): what an emergency's
+    sender is told before confirming -- an offline screen shows it only once it connects again."""
+    reached = displays_reached(db, targets)
+    if not reached:
+        return 0, []
+    marks = ",".join("?" * len(reached))
+    rows = db.query(
+        f"select d.id, d.name, s.last_seen from displays d left join display_status s on s.display_id = d.id "
+        f"where d.id in ({marks}) order by d.name, d.id",
+        sorted(reached),
+    )
+    offline = [
+        str(row["name"] or row["id"])
+        for row in rows
+        if not row["last_seen"] or now - parse_utc(row["last_seen"]) > ONLINE_GRACE
+    ]
+    return len(reached), offline
+
+
 def receipts(db: Database, announcement_id: int) -> dict[str, dict[str, Any]]:
     """display id -> its receipt for the latest emergency push of the announcement (none: {})."""
     rows = list(db.query(

@@ -137,4 +137,11 @@ document.addEventListener("DOMContentLoaded", function () {
     preset.addEventListener("change", syncPreset);
     syncPreset();
   }
+  // Emergency form: ticking a group means "only these groups" (the server refuses the contradiction).
+  var onlyGroups = document.querySelector("input[name=scope][value=groups]");
+  if (onlyGroups) {
+    document.querySelectorAll("input[name=group]").forEach(function (box) {
+      box.addEventListener("change", function () { if (box.checked) { onlyGroups.checked = true; } });
+    });
+  }
 });

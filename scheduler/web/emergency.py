@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from scheduler import actions
 from scheduler.announcements import content_version, decode_row, display_status
-from scheduler.emergency_ack import acknowledgements
+from scheduler.emergency_ack import acknowledgements, offline_targets
 from scheduler.errors import Forbidden
 from scheduler.i18n import N_
 from scheduler.service import Service
@@ -90,6 +90,10 @@ def _body(service: Service, values: dict[str, Any], t: Any) -> dict[str, Any]:
             raise UserError(t("Target screens: tick at least one group, or choose all screens."), field="targets")
         targets = {"displays": [], "groups": values["groups"]}
     else:
+        if values["groups"]:  # a contradiction: never guess which one was meant for an emergency
+            raise UserError(t("Target screens: you ticked groups but chose all screens. Choose 'Only these "
+                              "groups' to send to the ticked groups, or untick them to send to all screens."),
+                            field="targets")  # fmt: skip
         if not all_displays:
             raise UserError(t("Target screens: there are no screens yet."), field="targets")
         targets = {"displays": all_displays, "groups": []}
@@ -123,7 +127,12 @@ async def emergency_confirm(request: Request, user: UserDep, service: ServiceDep
         body = _body(service, values, t)
     except UserError as exc:
         return _page(request, service, values, 400, error=exc.message, error_field=exc.field)
-    return _page(request, service, values, confirm=body)
+    with service.lock:
+        reached, offline = offline_targets(service.db, body["targets"], service.clock())
+    if not reached:
+        message = t("Target screens: the ticked groups have no screens yet. Tick another group or choose all screens.")
+        return _page(request, service, values, 400, error=message, error_field="targets")
+    return _page(request, service, values, confirm=body, reached=reached, offline=offline)
 
 
 @router.post("/emergency/send")

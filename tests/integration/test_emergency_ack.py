@@ -91,3 +91,33 @@ def test_bad_emergency_items_are_refused_naming_the_field(live_scheduler: Any) -
     r = requests.post(f"{live_scheduler.url}/api/v1/player/heartbeat", json={"emergency_items": "ann-1"},
                       headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_S)  # fmt: skip
     assert r.status_code == 422 and r.json()["field"] == "emergency_items"
+
+
+def test_the_emergency_form_refuses_a_contradiction_and_names_offline_screens(live_scheduler: Any) -> None:
+    """Found by the fourth review's Chromium walk: a ticked group was ignored under 'All screens' (the emergency went
+    to every screen), and nothing said that the targeted screens had no player connected."""
+    live = live_scheduler
+    web = WebClient(live.url)
+    web.login("admin", live.service.demo_accounts.admin_password)
+    form = {"severity": "emergency", "title": "Banjir di Sungai Pinyuh", "message": "Hindari jalan raya.",
+            "ends_local": "2030-12-01T18:00"}  # fmt: skip
+    r = web.post("/admin/emergency", {**form, "csrf_token": web.token("/admin/emergency"), "scope": "all",
+                                      "group": "kec-sungai-pinyuh"})  # fmt: skip
+    assert r.status_code == 400 and "Anda mencentang grup tetapi memilih semua layar" in r.text
+    assert 'id="confirm"' not in r.text
+    with live.service.lock:
+        live.service.db.table("groups").insert({"id": "kec-kosong", "name": "Kecamatan Kosong", "kind": "kecamatan"})
+    r = web.post("/admin/emergency", {**form, "csrf_token": web.token("/admin/emergency"), "scope": "groups",
+                                      "group": "kec-kosong"})  # fmt: skip
+    assert r.status_code == 400 and "grup yang dicentang belum punya layar" in r.text
+
+    both = [("scope", "groups"), ("group", "kec-sungai-pinyuh"), ("group", "kec-mempawah-timur")]
+    r = web.post("/admin/emergency", [*form.items(), ("csrf_token", web.token("/admin/emergency")), *both])
+    assert r.status_code == 200 and 'id="confirm"' in r.text
+    said = r.text.split('id="offline-targets"', 1)[1].split("</p>", 1)[0]
+    assert "2 dari 2 layar tujuan sedang tidak tersambung" in said and "LED P10 Kantor Desa Antibar" in said, said
+    token = enrol(live, SHOWING, "KRT234")["token"]
+    assert _beat(live, token).status_code == 200  # one of them connects
+    r = web.post("/admin/emergency", [*form.items(), ("csrf_token", web.token("/admin/emergency")), *both])
+    said = r.text.split('id="offline-targets"', 1)[1].split("</p>", 1)[0]
+    assert "1 dari 2 layar" in said and "Sungai Pinyuh" not in said, said
