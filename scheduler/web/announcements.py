@@ -76,7 +76,7 @@ STATUS_LABELS: dict[str, str] = {
 }
 LAYER_LABELS = {"normal": N_("Normal"), "interrupt": N_("Interlude"), "emergency": N_("Emergency"),
                 "fallback": N_("Fallback"), "overlay": N_("Overlay")}  # fmt: skip
-KIND_LABELS = {"text": N_("Text"), "image": N_("Image"), "video": N_("Video")}
+KIND_LABELS = {"text": N_("Text"), "image": N_("Image"), "video": N_("Video"), "stat": N_("Village statistics")}
 ACTION_LABELS = {
     "announcement.create": N_("created"),
     "announcement.update": N_("edited"),

@@ -9,12 +9,50 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from scheduler.i18n import N_
 from scheduler.web.common import ServiceDep, UserDep, page_router, render, require_action
 from signage.clock import format_utc, zone
 
 router = page_router()
 PAGE_ROWS = 200
 HIDDEN_KEYS = {"password_hash"}
+#: What the stored action codes mean, in the staff's words (a code not listed is shown as stored).
+ACTION_LABELS: dict[str, str] = {
+    "announcement.create": N_("Wrote an announcement"),
+    "announcement.update": N_("Changed an announcement"),
+    "announcement.submit": N_("Submitted for approval"),
+    "announcement.approve": N_("Approved an announcement"),
+    "announcement.reject": N_("Rejected an announcement"),
+    "announcement.withdraw": N_("Withdrew an announcement"),
+    "announcement.archive": N_("Archived an announcement"),
+    "display.create": N_("Added a screen"),
+    "display.edit": N_("Changed a screen"),
+    "display.delete": N_("Removed a screen"),
+    "display.enrol": N_("Connected a player to a screen"),
+    "display.revoke": N_("Disconnected a screen's player"),
+    "group.create": N_("Added a group"),
+    "group.edit": N_("Changed a group"),
+    "group.delete": N_("Removed a group"),
+    "user.create": N_("Added a user"),
+    "user.role": N_("Changed a user's role"),
+    "user.reset_password": N_("Reset a user's password"),
+    "user.password": N_("Changed own password"),
+    "user.disable": N_("Disabled a user"),
+    "user.enable": N_("Enabled a user"),
+    "login": N_("Logged in"),
+    "logout": N_("Logged out"),
+    "login.failed": N_("Failed login"),
+    "login.locked": N_("Login locked after failed attempts"),
+    "source.create": N_("Added a data source"),
+    "snapshot.approved": N_("Approved held data of a source"),
+    "snapshot.rejected": N_("Rejected held data of a source"),
+    "keys.rotate": N_("Changed the signing key"),
+    "release_add": N_("Added a player release"),
+    "release_offer": N_("Offered a player release"),
+    "release_withdraw": N_("Withdrew a player release"),
+}
+#: Subject kinds (``display:<id>``...) whose stored names the page shows instead of the id.
+SUBJECT_TABLES = {"display": "displays", "group": "groups", "source": "data_sources"}
 
 
 def changes(before: str | None, after: str | None) -> list[tuple[str, Any, Any]]:
@@ -70,11 +108,13 @@ def audit_page(
         actions = [r["action"] for r in service.db.query("select distinct action from audit_log order by action")]
         people = list(service.db.table("users").rows_where(order_by="username", select="id, username"))
         titles = {f"announcement:{r['id']}": r["title"] for r in service.db.table("announcements").rows}
+        for kind, table in SUBJECT_TABLES.items():
+            titles.update({f"{kind}:{r['id']}": r.get("name") or r["id"] for r in service.db.table(table).rows})
     names = {f"user:{p['id']}": p["username"] for p in people}
     for row in rows:
         row["changes"] = changes(row.get("before"), row.get("after"))
         row["subject_label"] = titles.get(row["subject"]) or names.get(row["subject"]) or row["subject"]
     return render(
-        request, "audit.html", active="audit", rows=rows, actions=actions, people=people,
+        request, "audit.html", active="audit", rows=rows, actions=actions, people=people, action_labels=ACTION_LABELS,
         filters={"who": who, "action": action, "since": since, "until": until}, limit=PAGE_ROWS,
     )  # fmt: skip

@@ -217,3 +217,16 @@ def test_an_approval_reaching_many_screens_answers_at_once_and_publishes_behind(
     for display_id in reached:
         latest = service.publisher.latest(display_id)
         assert latest is not None and "Vaksinasi massal" not in latest.body.decode()
+
+
+def test_the_audit_page_says_actions_and_subjects_in_words(live_scheduler: Any) -> None:
+    """Found by the fourth review's Chromium walk: the Indonesian Audit page showed codes (announcement.approve,
+    display:kec-anjongan) where staff read what happened to what."""
+    admin = logged_in(live_scheduler, "admin")
+    assert admin.post("/admin/displays/new", {"csrf_token": admin.token("/admin/displays/new"), "id": "kec-anjongan",
+                                              "name": "LED Kecamatan Anjongan", "width": "768", "height": "432",
+                                              "timezone": "Asia/Pontianak"}).status_code == 200  # fmt: skip
+    page = admin.get("/admin/audit").text
+    row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]  # the newest entry
+    assert "Menambah layar" in row and "LED Kecamatan Anjongan" in row, row
+    assert 'value="display.create">Menambah layar</option>' in page and 'value="login">Masuk</option>' in page
