@@ -393,6 +393,8 @@ async def _workflow(
     form = await checked_form(request)
     t = gettext_for(request)
     reason = str(form.get("reason") or "")
+    # the Darurat page ends an emergency from its own list, and its people stay there
+    back = "/admin/emergency" if form.get("back") == "emergency" else f"/admin/announcements/{announcement_id}"
     published = actions.Published()
     try:
         if action == "submit":
@@ -439,9 +441,9 @@ async def _workflow(
                              "then decide."))
         else:
             raise  # 403 / 404: the error page
-        return redirect(f"/admin/announcements/{announcement_id}")
+        return redirect(back)
     flash(request, message)
-    return redirect(f"/admin/announcements/{announcement_id}")
+    return redirect(back)
 
 
 @router.post("/announcements/{announcement_id}/submit")

@@ -121,3 +121,21 @@ def test_the_emergency_form_refuses_a_contradiction_and_names_offline_screens(li
     r = web.post("/admin/emergency", [*form.items(), ("csrf_token", web.token("/admin/emergency")), *both])
     said = r.text.split('id="offline-targets"', 1)[1].split("</p>", 1)[0]
     assert "1 dari 2 layar" in said and "Sungai Pinyuh" not in said, said
+
+
+def test_an_emergency_is_ended_from_the_darurat_page(live_scheduler: Any) -> None:
+    """Found by the fourth review's Chromium walk: ending an emergency meant finding its announcement page and a
+    collapsed box there; the Darurat page now ends it where it is listed, and stays on that page."""
+    live = live_scheduler
+    ann = _emergency(live)
+    web = WebClient(live.url)
+    web.login("admin", live.service.demo_accounts.admin_password)
+    page = web.get("/admin/emergency").text
+    assert f'id="end-{ann}"' in page and "Akhiri siaran darurat ini sekarang" in page
+    end = {"csrf_token": web.token("/admin/emergency"), "reason": "Air sudah surut.", "back": "emergency"}
+    r = web.post(f"/admin/announcements/{ann}/withdraw", end)
+    assert r.status_code == 200 and r.url.endswith("/admin/emergency"), r.url
+    assert "Ditarik: sudah turun dari layar." in r.text or "diperbarui di latar belakang" in r.text
+    assert f'id="end-{ann}"' not in r.text  # no longer on air
+    with live.service.lock:
+        assert live.service.db.table("announcements").get(ann)["status"] == "withdrawn"
