@@ -213,8 +213,9 @@ async def create(request: Request, user: UserDep, service: ServiceDep) -> Respon
     key = (session.id_hash, values["form_id"]) if session and values["form_id"] else None
     made = sent.claim(key) if key else None
     if made is not None:  # this very form again: the back button and send, or a second click
-        flash(request, t("This form was already sent and saved once; here is what it made. To write another "
-                         "announcement, choose New announcement."))  # fmt: skip
+        flash(request, t("This form was already sent and saved once; here is what it made. What you changed after "
+                         "sending it is not saved: to change it, choose Edit. To write another announcement, choose "
+                         "New announcement."))  # fmt: skip
         return redirect(f"/admin/announcements/{made}" if made != PENDING else "/admin/announcements")
     try:
         require_action(user, "create")

@@ -67,10 +67,11 @@ def _page(request: Request, service: Service, values: dict[str, Any], status: in
     pending, active = _emergencies(service)
     with service.lock:
         groups = list(service.db.table("groups").rows_where(order_by="name"))
+        approvers = service.db.table("users").count_where("role in ('approver', 'admin') and not coalesce(disabled, 0)")
         acks_by_id = {a["id"]: acknowledgements(service.db, a, service.clock()) for a in active}
     return render(
         request, "emergency.html", status, active="emergency", values=values, groups=groups,
-        pending=pending, on_air=active, acks_by_id=acks_by_id, severities=SEVERITIES, **extra,
+        pending=pending, on_air=active, acks_by_id=acks_by_id, severities=SEVERITIES, approvers=approvers, **extra,
     )  # fmt: skip
 
 

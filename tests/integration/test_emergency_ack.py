@@ -10,6 +10,7 @@ import requests
 from tests_support import enrol
 from web_support import WebClient
 
+from scheduler.auth import create_user
 from signage.apimodels import Heartbeat
 
 TIMEOUT_S = 10
@@ -139,3 +140,20 @@ def test_an_emergency_is_ended_from_the_darurat_page(live_scheduler: Any) -> Non
     assert f'id="end-{ann}"' not in r.text  # no longer on air
     with live.service.lock:
         assert live.service.db.table("announcements").get(ann)["status"] == "withdrawn"
+
+
+def test_an_admin_alone_is_told_to_add_a_second_approver_for_an_emergency(live_scheduler: Any) -> None:
+    """Found by the fourth review's Chromium walk: with one approver, an emergency that approver prepared waited for
+    'another approver' that did not exist, and nothing said how to get one."""
+    live = live_scheduler
+    web = WebClient(live.url)
+    web.login("admin", live.service.demo_accounts.admin_password)
+    form = [("severity", "emergency"), ("title", "Banjir di Sungai Pinyuh"), ("message", ""), ("scope", "groups"),
+            ("group", "kec-sungai-pinyuh"), ("ends_local", "2030-12-01T18:00")]  # fmt: skip
+    r = web.post("/admin/emergency/send", [*form, ("csrf_token", web.token("/admin/emergency"))])
+    assert r.status_code == 200, r.status_code
+    page = web.get("/admin/emergency").text
+    assert 'id="no-second-approver"' in page and "Belum ada penyetuju kedua" in page
+    with live.service.lock:
+        create_user(live.service.db, "kadis", "approver", "sandi-kadis-kominfo", live.service.now_iso())
+    assert 'id="no-second-approver"' not in web.get("/admin/emergency").text
