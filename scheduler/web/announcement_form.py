@@ -251,6 +251,8 @@ def describe_schedule(schedule: dict[str, Any], t: Callable[[str], str]) -> str:
         parts.append(t("Repeat set by import"))
     elif monthly:
         parts.append(t("Monthly on date %(day)s") % {"day": monthly.group(1)})
+        if int(monthly.group(1)) > 28:  # RFC 5545: a month without that date has no occurrence
+            parts[-1] += " " + t("(not in months without that date)")
     elif rrule:
         parts.append(t("Repeat set by import"))
     if schedule.get("days"):
@@ -259,7 +261,10 @@ def describe_schedule(schedule: dict[str, Any], t: Callable[[str], str]) -> str:
     if not parts:
         parts.append(t("Every day"))
     for part in schedule.get("dayparts") or []:
-        parts.append(f"{part['start'].replace(':', '.')}-{part['end'].replace(':', '.')}")
+        hours = f"{part['start'].replace(':', '.')}-{part['end'].replace(':', '.')}"
+        if part["end"] <= part["start"]:  # "22:00"-"02:00" runs past midnight (HH:MM texts compare as times)
+            hours += " " + t("(until the next day)")
+        parts.append(hours)
     if schedule.get("share", {}).get("percent") is not None:
         parts.append(t("%(percent)s%% of air time") % {"percent": f"{schedule['share']['percent']:g}"})
     return " · ".join(parts)

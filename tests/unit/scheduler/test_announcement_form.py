@@ -90,3 +90,15 @@ def test_schedule_in_words_never_shows_rrule() -> None:
         "Hari kerja (Senin-Jumat) · 07.00-10.00"
     )
     assert "FREQ" not in describe_schedule({"rrule": "FREQ=WEEKLY;BYDAY=FR;INTERVAL=2"}, t)
+
+
+def test_hours_past_midnight_and_a_late_date_of_the_month_say_what_they_do() -> None:
+    """Found by the fourth review's Chromium walk: 10:00-07:00 was shown as if it were a morning slot."""
+    t = translator("id")
+    assert describe_schedule({"dayparts": [{"start": "10:00", "end": "07:00"}]}, t) == (
+        "Setiap hari · 10.00-07.00 (sampai esok hari)"
+    )
+    assert describe_schedule({"dayparts": [{"start": "07:00", "end": "10:00"}]}, t) == "Setiap hari · 07.00-10.00"
+    assert describe_schedule({"rrule": "FREQ=MONTHLY;BYMONTHDAY=31"}, t) == (
+        "Bulanan pada tanggal 31 (tidak di bulan yang tidak punya tanggal itu)"
+    )
