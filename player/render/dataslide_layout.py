@@ -231,6 +231,8 @@ def _stat_footer(slide: StatSlide, tz_name: str, width: int) -> str:
     footer = _as_of_text(slide, tz_name)
     if slide.source_name and width >= 700:
         footer += f" · Sumber: {slide.source_name}"
+    elif slide.place:  # no room for the place in the title band: whose figures these are still shows
+        footer += f" · {slide.place}"
     return footer
 
 

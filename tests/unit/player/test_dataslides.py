@@ -83,6 +83,9 @@ def test_slide_renders_legibly_with_its_numbers(qapp: Any, name: str, size: tupl
     texts = [t.text for t in layout.texts]
     assert min(t.px for t in layout.texts) >= min_text_px(size[1])
     assert any(t.startswith("Data per 28 November 2026") for t in texts)
+    # whose figures these are, on every canvas (the 400x300 title band has no room for the place)
+    place = SLIDES[name]["place"]
+    assert not place or any(place in t for t in texts), (place, texts)
     assert "DATA LAMA" not in texts
     if name in ("penduduk", "kecamatan"):
         assert {"5.861", "2.987", "2.874"} <= set(texts)
