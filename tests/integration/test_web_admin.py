@@ -230,3 +230,12 @@ def test_the_audit_page_says_actions_and_subjects_in_words(live_scheduler: Any) 
     row = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]  # the newest entry
     assert "Menambah layar" in row and "LED Kecamatan Anjongan" in row, row
     assert 'value="display.create">Menambah layar</option>' in page and 'value="login">Masuk</option>' in page
+
+
+def test_a_screens_page_says_how_to_install_and_enrol_its_player(live_scheduler: Any) -> None:
+    """Found by the fourth review's Chromium walk: the help named only `signage player run` (not how to install it)
+    and sent staff to a code box the Displays page only shows while a player waits."""
+    page = logged_in(live_scheduler, "admin").get("/admin/displays/desa-antibar").text
+    help_text = page.split('class="player-help"', 1)[1].split("</details>", 1)[0]
+    assert f"deploy/install-player.sh --server {live_scheduler.url}" in help_text
+    assert "Pemutar yang menunggu pendaftaran" in help_text and "bukan 127.0.0.1" in help_text
