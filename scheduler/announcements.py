@@ -201,6 +201,13 @@ def display_status(row: dict[str, Any], now: datetime) -> str:
 def not_on_today(db: Database, rows: list[dict[str, Any]], now: datetime, timezone_name: str) -> set[int]:
     """Ids among ``rows`` (approved, inside their dates) whose schedule gives them no time on today's local
     date: a Mon/Wed/Fri announcement on a Tuesday is approved, but not on air today."""
+    return {n for n, state in today_states(db, rows, now, timezone_name).items() if state == "not_today"}
+
+
+def today_states(db: Database, rows: list[dict[str, Any]], now: datetime, timezone_name: str) -> dict[int, str]:
+    """For ``rows`` (approved, inside their dates) whose own schedule has it off the air at ``now``: ``not_today``
+    (no time on today's local date), ``done_today`` (its hours today are over) or ``later_today`` (its hours
+    today are still to come). Those on air now (and those without a stored rule) are not listed."""
     from playlists.codec import parse_rule
     from playlists.windows import rule_spans
     from signage.clock import zone
@@ -210,11 +217,12 @@ def not_on_today(db: Database, rows: list[dict[str, Any]], now: datetime, timezo
     d1 = int((day_start + timedelta(days=1)).timestamp())
     ids = [int(row["id"]) for row in rows]
     if not ids:
-        return set()
+        return {}
     marks = ",".join("?" * len(ids))
     bodies = {row[0]: row[1] for row in db.execute(f"select id, body from rules where id in ({marks})",
                                                     [f"ann-{i}" for i in ids])}  # fmt: skip
-    out = set()
+    now_s = int(now.timestamp())
+    out: dict[int, str] = {}
     for announcement_id in ids:
         body = bodies.get(f"ann-{announcement_id}")
         if body is None:
@@ -223,8 +231,11 @@ def not_on_today(db: Database, rows: list[dict[str, Any]], now: datetime, timezo
             rule = parse_rule(loads(body, {}))
         except (UserError, ValueError):  # a stored rule that no longer parses: its warning says so elsewhere
             continue
-        if not rule_spans(rule, timezone_name, d0, d1):
-            out.add(announcement_id)
+        spans = list(rule_spans(rule, timezone_name, d0, d1))
+        if not spans:
+            out[announcement_id] = "not_today"
+        elif not any(start <= now_s < end for start, end in spans):
+            out[announcement_id] = "later_today" if any(start > now_s for start, _ in spans) else "done_today"
     return out
 
 

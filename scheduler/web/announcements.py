@@ -22,7 +22,7 @@ from scheduler.announcements import (
     decode_row,
     display_status,
     get_announcement,
-    not_on_today,
+    today_states,
 )
 from scheduler.emergency_ack import acknowledgements
 from scheduler.errors import Forbidden
@@ -69,6 +69,8 @@ STATUS_LABELS: dict[str, str] = {
     "approved": N_("Approved"),
     "on_air": N_("On air"),
     "not_today": N_("Approved, not on today"),
+    "later_today": N_("Approved, on later today"),
+    "done_today": N_("Approved, done for today"),
     "ended": N_("Ended"),
     "rejected": N_("Rejected"),
     "withdrawn": N_("Withdrawn"),
@@ -107,12 +109,12 @@ def _labels() -> dict[str, Any]:
 
 
 def _mark_not_today(service: ServiceDep, on_air: list[dict[str, Any]]) -> None:
-    """``display_status`` "not_today" for those whose schedule leaves out today (days of the week, dates)."""
+    """``display_status`` "not_today" / "done_today" / "later_today" for those whose own schedule has them off
+    the air now (days of the week, dates, hours): "on air" only while its schedule gives it time."""
     with service.lock:
-        quiet = not_on_today(service.db, on_air, service.clock(), service.config.timezone)
+        quiet = today_states(service.db, on_air, service.clock(), service.config.timezone)
     for row in on_air:
-        if int(row["id"]) in quiet:
-            row["display_status"] = "not_today"
+        row["display_status"] = quiet.get(int(row["id"]), row["display_status"])
 
 
 @router.get("/announcements")
@@ -143,7 +145,8 @@ def list_announcements(request: Request, user: UserDep, service: ServiceDep, sta
         rows=shown,
         status_filter=status if status in STATUS_LABELS else "",
         q=q[:200],
-        statuses=[s for s in (*STATUSES, "on_air", "not_today", "ended") if s in STATUS_LABELS],
+        statuses=[s for s in (*STATUSES, "on_air", "later_today", "done_today", "not_today", "ended")
+                  if s in STATUS_LABELS],
         **_labels(),
     )
 
