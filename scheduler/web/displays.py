@@ -93,7 +93,9 @@ def displays(request: Request, user: UserDep, service: ServiceDep) -> Response:
 @router.get("/displays/new")
 def new_display(request: Request, user: UserDep, service: ServiceDep) -> Response:
     require_action(user, "manage_displays")
-    return _form(request, service, {"timezone": service.config.timezone, "rotation": 0, "groups": []}, True)
+    # every screen of the regency gets the regency-wide announcements unless someone unticks it
+    regency = [g["id"] for g in fleet_admin.list_groups(service) if g.get("kind") == "kabupaten"]
+    return _form(request, service, {"timezone": service.config.timezone, "rotation": 0, "groups": regency}, True)
 
 
 @router.post("/displays/new")

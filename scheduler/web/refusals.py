@@ -19,7 +19,9 @@ PLAIN_REFUSALS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"files are not accepted\. Accepted: "),  # content.sniff.ACCEPTED_FORMATS, said in words here
      N_("This kind of file is not accepted. Accepted: pictures in JPEG, PNG, WebP, GIF (an animated GIF becomes a "
         "short video) or AVIF; videos in MP4/MOV, MKV/WebM, AVI, MPEG-TS/PS or FLV.")),
-    (re.compile(r"the file is empty"), N_("The file is empty. Upload it again.")),
+    (re.compile(r"the file is empty"), N_(
+        "The file is empty (0 bytes). Choose the file again; if it is still empty, check it on your computer."
+    )),
     (re.compile(r"\(no video stream\)"), N_("The file has no picture (sound only?). Upload a video or a picture.")),
     (re.compile(r"too large|pixels a side"),
      N_("The picture is too large. Make it smaller (e.g. 3840x2160) and upload it again.")),

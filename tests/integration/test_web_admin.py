@@ -239,3 +239,24 @@ def test_a_screens_page_says_how_to_install_and_enrol_its_player(live_scheduler:
     help_text = page.split('class="player-help"', 1)[1].split("</details>", 1)[0]
     assert f"deploy/install-player.sh --server {live_scheduler.url}" in help_text
     assert "Pemutar yang menunggu pendaftaran" in help_text and "bukan 127.0.0.1" in help_text
+
+
+def test_a_refused_file_marks_the_file_field_and_says_what_to_do(live_scheduler: Any) -> None:
+    """Found by the fourth review's Chromium walk: an empty file said only 'upload it again' and left the file field
+    unmarked; the hint listed fewer formats than are accepted."""
+    editor = logged_in(live_scheduler, "editor")
+    form = {"csrf_token": editor.token(), "recurrence": "every_day", "layer": "normal", "duration_s": "10",
+            "title": "Poster kosong", "display": "kantor-bupati"}  # fmt: skip
+    r = editor.post("/admin/announcements/new", form, files={"file": ("poster.png", b"", "image/png")})
+    assert r.status_code == 400
+    assert "Berkas ditolak: Berkasnya kosong (0 bita)" in r.text
+    field = r.text.split('<label for="file">', 1)[0].rsplit("<div", 1)[1]
+    assert "invalid" in field, field
+    assert "MOV, MKV, WebM" in r.text
+
+
+def test_a_new_screen_starts_in_the_regency_group(live_scheduler: Any) -> None:
+    """Found by the fourth review's Chromium walk: a screen saved without groups got no regency-wide content."""
+    page = logged_in(live_scheduler, "admin").get("/admin/displays/new").text
+    assert 'value="kabupaten" checked' in page
+    assert 'value="kec-sungai-pinyuh" checked' not in page and 'value="led-luar-ruang" checked' not in page
