@@ -334,6 +334,20 @@ ERROR_TITLES = {
 }
 
 
+def _unreadable_form(detail: str, t: Callable[[str], str]) -> str:
+    """A form the framework could not read, in words: what to do, then its own (English) detail for support."""
+    if "Too many files" in detail:
+        what = t("The form carried more than one file. Send one file at a time.")
+    elif "Too many fields" in detail:
+        what = t("The form has far more fields than any page of this admin sends. Reload the page and send it again.")
+    elif "exceeded maximum size" in detail:
+        what = t("One of the fields is too long (at most 1 MB each). Shorten it and send the form again.")
+    else:
+        what = t("The form arrived broken or incomplete and could not be read. Go back, reload the page and send it "
+                 "again.")  # fmt: skip
+    return f"{what} ({t('technical detail')}: {detail})"
+
+
 def error_page(request: Request, status: int, exc: UserError) -> Response:
     """The HTML answer to a refused web request (the API keeps its JSON shape)."""
     t = gettext_for(request)
@@ -346,8 +360,7 @@ def error_page(request: Request, status: int, exc: UserError) -> Response:
             "field": exc.field or "-"
         }
     elif isinstance(exc, BadAddress) and status == 400 and exc.field == "body":
-        message = t("The form arrived broken or incomplete and could not be read. Go back, reload the page and "
-                    "send it again.")  # fmt: skip
+        message = _unreadable_form(exc.message, t)
     elif status == 404:
         message = t("It does not exist (any more). It may have been removed; go back and reload the list.")
     else:
