@@ -39,9 +39,15 @@ def _instant(value: Any, field: str) -> str | None:
         moment = parse_utc(str(value))
     except ValueError as exc:
         raise UserError(f"{field}: {exc}", field=field) from None
+    return format_utc(require_schedule_year(moment, field))
+
+
+def require_schedule_year(moment: datetime, field: str) -> datetime:
+    """``moment``, or UserError on ``field`` when its year is outside what a rule accepts (``playlists.codec``):
+    a typing mistake, and for years near 1 or 9999 past what a datetime can convert between zones."""
     if not MIN_YEAR <= moment.year <= MAX_YEAR:
         raise UserError(f"{field}: the year must be from {MIN_YEAR} to {MAX_YEAR} (got {moment.year})", field=field)
-    return format_utc(moment)
+    return moment
 
 
 def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
@@ -196,12 +202,6 @@ def display_status(row: dict[str, Any], now: datetime) -> str:
     if row.get("starts_at") and now_iso < row["starts_at"]:
         return "approved"
     return "on_air"
-
-
-def not_on_today(db: Database, rows: list[dict[str, Any]], now: datetime, timezone_name: str) -> set[int]:
-    """Ids among ``rows`` (approved, inside their dates) whose schedule gives them no time on today's local
-    date: a Mon/Wed/Fri announcement on a Tuesday is approved, but not on air today."""
-    return {n for n, state in today_states(db, rows, now, timezone_name).items() if state == "not_today"}
 
 
 def today_states(db: Database, rows: list[dict[str, Any]], now: datetime, timezone_name: str) -> dict[int, str]:

@@ -17,8 +17,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 
-from playlists.codec import MAX_YEAR, MIN_YEAR
-from scheduler.announcements import get_announcement
+from scheduler.announcements import get_announcement, require_schedule_year
 from scheduler.deps import current_user, get_service
 from scheduler.errors import NotFound
 from scheduler.legibility import check_announcement
@@ -55,9 +54,7 @@ def _moment(value: str | None, timezone: str, now: datetime) -> datetime:
         except ValueError:
             raise UserError(f"at: {value!r} is not a time; use 2026-12-04 11:50 (local) or ISO with an offset",
                             field="at") from None
-    if not MIN_YEAR <= moment.year <= MAX_YEAR:
-        raise UserError(f"at: {value!r}: the year must be from {MIN_YEAR} to {MAX_YEAR}", field="at")
-    return moment
+    return require_schedule_year(moment, "at")
 
 
 def _png(path: Path) -> FileResponse:

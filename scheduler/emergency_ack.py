@@ -61,22 +61,16 @@ def acknowledgements(db: Database, announcement: dict[str, Any], now: datetime) 
     targets = announcement["targets"]
     if isinstance(targets, str):
         targets = loads(targets, {})
-    reached = displays_reached(db, targets)
-    if not reached:
+    rows = _targeted(db, targets)
+    if not rows:
         return []
     key = item_id(int(announcement["id"]))
-    marks = ",".join("?" * len(reached))
-    rows = db.query(
-        f"select d.id, d.name, s.emergency_shown, s.last_seen from displays d "
-        f"left join display_status s on s.display_id = d.id where d.id in ({marks}) order by d.name, d.id",
-        sorted(reached),
-    )
     got = receipts(db, int(announcement["id"]))
     acks = []
     for row in rows:
         since = loads(row["emergency_shown"], {}).get(key)
         last_seen = parse_utc(row["last_seen"]) if row["last_seen"] else None
-        online = last_seen is not None and now - last_seen <= ONLINE_GRACE
+        online = _online(last_seen, now)
         receipt = got.get(row["id"])
         acks.append(Acknowledgement(
             row["id"], row["name"], parse_utc(since) if since else None, last_seen, online,
@@ -90,21 +84,27 @@ def acknowledgements(db: Database, announcement: dict[str, Any], now: datetime) 
 def offline_targets(db: Database, targets: dict[str, Any], now: datetime) -> tuple[int, list[str]]:
     """(how many screens ``targets`` reach, the names of those not seen within ONLINE_GRACE): what an emergency's
     sender is told before confirming -- an offline screen shows it only once it connects again."""
+    rows = _targeted(db, targets)
+    offline = [str(row["name"] or row["id"]) for row in rows
+               if not _online(parse_utc(row["last_seen"]) if row["last_seen"] else None, now)]  # fmt: skip
+    return len(rows), offline
+
+
+def _targeted(db: Database, targets: dict[str, Any]) -> list[dict[str, Any]]:
+    """The screens ``targets`` reach (id, name, emergency_shown, last_seen), by name."""
     reached = displays_reached(db, targets)
     if not reached:
-        return 0, []
+        return []
     marks = ",".join("?" * len(reached))
-    rows = db.query(
-        f"select d.id, d.name, s.last_seen from displays d left join display_status s on s.display_id = d.id "
-        f"where d.id in ({marks}) order by d.name, d.id",
+    return list(db.query(
+        f"select d.id, d.name, s.emergency_shown, s.last_seen from displays d "
+        f"left join display_status s on s.display_id = d.id where d.id in ({marks}) order by d.name, d.id",
         sorted(reached),
-    )
-    offline = [
-        str(row["name"] or row["id"])
-        for row in rows
-        if not row["last_seen"] or now - parse_utc(row["last_seen"]) > ONLINE_GRACE
-    ]
-    return len(reached), offline
+    ))  # fmt: skip
+
+
+def _online(last_seen: datetime | None, now: datetime) -> bool:
+    return last_seen is not None and now - last_seen <= ONLINE_GRACE
 
 
 def receipts(db: Database, announcement_id: int) -> dict[str, dict[str, Any]]:

@@ -134,12 +134,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        # the framework's own 400s are all about reading the body (not JSON, bad UTF-8, broken multipart)
+        field = "body" if exc.status_code == 400 else None
         if web_error_pages and is_web_path(request) and exc.status_code in (400, 404, 405):
-            field = "body" if exc.status_code == 400 else None  # a 400 of the framework's: a body it cannot read
             page = web_error_pages[0](request, exc.status_code, BadAddress(str(exc.detail), field=field))
             page.headers.update(getattr(exc, "headers", None) or {})  # e.g. Allow of a 405
             return page
-        # the framework's own 400s are all about reading the body (not JSON, bad UTF-8, broken multipart)
-        field = "body" if exc.status_code == 400 else None
         detail = f"body: {exc.detail}; send valid UTF-8 JSON (or a well-formed multipart form)" if field else exc.detail
         return error_response(exc.status_code, str(detail), field, getattr(exc, "headers", None))

@@ -13,6 +13,7 @@ from typing import Any
 
 from playlists.codec import parse_rule
 from playlists.intervals import intersect, normalize, subtract
+from playlists.model import Display
 from playlists.timeline import expand
 from playlists.windows import operating_spans, rule_spans
 from scheduler.announcements import displays_reached
@@ -135,6 +136,9 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
     for w in compiled.warnings:
         if w.code == "never_plays" and w.item_id:
             never.setdefault(w.item_id, []).append(str(w.detail.get("reason", "crowded_out")))
+    emergencies = normalize((max(run.start_s, d0), min(run.end_s, d1)) for run in compiled.runs
+                            if run.layer == "emergency" and run.start_s < d1 and run.end_s > d0)  # fmt: skip
+    model = None  # the display's schedule model, parsed from its stored row when a reason needs it
     for key, row in per_item.items():
         if row.plays:
             continue
@@ -147,9 +151,10 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
         elif never.get(key):
             row.reasons += sorted(set(never[key]))
         else:
-            emergencies = normalize((max(run.start_s, d0), min(run.end_s, d1)) for run in compiled.runs
-                                    if run.layer == "emergency" and run.start_s < d1 and run.end_s > d0)  # fmt: skip
-            row.reasons.append(_why_not_today(service, display, key, d0, d1, emergencies))
+            if model is None:
+                with service.lock:  # (``display`` is decoded for the page; the model parses the stored row)
+                    model = display_model(service.db.table("displays").get(display_id))
+            row.reasons.append(_why_not_today(service, model, key, d0, d1, emergencies))
     general = [w.to_dict() for w in compiled.warnings if w.code != "never_plays"]
     ordered = sorted(per_item.values(), key=lambda r: (r.plays == 0, r.first or day_start, r.item_id))
     now_s = int(service.clock().timestamp())
@@ -158,7 +163,7 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
 
 
 def _why_not_today(
-    service: Service, display: dict[str, Any], rule_id: str, d0: int, d1: int, emergencies: list[tuple[int, int]]
+    service: Service, model: Display, rule_id: str, d0: int, d1: int, emergencies: list[tuple[int, int]]
 ) -> str:
     """Why an announcement that plays on other days does not play on [d0, d1): its schedule leaves the day
     out (``not_this_day``: e.g. a Mon/Wed/Fri announcement on a Tuesday), its times fall outside the
@@ -166,7 +171,6 @@ def _why_not_today(
     (``preempted_by_emergency``), or it has times but no turn (``not_today``)."""
     with service.lock:
         rows = list(service.db.table("rules").rows_where("id = ?", [rule_id]))
-        stored_display = service.db.table("displays").get(display["id"])  # ``display`` is decoded: the row parses
     row = rows[0] if rows else None
     if row is None:
         return "not_today"
@@ -174,10 +178,10 @@ def _why_not_today(
         rule = parse_rule(loads(row["body"], {}))
     except (UserError, ValueError):  # a stored rule that no longer parses: its own warning says so
         return "not_today"
-    spans = rule_spans(rule, display["timezone"], d0, d1)
+    spans = rule_spans(rule, model.timezone, d0, d1)
     if not spans:
         return "not_this_day"
-    open_spans = intersect(list(spans), operating_spans(display_model(stored_display), d0, d1))
+    open_spans = intersect(list(spans), operating_spans(model, d0, d1))
     if not open_spans:
         return "closed_this_day"
     if emergencies and not subtract(open_spans, emergencies):

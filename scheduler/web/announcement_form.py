@@ -15,8 +15,8 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from playlists.codec import MAX_YEAR, MIN_YEAR
 from playlists.model import WEEKDAYS
+from scheduler.announcements import require_schedule_year
 from scheduler.i18n import N_
 from signage.clock import format_utc, parse_utc, zone
 from signage.errors import UserError
@@ -84,8 +84,7 @@ def local_to_utc(value: str, zone_name: str, field: str) -> str | None:
         local = datetime.fromisoformat(value)
     except ValueError:
         raise UserError(f"{field}: not a date and time", field=field) from None
-    if not MIN_YEAR <= local.year <= MAX_YEAR:  # a typing mistake (and past datetime's range in UTC)
-        raise UserError(f"{field}: the year must be from {MIN_YEAR} to {MAX_YEAR}", field=field)
+    require_schedule_year(local, field)
     if local.tzinfo is None:
         local = local.replace(tzinfo=zone(zone_name))
     return format_utc(local)

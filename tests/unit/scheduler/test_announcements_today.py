@@ -1,4 +1,4 @@
-"""Whether an approved announcement's schedule gives it time today (scheduler.announcements.not_on_today)."""
+"""Whether an approved announcement's schedule gives it time today (scheduler.announcements.today_states)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scheduler.announcements import not_on_today, today_states
+from scheduler.announcements import today_states
 from scheduler.store import open_store
 
 TUESDAY = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10.00 WIB
@@ -26,8 +26,8 @@ def test_days_of_the_week_and_dates_decide_today(tmp_path: Path) -> None:
         db.table("rules").insert({"id": f"ann-{n}", "announcement_id": n, "body": json.dumps(body),
                                   "updated_at": "2026-12-01T00:00:00Z"})  # fmt: skip
     rows = [{"id": n} for n in (*rules, 6)]  # 6: no stored rule (not published yet): not claimed either way
-    assert not_on_today(db, rows, TUESDAY, "Asia/Pontianak") == {1, 5}
-    assert not_on_today(db, [], TUESDAY, "Asia/Pontianak") == set()
+    assert today_states(db, rows, TUESDAY, "Asia/Pontianak") == {1: "not_today", 4: "later_today", 5: "not_today"}
+    assert today_states(db, [], TUESDAY, "Asia/Pontianak") == {}
 
 
 def test_hours_of_today_decide_whether_it_is_on_now_later_or_done(tmp_path: Path) -> None:
