@@ -24,6 +24,8 @@ from signage.clock import zone
 from signage.errors import UserError
 
 DAY_S = 86400
+# the compiler's other run labels (playlists.compiler): "emergency ann-3, ann-4", "interrupt ann-5: 60 s/h"
+INTERRUPT_RE = re.compile(r"^interrupt \S+: (?P<per_hour>[\d.]+) s/h$")
 ROUND_ROBIN_RE = re.compile(r"^(?P<layer>\w+) round-robin of (?P<n>\d+) item\(s\)(, rules? .+)?$")
 
 
@@ -35,8 +37,8 @@ class Segment:
     layer: str
     items: list[tuple[str, str]]  # (item id, title) in loop order
     why: str
-    why_code: str  # "round_robin" | "off" | "other"
-    count: int  # items in the loop (round_robin)
+    why_code: str  # "round_robin" | "off" | "emergency" | "interrupt" | "other"
+    count: int  # items in the loop (round_robin); seconds per hour (interrupt)
     left_pct: float
     width_pct: float
 
@@ -112,12 +114,15 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
         s, e = max(run.start_s, d0), min(run.end_s, d1)
         loop_ids = list(run.loop.rotated_item_ids(run.pos))
         match = ROUND_ROBIN_RE.match(run.why)
-        code = "off" if run.layer == "off" else ("round_robin" if match else "other")
+        spot = INTERRUPT_RE.match(run.why)
+        code = ("off" if run.layer == "off" else "round_robin" if match else "interrupt" if spot
+                else "emergency" if run.layer == "emergency" else "other")  # fmt: skip
         segments.append(
             Segment(
                 start=datetime.fromtimestamp(s, local), end=datetime.fromtimestamp(e, local), zone=run.zone,
                 layer=run.layer, items=[(i, titles.get(i, i)) for i in dict.fromkeys(loop_ids)], why=run.why,
-                why_code=code, count=int(match["n"]) if match else len(set(loop_ids)),
+                why_code=code, count=int(match["n"]) if match else round(float(spot["per_hour"])) if spot
+                else len(set(loop_ids)),
                 left_pct=round(100 * (s - d0) / DAY_S, 3), width_pct=round(100 * (e - s) / DAY_S, 3),
             )
         )  # fmt: skip

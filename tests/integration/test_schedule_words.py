@@ -93,5 +93,19 @@ def test_jadwal_during_an_emergency_names_it_and_rejected_or_withdrawn_items_say
         return page.text.split(f'id="item-{item}"', 1)[1].split("</tr>", 1)[0]
 
     assert "siaran darurat menutupi semua jam tayangnya" in row("ann-1"), row("ann-1")  # the demo's first announcement
+    segments = page.text.split('id="segments"', 1)[1].split("</table>", 1)[0]
+    assert "siaran darurat:" in segments and "emergency ann-" not in segments, segments  # not the compiler's label
     assert "ditolak" in row(f"ann-{turned_down}") and "belum disetujui" not in row(f"ann-{turned_down}")
     assert "sudah ditarik dari layar" in row(f"ann-{taken_off}")
+
+
+def test_an_interlude_on_jadwal_is_said_in_words(live_scheduler: Any) -> None:
+    body = {"title": "Waktu Sholat", "layer": "interrupt", "duration_s": 20, "targets": {"displays": ["kantor-bupati"]},
+            "schedule": {"share": {"seconds_per_hour": 120}}}  # fmt: skip
+    created = _api(live_scheduler, "POST", "/announcements", who="editor", json=body)
+    assert created.status_code == 201, created.text
+    ann_id = created.json()["announcement"]["id"]
+    assert _api(live_scheduler, "POST", f"/announcements/{ann_id}/approve").status_code == 200
+    page = logged_in(live_scheduler, "editor").get("/admin/schedule", params={"display": "kantor-bupati"}).text
+    segments = page.split('id="segments"', 1)[1].split("</table>", 1)[0]
+    assert "sela, 120 detik per jam:" in segments and "interrupt ann-" not in segments, segments
