@@ -21,7 +21,7 @@ from scheduler.policy import require
 from scheduler.schedule import sync_announcement_rule, validate_schedule
 from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc
-from signage.errors import NotFoundError, UserError
+from signage.errors import FieldErrors, NotFoundError, UserError
 
 KINDS = ("text", "image", "video", "stat")  # stat: a data-slide template (scheduler/dataslides.py)
 LAYERS = ("normal", "emergency", "interrupt", "fallback", "overlay")
@@ -51,66 +51,93 @@ def require_schedule_year(moment: datetime, field: str) -> datetime:
 
 
 def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
-    """Check an announcement body; return the normalised columns or raise UserError naming the field."""
+    """Check an announcement body; return the normalised columns or raise UserError naming the field.
+
+    Every field is checked before anything is refused: with more than one bad field the error is a
+    :class:`FieldErrors` holding each (the API lists them, the web form marks them all)."""
+    problems: list[UserError] = []
+
+    def problem(message: str, field: str) -> None:
+        problems.append(UserError(message, field=field))
+
     title = str(data.get("title", "")).strip()
     if not title:
-        raise UserError("title: write a title (1-200 characters)", field="title")
-    if len(title) > MAX_TITLE_CHARS:
-        raise UserError(f"title: at most {MAX_TITLE_CHARS} characters", field="title")
+        problem("title: write a title (1-200 characters)", "title")
+    elif len(title) > MAX_TITLE_CHARS:
+        problem(f"title: at most {MAX_TITLE_CHARS} characters", "title")
     body = str(data.get("body") or "")
-    if len(body) > MAX_BODY_CHARS:
-        raise UserError(f"body: at most {MAX_BODY_CHARS} characters", field="body")
     kind = data.get("kind", "text")
+    if len(body) > MAX_BODY_CHARS:
+        problem(f"body: at most {MAX_BODY_CHARS} characters", "body")
+    elif kind == "stat":
+        try:
+            body = validate_template(db, body)
+        except UserError as exc:
+            problems.append(exc)
     if kind not in KINDS:
-        raise UserError(f"kind: must be one of {', '.join(KINDS)}", field="kind")
-    if kind == "stat":
-        body = validate_template(db, body)
+        problem(f"kind: must be one of {', '.join(KINDS)}", "kind")
     layer = data.get("layer", "normal")
     if layer not in LAYERS:
-        raise UserError(f"layer: must be one of {', '.join(LAYERS)}", field="layer")
+        problem(f"layer: must be one of {', '.join(LAYERS)}", "layer")
     media_sha256 = data.get("media_sha256") or None
     if kind in ("image", "video"):
+        rows = list(db.table("media").rows_where("sha256 = ?", [media_sha256])) if media_sha256 else []
         if not media_sha256:
-            raise UserError(f"media_sha256: a {kind} announcement needs uploaded media", field="media_sha256")
-        rows = list(db.table("media").rows_where("sha256 = ?", [media_sha256]))
-        if not rows:
-            raise UserError("media_sha256: no uploaded media with this hash; upload it first", field="media_sha256")
-        if rows[0]["kind"] != kind:
-            raise UserError(f"media_sha256: that media is a {rows[0]['kind']}, not a {kind}", field="media_sha256")
-        if rows[0]["status"] == "failed":
-            raise UserError(
+            problem(f"media_sha256: a {kind} announcement needs uploaded media", "media_sha256")
+        elif not rows:
+            problem("media_sha256: no uploaded media with this hash; upload it first", "media_sha256")
+        elif rows[0]["kind"] != kind:
+            problem(f"media_sha256: that media is a {rows[0]['kind']}, not a {kind}", "media_sha256")
+        elif rows[0]["status"] == "failed":
+            problem(
                 f"media_sha256: that file could not be converted ({media_failure_reason(rows[0])}); upload another",
-                field="media_sha256",
+                "media_sha256",
             )
-    elif media_sha256:
-        raise UserError("media_sha256: a text announcement takes no media", field="media_sha256")
+    elif media_sha256 and kind in KINDS:
+        problem("media_sha256: a text announcement takes no media", "media_sha256")
     duration_s = data.get("duration_s", 10)
     if isinstance(duration_s, bool) or not isinstance(duration_s, int | float) or not 1 <= duration_s <= 3600:
-        raise UserError("duration_s: a number of seconds between 1 and 3600", field="duration_s")
+        problem("duration_s: a number of seconds between 1 and 3600", "duration_s")
     targets = data.get("targets") or {}
+    display_ids: list[Any] = []
+    group_ids: list[Any] = []
     if not isinstance(targets, dict):
-        raise UserError("targets: an object {displays: [...], groups: [...]}", field="targets")
-    display_ids = list(targets.get("displays") or [])
-    group_ids = list(targets.get("groups") or [])
-    for i, display_id in enumerate(display_ids):
-        if not db.table("displays").count_where("id = ?", [display_id]):
-            raise UserError(f"targets.displays[{i}]: unknown display {display_id!r}", field=f"targets.displays[{i}]")
-    for i, group_id in enumerate(group_ids):
-        if not db.table("groups").count_where("id = ?", [group_id]):
-            raise UserError(f"targets.groups[{i}]: unknown group {group_id!r}", field=f"targets.groups[{i}]")
-    if not display_ids and not group_ids:
-        raise UserError("targets: choose at least one display or group", field="targets")
-    starts_at = _instant(data.get("starts_at"), "starts_at")
-    ends_at = _instant(data.get("ends_at"), "ends_at")
+        problem("targets: an object {displays: [...], groups: [...]}", "targets")
+    else:
+        display_ids = list(targets.get("displays") or [])
+        group_ids = list(targets.get("groups") or [])
+        for i, display_id in enumerate(display_ids):
+            if not db.table("displays").count_where("id = ?", [display_id]):
+                problem(f"targets.displays[{i}]: unknown display {display_id!r}", f"targets.displays[{i}]")
+        for i, group_id in enumerate(group_ids):
+            if not db.table("groups").count_where("id = ?", [group_id]):
+                problem(f"targets.groups[{i}]: unknown group {group_id!r}", f"targets.groups[{i}]")
+        if not display_ids and not group_ids:
+            problem("targets: choose at least one display or group", "targets")
+    starts_at = ends_at = None
+    try:
+        starts_at = _instant(data.get("starts_at"), "starts_at")
+    except UserError as exc:
+        problems.append(exc)
+    try:
+        ends_at = _instant(data.get("ends_at"), "ends_at")
+    except UserError as exc:
+        problems.append(exc)
     if starts_at and ends_at and ends_at <= starts_at:
-        raise UserError("ends_at: must be after starts_at", field="ends_at")
-    schedule = validate_schedule(data.get("schedule"), layer)
-    if layer == "interrupt" and "share" not in schedule:
-        raise UserError(
-            "schedule.share: an interrupt needs a share of voice, e.g. {percent: 5}", field="schedule.share"
-        )
-    if layer != "interrupt" and "share" in schedule:
-        raise UserError("schedule.share: only an interrupt announcement has a share of voice", field="schedule.share")
+        problem("ends_at: must be after starts_at", "ends_at")
+    schedule: dict[str, Any] = {}
+    if layer in LAYERS:
+        try:
+            schedule = validate_schedule(data.get("schedule"), layer)
+        except UserError as exc:
+            problems.append(exc)
+        else:
+            if layer == "interrupt" and "share" not in schedule:
+                problem("schedule.share: an interrupt needs a share of voice, e.g. {percent: 5}", "schedule.share")
+            if layer != "interrupt" and "share" in schedule:
+                problem("schedule.share: only an interrupt announcement has a share of voice", "schedule.share")
+    if problems:
+        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
     return {
         "schedule": dumps(schedule) if schedule else None,
         "title": title,

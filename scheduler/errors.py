@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scheduler.enrolment import CodeGone
 from scheduler.intake import IntakeUnavailable
-from signage.errors import NotFoundError, UserError
+from signage.errors import NotFoundError, UserError, all_errors
 
 log = logging.getLogger("scheduler.errors")
 
@@ -56,11 +56,18 @@ class RangeNotSatisfiable(UserError):
 
 
 def error_response(
-    status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    errors: list[UserError] | None = None,
 ) -> JSONResponse:
-    return JSONResponse(
-        {"ok": False, "status": status, "error": message, "field": field}, status_code=status, headers=headers
-    )
+    """The one error shape; with several mistakes found at once, ``errors`` lists each ({"field", "error"}) and
+    ``error``/``field`` are the first's."""
+    body: dict[str, object] = {"ok": False, "status": status, "error": message, "field": field}
+    if errors and len(errors) > 1:
+        body["errors"] = [{"field": e.field, "error": e.message} for e in errors]
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _loc_to_field(loc: tuple[object, ...]) -> str:
@@ -101,7 +108,7 @@ def _user_error_handler(
         assert isinstance(exc, UserError)
         if web_error_pages and is_web_path(request):
             return web_error_pages[0](request, status, exc)
-        return error_response(status, exc.message, exc.field, headers)
+        return error_response(status, exc.message, exc.field, headers, all_errors(exc))
 
     return handle
 
@@ -109,11 +116,15 @@ def _user_error_handler(
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        field = _loc_to_field(tuple(first.get("loc", ())))
+        found = exc.errors() or [{"loc": (), "msg": "invalid request"}]
+        errors = []
+        for one in found:
+            field = _loc_to_field(tuple(one.get("loc", ())))
+            errors.append(UserError(f"{field}: {one.get('msg', 'invalid value')}", field=field))
+        first = errors[0]
         if web_error_pages and is_web_path(request):
-            return web_error_pages[0](request, 422, BadAddress(f"{field}: {first.get('msg')}", field=field))
-        return error_response(422, f"{field}: {first.get('msg', 'invalid value')}", field)
+            return web_error_pages[0](request, 422, BadAddress(first.message, field=first.field))
+        return error_response(422, first.message, first.field, errors=errors)
 
     for error_type, (status, headers) in USER_ERROR_STATUS.items():
         app.add_exception_handler(error_type, _user_error_handler(status, headers))

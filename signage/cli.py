@@ -14,7 +14,7 @@ import sys
 import click
 
 from signage import __version__
-from signage.errors import UserError
+from signage.errors import UserError, all_errors
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("scheduler.demo:demo", "Run the Mempawah demo: scheduler + one player on this machine."),
@@ -95,7 +95,8 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except UserError as exc:
-        click.echo(f"error: {exc}", err=True)
+        for one in all_errors(exc):  # several bad fields found at once: one line each
+            click.echo(f"error: {one}", err=True)
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

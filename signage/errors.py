@@ -21,6 +21,23 @@ class UserError(Exception):
         return self.message
 
 
+class FieldErrors(UserError):
+    """Several mistakes found in one pass (a form or body with more than one bad field), so that the user can fix
+    them all at once. ``message``/``field`` are the first's (what a caller reading one error sees); ``errors``
+    holds them all, in the order of the form."""
+
+    def __init__(self, errors: list[UserError]) -> None:
+        if not errors:
+            raise ValueError("FieldErrors needs at least one error")
+        super().__init__(errors[0].message, field=errors[0].field)
+        self.errors = list(errors)
+
+
+def all_errors(exc: UserError) -> list[UserError]:
+    """The mistakes ``exc`` reports: each of a :class:`FieldErrors`, else ``exc`` alone."""
+    return list(exc.errors) if isinstance(exc, FieldErrors) else [exc]
+
+
 class NotFoundError(UserError):
     """The thing the user named does not exist (HTTP 404)."""
 

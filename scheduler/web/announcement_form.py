@@ -19,7 +19,7 @@ from playlists.model import WEEKDAYS
 from scheduler.announcements import require_schedule_year
 from scheduler.i18n import N_
 from signage.clock import format_utc, parse_utc, zone
-from signage.errors import UserError
+from signage.errors import FieldErrors, UserError, all_errors
 
 RECURRENCES: list[tuple[str, str]] = [
     ("every_day", N_("Every day")),
@@ -67,13 +67,37 @@ def field_label(field: str | None) -> tuple[str, str] | None:
     return None
 
 
+def form_field(exc: UserError) -> str:
+    """The form field key (as ``FIELD_LABELS``) a validation error is about; its own field when unknown."""
+    label = field_label(exc.field)
+    if label is None:
+        return exc.field or ""
+    return next(k for k in sorted(FIELD_LABELS, key=len, reverse=True) if FIELD_LABELS[k] == label)
+
+
 def error_text(exc: UserError, t: Callable[[str], str]) -> tuple[str, str]:
     """(message naming the field in the user's language, form field key) for a validation error."""
     label = field_label(exc.field)
     if label is None:
         return exc.message, exc.field or ""
-    key = next(k for k in sorted(FIELD_LABELS, key=len, reverse=True) if FIELD_LABELS[k] == label)
-    return f"{t(label[0])}: {t(label[1])}.", key
+    return f"{t(label[0])}: {t(label[1])}.", form_field(exc)
+
+
+#: The form's fields from top to bottom: mistakes are listed in the order the staffer meets them.
+FORM_ORDER = ("title", "body", "file", "kind", "media_sha256", "starts_at", "ends_at", "schedule.preset",
+              "schedule.rrule", "schedule.days", "schedule.dayparts", "schedule", "layer", "schedule.share",
+              "duration_s", "targets")  # fmt: skip
+
+
+def errors_text(exc: UserError, t: Callable[[str], str]) -> list[tuple[str, str]]:
+    """:func:`error_text` of each mistake ``exc`` reports (one, or each of a :class:`FieldErrors`), one per field,
+    in the form's order (a field it does not show comes last)."""
+    out: list[tuple[str, str]] = []
+    for one in all_errors(exc):
+        message, key = error_text(one, t)
+        if (message, key) not in out:
+            out.append((message, key))
+    return sorted(out, key=lambda pair: FORM_ORDER.index(pair[1]) if pair[1] in FORM_ORDER else len(FORM_ORDER))
 
 
 def local_to_utc(value: str, zone_name: str, field: str) -> str | None:
@@ -171,8 +195,10 @@ def _clock(value: str, field: str) -> str:
 
 
 def schedule_from_values(values: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The engine's schedule object for the form's days, hours, repeat and share of voice."""
+    """The engine's schedule object for the form's days, hours, repeat and share of voice (UserError names the
+    field; a :class:`FieldErrors` when repeat, hours and share are wrong at once)."""
     schedule: dict[str, Any] = {}
+    problems: list[UserError] = []
     recurrence = values["recurrence"]
     if values.get("keep_schedule") and previous and recurrence == "keep":
         schedule = {k: v for k, v in previous.items() if k in ("preset", "rrule", "exdates", "days")}
@@ -181,59 +207,106 @@ def schedule_from_values(values: dict[str, Any], previous: dict[str, Any] | None
             schedule["preset"] = recurrence
     elif recurrence == "days":
         days = [d for d in values["days"] if d in WEEKDAYS]
-        if not days:
-            raise UserError("schedule.days: tick at least one day", field="schedule.days")
-        schedule["days"] = days
+        if days:
+            schedule["days"] = days
+        else:
+            problems.append(UserError("schedule.days: tick at least one day", field="schedule.days"))
     elif recurrence == "monthly":
         try:
             monthday = int(values["monthday"])
         except ValueError:
-            raise UserError("schedule.rrule: day of month 1-31", field="schedule.rrule") from None
-        if not 1 <= monthday <= 31:
-            raise UserError("schedule.rrule: day of month 1-31", field="schedule.rrule")
-        schedule["rrule"] = f"FREQ=MONTHLY;BYMONTHDAY={monthday}"
+            monthday = 0
+        if 1 <= monthday <= 31:
+            schedule["rrule"] = f"FREQ=MONTHLY;BYMONTHDAY={monthday}"
+        else:
+            problems.append(UserError("schedule.rrule: day of month 1-31", field="schedule.rrule"))
     else:
-        raise UserError("schedule.preset: unknown repeat", field="schedule.preset")
+        problems.append(UserError("schedule.preset: unknown repeat", field="schedule.preset"))
     start, end = values["from_time"].strip(), values["to_time"].strip()
     if start or end:
-        if not (start and end):
-            raise UserError("schedule.dayparts: give both from and to", field="schedule.dayparts")
-        schedule["dayparts"] = [{"start": _clock(start, "schedule.dayparts"), "end": _clock(end, "schedule.dayparts")}]
+        try:
+            if not (start and end):
+                raise UserError("schedule.dayparts: give both from and to", field="schedule.dayparts")
+            schedule["dayparts"] = [
+                {"start": _clock(start, "schedule.dayparts"), "end": _clock(end, "schedule.dayparts")}
+            ]
+        except UserError as exc:
+            problems.append(exc)
     if values["layer"] == "interrupt":
         try:
             percent = float(values["share_percent"].replace(",", "."))
         except ValueError:
-            raise UserError("schedule.share: a percentage", field="schedule.share") from None
-        if not 0 < percent <= 100:
-            raise UserError("schedule.share: above 0 and at most 100", field="schedule.share")
-        schedule["share"] = {"percent": percent}
+            percent = 0.0
+        if 0 < percent <= 100:
+            schedule["share"] = {"percent": percent}
+        else:
+            problems.append(UserError("schedule.share: a percentage above 0 and at most 100", field="schedule.share"))
     for key in ("weight", "max_per_hour", "zone"):
         if previous and key in previous and values["layer"] != "emergency":
             schedule[key] = previous[key]  # set by import or the API; the form does not show them
+    if problems:
+        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
     return schedule
 
 
 def body_from_values(values: dict[str, Any], zone_name: str, previous: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The announcement body (as the API takes it) for the form's values; UserError names the field."""
-    try:
-        duration_s = float((values["duration_s"] or "10").replace(",", "."))
-    except ValueError:
-        raise UserError("duration_s: not a number", field="duration_s") from None
+    """The announcement body (as the API takes it) for the form's values; UserError names the field (a
+    :class:`FieldErrors` when more than one cannot be read)."""
+    body, problems = body_and_problems(values, zone_name, previous)
+    if problems:
+        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
+    return body
+
+
+def body_and_problems(
+    values: dict[str, Any], zone_name: str, previous: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], list[UserError]]:
+    """The body for the form's values and each field that could not be read (that field then holds a neutral
+    value, so that the rest of the body can still be checked and every mistake shown at once)."""
+    problems: list[UserError] = []
+
+    def attempt(read: Callable[[], Any], neutral: Any) -> Any:
+        try:
+            return read()
+        except UserError as exc:
+            problems.extend(all_errors(exc))
+            return neutral
+
+    def duration() -> float:
+        try:
+            return float((values["duration_s"] or "10").replace(",", "."))
+        except ValueError:
+            raise UserError("duration_s: not a number", field="duration_s") from None
+
     kind = values["media_kind"] if values["media_sha256"] and values["media_kind"] in ("image", "video") else "text"
     body: dict[str, Any] = {
         "title": values["title"],
         "body": values["body"],
         "kind": kind,
         "layer": values["layer"] if values["layer"] in ("normal", "interrupt", "emergency") else "normal",
-        "duration_s": duration_s,
+        "duration_s": attempt(duration, 10.0),
         "targets": {"displays": values["displays"], "groups": values["groups"]},
-        "starts_at": local_to_utc(values["valid_from"], zone_name, "starts_at"),
-        "ends_at": local_to_utc(values["valid_until"], zone_name, "ends_at"),
-        "schedule": schedule_from_values(values, previous),
+        "starts_at": attempt(lambda: local_to_utc(values["valid_from"], zone_name, "starts_at"), None),
+        "ends_at": attempt(lambda: local_to_utc(values["valid_until"], zone_name, "ends_at"), None),
+        "schedule": attempt(lambda: schedule_from_values(values, previous), None),
     }
+    if body["schedule"] is None:  # unreadable: checked as if it were every day (its share, if any, is flagged)
+        body["schedule"] = {"share": {"percent": 5}} if body["layer"] == "interrupt" else {}
     if kind != "text":
         body["media_sha256"] = values["media_sha256"]
-    return body
+    return body, problems
+
+
+def merge_problems(first: list[UserError], more: list[UserError]) -> list[UserError]:
+    """``first`` (the form's unreadable fields), then each of ``more`` (the body's check) about another field."""
+    marked = {form_field(e) for e in first}
+    out = list(first)
+    for exc in more:
+        key = form_field(exc)
+        if key not in marked:
+            marked.add(key)
+            out.append(exc)
+    return out
 
 
 def describe_schedule(schedule: dict[str, Any], t: Callable[[str], str]) -> str:

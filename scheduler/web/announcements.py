@@ -23,6 +23,7 @@ from scheduler.announcements import (
     display_status,
     get_announcement,
     today_states,
+    validate_announcement,
 )
 from scheduler.emergency_ack import acknowledgements
 from scheduler.errors import Forbidden
@@ -36,10 +37,12 @@ from scheduler.web.announcement_form import (
     LAYERS,
     RECURRENCES,
     WEEKDAY_LABELS,
-    body_from_values,
+    body_and_problems,
     describe_schedule,
     error_text,
+    errors_text,
     form_values,
+    merge_problems,
     values_from_row,
 )
 from scheduler.web.common import (
@@ -58,7 +61,7 @@ from scheduler.web.common import (
 from scheduler.web.form_once import PENDING, SentForms
 from scheduler.web.preview import previews, target_canvases
 from scheduler.web.refusals import plain_reason, plain_refusal, plain_warning
-from signage.errors import UserError
+from signage.errors import FieldErrors, UserError, all_errors
 
 router = page_router()
 AnnouncementId = Annotated[int, PathParam(ge=1, le=2**53)]
@@ -153,8 +156,10 @@ def list_announcements(request: Request, user: UserDep, service: ServiceDep, sta
 
 def _form_page(
     request: Request, service: Service, values: dict[str, Any], announcement: dict[str, Any] | None,
-    status: int = 200, error: str | None = None, error_field: str = "",
+    status: int = 200, errors: list[tuple[str, str]] | None = None,
 ) -> Response:  # fmt: skip
+    """The form; ``errors``: (message, form field) of each mistake, all marked at once."""
+    errors = errors or []
     return render(
         request,
         "announcement_form.html",
@@ -162,8 +167,9 @@ def _form_page(
         active="announcements",
         values=values,
         announcement=announcement,
-        error=error,
-        error_field=error_field,
+        error=errors[0][0] if len(errors) == 1 else None,
+        error_list=[message for message, _field in errors] if len(errors) > 1 else [],
+        error_fields={field for _message, field in errors},
         upload_limit_bytes=limit_for("/admin/media"),
         **_choices(service),
         **_labels(),
@@ -191,6 +197,33 @@ def _store_upload(service: Service, upload: UploadFile, wait_s: float = WAIT_S) 
     job_id, kind, sha256 = service.media_jobs.submit_stream(upload.file, upload.filename or "upload")
     service.media_jobs.wait(job_id, wait_s)
     return job_id, kind, sha256
+
+
+def _store_check(service: Service, body: dict[str, Any]) -> list[UserError]:
+    """What the store's check of an announcement body finds (every mistake), without saving anything."""
+    with service.lock:
+        try:
+            validate_announcement(service.db, body)
+        except UserError as exc:
+            return all_errors(exc)
+    return []
+
+
+async def _body_of_form(
+    service: Service, form: FormData, t: Any, previous: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any], UserError | None]:
+    """(values to show again, the announcement body, every mistake at once or None): a refused file, the fields
+    that cannot be read, then what the store's check finds about the other fields."""
+    problems: list[UserError] = []
+    try:
+        values = await _values_with_upload(service, form, t)
+    except UserError as exc:  # a refused file: nothing of it is kept; the other fields are still checked
+        values, problems = form_values(form), [exc]
+    body, unreadable = body_and_problems(values, service.config.timezone, previous)
+    problems = merge_problems(problems + unreadable, await run_in_threadpool(_store_check, service, body))
+    if not problems:
+        return values, body, None
+    return values, body, problems[0] if len(problems) == 1 else FieldErrors(problems)
 
 
 async def _values_with_upload(service: Service, form: FormData, t: Any) -> dict[str, Any]:
@@ -222,8 +255,9 @@ async def create(request: Request, user: UserDep, service: ServiceDep) -> Respon
         return redirect(f"/admin/announcements/{made}" if made != PENDING else "/admin/announcements")
     try:
         require_action(user, "create")
-        values = await _values_with_upload(service, form, t)
-        body = body_from_values(values, service.config.timezone)
+        values, body, refused = await _body_of_form(service, form, t, None)
+        if refused is not None:
+            raise refused
         if body["layer"] == "emergency":
             require_action(user, "emergency")
         row = await run_in_threadpool(actions.create_announcement_action, service, body, user)
@@ -232,8 +266,7 @@ async def create(request: Request, user: UserDep, service: ServiceDep) -> Respon
             sent.release(key)
         if isinstance(exc, Forbidden):
             raise  # the policy's refusal: a 403 page
-        message, field = error_text(exc, t)
-        return _form_page(request, service, values, None, 400, message, field)
+        return _form_page(request, service, values, None, 400, errors_text(exc, t))
     except BaseException:
         if key:
             sent.release(key)
@@ -265,16 +298,16 @@ async def edit(announcement_id: AnnouncementId, request: Request, user: UserDep,
     values = form_values(form)
     try:
         require_action(user, "edit", row)
-        values = await _values_with_upload(service, form, t)
-        body = body_from_values(values, service.config.timezone, row["schedule"])
+        values, body, refused = await _body_of_form(service, form, t, row["schedule"])
+        if refused is not None:
+            raise refused
         if body["layer"] == "emergency" and row["layer"] != "emergency":
             require_action(user, "emergency")
         updated, _published = await run_in_threadpool(actions.edit_and_publish, service, announcement_id, body, user)
     except Forbidden:
         raise  # the policy's refusal: a 403 page
     except UserError as exc:
-        message, field = error_text(exc, t)
-        return _form_page(request, service, values, row, 400, message, field)
+        return _form_page(request, service, values, row, 400, errors_text(exc, t))
     if form.get("then_submit") and updated["status"] in ("draft", "rejected", "withdrawn"):
         await run_in_threadpool(actions.submit, service, announcement_id, user)
         flash(request, t("Saved and submitted for approval."))

@@ -260,3 +260,56 @@ def test_a_new_screen_starts_in_the_regency_group(live_scheduler: Any) -> None:
     page = logged_in(live_scheduler, "admin").get("/admin/displays/new").text
     assert 'value="kabupaten" checked' in page
     assert 'value="kec-sungai-pinyuh" checked' not in page and 'value="led-luar-ruang" checked' not in page
+
+
+def _field_of(page: str, label_for: str) -> str:
+    """The opening tag of the field wrapper that holds the label for ``label_for``."""
+    return page.split(f'<label for="{label_for}">', 1)[0].rsplit("<div", 1)[1]
+
+
+def test_a_form_with_several_mistakes_lists_and_marks_them_all(live_scheduler: Any) -> None:
+    """Found by a staffer's walk: the form named one mistake per save, so a form with four took four saves."""
+    editor = logged_in(live_scheduler, "editor")
+    r = _new(editor, title="  ", duration_s="sepuluh", from_time="7", to_time="", layer="interrupt",
+             share_percent="", valid_from="2026-12-10T08:00", valid_until="2026-12-09T08:00")  # fmt: skip
+    assert r.status_code == 400
+    alert = r.text.split('class="flash err" role="alert">', 1)[1].split("</div>", 1)[0]
+    assert "Perbaiki yang berikut, lalu simpan lagi:" in alert
+    items = alert.split("<li>")[1:]
+    for words in ("Judul:", "Durasi (detik):", "Jam tayang:", "Jatah tayang (%):", "Layar tujuan:", "Berlaku sampai:"):
+        assert sum(words in item for item in items) == 1, (words, items)
+    assert len(items) == 6, items
+    for label_for in ("title", "duration_s", "from_time", "share_percent", "valid_until"):
+        assert "invalid" in _field_of(r.text, label_for), label_for
+    assert "invalid" not in _field_of(r.text, "valid_from")
+    # what was typed is kept, and nothing was saved
+    assert 'value="sepuluh"' in r.text and 'value="2026-12-10T08:00"' in r.text
+    with live_scheduler.service.lock:
+        assert not live_scheduler.service.db.table("announcements").count_where("title = ''")
+    # one mistake alone is said as before, without a list
+    one = _new(editor, title="Satu kesalahan", duration_s="0", display="kantor-bupati")
+    alert = one.text.split('class="flash err" role="alert">', 1)[1].split("</div>", 1)[0]
+    assert "<li>" not in alert and "Durasi (detik)" in alert
+
+
+def test_the_api_lists_every_mistake_of_a_body(live_scheduler: Any) -> None:
+    import requests
+
+    def post(body: dict[str, Any]) -> Any:
+        return requests.post(f"{live_scheduler.url}/api/v1/admin/announcements", json=body, timeout=30,
+                             auth=("editor", live_scheduler.service.demo_accounts.editor_password))  # fmt: skip
+
+    r = post({"title": "Tiga salah", "targets": {"groups": ["tidak-ada"]}, "layer": "interrupt",
+              "starts_at": "2026-12-10T00:00:00Z", "ends_at": "2026-12-09T00:00:00Z"})  # fmt: skip
+    assert r.status_code == 400, r.text
+    body = r.json()
+    fields = [e["field"] for e in body["errors"]]
+    assert fields == ["targets.groups[0]", "ends_at", "schedule.share"], body
+    assert body["field"] == "targets.groups[0]" and body["error"] == body["errors"][0]["error"]
+    # the framework's own checks of the body's shape list each too
+    r = post({"title": "", "duration_s": "lama", "targets": {"groups": ["kabupaten"]}})
+    assert r.status_code == 422, r.text
+    assert {e["field"] for e in r.json()["errors"]} == {"title", "duration_s"}, r.text
+    # one mistake: the shape as before, no list
+    r = post({"title": "Satu", "targets": {"groups": ["tidak-ada"]}})
+    assert r.status_code == 400 and "errors" not in r.json() and r.json()["field"] == "targets.groups[0]"

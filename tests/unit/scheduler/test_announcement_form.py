@@ -7,8 +7,15 @@ from typing import Any
 import pytest
 
 from scheduler.i18n import translator
-from scheduler.web.announcement_form import body_from_values, describe_schedule, error_text, values_from_row
-from signage.errors import UserError
+from scheduler.web.announcement_form import (
+    body_and_problems,
+    body_from_values,
+    describe_schedule,
+    error_text,
+    errors_text,
+    values_from_row,
+)
+from signage.errors import FieldErrors, UserError
 
 ZONE = "Asia/Pontianak"
 
@@ -102,3 +109,21 @@ def test_hours_past_midnight_and_a_late_date_of_the_month_say_what_they_do() -> 
     assert describe_schedule({"rrule": "FREQ=MONTHLY;BYMONTHDAY=31"}, t) == (
         "Bulanan pada tanggal 31 (tidak di bulan yang tidak punya tanggal itu)"
     )
+
+
+def test_every_unreadable_field_is_named_at_once() -> None:
+    changes = {"duration_s": "sepuluh", "valid_until": "lusa", "recurrence": "days", "days": [],
+               "from_time": "7", "to_time": "9", "layer": "interrupt", "share_percent": "0"}  # fmt: skip
+    with pytest.raises(FieldErrors) as caught:
+        body_from_values(_values(**changes), ZONE)
+    assert [e.field for e in caught.value.errors] == [
+        "duration_s", "ends_at", "schedule.days", "schedule.dayparts", "schedule.share"
+    ]  # fmt: skip
+    assert caught.value.field == "duration_s"  # a caller reading one error reads the first
+    body, problems = body_and_problems(_values(**changes), ZONE)
+    assert len(problems) == 5 and body["duration_s"] == 10.0 and body["ends_at"] is None
+    assert body["schedule"] == {"share": {"percent": 5}}  # neutral, so the rest of the body can still be checked
+    texts = errors_text(caught.value, translator("id"))
+    # listed in the order of the form, top to bottom
+    assert [key for _message, key in texts] == ["ends_at", "schedule.days", "schedule.dayparts", "schedule.share",
+                                                "duration_s"]  # fmt: skip
