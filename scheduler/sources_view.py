@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from content.sources.model import Snapshot
 from content.sources.validate import is_texts_problem, unseen_texts
+from scheduler.dataslides import stale_after_s
 from scheduler.sources import StoredSource, _snapshot, configured_by, last_good, list_sources, snapshots
 from signage.clock import parse_utc
 
@@ -64,7 +65,7 @@ def summarize(snap: Snapshot) -> Summary:
 @dataclass(frozen=True)
 class SourceRow:
     source: StoredSource
-    status: str  # ok | failed | held | new
+    status: str  # ok | stale | failed | held | new
     reason: str | None  # why the last fetch failed
     last_fetch_at: datetime | None  # the last attempt, good or not
     data_at: datetime | None  # the last good data's own date (else when it was fetched)
@@ -100,7 +101,11 @@ def source_row(db: Database, source: StoredSource, now: datetime) -> SourceRow:
     elif error_at is not None and (ok_at is None or error_at >= ok_at):
         status = "failed"
     elif ok_at is not None or good is not None:
-        status = "ok"
+        # as the slides judge it (scheduler/dataslides.py): no good fetch for that long and the screens
+        # mark this source's figures DATA LAMA; the page says so rather than "OK"
+        last_ok = ok_at or (good[1].fetched_at if good else None)
+        too_old = last_ok is not None and (now - last_ok).total_seconds() > stale_after_s(source.config.poll_interval_s)
+        status = "stale" if too_old else "ok"
     else:
         status = "new"
     data_at = (good[1].as_of or good[1].fetched_at) if good else None

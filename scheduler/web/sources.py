@@ -56,7 +56,8 @@ KIND_LABELS = {
     "cap": N_("CAP warnings (BMKG)"),
     "bmkg": N_("BMKG weather forecast"),
 }
-STATUS_LABELS = {"ok": N_("OK"), "failed": N_("Failed"), "held": N_("Held for review"), "new": N_("Not fetched yet")}
+STATUS_LABELS = {"ok": N_("OK"), "stale": N_("Out of date: screens show DATA LAMA"), "failed": N_("Failed"),
+                 "held": N_("Held for review"), "new": N_("Not fetched yet")}  # fmt: skip
 # A refused field -> the form field it belongs to and what to do, in the user's language.
 FIELD_HELP = {
     "id": ("id", N_("ID: lowercase letters, digits and dashes, e.g. desa-antibar.")),

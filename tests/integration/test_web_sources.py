@@ -150,3 +150,35 @@ def test_a_failing_source_shows_the_reason_and_keeps_its_last_good_data(live_sch
     refused = logged_in(live, "editor")
     r = refused.post("/admin/sources", _form(refused, id="desa-lain", url=fake.url))
     assert r.status_code == 403
+
+
+def test_a_source_without_a_good_fetch_for_long_says_its_figures_show_as_data_lama(
+    live_scheduler: Any, fake: FakeOpenSid
+) -> None:
+    """Found on a staffer's walk: after the scheduler was off for days the page said "Baik" while the screens
+    marked the village's figures DATA LAMA. The page now judges it as the slides do."""
+    from datetime import timedelta
+
+    from scheduler.dataslides import stale_after_s
+    from signage.clock import format_utc
+
+    live, service = live_scheduler, live_scheduler.service
+    admin = logged_in(live, "admin")
+    admin.post("/admin/sources", _form(admin, id="desa-antibar", name="Desa Antibar", url=fake.url))
+    poll_now(service, "desa-antibar")
+    with service.lock:
+        assert approve_held(service.db, "desa-antibar", service.clock()) is not None
+
+    def badge() -> str:
+        row = admin.get("/admin/sources").text.split('id="source-desa-antibar"', 1)[1].split("</tr>", 1)[0]
+        return row.split('class="badge ', 1)[1].split("</span>", 1)[0]
+
+    assert badge() == 'source-ok">Baik'
+    just_fresh = service.clock() - timedelta(seconds=stale_after_s(3600) - 120)
+    too_old = service.clock() - timedelta(seconds=stale_after_s(3600) + 60)
+    stale = 'source-stale">Usang: layar menampilkan DATA LAMA'
+    for when, expected in ((just_fresh, 'source-ok">Baik'), (too_old, stale)):
+        with service.lock:
+            service.db.table("data_sources").update("desa-antibar", {"last_ok_at": format_utc(when)})
+        assert badge() == expected
+    assert "Usang" in admin.get("/admin/sources/desa-antibar").text
