@@ -9,7 +9,7 @@ content (manifest bytes + instant + language), so repeated views cost a file rea
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,6 +105,42 @@ def display_frame(service: Service, display_id: str, at: str | None, language: s
     key = {"display": display_id, "etag": latest.etag, "at": format_utc(moment), "language": language}
     args = ["--data-dir", str(service.data_dir), "--display", display_id, "--at", format_utc(moment),
             "--language", language]
+    return render_png(service, key, args)
+
+
+@router.get("/preview/displays/{display_id}/sheet.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}})
+def preview_display_day(
+    display_id: DisplayId,
+    service: ServiceDep,
+    user: UserDep,
+    day: Annotated[str | None, Query(max_length=10, description="Local date (2026-12-04); default: today")] = None,
+    language: Annotated[str, Query(pattern="^(id|en)$")] = "id",
+) -> FileResponse:
+    """The day's contact sheet of ``display_id``'s main zone: one tile per item's first play in each run (with how
+    often it repeats) and per state change (screen off), drawn by the player's renderer."""
+    require(user, "view")
+    return _png(display_sheet(service, display_id, day, language))
+
+
+def display_sheet(service: Service, display_id: str, day: str | None, language: str) -> Path:
+    """The cached PNG of ``display_id``'s contact sheet for the local date ``day`` (None: today); NotFound when it
+    has no published manifest, UserError for a date that is not one or lies outside its compiled days."""
+    latest = service.publisher.latest(display_id)
+    if latest is None:
+        raise NotFound(f"display {display_id!r} has no published manifest", field="display_id")
+    timezone = json.loads(latest.body)["manifest"]["timezone"]
+    if day:
+        try:
+            when = date.fromisoformat(day)
+        except ValueError:
+            raise UserError(f"day: {day!r} is not a date; use 2026-12-04", field="day") from None
+    else:
+        when = service.clock().astimezone(zone(timezone)).date()
+    require_schedule_year(datetime(when.year, when.month, when.day), "day")
+    key = {"display": display_id, "etag": latest.etag, "day": when.isoformat(), "language": language, "sheet": 1}
+    args = ["--data-dir", str(service.data_dir), "--display", display_id, "--day", when.isoformat(),
+            "--language", language]  # fmt: skip
     return render_png(service, key, args)
 
 

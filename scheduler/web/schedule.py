@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import Response
 
-from scheduler.api_preview import display_frame
+from scheduler.api_preview import display_frame, display_sheet
 from scheduler.errors import TooMany
 from scheduler.fleet_admin import list_displays
 from scheduler.i18n import N_
@@ -67,7 +69,8 @@ def schedule(
     service: ServiceDep,
     display: Annotated[str | None, Query(max_length=64)] = None,
     day: Annotated[str | None, Query(max_length=10)] = None,
-    at: Annotated[str | None, Query(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = None,
+    at: Annotated[str | None, Query(max_length=8)] = None,
+    sheet: Annotated[str | None, Query(max_length=1)] = None,
 ) -> Response:
     displays = list_displays(service)
     if not displays:
@@ -83,30 +86,63 @@ def schedule(
         error = gettext_for(request)("Day: choose one of the days in the list.")
         view = day_view(service, chosen, None)
     zone_name = view.zone_name
+    at, at_error = _preview_time(at)
+    if at_error and error is None:
+        error = gettext_for(request)(at_error)
 
     def long_date(moment: date) -> str:
         return format_date_long(datetime.combine(moment, time(12), zone(zone_name)), zone_name, language)
 
     frame_error = _draw_frame(request, service, view.display["id"], f"{view.day.isoformat()} {at}", language) if at \
         else None  # fmt: skip
+    sheet_error = _draw_sheet(request, service, view.display["id"], view.day.isoformat(), language) if sheet \
+        else None  # fmt: skip
+    sheet_url = f"/api/v1/admin/preview/displays/{view.display['id']}/sheet.png?day={view.day.isoformat()}" \
+        f"&language={language}"  # fmt: skip
     return render(
         request, "schedule.html", 400 if error else 200, active="schedule", displays=displays, view=view,
         reasons=REASONS, layers=LAYERS, zones=ZONES, error=error, long_date=long_date, at=at, frame_error=frame_error,
+        sheet=bool(sheet), sheet_error=sheet_error, sheet_url=sheet_url,
     )  # fmt: skip
+
+
+_AT = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)(?:[:.][0-5]\d)?$")
+AT_REFUSED = N_("Preview at: write a time like 09:00, or leave it empty.")
+
+
+def _preview_time(text: str | None) -> tuple[str | None, str | None]:
+    """(the preview time as HH:MM or None when left empty, an error text when it is not a time). The form sends
+    the field empty when no time is chosen: that is no preview, not a bad address."""
+    text = (text or "").strip()
+    if not text:
+        return None, None
+    match = _AT.match(text)
+    if not match:
+        return None, AT_REFUSED
+    return f"{match.group(1)}:{match.group(2)}", None
 
 
 def _draw_frame(request: Request, service: Service, display_id: str, at: str, language: str) -> str | None:
     """Draw the frame before the page shows it (cached, so the image request is a file read); why it cannot be
     drawn, in the staff's words, instead of a broken image."""
+    return _drawn(request, lambda: display_frame(service, display_id, at, language), f"{display_id} at {at}")
+
+
+def _draw_sheet(request: Request, service: Service, display_id: str, day: str, language: str) -> str | None:
+    """The day's contact sheet drawn before the page shows it, as :func:`_draw_frame`."""
+    return _drawn(request, lambda: display_sheet(service, display_id, day, language), f"{display_id} on {day}")
+
+
+def _drawn(request: Request, draw: Callable[[], object], what: str) -> str | None:
     t = gettext_for(request)
     try:
-        display_frame(service, display_id, at, language)
+        draw()
     except NotFoundError:
         return t("This screen has no published schedule yet, so there is nothing to draw.")
     except TooMany:
         return t("Many previews are being drawn right now. Wait a few seconds and press Show again.")
     except UserError as exc:
-        log.warning("preview of %s at %s failed: %s", display_id, at, exc.message)
+        log.warning("preview of %s failed: %s", what, exc.message)
         return t("The preview could not be drawn (%(reason)s). The screen itself is not affected; try again, or "
                  "tell the administrator.") % {"reason": exc.message}
     return None

@@ -166,7 +166,9 @@ def test_schedule_page_shows_the_frame_at_a_chosen_time(live_scheduler: Any) -> 
     assert frame.status_code == 200 and frame.headers["content-type"] == "image/png"
     with Image.open(io.BytesIO(frame.content)) as image:
         assert image.size == (400, 300)
-    assert viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "25:00"}).status_code == 422
+    refused = viewer.get("/admin/schedule", params={"display": "desa-antibar", "at": "25:00"})
+    assert refused.status_code == 400 and "Pratinjau pukul: tulis jam seperti 09.00" in refused.text
+    assert 'class="frame-preview"' not in refused.text
 
 
 def test_a_frame_that_cannot_be_drawn_is_explained_not_a_broken_image(
