@@ -106,12 +106,14 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
     else:
         display_ids = list(targets.get("displays") or [])
         group_ids = list(targets.get("groups") or [])
-        for i, display_id in enumerate(display_ids):
+        for i, display_id in enumerate(display_ids):  # the first unknown of each list is named
             if not db.table("displays").count_where("id = ?", [display_id]):
                 problem(f"targets.displays[{i}]: unknown display {display_id!r}", f"targets.displays[{i}]")
+                break
         for i, group_id in enumerate(group_ids):
             if not db.table("groups").count_where("id = ?", [group_id]):
                 problem(f"targets.groups[{i}]: unknown group {group_id!r}", f"targets.groups[{i}]")
+                break
         if not display_ids and not group_ids:
             problem("targets: choose at least one display or group", "targets")
     starts_at = ends_at = None
