@@ -18,7 +18,7 @@ from scheduler.dataslides import validate_template
 from scheduler.errors import Conflict
 from scheduler.media import media_failure_reason, require_media_approvable
 from scheduler.policy import require
-from scheduler.schedule import sync_announcement_rule, validate_schedule
+from scheduler.schedule import emergency_since, sync_announcement_rule, validate_schedule
 from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc
 from signage.errors import FieldErrors, NotFoundError, UserError
@@ -363,7 +363,10 @@ def approve_announcement(
             "status_reason": None,
             "editors_since_approval": dumps([]),
         }
-        return _transition(db, row, user, now, "approve", changes)
+        approved = _transition(db, row, user, now, "approve", changes)
+        if emergency_since(approved) is not None:  # an emergency starts at its approval: its rule says so
+            sync_announcement_rule(db, approved, now)
+        return approved
 
 
 def reject_announcement(

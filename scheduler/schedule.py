@@ -66,8 +66,26 @@ def rule_for_announcement(row: dict[str, Any]) -> dict[str, Any]:
             rule["valid_from"] = _utc_wall(row["starts_at"])
         if row.get("ends_at"):
             rule["valid_until"] = _utc_wall(row["ends_at"])
+    since = emergency_since(row)
+    if since is not None:
+        rule["timezone"] = "UTC"
+        rule["valid_from"] = _utc_wall(since)
     rule.update({k: v for k, v in schedule.items() if k in SCHEDULE_KEYS})
     return rule_to_dict(parse_rule(rule))
+
+
+def emergency_since(row: dict[str, Any]) -> str | None:
+    """When an approved emergency without a start of its own begins: its approval (ISO UTC), else None.
+
+    An emergency replaces everything from the moment it is approved; the manifests (and Jadwal, and the preview
+    of an earlier hour) must not show it from the day's start. Normal content without a start keeps looping from
+    the horizon's start (the round robin does not restart at each approval)."""
+    if row.get("layer") != "emergency" or row.get("starts_at") or row.get("status") != "approved":
+        return None
+    approved_at = row.get("approved_at")
+    if not approved_at or (row.get("ends_at") and str(row["ends_at"]) <= str(approved_at)):
+        return None
+    return str(approved_at)
 
 
 def validate_schedule(schedule: Any, layer: str = "normal") -> dict[str, Any]:

@@ -53,6 +53,16 @@ class ItemDay:
     first: datetime | None = None
     last: datetime | None = None
     reasons: list[str] = field(default_factory=list)  # never_plays reason codes (+ not_approved, not_today)
+    layers: set[str] = field(default_factory=set)  # the layers it plays in this day (emergency, interrupt, ...)
+
+    @property
+    def role(self) -> str:
+        """How it shares the screen this day: emergency (replaces everything), interrupt (its share of each
+        hour), fallback (when nothing else plays) or normal (in turn with the others)."""
+        for layer in ("emergency", "interrupt", "normal", "overlay", "fallback"):
+            if layer in self.layers:
+                return layer
+        return "normal"
 
 
 @dataclass
@@ -134,7 +144,8 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
             row = per_item.setdefault(entry.item_id, ItemDay(entry.item_id, titles.get(entry.item_id, ""), "approved"))
             row.plays += 1
             row.seconds += min(entry.end_s, d1) - max(entry.start_s, d0)
-            moment = datetime.fromtimestamp(entry.start_s, local)
+            row.layers.add(run.layer)
+            moment = datetime.fromtimestamp(max(entry.start_s, d0), local)  # a play begun the day before: 00.00
             row.first = row.first or moment
             row.last = moment
     never: dict[str, list[str]] = {}

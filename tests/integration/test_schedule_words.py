@@ -86,13 +86,18 @@ def test_jadwal_during_an_emergency_names_it_and_rejected_or_withdrawn_items_say
     assert _api(live_scheduler, "POST", f"/announcements/{taken_off}/withdraw",
                 json={"reason": "Batal."}).status_code == 200  # fmt: skip
 
-    page = logged_in(live_scheduler, "editor").get("/admin/schedule", params={"display": "desa-antibar"})
+    # tomorrow: the emergency covers the whole day (today it starts at its approval)
+    tomorrow = (horizon_start(service.clock(), service.config.timezone) + timedelta(days=1, hours=12)).astimezone(
+        zone(service.config.timezone)).date().isoformat()  # fmt: skip
+    page = logged_in(live_scheduler, "editor").get("/admin/schedule", params={"display": "desa-antibar",
+                                                                               "day": tomorrow})  # fmt: skip
     assert page.status_code == 200, page.status_code
 
     def row(item: str) -> str:
         return page.text.split(f'id="item-{item}"', 1)[1].split("</tr>", 1)[0]
 
     assert "siaran darurat menutupi semua jam tayangnya" in row("ann-1"), row("ann-1")  # the demo's first announcement
+    assert "siaran darurat: menggantikan semua tayangan lain" in row(f"ann-{emergency}")
     segments = page.text.split('id="segments"', 1)[1].split("</table>", 1)[0]
     assert "siaran darurat:" in segments and "emergency ann-" not in segments, segments  # not the compiler's label
     assert "ditolak" in row(f"ann-{turned_down}") and "belum disetujui" not in row(f"ann-{turned_down}")

@@ -108,3 +108,35 @@ def test_report_counts_plays_per_local_day_and_exports_csv(service: Service) -> 
         with pytest.raises(UserError) as caught:
             parse_range(start, end, date(2026, 11, 30))
         assert caught.value.field == field
+
+
+def test_an_emergency_starts_at_its_approval_and_each_row_says_how_it_shares_the_screen(service: Service) -> None:
+    """Found by a staffer's walk: an emergency approved at 18.14 showed on Jadwal from 00.00 ("1.410 menit"), every
+    row said "in turn with the others" (the emergency and the interlude too), and a play begun the evening before
+    gave a first time of 23.59 on the next day."""
+    fleet_admin.create_display(service, {"id": "led-b", "name": "LED B", "width": 640, "height": 360})
+    editor, boss = _users(service)
+
+    def approved(body: dict[str, Any]) -> int:
+        ann = create_announcement(service.db, {"targets": {"displays": ["led-b"]}, **body}, editor["id"], NOW)
+        approve_announcement(service.db, ann, boss, NOW)
+        return ann
+
+    approved({"title": "Panjang", "duration_s": 3600})  # 1 h + 17 min 3 s: plays cross midnight
+    approved({"title": "Pendek", "duration_s": 1023})
+    approved({"title": "Sela", "layer": "interrupt", "schedule": {"share": {"percent": 5}}})
+    approved({"title": "Banjir", "layer": "emergency", "ends_at": "2026-11-30T05:00:00Z"})  # 10.00-12.00 WIB
+    today = {r.title: r for r in day_view(service, "led-b", "2026-11-30").items}
+    emergency = today["Banjir"]
+    assert emergency.role == "emergency" and emergency.first.strftime("%H.%M") == "10.00"  # type: ignore[union-attr]
+    assert emergency.seconds == 2 * 3600  # from its approval, not from the day's start
+    spans = [(s.start.strftime("%H.%M"), s.end.strftime("%H.%M")) for s in day_view(service, "led-b", "2026-11-30")
+             .segments if s.layer == "emergency"]  # fmt: skip
+    assert spans == [("10.00", "12.00")], spans
+    assert today["Sela"].role == "interrupt" and today["Panjang"].role == "normal"
+    tomorrow = {r.title: r for r in day_view(service, "led-b", "2026-12-01").items}
+    first = min(r.first for r in tomorrow.values() if r.first)  # type: ignore[type-var]
+    assert first.strftime("%H.%M") == "00.00"
+    for row in tomorrow.values():
+        if row.first and row.last:
+            assert row.first <= row.last, (row.title, row.first, row.last)
