@@ -21,7 +21,7 @@ from scheduler.policy import require
 from scheduler.schedule import emergency_since, sync_announcement_rule, validate_schedule
 from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc
-from signage.errors import FieldErrors, NotFoundError, UserError
+from signage.errors import FieldErrors, NotFoundError, UserError, all_errors
 
 KINDS = ("text", "image", "video", "stat")  # stat: a data-slide template (scheduler/dataslides.py)
 LAYERS = ("normal", "emergency", "interrupt", "fallback", "overlay")
@@ -73,7 +73,7 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
         try:
             body = validate_template(db, body)
         except UserError as exc:
-            problems.append(exc)
+            problems.extend(all_errors(exc))
     if kind not in KINDS:
         problem(f"kind: must be one of {', '.join(KINDS)}", "kind")
     layer = data.get("layer", "normal")

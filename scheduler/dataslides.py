@@ -22,7 +22,7 @@ from scheduler.sources import get_source, last_good
 from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc
 from signage.dataslide import SLIDE_SERIES, STAT_SLIDES, parse_prayer
-from signage.errors import NotFoundError, UserError
+from signage.errors import FieldErrors, NotFoundError, UserError
 
 log = logging.getLogger("scheduler.dataslides")
 MIN_STALE_AFTER_S = 6 * 3600
@@ -44,33 +44,38 @@ def validate_template(db: Database, body: str) -> str:
     if spec.get("slide") == "weather" and "source" not in spec and "sources" not in spec:
         # per display: the BMKG source whose adm4 is the display's region_code ("kode wilayah")
         return dumps({"slide": "weather", **({"place": str(spec["place"])[:60]} if spec.get("place") else {})})
+    problems: list[UserError] = []  # every mistake at once (a form's fields)
     sources = spec.get("sources") if "sources" in spec else [spec.get("source")]
     if not isinstance(sources, list) or not sources or len(sources) > MAX_SOURCES:
-        raise UserError(f"body.sources: a list of 1 to {MAX_SOURCES} data source ids", field="body.sources")
+        problems.append(UserError(f"body.sources: a list of 1 to {MAX_SOURCES} data source ids", field="body.sources"))
+        sources = []
     for i, source_id in enumerate(sources):
         field = "body.source" if "sources" not in spec else f"body.sources[{i}]"
         try:
             get_source(db, str(source_id or ""))
         except NotFoundError:
-            raise UserError(f"{field}: no data source {source_id!r}; add it with 'signage sources add'",
-                            field=field) from None  # fmt: skip
+            problems.append(UserError(f"{field}: no data source {source_id!r}; add it with 'signage sources add'",
+                                      field=field))  # fmt: skip
+            break
     slide = spec.get("slide")
     if slide not in STAT_SLIDES:
-        raise UserError(f"body.slide: one of {', '.join((*STAT_SLIDES, 'prayer'))}", field="body.slide")
+        problems.append(UserError(f"body.slide: one of {', '.join((*STAT_SLIDES, 'prayer'))}", field="body.slide"))
     out: dict[str, Any] = {"slide": slide}
     if "sources" in spec:
         out["sources"] = [str(x) for x in sources]
     else:
-        out["source"] = str(sources[0])
+        out["source"] = str(sources[0]) if sources else ""
     if slide == "bars":
         series = spec.get("series")
         if not isinstance(series, str) or not KEY_RE.match(series):
-            raise UserError("body.series: a series of the source, e.g. agama, pekerjaan, pendidikan-dalam-kk",
-                            field="body.series")  # fmt: skip
+            problems.append(UserError("body.series: a series of the source, e.g. agama, pekerjaan, pendidikan-dalam-kk",
+                                      field="body.series"))  # fmt: skip
         out["series"] = series
     top_n = spec.get("top_n", 8)
     if isinstance(top_n, bool) or not isinstance(top_n, int) or not 2 <= top_n <= MAX_TOP_N:
-        raise UserError(f"body.top_n: a whole number from 2 to {MAX_TOP_N}", field="body.top_n")
+        problems.append(UserError(f"body.top_n: a whole number from 2 to {MAX_TOP_N}", field="body.top_n"))
+    if problems:
+        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
     out["top_n"] = top_n
     if spec.get("place"):
         out["place"] = str(spec["place"])[:60]

@@ -125,6 +125,26 @@ document.addEventListener("DOMContentLoaded", function () {
     layer.addEventListener("change", sync);
     sync();
   }
+  // Data slide: its sources only for slides that read them, the category only for bars; the file is not used.
+  var slide = document.getElementById("slide");
+  if (slide) {
+    var slideSources = document.getElementById("slide-sources");
+    var slideSeries = document.getElementById("slide-series");
+    var slideTopN = document.getElementById("slide-top-n");
+    var fileField = document.getElementById("file-field");
+    var bodyField = document.getElementById("body-field");
+    var withSources = (slide.getAttribute("data-with-sources") || "").split(" ");
+    var syncSlide = function () {
+      var kind = slide.value;
+      if (slideSources) { slideSources.classList.toggle("hidden", withSources.indexOf(kind) < 0); }
+      if (slideSeries) { slideSeries.classList.toggle("hidden", kind !== "bars"); }
+      if (slideTopN) { slideTopN.classList.toggle("hidden", kind !== "bars"); }
+      if (fileField) { fileField.classList.toggle("hidden", kind !== ""); }
+      if (bodyField) { bodyField.classList.toggle("hidden", kind !== ""); }
+    };
+    slide.addEventListener("change", syncSlide);
+    syncSlide();
+  }
   // Recurrence preset "monthly": show the day-of-month field only then.
   var preset = document.getElementById("recurrence");
   var monthday = document.getElementById("monthday-field");

@@ -8,6 +8,7 @@ ever shown. Errors name the field in the user's language.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -33,6 +34,17 @@ LAYERS: list[tuple[str, str]] = [
     ("interrupt", N_("Interlude (share of voice)")),
     ("emergency", N_("Emergency (replaces everything)")),
 ]
+#: Data slides the form offers (``scheduler.dataslides``): key -> label; which need data sources.
+SLIDES: list[tuple[str, str]] = [
+    ("population", N_("Population (men and women)")),
+    ("age", N_("Population by age group")),
+    ("dusun", N_("Population per hamlet (dusun)")),
+    ("bars", N_("One category as bars (religion, occupation, education...)")),
+    ("desa", N_("Several villages side by side")),
+    ("weather", N_("BMKG weather forecast (each screen's region code)")),
+    ("prayer", N_("Prayer times (each screen's location)")),
+]
+SLIDES_WITH_SOURCES = ("population", "age", "dusun", "bars", "desa")
 WEEKDAY_LABELS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 _MONTHLY = re.compile(r"^FREQ=MONTHLY;BYMONTHDAY=(\d{1,2})$")
 _TIME = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)$")
@@ -41,6 +53,11 @@ _TIME = re.compile(r"^([01]\d|2[0-3])[:.]([0-5]\d)$")
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     "title": (N_("Title"), N_("write a title of 1-200 characters")),
     "body": (N_("Text"), N_("at most 2000 characters")),
+    "body.slide": (N_("Data slide"), N_("choose what the slide shows")),
+    "body.source": (N_("Data sources"), N_("tick the village or source whose figures it shows")),
+    "body.sources": (N_("Data sources"), N_("tick the village or source whose figures it shows")),
+    "body.series": (N_("Category"), N_("choose the category the bars show")),
+    "body.top_n": (N_("Bars"), N_("a whole number of bars from 2 to 12")),
     "kind": (N_("Media file"), N_("upload an image or a video, or leave it empty for a text slide")),
     "media_sha256": (N_("Media file"), N_("the file is missing or could not be processed; upload it again")),
     "duration_s": (N_("Duration (seconds)"), N_("a number of seconds between 1 and 3600")),
@@ -84,7 +101,8 @@ def error_text(exc: UserError, t: Callable[[str], str]) -> tuple[str, str]:
 
 
 #: The form's fields from top to bottom: mistakes are listed in the order the staffer meets them.
-FORM_ORDER = ("title", "body", "file", "kind", "media_sha256", "starts_at", "ends_at", "schedule.preset",
+FORM_ORDER = ("title", "body", "body.slide", "body.sources", "body.series", "body.top_n", "file", "kind",
+              "media_sha256", "starts_at", "ends_at", "schedule.preset",
               "schedule.rrule", "schedule.days", "schedule.dayparts", "schedule", "layer", "schedule.share",
               "duration_s", "targets")  # fmt: skip
 
@@ -145,6 +163,11 @@ def form_values(form: FormData) -> dict[str, Any]:
         "media_sha256": str(form.get("media_sha256") or ""),
         "media_kind": str(form.get("media_kind") or ""),
         "keep_schedule": str(form.get("keep_schedule") or ""),
+        "slide": str(form.get("slide") or ""),
+        "slide_sources": [str(v) for v in form.getlist("slide_source")],
+        "slide_series": str(form.get("slide_series") or ""),
+        "slide_top_n": str(form.get("slide_top_n") or ""),
+        "slide_place": str(form.get("slide_place") or "").strip(),
         "form_id": str(form.get("form_id") or "")[:64],  # a new form's id, so that it is saved once
     }
 
@@ -165,9 +188,11 @@ def values_from_row(row: dict[str, Any], zone_name: str) -> dict[str, Any]:
         keep = "1"  # a rule set by import: kept as it is unless staff choose another repeat
     dayparts = schedule.get("dayparts") or []
     share = schedule.get("share") or {}
+    slide = slide_values(row)
     return {
+        **slide,
         "title": row["title"],
-        "body": row["body"] or "",
+        "body": "" if slide["slide"] else row["body"] or "",
         "duration_s": f"{row['duration_s']:g}" if row.get("duration_s") else "10",
         "valid_from": utc_to_local_input(row.get("starts_at"), zone_name),
         "valid_until": utc_to_local_input(row.get("ends_at"), zone_name),
@@ -181,10 +206,54 @@ def values_from_row(row: dict[str, Any], zone_name: str) -> dict[str, Any]:
         "displays": list(row["targets"].get("displays") or []),
         "groups": list(row["targets"].get("groups") or []),
         "media_sha256": row.get("media_sha256") or "",
-        "media_kind": row["kind"] if row["kind"] != "text" else "",
+        "media_kind": row["kind"] if row["kind"] in ("image", "video") else "",
         "keep_schedule": keep,
         "_schedule": schedule,
     }
+
+
+def slide_values(row: dict[str, Any]) -> dict[str, Any]:
+    """The data-slide fields of the form for a stored announcement (empty unless it is a data slide)."""
+    empty: dict[str, Any] = {"slide": "", "slide_sources": [], "slide_series": "", "slide_top_n": "", "slide_place": ""}
+    if row.get("kind") != "stat":
+        return empty
+    try:
+        spec = json.loads(row.get("body") or "{}")
+    except ValueError:
+        return empty
+    if not isinstance(spec, dict):
+        return empty
+    listed = spec.get("sources")
+    sources: list[Any] = listed if isinstance(listed, list) else [spec["source"]] if spec.get("source") else []
+    return {
+        "slide": str(spec.get("slide") or ""),
+        "slide_sources": [str(x) for x in sources],
+        "slide_series": str(spec.get("series") or ""),
+        "slide_top_n": str(spec["top_n"]) if isinstance(spec.get("top_n"), int) and spec.get("slide") == "bars" else "",
+        "slide_place": str(spec.get("place") or ""),
+    }
+
+
+def slide_template(values: dict[str, Any]) -> str:
+    """The data-slide template (``scheduler.dataslides.validate_template`` checks it) for the form's slide fields."""
+    slide = values["slide"]
+    spec: dict[str, Any] = {"slide": slide}
+    if slide in SLIDES_WITH_SOURCES:
+        sources = list(dict.fromkeys(values["slide_sources"]))
+        if len(sources) == 1 and slide != "desa":
+            spec["source"] = sources[0]
+        else:
+            spec["sources"] = sources
+    if slide == "bars":
+        spec["series"] = values["slide_series"]
+        if values["slide_top_n"]:
+            try:
+                spec["top_n"] = int(values["slide_top_n"])
+            except ValueError:
+                spec["top_n"] = values["slide_top_n"]  # refused by the check, on its field
+    if values["slide_place"]:
+        spec["place"] = values["slide_place"][:60]
+    return json.dumps(spec, ensure_ascii=False)
 
 
 def _clock(value: str, field: str) -> str:
@@ -278,10 +347,15 @@ def body_and_problems(
         except ValueError:
             raise UserError("duration_s: not a number", field="duration_s") from None
 
-    kind = values["media_kind"] if values["media_sha256"] and values["media_kind"] in ("image", "video") else "text"
+    slide = values.get("slide") or ""
+    if slide:  # a data slide: its template is the body; an attached file is not used
+        kind, text = "stat", slide_template(values)
+    else:
+        kind = values["media_kind"] if values["media_sha256"] and values["media_kind"] in ("image", "video") else "text"
+        text = values["body"]
     body: dict[str, Any] = {
         "title": values["title"],
-        "body": values["body"],
+        "body": text,
         "kind": kind,
         "layer": values["layer"] if values["layer"] in ("normal", "interrupt", "emergency") else "normal",
         "duration_s": attempt(duration, 10.0),
@@ -292,7 +366,7 @@ def body_and_problems(
     }
     if body["schedule"] is None:  # unreadable: checked as if it were every day (its share, if any, is flagged)
         body["schedule"] = {"share": {"percent": 5}} if body["layer"] == "interrupt" else {}
-    if kind != "text":
+    if kind in ("image", "video"):
         body["media_sha256"] = values["media_sha256"]
     return body, problems
 

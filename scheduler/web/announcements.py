@@ -32,10 +32,13 @@ from scheduler.limits import limit_for
 from scheduler.media import WAIT_S
 from scheduler.preview_render import render_announcement
 from scheduler.service import Service
+from scheduler.sources import last_good, list_sources
 from scheduler.store import loads
 from scheduler.web.announcement_form import (
     LAYERS,
     RECURRENCES,
+    SLIDES,
+    SLIDES_WITH_SOURCES,
     WEEKDAY_LABELS,
     body_and_problems,
     describe_schedule,
@@ -43,6 +46,7 @@ from scheduler.web.announcement_form import (
     errors_text,
     form_values,
     merge_problems,
+    slide_values,
     values_from_row,
 )
 from scheduler.web.common import (
@@ -97,7 +101,24 @@ def _choices(service: Service) -> dict[str, Any]:
     with service.lock:
         displays = list(service.db.table("displays").rows_where(order_by="name"))
         groups = list(service.db.table("groups").rows_where(order_by="name"))
-    return {"displays": displays, "groups": groups}
+        stat_sources, series = _stat_sources(service)
+    return {"displays": displays, "groups": groups, "stat_sources": stat_sources, "series_choices": series,
+            "slides": SLIDES, "slides_with_sources": SLIDES_WITH_SOURCES}  # fmt: skip
+
+
+def _stat_sources(service: Service) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+    """(the data sources with statistics: id, name; every category their last good data holds: key, title).
+    Weather and warning feeds are not offered: their slides take no source (each screen's own region)."""
+    sources: list[dict[str, str]] = []
+    series: dict[str, str] = {}
+    for source in list_sources(service.db):
+        if source.config.kind in ("cap", "bmkg"):
+            continue
+        sources.append({"id": source.config.id, "name": source.config.name or source.config.id})
+        good = last_good(service.db, source.config.id)
+        for key, one in (good[1].series.items() if good else ()):
+            series.setdefault(key, one.title or key)
+    return sources, sorted(series.items(), key=lambda pair: pair[1].lower())
 
 
 def _labels() -> dict[str, Any]:
@@ -181,7 +202,8 @@ def _empty_values(service: Service) -> dict[str, Any]:
         "title": "", "body": "", "duration_s": str(service.config.default_duration_s), "valid_from": "",
         "valid_until": "", "recurrence": "every_day", "monthday": "", "days": [], "from_time": "", "to_time": "",
         "layer": "normal", "share_percent": "", "displays": [], "groups": [], "media_sha256": "", "media_kind": "",
-        "keep_schedule": "", "form_id": secrets.token_urlsafe(16),
+        "keep_schedule": "", "form_id": secrets.token_urlsafe(16), "slide": "", "slide_sources": [],
+        "slide_series": "", "slide_top_n": "", "slide_place": "",
     }  # fmt: skip
 
 
@@ -399,8 +421,25 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
         previews=[
             {**p, "warnings": _preview_warnings(p, t)} for p in previews(service, row)
         ],
+        slide=_slide_facts(service, row),
         **_labels(),
     )
+
+
+def _slide_facts(service: Service, row: dict[str, Any]) -> dict[str, Any] | None:
+    """A data slide in words for its page: what it shows, from which sources (by name), which category."""
+    values = slide_values(row)
+    if not values["slide"]:
+        return None
+    with service.lock:
+        names = {s.config.id: s.config.name or s.config.id for s in list_sources(service.db)}
+        _sources, series = _stat_sources(service)
+    return {
+        "label": dict(SLIDES).get(values["slide"], values["slide"]),
+        "sources": [names.get(x, x) for x in values["slide_sources"]],
+        "series": dict(series).get(values["slide_series"], values["slide_series"]),
+        "place": values["slide_place"],
+    }
 
 
 @router.get("/announcements/{announcement_id}/preview/{canvas}")

@@ -42,8 +42,9 @@ def previews(service: Service, row: dict[str, Any]) -> list[dict[str, Any]]:
     for entry in target_canvases(service, row):
         sha256: str | None = None
         warnings: list[str] = []
-        if row["kind"] == "text":
-            # drawn on request by the player's renderer (/preview/{canvas}); cut text is in the legibility check
+        if row["kind"] in ("text", "stat"):
+            # drawn on request by the player's renderer (/preview/{canvas}), a data slide with the data it would
+            # get now; cut text is in the legibility check
             out.append({**entry, "sha256": "slide", "warnings": [], "legibility": legibility.get(entry["canvas"])})
             continue
         elif row.get("media_sha256"):

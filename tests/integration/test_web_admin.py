@@ -8,7 +8,7 @@ import pytest
 from tests_support import draft_poster
 from web_support import WebClient, logged_in
 
-from scheduler.announcements import displays_reached
+from scheduler.announcements import create_announcement, displays_reached
 
 pytestmark = pytest.mark.slow
 
@@ -315,3 +315,59 @@ def test_the_api_lists_every_mistake_of_a_body(live_scheduler: Any) -> None:
     # one mistake: the shape as before, no list
     r = post({"title": "Satu", "targets": {"groups": ["tidak-ada"]}})
     assert r.status_code == 400 and "errors" not in r.json() and r.json()["field"] == "targets.groups[0]"
+
+
+def test_staff_make_a_village_statistics_slide_in_the_form_and_it_reaches_the_screens(live_scheduler: Any) -> None:
+    """Found by the admin's walk: a source's data could be approved, but no page could make a slide of it (only the
+    API); and editing a demo data slide in the form turned it into a text slide showing its JSON."""
+    import json
+
+    from sources_support import add_village_with_good_data
+
+    service = live_scheduler.service
+    add_village_with_good_data(service)
+    editor = logged_in(live_scheduler, "editor")
+    form = editor.get("/admin/announcements/new").text
+    assert 'name="slide"' in form and 'value="desa-sungai-bakau"' in form and 'value="agama"' in form
+    # mistakes first: no source, no category
+    r = _new(editor, title="Agama warga", slide="bars", group="kabupaten")
+    assert r.status_code == 400
+    alert = r.text.split('class="flash err" role="alert">', 1)[1].split("</div>", 1)[0]
+    assert "Sumber data: centang desa" in alert and "Kategori: pilih kategori" in alert, alert
+    r = _new(editor, title="Agama warga", slide="bars", slide_source="desa-sungai-bakau", slide_series="agama",
+             slide_top_n="6", group="kabupaten", body="teks yang tidak dipakai")  # fmt: skip
+    assert r.status_code == 200, r.text[:500]
+    ann_id = int(r.url.rstrip("/").rsplit("/", 1)[1])
+    facts = r.text.split('id="slide-facts">', 1)[1].split("</dd>", 1)[0]
+    assert "Satu kategori sebagai batang" in facts and "Desa Sungai Bakau" in facts and "Agama" in facts, facts
+    with service.lock:
+        row = service.db.table("announcements").get(ann_id)
+    assert row["kind"] == "stat" and json.loads(row["body"]) == {
+        "slide": "bars", "source": "desa-sungai-bakau", "series": "agama", "top_n": 6}  # fmt: skip
+    # the edit form shows it as a data slide, and saving it unchanged keeps it one
+    edit = editor.get(f"/admin/announcements/{ann_id}/edit").text
+    assert 'value="bars" selected' in edit and 'value="desa-sungai-bakau" checked' in edit
+    assert 'value="agama" selected' in edit and 'value="6"' in edit
+    with service.lock:  # one made through the API, as the demo's are
+        made = create_announcement(service.db, {"title": "Jumlah Penduduk", "kind": "stat", "targets": {
+            "groups": ["kabupaten"]}, "body": json.dumps({"slide": "population", "source": "desa-sungai-bakau"})},
+            1, service.clock())  # fmt: skip
+    values = editor.get(f"/admin/announcements/{made}/edit").text
+    assert 'value="population" selected' in values and '"source"' not in values.split('id="body"', 1)[1][:200]
+    saved = editor.post(f"/admin/announcements/{ann_id}/edit", {
+        "csrf_token": editor.token(), "title": "Agama warga", "slide": "bars", "slide_source": "desa-sungai-bakau",
+        "slide_series": "agama", "slide_top_n": "6", "recurrence": "every_day", "layer": "normal",
+        "duration_s": "10", "group": "kabupaten"})  # fmt: skip
+    assert saved.status_code == 200
+    with service.lock:
+        assert service.db.table("announcements").get(ann_id)["kind"] == "stat"
+    # approved by another person, it reaches the screens as a data slide
+    admin = logged_in(live_scheduler, "admin")
+    admin.post(f"/admin/announcements/{ann_id}/approve", {"csrf_token": admin.token()})
+    if service.publish_behind is not None:
+        assert service.publish_behind.wait_idle(120)
+    latest = service.publisher.latest("kantor-bupati")
+    assert latest is not None
+    items = json.loads(latest.body)["manifest"]["items"]
+    mine = items[f"ann-{ann_id}"] if isinstance(items, dict) else next(i for i in items if i["id"] == f"ann-{ann_id}")
+    assert mine["type"] == "stat" and mine["data"], mine

@@ -31,3 +31,23 @@ def approve_held(db: Any, source_id: str, now: Any, user_id: int | None = None) 
         return None
     review(db, int(latest[0]["id"]), "approved", user_id, now)
     return int(latest[0]["id"])
+
+
+def add_village_with_good_data(service: Any, source_id: str = "desa-sungai-bakau", name: str = "Desa Sungai Bakau",
+                               theme: str = "esensi") -> None:  # fmt: skip
+    """A village source fetched once from a loopback fake OpenSID (stopped again) with its first data approved:
+    what an admin and an approver have done before staff make data slides of it."""
+    from content.sources.config import checked
+    from content.sources.fakeopensid import FakeOpenSid
+    from scheduler.sources import save_source
+
+    fake = FakeOpenSid(theme).start()
+    try:
+        with service.lock:
+            save_source(service.db, checked(id=source_id, kind="opensid", url=fake.url, name=name,
+                                            options={"feed": False}))  # fmt: skip
+        poll_now(service, source_id)
+        with service.lock:
+            assert approve_held(service.db, source_id, service.clock()) is not None
+    finally:
+        fake.stop()
