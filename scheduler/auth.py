@@ -62,7 +62,7 @@ def create_user(
         raise UserError("username: use 1-64 letters, digits, '-', '_' or '.'", field="username")
     if role not in ROLES:
         raise UserError(f"role: must be one of {', '.join(ROLES)}", field="role")
-    if db.table("users").count_where("username = ?", [username]):
+    if db.table("users").count_where("lower(username) = lower(?)", [username]):  # "ADMIN" beside "admin": no
         raise UserError(f"username: {username!r} already exists", field="username")
     password = password or generate_password()
     check_new_password(password, username)
@@ -83,8 +83,12 @@ def authenticate(
     db: Database, username: str, password: str, db_lock: AbstractContextManager[Any] | None = None
 ) -> dict[str, Any] | None:
     """The user, if the password matches; the slow scrypt check runs outside ``db_lock``."""
-    with db_lock or nullcontext():
+    with db_lock or nullcontext():  # "Budi" is budi; a store made before names were unique in any case prefers
+        # the exact name and refuses a typed case that matches two accounts
         rows = list(db.table("users").rows_where("username = ? and disabled = 0", [username]))
+        if not rows:
+            rows = list(db.table("users").rows_where("lower(username) = lower(?) and disabled = 0", [username]))
+            rows = rows if len(rows) == 1 else []
     # An unknown (or disabled) name costs the same scrypt check as a wrong password: no timing oracle.
     stored = rows[0]["password_hash"] if rows else _dummy_hash()
     if not verify_password(password, stored) or not rows:
@@ -111,18 +115,49 @@ COMMON_PASSWORDS = frozenset({
 })  # fmt: skip
 #: All-digit passwords shorter than this are refused (a date or a PIN is guessed first).
 MIN_DIGITS_ONLY = 12
+#: A password holding the user name needs at least this many characters besides it ("tono1234" is refused).
+MIN_BEYOND_NAME = 6
 #: Fewer different characters than this is refused ("aaaa1111").
 MIN_DISTINCT_CHARS = 5
 
 
+#: Keyboard and counting runs: a password made of one of these (or a piece of one, 5+ long) is guessed early.
+RUNS = ("abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm", "01234567890", "1qaz2wsx3edc")
+
+
+def _guessable_core(password: str) -> str:
+    """``password`` in lower case without the digits and symbols people add at either end ("Admin2026!")."""
+    return password.lower().strip("0123456789!@#$%^&*()_-+=.,?~ ")
+
+
+def _repeated(text: str) -> bool:
+    """One short piece said again and again ("adminadmin", "abcabcabc", "12341234")."""
+    return any(len(text) % n == 0 and text == text[:n] * (len(text) // n) for n in range(1, len(text) // 2 + 1))
+
+
+def _is_run(text: str) -> bool:
+    return len(text) >= 5 and any(text in run or text in run[::-1] for run in RUNS)
+
+
 def weak_password_reason(password: str, username: str = "") -> str | None:
-    """Why ``password`` is too easy to guess (English, for the API and CLI), or None when it will do."""
+    """Why ``password`` is too easy to guess (English, for the API and CLI), or None when it will do.
+
+    Refused: under 8 characters; a common password, also with digits or symbols added at either end
+    ("Password2026!"); the user name, or it with fewer than 6 characters added ("tono1234"); one piece
+    repeated ("adminadmin"); a keyboard or counting run ("qwertyui", "12345678"); digits only under 12; fewer than
+    5 different characters."""
     if len(password) < 8:
         return "use at least 8 characters"
-    if password.lower() in COMMON_PASSWORDS or (username and password.lower() == username.strip().lower()):
+    lowered, core = password.lower(), _guessable_core(password)
+    name = username.strip().lower()
+    if lowered in COMMON_PASSWORDS or core in COMMON_PASSWORDS or (name and lowered == name):
         return "it is one of the passwords guessed first (or your user name); use a longer phrase, e.g. three words"
+    if len(name) >= 3 and name in lowered and len(lowered.replace(name, "")) < MIN_BEYOND_NAME:
+        return "it is your user name with a little added, which is guessed first; use a longer phrase, e.g. three words"
     if password.isdigit() and len(password) < MIN_DIGITS_ONLY:
         return f"digits only are guessed first; use letters too, or at least {MIN_DIGITS_ONLY} digits"
+    if _repeated(lowered) or _repeated(core) or _is_run(lowered) or _is_run(core):
+        return "a repeated piece or a run of keys is guessed first; use a longer phrase, e.g. three words"
     if len(set(password)) < MIN_DISTINCT_CHARS:
         return f"use at least {MIN_DISTINCT_CHARS} different characters"
     return None
@@ -136,7 +171,8 @@ def check_new_password(password: str, username: str = "") -> None:
 
 def set_password(db: Database, user_id: int, password: str, must_change: bool) -> None:
     """Store a new password; ``must_change`` sends the user to the change-password page at next login."""
-    check_new_password(password)
+    rows = list(db.table("users").rows_where("id = ?", [user_id]))
+    check_new_password(password, str(rows[0]["username"]) if rows else "")
     db.table("users").update(
         user_id, {"password_hash": hash_password(password), "must_change_password": 1 if must_change else 0}
     )

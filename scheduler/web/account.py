@@ -128,8 +128,9 @@ async def change_password(request: Request, user: UserDep, service: ServiceDep) 
     elif len(new) < 8:
         error = t("New password: use at least 8 characters.")
     elif weak_password_reason(new, str(user["username"])) is not None:
-        error = t("New password: too easy to guess (a common password, your user name, digits only or too few "
-                  "different characters). Use a longer phrase, e.g. three words.")
+        error = t("New password: too easy to guess (a common password, your user name with a little added, a "
+                  "repeated piece or a run of keys, digits only or too few different characters). Use a longer "
+                  "phrase, e.g. three words.")
     elif new != repeat:
         error = t("Repeat new password: it does not match the new password.")
     elif new == current:

@@ -479,7 +479,9 @@ def test_the_password_form_is_no_oracle_and_refuses_guessable_passwords(live_sch
         return client.post("/admin/password", {"csrf_token": token, "current_password": current,
                                                "new_password": new, "repeat_password": new})  # fmt: skip
 
-    for weak in ("12345678", "password123", "petugas2", "aaaa1111", "Bismillah"):
+    # the admin's walk: "adminadmin" and "tono1234" (a name with a little added) were accepted
+    for weak in ("12345678", "password123", "petugas2", "aaaa1111", "Bismillah", "petugas2026", "adminadmin",
+                 "Password2026!", "qwertyuiop1", "Mempawah#1"):  # fmt: skip
         refused = change("sandi-petugas-2", weak)
         assert refused.status_code == 400 and "terlalu mudah ditebak" in refused.text, weak
     for i in range(service.config.login_max_failures):
@@ -496,6 +498,13 @@ def test_a_taken_user_name_is_named_as_taken(live_scheduler: Any) -> None:
     form = {"csrf_token": admin.token("/admin/users"), "username": "editor", "role": "viewer", "language": "id"}
     taken = admin.post("/admin/users", form)
     assert taken.status_code == 400 and "sudah dipakai" in taken.text
+    # the admin's walk: "ADMIN" beside "admin" made two look-alike names in the audit and approvals
+    for look_alike in ("EDITOR", "Editor", "Admin"):
+        again = admin.post("/admin/users", {**form, "username": look_alike})
+        assert again.status_code == 400 and "sudah dipakai" in again.text, look_alike
+    # and a name is the same name in any case at the login: "Editor" is editor
+    password = live_scheduler.service.demo_accounts.editor_password
+    assert WebClient(live_scheduler.url).login("Editor", password).headers["location"] == "/admin/"
     malformed = admin.post("/admin/users", {**form, "username": "nama dengan spasi"})
     assert malformed.status_code == 400 and "sudah dipakai" not in malformed.text and "huruf" in malformed.text
 
