@@ -15,19 +15,25 @@ document.addEventListener("DOMContentLoaded", function () {
   var keeper = document.querySelector("form[data-keep-draft]");
   var who = document.querySelector(".who .username");  // a copy goes back only to the person who typed it
   var userName = who ? who.textContent : "";
-  var keepDraft = function (form, interrupted) {
+  var formFields = function (form) {
     var fields = [];
     Array.prototype.forEach.call(form.elements, function (e) {
       if (!e.name || e.name === "csrf_token" || ["file", "submit", "button"].indexOf(e.type) >= 0) { return; }
       fields.push([e.name, e.value, (e.type === "checkbox" || e.type === "radio") ? e.checked : null]);
     });
+    return fields;
+  };
+  var keepDraft = function (form, interrupted) {
+    var fields = formFields(form);
     var draft = {form: form.getAttribute("data-keep-draft"), user: userName, fields: fields, interrupted: interrupted};
     try { window.sessionStorage.setItem(DRAFT_KEY, JSON.stringify(draft)); } catch (e) { /* storage off */ }
   };
+  var pristine = keeper ? JSON.stringify(formFields(keeper)) : "";  // the form as the page came
   var draft = null;
   try { draft = JSON.parse(window.sessionStorage.getItem(DRAFT_KEY) || "null"); } catch (e) { draft = null; }
   if (draft && keeper && draft.interrupted && draft.form === keeper.getAttribute("data-keep-draft") &&
       draft.user === userName) {
+    var before = JSON.stringify(formFields(keeper));
     draft.fields.forEach(function (field) {
       Array.prototype.forEach.call(keeper.elements, function (e) {
         if (e.name !== field[0] || e.name === "csrf_token" || e.type === "file") { return; }
@@ -36,8 +42,8 @@ document.addEventListener("DOMContentLoaded", function () {
         } else { e.value = field[1]; }
       });
     });
-    var restored = document.getElementById("draft-restored");
-    if (restored) { restored.classList.remove("hidden"); }
+    var restored = document.getElementById("draft-restored");  // said only when something came back
+    if (restored && JSON.stringify(formFields(keeper)) !== before) { restored.classList.remove("hidden"); }
     var attached = document.getElementById("upload-status");
     var media = document.getElementById("media_sha256");
     if (attached && media && media.value) { attached.textContent = attached.getAttribute("data-attached"); }
@@ -59,7 +65,12 @@ document.addEventListener("DOMContentLoaded", function () {
       if (formId) { window.history.replaceState({sentFormId: formId.value}, ""); }
     });
     var languageForm = document.querySelector("form.lang-form");
-    if (languageForm) { languageForm.addEventListener("submit", function () { keepDraft(keeper, true); }); }
+    if (languageForm) {
+      languageForm.addEventListener("submit", function () {
+        // nothing typed (or brought back): a change of language keeps nothing, and says nothing came back
+        if (JSON.stringify(formFields(keeper)) !== pristine) { keepDraft(keeper, true); }
+      });
+    }
   }
   // Media upload with a progress bar: the file goes to /admin/media first (XHR), the form then
   // carries only the stored file's hash. Without JS the file is sent with the form itself.

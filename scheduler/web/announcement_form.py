@@ -32,8 +32,10 @@ RECURRENCES: list[tuple[str, str]] = [
 LAYERS: list[tuple[str, str]] = [
     ("normal", N_("Normal (takes turns)")),
     ("interrupt", N_("Interlude (share of voice)")),
+    ("fallback", N_("Filler (only when nothing else is scheduled)")),
     ("emergency", N_("Emergency (replaces everything)")),
 ]
+FORM_LAYERS = tuple(key for key, _label in LAYERS)
 #: Data slides the form offers (``scheduler.dataslides``): key -> label; which need data sources.
 SLIDES: list[tuple[str, str]] = [
     ("population", N_("Population (men and women)")),
@@ -201,7 +203,7 @@ def values_from_row(row: dict[str, Any], zone_name: str) -> dict[str, Any]:
         "days": list(schedule.get("days") or []),
         "from_time": dayparts[0]["start"] if dayparts else "",
         "to_time": dayparts[0]["end"] if dayparts else "",
-        "layer": row["layer"] if row["layer"] in ("normal", "interrupt", "emergency") else "normal",
+        "layer": row["layer"] if row["layer"] in FORM_LAYERS else "normal",
         "share_percent": f"{share['percent']:g}" if "percent" in share else "",
         "displays": list(row["targets"].get("displays") or []),
         "groups": list(row["targets"].get("groups") or []),
@@ -357,7 +359,7 @@ def body_and_problems(
         "title": values["title"],
         "body": text,
         "kind": kind,
-        "layer": values["layer"] if values["layer"] in ("normal", "interrupt", "emergency") else "normal",
+        "layer": values["layer"] if values["layer"] in FORM_LAYERS else "normal",
         "duration_s": attempt(duration, 10.0),
         "targets": {"displays": values["displays"], "groups": values["groups"]},
         "starts_at": attempt(lambda: local_to_utc(values["valid_from"], zone_name, "starts_at"), None),

@@ -73,7 +73,7 @@ UPLOAD_WAIT_S = 20.0
 STATUS_LABELS: dict[str, str] = {
     "draft": N_("Draft"),
     "submitted": N_("Submitted"),
-    "approved": N_("Approved"),
+    "approved": N_("Approved, not started yet"),
     "on_air": N_("On air"),
     "not_today": N_("Approved, not on today"),
     "later_today": N_("Approved, on later today"),
@@ -152,6 +152,12 @@ def list_announcements(request: Request, user: UserDep, service: ServiceDep, sta
     shown = []
     for row in rows:
         row["display_status"] = display_status(row, now)
+        # the last change is an edit or a decision (submit, approve, reject, withdraw, archive), whichever is later
+        if row.get("status_at") and str(row["status_at"]) > str(row.get("updated_at") or ""):
+            row["changed_at"], row["changed_by"] = row["status_at"], row.get("status_by")
+        else:
+            row["changed_at"], row["changed_by"] = row.get("updated_at"), row.get("updated_by") or row["created_by"]
+    rows.sort(key=lambda r: (str(r["changed_at"] or ""), int(r["id"])), reverse=True)
     _mark_not_today(service, [r for r in rows if r["display_status"] == "on_air"])
     for row in rows:
         if status and row["display_status"] != status:

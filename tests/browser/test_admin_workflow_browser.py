@@ -148,7 +148,7 @@ def test_editor_submits_approver_rejects_then_approves_and_audit_shows_each_step
     approver.click("#approve")
     assert "Disetujui" in approver.inner_text("[role=status]")
     # 07:00-10:00 on the machine's clock: on now, later or done today, or not today (its dates)
-    assert approver.inner_text("#status") in ("Tayang", "Disetujui", "Disetujui, tayang nanti hari ini",
+    assert approver.inner_text("#status") in ("Tayang", "Disetujui, belum mulai", "Disetujui, tayang nanti hari ini",
                                               "Disetujui, selesai tayang hari ini", "Disetujui, tidak tayang hari ini")
     assert "Posyandu Balita Desember" in service.publisher.latest("kec-sungai-pinyuh").body.decode()
     assert "Posyandu Balita Desember" not in service.publisher.latest("kantor-bupati").body.decode()

@@ -46,3 +46,23 @@ def test_every_mistake_is_listed_and_marked_then_one_save_fixes_them(
     page.wait_for_load_state()
     assert page.locator(".flash.err").count() == 0, page.content()[:2000]
     assert "/admin/announcements/" in page.url and page.url.rstrip("/").rsplit("/", 1)[1].isdigit()
+
+
+def test_a_change_of_language_on_an_untouched_form_says_nothing_came_back(browser: Any, live_scheduler: Any) -> None:
+    """Found on a staffer's walk: switching the language on an empty new-announcement form showed "What you typed
+    before the interruption is back in the form" on the empty form."""
+    base, service = live_scheduler.url, live_scheduler.service
+    page = new_page(browser)
+    login(page, base, "editor", service.demo_accounts.editor_password)
+    page.goto(base + "/admin/announcements/new")
+    for language in ("en", "id"):
+        page.select_option("form.lang-form select", language)
+        with page.expect_navigation():
+            page.locator("form.lang-form button[type=submit]").click()
+        assert "/admin/announcements/new" in page.url
+        assert not page.is_visible("#draft-restored"), language
+    # typed, then the language changed: it comes back and is said to
+    page.fill("#title", "Kerja bakti Minggu pagi")
+    with page.expect_navigation():
+        page.locator("form.lang-form button[type=submit]").click()
+    assert page.input_value("#title") == "Kerja bakti Minggu pagi" and page.is_visible("#draft-restored")
