@@ -65,6 +65,7 @@ from scheduler.web.common import (
 from scheduler.web.form_once import PENDING, SentForms
 from scheduler.web.preview import previews, target_canvases
 from scheduler.web.refusals import plain_reason, plain_refusal, plain_warning
+from signage.clock import format_utc
 from signage.errors import FieldErrors, UserError, all_errors
 
 router = page_router()
@@ -428,6 +429,7 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
             {**p, "warnings": _preview_warnings(p, t)} for p in previews(service, row)
         ],
         slide=_slide_facts(service, row),
+        validity_over=bool(row.get("ends_at")) and str(row["ends_at"]) <= format_utc(service.clock()),
         **_labels(),
     )
 

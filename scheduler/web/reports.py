@@ -45,8 +45,9 @@ def _report_page(
     return render(
         request, template, 400 if error else 200, active="reports", report=report, error=error,
         chart=chart_svg(report, t("Minutes on screen per day"), long_date), displays=list_displays(service),
-        chosen=display or "", start=first.isoformat(), end=last.isoformat(), long_date=long_date,
-        printed_at=service.clock(),
+        chosen=display or "", long_date=long_date, printed_at=service.clock(),
+        # refused dates stay in the fields as typed (marked), and no other period's figures are shown under them
+        start=(start or "")[:10] if error else first.isoformat(), end=(end or "")[:10] if error else last.isoformat(),
     )  # fmt: skip
 
 

@@ -139,3 +139,6 @@ def test_groups_page_and_reports_csv(live_scheduler: Any, monkeypatch: pytest.Mo
     assert "PEMERINTAH KABUPATEN MEMPAWAH" in page and "Pelayanan KTP Elektronik Keliling" in page
     bad = s.get(f"{base}/admin/reports?start=2026-12-31&end=2026-01-01", timeout=TIMEOUT_S)
     assert bad.status_code == 400 and "Tanggal:" in bad.text
+    # (a staffer's walk) the dates stay as typed, marked, and no other period's figures stand under them
+    assert 'value="2026-12-31"' in bad.text and 'value="2026-01-01"' in bad.text and "invalid" in bad.text
+    assert 'id="report-total"' not in bad.text and "reports.csv" not in bad.text

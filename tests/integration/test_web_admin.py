@@ -371,3 +371,15 @@ def test_staff_make_a_village_statistics_slide_in_the_form_and_it_reaches_the_sc
     items = json.loads(latest.body)["manifest"]["items"]
     mine = items[f"ann-{ann_id}"] if isinstance(items, dict) else next(i for i in items if i["id"] == f"ann-{ann_id}")
     assert mine["type"] == "stat" and mine["data"], mine
+
+
+def test_an_announcement_whose_validity_is_over_says_it_will_not_be_on_screen(live_scheduler: Any) -> None:
+    """Found by a staffer's walk: 1-20 November was saved and submitted on 1 December without a word."""
+    editor = logged_in(live_scheduler, "editor")
+    r = _new(editor, title="Lomba yang sudah lewat", display="kantor-bupati", valid_from="2026-11-01T08:00",
+             valid_until="2026-11-20T17:00", then_submit="1")  # fmt: skip
+    assert r.status_code == 200
+    note = r.text.split('id="validity-over">', 1)[1].split("</p>", 1)[0]
+    assert "tidak akan tampil di layar mana pun" in note and "20 November 2026" in note, note
+    fresh = _new(editor, title="Lomba minggu depan", display="kantor-bupati", valid_until="2027-01-20T17:00")
+    assert 'id="validity-over"' not in fresh.text
