@@ -44,6 +44,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.datastructures import FormData
+from starlette.routing import Match
 
 from scheduler import policy
 from scheduler.deps import SESSION_COOKIE, get_service, service_of
@@ -317,11 +318,27 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         ),
         "user_name": lambda user_id: user_names.get(user_id, "-" if user_id is None else f"#{user_id}"),
         "loads": loads,
+        "return_to": return_to(request),
         **context,
     }
     response = templates.TemplateResponse(request, template, values, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def return_to(request: Request) -> str:
+    """Where the language switch (or another page-wide form) brings the user back: this page when it can be
+    opened again (a GET page), else the nearest page above it that can (a refused POST to
+    /admin/groups/x/edit has no page of its own: /admin/groups)."""
+    path = request.url.path
+    if request.method == "GET":
+        return path + (f"?{request.url.query}" if request.url.query else "")
+    while path.startswith("/admin"):
+        scope = {**request.scope, "method": "GET", "path": path}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.routes):
+            return path
+        path = path.rsplit("/", 1)[0]
+    return "/admin/"
 
 
 ERROR_TITLES = {

@@ -383,3 +383,25 @@ def test_an_announcement_whose_validity_is_over_says_it_will_not_be_on_screen(li
     assert "tidak akan tampil di layar mana pun" in note and "20 November 2026" in note, note
     fresh = _new(editor, title="Lomba minggu depan", display="kantor-bupati", valid_until="2027-01-20T17:00")
     assert 'id="validity-over"' not in fresh.text
+
+
+def test_the_language_switch_on_a_refused_form_brings_back_a_page_that_opens(live_scheduler: Any) -> None:
+    """Found by the admin's walk: after a refused group rename (POST /admin/groups/x/edit) the language switch led to
+    that address, which only works from its button ("Permintaan ditolak")."""
+    import html
+
+    admin = logged_in(live_scheduler, "admin")
+    refused = admin.post("/admin/groups/kabupaten/edit", {"csrf_token": admin.token("/admin/groups"), "name": ""})
+    assert refused.status_code == 400
+    back = html.unescape(refused.text.split('name="next" value="', 1)[1].split('"', 1)[0])
+    assert back == "/admin/groups", back
+    switched = admin.post("/admin/language", {"csrf_token": admin.token("/admin/groups"), "language": "en",
+                                              "next": back})  # fmt: skip
+    assert switched.status_code == 200 and switched.url.endswith("/admin/groups") and 'lang="en"' in switched.text
+    # a page that opens again keeps its address and query
+    page = admin.get("/admin/schedule", params={"display": "desa-antibar", "at": "09:00"}).text
+    assert 'name="next" value="/admin/schedule?display=desa-antibar&amp;at=09%3A00"' in page or \
+        'name="next" value="/admin/schedule?display=desa-antibar&amp;at=09:00"' in page  # fmt: skip
+    # a refused new announcement comes back to its form (what was typed is kept by the page itself)
+    form = admin.post("/admin/announcements/new", {"csrf_token": admin.token(), "title": ""})
+    assert 'name="next" value="/admin/announcements/new"' in form.text
