@@ -41,6 +41,7 @@ from scheduler.web.common import (
     render,
     require_action,
 )
+from scheduler.web.fetch_errors import plain_fetch_error
 from signage.errors import UserError
 
 router = page_router()
@@ -129,7 +130,8 @@ def _list(request: Request, service: Service, status: int = 200, **extra: Any) -
     values = extra.pop("values", None) or {"kind": "opensid", "poll_interval_min": "60", "timeout_s": "20"}
     return render(
         request, "sources.html", status, active="sources", rows=rows, values=values, kinds=KINDS,
-        kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, age=lambda s: age_text(request, s), **extra,
+        kind_labels=KIND_LABELS, status_labels=STATUS_LABELS, age=lambda s: age_text(request, s),
+        fetch_error=lambda text: plain_fetch_error(text, gettext_for(request)), **extra,
     )  # fmt: skip
 
 
@@ -187,7 +189,8 @@ def _detail(request: Request, service: Service, source_id: str, **extra: Any) ->
         comparison = held_comparison(service.db, source_id)
     return render(
         request, "source_detail.html", active="sources", row=row, comparison=comparison, kind_labels=KIND_LABELS,
-        status_labels=STATUS_LABELS, age=lambda s: age_text(request, s), **extra,
+        status_labels=STATUS_LABELS, age=lambda s: age_text(request, s),
+        fetch_error=lambda text: plain_fetch_error(text, gettext_for(request)), **extra,
     )  # fmt: skip
 
 

@@ -182,3 +182,26 @@ def test_a_source_without_a_good_fetch_for_long_says_its_figures_show_as_data_la
             service.db.table("data_sources").update("desa-antibar", {"last_ok_at": format_utc(when)})
         assert badge() == expected
     assert "Usang" in admin.get("/admin/sources/desa-antibar").text
+
+
+def test_a_site_that_cannot_be_reached_is_said_in_words(live_scheduler: Any) -> None:
+    """Found by the admin's walk: "Uji sekarang" on an address where nothing answers showed urllib3's English
+    ("ConnectionError: HTTPConnectionPool(host=..., port=1): Max retries exceeded ... [Errno 111]")."""
+    from content.sources.http import FetchError
+    from scheduler.i18n import translator
+    from scheduler.web.fetch_errors import plain_fetch_error
+
+    admin = logged_in(live_scheduler, "admin")
+    tested = admin.post("/admin/sources", _form(admin, id="desa-mati", url="http://127.0.0.1:1", action="test",
+                                                timeout_s="2"))  # fmt: skip
+    result = tested.text.split('id="test-result"', 1)[1].split("</section>", 1)[0]
+    assert "Situs menolak sambungan" in result and "Max retries" not in result and "Errno" not in result, result
+    t = translator("id")
+    for message, words in (
+        ("http://x: HTTP 404", "Halaman tidak ditemukan"),
+        ("http://x: HTTP 503 (Retry-After None)", "(HTTP 503)"),
+        ("http://x: no answer within 5 s", "tidak menjawab tepat waktu"),
+        ("http://x: ConnectionError: ... NameResolutionError(...)", "Nama situs tidak dikenal"),
+    ):
+        assert words in plain_fetch_error(str(FetchError("http", message)), t), message
+    assert plain_fetch_error("tidak ada data yang terbaca: agama: 404", t).startswith("tidak ada data")
