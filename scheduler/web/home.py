@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from scheduler.fleet import fleet_health
 from scheduler.fleet_alerts import fleet_alert_items
 from scheduler.service import Service
+from scheduler.sources import list_sources, snapshots
 from scheduler.store import loads
 from scheduler.web.common import ServiceDep, UserDep, gettext_for, language_of, page_router, render
 from scheduler.web.refusals import plain_reason
@@ -79,6 +80,17 @@ def alerts(service: Service, t: Callable[[str], str]) -> list[dict[str, Any]]:
     return out
 
 
+def _held_sources(service: Service) -> list[dict[str, Any]]:
+    """Data sources whose newest data waits for an approver (a first fetch, new words, a jump): id, name, since."""
+    out = []
+    for source in list_sources(service.db):
+        latest = snapshots(service.db, source.config.id, limit=1)
+        if latest and latest[0]["status"] == "held":
+            out.append({"id": source.config.id, "name": source.config.name or source.config.id,
+                        "since": latest[0]["fetched_at"]})  # fmt: skip
+    return out
+
+
 @router.get("")
 @router.get("/")
 def home(request: Request, user: UserDep, service: ServiceDep) -> Response:
@@ -88,6 +100,7 @@ def home(request: Request, user: UserDep, service: ServiceDep) -> Response:
                 "status in ('submitted')", order_by="updated_at", select="id, title, layer, created_by, updated_at"
             )
         )
+        held = _held_sources(service)
     emergencies = [a for a in waiting if a["layer"] == "emergency"]
     return render(
         request,
@@ -95,6 +108,7 @@ def home(request: Request, user: UserDep, service: ServiceDep) -> Response:
         active="home",
         screens=on_air_now(service),
         waiting=waiting,
+        held_sources=held,
         emergencies=emergencies,
         alerts=alerts(service, gettext_for(request)),
         fleet_alerts=fleet_alert_items(service, language_of(request)),

@@ -205,3 +205,18 @@ def test_a_site_that_cannot_be_reached_is_said_in_words(live_scheduler: Any) -> 
     ):
         assert words in plain_fetch_error(str(FetchError("http", message)), t), message
     assert plain_fetch_error("tidak ada data yang terbaca: agama: 404", t).startswith("tidak ada data")
+
+
+def test_held_source_data_waits_on_the_approvers_home_page(live_scheduler: Any, fake: FakeOpenSid) -> None:
+    """Found by the admin's walk: a source's first data is always held, but an approver's Beranda listed only
+    announcements under "Menunggu persetujuan"; she found it only by opening the source."""
+    live, service = live_scheduler, live_scheduler.service
+    admin = logged_in(live, "admin")
+    admin.post("/admin/sources", _form(admin, id="desa-antibar", name="Desa Antibar", url=fake.url))
+    poll_now(service, "desa-antibar")
+    home = admin.get("/admin/").text
+    item = home.split('id="held-source-desa-antibar">', 1)[1].split("</li>", 1)[0]
+    assert 'href="/admin/sources/desa-antibar"' in item and "Data baru dari Desa Antibar ditahan" in item, item
+    with service.lock:
+        approve_held(service.db, "desa-antibar", service.clock())
+    assert 'id="held-source-desa-antibar"' not in admin.get("/admin/").text
