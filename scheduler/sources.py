@@ -196,12 +196,14 @@ def draft_articles(db: Database, source_id: str, articles: tuple[Article, ...], 
     seen: list[str] = list(state.get("seen_articles") or [])
     config = loads(row["config"], {})
     targets = (config.get("options") or {}).get("targets") or {"displays": [d["id"] for d in db.table("displays").rows]}
+    name = row.get("name") or config.get("name") or source_id
     created = []
     barred = configured_by(db, source_id)  # who chose the feed may not approve what it says
     for article in articles:
         if article.guid in seen or not (targets.get("displays") or targets.get("groups")):
             continue
-        body = article.summary[:1800] + (f"\n{article.link}" if article.link else "")
+        # the text is what a screen shows: the article's address is unreadable on an LED (it stays on the site)
+        body = article.summary[:1800] + f"\n(Sumber: {name})"
         created.append(create_announcement(db, {"title": article.title[:200], "body": body, "targets": targets},
                                            _sources_user_id(db, now), now, also_barred=barred))  # fmt: skip
         seen.append(article.guid)

@@ -74,6 +74,7 @@ def test_template_approved_once_refreshed_by_good_data_only(live_scheduler: Any,
     with service.lock:
         drafts = list(service.db.table("announcements").rows_where("title = 'Posyandu Balita Dusun Parit Baru'"))
     assert [d["status"] for d in drafts] == ["draft"]
+    assert "http" not in drafts[0]["body"] and drafts[0]["body"].endswith(")")  # no address on an LED: "(Sumber: ...)"
 
     # a x10 jump is held: the screen keeps the last good figures
     fake.scale = 10
