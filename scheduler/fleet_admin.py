@@ -7,14 +7,16 @@ pages. Every change that alters what a screen shows republishes the affected man
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.schedule import display_model
 from scheduler.service import Service
 from scheduler.store import dumps, loads
-from signage.errors import NotFoundError, UserError
+from signage.errors import FieldErrors, NotFoundError, UserError, all_errors
 
 GROUP_KINDS = ("kabupaten", "kecamatan", "desa", "tag")
 ROTATIONS = (0, 90, 180, 270)
@@ -69,7 +71,10 @@ FIELD_LABELS_ID = {
 
 
 def localized(error: UserError, language: str) -> str:
-    """The message of any user error in ``language`` (only field errors carry Indonesian)."""
+    """The message of any user error in ``language`` (only field errors carry Indonesian); several found at once
+    are said one after another."""
+    if isinstance(error, FieldErrors):
+        return " ".join(localized(one, language) for one in error.errors)
     return error.localized(language) if isinstance(error, FieldError) else error.message
 
 
@@ -337,16 +342,40 @@ def _region_code(value: Any) -> str | None:
     return text
 
 
-def _display_values(service: Service, data: dict[str, Any]) -> dict[str, Any]:
-    """Validated column values from ``data`` (every field of DISPLAY_FIELDS present or defaulted)."""
-    width = _int(data.get("width"), "width", 16, MAX_CANVAS_PX)
-    height = _int(data.get("height"), "height", 16, MAX_CANVAS_PX)
-    rotation = _int(data.get("rotation") if data.get("rotation") not in (None, "") else 0, "rotation", 0, 270)
-    if rotation not in ROTATIONS:
-        raise FieldError("rotation", "must be 0, 90, 180 or 270", "harus 0, 90, 180 atau 270")
+def _collect(problems: list[UserError], read: Callable[[], Any], neutral: Any = None) -> Any:
+    """``read()``, or ``neutral`` with its mistakes added to ``problems`` (so every field is checked at once)."""
+    try:
+        return read()
+    except UserError as exc:
+        problems.extend(all_errors(exc))
+        return neutral
+
+
+def _raise_all(problems: list[UserError]) -> None:
+    if problems:
+        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
+
+
+def _display_values(
+    service: Service, data: dict[str, Any], problems: list[UserError] | None = None
+) -> dict[str, Any]:
+    """Validated column values from ``data`` (every field of DISPLAY_FIELDS present or defaulted). Every field is
+    checked: the mistakes go to ``problems`` when given, else are raised together (:class:`FieldErrors`)."""
+    found: list[UserError] = [] if problems is None else problems
+    before = len(found)
+    width = _collect(found, lambda: _int(data.get("width"), "width", 16, MAX_CANVAS_PX))
+    height = _collect(found, lambda: _int(data.get("height"), "height", 16, MAX_CANVAS_PX))
+
+    def rotation_value() -> int:
+        rotation = _int(data.get("rotation") if data.get("rotation") not in (None, "") else 0, "rotation", 0, 270)
+        if rotation not in ROTATIONS:
+            raise FieldError("rotation", "must be 0, 90, 180 or 270", "harus 0, 90, 180 atau 270")
+        return int(rotation or 0)
+
+    rotation = _collect(found, rotation_value, 0)
     hours = data.get("operating_hours") or []
     if isinstance(hours, str):
-        hours = parse_hours(hours)
+        hours = _collect(found, lambda: parse_hours(str(data.get("operating_hours"))), [])
     groups = data.get("groups") or []
     if isinstance(groups, str):
         groups = [g.strip() for g in groups.split(",") if g.strip()]
@@ -354,46 +383,54 @@ def _display_values(service: Service, data: dict[str, Any]) -> dict[str, Any]:
         known = {g["id"] for g in service.db.table("groups").rows}
     unknown = [g for g in groups if g not in known]
     if unknown:
-        raise FieldError(
+        found.append(FieldError(
             "groups",
             f"unknown group(s) {', '.join(unknown)}; create them first",
             f"grup {', '.join(unknown)} belum ada; buat dulu",
-        )
-    capture = {k: _int(data.get(k), k, 0 if k in ("capture_x", "capture_y") else 1, 16384, optional=True)
-               for k in ("capture_x", "capture_y", "capture_w", "capture_h")}  # fmt: skip
+        ))  # fmt: skip
+    def capture_value(key: str) -> int | None:
+        return _int(data.get(key), key, 0 if key in ("capture_x", "capture_y") else 1, 16384, optional=True)
+
+    capture_keys = ("capture_x", "capture_y", "capture_w", "capture_h")
+    capture = {k: _collect(found, partial(capture_value, k)) for k in capture_keys}
     given = [k for k, v in capture.items() if v is not None]
     if given and len(given) != 4:
         missing = next(k for k, v in capture.items() if v is None)
-        raise FieldError(
+        found.append(FieldError(
             missing,
             "give all four of x, y, width, height (or none)",
             "isi keempatnya: x, y, lebar, tinggi (atau kosongkan semua)",
-        )
+        ))  # fmt: skip
     values = {
-        "name": _text(data.get("name"), "name", 120, required=True),
-        "location": _text(data.get("location"), "location", 200, required=False),
-        "latitude": _coordinate(data.get("latitude"), "latitude", 90),
-        "longitude": _coordinate(data.get("longitude"), "longitude", 180),
-        "region_code": _region_code(data.get("region_code")),
+        "name": _collect(found, lambda: _text(data.get("name"), "name", 120, required=True), ""),
+        "location": _collect(found, lambda: _text(data.get("location"), "location", 200, required=False), ""),
+        "latitude": _collect(found, lambda: _coordinate(data.get("latitude"), "latitude", 90)),
+        "longitude": _collect(found, lambda: _coordinate(data.get("longitude"), "longitude", 180)),
+        "region_code": _collect(found, lambda: _region_code(data.get("region_code"))),
         "width": width,
         "height": height,
         "rotation": rotation,
-        "timezone": _timezone(data.get("timezone") or service.config.timezone),
+        "timezone": _collect(found, lambda: _timezone(data.get("timezone") or service.config.timezone)),
         "operating_hours": dumps(hours),
         "groups": dumps(list(dict.fromkeys(groups))),
         **capture,
     }
-    try:  # the engine's own check (operating-hours times, canvas): the same rules the compiler applies
-        display_model({"id": "x", "tags": None, "zones": None, "fallback": None, **values})
-    except UserError as exc:
-        field = "operating_hours" if "operating_hours" in (exc.field or exc.message) else (exc.field or "display")
-        raise FieldError(field, exc.message, f"nilai tidak valid ({exc.message})") from None
+    if len(found) == before:  # the engine's own check (operating-hours times, canvas): the compiler's rules
+        try:
+            display_model({"id": "x", "tags": None, "zones": None, "fallback": None, **values})
+        except UserError as exc:
+            field = "operating_hours" if "operating_hours" in (exc.field or exc.message) else (exc.field or "display")
+            found.append(FieldError(field, exc.message, f"nilai tidak valid ({exc.message})"))
+    if problems is None:
+        _raise_all(found)
     return values
 
 
 def create_display(service: Service, data: dict[str, Any]) -> dict[str, Any]:
-    display_id = _check_id(data.get("id"))
-    values = _display_values(service, data)
+    problems: list[UserError] = []
+    display_id = _collect(problems, lambda: _check_id(data.get("id")), "")
+    values = _display_values(service, data, problems)
+    _raise_all(problems)
     with service.lock:
         if service.db.table("displays").count_where("id = ?", [display_id]):
             raise FieldError("id", f"display {display_id!r} already exists", f"layar {display_id!r} sudah ada")

@@ -36,7 +36,7 @@ from scheduler.web.common import (
     require_action,
 )
 from scheduler.web.releases import UPDATE_LABELS
-from signage.errors import NotFoundError, UserError
+from signage.errors import NotFoundError, UserError, all_errors
 
 router = page_router()
 ItemId = Annotated[str, PathParam(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
@@ -54,6 +54,14 @@ FORM_FIELDS = ("id", *DISPLAY_FIELDS)
 
 def _message(request: Request, exc: UserError) -> str:
     return fleet_admin.localized(exc, language_of(request))
+
+
+def _refusal(request: Request, exc: UserError) -> dict[str, Any]:
+    """The form's error (every mistake in the staff's language: one, or a list) and the fields to mark."""
+    mistakes = all_errors(exc)
+    messages = [fleet_admin.localized(one, language_of(request)) for one in mistakes]
+    return {"error": messages[0] if len(messages) == 1 else None, "error_list": messages if len(messages) > 1 else [],
+            "invalid": {one.field for one in mistakes if one.field}}  # fmt: skip
 
 
 def _form_values(form: FormData) -> dict[str, Any]:
@@ -106,7 +114,7 @@ async def create_display(request: Request, user: UserDep, service: ServiceDep) -
     try:
         row = await run_in_threadpool(fleet_admin.create_display, service, values)
     except UserError as exc:
-        return _form(request, service, values, True, 400, error=_message(request, exc), invalid=exc.field)
+        return _form(request, service, values, True, 400, **_refusal(request, exc))
     with service.lock:
         audit(service.db, service.clock(), user["id"], "display.create", f"display:{row['id']}", after=row)
     flash(request, gettext_for(request)(N_("Display %(name)s created. Now enrol its player.")) % {"name": row["name"]})
@@ -145,7 +153,7 @@ async def save_display(display_id: ItemId, request: Request, user: UserDep, serv
         changes = {k: v for k, v in values.items() if k != "id"}
         row = await run_in_threadpool(fleet_admin.edit_display, service, display_id, changes)
     except UserError as exc:
-        return _form(request, service, values, False, 400, error=_message(request, exc), invalid=exc.field)
+        return _form(request, service, values, False, 400, **_refusal(request, exc))
     with service.lock:
         audit(
             service.db, service.clock(), user["id"], "display.edit", f"display:{display_id}", before=before, after=row

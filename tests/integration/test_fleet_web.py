@@ -142,3 +142,21 @@ def test_groups_page_and_reports_csv(live_scheduler: Any, monkeypatch: pytest.Mo
     # (a staffer's walk) the dates stay as typed, marked, and no other period's figures stand under them
     assert 'value="2026-12-31"' in bad.text and 'value="2026-01-01"' in bad.text and "invalid" in bad.text
     assert 'id="report-total"' not in bad.text and "reports.csv" not in bad.text
+
+
+def test_a_new_display_with_several_mistakes_names_them_all(live_scheduler: Any) -> None:
+    """Found by the admin's walk: ID "Kantor Bupati" and time zone "WIB" took two saves to learn about."""
+    from web_support import logged_in
+
+    admin = logged_in(live_scheduler, "admin")
+    r = admin.post("/admin/displays/new", {"csrf_token": admin.token("/admin/displays/new"), "id": "Kantor Bupati",
+                                           "name": "", "width": "7", "height": "432", "timezone": "WIB"})  # fmt: skip
+    assert r.status_code == 400
+    alert = r.text.split('class="flash err" role="alert">', 1)[1].split("</div>", 1)[0]
+    for words in ("ID:", "Nama:", "Lebar kanvas:", "Zona waktu:"):
+        assert words in alert, (words, alert)
+    assert alert.count("<li>") == 4, alert
+    for name in ("id", "name", "width", "timezone"):
+        field = r.text.split(f'<label for="{name}"', 1)[0].rsplit("<div", 1)[1]
+        assert "invalid" in field, name
+    assert 'value="Kantor Bupati"' in r.text  # what was typed is kept
