@@ -15,9 +15,20 @@ MAX_BYTES_LIMIT = 50 * 1024 * 1024
 
 
 class SourceConfigError(ValueError):
+    """A bad setting, named by ``field``; ``errors`` holds every one found in the same check (this one first)."""
+
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(f"{field_name}: {message}")
         self.field = field_name
+        self.errors: list[SourceConfigError] = [self]
+
+
+def raise_all(problems: list[SourceConfigError]) -> None:
+    """Raise the first of ``problems`` carrying them all (a form marks every field at once)."""
+    if problems:
+        first = problems[0]
+        first.errors = list(problems)
+        raise first
 
 
 @dataclass(frozen=True)
@@ -60,38 +71,49 @@ class SourceConfig:
 
 
 def checked(**values: Any) -> SourceConfig:
-    """Build a :class:`SourceConfig`, refusing bad values with the field name and what to do."""
+    """Build a :class:`SourceConfig`, refusing bad values with the field name and what to do (every bad value at
+    once: the error raised is the first, its ``errors`` all of them)."""
+    problems: list[SourceConfigError] = []
     source_id = str(values.get("id") or "")
     if not ID_RE.match(source_id):
-        raise SourceConfigError("id", "use lowercase letters, digits and '-', e.g. 'desa-antibar'")
+        problems.append(SourceConfigError("id", "use lowercase letters, digits and '-', e.g. 'desa-antibar'"))
     kind = str(values.get("kind") or "")
     if kind not in KINDS:
-        raise SourceConfigError("kind", f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}")
+        problems.append(SourceConfigError("kind", f"unknown kind {kind!r}; choose one of {', '.join(KINDS)}"))
     url = str(values.get("url") or "")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise SourceConfigError("url", "give the site's address, e.g. https://antibar.desa.id")
+        problems.append(SourceConfigError("url", "give the site's address, e.g. https://antibar.desa.id"))
+    poll_s, timeout_s, max_bytes = 3600, 20.0, 5 * 1024 * 1024
     try:
         poll_s = int(values.get("poll_interval_s", 3600))
         timeout_s = float(values.get("timeout_s", 20.0))
         max_bytes = int(values.get("max_bytes", 5 * 1024 * 1024))
     except (TypeError, ValueError) as exc:
-        raise SourceConfigError("poll_interval_s/timeout_s/max_bytes", f"must be numbers ({exc})") from exc
-    if poll_s < MIN_POLL_S:
-        raise SourceConfigError("poll_interval_s", f"at least {MIN_POLL_S} s (village servers are small)")
-    if not 0 < timeout_s <= MAX_TIMEOUT_S:
-        raise SourceConfigError("timeout_s", f"between 0 and {MAX_TIMEOUT_S:g} s")
-    if not 1024 <= max_bytes <= MAX_BYTES_LIMIT:
-        raise SourceConfigError("max_bytes", f"between 1024 and {MAX_BYTES_LIMIT} bytes")
+        problems.append(SourceConfigError("poll_interval_s/timeout_s/max_bytes", f"must be numbers ({exc})"))
+    else:
+        if poll_s < MIN_POLL_S:
+            problems.append(SourceConfigError("poll_interval_s",
+                                              f"at least {MIN_POLL_S} s (village servers are small)"))  # fmt: skip
+        if not 0 < timeout_s <= MAX_TIMEOUT_S:
+            problems.append(SourceConfigError("timeout_s", f"between 0 and {MAX_TIMEOUT_S:g} s"))
+        if not 1024 <= max_bytes <= MAX_BYTES_LIMIT:
+            problems.append(SourceConfigError("max_bytes", f"between 1024 and {MAX_BYTES_LIMIT} bytes"))
     options = values.get("options") or {}
     if not isinstance(options, dict):
-        raise SourceConfigError("options", "must be a mapping")
+        problems.append(SourceConfigError("options", "must be a mapping"))
+        options = {}
     categories = options.get("categories")
     if categories is not None and (
         not isinstance(categories, list) or not all(isinstance(c, str) and c for c in categories)
     ):
-        raise SourceConfigError("options.categories", "a list of OpenSID slugs, e.g. [agama, pekerjaan]")
-    _check_kind_options(kind, options)
+        problems.append(SourceConfigError("options.categories", "a list of OpenSID slugs, e.g. [agama, pekerjaan]"))
+    elif kind in KINDS:
+        try:
+            _check_kind_options(kind, options)
+        except SourceConfigError as exc:
+            problems.extend(exc.errors)
+    raise_all(problems)
     return SourceConfig(
         id=source_id, kind=kind, url=url, name=str(values.get("name") or ""), poll_interval_s=poll_s,
         timeout_s=timeout_s, max_bytes=max_bytes, username=values.get("username") or None,

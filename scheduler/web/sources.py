@@ -20,7 +20,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from content.sources.config import KINDS, SourceConfig, SourceConfigError, checked
+from content.sources.config import KINDS, SourceConfig, SourceConfigError, checked, raise_all
 from content.sources.model import Snapshot
 from content.sources.run import PollResult, SourceState, poll
 from content.sources.validate import with_texts_checked
@@ -96,22 +96,42 @@ def _form_values(form: FormData) -> dict[str, str]:
 
 def _config(values: dict[str, str]) -> SourceConfig:
     """The typed form as a checked source configuration (SourceConfigError names the field)."""
+    problems: list[SourceConfigError] = []  # every field is checked: the form marks them all at once
     options: Any = {}
     if values["options"]:
         try:
             options = json.loads(values["options"])
         except ValueError:
-            raise SourceConfigError("options", "not JSON") from None
+            problems.append(SourceConfigError("options", "not JSON"))
+            options = {}
         if not isinstance(options, dict):
-            raise SourceConfigError("options", "not an object")
+            problems.append(SourceConfigError("options", "not an object"))
+            options = {}
+    poll_s, timeout_s = 3600, 20.0
     try:
         poll_s = int(values["poll_interval_min"] or "60") * 60
+    except ValueError:
+        problems.append(SourceConfigError("poll_interval_s", "a whole number of minutes"))
+    try:
         timeout_s = float(values["timeout_s"] or "20")
     except ValueError:
-        raise SourceConfigError("poll_interval_s/timeout_s/max_bytes", "numbers") from None
-    return checked(id=values["id"], kind=values["kind"], url=values["url"], name=values["name"],
-                   poll_interval_s=poll_s, timeout_s=timeout_s, options=options,
-                   username=values["username"] or None, password=values["password"] or None)  # fmt: skip
+        problems.append(SourceConfigError("timeout_s", "a number of seconds"))
+    try:
+        config = checked(id=values["id"], kind=values["kind"], url=values["url"], name=values["name"],
+                         poll_interval_s=poll_s, timeout_s=timeout_s, options=options,
+                         username=values["username"] or None, password=values["password"] or None)  # fmt: skip
+    except SourceConfigError as exc:
+        problems += [e for e in exc.errors if e.field not in {p.field for p in problems}]
+    raise_all(problems)
+    return config
+
+
+def _field_errors(request: Request, exc: SourceConfigError) -> dict[str, Any]:
+    """The form's error for every mistake found (one message, or a list) and the fields to mark."""
+    said = [_field_error(request, one) for one in exc.errors]
+    messages = list(dict.fromkeys(message for _field, message in said))
+    return {"error": messages[0] if len(messages) == 1 else None, "error_list": messages if len(messages) > 1 else [],
+            "invalid": {field for field, _message in said}}  # fmt: skip
 
 
 def _field_error(request: Request, exc: SourceConfigError) -> tuple[str, str]:
@@ -164,8 +184,7 @@ async def add_source(request: Request, user: UserDep, service: ServiceDep) -> Re
     try:
         config = _config(values)
     except SourceConfigError as exc:
-        field, message = _field_error(request, exc)
-        return _list(request, service, 400, values=values, error=message, invalid=field)
+        return _list(request, service, 400, values=values, **_field_errors(request, exc))
     if form.get("action") == "test":
         result = await run_in_threadpool(_test, config, service.clock())  # a fetch: never on the event loop
         return _list(request, service, values=values, tested=_result_view(result), tested_url=config.url)

@@ -220,3 +220,15 @@ def test_held_source_data_waits_on_the_approvers_home_page(live_scheduler: Any, 
     with service.lock:
         approve_held(service.db, "desa-antibar", service.clock())
     assert 'id="held-source-desa-antibar"' not in admin.get("/admin/").text
+
+
+def test_a_new_source_with_several_mistakes_names_them_all(live_scheduler: Any) -> None:
+    """Found by the admin's walk: ID "Desa Antibar", address "antibar.desa.id" and options "{adm4: 1}" took three
+    saves to learn about (only the options were named first)."""
+    admin = logged_in(live_scheduler, "admin")
+    r = admin.post("/admin/sources", _form(admin, id="Desa Antibar", url="antibar.desa.id", options="{adm4: 1}"))
+    assert r.status_code == 400
+    alert = r.text.split('class="flash err" role="alert">', 1)[1].split("</div>", 1)[0]
+    assert alert.count("<li>") == 3 and "ID:" in alert and "Alamat:" in alert and "Opsi:" in alert, alert
+    for name in ("id", "url", "options"):
+        assert "invalid" in r.text.split(f'name="{name}"', 1)[0].rsplit('<div class="field', 1)[1], name
