@@ -7,6 +7,7 @@ other approvers here and on the home page.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from fastapi import Request
@@ -32,7 +33,7 @@ from scheduler.web.common import (
     require_action,
 )
 from signage.clock import parse_utc
-from signage.errors import UserError
+from signage.errors import FieldErrors, UserError, all_errors
 
 router = page_router()
 SEVERITIES = {"warning": N_("WARNING"), "emergency": N_("EMERGENCY")}
@@ -76,28 +77,38 @@ def _page(request: Request, service: Service, values: dict[str, Any], status: in
 
 
 def _body(service: Service, values: dict[str, Any], t: Any) -> dict[str, Any]:
-    """The announcement body of the emergency, or UserError naming the field in the user's words."""
+    """The announcement body of the emergency, or UserError naming the field in the user's words (every mistake
+    at once: a :class:`FieldErrors` when there are several)."""
+    problems: list[UserError] = []
     if values["severity"] not in SEVERITIES:
-        raise UserError(t("Severity: choose warning or emergency."), field="severity")
+        problems.append(UserError(t("Severity: choose warning or emergency."), field="severity"))
     if not values["title"]:
-        raise UserError(t("Headline: write what is happening, e.g. 'Banjir di Sungai Pinyuh'."), field="title")
-    ends_at = local_to_utc(values["ends_local"], service.config.timezone, "ends_at")
+        problems.append(UserError(t("Headline: write what is happening, e.g. 'Banjir di Sungai Pinyuh'."),
+                                  field="title"))  # fmt: skip
+    ends_at = None
+    with contextlib.suppress(UserError):  # not a time (or past any schedule's years): said below, in the form's words
+        ends_at = local_to_utc(values["ends_local"], service.config.timezone, "ends_at")
     if ends_at is None or parse_utc(ends_at) <= service.clock():
-        raise UserError(t("Ends at: choose a time in the future; the emergency ends by itself then."), field="ends_at")
+        problems.append(UserError(t("Ends at: choose a time in the future; the emergency ends by itself then."),
+                                  field="ends_at"))  # fmt: skip
     with service.lock:
         all_displays = [r["id"] for r in service.db.table("displays").rows_where(order_by="id")]
+    targets: dict[str, Any] = {"displays": [], "groups": []}
     if values["scope"] == "groups":
         if not values["groups"]:
-            raise UserError(t("Target screens: tick at least one group, or choose all screens."), field="targets")
+            problems.append(UserError(t("Target screens: tick at least one group, or choose all screens."),
+                                      field="targets"))  # fmt: skip
         targets = {"displays": [], "groups": values["groups"]}
+    elif values["groups"]:  # a contradiction: never guess which one was meant for an emergency
+        problems.append(UserError(t("Target screens: you ticked groups but chose all screens. Choose 'Only these "
+                                    "groups' to send to the ticked groups, or untick them to send to all screens."),
+                                  field="targets"))  # fmt: skip
+    elif not all_displays:
+        problems.append(UserError(t("Target screens: there are no screens yet."), field="targets"))
     else:
-        if values["groups"]:  # a contradiction: never guess which one was meant for an emergency
-            raise UserError(t("Target screens: you ticked groups but chose all screens. Choose 'Only these "
-                              "groups' to send to the ticked groups, or untick them to send to all screens."),
-                            field="targets")  # fmt: skip
-        if not all_displays:
-            raise UserError(t("Target screens: there are no screens yet."), field="targets")
         targets = {"displays": all_displays, "groups": []}
+    if problems:
+        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
     headline = f"{t(SEVERITIES[values['severity']])}: {values['title']}"
     return {
         "title": headline[:200],
@@ -108,6 +119,15 @@ def _body(service: Service, values: dict[str, Any], t: Any) -> dict[str, Any]:
         "targets": targets,
         "ends_at": ends_at,
     }
+
+
+def _refusal(exc: UserError, t: Any = None) -> dict[str, Any]:
+    """The page's error for every mistake (one message, or a list) and the fields to mark. The form's own checks
+    are already in the staff's words; the store's (``t`` given) are said through the announcement form's labels."""
+    own = ("severity", "title", "ends_at", "targets")
+    messages = [one.message if t is None or one.field in own else error_text(one, t)[0] for one in all_errors(exc)]
+    return {"error": messages[0] if len(messages) == 1 else None, "error_list": messages if len(messages) > 1 else [],
+            "error_fields": {one.field for one in all_errors(exc)}}  # fmt: skip
 
 
 @router.get("/emergency")
@@ -127,12 +147,12 @@ async def emergency_confirm(request: Request, user: UserDep, service: ServiceDep
     try:
         body = _body(service, values, t)
     except UserError as exc:
-        return _page(request, service, values, 400, error=exc.message, error_field=exc.field)
+        return _page(request, service, values, 400, **_refusal(exc))
     with service.lock:
         reached, offline = offline_targets(service.db, body["targets"], service.clock())
     if not reached:
         message = t("Target screens: the ticked groups have no screens yet. Tick another group or choose all screens.")
-        return _page(request, service, values, 400, error=message, error_field="targets")
+        return _page(request, service, values, 400, error=message, error_fields={"targets"})
     return _page(request, service, values, confirm=body, reached=reached, offline=offline)
 
 
@@ -150,7 +170,6 @@ async def emergency_send(request: Request, user: UserDep, service: ServiceDep) -
     except Forbidden:
         raise
     except UserError as exc:
-        message = exc.message if exc.field in ("severity", "title", "ends_at", "targets") else error_text(exc, t)[0]
-        return _page(request, service, values, 400, error=message, error_field=exc.field)
+        return _page(request, service, values, 400, **_refusal(exc, t))
     flash(request, t("Emergency prepared. Another approver must approve it now before it goes on air."))
     return redirect(f"/admin/announcements/{row['id']}")

@@ -106,6 +106,12 @@ def test_the_emergency_form_refuses_a_contradiction_and_names_offline_screens(li
                                       "group": "kec-sungai-pinyuh"})  # fmt: skip
     assert r.status_code == 400 and "Anda mencentang grup tetapi memilih semua layar" in r.text
     assert 'id="confirm"' not in r.text
+    # (a staffer's walk) the contradiction and a past end at once: both said, both marked
+    r = web.post("/admin/emergency", {**form, "csrf_token": web.token("/admin/emergency"), "scope": "all",
+                                      "group": "kec-sungai-pinyuh", "ends_local": "2020-01-01T08:00"})  # fmt: skip
+    alert = r.text.split('class="flash err" role="alert">', 1)[1].split("</div>", 1)[0]
+    assert alert.count("<li>") == 2 and "memilih semua layar" in alert and "Berakhir pada" in alert, alert
+    assert r.text.count('invalid') >= 2
     with live.service.lock:
         live.service.db.table("groups").insert({"id": "kec-kosong", "name": "Kecamatan Kosong", "kind": "kecamatan"})
     r = web.post("/admin/emergency", {**form, "csrf_token": web.token("/admin/emergency"), "scope": "groups",
