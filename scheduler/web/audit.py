@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -10,7 +11,16 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from scheduler.i18n import N_
-from scheduler.web.common import ServiceDep, UserDep, page_router, render, require_action
+from scheduler.web.common import (
+    Formatter,
+    ServiceDep,
+    UserDep,
+    gettext_for,
+    language_of,
+    page_router,
+    render,
+    require_action,
+)
 from signage.clock import format_utc, zone
 
 router = page_router()
@@ -55,6 +65,78 @@ ACTION_LABELS: dict[str, str] = {
 SUBJECT_TABLES = {"display": "displays", "group": "groups", "source": "data_sources"}
 
 
+#: Stored field names in the staff's words (a field not listed is shown as stored).
+FIELD_WORDS: dict[str, str] = {
+    "title": N_("Title"), "body": N_("Text"), "kind": N_("Kind"), "layer": N_("Layer"), "status": N_("Status"),
+    "duration_s": N_("Duration (seconds)"), "targets": N_("Target screens"), "starts_at": N_("Valid from"),
+    "ends_at": N_("Valid until"), "schedule": N_("When"), "media_sha256": N_("Media file"),
+    "created_at": N_("Created at"), "created_by": N_("Created by"), "updated_at": N_("Changed at"),
+    "updated_by": N_("Changed by"), "approved_at": N_("Approved at"), "approved_by": N_("Approved by"),
+    "status_at": N_("Decided at"), "status_by": N_("Decided by"), "status_reason": N_("Reason"),
+    "contributors": N_("Authors and editors"), "editors_since_approval": N_("Changed since the last approval by"),
+    "name": N_("Name"), "location": N_("Location"), "latitude": N_("Latitude"), "longitude": N_("Longitude"),
+    "region_code": N_("Region code"), "width": N_("Canvas width"), "height": N_("Canvas height"),
+    "rotation": N_("Rotation"), "timezone": N_("Time zone"), "operating_hours": N_("Operating hours"),
+    "groups": N_("Groups"), "role": N_("Role"), "language": N_("Language"), "disabled": N_("Disabled"),
+    "must_change_password": N_("Must change password"), "username": N_("User name"), "url": N_("Address"),
+    "refresh_s": N_("Poll interval (seconds)"), "config": N_("Settings"),
+}
+#: Fields holding one user id, or a list of them: shown by user name.
+USER_FIELDS = {"created_by", "updated_by", "approved_by", "status_by", "user_id"}
+USER_LIST_FIELDS = {"contributors", "editors_since_approval"}
+_ADDRESS_DETAIL = re.compile(r"^address (?P<address>\S+)(?: \((?P<via>\w+)\))?$")
+
+
+class AuditWords:
+    """An audit entry's stored values said for staff: user names, statuses and layers in words, local times."""
+
+    def __init__(self, t: Any, fmt: Any, users: dict[int, str], target_names: Any) -> None:
+        self.t, self.fmt, self.users, self.target_names = t, fmt, users, target_names
+
+    def value(self, field: str, value: Any) -> str:
+        t = self.t
+        if value is None or value == "":
+            return "-"
+        if field in USER_FIELDS and isinstance(value, int):
+            return self.users.get(value, f"#{value}")
+        if field in USER_LIST_FIELDS and isinstance(value, list | str):
+            ids = json.loads(value) if isinstance(value, str) else value
+            return ", ".join(self.users.get(i, f"#{i}") for i in ids if isinstance(i, int)) or "-"
+        words = {"status": STATUS_WORDS, "layer": LAYER_WORDS, "kind": KIND_WORDS, "role": ROLE_WORDS}.get(field)
+        if words and isinstance(value, str) and value in words:
+            return str(t(words[value]))
+        if field in ("disabled", "must_change_password") and value in (0, 1, True, False):
+            return str(t("yes") if value else t("no"))
+        if field == "targets":
+            targets = json.loads(value) if isinstance(value, str) else value
+            if isinstance(targets, dict):
+                return str(self.target_names(targets)) or "-"
+        if isinstance(value, str) and _INSTANT.match(value):
+            return str(self.fmt.datetime(value))
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=1) if isinstance(value, dict | list) else str(value)
+
+    def field(self, name: str) -> str:
+        return str(self.t(FIELD_WORDS[name])) if name in FIELD_WORDS else name
+
+    def detail(self, text: str | None) -> str:
+        match = _ADDRESS_DETAIL.match(text or "")
+        if match is None:
+            return text or ""
+        via = f" ({match['via']})" if match["via"] else ""
+        return str(self.t("from address %(address)s") % {"address": match["address"]}) + via
+
+
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$")
+STATUS_WORDS = {"draft": N_("Draft"), "submitted": N_("Submitted"), "approved": N_("Approved"),
+                "rejected": N_("Rejected"), "withdrawn": N_("Withdrawn"), "archived": N_("Archived")}  # fmt: skip
+LAYER_WORDS = {"normal": N_("Normal"), "interrupt": N_("Interlude"), "emergency": N_("Emergency"),
+               "fallback": N_("Fallback"), "overlay": N_("Overlay")}  # fmt: skip
+KIND_WORDS = {"text": N_("Text"), "image": N_("Image"), "video": N_("Video"), "stat": N_("Village statistics")}
+ROLE_WORDS = {"viewer": N_("Viewer"), "editor": N_("Editor"), "approver": N_("Approver"), "admin": N_("Admin")}
+
+
 def changes(before: str | None, after: str | None) -> list[tuple[str, Any, Any]]:
     """(field, before, after) for every field that differs (all of ``after`` for a creation)."""
     old = json.loads(before) if before else {}
@@ -63,6 +145,14 @@ def changes(before: str | None, after: str | None) -> list[tuple[str, Any, Any]]
         return [("-", old, new)]
     keys = [k for k in dict.fromkeys([*old, *new]) if k not in HIDDEN_KEYS]
     return [(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)]
+
+
+def _target_names(service: Any, targets: dict[str, Any]) -> str:
+    with service.lock:
+        displays = {r["id"]: r["name"] for r in service.db.table("displays").rows}
+        groups = {r["id"]: r["name"] for r in service.db.table("groups").rows}
+    return ", ".join([displays.get(d, d) for d in targets.get("displays") or []]
+                     + [groups.get(g, g) for g in targets.get("groups") or []])  # fmt: skip
 
 
 def _day_bound(text: str, zone_name: str, end: bool) -> str | None:
@@ -111,9 +201,16 @@ def audit_page(
         for kind, table in SUBJECT_TABLES.items():
             titles.update({f"{kind}:{r['id']}": r.get("name") or r["id"] for r in service.db.table(table).rows})
     names = {f"user:{p['id']}": p["username"] for p in people}
+    words = AuditWords(gettext_for(request), Formatter(language_of(request), service.config.timezone,
+                                                       service.clock()),
+                       {int(p["id"]): p["username"] for p in people}, lambda targets: _target_names(service, targets))
     for row in rows:
-        row["changes"] = changes(row.get("before"), row.get("after"))
-        row["subject_label"] = titles.get(row["subject"]) or names.get(row["subject"]) or row["subject"]
+        row["changes"] = [(words.field(k), words.value(k, old), words.value(k, new))
+                          for k, old, new in changes(row.get("before"), row.get("after"))]  # fmt: skip
+        subject = str(row["subject"] or "")
+        typed_name = subject[5:] if subject.startswith("user:") and not subject[5:].isdigit() else None
+        row["subject_label"] = titles.get(subject) or names.get(subject) or typed_name or subject
+        row["detail_text"] = words.detail(row.get("detail"))
     return render(
         request, "audit.html", active="audit", rows=rows, actions=actions, people=people, action_labels=ACTION_LABELS,
         filters={"who": who, "action": action, "since": since, "until": until}, limit=PAGE_ROWS,

@@ -71,7 +71,7 @@ def test_admin_manages_users_and_the_audit_records_before_and_after(live_schedul
 
     audit = admin.get("/admin/audit?who=1&action=user.role").text.split('id="audit"', 1)[1]  # the table
     assert "user.role" in audit and "user.create" not in audit and "budi" in audit
-    assert '<pre class="diff">"editor"<' in audit and '<pre class="diff">"approver"<' in audit  # before, after
+    assert '<pre class="diff">Penulis<' in audit and '<pre class="diff">Penyetuju<' in audit  # before, after, in words
     assert "password_hash" not in admin.get("/admin/audit").text
     none = admin.get("/admin/audit?since=2001-01-01&until=2001-01-02").text
     assert "Tidak ada catatan untuk saringan ini" in none
@@ -405,3 +405,24 @@ def test_the_language_switch_on_a_refused_form_brings_back_a_page_that_opens(liv
     # a refused new announcement comes back to its form (what was typed is kept by the page itself)
     form = admin.post("/admin/announcements/new", {"csrf_token": admin.token(), "title": ""})
     assert 'name="next" value="/admin/announcements/new"' in form.text
+
+
+def test_the_audit_details_say_fields_people_and_times_in_words(live_scheduler: Any) -> None:
+    """Found by both walks of the fifth review: opened, an audit entry showed `contributors`, `updated_by`, user ids
+    (2 -> 1), status codes ("submitted" -> "approved"), UTC times, "address 127.0.0.1 (web)" and "user:hapus"."""
+    editor = logged_in(live_scheduler, "editor")
+    r = _new(editor, title="Kerja bakti", display="kantor-bupati", then_submit="1")
+    ann_id = int(r.url.rstrip("/").rsplit("/", 1)[1])
+    admin = logged_in(live_scheduler, "admin")
+    admin.post(f"/admin/announcements/{ann_id}/approve", {"csrf_token": admin.token()})
+    from web_support import WebClient
+
+    WebClient(live_scheduler.url).login("hapus", "bukan-sandi-siapa-pun")
+    page = admin.get("/admin/audit").text
+    approve = page.split('<tbody>', 1)[1].split("Menyetujui pengumuman", 1)[1].split("</details>", 1)[0]
+    assert "Diputuskan oleh" in approve and ">admin<" in approve and "Disetujui" in approve, approve
+    for raw in ("status_by", '"approved"', "contributors", "Z</pre>"):
+        assert raw not in approve, (raw, approve)
+    assert "WIB" in approve  # times in local time
+    failed = page.split("<tbody>", 1)[1].split(">Gagal masuk<", 1)[1].split("</tr>", 1)[0]
+    assert "hapus" in failed and "user:hapus" not in failed and "dari alamat 127.0.0.1" in failed, failed
