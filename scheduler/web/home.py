@@ -57,8 +57,12 @@ def alerts(service: Service, t: Callable[[str], str]) -> list[dict[str, Any]]:
     with service.lock:
         health = fleet_health(service.db, service.publisher, service.clock())
         failed_jobs = list(service.db.table("ingest_jobs").rows_where("state = 'failed'", order_by="id desc", limit=5))
+        players = {r[0] for r in service.db.execute("select display_id from display_tokens where revoked_at is null")}
     for display in health:
-        if not display.online:
+        if display.display_id not in players and not display.last_seen:
+            # as the Layar page says it: no player enrolled yet (not a lost connection)
+            out.append({"kind": "no_player", "display": display.display_id})
+        elif not display.online:
             out.append({"kind": "offline", "display": display.display_id, "since": display.last_seen})
         elif display.version_lag:
             out.append({"kind": "lag", "display": display.display_id, "lag": display.version_lag})

@@ -426,3 +426,18 @@ def test_the_audit_details_say_fields_people_and_times_in_words(live_scheduler: 
     assert "WIB" in approve  # times in local time
     failed = page.split("<tbody>", 1)[1].split(">Gagal masuk<", 1)[1].split("</tr>", 1)[0]
     assert "hapus" in failed and "user:hapus" not in failed and "dari alamat 127.0.0.1" in failed, failed
+
+
+def test_beranda_says_a_screen_without_a_player_has_none_not_that_it_is_offline(live_scheduler: Any) -> None:
+    """Found by the admin's walk: Beranda showed a screen with no player in red as "luring — belum pernah
+    tersambung" while Layar said "Tanpa pemutar"."""
+    service = live_scheduler.service
+    with service.lock:
+        enrolled = {r[0] for r in service.db.execute("select display_id from display_tokens where revoked_at is null")}
+    page = logged_in(live_scheduler, "admin").get("/admin/").text
+    alerts = page.split('id="alerts"', 1)[1].split("</section>", 1)[0]
+    for display_id in ("kantor-bupati", "desa-antibar"):
+        if display_id in enrolled:
+            continue
+        line = alerts.split(f'href="/admin/displays/{display_id}"', 1)[0].rsplit("<li", 1)[1]
+        assert "belum ada pemutar terdaftar" in line and "luring" not in line, line
