@@ -20,7 +20,7 @@ from scheduler.announcements import displays_reached
 from scheduler.schedule import display_model, horizon_start
 from scheduler.service import Service
 from scheduler.store import loads
-from signage.clock import zone
+from signage.clock import parse_utc, zone
 from signage.errors import UserError
 
 DAY_S = 86400
@@ -115,9 +115,14 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
 
     segments: list[Segment] = []
     per_item: dict[str, ItemDay] = {}
+    # an announcement without a start of its own airs from its approval: its plays before that instant (the
+    # compiled day loops it from the day's start) never happened and are not counted
+    airs_from: dict[str, int] = {}
     for a in targeting:
         key = f"ann-{a['id']}"
         per_item[key] = ItemDay(key, a["title"], a["status"])
+        if a["status"] == "approved" and not a.get("starts_at") and a.get("approved_at"):
+            airs_from[key] = int(parse_utc(a["approved_at"]).timestamp())
     for run in sorted(compiled.runs, key=lambda r: (r.start_s, r.zone)):
         if run.end_s <= d0 or run.start_s >= d1:
             continue
@@ -139,7 +144,7 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
         for entry in expand(run):
             if entry.start_s >= d1:
                 break
-            if entry.end_s <= d0 or entry.item_id is None:
+            if entry.end_s <= d0 or entry.item_id is None or entry.start_s < airs_from.get(entry.item_id, 0):
                 continue
             row = per_item.setdefault(entry.item_id, ItemDay(entry.item_id, titles.get(entry.item_id, ""), "approved"))
             row.plays += 1

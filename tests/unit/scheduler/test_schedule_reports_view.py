@@ -134,9 +134,16 @@ def test_an_emergency_starts_at_its_approval_and_each_row_says_how_it_shares_the
              .segments if s.layer == "emergency"]  # fmt: skip
     assert spans == [("10.00", "12.00")], spans
     assert today["Sela"].role == "interrupt" and today["Panjang"].role == "normal"
+    # approved at 10.00 without a start of its own: its plays are counted from then (not from 00.00)
+    assert today["Pendek"].first.strftime("%H.%M") >= "10.00", today["Pendek"].first  # type: ignore[union-attr]
+    assert today["Pendek"].plays < tomorrow_plays_pendek(service)
     tomorrow = {r.title: r for r in day_view(service, "led-b", "2026-12-01").items}
     first = min(r.first for r in tomorrow.values() if r.first)  # type: ignore[type-var]
     assert first.strftime("%H.%M") == "00.00"
     for row in tomorrow.values():
         if row.first and row.last:
             assert row.first <= row.last, (row.title, row.first, row.last)
+
+
+def tomorrow_plays_pendek(service: Service) -> int:
+    return next(r.plays for r in day_view(service, "led-b", "2026-12-01").items if r.title == "Pendek")
