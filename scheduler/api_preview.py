@@ -138,9 +138,13 @@ def display_sheet(service: Service, display_id: str, day: str | None, language: 
     else:
         when = service.clock().astimezone(zone(timezone)).date()
     require_schedule_year(datetime(when.year, when.month, when.day), "day")
-    key = {"display": display_id, "etag": latest.etag, "day": when.isoformat(), "language": language, "sheet": 1}
+    with service.lock:
+        rows = list(service.db.table("displays").rows_where("id = ?", [display_id], select="name"))
+    title = str(rows[0]["name"] or display_id) if rows else display_id
+    key = {"display": display_id, "etag": latest.etag, "day": when.isoformat(), "language": language, "sheet": 2,
+           "title": title}  # fmt: skip
     args = ["--data-dir", str(service.data_dir), "--display", display_id, "--day", when.isoformat(),
-            "--language", language]  # fmt: skip
+            "--language", language, f"--title={title}"]  # fmt: skip
     return render_png(service, key, args)
 
 

@@ -79,6 +79,7 @@ def _app(window: bool) -> object:
 @click.option("-o", "--output", "output", default=None, help="PNG to write (--at, --day).")
 @click.option("--window", is_flag=True, help="Open the preview window (scrub a day, play at 1x/10x/60x).")
 @click.option("--language", type=click.Choice(["id", "en"]), default="id", show_default=True)
+@click.option("--title", default=None, help="Heading of a contact sheet (default: the display id).")
 @click.option("--config", "config_path", default=None, help="Scheduler config file (for its data dir).")
 @click.option("--data-dir", "data_dir", default=None, help="Scheduler data dir to read (read-only).")
 @click.option("--server", default=None, help="Read a running scheduler over its admin API instead.")
@@ -87,7 +88,7 @@ def _app(window: bool) -> object:
 @click.option("--media-dir", default=None, hidden=True, help="Media folder for --manifest-file.")
 def preview(
     display_id: str | None, at: str | None, day: str | None, video: str | None, from_: str | None,
-    to: str | None, speed: float, output: str | None, window: bool, language: str,
+    to: str | None, speed: float, output: str | None, window: bool, language: str, title: str | None,
     config_path: str | None, data_dir: str | None, server: str | None, user: str | None,
     manifest_file: str | None, media_dir: str | None,
 ) -> None:
@@ -127,7 +128,7 @@ def preview(
         date_ = parse_day(day)
         start, _end = day_bounds(manifest, date_)
         check_within(manifest, max(start, min(s.start for s in manifest.timeline)), "--day")
-        image, entries = contact_sheet(renderer, date_, language)
+        image, entries = contact_sheet(renderer, date_, language, title)
         if not image.save(str(out), "PNG"):  # type: ignore[call-overload]
             raise UserError(f"-o: cannot write {out}", field="output")
         click.echo(f"{out}: {len(entries)} entries of {display_id} on {date_.isoformat()}")

@@ -98,7 +98,10 @@ def _entry(cue: Cue, moment: datetime, until: datetime) -> Entry:
     return Entry(moment, until, cue.state, cue.item.id if cue.item else None, str(title), cue.why)
 
 
-def contact_sheet(renderer: FrameRenderer, day: date, language: str = "id") -> tuple[QImage, list[Entry]]:
+def contact_sheet(
+    renderer: FrameRenderer, day: date, language: str = "id", title: str | None = None
+) -> tuple[QImage, list[Entry]]:
+    """The day's sheet; ``title`` heads it (the display's name; default its id)."""
     entries, truncated = entries_of_day(renderer, day)
     width, height = renderer.size
     tile_h = max(1, round(TILE_W * height / width))
@@ -118,7 +121,7 @@ def contact_sheet(renderer: FrameRenderer, day: date, language: str = "id") -> t
         painter.setFont(header)
         painter.setPen(QColor("#0b3d6e"))
         painter.drawText(QRectF(GAP, 0, sheet_w - 2 * GAP, HEADER_H), int(Qt.AlignmentFlag.AlignVCenter),
-                         f"{renderer.manifest.display_id} · "
+                         f"{title or renderer.manifest.display_id} · "
                          f"{format_date_long(start, renderer.manifest.timezone, language)} · "
                          f"{len(entries)} {text(language, 'sheet_entries')}")
         label = QFont("DejaVu Sans")

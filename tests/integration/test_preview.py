@@ -98,6 +98,16 @@ def test_day_sheet_and_clip(demo_service, tmp_path):
     assert done.returncode == 0, done.stderr
     entries = int(done.stdout.split(": ")[1].split()[0])
     assert entries >= 2 and image(sheet).size[0] > 1000
+    # headed by the name staff know (the scheduler passes it): only the heading differs from the id's sheet
+    named = tmp_path / "named.png"
+    done = signage("preview", "--data-dir", str(service.data_dir), "--display", "kec-sungai-pinyuh",
+                   "--day", day, "-o", str(named), "--title=LED Kantor Camat Sungai Pinyuh")
+    assert done.returncode == 0, done.stderr
+    plain, titled = image(sheet).convert("RGB"), image(named).convert("RGB")
+    assert plain.size == titled.size
+    width = plain.size[0]
+    assert plain.crop((0, 0, width, 56)).tobytes() != titled.crop((0, 0, width, 56)).tobytes()
+    assert plain.crop((0, 56, width, plain.size[1])).tobytes() == titled.crop((0, 56, width, plain.size[1])).tobytes()
     clip = tmp_path / "clip.mp4"
     start = f"{day} 10:00"
     done = signage("preview", "--data-dir", str(service.data_dir), "--display", "kec-sungai-pinyuh",
