@@ -74,12 +74,12 @@ def _check_file(path: Path) -> int:
     return info.st_size
 
 
-def _upscale_warning(width: int, height: int, canvases: Sequence[Canvas]) -> str | None:
+def _upscale_warning(width: int, height: int, canvases: Sequence[Canvas], what: str = "picture") -> str | None:
     worst = max(canvases, key=lambda c: min(c.width / width, c.height / height))
     factor = min(worst.width / width, worst.height / height)
     if factor > UPSCALE_WARNING_FACTOR:
         return (
-            f"the picture is small ({width}x{height}) and is enlarged {factor:.1f}x for "
+            f"the {what} is small ({width}x{height}) and is enlarged {factor:.1f}x for "
             f"{worst}; it will look blurry. Use a larger original if you have one."
         )
     return None
@@ -282,7 +282,7 @@ def _ingest_video(
     warnings: list[str] = []
     if sniffed.fmt == "gif":
         notes.append("animated GIF converted to a video")
-    upscale = _upscale_warning(video.display_width, video.display_height, targets)
+    upscale = _upscale_warning(video.display_width, video.display_height, targets, "video")
     if upscale:
         warnings.append(upscale)
     if keep_audio and not info.has_audio:

@@ -67,6 +67,10 @@ PLAIN_WARNINGS: list[tuple[re.Pattern[str], str]] = [
                 r"for (?P<canvas>\d+x\d+)"),
      N_("The picture is small (%(size)s) and is enlarged %(factor)s times for the %(canvas)s screen: it will look "
         "blurry. Use a larger original if you have one.")),
+    (re.compile(r"the video is small \((?P<size>\d+x\d+)\) and is enlarged (?P<factor>[\d.]+)x "
+                r"for (?P<canvas>\d+x\d+)"),
+     N_("The video is small (%(size)s) and is enlarged %(factor)s times for the %(canvas)s screen: it will look "
+        "blurry. Use a larger original video if you have one.")),
     (re.compile(r"the video is only (?P<length>[\d.]+) s long"),
      N_("The video is only %(length)s seconds long and will flash by; check that this is the right file.")),
     (re.compile(r"animated (?P<format>\w+) is shown as a still picture"),
