@@ -5,6 +5,7 @@ Pure functions over the store (callers hold the service lock); the page module o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -44,6 +45,27 @@ class Summary:
     @property
     def by_key(self) -> dict[str, SeriesLine]:
         return {line.key: line for line in self.lines}
+
+    @property
+    def faults(self) -> tuple[str, ...]:
+        """The problems that are faults of the data (a jump, figures that do not add up)."""
+        return tuple(p for p in self.problems if not is_texts_problem(p))
+
+    @property
+    def hold_notes(self) -> tuple[str, ...]:
+        """Why the data waits for an approver's reading (a first fetch, new words): expected, not a fault."""
+        return tuple(p for p in self.problems if is_texts_problem(p))
+
+    @property
+    def missing_by_reason(self) -> list[tuple[str, list[str]]]:
+        """What the source lacks, grouped by why: (reason, category titles), the commonest reason first (twenty
+        categories a village has not switched on are one line, not twenty)."""
+        from content.sources.opensid import CATEGORIES
+
+        groups: dict[str, list[str]] = {}
+        for key, why in self.missing.items():
+            groups.setdefault(why, []).append(CATEGORIES.get(key, key))
+        return sorted(((why, sorted(titles)) for why, titles in groups.items()), key=lambda g: -len(g[1]))
 
 
 def summarize(snap: Snapshot) -> Summary:
@@ -120,6 +142,11 @@ def source_row(db: Database, source: StoredSource, now: datetime) -> SourceRow:
     )  # fmt: skip
 
 
+def _natural(text: str) -> list[Any]:
+    """Sort key reading digit runs as numbers: "5 s/d 9" before "10 s/d 14" (as the site lists its age groups)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
 def source_rows(db: Database, now: datetime) -> list[SourceRow]:
     return [source_row(db, source, now) for source in list_sources(db)]
 
@@ -153,7 +180,7 @@ def held_comparison(db: Database, source_id: str) -> Comparison | None:
     for key, text in unseen_texts(held, good[1] if good else None):
         title = held.series[key].title if key in held.series else key
         grouped.setdefault(title, []).append(text)
-    unseen = tuple((title, tuple(texts)) for title, texts in grouped.items())
+    unseen = tuple((title, tuple(sorted(texts, key=_natural))) for title, texts in grouped.items())
     problems = tuple(p for p in new.problems if not is_texts_problem(p))
     return Comparison(int(latest[0]["id"]), held.fetched_at, old, new, tuple(rows), unseen, problems,
                       frozenset(configured_by(db, source_id)))  # fmt: skip

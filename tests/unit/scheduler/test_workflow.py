@@ -30,7 +30,7 @@ def db(tmp_path: Path) -> Database:
         {"id": "kantor-bupati", "name": "K", "width": 768, "height": 432, "timezone": "Asia/Pontianak"}
     )
     for name, role in (("ed", "editor"), ("ed2", "editor"), ("apr", "approver"), ("adm", "admin"), ("vw", "viewer")):
-        create_user(store, name, role, "password-123", "t")
+        create_user(store, name, role, "kata-sandi-uji-123", "t")
     return store
 
 
