@@ -6,7 +6,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "id": {
         "government": "Pemerintah Kabupaten Mempawah",
         "enrol_heading": "Kode pendaftaran layar",
-        "enrol_hint": "Masukkan kode ini di halaman admin untuk menyetujui layar ini.",
+        "enrol_hint": "Di halaman admin, menu Layar, setujui pemutar yang menampilkan kode ini.",
         "enrol_server": "Server penjadwal: {server}",
         "enrol_pending": "Menunggu persetujuan admin…",
         "enrol_contacting": "Menghubungi server…",
@@ -21,7 +21,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "government": "Pemerintah Kabupaten Mempawah",
         "enrol_heading": "Display enrolment code",
-        "enrol_hint": "Enter this code on the admin page to approve this display.",
+        "enrol_hint": "In the admin, under Layar, approve the player that shows this code.",
         "enrol_server": "Scheduler: {server}",
         "enrol_pending": "Waiting for an administrator to approve…",
         "enrol_contacting": "Contacting the server…",
