@@ -168,6 +168,8 @@ document.addEventListener("DOMContentLoaded", function () {
     preset.addEventListener("change", syncPreset);
     syncPreset();
   }
+  // A chart wider than a phone starts at its newest days (the end), where the plays are.
+  document.querySelectorAll(".chart-wrap").forEach(function (wrap) { wrap.scrollLeft = wrap.scrollWidth; });
   // Emergency form: ticking a group means "only these groups" (the server refuses the contradiction).
   var onlyGroups = document.querySelector("input[name=scope][value=groups]");
   if (onlyGroups) {

@@ -137,6 +137,9 @@ def test_groups_page_and_reports_csv(live_scheduler: Any, monkeypatch: pytest.Mo
     assert ",kantor-bupati,Videotron Kantor Bupati Mempawah,ann-1,Pelayanan KTP Elektronik Keliling,1,12" in csv.text
     page = s.get(f"{base}/admin/reports/print", timeout=TIMEOUT_S).text
     assert "PEMERINTAH KABUPATEN MEMPAWAH" in page and "Pelayanan KTP Elektronik Keliling" in page
+    # (a staffer's walk) the printed report has the chart's caption and the per-screen table as the page has
+    per_display = page.split('id="per-display"', 1)[1].split("</table>", 1)[0]
+    assert "Videotron Kantor Bupati Mempawah" in per_display and 'class="caption"' in page
     bad = s.get(f"{base}/admin/reports?start=2026-12-31&end=2026-01-01", timeout=TIMEOUT_S)
     assert bad.status_code == 400 and "Tanggal:" in bad.text
     # (a staffer's walk) the dates stay as typed, marked, and no other period's figures stand under them
