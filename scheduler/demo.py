@@ -114,7 +114,7 @@ def demo(data_dir: str, port: int, display_id: str, duration_s: float) -> None:
         code = _approve_first_enrolment(service, display_id, procs[1])
         click.echo("")
         click.echo(f"Admin web      : http://127.0.0.1:{port}/admin/")
-        click.echo(f"  admin        : admin / {accounts.admin_password}   (penyetuju)")
+        click.echo(f"  admin        : admin / {accounts.admin_password}   (admin: menyetujui, kelola layar, pengguna)")
         click.echo(f"  editor       : editor / {accounts.editor_password}   (penulis)")
         click.echo(f"Pemutar        : kode {code[:3]}-{code[3:]} terdaftar sebagai layar '{display_id}'")
         if not has_display():
