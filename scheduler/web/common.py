@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
 from datetime import datetime
 from pathlib import Path
@@ -324,6 +324,14 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     response = templates.TemplateResponse(request, template, values, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def mistakes(messages: list[str], fields: Iterable[str | None], key: str = "invalid") -> dict[str, Any]:
+    """A refused form's context: one mistake as ``error``, several as ``error_list`` (base.html says them all
+    above the page), and the fields to mark (under ``key``)."""
+    said = list(dict.fromkeys(messages))
+    return {"error": said[0] if len(said) == 1 else None, "error_list": said if len(said) > 1 else [],
+            key: {field for field in fields if field}}  # fmt: skip
 
 
 def return_to(request: Request) -> str:

@@ -30,6 +30,7 @@ from scheduler.web.common import (
     flash,
     gettext_for,
     language_of,
+    mistakes,
     page_router,
     redirect,
     render,
@@ -58,10 +59,8 @@ def _message(request: Request, exc: UserError) -> str:
 
 def _refusal(request: Request, exc: UserError) -> dict[str, Any]:
     """The form's error (every mistake in the staff's language: one, or a list) and the fields to mark."""
-    mistakes = all_errors(exc)
-    messages = [fleet_admin.localized(one, language_of(request)) for one in mistakes]
-    return {"error": messages[0] if len(messages) == 1 else None, "error_list": messages if len(messages) > 1 else [],
-            "invalid": {one.field for one in mistakes if one.field}}  # fmt: skip
+    found = all_errors(exc)
+    return mistakes([fleet_admin.localized(one, language_of(request)) for one in found], [one.field for one in found])
 
 
 def _form_values(form: FormData) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from scheduler.web.common import (
     checked_form,
     flash,
     gettext_for,
+    mistakes,
     page_router,
     redirect,
     render,
@@ -125,9 +126,9 @@ def _refusal(exc: UserError, t: Any = None) -> dict[str, Any]:
     """The page's error for every mistake (one message, or a list) and the fields to mark. The form's own checks
     are already in the staff's words; the store's (``t`` given) are said through the announcement form's labels."""
     own = ("severity", "title", "ends_at", "targets")
-    messages = [one.message if t is None or one.field in own else error_text(one, t)[0] for one in all_errors(exc)]
-    return {"error": messages[0] if len(messages) == 1 else None, "error_list": messages if len(messages) > 1 else [],
-            "error_fields": {one.field for one in all_errors(exc)}}  # fmt: skip
+    found = all_errors(exc)
+    messages = [one.message if t is None or one.field in own else error_text(one, t)[0] for one in found]
+    return mistakes(messages, [one.field for one in found], key="error_fields")
 
 
 @router.get("/emergency")

@@ -36,6 +36,7 @@ from scheduler.web.common import (
     checked_form,
     flash,
     gettext_for,
+    mistakes,
     page_router,
     redirect,
     render,
@@ -129,9 +130,7 @@ def _config(values: dict[str, str]) -> SourceConfig:
 def _field_errors(request: Request, exc: SourceConfigError) -> dict[str, Any]:
     """The form's error for every mistake found (one message, or a list) and the fields to mark."""
     said = [_field_error(request, one) for one in exc.errors]
-    messages = list(dict.fromkeys(message for _field, message in said))
-    return {"error": messages[0] if len(messages) == 1 else None, "error_list": messages if len(messages) > 1 else [],
-            "invalid": {field for field, _message in said}}  # fmt: skip
+    return mistakes([message for _field, message in said], [field for field, _message in said])
 
 
 def _field_error(request: Request, exc: SourceConfigError) -> tuple[str, str]:
