@@ -58,6 +58,9 @@ def validate_template(db: Database, body: str) -> str:
                                       field=field))  # fmt: skip
             break
     slide = spec.get("slide")
+    if slide == "desa" and len(sources) < 2:  # villages side by side: one village is one bar
+        problems.append(UserError("body.sources: villages side by side need at least 2 data sources",
+                                  field="body.sources"))  # fmt: skip
     if slide not in STAT_SLIDES:
         problems.append(UserError(f"body.slide: one of {', '.join((*STAT_SLIDES, 'prayer'))}", field="body.slide"))
     out: dict[str, Any] = {"slide": slide}

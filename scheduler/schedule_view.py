@@ -118,6 +118,7 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
     # an announcement without a start of its own airs from its approval: its plays before that instant (the
     # compiled day loops it from the day's start) never happened and are not counted
     airs_from: dict[str, int] = {}
+    data_slides = {f"ann-{a['id']}" for a in targeting if a.get("kind") == "stat"}
     for a in targeting:
         key = f"ann-{a['id']}"
         per_item[key] = ItemDay(key, a["title"], a["status"])
@@ -168,7 +169,7 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
         elif row.status != "approved":
             row.reasons.append("not_approved")
         elif key not in items:
-            row.reasons.append("media_not_ready")
+            row.reasons.append("no_slide_data" if key in data_slides else "media_not_ready")
         elif never.get(key):
             row.reasons += sorted(set(never[key]))
         else:

@@ -53,7 +53,7 @@ class StatSlide:
         return (now - self.checked_at).total_seconds() > self.stale_after_s
 
     def main_series(self) -> dict[str, Any] | None:
-        key = {"population": "jenis-kelamin", "age": "rentang-umur", "dusun": "wilayah"}.get(
+        key = {"population": "jenis-kelamin", "age": "rentang-umur", "dusun": "wilayah", "desa": "desa"}.get(
             self.slide, self.series_key
         )
         return self.series.get(key)

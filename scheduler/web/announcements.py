@@ -64,7 +64,7 @@ from scheduler.web.common import (
     session_of,
 )
 from scheduler.web.form_once import PENDING, SentForms
-from scheduler.web.preview import previews, target_canvases
+from scheduler.web.preview import previews, slide_display, target_canvases
 from scheduler.web.refusals import plain_reason, plain_refusal, plain_warning
 from signage.clock import format_utc
 from signage.errors import FieldErrors, UserError, all_errors
@@ -356,7 +356,7 @@ def _warning_text(warning: str, canvas: str, t: Any) -> str:
     """The renderer's warning in the user's words (its English detail otherwise)."""
     if "does not fit" in warning:
         return str(t(TEXT_CUT) % {"canvas": canvas})
-    return warning
+    return str(t(warning))
 
 
 def _preview_warnings(preview: dict[str, Any], t: Any) -> list[str]:
@@ -459,8 +459,11 @@ def preview_image(
     found = next((p for p in target_canvases(service, row) if p["canvas"] == canvas), None)
     if found is None:
         return Response(status_code=404)
+    chosen = slide_display(service, row, found["display_ids"])  # a data slide: a screen that has its data
+    if chosen is None:
+        return Response(status_code=404)
     with service.lock:
-        display = service.db.table("displays").get(found["display_ids"][0])
+        display = service.db.table("displays").get(chosen)
     try:  # the player's own renderer, on that screen's canvas, rotation and layout
         path = render_announcement(service, display, row, language_of(request, user))
     except UserError:

@@ -11,9 +11,41 @@ from __future__ import annotations
 from typing import Any
 
 from scheduler.announcements import displays_reached
+from scheduler.dataslides import stat_item
+from scheduler.i18n import N_
 from scheduler.legibility import check_announcement
 from scheduler.service import Service
 from scheduler.slide_specs import display_zones
+from scheduler.store import dumps, loads
+
+#: Why a data slide has nothing to show on a canvas's screens (none of them gets its item), by slide kind.
+NO_SLIDE_DATA = {
+    "prayer": N_("Not shown on these screens: they have no latitude and longitude (set them under Layar)."),
+    "weather": N_("Not shown on these screens: none has a region code with a BMKG weather source for it (set the "
+                  "region code under Layar, add the source under Sumber data)."),
+    "": N_("Not shown on these screens yet: its data sources have no approved data (see Sumber data)."),
+}
+
+
+def _slide_kind(row: dict[str, Any]) -> str:
+    spec = loads(row.get("body"), {}) if isinstance(row.get("body"), str) else {}
+    kind = spec.get("slide") if isinstance(spec, dict) else ""
+    return kind if kind in NO_SLIDE_DATA else ""
+
+
+def slide_display(service: Service, row: dict[str, Any], display_ids: list[str]) -> str | None:
+    """The first of ``display_ids`` for which a data slide has data now (a prayer slide needs the screen's
+    latitude/longitude, a weather slide its region code and that region's BMKG source, the others their sources'
+    approved data); the first display for any other announcement; None when no display has data."""
+    if row.get("kind") != "stat":
+        return display_ids[0] if display_ids else None
+    raw = {**row, "targets": row["targets"] if isinstance(row["targets"], str) else dumps(row["targets"])}
+    with service.lock:
+        for display_id in display_ids:
+            display = service.db.table("displays").get(display_id)
+            if stat_item(service.db, raw, {"id": f"ann-{row['id']}", "type": "stat"}, service.clock(), display):
+                return display_id
+    return None
 
 
 def target_canvases(service: Service, row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -42,6 +74,10 @@ def previews(service: Service, row: dict[str, Any]) -> list[dict[str, Any]]:
     for entry in target_canvases(service, row):
         sha256: str | None = None
         warnings: list[str] = []
+        if row["kind"] == "stat" and slide_display(service, row, entry["display_ids"]) is None:
+            out.append({**entry, "sha256": None, "warnings": [NO_SLIDE_DATA.get(_slide_kind(row), NO_SLIDE_DATA[""])],
+                        "legibility": legibility.get(entry["canvas"])})  # fmt: skip
+            continue
         if row["kind"] in ("text", "stat"):
             # drawn on request by the player's renderer (/preview/{canvas}), a data slide with the data it would
             # get now; cut text is in the legibility check

@@ -38,6 +38,9 @@ REASONS = {
     "rejected": N_("it was rejected (the author can change it and submit it again)"),
     "withdrawn": N_("it was withdrawn from the screens"),
     "media_not_ready": N_("its media is not ready for this display's size"),
+    "no_slide_data": N_("this data slide has no data for this screen (a prayer slide needs the screen's latitude "
+                        "and longitude, a weather slide its region code and BMKG source, the others approved "
+                        "source data)"),
     "not_today": N_("it has no turn on this day (it does on other days)"),
     "not_this_day": N_("its schedule does not include this day (it plays on other days)"),
     "closed_this_day": N_("its hours on this day fall outside the display's operating hours"),

@@ -441,3 +441,36 @@ def test_beranda_says_a_screen_without_a_player_has_none_not_that_it_is_offline(
             continue
         line = alerts.split(f'href="/admin/displays/{display_id}"', 1)[0].rsplit("<li", 1)[1]
         assert "belum ada pemutar terdaftar" in line and "luring" not in line, line
+
+
+def test_a_prayer_slide_for_screens_without_coordinates_says_why_instead_of_a_broken_picture(
+    live_scheduler: Any,
+) -> None:
+    """Found by the fifth review: a prayer (or weather) slide for screens without latitude/longitude (region code)
+    showed broken images on its page, and Jadwal blamed "media not ready"."""
+    import json
+
+    editor = logged_in(live_scheduler, "editor")
+    r = _new(editor, title="Salat", slide="prayer", display="kantor-bupati")
+    assert r.status_code == 200, r.text[:300]
+    previews = r.text.split('id="previews"', 1)[1].split("</section>", 1)[0]
+    assert 'class="thumb"' not in previews and "belum punya Lintang dan Bujur" in previews, previews
+    ann_id = int(r.url.rstrip("/").rsplit("/", 1)[1])
+    assert editor.get(f"/admin/announcements/{ann_id}/preview/1920x1080").status_code == 404
+    service = live_scheduler.service
+    with service.lock:  # the screen gets its coordinates: the slide is drawn
+        service.db.table("displays").update("kantor-bupati", {"latitude": 0.3622, "longitude": 108.9614})
+    page = editor.get(f"/admin/announcements/{ann_id}").text
+    assert 'class="thumb"' in page.split('id="previews"', 1)[1]
+    image = editor.get(f"/admin/announcements/{ann_id}/preview/1920x1080")
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    with service.lock:
+        service.db.table("displays").update("kantor-bupati", {"latitude": None, "longitude": None})
+        body = json.loads(service.db.table("announcements").get(ann_id)["body"])
+    assert body == {"slide": "prayer"}
+    admin = logged_in(live_scheduler, "admin")
+    editor.post(f"/admin/announcements/{ann_id}/submit", {"csrf_token": editor.token()})
+    admin.post(f"/admin/announcements/{ann_id}/approve", {"csrf_token": admin.token()})
+    jadwal = editor.get("/admin/schedule", params={"display": "kantor-bupati"}).text
+    row = jadwal.split(f'id="item-ann-{ann_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "jadwal salat memerlukan Lintang dan Bujur" in row and "medianya belum siap" not in row, row
