@@ -113,6 +113,8 @@ COMMON_PASSWORDS = frozenset({
     "bismillah123", "indonesia", "indonesia1", "sayangku", "kalimantan", "mempawah", "pontianak", "diskominfo",
     "kominfo123", "rahasia123", "katasandi", "sandi1234", "qwerty12345", "aaaaaaaa", "abcdefgh",
 })  # fmt: skip
+#: The common passwords and their cores (without the digits and symbols at the ends: "rahasia123" -> "rahasia").
+COMMON_CORES = frozenset(COMMON_PASSWORDS | {w.strip("0123456789!@#$%^&*()_-+=.,?~ ") for w in COMMON_PASSWORDS} - {""})
 #: All-digit passwords shorter than this are refused (a date or a PIN is guessed first).
 MIN_DIGITS_ONLY = 12
 #: A password holding the user name needs at least this many characters besides it ("tono1234" is refused).
@@ -125,9 +127,20 @@ MIN_DISTINCT_CHARS = 5
 RUNS = ("abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm", "01234567890", "1qaz2wsx3edc")
 
 
+_LEET = str.maketrans({"@": "a", "4": "a", "0": "o", "1": "i", "!": "i", "3": "e", "$": "s", "5": "s", "7": "t"})
+
+
 def _guessable_core(password: str) -> str:
     """``password`` in lower case without the digits and symbols people add at either end ("Admin2026!")."""
     return password.lower().strip("0123456789!@#$%^&*()_-+=.,?~ ")
+
+
+def _common(password: str) -> bool:
+    """A common password, also with digits or symbols at either end ("Rahasia2026", "Admin123!") or letters
+    written as digits and symbols ("P@ssw0rd")."""
+    lowered = password.lower()
+    cores = {lowered, _guessable_core(password), _guessable_core(lowered.translate(_LEET))}
+    return bool(cores & COMMON_CORES)
 
 
 def _repeated(text: str) -> bool:
@@ -150,7 +163,7 @@ def weak_password_reason(password: str, username: str = "") -> str | None:
         return "use at least 8 characters"
     lowered, core = password.lower(), _guessable_core(password)
     name = username.strip().lower()
-    if lowered in COMMON_PASSWORDS or core in COMMON_PASSWORDS or (name and lowered == name):
+    if _common(password) or (name and lowered == name):
         return "it is one of the passwords guessed first (or your user name); use a longer phrase, e.g. three words"
     if len(name) >= 3 and name in lowered and len(lowered.replace(name, "")) < MIN_BEYOND_NAME:
         return "it is your user name with a little added, which is guessed first; use a longer phrase, e.g. three words"

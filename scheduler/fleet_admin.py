@@ -173,6 +173,14 @@ def parse_hours(text: str) -> list[dict[str, Any]]:
             "start": match["start"].replace(".", ":").zfill(5),
             "end": match["end"].replace(".", ":").zfill(5),
         }
+        for moment in (window["start"], window["end"]):
+            hour, minute = (int(x) for x in moment.split(":"))
+            if hour > 24 or minute > 59 or (hour == 24 and minute):
+                raise FieldError(
+                    "operating_hours",
+                    f"{part!r}: {moment} is not a time of day (00:00 to 24:00)",
+                    f"{part!r}: {moment} bukan jam yang ada (00:00 sampai 24:00)",
+                )
         if match["days"]:
             window["days"] = _days(match["days"])
         windows.append(window)
@@ -415,6 +423,12 @@ def _display_values(
         "groups": dumps(list(dict.fromkeys(groups))),
         **capture,
     }
+    if (values["latitude"] is None) != (values["longitude"] is None) and not any(
+        e.field in ("latitude", "longitude") for e in found[before:]
+    ):
+        missing = "longitude" if values["longitude"] is None else "latitude"
+        found.append(FieldError(missing, "give both latitude and longitude (or neither)",
+                                "isi Lintang dan Bujur keduanya (atau kosongkan keduanya)"))  # fmt: skip
     if len(found) == before:  # the engine's own check (operating-hours times, canvas): the compiler's rules
         try:
             display_model({"id": "x", "tags": None, "zones": None, "fallback": None, **values})

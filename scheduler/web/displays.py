@@ -57,9 +57,14 @@ def _message(request: Request, exc: UserError) -> str:
     return fleet_admin.localized(exc, language_of(request))
 
 
+FORM_ORDER = ("id", "name", "location", "latitude", "longitude", "region_code", "width", "height", "rotation",
+              "capture_x", "capture_y", "capture_w", "capture_h", "timezone", "operating_hours", "groups")
+
+
 def _refusal(request: Request, exc: UserError) -> dict[str, Any]:
     """The form's error (every mistake in the staff's language: one, or a list) and the fields to mark."""
-    found = all_errors(exc)
+    found = sorted(all_errors(exc), key=lambda one: FORM_ORDER.index(one.field) if one.field in FORM_ORDER
+                   else len(FORM_ORDER))  # in the order of the form, top to bottom  # fmt: skip
     return mistakes([fleet_admin.localized(one, language_of(request)) for one in found], [one.field for one in found])
 
 

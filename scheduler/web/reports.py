@@ -17,7 +17,7 @@ from signage.errors import UserError
 from signage.timefmt import format_date_long
 
 router = page_router()
-DateText = Annotated[str | None, Query(max_length=10)]
+DateText = Annotated[str | None, Query(max_length=40)]  # a typed year of 5 digits is the form's error, not a 422
 DisplayId = Annotated[str | None, Query(max_length=64)]
 
 
@@ -34,8 +34,12 @@ def _report_page(
     error = None
     try:
         first, last = parse_range(start, end, _today(service))
-    except UserError:
-        error = t("Dates: choose a start date on or before the end date, at most 366 days apart.")
+    except UserError as exc:
+        if "YYYY-MM-DD" in exc.message:  # not a date at all (a year of 5 digits, 30 February)
+            error = t("Dates: %(value)s is not a date; choose one from the calendar.") % {
+                "value": (start if exc.field == "start" else end) or ""}
+        else:
+            error = t("Dates: choose a start date on or before the end date, at most 366 days apart.")
         first, last = parse_range(None, None, _today(service))
     report = build_report(service, first, last, display or None)
 
@@ -47,7 +51,7 @@ def _report_page(
         chart=chart_svg(report, t("Minutes on screen per day"), long_date), displays=list_displays(service),
         chosen=display or "", long_date=long_date, printed_at=service.clock(),
         # refused dates stay in the fields as typed (marked), and no other period's figures are shown under them
-        start=(start or "")[:10] if error else first.isoformat(), end=(end or "")[:10] if error else last.isoformat(),
+        start=(start or "")[:40] if error else first.isoformat(), end=(end or "")[:40] if error else last.isoformat(),
     )  # fmt: skip
 
 

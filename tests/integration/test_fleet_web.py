@@ -145,6 +145,10 @@ def test_groups_page_and_reports_csv(live_scheduler: Any, monkeypatch: pytest.Mo
     # (a staffer's walk) the dates stay as typed, marked, and no other period's figures stand under them
     assert 'value="2026-12-31"' in bad.text and 'value="2026-01-01"' in bad.text and "invalid" in bad.text
     assert 'id="report-total"' not in bad.text and "reports.csv" not in bad.text
+    # a year typed with an extra digit, or 30 February: the page says it is not a date (it was a 422 page)
+    for typo in ("26000-01-01", "2026-02-30"):
+        bad = s.get(f"{base}/admin/reports", params={"start": typo, "end": "2026-03-01"}, timeout=TIMEOUT_S)
+        assert bad.status_code == 400 and f"{typo} bukan tanggal yang ada" in bad.text, typo
 
 
 def test_a_new_display_with_several_mistakes_names_them_all(live_scheduler: Any) -> None:
@@ -153,12 +157,13 @@ def test_a_new_display_with_several_mistakes_names_them_all(live_scheduler: Any)
 
     admin = logged_in(live_scheduler, "admin")
     r = admin.post("/admin/displays/new", {"csrf_token": admin.token("/admin/displays/new"), "id": "Kantor Bupati",
-                                           "name": "", "width": "7", "height": "432", "timezone": "WIB"})  # fmt: skip
+                                           "name": "", "width": "7", "height": "432", "timezone": "WIB",
+                                           "latitude": "0.5", "operating_hours": "sen-jum 25:00-07:00"})  # fmt: skip
     assert r.status_code == 400
     alert = r.text.split('class="flash err" role="alert">', 1)[1].split("</div>", 1)[0]
-    for words in ("ID:", "Nama:", "Lebar kanvas:", "Zona waktu:"):
-        assert words in alert, (words, alert)
-    assert alert.count("<li>") == 4, alert
+    said = ["ID:", "Nama:", "Bujur:", "Lebar kanvas:", "Zona waktu:", "Jam operasional:"]  # in the form's order
+    assert [alert.index(words) for words in said] == sorted(alert.index(words) for words in said), alert
+    assert alert.count("<li>") == 6 and "25:00 bukan jam yang ada" in alert and "is not" not in alert, alert
     for name in ("id", "name", "width", "timezone"):
         field = r.text.split(f'<label for="{name}"', 1)[0].rsplit("<div", 1)[1]
         assert "invalid" in field, name

@@ -481,7 +481,7 @@ def test_the_password_form_is_no_oracle_and_refuses_guessable_passwords(live_sch
 
     # the admin's walk: "adminadmin" and "tono1234" (a name with a little added) were accepted
     for weak in ("12345678", "password123", "petugas2", "aaaa1111", "Bismillah", "petugas2026", "adminadmin",
-                 "Password2026!", "qwertyuiop1", "Mempawah#1"):  # fmt: skip
+                 "Password2026!", "qwertyuiop1", "Mempawah#1", "P@ssw0rd", "Rahasia2026", "Kominfo2026"):  # fmt: skip
         refused = change("sandi-petugas-2", weak)
         assert refused.status_code == 400 and "terlalu mudah ditebak" in refused.text, weak
     for i in range(service.config.login_max_failures):
