@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from scheduler.fleet_admin import format_hours
 from scheduler.i18n import N_
 from scheduler.web.common import (
     Formatter,
@@ -25,7 +26,8 @@ from signage.clock import format_utc, zone
 
 router = page_router()
 PAGE_ROWS = 200
-HIDDEN_KEYS = {"password_hash"}
+#: Kept in the log for support, not shown: secrets and the store's internal bookkeeping of a row.
+HIDDEN_KEYS = {"password_hash", "tags", "zones", "fallback", "last_good"}
 #: What the stored action codes mean, in the staff's words (a code not listed is shown as stored).
 ACTION_LABELS: dict[str, str] = {
     "announcement.create": N_("Wrote an announcement"),
@@ -54,6 +56,8 @@ ACTION_LABELS: dict[str, str] = {
     "login.failed": N_("Failed login"),
     "login.locked": N_("Login locked after failed attempts"),
     "source.create": N_("Added a data source"),
+    "snapshot.approve": N_("Approved held data of a source"),
+    "snapshot.reject": N_("Rejected held data of a source"),
     "snapshot.approved": N_("Approved held data of a source"),
     "snapshot.rejected": N_("Rejected held data of a source"),
     "keys.rotate": N_("Changed the signing key"),
@@ -67,7 +71,8 @@ SUBJECT_TABLES = {"display": "displays", "group": "groups", "source": "data_sour
 
 #: Stored field names in the staff's words (a field not listed is shown as stored).
 FIELD_WORDS: dict[str, str] = {
-    "title": N_("Title"), "body": N_("Text"), "kind": N_("Kind"), "layer": N_("Layer"), "status": N_("Status"),
+    "id": N_("ID"), "title": N_("Title"), "body": N_("Text"), "kind": N_("Kind"), "layer": N_("Layer"),
+    "status": N_("Status"),
     "duration_s": N_("Duration (seconds)"), "targets": N_("Target screens"), "starts_at": N_("Valid from"),
     "ends_at": N_("Valid until"), "schedule": N_("When"), "media_sha256": N_("Media file"),
     "created_at": N_("Created at"), "created_by": N_("Created by"), "updated_at": N_("Changed at"),
@@ -90,8 +95,8 @@ _ADDRESS_DETAIL = re.compile(r"^address (?P<address>\S+)(?: \((?P<via>\w+)\))?$"
 class AuditWords:
     """An audit entry's stored values said for staff: user names, statuses and layers in words, local times."""
 
-    def __init__(self, t: Any, fmt: Any, users: dict[int, str], target_names: Any) -> None:
-        self.t, self.fmt, self.users, self.target_names = t, fmt, users, target_names
+    def __init__(self, t: Any, fmt: Any, users: dict[int, str], target_names: Any, language: str = "id") -> None:
+        self.t, self.fmt, self.users, self.target_names, self.language = t, fmt, users, target_names, language
 
     def value(self, field: str, value: Any) -> str:
         t = self.t
@@ -111,6 +116,12 @@ class AuditWords:
             targets = json.loads(value) if isinstance(value, str) else value
             if isinstance(targets, dict):
                 return str(self.target_names(targets)) or "-"
+        if field in ("groups", "operating_hours") and isinstance(value, str | list):
+            listed = json.loads(value) if isinstance(value, str) and value.startswith("[") else value
+            if isinstance(listed, list) and field == "groups":
+                return str(self.target_names({"groups": listed})) or "-"
+            if isinstance(listed, list):
+                return format_hours(listed, self.language) or str(t("always on"))
         if isinstance(value, str) and _INSTANT.match(value):
             return str(self.fmt.datetime(value))
         if isinstance(value, str):
@@ -121,6 +132,9 @@ class AuditWords:
         return str(self.t(FIELD_WORDS[name])) if name in FIELD_WORDS else name
 
     def detail(self, text: str | None) -> str:
+        snapshot = re.fullmatch(r"snapshot (\d+)", text or "")
+        if snapshot:
+            return str(self.t("data fetch no. %(n)s") % {"n": snapshot[1]})
         match = _ADDRESS_DETAIL.match(text or "")
         if match is None:
             return text or ""
@@ -130,7 +144,8 @@ class AuditWords:
 
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$")
 STATUS_WORDS = {"draft": N_("Draft"), "submitted": N_("Submitted"), "approved": N_("Approved"),
-                "rejected": N_("Rejected"), "withdrawn": N_("Withdrawn"), "archived": N_("Archived")}  # fmt: skip
+                "rejected": N_("Rejected"), "withdrawn": N_("Withdrawn"), "archived": N_("Archived"),
+                "held": N_("Held for review"), "ok": N_("OK")}  # fmt: skip
 LAYER_WORDS = {"normal": N_("Normal"), "interrupt": N_("Interlude"), "emergency": N_("Emergency"),
                "fallback": N_("Fallback"), "overlay": N_("Overlay")}  # fmt: skip
 KIND_WORDS = {"text": N_("Text"), "image": N_("Image"), "video": N_("Video"), "stat": N_("Village statistics")}
@@ -203,7 +218,8 @@ def audit_page(
     names = {f"user:{p['id']}": p["username"] for p in people}
     words = AuditWords(gettext_for(request), Formatter(language_of(request), service.config.timezone,
                                                        service.clock()),
-                       {int(p["id"]): p["username"] for p in people}, lambda targets: _target_names(service, targets))
+                       {int(p["id"]): p["username"] for p in people}, lambda targets: _target_names(service, targets),
+                       language_of(request))  # fmt: skip
     for row in rows:
         row["changes"] = [(words.field(k), words.value(k, old), words.value(k, new))
                           for k, old, new in changes(row.get("before"), row.get("after"))]  # fmt: skip

@@ -84,6 +84,10 @@ def test_admin_adds_tests_and_sees_a_source_and_an_approver_reviews_a_held_jump(
     aired = approver.post(f"/admin/sources/desa-sungai-bakau/snapshots/{first_id}/approve",
                           {"csrf_token": approver.token("/admin/sources")})  # fmt: skip
     assert aired.status_code == 200 and 'id="held"' not in aired.text
+    # (the fifth review) the audit says it in words: no "snapshot.approve", "snapshot 3" or "held"
+    entry = admin.get("/admin/audit").text.split("<tbody>", 1)[1].split("</details>", 1)[0]
+    assert "Menyetujui data sumber yang ditahan" in entry and f"pengambilan data no. {first_id}" in entry, entry
+    assert "snapshot" not in entry.replace('title="snapshot.approve"', "") and "held" not in entry, entry
     listing = admin.get("/admin/sources").text.split('id="sources"', 1)[1]
     assert "Desa Sungai Bakau" in listing and ">Baik</span>" in listing and "5.861" in listing
     assert "WIB" in listing  # last fetch and next poll in local time
