@@ -59,7 +59,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "body.source": (N_("Data sources"), N_("tick the village or source whose figures it shows")),
     "body.sources": (N_("Data sources"), N_("tick the village or source whose figures it shows")),
     "body.series": (N_("Category"), N_("choose the category the bars show")),
-    "body.top_n": (N_("Bars"), N_("a whole number of bars from 2 to 12")),
+    "body.top_n": (N_("Bars at most"), N_("a whole number of bars from 2 to 12")),
     "kind": (N_("Media file"), N_("upload an image or a video, or leave it empty for a text slide")),
     "media_sha256": (N_("Media file"), N_("the file is missing or could not be processed; upload it again")),
     "duration_s": (N_("Duration (seconds)"), N_("a number of seconds between 1 and 3600")),

@@ -108,6 +108,10 @@ def _choices(service: Service) -> dict[str, Any]:
             "slides": SLIDES, "slides_with_sources": SLIDES_WITH_SOURCES}  # fmt: skip
 
 
+#: Series with a slide of their own, ordered by their bands (bars sort by count and fold the rest into "Lainnya").
+NOT_AS_BARS = {"rentang-umur", "wilayah", "desa"}
+
+
 def _stat_sources(service: Service) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
     """(the data sources with statistics: id, name; every category their last good data holds: key, title).
     Weather and warning feeds are not offered: their slides take no source (each screen's own region)."""
@@ -119,7 +123,8 @@ def _stat_sources(service: Service) -> tuple[list[dict[str, str]], list[tuple[st
         sources.append({"id": source.config.id, "name": source.config.name or source.config.id})
         good = last_good(service.db, source.config.id)
         for key, one in (good[1].series.items() if good else ()):
-            series.setdefault(key, one.title or key)
+            if key not in NOT_AS_BARS:
+                series.setdefault(key, one.title or key)
     return sources, sorted(series.items(), key=lambda pair: pair[1].lower())
 
 

@@ -86,12 +86,6 @@ def _body(service: Service, values: dict[str, Any], t: Any) -> dict[str, Any]:
     if not values["title"]:
         problems.append(UserError(t("Headline: write what is happening, e.g. 'Banjir di Sungai Pinyuh'."),
                                   field="title"))  # fmt: skip
-    ends_at = None
-    with contextlib.suppress(UserError):  # not a time (or past any schedule's years): said below, in the form's words
-        ends_at = local_to_utc(values["ends_local"], service.config.timezone, "ends_at")
-    if ends_at is None or parse_utc(ends_at) <= service.clock():
-        problems.append(UserError(t("Ends at: choose a time in the future; the emergency ends by itself then."),
-                                  field="ends_at"))  # fmt: skip
     with service.lock:
         all_displays = [r["id"] for r in service.db.table("displays").rows_where(order_by="id")]
     targets: dict[str, Any] = {"displays": [], "groups": []}
@@ -108,6 +102,12 @@ def _body(service: Service, values: dict[str, Any], t: Any) -> dict[str, Any]:
         problems.append(UserError(t("Target screens: there are no screens yet."), field="targets"))
     else:
         targets = {"displays": all_displays, "groups": []}
+    ends_at = None
+    with contextlib.suppress(UserError):  # not a time (or past any schedule's years): said below, in the form's words
+        ends_at = local_to_utc(values["ends_local"], service.config.timezone, "ends_at")
+    if ends_at is None or parse_utc(ends_at) <= service.clock():
+        problems.append(UserError(t("Ends at: choose a time in the future; the emergency ends by itself then."),
+                                  field="ends_at"))  # fmt: skip
     if problems:
         raise problems[0] if len(problems) == 1 else FieldErrors(problems)
     headline = f"{t(SEVERITIES[values['severity']])}: {values['title']}"

@@ -129,7 +129,8 @@ def _config(values: dict[str, str]) -> SourceConfig:
 
 def _field_errors(request: Request, exc: SourceConfigError) -> dict[str, Any]:
     """The form's error for every mistake found (one message, or a list) and the fields to mark."""
-    said = [_field_error(request, one) for one in exc.errors]
+    said = sorted((_field_error(request, one) for one in exc.errors),  # in the form's order, top to bottom
+                  key=lambda pair: FORM_FIELDS.index(pair[0]) if pair[0] in FORM_FIELDS else len(FORM_FIELDS))
     return mistakes([message for _field, message in said], [field for field, _message in said])
 
 

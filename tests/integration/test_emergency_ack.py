@@ -111,6 +111,7 @@ def test_the_emergency_form_refuses_a_contradiction_and_names_offline_screens(li
                                       "group": "kec-sungai-pinyuh", "ends_local": "2020-01-01T08:00"})  # fmt: skip
     alert = r.text.split('class="flash err" role="alert">', 1)[1].split("</div>", 1)[0]
     assert alert.count("<li>") == 2 and "memilih semua layar" in alert and "Berakhir pada" in alert, alert
+    assert alert.index("memilih semua layar") < alert.index("Berakhir pada")  # the form's order: targets, then end
     assert r.text.count('invalid') >= 2
     with live.service.lock:
         live.service.db.table("groups").insert({"id": "kec-kosong", "name": "Kecamatan Kosong", "kind": "kecamatan"})

@@ -329,6 +329,7 @@ def test_staff_make_a_village_statistics_slide_in_the_form_and_it_reaches_the_sc
     editor = logged_in(live_scheduler, "editor")
     form = editor.get("/admin/announcements/new").text
     assert 'name="slide"' in form and 'value="desa-sungai-bakau"' in form and 'value="agama"' in form
+    assert 'value="rentang-umur"' not in form  # age bands have their own slide (as bars they sort by count)
     # mistakes first: no source, no category
     r = _new(editor, title="Agama warga", slide="bars", group="kabupaten")
     assert r.status_code == 400

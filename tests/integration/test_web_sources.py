@@ -234,5 +234,6 @@ def test_a_new_source_with_several_mistakes_names_them_all(live_scheduler: Any) 
     assert r.status_code == 400
     alert = r.text.split('class="flash err" role="alert">', 1)[1].split("</div>", 1)[0]
     assert alert.count("<li>") == 3 and "ID:" in alert and "Alamat:" in alert and "Opsi:" in alert, alert
+    assert alert.index("ID:") < alert.index("Alamat:") < alert.index("Opsi:")  # the form's order
     for name in ("id", "url", "options"):
         assert "invalid" in r.text.split(f'name="{name}"', 1)[0].rsplit('<div class="field', 1)[1], name
