@@ -68,7 +68,7 @@ def test_create_group_and_display_then_edit_republishes(service: Service) -> Non
         ({"latitude": "91"}, "latitude", "antara -90"),
         ({"longitude": "timur"}, "longitude", "derajat desimal"),
         ({"operating_hours": "pagi"}, "operating_hours", "tulis mis."),
-        ({"operating_hours": "06:00-25:00"}, "operating_hours", "tidak valid"),
+        ({"operating_hours": "06:00-25:00"}, "operating_hours", "25:00 bukan jam yang ada"),
         ({"operating_hours": "senja 06:00-07:00"}, "operating_hours", "tidak dikenal"),
         ({"groups": ["tidak-ada"]}, "groups", "belum ada"),
         ({"capture_x": 0}, "capture_y", "keempatnya"),
