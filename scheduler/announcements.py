@@ -21,7 +21,7 @@ from scheduler.policy import require
 from scheduler.schedule import emergency_since, sync_announcement_rule, validate_schedule
 from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc
-from signage.errors import FieldErrors, NotFoundError, UserError, all_errors
+from signage.errors import NotFoundError, UserError, all_errors, raise_all
 
 KINDS = ("text", "image", "video", "stat")  # stat: a data-slide template (scheduler/dataslides.py)
 LAYERS = ("normal", "emergency", "interrupt", "fallback", "overlay")
@@ -138,8 +138,7 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
                 problem("schedule.share: an interrupt needs a share of voice, e.g. {percent: 5}", "schedule.share")
             if layer != "interrupt" and "share" in schedule:
                 problem("schedule.share: only an interrupt announcement has a share of voice", "schedule.share")
-    if problems:
-        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
+    raise_all(problems)
     return {
         "schedule": dumps(schedule) if schedule else None,
         "title": title,

@@ -22,7 +22,7 @@ from scheduler.sources import get_source, last_good
 from scheduler.store import dumps, loads
 from signage.clock import format_utc, parse_utc
 from signage.dataslide import SLIDE_SERIES, STAT_SLIDES, parse_prayer
-from signage.errors import FieldErrors, NotFoundError, UserError
+from signage.errors import NotFoundError, UserError, raise_all
 
 log = logging.getLogger("scheduler.dataslides")
 MIN_STALE_AFTER_S = 6 * 3600
@@ -77,8 +77,7 @@ def validate_template(db: Database, body: str) -> str:
     top_n = spec.get("top_n", 8)
     if isinstance(top_n, bool) or not isinstance(top_n, int) or not 2 <= top_n <= MAX_TOP_N:
         problems.append(UserError(f"body.top_n: a whole number from 2 to {MAX_TOP_N}", field="body.top_n"))
-    if problems:
-        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
+    raise_all(problems)
     out["top_n"] = top_n
     if spec.get("place"):
         out["place"] = str(spec["place"])[:60]

@@ -7,7 +7,6 @@ pages. Every change that alters what a screen shows republishes the affected man
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -16,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from scheduler.schedule import display_model
 from scheduler.service import Service
 from scheduler.store import dumps, loads
-from signage.errors import FieldErrors, NotFoundError, UserError, all_errors
+from signage.errors import FieldErrors, NotFoundError, UserError, collect, raise_all
 
 GROUP_KINDS = ("kabupaten", "kecamatan", "desa", "tag")
 ROTATIONS = (0, 90, 180, 270)
@@ -350,20 +349,6 @@ def _region_code(value: Any) -> str | None:
     return text
 
 
-def _collect(problems: list[UserError], read: Callable[[], Any], neutral: Any = None) -> Any:
-    """``read()``, or ``neutral`` with its mistakes added to ``problems`` (so every field is checked at once)."""
-    try:
-        return read()
-    except UserError as exc:
-        problems.extend(all_errors(exc))
-        return neutral
-
-
-def _raise_all(problems: list[UserError]) -> None:
-    if problems:
-        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
-
-
 def _display_values(
     service: Service, data: dict[str, Any], problems: list[UserError] | None = None
 ) -> dict[str, Any]:
@@ -371,8 +356,8 @@ def _display_values(
     checked: the mistakes go to ``problems`` when given, else are raised together (:class:`FieldErrors`)."""
     found: list[UserError] = [] if problems is None else problems
     before = len(found)
-    width = _collect(found, lambda: _int(data.get("width"), "width", 16, MAX_CANVAS_PX))
-    height = _collect(found, lambda: _int(data.get("height"), "height", 16, MAX_CANVAS_PX))
+    width = collect(found, lambda: _int(data.get("width"), "width", 16, MAX_CANVAS_PX))
+    height = collect(found, lambda: _int(data.get("height"), "height", 16, MAX_CANVAS_PX))
 
     def rotation_value() -> int:
         rotation = _int(data.get("rotation") if data.get("rotation") not in (None, "") else 0, "rotation", 0, 270)
@@ -380,10 +365,10 @@ def _display_values(
             raise FieldError("rotation", "must be 0, 90, 180 or 270", "harus 0, 90, 180 atau 270")
         return int(rotation or 0)
 
-    rotation = _collect(found, rotation_value, 0)
+    rotation = collect(found, rotation_value, 0)
     hours = data.get("operating_hours") or []
     if isinstance(hours, str):
-        hours = _collect(found, lambda: parse_hours(str(data.get("operating_hours"))), [])
+        hours = collect(found, lambda: parse_hours(str(data.get("operating_hours"))), [])
     groups = data.get("groups") or []
     if isinstance(groups, str):
         groups = [g.strip() for g in groups.split(",") if g.strip()]
@@ -400,7 +385,7 @@ def _display_values(
         return _int(data.get(key), key, 0 if key in ("capture_x", "capture_y") else 1, 16384, optional=True)
 
     capture_keys = ("capture_x", "capture_y", "capture_w", "capture_h")
-    capture = {k: _collect(found, partial(capture_value, k)) for k in capture_keys}
+    capture = {k: collect(found, partial(capture_value, k)) for k in capture_keys}
     given = [k for k, v in capture.items() if v is not None]
     if given and len(given) != 4:
         missing = next(k for k, v in capture.items() if v is None)
@@ -410,15 +395,15 @@ def _display_values(
             "isi keempatnya: x, y, lebar, tinggi (atau kosongkan semua)",
         ))  # fmt: skip
     values = {
-        "name": _collect(found, lambda: _text(data.get("name"), "name", 120, required=True), ""),
-        "location": _collect(found, lambda: _text(data.get("location"), "location", 200, required=False), ""),
-        "latitude": _collect(found, lambda: _coordinate(data.get("latitude"), "latitude", 90)),
-        "longitude": _collect(found, lambda: _coordinate(data.get("longitude"), "longitude", 180)),
-        "region_code": _collect(found, lambda: _region_code(data.get("region_code"))),
+        "name": collect(found, lambda: _text(data.get("name"), "name", 120, required=True), ""),
+        "location": collect(found, lambda: _text(data.get("location"), "location", 200, required=False), ""),
+        "latitude": collect(found, lambda: _coordinate(data.get("latitude"), "latitude", 90)),
+        "longitude": collect(found, lambda: _coordinate(data.get("longitude"), "longitude", 180)),
+        "region_code": collect(found, lambda: _region_code(data.get("region_code"))),
         "width": width,
         "height": height,
         "rotation": rotation,
-        "timezone": _collect(found, lambda: _timezone(data.get("timezone") or service.config.timezone)),
+        "timezone": collect(found, lambda: _timezone(data.get("timezone") or service.config.timezone)),
         "operating_hours": dumps(hours),
         "groups": dumps(list(dict.fromkeys(groups))),
         **capture,
@@ -436,15 +421,15 @@ def _display_values(
             field = "operating_hours" if "operating_hours" in (exc.field or exc.message) else (exc.field or "display")
             found.append(FieldError(field, exc.message, f"nilai tidak valid ({exc.message})"))
     if problems is None:
-        _raise_all(found)
+        raise_all(found)
     return values
 
 
 def create_display(service: Service, data: dict[str, Any]) -> dict[str, Any]:
     problems: list[UserError] = []
-    display_id = _collect(problems, lambda: _check_id(data.get("id")), "")
+    display_id = collect(problems, lambda: _check_id(data.get("id")), "")
     values = _display_values(service, data, problems)
-    _raise_all(problems)
+    raise_all(problems)
     with service.lock:
         if service.db.table("displays").count_where("id = ?", [display_id]):
             raise FieldError("id", f"display {display_id!r} already exists", f"layar {display_id!r} sudah ada")

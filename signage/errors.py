@@ -8,6 +8,9 @@ and propagates (or is logged and retried by the caller).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class UserError(Exception):
     """A mistake in user input; ``field`` names what to fix."""
@@ -36,6 +39,22 @@ class FieldErrors(UserError):
 def all_errors(exc: UserError) -> list[UserError]:
     """The mistakes ``exc`` reports: each of a :class:`FieldErrors`, else ``exc`` alone."""
     return list(exc.errors) if isinstance(exc, FieldErrors) else [exc]
+
+
+def raise_all(problems: list[UserError]) -> None:
+    """Refuse with every mistake found (one as itself, several as a :class:`FieldErrors`); nothing when none."""
+    if problems:
+        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
+
+
+def collect(problems: list[UserError], read: Callable[[], Any], neutral: Any = None) -> Any:
+    """``read()``, or ``neutral`` with its mistakes added to ``problems``: every field of a form is checked
+    before it is refused (see :func:`raise_all`)."""
+    try:
+        return read()
+    except UserError as exc:
+        problems.extend(all_errors(exc))
+        return neutral
 
 
 class NotFoundError(UserError):

@@ -20,7 +20,7 @@ from playlists.model import WEEKDAYS
 from scheduler.announcements import require_schedule_year
 from scheduler.i18n import N_
 from signage.clock import format_utc, parse_utc, zone
-from signage.errors import FieldErrors, UserError, all_errors
+from signage.errors import UserError, all_errors, collect, raise_all
 
 RECURRENCES: list[tuple[str, str]] = [
     ("every_day", N_("Every day")),
@@ -315,8 +315,7 @@ def schedule_from_values(values: dict[str, Any], previous: dict[str, Any] | None
     for key in ("weight", "max_per_hour", "zone"):
         if previous and key in previous and values["layer"] != "emergency":
             schedule[key] = previous[key]  # set by import or the API; the form does not show them
-    if problems:
-        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
+    raise_all(problems)
     return schedule
 
 
@@ -324,8 +323,7 @@ def body_from_values(values: dict[str, Any], zone_name: str, previous: dict[str,
     """The announcement body (as the API takes it) for the form's values; UserError names the field (a
     :class:`FieldErrors` when more than one cannot be read)."""
     body, problems = body_and_problems(values, zone_name, previous)
-    if problems:
-        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
+    raise_all(problems)
     return body
 
 
@@ -335,13 +333,6 @@ def body_and_problems(
     """The body for the form's values and each field that could not be read (that field then holds a neutral
     value, so that the rest of the body can still be checked and every mistake shown at once)."""
     problems: list[UserError] = []
-
-    def attempt(read: Callable[[], Any], neutral: Any) -> Any:
-        try:
-            return read()
-        except UserError as exc:
-            problems.extend(all_errors(exc))
-            return neutral
 
     def duration() -> float:
         try:
@@ -360,11 +351,11 @@ def body_and_problems(
         "body": text,
         "kind": kind,
         "layer": values["layer"] if values["layer"] in FORM_LAYERS else "normal",
-        "duration_s": attempt(duration, 10.0),
+        "duration_s": collect(problems, duration, 10.0),
         "targets": {"displays": values["displays"], "groups": values["groups"]},
-        "starts_at": attempt(lambda: local_to_utc(values["valid_from"], zone_name, "starts_at"), None),
-        "ends_at": attempt(lambda: local_to_utc(values["valid_until"], zone_name, "ends_at"), None),
-        "schedule": attempt(lambda: schedule_from_values(values, previous), None),
+        "starts_at": collect(problems, lambda: local_to_utc(values["valid_from"], zone_name, "starts_at"), None),
+        "ends_at": collect(problems, lambda: local_to_utc(values["valid_until"], zone_name, "ends_at"), None),
+        "schedule": collect(problems, lambda: schedule_from_values(values, previous), None),
     }
     if body["schedule"] is None:  # unreadable: checked as if it were every day (its share, if any, is flagged)
         body["schedule"] = {"share": {"percent": 5}} if body["layer"] == "interrupt" else {}

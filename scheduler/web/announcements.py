@@ -153,7 +153,7 @@ def list_announcements(request: Request, user: UserDep, service: ServiceDep, sta
     now = service.clock()
     with service.lock:
         rows = [
-            decode_row(r) for r in service.db.table("announcements").rows_where(order_by="updated_at desc, id desc")
+            decode_row(r) for r in service.db.table("announcements").rows  # ordered below, by the last change
         ]
     needle = q.strip().lower()[:200]
     shown = []
@@ -443,13 +443,14 @@ def _slide_facts(service: Service, row: dict[str, Any]) -> dict[str, Any] | None
     values = slide_values(row)
     if not values["slide"]:
         return None
-    with service.lock:
+    with service.lock:  # the names of its own sources, and its category's title as their data has it
         names = {s.config.id: s.config.name or s.config.id for s in list_sources(service.db)}
-        _sources, series = _stat_sources(service)
+        goods = [last_good(service.db, source_id) for source_id in values["slide_sources"]]
+    titles = {key: one.title for good in goods if good for key, one in good[1].series.items()}
     return {
         "label": dict(SLIDES).get(values["slide"], values["slide"]),
         "sources": [names.get(x, x) for x in values["slide_sources"]],
-        "series": dict(series).get(values["slide_series"], values["slide_series"]),
+        "series": titles.get(values["slide_series"], values["slide_series"]),
         "place": values["slide_place"],
     }
 

@@ -34,7 +34,7 @@ from scheduler.web.common import (
     require_action,
 )
 from signage.clock import parse_utc
-from signage.errors import FieldErrors, UserError, all_errors
+from signage.errors import UserError, all_errors, raise_all
 
 router = page_router()
 SEVERITIES = {"warning": N_("WARNING"), "emergency": N_("EMERGENCY")}
@@ -108,8 +108,7 @@ def _body(service: Service, values: dict[str, Any], t: Any) -> dict[str, Any]:
     if ends_at is None or parse_utc(ends_at) <= service.clock():
         problems.append(UserError(t("Ends at: choose a time in the future; the emergency ends by itself then."),
                                   field="ends_at"))  # fmt: skip
-    if problems:
-        raise problems[0] if len(problems) == 1 else FieldErrors(problems)
+    raise_all(problems)
     headline = f"{t(SEVERITIES[values['severity']])}: {values['title']}"
     return {
         "title": headline[:200],

@@ -16,7 +16,8 @@ from scheduler.i18n import N_
 from scheduler.legibility import check_announcement
 from scheduler.service import Service
 from scheduler.slide_specs import display_zones
-from scheduler.store import dumps, loads
+from scheduler.store import dumps
+from scheduler.web.announcement_form import slide_values
 
 #: Why a data slide has nothing to show on a canvas's screens (none of them gets its item), by slide kind.
 NO_SLIDE_DATA = {
@@ -28,8 +29,7 @@ NO_SLIDE_DATA = {
 
 
 def _slide_kind(row: dict[str, Any]) -> str:
-    spec = loads(row.get("body"), {}) if isinstance(row.get("body"), str) else {}
-    kind = spec.get("slide") if isinstance(spec, dict) else ""
+    kind = slide_values(row)["slide"]
     return kind if kind in NO_SLIDE_DATA else ""
 
 
