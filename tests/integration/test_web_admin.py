@@ -475,3 +475,16 @@ def test_a_prayer_slide_for_screens_without_coordinates_says_why_instead_of_a_br
     jadwal = editor.get("/admin/schedule", params={"display": "kantor-bupati"}).text
     row = jadwal.split(f'id="item-ann-{ann_id}"', 1)[1].split("</tr>", 1)[0]
     assert "jadwal salat memerlukan Lintang dan Bujur" in row and "medianya belum siap" not in row, row
+
+
+def test_the_day_sheet_needs_a_staff_login_and_a_real_date(live_scheduler: Any) -> None:
+    """The contact-sheet endpoint (new this round) starts a renderer: never for a stranger, never for a bad date."""
+    import requests
+
+    url = f"{live_scheduler.url}/api/v1/admin/preview/displays/kantor-bupati/sheet.png"
+    assert requests.get(url, timeout=30).status_code == 401
+    auth = ("editor", live_scheduler.service.demo_accounts.editor_password)
+    bad = requests.get(url, params={"day": "x" * 11}, auth=auth, timeout=30)
+    assert bad.status_code == 422  # over the query's bound, refused before any work
+    assert requests.get(url, params={"day": "2026-13-01"}, auth=auth, timeout=30).json()["field"] == "day"
+    assert requests.get(url.replace("kantor-bupati", "tidak-ada"), auth=auth, timeout=30).status_code == 404
