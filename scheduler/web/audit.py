@@ -179,6 +179,16 @@ def _day_bound(text: str, zone_name: str, end: bool) -> str | None:
     return format_utc(local)
 
 
+def _dates_error(t: Any, since: str, until: str, since_utc: str | None, until_utc: str | None) -> str | None:
+    """The filter's date mistake in words, or None: a date that is not one, or a start after the end."""
+    for typed, bound in ((since, since_utc), (until, until_utc)):
+        if typed and bound is None:
+            return t("Dates: %(value)s is not a date; choose one from the calendar.") % {"value": typed[:40]}
+    if since_utc and until_utc and since_utc >= until_utc:
+        return t("Dates: choose a start date on or before the end date.")
+    return None
+
+
 @router.get("/audit")
 def audit_page(
     request: Request,
@@ -200,6 +210,9 @@ def audit_page(
         params.append(action[:60] + "%")
     since_utc = _day_bound(since, service.config.timezone, end=False) if since else None
     until_utc = _day_bound(until, service.config.timezone, end=True) if until else None
+    error = _dates_error(gettext_for(request), since, until, since_utc, until_utc)
+    if error:  # a refused filter shows no entries rather than every entry as if it had been applied
+        where.append("0 = 1")
     if since_utc:
         where.append("at >= ?")
         params.append(since_utc)
@@ -229,5 +242,6 @@ def audit_page(
         row["detail_text"] = words.detail(row.get("detail"))
     return render(
         request, "audit.html", active="audit", rows=rows, actions=actions, people=people, action_labels=ACTION_LABELS,
-        filters={"who": who, "action": action, "since": since, "until": until}, limit=PAGE_ROWS,
+        filters={"who": who, "action": action, "since": since[:40], "until": until[:40]}, limit=PAGE_ROWS,
+        status=400 if error else 200, error=error,
     )  # fmt: skip

@@ -296,6 +296,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     values = {
         "_": t,
         "lang": language,
+        "hm": "%H.%M" if language == "id" else "%H:%M",  # a clock time as the staff's language writes it
         "languages": LANGUAGES,
         "user": user,
         "nav": nav,

@@ -114,3 +114,19 @@ def test_an_interlude_on_jadwal_is_said_in_words(live_scheduler: Any) -> None:
     page = logged_in(live_scheduler, "editor").get("/admin/schedule", params={"display": "kantor-bupati"}).text
     segments = page.split('id="segments"', 1)[1].split("</table>", 1)[0]
     assert "sela, 120 detik per jam:" in segments and "interrupt ann-" not in segments, segments
+
+
+def test_jadwal_writes_clock_times_as_the_staffs_language_does(live_scheduler: Any) -> None:
+    """Left alone by the fifth review, fixed now: in English Jadwal wrote times the Indonesian way ("05.00")."""
+    admin = logged_in(live_scheduler, "admin")
+    params = {"display": "kantor-bupati", "at": "08:30"}
+    indonesian = admin.get("/admin/schedule", params=params).text
+    assert "08.30" in indonesian.split('id="frame-title">', 1)[1].split("</h2>", 1)[0]
+    rows = indonesian.split('<tbody>', 1)[1].split("</tbody>", 1)[0]
+    assert re.search(r"<div>\d\d\.\d\d</div>", rows) and not re.search(r"<div>\d\d:\d\d</div>", rows), rows[:400]
+    admin.post("/admin/language", {"csrf_token": admin.token(), "language": "en", "next": "/admin/"})
+    english = admin.get("/admin/schedule", params=params).text
+    assert 'lang="en"' in english
+    rows = english.split('<tbody>', 1)[1].split("</tbody>", 1)[0]
+    assert re.search(r"<div>\d\d:\d\d</div>", rows) and not re.search(r"<div>\d\d\.\d\d</div>", rows), rows[:400]
+    assert "08:30" in english.split('id="frame-title">', 1)[1].split("</h2>", 1)[0]

@@ -234,6 +234,21 @@ def test_the_audit_page_says_actions_and_subjects_in_words(live_scheduler: Any) 
     assert 'value="display.create">Menambah layar</option>' in page and 'value="login">Masuk</option>' in page
 
 
+def test_the_audit_refuses_a_date_filter_it_cannot_apply_instead_of_ignoring_it(live_scheduler: Any) -> None:
+    """Left alone by the fifth review, fixed now: a reversed or unreadable date filter showed every entry, as if
+    it had been applied."""
+    admin = logged_in(live_scheduler, "admin")
+    assert admin.get("/admin/audit?since=2026-12-01&until=2026-12-31").status_code == 200
+    for query, words in (("since=2026-12-09&until=2026-12-01", "&#34;Dari tanggal&#34; harus sebelum"),
+                         ("since=20266-01-01", "20266-01-01"), ("until=2026-02-30", "2026-02-30")):  # fmt: skip
+        r = admin.get(f"/admin/audit?{query}")
+        assert r.status_code == 400, query
+        alert = r.text.split('role="alert">', 1)[1].split("</div>", 1)[0]
+        assert words in alert, alert
+        assert "Tidak ada catatan untuk saringan ini" in r.text  # no entry is shown under a refused filter
+        assert _field_of(r.text, "since").count("invalid") == 1
+
+
 def test_a_screens_page_says_how_to_install_and_enrol_its_player(live_scheduler: Any) -> None:
     """Found by the fourth review's Chromium walk: the help named only `signage player run` (not how to install it)
     and sent staff to a code box the Displays page only shows while a player waits."""
