@@ -152,28 +152,46 @@ def _is_run(text: str) -> bool:
     return len(text) >= 5 and any(text in run or text in run[::-1] for run in RUNS)
 
 
-def weak_password_reason(password: str, username: str = "") -> str | None:
-    """Why ``password`` is too easy to guess (English, for the API and CLI), or None when it will do.
+def weak_password_code(password: str, username: str = "") -> str | None:
+    """Which rule ``password`` breaks, as a code, or None when it will do.
 
-    Refused: under 8 characters; a common password, also with digits or symbols added at either end
-    ("Password2026!"); the user name, or it with fewer than 6 characters added ("tono1234"); one piece
-    repeated ("adminadmin"); a keyboard or counting run ("qwertyui", "12345678"); digits only under 12; fewer than
-    5 different characters."""
+    Refused: under 8 characters (``short``); a common password, also with digits or symbols added at either end
+    ("Password2026!"), or the user name itself (``common``); the user name with fewer than 6 characters added
+    ("tono1234", ``name``); digits only under 12 (``digits``); one piece repeated ("adminadmin") or a keyboard or
+    counting run ("qwertyui", "12345678") (``pattern``); fewer than 5 different characters (``few_chars``)."""
     if len(password) < 8:
-        return "use at least 8 characters"
+        return "short"
     lowered, core = password.lower(), _guessable_core(password)
     name = username.strip().lower()
     if _common(password) or (name and lowered == name):
-        return "it is one of the passwords guessed first (or your user name); use a longer phrase, e.g. three words"
+        return "common"
     if len(name) >= 3 and name in lowered and len(lowered.replace(name, "")) < MIN_BEYOND_NAME:
-        return "it is your user name with a little added, which is guessed first; use a longer phrase, e.g. three words"
+        return "name"
     if password.isdigit() and len(password) < MIN_DIGITS_ONLY:
-        return f"digits only are guessed first; use letters too, or at least {MIN_DIGITS_ONLY} digits"
+        return "digits"
     if _repeated(lowered) or _repeated(core) or _is_run(lowered) or _is_run(core):
-        return "a repeated piece or a run of keys is guessed first; use a longer phrase, e.g. three words"
+        return "pattern"
     if len(set(password)) < MIN_DISTINCT_CHARS:
-        return f"use at least {MIN_DISTINCT_CHARS} different characters"
+        return "few_chars"
     return None
+
+
+#: What each refusal says (English, for the API and CLI; the web admin says the same in the staff's language).
+WEAK_PASSWORD_REASONS = {
+    "short": "use at least 8 characters",
+    "common": "it is one of the passwords guessed first (or your user name); use a longer phrase, e.g. three words",
+    "name": "it is your user name with a little added, which is guessed first; use a longer phrase, e.g. three words",
+    "digits": f"digits only are guessed first; use letters too, or at least {MIN_DIGITS_ONLY} digits",
+    "pattern": "a repeated piece or a run of keys is guessed first; use a longer phrase, e.g. three words",
+    "few_chars": f"use at least {MIN_DISTINCT_CHARS} different characters",
+}
+
+
+def weak_password_reason(password: str, username: str = "") -> str | None:
+    """Why ``password`` is too easy to guess (English, for the API and CLI), or None when it will do
+    (the rules: :func:`weak_password_code`)."""
+    code = weak_password_code(password, username)
+    return None if code is None else WEAK_PASSWORD_REASONS[code]
 
 
 def check_new_password(password: str, username: str = "") -> None:
@@ -189,4 +207,3 @@ def set_password(db: Database, user_id: int, password: str, must_change: bool) -
     db.table("users").update(
         user_id, {"password_hash": hash_password(password), "must_change_password": 1 if must_change else 0}
     )
-

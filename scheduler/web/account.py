@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -11,7 +12,14 @@ from starlette.concurrency import run_in_threadpool
 
 from scheduler import login_throttle
 from scheduler.announcements import audit
-from scheduler.auth import authenticate, set_password, verify_password, weak_password_reason
+from scheduler.auth import (
+    MIN_DIGITS_ONLY,
+    MIN_DISTINCT_CHARS,
+    authenticate,
+    set_password,
+    verify_password,
+    weak_password_code,
+)
 from scheduler.deps import SESSION_COOKIE
 from scheduler.i18n import LANGUAGES
 from scheduler.login_throttle import client_of
@@ -107,6 +115,28 @@ def password_form(request: Request, user: UserDep) -> Response:
     return render(request, "password.html", active=None, forced=bool(user.get("must_change_password")))
 
 
+def _weak_password_words(t: Any, code: str) -> str:
+    """The rule a new password breaks, in the staff's language (the codes of ``weak_password_code``)."""
+    words = {
+        "common": t(
+            "New password: it is one of the passwords guessed first (such as Password2026! or "
+            "Rahasia123). Use a longer phrase, e.g. three words."
+        ),
+        "name": t(
+            "New password: it is your user name with a little added, which is guessed first. Use a longer "
+            "phrase, e.g. three words."
+        ),
+        "digits": t("New password: digits only are guessed first. Use letters too, or at least %(n)d digits.")
+        % {"n": MIN_DIGITS_ONLY},
+        "pattern": t(
+            "New password: a repeated piece (adminadmin) or a run of keys (qwerty, 12345) is guessed "
+            "first. Use a longer phrase, e.g. three words."
+        ),
+        "few_chars": t("New password: use at least %(n)d different characters.") % {"n": MIN_DISTINCT_CHARS},
+    }
+    return words.get(code) or t("New password: use at least 8 characters.")
+
+
 @router.post("/password")
 async def change_password(request: Request, user: UserDep, service: ServiceDep) -> Response:
     form = await checked_form(request)
@@ -127,10 +157,8 @@ async def change_password(request: Request, user: UserDep, service: ServiceDep) 
         error = t("Current password: it is not correct.")
     elif len(new) < 8:
         error = t("New password: use at least 8 characters.")
-    elif weak_password_reason(new, str(user["username"])) is not None:
-        error = t("New password: too easy to guess (a common password, your user name with a little added, a "
-                  "repeated piece or a run of keys, digits only or too few different characters). Use a longer "
-                  "phrase, e.g. three words.")
+    elif (weak := weak_password_code(new, str(user["username"]))) is not None:
+        error = _weak_password_words(t, weak)
     elif new != repeat:
         error = t("Repeat new password: it does not match the new password.")
     elif new == current:
