@@ -16,7 +16,8 @@ It reproduces what real OpenSID serves (see ``content/sources/opensid.py`` for t
 
 Per-path ``faults`` (``"*"``: every path) make it misbehave: ``404``, ``500``, ``hang``, ``429`` (Retry-After),
 ``huge`` (50 MB), ``malformed`` (broken JSON, table intact), ``maintenance`` (OpenSID's offline mode: 200
-"Dalam Perbaikan"), ``login`` (302 to ``/index.php/siteman``). ETag / Last-Modified are honoured (304).
+"Dalam Perbaikan"), ``login`` (302 to ``/index.php/siteman``), ``redirect:PATH`` (302 to PATH). ETag /
+Last-Modified are honoured (304).
 """
 
 from __future__ import annotations
@@ -271,6 +272,9 @@ class FakeOpenSid:
                     return
                 if fault == "maintenance":
                     self._send(200, MAINTENANCE.encode(), {"Content-Type": "text/html; charset=UTF-8"})
+                    return
+                if fault and fault.startswith("redirect:"):  # e.g. "redirect:/index.php/" (a page moved home)
+                    self._send(302, b"", {"Location": fake.url + fault.removeprefix("redirect:")})
                     return
                 if fault == "login" and path != "/index.php/siteman":
                     self._send(302, b"", {"Location": f"{fake.url}/index.php/siteman"})

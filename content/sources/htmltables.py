@@ -60,6 +60,9 @@ class _TableParser(HTMLParser):
             self._end_cell()
         elif tag == "tr":
             self._end_row()
+        elif tag in ("thead", "tfoot"):  # rows after </thead> without a <tbody> are body rows
+            self._end_row()
+            self._section = "body"
         elif tag == "table":
             self._end_row()
             self.tables.append(self._stack.pop())

@@ -7,11 +7,13 @@ from datetime import datetime
 
 MONTHS_ID = ("januari", "februari", "maret", "april", "mei", "juni", "juli", "agustus", "september", "oktober",
              "november", "desember")  # fmt: skip
-_INT_RE = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$|^-?\d+$")
+_INT_RE = re.compile(r"^-?\d{1,3}(?:\.\d{3})+$|^-?\d{1,3}(?:,\d{3})+$|^-?\d+$")
 
 
 def parse_count(value: object, field: str) -> int:
-    """A head count from ``46``, ``"46"``, ``"1.234"`` (thousands dot) or ``" 46 "``; ValueError names ``field``."""
+    """A head count from ``46``, ``"46"``, ``"1.234"`` (thousands dot), ``"1,234"`` (PHP ``number_format``'s
+    default thousands comma; a decimal comma such as ``"47,42"`` is no count) or ``" 46 "``; ValueError names
+    ``field``."""
     if isinstance(value, bool):
         raise ValueError(f"{field}: expected a count, got {value!r}")
     if isinstance(value, int):
@@ -21,7 +23,7 @@ def parse_count(value: object, field: str) -> int:
     if isinstance(value, str):
         text = value.strip().replace("\u00a0", "")
         if _INT_RE.match(text):
-            return int(text.replace(".", ""))
+            return int(text.replace(".", "").replace(",", ""))
     raise ValueError(f"{field}: expected a count, got {value!r}")
 
 

@@ -29,6 +29,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from content.sources.htmltables import Table, scripts, strip_tags, tables
 from content.sources.model import Article, Category, Series
@@ -103,7 +104,12 @@ SUM_NAMES = ("JUMLAH", "PENERIMA", "PESERTA")
 #: ``baris_belum()`` rows (id 777): ``judul_belum`` of ``Statistik_penduduk_model`` (bantuan: BUKAN PENERIMA/PESERTA).
 UNFILLED_NAMES = ("BELUM MENGISI", "BUKAN PENERIMA", "BUKAN PESERTA")
 _OPENING_RE = re.compile(r"[=(:,]\s*([\[{])")
-_MAINTENANCE_RE = re.compile(r"<title>\s*Dalam Perbaikan", re.IGNORECASE)
+#: Offline mode: "Dalam Perbaikan" (``layouts/maintenance``, v2405+) or "Offline Mode - Desa ..."
+#: (``donjo-app/views/offline_mode.php``, v2310 and before).
+_MAINTENANCE_RE = re.compile(r"<title>\s*(?:Dalam Perbaikan|Offline Mode)", re.IGNORECASE)
+#: A menu the village has not switched on, in OpenSID since v2407: HTTP 200 with ``menu_not_active`` ("Menu Belum
+#: Aktif", ``Web_Controller::hak_akses_menu``), where older versions answered 404.
+_MENU_OFF_RE = re.compile(r"<h\d[^>]*>\s*Menu\s+Belum\s+Aktif\s*</h\d>", re.IGNORECASE)
 
 
 def site_prefix(base_url: str) -> str:
@@ -127,6 +133,19 @@ def statistik_paths(slug: str, prefix: str = "/index.php", *, first_style: bool 
         return [slug_page]
     old_page = f"{prefix}/first/statistik/{key}"
     return [old_page, slug_page] if first_style or slug in OVERLAPPING else [slug_page, old_page]
+
+
+def is_statistik_url(url: str, slug: str) -> bool:
+    """``url`` (where the site's redirects ended) is a statistics page for ``slug``: ``data-statistik/{slug}`` or
+    ``first/statistik/{key}`` (or a page of this statistic's own name), not the home page or another statistic."""
+    path = urlsplit(url).path.rstrip("/").lower()
+    names = {slug.lower(), KEYS.get(slug, slug).lower()}
+    return path.rsplit("/", 1)[-1] in names and "statistik" in path
+
+
+def is_menu_off(html: str) -> bool:
+    """The page says the village has not switched this menu on ("Menu Belum Aktif", answered with HTTP 200)."""
+    return bool(_MENU_OFF_RE.search(html))
 
 
 def is_maintenance(html: str) -> bool:
@@ -239,8 +258,15 @@ def series_from_rows(key: str, title: str, rows: list[tuple[str | None, dict[str
     )
 
 
+#: The count columns a statistics row is read for (n, n male, n female): an unreadable one is refused, never skipped.
+ROW_COUNTS = 3
+
+
 def _counts_after_label(cells: list[str]) -> tuple[str, list[int]] | None:
-    """(label, counts) of a table row: the first non-numeric cell, then every count cell after it (not %)."""
+    """(label, counts) of a table row: the first non-numeric cell, then every count cell after it (not %).
+
+    A cell among the first three counts that is no count (``"1.2a4"``) is refused with a ParseError naming it:
+    skipping it would shift the columns (the male count read as the total). Cells after those are ignored."""
     for index, cell in enumerate(cells):
         if cell and not _is_number(cell):
             counts = []
@@ -250,6 +276,9 @@ def _counts_after_label(cells: list[str]) -> tuple[str, list[int]] | None:
                 try:
                     counts.append(parse_count(rest, "tabel"))
                 except ValueError:
+                    if len(counts) < ROW_COUNTS and rest.strip():
+                        raise ParseError(f"baris {cell!r} tabel statistik: sel {rest!r} bukan angka yang dikenali "
+                                         "(diharapkan mis. 1234 atau 1.234)") from None  # fmt: skip
                     continue
             return cell, counts
     return None
@@ -357,11 +386,16 @@ def _wilayah_rows(table: Table, kinds: list[str]) -> tuple[dict[str, list[int]],
     """dusun label -> counts, and the TOTAL counts. Two shapes:
 
     * nested (esensi/natra v2310..v2410): a dusun row has its number in the first cell, RW and RT rows leave it empty;
-    * flat (older themes: No, Dusun, RW, RT, Ketua, KK, L+P, L, P): one row per RT, the dusun named on its first row.
+    * flat (``first/wilayah`` up to v22.05: No, Dusun, RW, RT, Ketua, KK, L+P, L, P, rows of
+      ``Wilayah_model::list_semua_wilayah``): a dusun row (RW and RT empty), then its RW rows and RT rows, each
+      already the sum of the level below, so only the dusun rows are read; the dusun cell is left empty on the rows
+      after the first of a dusun. A table of RT rows alone is summed per dusun.
     """
     header = [" ".join(c.split()).upper() for c in table.header_cells]
     flat = "RW" in header and "RT" in header
+    rw_at, rt_at = (header.index("RW"), header.index("RT")) if flat else (-1, -1)
     dusun: dict[str, list[int]] = {}
+    rt_sums: dict[str, list[int]] = {}
     total: list[int] | None = None
     current: str | None = None
     for cells in table.body + table.foot:
@@ -375,11 +409,20 @@ def _wilayah_rows(table: Table, kinds: list[str]) -> tuple[dict[str, list[int]],
         elif flat:
             if len(leading) > 1 and leading[1].strip():
                 current = dusun_label(leading[1])
-            if current is not None:
-                dusun[current] = [a + b for a, b in zip(dusun.get(current, [0] * len(counts)), counts, strict=True)]
-        elif leading and leading[0].strip() and label:  # top level: the row has its own number in the first column
-            dusun[dusun_label(label)] = counts
-    return dusun, total
+            if current is None:
+                continue
+            rw = leading[rw_at].strip() if rw_at < len(leading) else ""
+            rt = leading[rt_at].strip() if rt_at < len(leading) else ""
+            if not rw and not rt:
+                dusun[current] = counts
+            elif rt:
+                rt_sums[current] = [a + b for a, b in zip(rt_sums.get(current, [0] * len(counts)), counts, strict=True)]
+        elif leading and leading[0].strip():  # top level: the row has its own number in the first column
+            if not label and len(leading) > 1 and leading[1].strip():
+                label = leading[1]  # a dusun named by a number alone ("2": the village left its title empty)
+            if label:
+                dusun[dusun_label(label)] = counts
+    return (dusun or rt_sums), total
 
 
 def _pick(counts: list[int] | None, kinds: list[str], kind: str) -> int | None:

@@ -29,14 +29,13 @@ _API_RE = re.compile(r"(internal_api/[A-Za-z0-9_\-/]+)")
 def api_path_in(html: str, marker: str, key: str | None = None) -> str | None:
     """``internal_api/...`` as the page itself calls it, else None.
 
-    Of several addresses containing ``marker`` (a sidebar widget may load another statistic), the one ending in
-    ``/{key}``; without that, the only one there is; else None (ambiguous).
+    With ``key`` (a statistic's number or name), only the address ending in ``/{key}``: an address for another
+    statistic (a sidebar widget's, or the only one on a "Menu Belum Aktif" page) is never taken for this one.
+    Without ``key``, the only address containing ``marker``; else None (ambiguous).
     """
     found = list(dict.fromkeys(m.group(1).rstrip("/") for m in _API_RE.finditer(html) if marker in m.group(1)))
     if key is not None:
-        for path in found:
-            if path.endswith(f"/{key}"):
-                return path
+        return next((path for path in found if path.endswith(f"/{key}")), None)
     return found[0] if len(found) == 1 else None
 
 

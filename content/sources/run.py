@@ -140,6 +140,8 @@ def _opensid_page(pages: _Pages, paths: list[str], key: str) -> tuple[Fetched | 
                 raise
             continue
         if got is not None:
+            if opensid.is_menu_off(got.text()):  # OpenSID v2407+: a switched-off menu answers 200, not 404
+                continue
             if opensid.is_login(got.url):
                 raise FetchError("login", f"{got.url}: situs mengalihkan ke halaman login admin (/siteman), "
                                           "bukan halaman publik; periksa alamat sumber")  # fmt: skip
@@ -159,7 +161,7 @@ def _opensid_statistik(
         return opensid.parse_statistik(html, slug, url=url)
     except opensid.ParseError as exc:
         page_error = exc
-    api = opensid_api.api_path_in(html, "internal_api/statistik", opensid.KEYS.get(slug))
+    api = opensid_api.api_path_in(html, "internal_api/statistik", opensid.KEYS.get(slug, slug))
     if api is None and page_error.empty_table and slug in opensid.KEYS:
         api = f"internal_api/statistik/{opensid.KEYS[slug]}"
     if api is None:
@@ -215,6 +217,10 @@ def _collect_opensid(source: SourceConfig, pages: _Pages, last_good: Snapshot | 
         if path is None:
             out.missing[slug] = NOT_ENABLED
             continue
+        if got is not None and not opensid.is_statistik_url(got.url, slug):
+            out.missing[slug] = (f"tidak terbaca: situs mengalihkan ke {got.url}, bukan halaman statistik {slug}; "
+                                 "data lama tetap tayang")  # fmt: skip
+            continue
         first_style = first_style or "/first/" in path
         series: Series | None = None
         how = "304"
@@ -259,7 +265,7 @@ def _collect_wilayah(pages: _Pages, prefix: str, last_good: Snapshot | None, out
     """``data-wilayah``: the page's table, else ``internal_api/wilayah/administratif`` for themes that load it later."""
     key = opensid.WILAYAH
     try:
-        got, path = _opensid_page(pages, [f"{prefix}/data-wilayah"], key)
+        got, path = _opensid_page(pages, [f"{prefix}/data-wilayah", f"{prefix}/first/wilayah"], key)  # v22.06+, older
     except FetchError as exc:
         if exc.reason != "http":
             raise
@@ -267,6 +273,9 @@ def _collect_wilayah(pages: _Pages, prefix: str, last_good: Snapshot | None, out
         return
     if path is None:
         out.missing[key] = NOT_ENABLED
+        return
+    if got is not None and "wilayah" not in urlsplit(got.url).path.lower():
+        out.missing[key] = f"tidak terbaca: situs mengalihkan ke {got.url}, bukan halaman data wilayah"
         return
     try:
         if got is None:

@@ -269,3 +269,111 @@ def test_an_error_page_for_one_category_does_not_stop_the_others(servers: list[F
     fake.faults["*"] = "500"  # the whole site failing is still a failed poll, and the last good data stays
     failed = poll(source(fake.url), SourceState(), None, now=NOW)
     assert failed.snapshot is None and failed.error is not None and "HTTP 500" in failed.error
+
+
+# The sixth review read OpenSID's own source for shapes other than the fixtures' (findings 1-7 below).
+
+MENU_OFF = """<html><head><title>Desa Sungai Bakau</title></head><body><h1>PEMBERITAHUAN</h1>
+<h3 class="text-h3">Menu Belum Aktif</h3><aside><script>$.get(`{url}/index.php/internal_api/statistik/4`)</script>
+</aside></body></html>"""
+
+
+def test_a_switched_off_menu_answering_200_is_not_read_as_another_statistic(servers: list[FakeOpenSid]) -> None:
+    """OpenSID v2407+ answers a menu the village has not switched on with HTTP 200 "Menu Belum Aktif"
+    (``Web_Controller::hak_akses_menu``). The page's only internal_api address was a widget's (statistic 4,
+    jenis kelamin), and its rows were taken as the religion figures, validated "ok"."""
+    fake = site(servers, "lestari")
+    fake.overrides["/index.php/data-statistik/agama"] = MENU_OFF.format(url=fake.url)
+    result = poll(source(fake.url), SourceState(), None, now=NOW)
+    assert result.snapshot is not None
+    assert "agama" not in result.snapshot.series
+    assert result.snapshot.missing["agama"].startswith("menu tidak diaktifkan"), result.snapshot.missing
+    assert result.snapshot.series["jenis-kelamin"].total == POPULATION  # the others are read as before
+    assert opensid_api.api_path_in(MENU_OFF.format(url="http://x"), "internal_api/statistik", "3") is None
+
+
+def test_a_redirect_away_from_the_statistics_page_is_refused_not_read(servers: list[FakeOpenSid]) -> None:
+    """A page moved to the home page, whose widget table (Kelompok, Jumlah, Laki-laki, Perempuan) held the
+    jenis-kelamin rows: they were read as the religion figures."""
+    fake = site(servers, "esensi")
+    fake.faults["/index.php/data-statistik/agama"] = "redirect:/index.php/"
+    fake.overrides["/index.php/"] = fake.page("/index.php/data-statistik/jenis-kelamin") or ""
+    result = poll(source(fake.url), SourceState(), None, now=NOW)
+    assert result.snapshot is not None and "agama" not in result.snapshot.series
+    why = result.snapshot.missing["agama"]
+    assert "mengalihkan ke" in why and f"{fake.url}/index.php/" in why and "bukan halaman statistik agama" in why
+    assert result.snapshot.series["jenis-kelamin"].total == POPULATION
+
+
+def test_offline_mode_of_older_versions_is_recognised() -> None:
+    """v2310 and before: ``donjo-app/views/offline_mode.php``, titled "Offline Mode - Desa ..."."""
+    assert opensid.is_maintenance("<html><head><title>Offline Mode - Desa Sungai Bakau</title></head>")
+    assert opensid.is_maintenance("<html><head><title>Dalam Perbaikan</title></head>")
+    assert not opensid.is_maintenance("<html><head><title>Statistik Agama</title></head>")
+
+
+FLAT_V2205 = """<table class="table"><thead><tr><th>No</th><th>Dusun</th><th>RW</th><th>RT</th>
+<th>Nama Kepala/Ketua</th><th class="center">KK</th><th class="center">L+P</th><th class="center">L</th>
+<th class="center">P</th></tr></thead><tbody>
+<tr><td>1</td><td>DUSUN I</td><td></td><td></td><td>Ahmad</td><td>20</td><td>60</td><td>31</td><td>29</td></tr>
+<tr><td>2</td><td></td><td>001</td><td></td><td>Budi</td><td>20</td><td>60</td><td>31</td><td>29</td></tr>
+<tr><td>3</td><td></td><td></td><td>001</td><td>Citra</td><td>12</td><td>35</td><td>18</td><td>17</td></tr>
+<tr><td>4</td><td></td><td></td><td>002</td><td>Dedi</td><td>8</td><td>25</td><td>13</td><td>12</td></tr>
+<tr><td>5</td><td>DUSUN II</td><td></td><td></td><td>Eka</td><td>11</td><td>37</td><td>17</td><td>20</td></tr>
+<tr><td>6</td><td></td><td>001</td><td></td><td>Fajar</td><td>11</td><td>37</td><td>17</td><td>20</td></tr>
+<tr><td>7</td><td></td><td></td><td>001</td><td>Gita</td><td>11</td><td>37</td><td>17</td><td>20</td></tr>
+</tbody><tfoot><tr><td colspan="5"><label>TOTAL</label></td><td>31</td><td>97</td><td>48</td><td>49</td></tr>
+</tfoot></table>"""
+
+
+def test_wilayah_of_v2205_and_before_is_read_from_first_wilayah_dusun_rows_only(servers: list[FakeOpenSid]) -> None:
+    """Up to v22.05 the page is only ``first/wilayah`` (``data-wilayah`` came in v22.06), and its flat table
+    (``Wilayah_model::list_semua_wilayah``) has a dusun row, RW rows and RT rows, each the sum of the level below:
+    it was reported "menu tidak diaktifkan", and summing every row tripled each dusun (180 of a total of 97)."""
+    fake = site(servers, "natra", version=2310)
+    fake.faults["/index.php/data-wilayah"] = "404"
+    fake.overrides["/index.php/first/wilayah"] = FLAT_V2205
+    result = poll(source(fake.url), SourceState(), None, now=NOW)
+    assert result.snapshot is not None and "wilayah" in result.snapshot.series, result.snapshot.missing
+    wilayah = result.snapshot.series["wilayah"]
+    assert [(c.label, c.total, c.male, c.female) for c in wilayah.categories] == [
+        ("DUSUN I", 60, 31, 29), ("DUSUN II", 37, 17, 20)]  # fmt: skip
+    assert (wilayah.total, wilayah.households) == (97, 31)
+    assert series_problems(wilayah) == []
+
+
+def test_a_count_written_with_a_thousands_comma_is_read_and_an_unreadable_one_is_named() -> None:
+    """PHP's number_format() writes 1,234. The unreadable cell was skipped, so the male count became the total
+    and the site was blamed for figures that do not add up."""
+    def page(count: str) -> str:
+        return ("<table><thead><tr><th>No</th><th>Kelompok</th><th>Jumlah</th><th>%</th><th>Laki-laki</th>"
+                "<th>%</th><th>Perempuan</th><th>%</th></tr></thead><tbody>"
+                f"<tr><td>1</td><td>ISLAM</td><td>{count}</td><td>97,86%</td><td>600</td><td>48%</td><td>634</td>"
+                "<td>52%</td></tr><tr><td>2</td><td>KRISTEN</td><td>27</td><td>2,14%</td><td>13</td><td>1%</td>"
+                "<td>14</td><td>1%</td></tr></tbody></table>")  # fmt: skip
+
+    series, how = opensid.parse_statistik(page("1,234"), "agama")
+    assert how == "table"
+    assert [(c.label, c.total, c.male, c.female) for c in series.categories] == [
+        ("ISLAM", 1234, 600, 634), ("KRISTEN", 27, 13, 14)]  # fmt: skip
+    with pytest.raises(opensid.ParseError) as refused:
+        opensid.parse_statistik(page("1.2a4"), "agama")
+    assert "'ISLAM'" in str(refused.value) and "'1.2a4'" in str(refused.value)
+
+
+def test_an_empty_village_and_a_dusun_named_by_a_number() -> None:
+    """esensi's regions table of a village without dusun has no <tbody> (its row fell into the header: "no
+    recognised table"); a dusun whose title is empty is named "2" alone (its row was skipped)."""
+    empty = ("<table><thead><tr><th>No</th><th>Wilayah / Ketua</th><th>KK</th><th>L+P</th><th>L</th><th>P</th></tr>"
+             "</thead><tr><td colspan=6>Daftar masih kosong</td></tr></table>")  # fmt: skip
+    with pytest.raises(opensid.ParseError) as refused:
+        opensid.parse_wilayah(empty)
+    assert refused.value.empty_table and "kosong" in str(refused.value)
+    numbered = ("<table><thead><tr><th>No</th><th colspan=8>Wilayah / Ketua</th><th>KK</th><th>L+P</th><th>L</th>"
+                "<th>P</th></tr></thead><tbody><tr><td>1</td><td colspan=8>Dusun Parit</td><td>10</td><td>30</td>"
+                "<td>15</td><td>15</td></tr><tr><td>2</td><td colspan=8> 2</td><td>5</td><td>20</td><td>9</td>"
+                "<td>11</td></tr></tbody><tfoot><tr><td colspan=9>TOTAL</td><td>15</td><td>50</td><td>24</td>"
+                "<td>26</td></tr></tfoot></table>")  # fmt: skip
+    series = opensid.parse_wilayah(numbered)
+    assert [(c.label, c.total) for c in series.categories] == [("Dusun Parit", 30), ("2", 20)]
+    assert series_problems(series) == []
