@@ -407,9 +407,10 @@ async def group_approval(port: int, world: World, run: int) -> tuple[float, set[
     status, _, data = await one_request(port, raw, REQ_TIMEOUT_S)
     if status != 201:
         raise RuntimeError(f"create announcement: HTTP {status} {data[:300]!r}")
-    ann_id = json.loads(data)["announcement"]["id"]
+    created = json.loads(data)["announcement"]
+    ann_id, seen = created["id"], json.dumps({"version": created["version"]}).encode()
     t = time.perf_counter()
-    raw = post_request(port, f"/api/v1/admin/announcements/{ann_id}/approve", {"Authorization": admin}, b"{}", True)
+    raw = post_request(port, f"/api/v1/admin/announcements/{ann_id}/approve", {"Authorization": admin}, seen, True)
     status, _, data = await one_request(port, raw, REQ_TIMEOUT_S)
     if status != 200:
         raise RuntimeError(f"approve: HTTP {status} {data[:300]!r}")

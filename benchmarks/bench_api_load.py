@@ -687,7 +687,8 @@ async def approval_latency(port: int, world: World, reps: int, spacing_s: float)
             ann_id = body["announcement"]["id"]
             clicked = time.perf_counter()
             approve = asyncio.create_task(
-                admin_post(port, f"/api/v1/admin/announcements/{ann_id}/approve", admin, None)
+                admin_post(port, f"/api/v1/admin/announcements/{ann_id}/approve", admin,
+                           {"version": body["announcement"]["version"]})
             )
             try:
                 at, version = await sse.next_manifest(version, 10)
@@ -1063,7 +1064,8 @@ async def run(args: Args, world: World, tmp: Path, report: list[str]) -> None:
         await asyncio.sleep(2.0)
         clicked = time.monotonic()
         status, body = await admin_post(
-            port, f"/api/v1/admin/announcements/{body['announcement']['id']}/approve", admin, None, timeout_s=300
+            port, f"/api/v1/admin/announcements/{body['announcement']['id']}/approve", admin,
+            {"version": body["announcement"]["version"]}, timeout_s=300
         )
         group["approve_s"] = time.monotonic() - clicked
         # the request publishes a small group itself; a large one is published behind it (publish_inline_max_displays)

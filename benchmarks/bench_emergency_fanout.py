@@ -115,7 +115,8 @@ async def one_run(port: int, world: api.World, groups: list[str], holders: list[
         raise RuntimeError(f"create emergency: HTTP {status} {body}")
     ann_id = body["announcement"]["id"]
     clicked, cpu_before = time.monotonic(), api.proc_cpu_s(server_pid)
-    approve = asyncio.create_task(api.admin_post(port, f"/api/v1/admin/announcements/{ann_id}/approve", admin, None,
+    seen = {"version": body["announcement"]["version"]}
+    approve = asyncio.create_task(api.admin_post(port, f"/api/v1/admin/announcements/{ann_id}/approve", admin, seen,
                                                  timeout_s=MANIFEST_TIMEOUT_S))  # fmt: skip
     answered: list[float] = []  # when the answer came (not when this run looked: after the manifests)
     approve.add_done_callback(lambda _task: answered.append(time.monotonic()))

@@ -94,8 +94,9 @@ def setup(work: Path) -> tuple[str, tuple[str, str], Path, Path, object]:
                           json={"title": title, "body": "Uji pembaruan.", "duration_s": 3,
                                 "targets": {"displays": [DISPLAY_ID]}})
         r.raise_for_status()
-        requests.post(f"{url}/api/v1/admin/announcements/{r.json()['announcement']['id']}/approve", auth=admin,
-                      timeout=10).raise_for_status()
+        created = r.json()["announcement"]
+        requests.post(f"{url}/api/v1/admin/announcements/{created['id']}/approve", auth=admin, timeout=10,
+                      json={"version": created["version"]}).raise_for_status()
     enrol_player_at(url, admin, DISPLAY_ID, "BEN234", player_dir)
     return url, admin, scheduler_dir, player_dir, proc
 

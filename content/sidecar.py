@@ -9,11 +9,13 @@ from typing import Any
 
 import yaml
 
+from signage import yamlsafe
 from signage.errors import UserError
 
 SIDECAR_SUFFIXES = (".yaml", ".yml")
 ALLOWED_KEYS = ("title", "starts_at", "ends_at", "layer")
-LAYERS = ("normal", "interrupt", "emergency", "fallback", "overlay")
+#: An emergency is never taken from a dropped file: it is put on air from the emergency page (Darurat) by an approver.
+LAYERS = ("normal", "interrupt", "fallback", "overlay")
 MAX_SIDECAR_BYTES = 64 * 1024
 EXAMPLE = "title: Rapat Paripurna\nstarts_at: 2025-03-01 08:00\nends_at: 2025-03-03\nlayer: normal"
 
@@ -46,16 +48,23 @@ def _when(key: str, value: Any) -> datetime | date | None:
             return datetime.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise SidecarError(f"{key} must be a date like 2025-03-01 or 2025-03-01 08:00, not {value!r}", field=key)
+    raise SidecarError(f"{key} must be a date like 2025-03-01 or 2025-03-01 08:00, not {_shown(value)}", field=key)
+
+
+def _shown(value: object) -> str:
+    """``repr(value)`` cut to a readable length for an error message."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def parse_sidecar(text: str, name: str = "sidecar") -> Sidecar:
     try:
-        data = yaml.safe_load(text)
+        data = yamlsafe.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise SidecarError(f"{name} is not valid YAML{where}. Example:\n{EXAMPLE}") from exc
+        problem = f": {yamlsafe.ALIAS_PROBLEM}" if getattr(exc, "problem", None) == yamlsafe.ALIAS_PROBLEM else ""
+        raise SidecarError(f"{name} is not valid YAML{where}{problem}. Example:\n{EXAMPLE}") from None
     if data is None:
         return Sidecar()
     if not isinstance(data, dict):
@@ -70,8 +79,11 @@ def parse_sidecar(text: str, name: str = "sidecar") -> Sidecar:
     if title is not None and not isinstance(title, str | int | float):
         raise SidecarError(f"{name}: title must be text", field="title")
     layer = data.get("layer")
+    if layer == "emergency":
+        raise SidecarError(f"{name}: layer emergency is not taken from a dropped file; an approver puts an emergency "
+                           "on air from the emergency page (Darurat)", field="layer")  # fmt: skip
     if layer is not None and str(layer) not in LAYERS:
-        raise SidecarError(f"{name}: layer must be one of {', '.join(LAYERS)}, not {layer!r}", field="layer")
+        raise SidecarError(f"{name}: layer must be one of {', '.join(LAYERS)}, not {_shown(layer)}", field="layer")
     starts, ends = _when("starts_at", data.get("starts_at")), _when("ends_at", data.get("ends_at"))
     if starts is not None and ends is not None and _as_dt(ends) < _as_dt(starts):
         raise SidecarError(f"{name}: ends_at is before starts_at", field="ends_at")

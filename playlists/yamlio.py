@@ -32,12 +32,13 @@ from playlists.codec import (
 from playlists.model import Display, ItemSpec, Playlist, Rule
 from playlists.targets import validate_rules
 from signage.errors import ConfigError, UserError
+from signage.yamlsafe import NoAliasSafeDumper, NoAliasSafeLoader
 
 SECTIONS = ("items", "playlists", "rules", "displays")
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader without timestamps and without base-60 numbers, refusing duplicate keys."""
+class _Loader(NoAliasSafeLoader):
+    """SafeLoader without timestamps and without base-60 numbers, refusing duplicate keys and aliases."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -236,8 +237,9 @@ def dump_document(doc: Document, *, all_sections: bool = False) -> str:
     An export writes ``all_sections`` (even empty ones, ``playlists: []``), so
     importing it replaces every section, emptying what is empty.
     """
-    return yaml.safe_dump(
+    return yaml.dump(
         document_to_dict(doc, all_sections=all_sections),
+        Dumper=NoAliasSafeDumper,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,

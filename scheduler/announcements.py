@@ -154,12 +154,19 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_announcement(
-    db: Database, data: dict[str, Any], user_id: int, now: datetime, also_barred: Iterable[int] = ()
+    db: Database,
+    data: dict[str, Any],
+    user_id: int,
+    now: datetime,
+    also_barred: Iterable[int] = (),
+    *,
+    needs_voucher: bool = False,
 ) -> int:
     """Store a new draft (no permission check: callers go through ``actions`` or are trusted tooling).
 
     ``also_barred``: people who did not write it here but chose its text (who added the CAP feed it came
-    from): like its author, they may not approve it (two-person rule)."""
+    from): like its author, they may not approve it (two-person rule). ``needs_voucher``: nobody knows who wrote
+    it (a file dropped in the inbox): someone must submit it before another person may approve it."""
     columns = validate_announcement(db, data)
     now_iso = format_utc(now)
     with db.atomic():  # a rule it cannot make leaves no row behind (and none without its audit entry)
@@ -173,6 +180,7 @@ def create_announcement(
                 "updated_by": user_id,
                 "contributors": dumps([user_id]),
                 "editors_since_approval": dumps(sorted({user_id, *also_barred})),
+                "needs_voucher": 1 if needs_voucher else None,
             }
         )
         announcement_id = int(table.last_pk)  # type: ignore[arg-type]
@@ -315,9 +323,11 @@ def submit_announcement(db: Database, announcement_id: int, user: dict[str, Any]
         return row
     if row["status"] not in ("draft", "rejected", "withdrawn"):
         raise _state_error(row, "submit", "only a draft, rejected or withdrawn announcement can be submitted")
-    return _transition(
-        db, row, user, now, "submit", {"status": "submitted", "status_by": user["id"], "status_at": format_utc(now)}
-    )
+    changes: dict[str, Any] = {"status": "submitted", "status_by": user["id"], "status_at": format_utc(now)}
+    if row.get("needs_voucher"):  # the submitter answers for a dropped file now, so another person approves it
+        changes["needs_voucher"] = None
+        changes["editors_since_approval"] = dumps(sorted({*row["editors_since_approval"], int(user["id"])}))
+    return _transition(db, row, user, now, "submit", changes)
 
 
 def approve_announcement(

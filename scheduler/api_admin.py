@@ -72,8 +72,8 @@ class ReasonIn(BaseModel):
 class ApprovalIn(BaseModel):
     version: str | None = Field(
         default=None, min_length=1, max_length=64,
-        description="The announcement's `version` as you read it: if its content changed since, nothing is approved "
-        "(409) and you read it again",
+        description="Required: the announcement's `version` as you read it (`GET` answers it): if its content "
+        "changed since, nothing is approved (409) and you read it again",
     )  # fmt: skip
 
 
@@ -144,8 +144,12 @@ def approve(
     announcement_id: AnnouncementId, service: ServiceDep, user: UserDep, body: ApprovalIn | None = None
 ) -> dict[str, Any]:
     """Approve and publish; the approver must not have created or changed it since its last approval. Send the
-    ``version`` you read (``GET`` answers it): an edit made since is then refused (409), never approved unseen."""
-    row, published = approve_and_publish(service, announcement_id, user, body.version if body else None)
+    ``version`` you read (``GET`` answers it; required): an edit made since is then refused (409), never approved
+    unseen."""
+    if body is None or body.version is None:  # without it, an edit made after the approver read it would be aired
+        raise UserError("version: required: GET the announcement and send back the `version` it answers, so that "
+                        "what you approve is what you read", field="version")  # fmt: skip
+    row, published = approve_and_publish(service, announcement_id, user, body.version)
     return _changed(row, published)
 
 

@@ -2,7 +2,9 @@
 
 Both hand a :class:`content.drafts.DraftRequest`; this records the normalised
 media and creates a *draft* announcement targeting the group (or every display
-when no group is given). Nothing is published: approval is another person's.
+when no group is given). Nothing is published: whoever dropped the file is not
+known, so a named person must submit the draft (answering for it) and another
+one approve it (``needs_voucher``, scheduler.policy).
 """
 
 from __future__ import annotations
@@ -69,5 +71,7 @@ def create_draft(service: Service, request: DraftRequest) -> dict[str, Any]:
         }
         if result.kind == "image":
             body["duration_s"] = service.config.default_duration_s
-        announcement_id = create_announcement(service.db, body, _system_user_id(service), service.clock())
+        # whoever dropped the file is unknown: a named person submits it (and may then not approve it)
+        announcement_id = create_announcement(service.db, body, _system_user_id(service), service.clock(),
+                                              needs_voucher=True)  # fmt: skip
     return {"id": announcement_id, "title": body["title"]}

@@ -507,3 +507,10 @@ def m020_store_changes_counter(db: Database) -> None:
 def m021_display_manifest_schema(db: Database) -> None:
     """The manifest schema a display's player reads (reported in its heartbeat); NULL: not reported, schema 1."""
     db.table("displays").add_column("manifest_schema", int)
+
+
+@migrations()
+def m022_announcement_needs_voucher(db: Database) -> None:
+    """1: a draft from a file dropped in the inbox (or ``signage ingest``), whose author nobody knows; it is
+    approved only after a named person submitted it (scheduler.policy, "unvouched"). NULL: a person wrote it."""
+    db.table("announcements").add_column("needs_voucher", int)

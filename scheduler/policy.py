@@ -11,7 +11,9 @@ Roles, from least to most trusted:
   Approvers decide on held data-source snapshots (``approve``).
 
 The two-person rule: the approver must differ from the creator and from everyone who
-changed the content since the last approval (``editors_since_approval``). Taking an
+changed the content since the last approval (``editors_since_approval``). A draft from a file dropped in
+the inbox (``needs_voucher``: whoever dropped it is not known) is approved only after a named person
+submitted it, and that person is then barred from approving it. Taking an
 approved item off air (edit, withdraw, archive) is allowed to its authors/editors and to
 approvers/admins only, and is always audited by the caller.
 """
@@ -63,6 +65,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "ask another approver",
         "aturan dua orang: {who} tidak boleh menyetujui pengumuman yang dibuat atau diubahnya sejak persetujuan "
         "terakhir; minta penyetuju lain",
+    ),
+    "unvouched": (
+        "nobody has answered for announcement {id} yet: it came from a file dropped in the inbox folder, whose "
+        "author is not known; someone must submit it first, then another person approves it",
+        "belum ada yang bertanggung jawab atas pengumuman {id}: asalnya berkas yang ditaruh di folder kotak masuk, "
+        "penulisnya tidak diketahui; seseorang harus mengajukannya dulu, lalu orang lain menyetujuinya",
     ),
     "not_author": (
         "only the announcement's authors/editors or an approver may {action} (announcement {id})",
@@ -150,6 +158,8 @@ def denial(user: dict[str, Any] | None, action: str, announcement: dict[str, Any
         return None
     is_reviewer = "approve" in allowed
     is_author = int(user["id"]) in authors(announcement)
+    if action == "approve" and announcement.get("needs_voucher"):
+        return "unvouched"
     if action == "approve" and int(user["id"]) in barred_approvers(announcement):
         return "two_person"
     if action in _AUTHOR_OR_REVIEWER and not (is_author or is_reviewer):

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import yaml
 
 from signage.errors import ConfigError
+from signage.yamlsafe import NoAliasSafeLoader
 
 T = TypeVar("T")
 MIN_METRICS_TOKEN_CHARS = 16
@@ -289,7 +290,7 @@ def _check_type(value: Any, tp: Any) -> bool:
 
 def _key_lines(text: str) -> dict[str, int]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=NoAliasSafeLoader)
     except yaml.YAMLError:
         return {}
     if not isinstance(node, yaml.MappingNode):
@@ -331,7 +332,7 @@ def load_config(cls: type[T], path: str | Path | None) -> T:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), None, f"cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=NoAliasSafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

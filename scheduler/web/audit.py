@@ -77,6 +77,7 @@ FIELD_WORDS: dict[str, str] = {
     "ends_at": N_("Valid until"), "schedule": N_("When"), "media_sha256": N_("Media file"),
     "created_at": N_("Created at"), "created_by": N_("Created by"), "updated_at": N_("Changed at"),
     "updated_by": N_("Changed by"), "approved_at": N_("Approved at"), "approved_by": N_("Approved by"),
+    "needs_voucher": N_("Waits for someone to answer for it"),
     "status_at": N_("Decided at"), "status_by": N_("Decided by"), "status_reason": N_("Reason"),
     "contributors": N_("Authors and editors"), "editors_since_approval": N_("Changed since the last approval by"),
     "name": N_("Name"), "location": N_("Location"), "latitude": N_("Latitude"), "longitude": N_("Longitude"),
@@ -110,7 +111,7 @@ class AuditWords:
         words = {"status": STATUS_WORDS, "layer": LAYER_WORDS, "kind": KIND_WORDS, "role": ROLE_WORDS}.get(field)
         if words and isinstance(value, str) and value in words:
             return str(t(words[value]))
-        if field in ("disabled", "must_change_password") and value in (0, 1, True, False):
+        if field in ("disabled", "must_change_password", "needs_voucher") and value in (0, 1, True, False):
             return str(t("yes") if value else t("no"))
         if field == "targets":
             targets = json.loads(value) if isinstance(value, str) else value

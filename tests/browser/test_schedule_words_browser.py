@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 from browser_support import login, new_page, screenshot_everywhere
+from tests_support import post_approve
 
 from scheduler.schedule import horizon_start
 
@@ -29,7 +30,7 @@ def test_schedule_warning_and_day_reason_in_indonesian(browser: Any, live_schedu
     body = {"title": "Posyandu Senin Rabu Jumat", "targets": {"displays": ["desa-antibar"]},
             "schedule": {"days": ["mon", "wed", "fri"]}}  # fmt: skip
     ann_id = requests.post(f"{api}/announcements", auth=editor, json=body, timeout=30).json()["announcement"]["id"]
-    assert requests.post(f"{api}/announcements/{ann_id}/approve", auth=admin, timeout=30).status_code == 200
+    assert post_approve(f"{api}/announcements/{ann_id}/approve", auth=admin, timeout=30).status_code == 200
     service.publisher.publish(["layar-kosong"])
 
     page = new_page(browser)

@@ -17,7 +17,7 @@ import pytest
 import requests
 from browser_support import LAPTOP, PHONE, login, new_page, shoot
 from release_support import add_fake_release
-from tests_support import enrol
+from tests_support import enrol, post_approve
 
 from scheduler.fleet_alerts import Finding, FleetAlerts, findings
 from signage.clock import format_utc
@@ -59,7 +59,7 @@ def _emergency(live: Any, tokens: dict[str, str]) -> int:
     r.raise_for_status()
     ann = int(r.json()["announcement"]["id"])
     requests.post(f"{base}/api/v1/admin/announcements/{ann}/submit", auth=editor, timeout=TIMEOUT_S).raise_for_status()
-    requests.post(f"{base}/api/v1/admin/announcements/{ann}/approve", auth=admin, timeout=TIMEOUT_S).raise_for_status()
+    post_approve(f"{base}/api/v1/admin/announcements/{ann}/approve", auth=admin, timeout=TIMEOUT_S).raise_for_status()
     with service.lock:
         seq = service.db.execute("select max(seq) from emergency_pushes where announcement_id = ?", [ann]).fetchone()[0]
     receipts = f"{base}/api/v1/player/emergency-receipts"

@@ -31,7 +31,7 @@ from procs import (
     stop,
     wait_for,
 )
-from tests_support import free_port
+from tests_support import free_port, post_approve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -48,7 +48,7 @@ def announce(base: str, editor: tuple[str, str], admin: tuple[str, str] | None, 
     assert response.status_code == 201, response.text
     ann_id = int(response.json()["announcement"]["id"])
     if admin is not None:
-        approved = requests.post(f"{base}/api/v1/admin/announcements/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S)
+        approved = post_approve(f"{base}/api/v1/admin/announcements/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S)
         assert approved.status_code == 200, approved.text
     return ann_id
 

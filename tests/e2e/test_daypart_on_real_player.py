@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 from player_scenes import add_display, admin, colour_distance, editor, mean_rgb, solid_png, upload
 from procs import stop
-from tests_support import enrol_player
+from tests_support import enrol_player, post_approve
 
 from player.runner import decide_at
 from signage.clock import zone
@@ -48,7 +48,7 @@ def scheduled(live: Any, title: str, sha256: str, start: datetime, end: datetime
     r = requests.post(f"{live.url}/api/v1/admin/announcements", json=body, auth=editor(live), timeout=30)
     assert r.status_code == 201, r.text
     ann_id = r.json()["announcement"]["id"]
-    r = requests.post(f"{live.url}/api/v1/admin/announcements/{ann_id}/approve", auth=admin(live), timeout=60)
+    r = post_approve(f"{live.url}/api/v1/admin/announcements/{ann_id}/approve", auth=admin(live), timeout=60)
     assert r.status_code == 200, r.text
     return f"ann-{ann_id}"
 

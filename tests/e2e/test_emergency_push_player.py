@@ -22,7 +22,7 @@ import requests
 from PIL import Image
 from player_scenes import PortForwarder, add_display, admin, colour_distance, editor, publish, solid_png, upload
 from procs import env, read_status, signage, stop, wait_for
-from tests_support import enrol_player, free_port
+from tests_support import enrol_player, free_port, post_approve
 
 from signage.clock import format_utc
 
@@ -92,7 +92,7 @@ def test_pushed_emergency_shows_without_the_manifest_is_acknowledged_and_cancell
                                 "ends_at": until})  # fmt: skip
         ann = int(r.json()["announcement"]["id"])
         approved_at = time.monotonic()
-        assert requests.post(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=admin(live),
+        assert post_approve(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=admin(live),
                              timeout=TIMEOUT_S).ok  # fmt: skip
         wait_for(lambda: _shows(shot, RED_BAND), 30, "the emergency's red band on screen", player)
         status = read_status(data_dir)

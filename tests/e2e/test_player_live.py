@@ -14,7 +14,7 @@ import pytest
 import requests
 from PIL import Image, ImageStat
 from player_scenes import QT_NOISE
-from tests_support import enrol_player
+from tests_support import enrol_player, post_approve
 
 from player.app import PlayerApp
 from player.tuning import PlayerTuning
@@ -90,7 +90,7 @@ def test_heartbeats_play_events_sse_manifest_and_screenshot(qtbot, live_schedule
                           json={"title": "Siaga Banjir Rob", "body": "Warga pesisir harap waspada.",
                                 "layer": "emergency", "targets": {"displays": [DISPLAY]}})
         ann = r.json()["announcement"]["id"]
-        requests.post(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
+        post_approve(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
                       timeout=TIMEOUT_S).raise_for_status()
         qtbot.waitUntil(lambda: app.runner.cue is not None and app.runner.cue.item is not None
                         and app.runner.cue.item.id == f"ann-{ann}", timeout=15_000)

@@ -26,7 +26,7 @@ import pytest
 import requests
 from procs import DISPLAY_ID, env, make_store, signage, spawn, start_scheduler, stop, wait_for
 from release_support import build_release
-from tests_support import enrol_player_at, free_port
+from tests_support import enrol_player_at, free_port, post_approve
 
 import signage as signage_package
 
@@ -114,7 +114,7 @@ def fleet(tmp_path: Path) -> Iterator[Fleet]:
                                     "targets": {"displays": [DISPLAY_ID]}})
             assert r.status_code in (200, 201), r.text
             ann = r.json()["announcement"]["id"]
-            requests.post(f"{url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
+            post_approve(f"{url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
                           timeout=TIMEOUT_S).raise_for_status()
         player_dir = tmp_path / "player"
         enrol_player_at(url, admin, DISPLAY_ID, "UPD234", player_dir)

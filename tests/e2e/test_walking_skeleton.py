@@ -21,7 +21,7 @@ import pytest
 import requests
 from PIL import Image, ImageChops, ImageStat
 from procs import DISPLAY_ID, env, make_store, read_status, show_logs, signage, start_scheduler, stop, wait_for
-from tests_support import free_port
+from tests_support import free_port, post_approve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -161,7 +161,7 @@ def test_announcement_reaches_player_survives_scheduler_loss_and_tampering(workd
         )
         assert r.status_code == 201, r.text
         first_id = r.json()["announcement"]["id"]
-        r = requests.post(f"{base}/api/v1/admin/announcements/{first_id}/approve", auth=admin, timeout=TIMEOUT_S)
+        r = post_approve(f"{base}/api/v1/admin/announcements/{first_id}/approve", auth=admin, timeout=TIMEOUT_S)
         assert r.status_code == 200, r.text
 
         player = start_player(proxy.url, player_dir, shot, workdir / "player.log")
@@ -192,7 +192,7 @@ def test_announcement_reaches_player_survives_scheduler_loss_and_tampering(workd
             },
         )
         second_id = r.json()["announcement"]["id"]
-        assert requests.post(f"{base}/api/v1/admin/announcements/{second_id}/approve", auth=admin, timeout=TIMEOUT_S).ok
+        assert post_approve(f"{base}/api/v1/admin/announcements/{second_id}/approve", auth=admin, timeout=TIMEOUT_S).ok
         wait_for(lambda: proxy.tampered_count >= 2, 30, "the player to fetch the tampered manifest", player)
         status = read_status(player_dir)
         assert "signature" in (status.get("last_error") or ""), status

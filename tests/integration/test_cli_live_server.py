@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 from procs import DISPLAY_ID, env, make_store, signage, start_scheduler, stop, wait_for
-from tests_support import enrol_at, free_port
+from tests_support import enrol_at, free_port, post_approve
 
 from signage.signing import public_key_from_text, verify_envelope
 
@@ -59,7 +59,7 @@ def test_keys_rotate_from_the_cli_is_followed_by_the_running_server(tmp_path: Pa
         )
         assert r.status_code == 201, r.text
         ann_id = r.json()["announcement"]["id"]
-        r = requests.post(f"{base}/api/v1/admin/announcements/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S)
+        r = post_approve(f"{base}/api/v1/admin/announcements/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S)
         assert r.status_code == 200, r.text
         after = _manifest(base, token)
         assert after["manifest"]["version"] > served["manifest"]["version"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 from sources_support import approve_held, forget_poll_state
-from tests_support import enrol
+from tests_support import enrol, post_approve
 
 from content.sources.config import checked
 from content.sources.fakeopensid import FakeOpenSid
@@ -55,7 +55,7 @@ def test_template_approved_once_refreshed_by_good_data_only(live_scheduler: Any,
                             auth=editor, timeout=TIMEOUT_S)  # fmt: skip
     assert created.status_code == 201, created.text
     ann_id = created.json()["announcement"]["id"]
-    requests.post(f"{url}/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S).raise_for_status()
+    post_approve(f"{url}/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S).raise_for_status()
     assert stat_items(live, token) == []  # approved, but no data yet: left out, not a blank slide
 
     poller = SourcePoller(service, tick_s=3600)
@@ -120,7 +120,7 @@ def test_prayer_template_needs_coordinates_and_reaches_the_manifest(live_schedul
     body = json.dumps({"slide": "prayer", "lat": 0.3622, "lon": 108.9614, "place": "Mempawah"})
     ann_id = requests.post(url, json={"title": "Jadwal Sholat", "kind": "stat", "targets": target, "body": body},
                            auth=editor, timeout=TIMEOUT_S).json()["announcement"]["id"]  # fmt: skip
-    requests.post(f"{url}/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S).raise_for_status()
+    post_approve(f"{url}/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S).raise_for_status()
     r = requests.get(f"{live.url}/api/v1/player/manifest", headers={"Authorization": f"Bearer {token}"},
                      timeout=TIMEOUT_S)  # fmt: skip
     prayers = [i for i in r.json()["manifest"]["items"].values() if i["type"] == "prayer"]
@@ -151,7 +151,7 @@ def test_kecamatan_aggregate_names_missing_villages(live_scheduler: Any) -> None
                                 auth=("editor", service.demo_accounts.editor_password), timeout=TIMEOUT_S)  # fmt: skip
         assert created.status_code == 201, created.text
         ann_id = created.json()["announcement"]["id"]
-        requests.post(f"{url}/{ann_id}/approve", auth=("admin", service.demo_accounts.admin_password),
+        post_approve(f"{url}/{ann_id}/approve", auth=("admin", service.demo_accounts.admin_password),
                       timeout=TIMEOUT_S).raise_for_status()  # fmt: skip
         [item] = stat_items(live, token)
         assert item["data"]["series"]["jenis-kelamin"]["total"] == 5861 * 3

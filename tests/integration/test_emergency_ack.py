@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import requests
-from tests_support import enrol
+from tests_support import enrol, post_approve
 from web_support import WebClient
 
 from scheduler.auth import create_user
@@ -32,7 +32,7 @@ def _emergency(live: Any) -> int:
                             "ends_at": "2030-12-01T00:00:00Z"})  # fmt: skip
     r.raise_for_status()
     ann = int(r.json()["announcement"]["id"])
-    requests.post(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
+    post_approve(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
                   timeout=TIMEOUT_S).raise_for_status()  # fmt: skip
     return ann
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 from sse_support import SSEClient
-from tests_support import enrol
+from tests_support import enrol, post_approve
 from web_support import WebClient
 
 from signage.clock import format_utc
@@ -73,7 +73,7 @@ def test_approved_emergency_is_pushed_signed_before_its_manifest_and_withdrawal_
         with live.service.lock:
             assert live.service.db["emergency_pushes"].count == 0  # never pushed before approval
 
-        assert requests.post(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=_admin(live),
+        assert post_approve(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=_admin(live),
                              timeout=TIMEOUT_S).ok  # fmt: skip
         raw: dict[str, str] = {}
         for display in (TARGET, OTHER_TARGET):

@@ -14,6 +14,7 @@ import ffmpeg
 import pytest
 import requests
 from PIL import Image
+from tests_support import post_approve
 from web_support import logged_in
 
 from signage.errors import UserError
@@ -66,7 +67,7 @@ def test_portrait_phone_video_is_normalised_for_each_canvas(live_scheduler: Any,
         f"{live_scheduler.url}/api/v1/admin/announcements", json=body, auth=_editor(live_scheduler), timeout=10
     )
     ann_id = ann.json()["announcement"]["id"]
-    assert requests.post(
+    assert post_approve(
         f"{live_scheduler.url}/api/v1/admin/announcements/{ann_id}/approve", auth=_admin(live_scheduler), timeout=30
     ).ok
     for display_id, (width, height) in {"desa-antibar": (400, 300), "kantor-bupati": (1920, 1080)}.items():
@@ -153,21 +154,60 @@ def test_inbox_drop_becomes_a_draft(tmp_path: Path, seeded_template: Path) -> No
         Image.new("RGB", (800, 600), (200, 30, 30)).save(group_dir / "Jadwal Posyandu.png")
         (group_dir / "Jadwal Posyandu.yaml").write_text("title: Jadwal Posyandu Desember\nlayer: normal\n")
         (group_dir / "rusak.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)
+        # the sixth review: a dropped file could ask for the emergency layer, and 370 bytes of nested YAML aliases
+        # wrote a 68 MB error file (and exhausted memory a level deeper)
+        Image.new("RGB", (800, 600), (30, 30, 200)).save(group_dir / "darurat.png")
+        (group_dir / "darurat.yaml").write_text("title: Siaga banjir\nlayer: emergency\n")
+        Image.new("RGB", (800, 600), (30, 200, 30)).save(group_dir / "bom.png")
+        laughs = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'] + [
+            f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]  # fmt: skip
+        (group_dir / "bom.yaml").write_text("\n".join(laughs) + "\nlayer: *a8\n")
+        names = ("rusak.jpg", "darurat.png", "bom.png")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with service.lock:
                 drafts = list(service.db["announcements"].rows_where("title = 'Jadwal Posyandu Desember'"))
-            failed = list((data_dir / "inbox" / "failed").glob("rusak.jpg.error.txt"))
-            if drafts and failed:
+            failed = {n: data_dir / "inbox" / "failed" / f"{n}.error.txt" for n in names}
+            if drafts and all(f.exists() for f in failed.values()):
                 break
             time.sleep(0.3)
         assert drafts and drafts[0]["status"] == "draft"
         assert json.loads(drafts[0]["targets"]) == {"displays": [], "groups": ["kec-sungai-pinyuh"]}
-        assert failed and failed[0].read_text().strip()
+        assert failed["rusak.jpg"].read_text().strip()
+        assert "layer emergency is not taken from a dropped file" in failed["darurat.png"].read_text()
+        bomb = failed["bom.png"]
+        assert bomb.stat().st_size < 4096 and "aliases" in bomb.read_text(), bomb.stat().st_size
+        with service.lock:
+            assert not list(service.db["announcements"].rows_where("title in ('Siaga banjir', 'bom')"))
+        _whoever_dropped_a_file_cannot_approve_it_alone(service, int(drafts[0]["id"]))
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         service.close()
+
+
+def _whoever_dropped_a_file_cannot_approve_it_alone(service: Any, ann_id: int) -> None:
+    """The sixth review: an approver who could also write to the inbox folder approved what they dropped there
+    (its author was the system account, so the two-person rule saw two people)."""
+    from scheduler.announcements import approve_announcement, submit_announcement
+    from scheduler.auth import create_user
+    from scheduler.policy import PolicyDenied
+
+    def user(name: str) -> dict[str, Any]:
+        return dict(next(service.db["users"].rows_where("username = ?", [name])))
+
+    with service.lock:
+        create_user(service.db, "penyetuju2", "approver", "kalimat-sandi-penyetuju", service.now_iso())
+        admin, second = user("admin"), user("penyetuju2")
+        for who in (admin, second):
+            with pytest.raises(PolicyDenied) as refused:
+                approve_announcement(service.db, ann_id, who, service.clock())
+            assert refused.value.reason == "unvouched" and "kotak masuk" in refused.value.text("id")
+        submit_announcement(service.db, ann_id, admin, service.clock())  # admin answers for it now
+        with pytest.raises(PolicyDenied) as refused:
+            approve_announcement(service.db, ann_id, admin, service.clock())
+        assert refused.value.reason == "two_person"
+        assert approve_announcement(service.db, ann_id, second, service.clock())["status"] == "approved"
 
 
 def test_media_gc_keeps_referenced_and_collects_after_grace(demo_service: Any) -> None:
@@ -364,7 +404,7 @@ def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_s
         service.db.table("announcements").update(draft["id"], {"kind": "video", "media_sha256": sha})
         ann = service.db.table("announcements").get(draft["id"])
     assert not service.media.has(ann["media_sha256"])
-    refused = requests.post(
+    refused = post_approve(
         f"{live_scheduler.url}/api/v1/admin/announcements/{ann['id']}/approve", auth=_admin(live_scheduler), timeout=30
     )
     assert refused.status_code == 400 and refused.json()["field"] == "media_sha256", refused.text

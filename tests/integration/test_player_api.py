@@ -13,7 +13,7 @@ from typing import Any
 import requests
 from PIL import Image
 from sse_support import SSEClient
-from tests_support import enrol
+from tests_support import enrol, post_approve
 
 from signage.clock import format_utc
 from signage.signing import public_key_from_text, verify_envelope
@@ -35,7 +35,7 @@ def _new_announcement(live: Any, display_id: str, title: str, layer: str = "norm
 
 def _approve(live: Any, ann_id: int) -> requests.Response:
     admin = ("admin", live.service.demo_accounts.admin_password)
-    return requests.post(f"{live.url}/api/v1/admin/announcements/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S)
+    return post_approve(f"{live.url}/api/v1/admin/announcements/{ann_id}/approve", auth=admin, timeout=TIMEOUT_S)
 
 
 def test_sse_pushes_manifest_and_emergency_and_replays_after_reconnect(live_scheduler: Any) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from tests_support import enrol
+from tests_support import enrol, post_approve
 from web_support import WebClient
 
 from signage.clock import format_utc
@@ -49,7 +49,7 @@ def _approved_emergency(live: Any, displays: list[str]) -> tuple[int, int]:
     ann = int(r.json()["announcement"]["id"])
     requests.post(f"{live.url}/api/v1/admin/announcements/{ann}/submit", auth=editor,
                   timeout=TIMEOUT_S).raise_for_status()  # fmt: skip
-    requests.post(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
+    post_approve(f"{live.url}/api/v1/admin/announcements/{ann}/approve", auth=admin,
                   timeout=TIMEOUT_S).raise_for_status()  # fmt: skip
     with live.service.lock:
         rows = list(live.service.db.query("select max(seq) as seq from emergency_pushes where announcement_id = ?",

@@ -6,7 +6,7 @@ import json
 import time
 
 import requests
-from tests_support import collect_request, enrolment_request
+from tests_support import collect_request, enrolment_request, post_approve
 
 from signage.manifest import parse_manifest
 from signage.signing import public_key_from_text, verify_envelope
@@ -25,6 +25,8 @@ def _editor(live) -> tuple[str, str]:  # type: ignore[no-untyped-def]
 
 def _post(live, path: str, auth: tuple[str, str], body: dict | None = None) -> requests.Response:  # type: ignore[no-untyped-def]
     """POST to the admin API (``path`` below /api/v1/admin)."""
+    if path.endswith("/approve") and body is None:
+        return post_approve(f"{live.url}/api/v1/admin{path}", auth=auth, timeout=TIMEOUT_S)
     return requests.post(f"{live.url}/api/v1/admin{path}", json=body, auth=auth, timeout=TIMEOUT_S)
 
 
@@ -188,9 +190,9 @@ def test_approval_needs_a_second_person_and_publishes(live_scheduler) -> None:  
     assert r.status_code == 201
     ann_id = r.json()["announcement"]["id"]
     approve_url = f"{live_scheduler.url}/api/v1/admin/announcements/{ann_id}/approve"
-    _assert_error_shape(requests.post(approve_url, auth=_editor(live_scheduler), timeout=TIMEOUT_S), 403)
+    _assert_error_shape(post_approve(approve_url, auth=_editor(live_scheduler), timeout=TIMEOUT_S), 403)
     assert requests.get(manifest_url, headers=auth, timeout=TIMEOUT_S).headers["X-Manifest-Version"] == v1
-    r = requests.post(approve_url, auth=_admin(live_scheduler), timeout=TIMEOUT_S)
+    r = post_approve(approve_url, auth=_admin(live_scheduler), timeout=TIMEOUT_S)
     assert r.status_code == 200 and r.json()["published"] == [{"display_id": "desa-antibar", "version": int(v1) + 1}]
     body = requests.get(manifest_url, headers=auth, timeout=TIMEOUT_S)
     assert body.headers["X-Manifest-Version"] == str(int(v1) + 1)
@@ -211,7 +213,7 @@ def test_edit_returns_to_draft_and_archive_takes_it_off_screen(live_scheduler) -
     url = f"{live_scheduler.url}/api/v1/admin/announcements"
     body = {"title": "Lomba Sampan", "targets": {"displays": ["kec-sungai-pinyuh"]}}
     ann_id = requests.post(url, json=body, auth=_editor(live_scheduler), timeout=TIMEOUT_S).json()["announcement"]["id"]
-    requests.post(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S).raise_for_status()
+    post_approve(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S).raise_for_status()
 
     def on_screen() -> str:
         return requests.get(f"{live_scheduler.url}/api/v1/player/manifest", headers=auth, timeout=TIMEOUT_S).text
@@ -222,11 +224,11 @@ def test_edit_returns_to_draft_and_archive_takes_it_off_screen(live_scheduler) -
     )
     assert edited.status_code == 200 and edited.json()["announcement"]["status"] == "submitted"
     assert "Lomba Sampan" not in on_screen()  # the edit is not on air until approved again
-    requests.post(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S).raise_for_status()
+    post_approve(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S).raise_for_status()
     assert "Lomba Sampan 2026" in on_screen()
     assert requests.delete(f"{url}/{ann_id}", auth=_editor(live_scheduler), timeout=TIMEOUT_S).status_code == 200
     assert "Lomba Sampan" not in on_screen()
-    again = requests.post(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S)
+    again = post_approve(f"{url}/{ann_id}/approve", auth=_admin(live_scheduler), timeout=TIMEOUT_S)
     assert _assert_error_shape(again, 400)["field"] == "status"
     _assert_error_shape(requests.delete(f"{url}/999999", auth=_editor(live_scheduler), timeout=TIMEOUT_S), 404)
 

@@ -27,7 +27,7 @@ import pytest
 import requests
 from fake_cap import FakeCapFeed, cap_document
 from sources_support import poll_now
-from tests_support import enrol
+from tests_support import enrol, post_approve
 from web_support import WebClient, logged_in
 
 from content.sources.fakeopensid import FakeOpenSid
@@ -50,6 +50,8 @@ def feed() -> Iterator[FakeCapFeed]:
 
 
 def _api(live: Any, method: str, path: str, auth: tuple[str, str], **kwargs: Any) -> requests.Response:
+    if method == "POST" and path.endswith("/approve") and not kwargs:
+        return post_approve(f"{live.url}/api/v1/admin{path}", auth=auth, timeout=TIMEOUT_S)
     return requests.request(method, f"{live.url}/api/v1/admin{path}", auth=auth, timeout=TIMEOUT_S, **kwargs)
 
 
@@ -577,3 +579,22 @@ def test_an_unreadable_body_or_a_nan_is_named_as_such(live_scheduler: Any) -> No
     r = editor.post("/admin/announcements/new", data=b"--x\r\nbroken", headers={"Content-Type": "multipart/form-data"})
     assert r.status_code == 400 and "text/html" in r.headers["content-type"], r.headers
     assert "Formulir sampai dalam keadaan rusak" in r.text
+
+
+def test_an_api_approval_must_name_the_version_it_read(live_scheduler: Any) -> None:
+    """The sixth review: the `version` check ran only when a client sent one, so a script approving without it
+    aired an edit the author made after the approver had read the announcement."""
+    editor = ("editor", live_scheduler.service.demo_accounts.editor_password)
+    admin = ("admin", live_scheduler.service.demo_accounts.admin_password)
+    created = _api(live_scheduler, "POST", "/announcements", editor, json={
+        "title": "Pemberitahuan biasa", "body": "Kantor tutup pukul 15.00.", "targets": {"displays": ["desa-antibar"]}})
+    ann = created.json()["announcement"]
+    url = f"{live_scheduler.url}/api/v1/admin/announcements/{ann['id']}/approve"
+    for body in ({}, {"json": {}}, {"json": {"version": None}}):
+        refused = requests.post(url, auth=admin, timeout=TIMEOUT_S, **body)  # type: ignore[arg-type]
+        assert refused.status_code == 400 and refused.json()["field"] == "version", refused.text
+        assert "GET the announcement" in refused.json()["error"]
+    assert _api(live_scheduler, "GET", f"/announcements/{ann['id']}", admin).json()["announcement"]["status"] == "draft"
+    approved = _api(live_scheduler, "POST", f"/announcements/{ann['id']}/approve", admin,
+                    json={"version": ann["version"]})  # fmt: skip
+    assert approved.status_code == 200 and approved.json()["announcement"]["status"] == "approved"

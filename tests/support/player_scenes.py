@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 from PIL import Image, ImageStat
+from tests_support import post_approve
 
 TIMEOUT_S = 60
 #: Qt messages that are environment noise in a headless container, not player bugs (``qt_log_ignore``).
@@ -71,7 +72,7 @@ def publish(live: Any, display_id: str, title: str, kind: str, sha256: str, dura
     r = requests.post(f"{live.url}/api/v1/admin/announcements", json=body, auth=editor(live), timeout=TIMEOUT_S)
     assert r.status_code == 201, r.text
     ann_id = r.json()["announcement"]["id"]
-    r = requests.post(f"{live.url}/api/v1/admin/announcements/{ann_id}/approve", auth=admin(live),
+    r = post_approve(f"{live.url}/api/v1/admin/announcements/{ann_id}/approve", auth=admin(live),
                       timeout=TIMEOUT_S)
     assert r.status_code == 200, r.text
     return f"ann-{ann_id}"

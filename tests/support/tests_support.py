@@ -145,3 +145,11 @@ def text_manifest(compiled: Any, display_id: str, timezone: str, generated_at: A
         operating_hours=[],
         key_id="0" * 16,
     )
+
+
+def post_approve(url: str, *, auth: Any, timeout: float = 30, **kwargs: Any) -> requests.Response:
+    """``POST .../announcements/{id}/approve`` as a client must: with the ``version`` it read by ``GET`` first
+    (the API refuses an approval without it, so an edit made after reading is never approved unseen)."""
+    read = requests.get(url.removesuffix("/approve"), auth=auth, timeout=timeout)
+    version = read.json()["announcement"]["version"] if read.ok else "unread"
+    return requests.post(url, auth=auth, timeout=timeout, json={"version": version}, **kwargs)
