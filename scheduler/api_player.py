@@ -138,10 +138,13 @@ async def manifest(
 def media(
     sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="lowercase hex sha256")],
     service: Annotated[Service, Depends(get_service)],
-    _reader: Annotated[None, Depends(media_reader)],
+    display_id: Annotated[str | None, Depends(media_reader)],
     range_header: Annotated[str | None, Header(alias="range", max_length=200)] = None,
 ) -> FileResponse:
-    """A stored file by its hash, for a display (Bearer token) or staff: drafts' media are not public."""
+    """A stored file by its hash, for a display (Bearer token: the media of its latest or previous manifest) or
+    staff: drafts' media are not public, and one display does not read another's (404 as for no file)."""
+    if display_id is not None and not service.publisher.display_may_fetch(display_id, sha256):
+        raise NotFound(f"no media {sha256} in this display's manifests", field="sha256")
     path = service.media.path_for(sha256)
     if not path.is_file():
         raise NotFound(f"no media {sha256}", field="sha256")

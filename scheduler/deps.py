@@ -81,14 +81,15 @@ def current_user(request: Request) -> dict[str, Any]:
     raise Unauthorized()
 
 
-async def media_reader(request: Request) -> None:
-    """Who may fetch a stored file by its hash: a display (its Bearer token) or logged-in staff (session or Basic).
+async def media_reader(request: Request) -> str | None:
+    """Who may fetch a stored file by its hash: a display (its Bearer token; its id is returned, and it reads
+    only the media of its own published manifests) or logged-in staff (session or Basic; None).
 
     The store also holds the media of drafts and of refused or withdrawn announcements; knowing a hash must not
     be enough to read one (the static tree, served without credentials, holds only published media).
     """
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token:
-        await current_display(request)
-        return
+        return await current_display(request)
     await run_in_threadpool(current_user, request)  # a Basic check costs a scrypt: off the event loop
+    return None

@@ -212,6 +212,8 @@ class Publisher:
         # change, known without compiling (scheduler/publish_inputs.py); False: always compile (a benchmark peer)
         self._inputs: dict[str, tuple[str, str]] = {}
         self.skip_unchanged_inputs = True
+        # display id -> media hashes of its latest and previous version: what its token may fetch
+        self._media_of: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
     def close(self) -> None:
         """Stop the worker processes (the service closes its publisher)."""
@@ -418,7 +420,22 @@ class Publisher:
             write_atomic(path.with_name(path.name + ".gz"), rendered.static_gz)
             write_atomic(path, rendered.static_body)
         etag = '"' + hashlib.sha256(rendered.body).hexdigest()[:32] + '"'
+        before = self._media_of.get(display_id)
+        self._media_of[display_id] = (frozenset(rendered.media_sha256), before[0] if before else frozenset())
         return PublishedManifest(display_id, version, etag, rendered.body_gz)
+
+    def display_may_fetch(self, display_id: str, sha256: str) -> bool:
+        """Whether ``sha256`` is the media of an item in the display's latest (or previous) published version:
+        a display's token reads what it was sent, not any stored file (the media of drafts among them)."""
+        known = self._media_of.get(display_id)
+        if known is None:
+            latest = self.latest(display_id)
+            if latest is None:
+                return False
+            items = json.loads(latest.body)["manifest"].get("items") or {}
+            media = frozenset(i["media"]["sha256"] for i in items.values() if isinstance(i.get("media"), dict))
+            known = self._media_of.setdefault(display_id, (media, frozenset()))
+        return sha256 in known[0] or sha256 in known[1]
 
     def _version_files_ahead(self, display_id: str, db_version: int) -> int:
         """The highest kept envelope file at or above ``db_version`` (files written, rows never committed).

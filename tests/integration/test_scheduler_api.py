@@ -309,3 +309,26 @@ def test_key_rotation_and_group_removal_reaching_many_displays_return_before_the
     assert service.publish_behind.wait_idle(120) and service.publish_behind.rounds == rounds + 1
     assert all("uji-hapus" not in service.db.table("displays").get(d)["groups"] for d in ("desa-antibar",
                                                                                            "kantor-bupati"))
+
+
+def test_a_displays_token_reads_only_the_media_of_its_own_manifests(live_scheduler) -> None:  # type: ignore[no-untyped-def]
+    """The sixth review: any display's token read any stored file by its hash, a draft's media among them."""
+    service = live_scheduler.service
+    token = enrol(live_scheduler, "kantor-bupati", "MED234")["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    body = requests.get(f"{live_scheduler.url}/api/v1/player/manifest", headers=auth, timeout=TIMEOUT_S).content
+    items = json.loads(body)["manifest"]["items"].values()
+    mine = {i["media"]["sha256"] for i in items if i.get("media")}
+    assert mine
+    for sha in mine:  # what it was sent, it reads
+        assert requests.get(f"{live_scheduler.url}/api/v1/media/{sha}", headers=auth, timeout=TIMEOUT_S).ok
+    with service.lock:
+        stored = {row["sha256"] for row in service.db["media"].rows} | {
+            row["sha256"] for row in service.db["media_variants"].rows}  # fmt: skip
+    others = sorted(stored - mine)
+    assert others  # drafts' media, other canvases' variants
+    staff = ("editor", service.demo_accounts.editor_password)
+    for sha in others[:5]:
+        refused = requests.get(f"{live_scheduler.url}/api/v1/media/{sha}", headers=auth, timeout=TIMEOUT_S)
+        assert _assert_error_shape(refused, 404)["field"] == "sha256"
+        assert requests.get(f"{live_scheduler.url}/api/v1/media/{sha}", auth=staff, timeout=TIMEOUT_S).ok
