@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,8 +41,11 @@ def _damaged(exc: BaseException) -> IngestRefused:
     return IngestRefused(f"the image is damaged or incomplete ({exc}); save or export it again and re-upload.")
 
 
-def _too_big(width: int | None, height: int | None, max_pixels: int) -> IngestRefused:
-    size = f"{width}x{height} pixels" if width and height else "larger than allowed"
+def _too_big(width: int | None, height: int | None, max_pixels: int, declared: str = "") -> IngestRefused:
+    """``declared``: Pillow's refusal of a file that declares an enormous size ("Image size (N pixels) ...")."""
+    pixels = re.search(r"\((\d+) pixels\)", declared)
+    size = (f"{width}x{height} pixels" if width and height
+            else f"{int(pixels.group(1)) / 1e6:.0f} megapixels" if pixels else "larger than allowed")  # fmt: skip
     return IngestRefused(
         f"the image is too large ({size}); the limit is {max_pixels / 1e6:.0f} megapixels. "
         "Resize it (e.g. to 3840x2160) and upload again."
@@ -64,8 +68,8 @@ def open_image(
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             im = Image.open(path)
-        except Image.DecompressionBombError:
-            raise _too_big(None, None, max_pixels) from None
+        except Image.DecompressionBombError as exc:
+            raise _too_big(None, None, max_pixels, str(exc)) from None
         except Image.UnidentifiedImageError as exc:
             raise IngestRefused("the file looks like an image but cannot be read; it may be damaged.") from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:

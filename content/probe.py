@@ -36,6 +36,7 @@ class VideoStream:
     is_vfr: bool
     bitrate_kbps: int | None
     frame_count: int | None
+    interlaced: bool = False  # field_order tt/bb/tb/bt: two fields per frame (TV cameras, DVDs)
 
     @property
     def display_width(self) -> int:
@@ -180,6 +181,10 @@ def _packet_times(path: Path) -> list[float]:
     return [t for p in data.get("packets", []) if (t := _float(p.get("pts_time"))) is not None]
 
 
+#: ffprobe's ``field_order`` values of interlaced video ("progressive" and "unknown" are not).
+INTERLACED_ORDERS = ("tt", "bb", "tb", "bt")
+
+
 def _video_stream(path: Path, stream: dict[str, Any], check_intervals: bool) -> VideoStream:
     fps = _rate(stream.get("avg_frame_rate"))
     nominal = _rate(stream.get("r_frame_rate"))
@@ -198,6 +203,7 @@ def _video_stream(path: Path, stream: dict[str, Any], check_intervals: bool) -> 
         is_vfr=is_vfr,
         bitrate_kbps=_kbps(stream.get("bit_rate")),
         frame_count=_int(stream.get("nb_frames")),
+        interlaced=str(stream.get("field_order") or "") in INTERLACED_ORDERS,
     )
 
 

@@ -71,6 +71,7 @@ class VideoPlan:
     placement: Placement
     keep_audio: bool
     reasons: tuple[str, ...] = field(default=())
+    deinterlace: bool = False  # bwdif first: an interlaced source's moving edges would show combing on the LED
 
     def describe(self) -> str:
         if self.action is VideoAction.COPY:
@@ -118,6 +119,8 @@ def plan_video(
         reasons.append(f"pixel format {video.pix_fmt} -> yuv420p")
     if video.rotation_deg:
         reasons.append(f"turned upright ({video.rotation_deg}° rotation)")
+    if video.interlaced:
+        reasons.append("interlaced -> deinterlaced")
     if (video.width, video.height) != (canvas.width, canvas.height) or video.sample_aspect != 1:
         reasons.append(f"{video.display_width}x{video.display_height} -> {canvas} ({fit.value})")
     if video.is_vfr:
@@ -133,7 +136,8 @@ def plan_video(
     if reasons:
         if info.has_audio and not keep:
             reasons.append("audio removed")
-        return VideoPlan(canvas, VideoAction.TRANSCODE, fps, cap, placement, keep, tuple(reasons))
+        return VideoPlan(canvas, VideoAction.TRANSCODE, fps, cap, placement, keep, tuple(reasons),
+                         deinterlace=video.interlaced)  # fmt: skip
 
     wrapper: list[str] = []
     if not info.is_mp4:
@@ -151,6 +155,8 @@ def _filter_graph(plan: VideoPlan, background: Rgb, has_alpha: bool) -> tuple[st
     p = plan.placement
     colour = "0x" + background.hex[1:]
     steps = [f"fps={plan.fps}", f"scale={p.scaled_width}:{p.scaled_height}", "setsar=1"]
+    if plan.deinterlace:
+        steps.insert(0, "bwdif=mode=send_frame")
     if p.needs_crop:
         steps.append(f"crop={p.crop_width}:{p.crop_height}:{p.crop_x}:{p.crop_y}")
     if has_alpha:

@@ -86,6 +86,8 @@ def validate_announcement(db: Database, data: dict[str, Any]) -> dict[str, Any]:
             problem(f"media_sha256: a {kind} announcement needs uploaded media", "media_sha256")
         elif not rows:
             problem("media_sha256: no uploaded media with this hash; upload it first", "media_sha256")
+        elif rows[0]["kind"] != kind and rows[0].get("mime") == "image/gif":
+            kind = rows[0]["kind"]  # an animated GIF becomes a video (a page read before it was known says image)
         elif rows[0]["kind"] != kind:
             problem(f"media_sha256: that media is a {rows[0]['kind']}, not a {kind}", "media_sha256")
         elif rows[0]["status"] == "failed":

@@ -48,8 +48,9 @@ class BodyLimitMiddleware:
         headers = dict(scope.get("headers") or [])
         limit = limit_for(scope["path"], headers.get(b"content-type", b""))
         declared = headers.get(b"content-length")
+        page = scope["path"].startswith("/admin/")  # a browser's form: a page in words, not JSON
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await _refuse(send, limit)
+            await _refuse(send, limit, page)
             return
         received = 0
         started = False
@@ -65,7 +66,7 @@ class BodyLimitMiddleware:
                     # error is a 400), and whatever it sends afterwards is dropped.
                     if not started and not refused:
                         refused = True
-                        await _refuse(send, limit)
+                        await _refuse(send, limit, page)
                     raise BodyTooLarge()
             return message
 
@@ -85,20 +86,28 @@ class BodyLimitMiddleware:
                 raise
 
 
-async def _refuse(send: Send, limit: int) -> None:
+#: The web admin's answer to a form or file over the limit (this layer knows no user: Indonesian, then English).
+PAGE_413 = """<!doctype html><html lang="id"><head><meta charset="utf-8"><title>Terlalu besar</title></head><body>
+<h1>Berkas atau isian terlalu besar</h1><p>Paling banyak {mb} MB. Perkecil berkasnya (mis. potong videonya atau
+ekspor dengan ukuran lebih kecil), lalu tekan Kembali di peramban dan kirim lagi.</p>
+<p lang="en">The file or form is too large: at most {mb} MB. Make the file smaller, go back and send it again.</p>
+</body></html>"""
+
+
+async def _refuse(send: Send, limit: int, page: bool = False) -> None:
     body: dict[str, Any] = {
         "ok": False,
         "status": 413,
         "error": f"request body larger than {limit} bytes",
         "field": "body",
     }
-    data = json.dumps(body).encode()
+    data = PAGE_413.format(mb=max(1, limit // MIB)).encode() if page else json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", b"text/html; charset=utf-8" if page else b"application/json"),
                 (b"content-length", str(len(data)).encode()),
                 (b"connection", b"close"),
             ],

@@ -15,12 +15,14 @@ reason (it is dropped once a ``wait`` uploader has been told, unless an
 announcement uses it), an announcement using it cannot be approved, and the
 conversion is not tried again until the file is uploaded again or the fleet
 gains a canvas no failed job tried. A job a previous server process left
-unfinished ends failed when the server starts (:meth:`MediaJobs.recover_interrupted`).
+running ends failed when the server starts, one it left queued is queued again
+(:meth:`MediaJobs.recover_interrupted`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import json
 import logging
@@ -31,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from PIL import Image
 from sqlite_utils import Database
 
 from content.jobs import Job, JobRunner, JobState
@@ -162,6 +165,16 @@ def _json_list(text: str | None) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def gif_is_animated(path: Path) -> bool:
+    """Whether the GIF at ``path`` has more than one frame (read from its frame headers; False if unreadable:
+    the conversion then says what is wrong with it)."""
+    try:
+        with Image.open(path) as picture:
+            return bool(getattr(picture, "is_animated", False))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+
+
 def _still(kind: str, mime: str | None) -> bool:
     """A still picture: converted in a second or two (a GIF may be animated: made a video, on the main queue)."""
     return kind == "image" and mime != "image/gif"
@@ -193,6 +206,7 @@ class MediaJobs:
         self.on_ready = on_ready
         self._rows: dict[int, int] = {}  # runner job id -> ingest_jobs row id
         self._mine: set[int] = set()  # ingest_jobs rows this process made (queued in its runner)
+        self._stopping = False
         ids = itertools.count(1)  # one numbering over both queues (self._rows is keyed by it)
         self.runner = JobRunner(max_jobs, on_update=self._on_update, ids=ids)
         # still pictures take a second or two: their own queue, so a poster never waits behind a long video
@@ -208,6 +222,8 @@ class MediaJobs:
     def _submit_upload(self, source: Path, original_name: str, *, space_checked: bool) -> tuple[int, str, str]:
         name = display_name(original_name)
         sniffed = sniff_file(source)  # refuses non-media here, in the request
+        if sniffed.fmt == "gif" and gif_is_animated(source):  # it will be a video: say so now (the form's kind)
+            sniffed = dataclasses.replace(sniffed, kind="video")
         if not space_checked:
             self._check_free_space(source.stat().st_size)
         stored = self.store.put_file(source, mime=sniffed.mime)
@@ -221,6 +237,12 @@ class MediaJobs:
                 )  # fmt: skip
             elif rows[0]["status"] == "failed":  # uploaded again: that is the change that earns a new try
                 self.db.table("media").update(stored.sha256, {"status": "processing", "notes": None})
+            elif rows[0]["status"] == "ready" and not missing_canvases(self.db, stored.sha256):
+                # already made for every screen size: nothing to convert again, ready at once
+                job_id = self._new_job_row(name, stored.sha256, rows[0]["kind"], now)
+                self.db.table("ingest_jobs").update(job_id, {"state": "done", "percent": 100.0, "notes": "[]",
+                                                             "warnings": "[]"})  # fmt: skip
+                return job_id, rows[0]["kind"], stored.sha256
             converting = [
                 row["id"]
                 for row in self.db.table("ingest_jobs").rows_where(
@@ -330,7 +352,7 @@ class MediaJobs:
 
     def _on_update(self, job: Job) -> None:
         row_id = self._rows.get(job.id)
-        if row_id is None:
+        if row_id is None or (self._stopping and job.state is JobState.FAILED):
             return
         update: dict[str, Any] = {"state": str(job.state), "percent": round(job.percent, 1),
                                   "updated_at": format_utc(self.clock())}  # fmt: skip
@@ -350,18 +372,26 @@ class MediaJobs:
             self.on_ready(sha)
 
     def recover_interrupted(self) -> int:
-        """End jobs a previous server process left queued or running (killed, crashed, restarted) as failed.
+        """Jobs a previous server process left unfinished (killed, crashed, restarted): one that was running
+        ends failed, one that never started is queued again.
 
         The server calls this once as it starts. Such a job would say "in progress" for ever and,
-        counted as pending, keep :meth:`ensure_variants` from ever making its canvases. It is not
-        restarted by itself: the file may be what brought the process down. Returns how many ended.
+        counted as pending, keep :meth:`ensure_variants` from ever making its canvases. A running one is not
+        restarted by itself: the file may be what brought the process down. Returns how many ended failed.
         """
         with self.db_lock:
-            stale = [
+            left = [
                 row
                 for row in self.db.table("ingest_jobs").rows_where("state in ('queued', 'running')", order_by="id")
                 if row["id"] not in self._mine
             ]
+            again = [row for row in left if row["state"] == "queued" and self.store.has(row["original_sha256"])]
+            for row in again:  # never started: nothing is known against the file, its turn comes again
+                media = self.db.table("media").rows_where("sha256 = ?", [row["original_sha256"]], select="mime")
+                mime = next(iter(media), {}).get("mime")
+                self._mine.add(row["id"])
+                self._submit(row["id"], row["original_sha256"], row["original_name"], _still(row["kind"], mime))
+            stale = [row for row in left if row not in again]
             now = format_utc(self.clock())
             for row in stale:
                 self.db.table("ingest_jobs").update(
@@ -423,5 +453,8 @@ class MediaJobs:
         return self.job(job_id)
 
     def shutdown(self) -> None:
+        # a conversion cut short by the stop is not the file's fault: its row stays "running", and the next start
+        # says it was interrupted (recover_interrupted), not "the file may be damaged"
+        self._stopping = True
         self.runner.shutdown(wait=False)
         self.still_runner.shutdown(wait=False)

@@ -634,10 +634,12 @@ class Publisher:
             if self.on_missing_variant is not None:
                 self.on_missing_variant(ann["media_sha256"])
             return None
-        item["type"] = ann["kind"]
+        # the media's own kind, never only the announcement's: an animated GIF announced as a picture is a video
+        kind = "video" if str(variant["mime"]).startswith("video/") else "image"
+        item["type"] = kind
         item["media"] = {"sha256": variant["sha256"], "size": variant["size"], "mime": variant["mime"],
                          "url": media_prefix + variant["sha256"]}  # fmt: skip
-        if ann["kind"] == "video" and variant["duration_s"]:
+        if kind == "video" and variant["duration_s"]:
             item["duration_s"] = round(float(variant["duration_s"]), 3)
         return item
 

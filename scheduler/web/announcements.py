@@ -80,6 +80,8 @@ STATUS_LABELS: dict[str, str] = {
     "not_today": N_("Approved, not on today"),
     "later_today": N_("Approved, on later today"),
     "done_today": N_("Approved, done for today"),
+    "media_waiting": N_("Approved, its file is still being prepared"),
+    "media_failed": N_("Approved, but its file failed: not on any screen"),
     "ended": N_("Ended"),
     "rejected": N_("Rejected"),
     "withdrawn": N_("Withdrawn"),
@@ -148,6 +150,26 @@ def _mark_not_today(service: ServiceDep, on_air: list[dict[str, Any]]) -> None:
         row["display_status"] = quiet.get(int(row["id"]), row["display_status"])
 
 
+#: Approved states that put it on screens once its file is there.
+_WANTS_SCREENS = ("on_air", "later_today", "done_today", "not_today", "approved")
+
+
+def _mark_media(service: ServiceDep, rows: list[dict[str, Any]]) -> None:
+    """``display_status`` "media_waiting" / "media_failed" for approved ones whose file is not on any screen:
+    still converting, or its conversion failed (the publisher leaves them out; "on air" would not be true)."""
+    shas = sorted({str(r["media_sha256"]) for r in rows
+                   if r.get("media_sha256") and r["display_status"] in _WANTS_SCREENS})  # fmt: skip
+    if not shas:
+        return
+    with service.lock:
+        states = {m["sha256"]: m["status"] for m in service.db.table("media").rows_where(
+            f"sha256 in ({','.join('?' * len(shas))})", shas, select="sha256, status")}  # fmt: skip
+    for row in rows:
+        state = states.get(row.get("media_sha256") or "")
+        if row["display_status"] in _WANTS_SCREENS and state in ("processing", "failed"):
+            row["display_status"] = "media_waiting" if state == "processing" else "media_failed"
+
+
 @router.get("/announcements")
 def list_announcements(request: Request, user: UserDep, service: ServiceDep, status: str = "", q: str = "") -> Response:
     now = service.clock()
@@ -166,6 +188,7 @@ def list_announcements(request: Request, user: UserDep, service: ServiceDep, sta
             row["changed_at"], row["changed_by"] = row.get("updated_at"), row.get("updated_by") or row["created_by"]
     rows.sort(key=lambda r: (str(r["changed_at"] or ""), int(r["id"])), reverse=True)
     _mark_not_today(service, [r for r in rows if r["display_status"] == "on_air"])
+    _mark_media(service, rows)
     for row in rows:
         if status and row["display_status"] != status:
             continue
@@ -182,8 +205,8 @@ def list_announcements(request: Request, user: UserDep, service: ServiceDep, sta
         rows=shown,
         status_filter=status if status in STATUS_LABELS else "",
         q=q[:200],
-        statuses=[s for s in (*STATUSES, "on_air", "later_today", "done_today", "not_today", "ended")
-                  if s in STATUS_LABELS],
+        statuses=[s for s in (*STATUSES, "on_air", "later_today", "done_today", "not_today", "media_waiting",
+                              "media_failed", "ended") if s in STATUS_LABELS],
         **_labels(),
     )
 
@@ -265,7 +288,8 @@ async def _values_with_upload(service: Service, form: FormData, t: Any) -> dict[
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
         try:
-            _job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload)
+            # at most UPLOAD_WAIT_S, as the page's own upload: a long conversion goes on after the form is saved
+            _job_id, kind, sha256 = await run_in_threadpool(_store_upload, service, upload, UPLOAD_WAIT_S)
         except UserError as exc:
             raise UserError(plain_refusal(exc.message, t), field="file") from None
         values["media_sha256"], values["media_kind"] = sha256, kind
@@ -410,6 +434,7 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
         )
     row["display_status"] = display_status(row, service.clock())
     _mark_not_today(service, [row] if row["display_status"] == "on_air" else [])
+    _mark_media(service, [row])
     acks = None
     if row["layer"] == "emergency" and row["status"] == "approved":
         with service.lock:

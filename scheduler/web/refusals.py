@@ -22,9 +22,24 @@ PLAIN_REFUSALS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"the file is empty"), N_(
         "The file is empty (0 bytes). Choose the file again; if it is still empty, check it on your computer."
     )),
-    (re.compile(r"\(no video stream\)"), N_("The file has no picture (sound only?). Upload a video or a picture.")),
+    (re.compile(r"only sound \(no video stream\)"),
+     N_("The file has sound only, no picture. Upload a video or a picture.")),
+    (re.compile(r"\(no video stream\)"),
+     N_("The file has no picture and no sound: it may be damaged. Upload a video or a picture.")),
+    (re.compile(r"too large \((?P<size>\d+x\d+) pixels\); the limit is (?P<limit>\d+) megapixels"),
+     N_("The picture is too large (%(size)s pixels); the limit is %(limit)s megapixels. Make it smaller "
+        "(e.g. 3840x2160) and upload it again.")),
+    (re.compile(r"too large \((?P<size>\d+) megapixels\); the limit is (?P<limit>\d+) megapixels"),
+     N_("The picture is too large (%(size)s megapixels); the limit is %(limit)s megapixels. Make it smaller "
+        "(e.g. 3840x2160) and upload it again.")),
+    (re.compile(r"the video is (?P<size>\d+x\d+); at most (?P<limit>\d+) pixels a side"),
+     N_("The video is %(size)s pixels; at most %(limit)s pixels a side are accepted. Make it smaller "
+        "(e.g. 3840x2160) and upload it again.")),
     (re.compile(r"too large|pixels a side"),
      N_("The picture is too large. Make it smaller (e.g. 3840x2160) and upload it again.")),
+    (re.compile(r"the video is (?P<length>\d+) minutes long; the limit is (?P<limit>\d+) minutes"),
+     N_("The video is %(length)s minutes long; the limit is %(limit)s minutes. Cut it shorter and upload it "
+        "again.")),
     (re.compile(r"minutes long"), N_("The video is too long. Cut it shorter and upload it again.")),
     (re.compile(r"damaged|incomplete|cannot be read|no length|no picture size"),
      N_("The file is damaged or incomplete. Save or export it again and upload it again.")),

@@ -420,6 +420,9 @@ def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_s
         # as if it had been approved while still processing (allowed: it goes on air once ready)
         service.db.table("announcements").update(ann["id"], {"status": "approved"})
         jobs_before = service.db.table("ingest_jobs").count
+    # its page no longer says "on air" for a file on no screen (the sixth review)
+    detail = admin.get(f"/admin/announcements/{ann['id']}").text
+    assert "Disetujui, tetapi berkasnya gagal" in detail.split('id="status">', 1)[1].split("</span>", 1)[0]
     # publishing rounds (every 5 min in production) never queue the failed conversion again
     assert service.media_jobs.ensure_variants(ann["media_sha256"]) is None
     service.publisher.publish_all()
@@ -471,3 +474,76 @@ def test_a_picture_is_not_queued_behind_a_long_video(live_scheduler: Any) -> Non
     finally:
         release.set()
     long_video.wait(60)
+
+
+def test_an_animated_gif_is_a_video_from_its_upload_to_the_manifest(live_scheduler: Any, tmp_path: Path) -> None:
+    """The sixth review: the upload said "image" for an animated GIF (the page copied it into the form), the form
+    could then not be saved once it was converted ("that media is a video"), and an announcement saved before
+    that reached the manifests as an image item pointing at an MP4, which the player cannot show."""
+    frames = [Image.new("RGB", (320, 240), (40 * i, 200 - 40 * i, 90)) for i in range(5)]
+    gif = tmp_path / "animasi.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=200, loop=0)
+    r = requests.post(f"{live_scheduler.url}/api/v1/admin/media?wait=true",
+                      files={"file": ("animasi.gif", gif.read_bytes(), "image/gif")}, auth=_editor(live_scheduler),
+                      timeout=TIMEOUT_S)  # fmt: skip
+    assert r.status_code == 202 and r.json()["kind"] == "video" and r.json()["job"]["state"] == "done", r.text
+    sha = r.json()["sha256"]
+    # a page that still says "image" (read before the upload answered) is taken as the video it is
+    created = requests.post(f"{live_scheduler.url}/api/v1/admin/announcements",
+                            json={"title": "Animasi", "kind": "image", "media_sha256": sha,
+                                  "targets": {"displays": ["desa-antibar"]}},
+                            auth=_editor(live_scheduler), timeout=TIMEOUT_S)  # fmt: skip
+    assert created.status_code == 201, created.text
+    ann = created.json()["announcement"]
+    assert ann["kind"] == "video"
+    assert post_approve(f"{live_scheduler.url}/api/v1/admin/announcements/{ann['id']}/approve",
+                        auth=_admin(live_scheduler), timeout=TIMEOUT_S).ok  # fmt: skip
+    from tests_support import latest_manifest
+
+    item = latest_manifest(live_scheduler.service, "desa-antibar")["items"][f"ann-{ann['id']}"]
+    assert item["type"] == "video" and item["media"]["mime"] == "video/mp4", item
+    # the same bytes again: already made for every screen, so ready at once and not converted again
+    with live_scheduler.service.lock:
+        jobs_before = live_scheduler.service.db.table("ingest_jobs").count_where("state != 'done'")
+    again = requests.post(f"{live_scheduler.url}/api/v1/admin/media",
+                          files={"file": ("lagi.gif", gif.read_bytes(), "image/gif")}, auth=_editor(live_scheduler),
+                          timeout=TIMEOUT_S)  # fmt: skip
+    assert again.status_code == 202 and again.json()["job"]["state"] == "done", again.text
+    assert again.json()["kind"] == "video" and again.json()["sha256"] == sha
+    with live_scheduler.service.lock:
+        assert live_scheduler.service.db.table("ingest_jobs").count_where("state != 'done'") == jobs_before
+
+
+def test_a_restart_queues_again_what_never_started_and_a_stop_does_not_blame_the_file(demo_service: Any) -> None:
+    """The sixth review: a restart failed every queued upload ("interrupted, upload again"), even those that had
+    never started, and a conversion cut short by the stop was blamed on the file ("may be damaged")."""
+    from scheduler.media import INTERRUPTED, JobState
+
+    service = demo_service
+    jobs = service.media_jobs
+    with service.lock:
+        media = next(service.db.table("media").rows_where("kind = 'image' and status = 'ready'"))
+        service.db.execute("delete from media_variants where original_sha256 = ? and canvas = '400x300'",
+                           [media["sha256"]])  # fmt: skip
+        now = service.now_iso()
+        rows = {state: service.db.table("ingest_jobs").insert(
+            {"original_name": media["original_name"], "original_sha256": media["sha256"], "kind": "image",
+             "state": state, "percent": 0.0, "created_at": now, "updated_at": now}).last_pk
+            for state in ("running", "queued")}  # fmt: skip
+    assert jobs.recover_interrupted() == 1  # only the one that was running ends failed
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline and jobs.job(rows["queued"])["state"] != "done":
+        time.sleep(0.1)
+    assert jobs.job(rows["queued"])["state"] == "done"
+    assert jobs.job(rows["running"])["state"] == "failed" and jobs.job(rows["running"])["error"] == INTERRUPTED
+    with service.lock:
+        assert service.db.table("media_variants").count_where(
+            "original_sha256 = ? and canvas = '400x300'", [media["sha256"]]) == 1  # fmt: skip
+    # a job failing while the server stops leaves its row to the next start (which says "interrupted")
+    jobs._stopping = True
+    job = next(j for j in jobs.runner.jobs() + jobs.still_runner.jobs())
+    job.state, job.error = JobState.FAILED, RuntimeError("ffmpeg failed (exit 255): no message")
+    with service.lock:
+        service.db.table("ingest_jobs").update(rows["queued"], {"state": "running"})
+    jobs._on_update(job)
+    assert jobs.job(rows["queued"])["state"] == "running"
