@@ -217,6 +217,12 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
 # -- video -------------------------------------------------------------------------------
 
 
+def check_video(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    """The refusals a video gets before any conversion (unreadable, no picture, too large, too long, cut off), at
+    once: an upload is told while it waits, not after its turn in a busy queue. Raises :class:`IngestRefused`."""
+    _probe_video(path, sniff_file(path), max_pixels)
+
+
 def _probe_video(path: Path, sniffed: Sniffed, max_pixels: int) -> MediaInfo:
     info = probe(path)
     video = info.video

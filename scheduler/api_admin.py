@@ -196,7 +196,9 @@ async def upload_media(
     The answer names the job (``GET /jobs/{id}`` shows its percent) and the media's
     sha256, usable at once as an announcement's ``media_sha256``; with ``wait=true``
     it answers when the job is done, and a file the pipeline refuses is a 400 naming
-    the reason (nothing of it is kept). Without ``wait`` such a job ends ``failed``.
+    the reason (nothing of it is kept). A video that cannot be read, has no picture, is too
+    large or too long, or was cut off is refused at once (400) with or without ``wait``; without
+    ``wait``, what only the conversion finds ends the job ``failed``.
     """
     require(user, "create")
     form = await request.form(**MEDIA_FORM_LIMITS)

@@ -38,7 +38,7 @@ from sqlite_utils import Database
 
 from content.jobs import Job, JobRunner, JobState
 from content.names import display_name
-from content.pipeline import ingest
+from content.pipeline import check_video, ingest
 from content.results import IngestResult
 from content.sniff import sniff_file
 from content.store import MediaStore
@@ -224,6 +224,8 @@ class MediaJobs:
         sniffed = sniff_file(source)  # refuses non-media here, in the request
         if sniffed.fmt == "gif" and gif_is_animated(source):  # it will be a video: say so now (the form's kind)
             sniffed = dataclasses.replace(sniffed, kind="video")
+        elif sniffed.kind == "video":
+            check_video(source)  # a broken or over-long video is refused here, not after a busy queue's wait
         if not space_checked:
             self._check_free_space(source.stat().st_size)
         stored = self.store.put_file(source, mime=sniffed.mime)

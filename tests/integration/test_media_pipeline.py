@@ -299,11 +299,21 @@ def test_late_refusal_with_wait_is_a_400_and_leaves_nothing(live_scheduler: Any,
 
 
 def test_late_refusal_without_wait_ends_failed_and_is_cleaned_at_once(live_scheduler: Any, tmp_path: Path) -> None:
-    data, reason = _hostile_files(tmp_path)["terpotong-moov.mp4"]
+    hostile = _hostile_files(tmp_path)
     before = _store_names(live_scheduler)
+    # a broken video is refused as it is uploaded, even without wait: never "received" behind a busy queue and
+    # then failed (the sixth review); nothing of it is kept
+    for name in ("terpotong-moov.mp4", "terpotong-tengah.mp4", "hanya-suara.mp4"):
+        data, reason = hostile[name]
+        r = requests.post(f"{live_scheduler.url}/api/v1/admin/media", files={"file": (name, data, "video/mp4")},
+                          auth=_editor(live_scheduler), timeout=TIMEOUT_S)  # fmt: skip
+        assert r.status_code == 400 and r.json()["field"] == "file" and reason in r.json()["error"], r.text
+        assert _store_names(live_scheduler) == before
+    # what only the conversion finds (a picture that declares 400 megapixels) ends failed without wait
+    data, reason = hostile["raksasa.png"]
     r = requests.post(
         f"{live_scheduler.url}/api/v1/admin/media",
-        files={"file": ("rusak.mp4", data, "video/mp4")},
+        files={"file": ("rusak.png", data, "image/png")},
         auth=_editor(live_scheduler),
         timeout=TIMEOUT_S,
     )
@@ -313,7 +323,7 @@ def test_late_refusal_without_wait_ends_failed_and_is_cleaned_at_once(live_sched
     assert job["notes"] == [] and job["warnings"] == []
     assert _store_names(live_scheduler) == before
     # the failed media cannot be used for a new announcement, and the reason is plain text
-    body = {"title": "Rusak", "kind": "video", "media_sha256": r.json()["sha256"], "targets": {"groups": ["kabupaten"]}}
+    body = {"title": "Rusak", "kind": "image", "media_sha256": r.json()["sha256"], "targets": {"groups": ["kabupaten"]}}
     ann = requests.post(
         f"{live_scheduler.url}/api/v1/admin/announcements",
         json=body,
@@ -383,25 +393,27 @@ def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_s
     with service.lock:
         assert not list(service.db.table("announcements").rows_where("title = 'Video rusak'"))
         assert service.db.table("media").count == media_before
-    # through the API (no wait) the upload is accepted, its job fails; a draft using it cannot be approved
+    # through the API (no wait) a picture only its conversion finds broken is accepted, its job fails; a draft
+    # using it cannot be approved (a broken video is refused as it arrives, see the test above)
+    data, reason = _hostile_files(tmp_path)["raksasa.png"]
     upload = requests.post(f"{live_scheduler.url}/api/v1/admin/media",
-                           files={"file": ("rusak.mp4", data, "video/mp4")}, auth=_editor(live_scheduler),
+                           files={"file": ("rusak.png", data, "image/png")}, auth=_editor(live_scheduler),
                            timeout=TIMEOUT_S)
     assert upload.status_code == 202, upload.text
     assert _wait_job(live_scheduler, upload.json()["job"]["id"])["state"] == "failed"
     sha = upload.json()["sha256"]
     created = requests.post(
         f"{live_scheduler.url}/api/v1/admin/announcements",
-        json={"title": "Video rusak", "kind": "video", "media_sha256": sha,
+        json={"title": "Gambar rusak", "kind": "image", "media_sha256": sha,
               "targets": {"displays": [], "groups": ["kabupaten"]}},
         auth=_editor(live_scheduler), timeout=TIMEOUT_S,
     )
     assert created.status_code == 400 and created.json()["field"] == "media_sha256", created.text
     assert "upload another" in created.json()["error"]
-    # a draft saved while its video was still converting, whose conversion then failed
+    # a draft saved while its file was still converting, whose conversion then failed
     with service.lock:
         draft = next(service.db.table("announcements").rows_where("status = 'draft'"))
-        service.db.table("announcements").update(draft["id"], {"kind": "video", "media_sha256": sha})
+        service.db.table("announcements").update(draft["id"], {"kind": "image", "media_sha256": sha})
         ann = service.db.table("announcements").get(draft["id"])
     assert not service.media.has(ann["media_sha256"])
     refused = post_approve(
@@ -414,7 +426,7 @@ def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_s
     page = admin.post(f"/admin/announcements/{ann['id']}/approve", data={"csrf_token": token})
     assert page.status_code == 400 and "upload another file" in page.text
     detail = admin.get(f"/admin/announcements/{ann['id']}").text  # the job's failure in the staff's language
-    assert "gagal: Berkas rusak atau tidak lengkap. Simpan atau ekspor ulang lalu unggah lagi. (the file" in detail
+    assert "gagal: Gambarnya terlalu besar (400 megapiksel); batasnya 50 megapiksel." in detail
     with service.lock:
         assert service.db.table("announcements").get(ann["id"])["status"] == "draft"
         # as if it had been approved while still processing (allowed: it goes on air once ready)
