@@ -41,7 +41,10 @@ def normalise_video(
         return NormalisedVideo(source, plan, info)
     output = workdir / f"{canvas.key}.mp4"
     args = build_ffmpeg_args(source, output, info, plan, background, options)
-    run_ffmpeg(args, duration_s=info.duration_s, progress=progress, timeout_s=options.timeout_s)
+    limit_s = options.timeout_s
+    if limit_s is not None and info.duration_s:
+        limit_s += options.timeout_s_per_video_s * info.duration_s
+    run_ffmpeg(args, duration_s=info.duration_s, progress=progress, timeout_s=limit_s)
     result = probe(output, check_intervals=False)  # CFR by construction; size/codec checked
     _check_output(result, plan)
     progress(100.0)

@@ -48,7 +48,8 @@ class VideoOptions:
     max_bitrate_kbps: int = 8000
     audio_bitrate_kbps: int = 128
     keyframe_interval_s: float = 2.0
-    timeout_s: float | None = 3600.0
+    timeout_s: float | None = 3600.0  # per canvas, plus timeout_s_per_video_s for each second of the video
+    timeout_s_per_video_s: float = 3.0  # a 2-hour 1080p source on 2 cores must not be stopped half way
     max_source_side_px: int = 16384
 
     def bitrate_cap_kbps(self, canvas: Canvas, fps: int) -> int:

@@ -120,3 +120,16 @@ def test_interlaced_video_is_deinterlaced(tmp_path: Path, store: MediaStore) -> 
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(source), "-vf", "fps=25,scale=768:432,setsar=1", "-ss", "1",
                     "-frames:v", "1", str(plain)], check=True, timeout=60)  # fmt: skip
     assert _combing(ours) < _combing(plain) / 2, (_combing(ours), _combing(plain))
+
+
+def test_the_conversion_time_limit_grows_with_the_video(tmp_path: Path, store: MediaStore) -> None:
+    """The sixth review: a flat hour per run could stop a valid 2-hour video half way on a small machine."""
+    from content.errors import IngestRefused
+    from content.video import VideoOptions
+
+    clip = make_clip(tmp_path / "c.mp4", size="320x240", duration_s=2)
+    with pytest.raises(IngestRefused, match="longer than"):  # the flat limit alone stops it
+        ingest(clip, store, [Canvas(400, 300)], video_options=VideoOptions(timeout_s=0.01, timeout_s_per_video_s=0))
+    options = VideoOptions(timeout_s=0.01, timeout_s_per_video_s=30)
+    grown = ingest(clip, store, [Canvas(400, 300)], video_options=options)
+    assert grown.derived[0].action == "transcode"
