@@ -162,7 +162,8 @@ def denial(user: dict[str, Any] | None, action: str, announcement: dict[str, Any
         return "unvouched"
     if action == "approve" and int(user["id"]) in barred_approvers(announcement):
         return "two_person"
-    if action in _AUTHOR_OR_REVIEWER and not (is_author or is_reviewer):
+    vouching = action == "submit" and bool(announcement.get("needs_voucher"))  # a dropped file: any editor answers
+    if action in _AUTHOR_OR_REVIEWER and not (is_author or is_reviewer or vouching):
         return "not_author"
     if action == "edit" and announcement.get("status") == "approved" and not (is_author or is_reviewer):
         return "approved_not_author"

@@ -189,9 +189,9 @@ def test_inbox_drop_becomes_a_draft(tmp_path: Path, seeded_template: Path) -> No
 def _whoever_dropped_a_file_cannot_approve_it_alone(service: Any, ann_id: int) -> None:
     """The sixth review: an approver who could also write to the inbox folder approved what they dropped there
     (its author was the system account, so the two-person rule saw two people)."""
-    from scheduler.announcements import approve_announcement, submit_announcement
+    from scheduler.announcements import approve_announcement, get_announcement, submit_announcement
     from scheduler.auth import create_user
-    from scheduler.policy import PolicyDenied
+    from scheduler.policy import PolicyDenied, can
 
     def user(name: str) -> dict[str, Any]:
         return dict(next(service.db["users"].rows_where("username = ?", [name])))
@@ -203,6 +203,9 @@ def _whoever_dropped_a_file_cannot_approve_it_alone(service: Any, ann_id: int) -
             with pytest.raises(PolicyDenied) as refused:
                 approve_announcement(service.db, ann_id, who, service.clock())
             assert refused.value.reason == "unvouched" and "kotak masuk" in refused.value.text("id")
+        # an editor, who wrote none of it, may answer for it (submit); then no longer approve it
+        editor = user("editor")
+        assert can(editor, "submit", get_announcement(service.db, ann_id))
         submit_announcement(service.db, ann_id, admin, service.clock())  # admin answers for it now
         with pytest.raises(PolicyDenied) as refused:
             approve_announcement(service.db, ann_id, admin, service.clock())
