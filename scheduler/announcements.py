@@ -242,6 +242,25 @@ def display_status(row: dict[str, Any], now: datetime) -> str:
     return "on_air"
 
 
+#: Approved states that put an announcement on screens once its file is there.
+WANTS_SCREENS = ("on_air", "later_today", "done_today", "not_today", "approved")
+
+
+def mark_media_states(db: Database, rows: list[dict[str, Any]]) -> None:
+    """``display_status`` "media_waiting" / "media_failed" for approved ones whose file is on no screen: still
+    converting, or its conversion failed (the publisher leaves them out; "on air" would not be true)."""
+    shas = sorted({str(r["media_sha256"]) for r in rows
+                   if r.get("media_sha256") and r.get("display_status") in WANTS_SCREENS})  # fmt: skip
+    if not shas:
+        return
+    states = {m["sha256"]: m["status"] for m in db.table("media").rows_where(
+        f"sha256 in ({','.join('?' * len(shas))})", shas, select="sha256, status")}  # fmt: skip
+    for row in rows:
+        state = states.get(row.get("media_sha256") or "")
+        if row.get("display_status") in WANTS_SCREENS and state in ("processing", "failed"):
+            row["display_status"] = "media_waiting" if state == "processing" else "media_failed"
+
+
 def today_states(db: Database, rows: list[dict[str, Any]], now: datetime, timezone_name: str) -> dict[int, str]:
     """For ``rows`` (approved, inside their dates) whose own schedule has it off the air at ``now``: ``not_today``
     (no time on today's local date), ``done_today`` (its hours today are over) or ``later_today`` (its hours

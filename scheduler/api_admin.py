@@ -22,7 +22,14 @@ from scheduler.actions import (
     submit,
     withdraw_and_publish,
 )
-from scheduler.announcements import audit, content_version, decode_row, display_status, get_announcement
+from scheduler.announcements import (
+    audit,
+    content_version,
+    decode_row,
+    display_status,
+    get_announcement,
+    mark_media_states,
+)
 from scheduler.deps import current_user, get_service
 from scheduler.errors import NotFound
 from scheduler.fleet import fleet_health
@@ -95,6 +102,8 @@ def list_announcements(service: ServiceDep, user: UserDep) -> dict[str, Any]:
         now = service.clock()
     for row in rows:
         row["display_status"] = display_status(row, now)
+    with service.lock:  # approved, but its file still converting or failed: not "on_air"
+        mark_media_states(service.db, rows)
     return {"ok": True, "announcements": [_versioned(row) for row in rows]}
 
 
@@ -109,6 +118,7 @@ def show_announcement(announcement_id: AnnouncementId, service: ServiceDep, user
     with service.lock:
         row = get_announcement(service.db, announcement_id)
         row["display_status"] = display_status(row, service.clock())
+        mark_media_states(service.db, [row])
     return {"ok": True, "announcement": _versioned(row)}
 
 

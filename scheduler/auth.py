@@ -124,7 +124,8 @@ MIN_DISTINCT_CHARS = 5
 
 
 #: Keyboard and counting runs: a password made of one of these (or a piece of one, 5+ long) is guessed early.
-RUNS = ("abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm", "01234567890", "1qaz2wsx3edc")
+RUNS = ("abcdefghijklmnopqrstuvwxyz", "qwertyuiop[]", "asdfghjkl;'", "zxcvbnm,./", "01234567890", "1qaz2wsx3edc",
+        "`1234567890-=", "!@#$%^&*()_+")
 
 
 _LEET = str.maketrans({"@": "a", "4": "a", "0": "o", "1": "i", "!": "i", "3": "e", "$": "s", "5": "s", "7": "t"})
@@ -165,8 +166,9 @@ def weak_password_code(password: str, username: str = "") -> str | None:
     name = username.strip().lower()
     if _common(password) or (name and lowered == name):
         return "common"
-    if len(name) >= 3 and name in lowered and len(lowered.replace(name, "")) < MIN_BEYOND_NAME:
-        return "name"
+    for shown in (name, name[::-1]):  # the name, or the name backwards ("3revorppa")
+        if len(shown) >= 3 and shown in lowered and len(lowered.replace(shown, "")) < MIN_BEYOND_NAME:
+            return "name"
     if password.isdigit() and len(password) < MIN_DIGITS_ONLY:
         return "digits"
     if _repeated(lowered) or _repeated(core) or _is_run(lowered) or _is_run(core):

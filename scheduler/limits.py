@@ -48,7 +48,7 @@ class BodyLimitMiddleware:
         headers = dict(scope.get("headers") or [])
         limit = limit_for(scope["path"], headers.get(b"content-type", b""))
         declared = headers.get(b"content-length")
-        page = scope["path"].startswith("/admin/")  # a browser's form: a page in words, not JSON
+        page = scope["path"] == "/admin" or scope["path"].startswith("/admin/")  # a browser: a page in words
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await _refuse(send, limit, page)
             return
@@ -87,11 +87,13 @@ class BodyLimitMiddleware:
 
 
 #: The web admin's answer to a form or file over the limit (this layer knows no user: Indonesian, then English).
-PAGE_413 = """<!doctype html><html lang="id"><head><meta charset="utf-8"><title>Terlalu besar</title></head><body>
-<h1>Berkas atau isian terlalu besar</h1><p>Paling banyak {mb} MB. Perkecil berkasnya (mis. potong videonya atau
-ekspor dengan ukuran lebih kecil), lalu tekan Kembali di peramban dan kirim lagi.</p>
-<p lang="en">The file or form is too large: at most {mb} MB. Make the file smaller, go back and send it again.</p>
-</body></html>"""
+PAGE_413 = """<!doctype html><html lang="id"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Terlalu besar</title>
+<link rel="stylesheet" href="/admin/static/admin.css"></head><body><main id="main">
+<h1>Berkas atau isian terlalu besar</h1><p role="alert" class="flash err">Paling banyak {mb} MB. Perkecil berkasnya
+(mis. potong videonya atau ekspor dengan ukuran lebih kecil), lalu tekan Kembali di peramban dan kirim lagi.</p>
+<p lang="en" class="muted">The file or form is too large: at most {mb} MB. Make the file smaller, go back and send it
+again.</p><p><a href="/admin/">Kembali ke Beranda</a></p></main></body></html>"""
 
 
 async def _refuse(send: Send, limit: int, page: bool = False) -> None:

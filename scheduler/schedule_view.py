@@ -110,6 +110,9 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
     with service.lock:
         announcements = list(service.db.table("announcements").rows_where("status != 'archived'", order_by="id"))
         targeting = [a for a in announcements if display_id in displays_reached(service.db, loads(a["targets"], {}))]
+        shas = sorted({a["media_sha256"] for a in targeting if a.get("media_sha256")})
+        failed_media = {m["sha256"] for m in service.db.table("media").rows_where(
+            f"status = 'failed' and sha256 in ({','.join('?' * len(shas))})", shas, select="sha256")} if shas else set()
     titles = {f"ann-{a['id']}": a["title"] for a in announcements}
     titles.update({k: v.get("title") or titles.get(k, k) for k, v in items.items()})
 
@@ -119,6 +122,7 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
     # compiled day loops it from the day's start) never happened and are not counted
     airs_from: dict[str, int] = {}
     data_slides = {f"ann-{a['id']}" for a in targeting if a.get("kind") == "stat"}
+    media_failed = {f"ann-{a['id']}" for a in targeting if a.get("media_sha256") in failed_media}
     for a in targeting:
         key = f"ann-{a['id']}"
         per_item[key] = ItemDay(key, a["title"], a["status"])
@@ -169,7 +173,8 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
         elif row.status != "approved":
             row.reasons.append("not_approved")
         elif key not in items:
-            row.reasons.append("no_slide_data" if key in data_slides else "media_not_ready")
+            row.reasons.append("no_slide_data" if key in data_slides else "media_failed" if key in media_failed
+                               else "media_not_ready")  # fmt: skip
         elif never.get(key):
             row.reasons += sorted(set(never[key]))
         else:

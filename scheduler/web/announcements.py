@@ -22,6 +22,7 @@ from scheduler.announcements import (
     decode_row,
     display_status,
     get_announcement,
+    mark_media_states,
     today_states,
     validate_announcement,
 )
@@ -150,24 +151,10 @@ def _mark_not_today(service: ServiceDep, on_air: list[dict[str, Any]]) -> None:
         row["display_status"] = quiet.get(int(row["id"]), row["display_status"])
 
 
-#: Approved states that put it on screens once its file is there.
-_WANTS_SCREENS = ("on_air", "later_today", "done_today", "not_today", "approved")
-
-
 def _mark_media(service: ServiceDep, rows: list[dict[str, Any]]) -> None:
-    """``display_status`` "media_waiting" / "media_failed" for approved ones whose file is not on any screen:
-    still converting, or its conversion failed (the publisher leaves them out; "on air" would not be true)."""
-    shas = sorted({str(r["media_sha256"]) for r in rows
-                   if r.get("media_sha256") and r["display_status"] in _WANTS_SCREENS})  # fmt: skip
-    if not shas:
-        return
+    """``display_status`` "media_waiting" / "media_failed" (see :func:`mark_media_states`)."""
     with service.lock:
-        states = {m["sha256"]: m["status"] for m in service.db.table("media").rows_where(
-            f"sha256 in ({','.join('?' * len(shas))})", shas, select="sha256, status")}  # fmt: skip
-    for row in rows:
-        state = states.get(row.get("media_sha256") or "")
-        if row["display_status"] in _WANTS_SCREENS and state in ("processing", "failed"):
-            row["display_status"] = "media_waiting" if state == "processing" else "media_failed"
+        mark_media_states(service.db, rows)
 
 
 @router.get("/announcements")

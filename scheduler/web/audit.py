@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from scheduler.fleet_admin import format_hours
 from scheduler.i18n import N_
+from scheduler.web.announcement_form import describe_schedule
 from scheduler.web.common import (
     Formatter,
     ServiceDep,
@@ -78,7 +79,7 @@ FIELD_WORDS: dict[str, str] = {
     "created_at": N_("Created at"), "created_by": N_("Created by"), "updated_at": N_("Changed at"),
     "updated_by": N_("Changed by"), "approved_at": N_("Approved at"), "approved_by": N_("Approved by"),
     "needs_voucher": N_("Waits for someone to answer for it"),
-    "status_at": N_("Decided at"), "status_by": N_("Decided by"), "status_reason": N_("Reason"),
+    "status_at": N_("Status changed at"), "status_by": N_("Status changed by"), "status_reason": N_("Reason"),
     "contributors": N_("Authors and editors"), "editors_since_approval": N_("Changed since the last approval by"),
     "name": N_("Name"), "location": N_("Location"), "latitude": N_("Latitude"), "longitude": N_("Longitude"),
     "region_code": N_("Region code"), "width": N_("Canvas width"), "height": N_("Canvas height"),
@@ -113,6 +114,10 @@ class AuditWords:
             return str(t(words[value]))
         if field in ("disabled", "must_change_password", "needs_voucher") and value in (0, 1, True, False):
             return str(t("yes") if value else t("no"))
+        if field == "schedule" and isinstance(value, str | dict):
+            schedule = json.loads(value) if isinstance(value, str) and value.startswith("{") else value
+            if isinstance(schedule, dict):
+                return describe_schedule(schedule, t)
         if field == "targets":
             targets = json.loads(value) if isinstance(value, str) else value
             if isinstance(targets, dict):
@@ -209,6 +214,7 @@ def audit_page(
     if action:
         where.append("action like ?")
         params.append(action[:60] + "%")
+    since, until = since.strip(), until.strip()
     since_utc = _day_bound(since, service.config.timezone, end=False) if since else None
     until_utc = _day_bound(until, service.config.timezone, end=True) if until else None
     error = _dates_error(gettext_for(request), since, until, since_utc, until_utc)

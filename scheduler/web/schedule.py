@@ -38,6 +38,7 @@ REASONS = {
     "rejected": N_("it was rejected (the author can change it and submit it again)"),
     "withdrawn": N_("it was withdrawn from the screens"),
     "media_not_ready": N_("its media is not ready for this display's size"),
+    "media_failed": N_("its file could not be converted; upload another file"),
     "no_slide_data": N_("this data slide has no data for this screen (a prayer slide needs the screen's latitude "
                         "and longitude, a weather slide its region code and BMKG source, the others approved "
                         "source data)"),

@@ -438,6 +438,10 @@ def test_web_form_with_broken_video_cannot_be_approved_and_is_not_retried(live_s
     # its page no longer says "on air" for a file on no screen (the sixth review)
     detail = admin.get(f"/admin/announcements/{ann['id']}").text
     assert "Disetujui, tetapi berkasnya gagal" in detail.split('id="status">', 1)[1].split("</span>", 1)[0]
+    assert "Berkasnya gagal diolah; unggah berkas lain." in detail  # its previews say so too, not "not ready yet"
+    shown = requests.get(f"{live_scheduler.url}/api/v1/admin/announcements/{ann['id']}", auth=_admin(live_scheduler),
+                         timeout=TIMEOUT_S).json()["announcement"]  # fmt: skip
+    assert shown["display_status"] == "media_failed"  # the API agrees (it said "on_air")
     # publishing rounds (every 5 min in production) never queue the failed conversion again
     assert service.media_jobs.ensure_variants(ann["media_sha256"]) is None
     service.publisher.publish_all()

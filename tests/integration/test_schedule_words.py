@@ -133,3 +133,5 @@ def test_jadwal_writes_clock_times_as_the_staffs_language_does(live_scheduler: A
     rows = english.split('<tbody>', 1)[1].split("</tbody>", 1)[0]
     assert re.search(r"<div>\d\d:\d\d</div>", rows) and not re.search(r"<div>\d\d\.\d\d</div>", rows), rows[:400]
     assert "08:30" in english.split('id="frame-title">', 1)[1].split("</h2>", 1)[0]
+    hours = english.split('class="strip-hours"', 1)[1].split("</div>", 1)[0]  # the day strip's axis too
+    assert "<span>03:00</span>" in hours and "03.00" not in hours, hours

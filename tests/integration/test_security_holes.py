@@ -491,7 +491,8 @@ def test_the_password_form_is_no_oracle_and_refuses_guessable_passwords(live_sch
                         ("aaaa1111", repeated), ("Bismillah", guessed_first), ("petugas2026", with_name),
                         ("adminadmin", repeated), ("Password2026!", guessed_first), ("qwertyuiop1", guessed_first),
                         ("Mempawah#1", guessed_first), ("P@ssw0rd", guessed_first), ("Rahasia2026", guessed_first),
-                        ("Kominfo2026", guessed_first), ("qwertyui", repeated), ("aab1aab2", few)):  # fmt: skip
+                        ("Kominfo2026", guessed_first), ("qwertyui", repeated), ("aab1aab2", few),
+                        ("zxcvbnm,./", repeated), ("2sagutep", with_name)):  # fmt: skip
         refused = change("sandi-petugas-2", weak)
         assert refused.status_code == 400, weak
         alert = refused.text.split('role="alert">', 1)[1].split("</div>", 1)[0]

@@ -436,7 +436,7 @@ def test_the_audit_details_say_fields_people_and_times_in_words(live_scheduler: 
     WebClient(live_scheduler.url).login("hapus", "bukan-sandi-siapa-pun")
     page = admin.get("/admin/audit").text
     approve = page.split('<tbody>', 1)[1].split("Menyetujui pengumuman", 1)[1].split("</details>", 1)[0]
-    assert "Diputuskan oleh" in approve and ">admin<" in approve and "Disetujui" in approve, approve
+    assert "Status diubah oleh" in approve and ">admin<" in approve and "Disetujui" in approve, approve
     for raw in ("status_by", '"approved"', "contributors", "Z</pre>"):
         assert raw not in approve, (raw, approve)
     assert "WIB" in approve  # times in local time
