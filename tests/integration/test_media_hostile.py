@@ -8,8 +8,10 @@ import contextlib
 import os
 import signal
 import socket
+import struct
 import subprocess
 import threading
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +44,17 @@ def _store_names(live: Any) -> set[str]:
     return {p.name for p in root.iterdir() if p.name != ".meta"} | {p.name for p in (root / ".meta").glob("*")}
 
 
-def _upload_at_once(live: Any, data: bytes, stem: str, copies: int = 3) -> list[requests.Response | None]:
-    """``copies`` uploads of ``data`` (``<stem>-<i>.mp4``) through the API, sent at the same moment, waited for."""
+def _upload_at_once(
+    live: Any, data: bytes, stem: str, copies: int = 3, suffix: str = ".mp4"
+) -> list[requests.Response | None]:
+    """``copies`` uploads of ``data`` (``<stem>-<i><suffix>``) through the API, sent at the same moment, waited for."""
     answers: list[requests.Response | None] = [None] * copies
     start = threading.Barrier(copies)
 
     def send(index: int) -> None:
         start.wait()
         answers[index] = requests.post(f"{live.url}/api/v1/admin/media?wait=true",
-                                       files={"file": (f"{stem}-{index}.mp4", data, "video/mp4")},
+                                       files={"file": (f"{stem}-{index}{suffix}", data, "video/mp4")},
                                        auth=_editor(live), timeout=TIMEOUT_S)  # fmt: skip
 
     senders = [threading.Thread(target=send, args=(i,)) for i in range(copies)]
@@ -66,22 +70,33 @@ def test_same_broken_video_uploaded_three_times_at_once_is_refused_three_times(
 ) -> None:
     # Before: the first failed job removed the original while the other two were queued, which then
     # failed on the missing file: 500 Internal Server Error, and the admin showed a server path.
+    # A broken video is now refused as it is uploaded (no job at all); a picture only its conversion finds
+    # broken still goes through the queue three times at once.
     clip = _clip(tmp_path / "clip.mp4", "testsrc2=s=320x240:r=30:d=3")  # moov at the end
-    data = clip.read_bytes()[: clip.stat().st_size // 2]
-    before = _store_names(live_scheduler)
-    answers = _upload_at_once(live_scheduler, data, "rusak")
-    for answer in answers:
-        assert answer is not None and answer.status_code == 400, answer and answer.text
-        body = answer.json()
-        assert body["field"] == "file" and "damaged or incomplete" in body["error"], body
+    video = clip.read_bytes()[: clip.stat().st_size // 2]
+    ihdr = struct.pack(">IIBBBBB", 20_000, 20_000, 8, 2, 0, 0, 0)  # declares 400 megapixels
+    picture = b"\x89PNG\r\n\x1a\n" + b"".join(
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        for kind, data in ((b"IHDR", ihdr), (b"IDAT", zlib.compress(b"\0" * 1000)), (b"IEND", b"")))  # fmt: skip
     service = live_scheduler.service
+    before = _store_names(live_scheduler)
     with service.lock:
-        errors = [row["error"] for row in service.db.table("ingest_jobs").rows_where("state = 'failed'")]
-        assert not service.db.table("ingest_jobs").count_where("state in ('queued', 'running')")
-    assert errors and all("damaged or incomplete" in e and "No such file" not in e for e in errors)
-    assert _store_names(live_scheduler) == before  # nothing of it is kept
+        jobs_before = service.db.table("ingest_jobs").count
+    for data, stem, suffix, reason in ((video, "rusak", ".mp4", "damaged or incomplete"),
+                                       (picture, "raksasa", ".png", "too large")):  # fmt: skip
+        for answer in _upload_at_once(live_scheduler, data, stem, suffix=suffix):
+            assert answer is not None and answer.status_code == 400, answer and answer.text
+            body = answer.json()
+            assert body["field"] == "file" and reason in body["error"], body
+    with service.lock:
+        jobs = list(service.db.table("ingest_jobs").rows_where("id > ?", [jobs_before]))
+    assert all(job["original_name"].startswith("raksasa") for job in jobs)  # the videos made no job
+    errors = [job["error"] for job in jobs if job["state"] == "failed"]
+    assert not [job for job in jobs if job["state"] in ("queued", "running")]
+    assert errors and all("too large" in e and "No such file" not in e for e in errors)
+    assert _store_names(live_scheduler) == before  # nothing of either is kept
     home = logged_in(live_scheduler, "editor").get("/admin/").text  # the failed jobs, in the staff's language
-    assert home.count("pemrosesan media gagal: Berkas rusak atau tidak lengkap.") == len(errors), home
+    assert home.count("pemrosesan media gagal: Gambarnya terlalu besar (400 megapiksel)") == len(errors), home
 
 
 def test_same_video_uploaded_three_times_at_once_is_converted_once(live_scheduler: Any, tmp_path: Path) -> None:
