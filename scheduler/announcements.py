@@ -246,15 +246,19 @@ def display_status(row: dict[str, Any], now: datetime) -> str:
 WANTS_SCREENS = ("on_air", "later_today", "done_today", "not_today", "approved")
 
 
+def media_states(db: Database, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """media sha256 -> its status (processing, ready, failed) for the announcements ``rows`` that have media."""
+    shas = sorted({str(r["media_sha256"]) for r in rows if r.get("media_sha256")})
+    if not shas:
+        return {}
+    return {m["sha256"]: m["status"] for m in db.table("media").rows_where(
+        f"sha256 in ({','.join('?' * len(shas))})", shas, select="sha256, status")}  # fmt: skip
+
+
 def mark_media_states(db: Database, rows: list[dict[str, Any]]) -> None:
     """``display_status`` "media_waiting" / "media_failed" for approved ones whose file is on no screen: still
     converting, or its conversion failed (the publisher leaves them out; "on air" would not be true)."""
-    shas = sorted({str(r["media_sha256"]) for r in rows
-                   if r.get("media_sha256") and r.get("display_status") in WANTS_SCREENS})  # fmt: skip
-    if not shas:
-        return
-    states = {m["sha256"]: m["status"] for m in db.table("media").rows_where(
-        f"sha256 in ({','.join('?' * len(shas))})", shas, select="sha256, status")}  # fmt: skip
+    states = media_states(db, [r for r in rows if r.get("display_status") in WANTS_SCREENS])
     for row in rows:
         state = states.get(row.get("media_sha256") or "")
         if row.get("display_status") in WANTS_SCREENS and state in ("processing", "failed"):

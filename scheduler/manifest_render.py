@@ -87,6 +87,11 @@ class Rendered:
         return self.body is not None
 
 
+
+def items_media(items: dict[str, Any]) -> list[str]:
+    """The media hashes a manifest's ``items`` name (a display fetches these; the static tree holds them)."""
+    return [item["media"]["sha256"] for item in items.values() if isinstance(item.get("media"), dict)]
+
 def compile_items(
     display: dict[str, Any], items: dict[str, dict[str, Any]], ctx: RenderContext, shared: SharedCompiles | None = None
 ) -> tuple[CompiledTimeline, Display]:
@@ -172,7 +177,7 @@ def _render(job: RenderJob, ctx: RenderContext, key: SigningKey | None, shared: 
     key = key or SigningKey.from_pem(ctx.key_pem)
     body = envelope_bytes_of(canonical_object(draft, {"timeline": timeline_bytes}), key, ctx.introductions)
     static_body = static_gz = None
-    media = [item["media"]["sha256"] for item in draft["items"].values() if item.get("media")]
+    media = items_media(draft["items"])
     if ctx.static_tree:
         static_body = envelope_bytes_of(
             canonical_object(static_manifest(draft), {"timeline": timeline_bytes}), key, ctx.introductions

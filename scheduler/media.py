@@ -241,9 +241,7 @@ class MediaJobs:
                 self.db.table("media").update(stored.sha256, {"status": "processing", "notes": None})
             elif rows[0]["status"] == "ready" and not missing_canvases(self.db, stored.sha256):
                 # already made for every screen size: nothing to convert again, ready at once
-                job_id = self._new_job_row(name, stored.sha256, rows[0]["kind"], now)
-                self.db.table("ingest_jobs").update(job_id, {"state": "done", "percent": 100.0, "notes": "[]",
-                                                             "warnings": "[]"})  # fmt: skip
+                job_id = self._new_job_row(name, stored.sha256, rows[0]["kind"], now, done=True)
                 return job_id, rows[0]["kind"], stored.sha256
             converting = [
                 row["id"]
@@ -294,11 +292,15 @@ class MediaJobs:
                 shutil.copyfileobj(stream, out, length=1 << 20)
             return self._submit_upload(path, original_name, space_checked=size is not None)
 
-    def _new_job_row(self, name: str, sha256: str, kind: str, now: str) -> int:
+    def _new_job_row(self, name: str, sha256: str, kind: str, now: str, *, done: bool = False) -> int:
+        """A queued job's row; ``done``: one with nothing to do (every canvas already made)."""
+        state: dict[str, Any] = {"state": "queued", "percent": 0.0}
+        if done:
+            state = {"state": "done", "percent": 100.0, "notes": "[]", "warnings": "[]"}
         job_id = int(
             self.db.table("ingest_jobs").insert(
-                {"original_name": name, "original_sha256": sha256, "kind": kind,
-                 "state": "queued", "percent": 0.0, "created_at": now, "updated_at": now}
+                {"original_name": name, "original_sha256": sha256, "kind": kind, **state,
+                 "created_at": now, "updated_at": now}
             ).last_pk  # type: ignore[arg-type]
         )  # fmt: skip
         self._mine.add(job_id)
@@ -393,7 +395,8 @@ class MediaJobs:
                 mime = next(iter(media), {}).get("mime")
                 self._mine.add(row["id"])
                 self._submit(row["id"], row["original_sha256"], row["original_name"], _still(row["kind"], mime))
-            stale = [row for row in left if row not in again]
+            requeued = {row["id"] for row in again}
+            stale = [row for row in left if row["id"] not in requeued]
             now = format_utc(self.clock())
             for row in stale:
                 self.db.table("ingest_jobs").update(

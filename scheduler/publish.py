@@ -51,6 +51,7 @@ from scheduler.manifest_render import (
     Rendered,
     RenderJob,
     compile_items,
+    items_media,
     refusal_warnings,
     static_manifest,
 )
@@ -432,8 +433,7 @@ class Publisher:
             latest = self.latest(display_id)
             if latest is None:
                 return False
-            items = json.loads(latest.body)["manifest"].get("items") or {}
-            media = frozenset(i["media"]["sha256"] for i in items.values() if isinstance(i.get("media"), dict))
+            media = frozenset(items_media(json.loads(latest.body)["manifest"].get("items") or {}))
             known = self._media_of.setdefault(display_id, (media, frozenset()))
         return sha256 in known[0] or sha256 in known[1]
 
@@ -657,7 +657,7 @@ class Publisher:
     def _write_static_of(self, manifest: dict[str, Any], snapshot: Snapshot) -> None:
         """The static tree's copy of an already published ``manifest`` (plain and gzipped)."""
         static = static_manifest(manifest)
-        self._copy_static_media(item["media"]["sha256"] for item in static["items"].values() if item.get("media"))
+        self._copy_static_media(items_media(static["items"]))
         body = envelope_bytes(static, self.keyring.active, snapshot.introductions)
         path = self._static_path(manifest["display_id"])
         write_atomic(path.with_name(path.name + ".gz"), gzip_bytes(body))

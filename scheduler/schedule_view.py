@@ -16,7 +16,7 @@ from playlists.intervals import intersect, normalize, subtract
 from playlists.model import Display
 from playlists.timeline import expand
 from playlists.windows import operating_spans, rule_spans
-from scheduler.announcements import displays_reached
+from scheduler.announcements import displays_reached, media_states
 from scheduler.schedule import display_model, horizon_start
 from scheduler.service import Service
 from scheduler.store import loads
@@ -110,9 +110,7 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
     with service.lock:
         announcements = list(service.db.table("announcements").rows_where("status != 'archived'", order_by="id"))
         targeting = [a for a in announcements if display_id in displays_reached(service.db, loads(a["targets"], {}))]
-        shas = sorted({a["media_sha256"] for a in targeting if a.get("media_sha256")})
-        failed_media = {m["sha256"] for m in service.db.table("media").rows_where(
-            f"status = 'failed' and sha256 in ({','.join('?' * len(shas))})", shas, select="sha256")} if shas else set()
+        states = media_states(service.db, targeting)
     titles = {f"ann-{a['id']}": a["title"] for a in announcements}
     titles.update({k: v.get("title") or titles.get(k, k) for k, v in items.items()})
 
@@ -122,7 +120,7 @@ def day_view(service: Service, display_id: str, day_text: str | None) -> DayView
     # compiled day loops it from the day's start) never happened and are not counted
     airs_from: dict[str, int] = {}
     data_slides = {f"ann-{a['id']}" for a in targeting if a.get("kind") == "stat"}
-    media_failed = {f"ann-{a['id']}" for a in targeting if a.get("media_sha256") in failed_media}
+    media_failed = {f"ann-{a['id']}" for a in targeting if states.get(a.get("media_sha256") or "") == "failed"}
     for a in targeting:
         key = f"ann-{a['id']}"
         per_item[key] = ItemDay(key, a["title"], a["status"])

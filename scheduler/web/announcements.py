@@ -142,18 +142,15 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def _mark_not_today(service: ServiceDep, on_air: list[dict[str, Any]]) -> None:
-    """``display_status`` "not_today" / "done_today" / "later_today" for those whose own schedule has them off
-    the air now (days of the week, dates, hours): "on air" only while its schedule gives it time."""
+def _mark_shown_states(service: ServiceDep, rows: list[dict[str, Any]]) -> None:
+    """``display_status`` as staff read it: "not_today" / "done_today" / "later_today" for those on air whose own
+    schedule has them off now (days of the week, dates, hours), and "media_waiting" / "media_failed" for approved
+    ones whose file is on no screen (:func:`mark_media_states`)."""
+    on_air = [r for r in rows if r["display_status"] == "on_air"]
     with service.lock:
-        quiet = today_states(service.db, on_air, service.clock(), service.config.timezone)
-    for row in on_air:
-        row["display_status"] = quiet.get(int(row["id"]), row["display_status"])
-
-
-def _mark_media(service: ServiceDep, rows: list[dict[str, Any]]) -> None:
-    """``display_status`` "media_waiting" / "media_failed" (see :func:`mark_media_states`)."""
-    with service.lock:
+        quiet = today_states(service.db, on_air, service.clock(), service.config.timezone) if on_air else {}
+        for row in on_air:
+            row["display_status"] = quiet.get(int(row["id"]), row["display_status"])
         mark_media_states(service.db, rows)
 
 
@@ -174,8 +171,7 @@ def list_announcements(request: Request, user: UserDep, service: ServiceDep, sta
         else:
             row["changed_at"], row["changed_by"] = row.get("updated_at"), row.get("updated_by") or row["created_by"]
     rows.sort(key=lambda r: (str(r["changed_at"] or ""), int(r["id"])), reverse=True)
-    _mark_not_today(service, [r for r in rows if r["display_status"] == "on_air"])
-    _mark_media(service, rows)
+    _mark_shown_states(service, rows)
     for row in rows:
         if status and row["display_status"] != status:
             continue
@@ -420,8 +416,7 @@ def detail(announcement_id: AnnouncementId, request: Request, user: UserDep, ser
             else []
         )
     row["display_status"] = display_status(row, service.clock())
-    _mark_not_today(service, [row] if row["display_status"] == "on_air" else [])
-    _mark_media(service, [row])
+    _mark_shown_states(service, [row])
     acks = None
     if row["layer"] == "emergency" and row["status"] == "approved":
         with service.lock:
